@@ -1,0 +1,50 @@
+# Tollgate: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+
+.PHONY: run test unit integration workflows infra e2e bench synth lint clean
+
+$(BIN)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --silent
+	@touch $@
+
+## run: start the local stack (moto) and its HTTP API on PORT (default 8000); Ctrl-C stops it
+run: $(BIN)/.installed
+	PORT=$(PORT) $(BIN)/python -m infra.local
+
+## test: the whole suite (unit, integration, workflows, infra, e2e)
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+unit: $(BIN)/.installed
+	$(BIN)/python -m pytest tests/unit
+integration: $(BIN)/.installed
+	$(BIN)/python -m pytest tests/integration
+workflows: $(BIN)/.installed
+	$(BIN)/python -m pytest tests/workflows
+infra: $(BIN)/.installed
+	$(BIN)/python -m pytest tests/infra
+e2e: $(BIN)/.installed
+	$(BIN)/python -m pytest tests/e2e
+
+## bench: measure and write BENCHMARKS.md
+bench: $(BIN)/.installed
+	$(BIN)/python -m tests.bench
+
+## synth: the CloudFormation template, offline (cdk.out/)
+synth: $(BIN)/.installed node_modules/.installed
+	PATH=$(abspath $(BIN)):$$PATH npx cdk synth --quiet
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .local

@@ -1,0 +1,30 @@
+"""API Gateway REQUEST authorizer: headers -> principal (thin adapter over tollgate.usecases.authorize).
+
+It always allows and passes the decision in the context: the API answers 401 with the specific cause
+(``auth_error``), or serves the request as the resolved caller. API Gateway caches the result on the
+identity headers for at most 60 s, which bounds how long a revoked key keeps working.
+"""
+
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerRequestEvent,
+    APIGatewayAuthorizerResponse,
+)
+
+from tollgate import wiring
+from tollgate.usecases.authorize import authorize
+
+
+def lambda_handler(event: dict, context) -> dict:
+    request = APIGatewayAuthorizerRequestEvent(event)
+    decision = authorize(wiring.tenancy_repository(), request.headers, platform_key_sha256=wiring.platform_key_sha256)
+    arn = request.parsed_arn
+    policy = APIGatewayAuthorizerResponse(
+        principal_id=decision.caller.key_id if decision.caller else "anonymous",
+        context=decision.context(),
+        region=arn.region,
+        aws_account_id=arn.aws_account_id,
+        api_id=arn.api_id,
+        stage=arn.stage,
+    )
+    policy.allow_all_routes()
+    return policy.asdict()

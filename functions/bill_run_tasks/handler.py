@@ -1,0 +1,47 @@
+"""The Lambda tasks of the bill-run state machine (thin adapter: task name -> use case)."""
+
+from tollgate import wiring
+from tollgate.usecases import bill_runs
+
+
+def _open(event: dict) -> dict:
+    return bill_runs.open_bill_run(
+        wiring.bill_run_repository(), wiring.tenancy_repository(), event.get("input") or {}, event.get("execution", "")
+    )
+
+
+def _rate(event: dict) -> dict:
+    return bill_runs.rate_page(wiring.bill_run_repository(), event["input"]["page"])
+
+
+def _page_failed(event: dict) -> dict:
+    return bill_runs.record_page_failure(wiring.bill_run_repository(), event["input"]["page"], event["input"]["error"])
+
+
+def _close(event: dict) -> dict:
+    return bill_runs.close_bill_run(wiring.bill_run_repository(), event["input"]["bill_runs"])
+
+
+def _fail(event: dict) -> dict:
+    state = event["input"]
+    return bill_runs.fail_bill_run(wiring.bill_run_repository(), state.get("bill_runs", []), state.get("error", {}))
+
+
+TASKS = {
+    "open_bill_run": _open,
+    "rate_page": _rate,
+    "record_page_failure": _page_failed,
+    "close_bill_run": _close,
+    "fail_bill_run": _fail,
+}
+
+
+class UnknownTask(Exception):
+    pass
+
+
+def lambda_handler(event: dict, context) -> dict:
+    task = TASKS.get(event.get("task", ""))
+    if task is None:
+        raise UnknownTask(f"unknown task {event.get('task')!r}; known: {sorted(TASKS)}")
+    return task(event)

@@ -1,0 +1,21 @@
+"""SQS (fed by the EventBridge rule 'event-log') -> the tenant's event log (thin adapter)."""
+
+import json
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from tollgate import wiring
+from tollgate.adapters.dynamodb.codec import event_from_json
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_event(record: SQSRecord) -> None:
+    # The SQS body is the whole EventBridge event; our domain event is its "detail".
+    envelope = json.loads(record.body)
+    wiring.event_log().append([event_from_json(envelope["detail"])])
+
+
+def lambda_handler(event: dict, context) -> dict:
+    return process_partial_response(event=event, record_handler=record_event, processor=processor, context=context)

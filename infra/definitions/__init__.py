@@ -1,0 +1,172 @@
+"""The one source of truth for Tollgate's resources.
+
+Tables, functions, the event bus and its rules, schedules, API routes and state machine definitions
+(ASL files) are declared here once. The CDK stack (``infra.stack``) and the local stack on moto
+(``infra.local``) both build from these declarations, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+HERE = Path(__file__).parent
+REPO_ROOT = HERE.parent.parent
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KeyAttribute(_Model):
+    name: str
+    type: Literal["S", "N", "B"]
+
+
+class GlobalSecondaryIndex(_Model):
+    name: str
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None = None
+
+
+class Table(_Model):
+    description: str
+    env: str
+    local_name: str
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None
+    global_secondary_indexes: list[GlobalSecondaryIndex]
+    ttl_attribute: str | None
+    stream: Literal["NEW_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY", "OLD_IMAGE"] | None
+
+
+class StreamSource(_Model):
+    type: Literal["dynamodb_stream"]
+    table: str
+    batch_size: int
+    filter: dict | None = None
+
+
+class Function(_Model):
+    description: str
+    code: str
+    handler: str
+    memory_mb: int
+    timeout_seconds: int
+    tables: dict[str, Literal["read", "read_write"]]
+    event_bus: bool
+    state_machines: list[str]
+    platform_admin_secret: bool = False
+    event_sources: list[StreamSource] = []
+
+    @property
+    def module(self) -> str:
+        """Import path of the handler module, e.g. ``functions.api.handler``."""
+        return ".".join([*Path(self.code).parts, self.handler.rsplit(".", 1)[0]])
+
+    @property
+    def attribute(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+class Bus(_Model):
+    name: str
+    env: str
+    source: str
+
+
+class Rule(_Model):
+    name: str
+    description: str
+    pattern: dict
+    queue: str
+    consumer: str
+    batch_size: int
+    max_receive_count: int
+
+
+class Events(_Model):
+    bus: Bus
+    rules: list[Rule]
+
+
+class ScheduleTarget(_Model):
+    state_machine: str
+
+
+class Schedule(_Model):
+    name: str
+    description: str
+    expression: str
+    timezone: str
+    target: ScheduleTarget
+    input: dict
+
+
+class Authorizer(_Model):
+    identity_headers: list[str]
+    cache_ttl_seconds: int
+
+
+class ApiRoute(_Model):
+    path: str
+    function: str
+    authorizer: str | None
+
+
+class Api(_Model):
+    description: str
+    authorizers: dict[str, Authorizer]
+    routes: list[ApiRoute]
+
+
+class StateMachine(_Model):
+    file: str
+    env: str
+    local_name: str
+    functions: dict[str, str]
+
+    def definition(self, substitutions: dict[str, str]) -> str:
+        """The ASL text with ``${Name}`` placeholders replaced (what CDK's definitionSubstitutions does)."""
+        text = (HERE / self.file).read_text()
+        for name, value in substitutions.items():
+            text = text.replace("${" + name + "}", value)
+        return text
+
+
+def _load(name: str) -> dict:
+    return json.loads((HERE / name).read_text())
+
+
+@lru_cache(maxsize=1)
+def tables() -> dict[str, Table]:
+    return {k: Table.model_validate(v) for k, v in _load("tables.json").items()}
+
+
+@lru_cache(maxsize=1)
+def functions() -> dict[str, Function]:
+    return {k: Function.model_validate(v) for k, v in _load("functions.json").items()}
+
+
+@lru_cache(maxsize=1)
+def events() -> Events:
+    return Events.model_validate(_load("events.json"))
+
+
+@lru_cache(maxsize=1)
+def schedules() -> list[Schedule]:
+    return [Schedule.model_validate(s) for s in _load("schedules.json")["schedules"]]
+
+
+@lru_cache(maxsize=1)
+def api() -> Api:
+    return Api.model_validate(_load("api.json"))
+
+
+@lru_cache(maxsize=1)
+def state_machines() -> dict[str, StateMachine]:
+    return {k: StateMachine.model_validate(v) for k, v in _load("statemachines.json").items()}

@@ -1,0 +1,60 @@
+"""``python -m infra.local`` (what ``make run`` starts): the local stack and its HTTP API in the foreground.
+
+Prints the API URL, a tenant id and an OWNER operator key, and writes them to .local/bootstrap.json.
+PORT picks the port (default 8000). Ctrl-C stops it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from infra.definitions import REPO_ROOT
+
+
+def main() -> int:
+    import uvicorn
+
+    from infra.local.http import LocalApiGateway, asgi_app
+    from infra.local.stack import LocalStack
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    port = int(os.environ.get("PORT", "8000"))
+    host = os.environ.get("HOST", "127.0.0.1")
+    stack = LocalStack().start()
+    boot = stack.bootstrap_tenant("Local tenant")
+    api_url = f"http://{host}:{port}"
+    info = {"api_url": api_url, "tenant_id": boot.tenant_id, "operator_key": boot.operator_key, "platform_key": boot.platform_key}
+    out = Path(os.environ.get("TOLLGATE_BOOTSTRAP_FILE", REPO_ROOT / ".local" / "bootstrap.json"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(info, indent=2) + "\n")
+    out.chmod(0o600)
+    print(
+        "\n".join(
+            [
+                "",
+                "Tollgate local stack is up (moto, in this process). Ctrl-C stops it.",
+                f"  API URL        {api_url}   (docs: {api_url}/swagger)",
+                f"  Tenant id      {boot.tenant_id}",
+                f"  OWNER key      {boot.operator_key}",
+                f"  Written to     {out}",
+                "",
+                f"  curl -H 'Authorization: Bearer {boot.operator_key}' -H 'X-Tenant-Id: {boot.tenant_id}' {api_url}/v1/api-keys",
+                "",
+            ]
+        ),
+        flush=True,
+    )
+    try:
+        uvicorn.run(asgi_app(LocalApiGateway(stack)), host=host, port=port, log_level="warning", lifespan="on")
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

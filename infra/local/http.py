@@ -1,0 +1,190 @@
+"""The local API Gateway: HTTP -> REST proxy events -> the same Lambda handlers and authorizer.
+
+Routing, authorizers, identity headers and cache TTLs come from ``infra/definitions/api.json``, the
+declaration the CDK stack builds API Gateway from. Like API Gateway, a route guarded by an authorizer
+answers 401 itself when an identity header is missing, and caches the authorizer's answer per
+identity-header values for the declared TTL.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from infra import definitions
+from infra.local.stack import ACCOUNT, REGION, LocalStack
+from tollgate.api.problems import problem_proxy_response
+from tollgate.usecases.authorize import MISSING_HEADERS, header
+
+STAGE = "local"
+API_ID = "localapi"
+
+
+def _route_regex(path: str) -> re.Pattern[str]:
+    pattern = re.sub(r"\\\{[^/]+?\\\+\\\}", r"(?P<proxy>.+)", re.escape(path))
+    pattern = re.sub(r"\\\{([^/]+?)\\\}", r"(?P<\1>[^/]+)", pattern)
+    return re.compile(f"^{pattern}$")
+
+
+class LocalApiGateway:
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        spec = definitions.api()
+        self.authorizers = spec.authorizers
+        # Most specific first: exact paths before greedy {proxy+} ones, longer before shorter.
+        self.routes = sorted(spec.routes, key=lambda r: ("{proxy+}" in r.path, -len(r.path)))
+        self._compiled = [(r, _route_regex(r.path)) for r in self.routes]
+        self._cache: dict[tuple, tuple[float, dict]] = {}
+
+    def match(self, path: str):
+        for route, regex in self._compiled:
+            m = regex.match(path)
+            if m:
+                return route, m.groupdict()
+        return None, {}
+
+    def _ttl(self, authorizer: str) -> int:
+        if self.stack.auth_cache_ttl_seconds is not None:
+            return self.stack.auth_cache_ttl_seconds
+        return self.authorizers[authorizer].cache_ttl_seconds
+
+    def _authorize(self, authorizer: str, event: dict) -> dict | None:
+        spec = self.authorizers[authorizer]
+        identity = tuple(header(event["headers"], h) for h in spec.identity_headers)
+        if any(v in (None, "") for v in identity):
+            return None
+        key = (authorizer, identity)
+        cached = self._cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        method_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{STAGE}/{event['httpMethod']}{event['path']}"
+        policy = self.stack.invoke(
+            "authorizer",
+            {
+                "type": "REQUEST",
+                "methodArn": method_arn,
+                "resource": event["resource"],
+                "path": event["path"],
+                "httpMethod": event["httpMethod"],
+                "headers": event["headers"],
+                "multiValueHeaders": event["multiValueHeaders"],
+                "queryStringParameters": event["queryStringParameters"],
+                "pathParameters": event["pathParameters"],
+                "requestContext": event["requestContext"],
+            },
+        )
+        statement = policy["policyDocument"]["Statement"][0]
+        result = {"allow": statement["Effect"] == "Allow", "context": dict(policy.get("context") or {}), "principalId": policy["principalId"]}
+        ttl = self._ttl(authorizer)
+        if ttl > 0:
+            self._cache[key] = (time.monotonic() + ttl, result)
+        return result
+
+    def handle(self, method: str, raw_path: str, query: str, headers: dict[str, str], body: bytes) -> dict:
+        request_id = str(uuid.uuid4())
+        path = unquote(raw_path) if "%7B" not in raw_path.upper() else raw_path
+        route, params = self.match(path)
+        qs = parse_qs(query, keep_blank_values=True)
+        text = body.decode("utf-8") if body else None
+        event: dict[str, Any] = {
+            "resource": route.path if route else path,
+            "path": path,
+            "httpMethod": method,
+            "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "queryStringParameters": {k: v[-1] for k, v in qs.items()} or None,
+            "multiValueQueryStringParameters": qs or None,
+            "pathParameters": params or None,
+            "stageVariables": None,
+            "body": text,
+            "isBase64Encoded": False,
+            "requestContext": {
+                "requestId": request_id,
+                "stage": STAGE,
+                "resourcePath": route.path if route else path,
+                "httpMethod": method,
+                "path": f"/{STAGE}{path}",
+                "apiId": API_ID,
+                "accountId": ACCOUNT,
+                "identity": {"sourceIp": "127.0.0.1", "userAgent": header(headers, "User-Agent")},
+                "requestTimeEpoch": int(time.time() * 1000),
+            },
+        }
+        if route is None:
+            response = problem_proxy_response(404, "Not found", f"No endpoint {method} {path}.", path, "ROUTE_NOT_FOUND")
+        elif route.authorizer:
+            decision = self._authorize(route.authorizer, event)
+            if decision is None:
+                response = problem_proxy_response(401, "Unauthorized", MISSING_HEADERS, path, "UNAUTHORIZED")
+            elif not decision["allow"]:
+                response = problem_proxy_response(403, "Forbidden", "Access denied.", path, "FORBIDDEN")
+            else:
+                event["requestContext"]["authorizer"] = {**decision["context"], "principalId": decision["principalId"]}
+                response = self.stack.invoke(route.function, event)
+        else:
+            response = self.stack.invoke(route.function, event)
+        if "X-Request-Id" not in (response.get("headers") or {}):
+            response.setdefault("headers", {})["X-Request-Id"] = header(headers, "X-Request-Id") or request_id
+        return response
+
+
+def asgi_app(gateway: LocalApiGateway):
+    """A plain ASGI callable (served by uvicorn) in front of the local API Gateway."""
+    import anyio
+
+    async def app(scope, receive, send):  # noqa: ANN001
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers: dict[str, str] = {}
+        for k, v in scope["headers"]:
+            name = k.decode("latin-1")
+            # Keep the client's spelling of common headers, as API Gateway passes them through.
+            headers[_canonical(name)] = v.decode("latin-1")
+        raw_path = scope.get("raw_path", b"").decode("latin-1").split("?")[0] or scope["path"]
+        response = await anyio.to_thread.run_sync(
+            gateway.handle, scope["method"], raw_path, scope.get("query_string", b"").decode("latin-1"), headers, body
+        )
+        out_headers: dict[str, list[str]] = {}
+        for k, v in (response.get("headers") or {}).items():
+            out_headers[k] = [str(v)]
+        for k, vs in (response.get("multiValueHeaders") or {}).items():
+            out_headers[k] = [str(v) for v in vs]
+        payload = response.get("body") or ""
+        if not isinstance(payload, str):
+            payload = json.dumps(payload)
+        data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": int(response.get("statusCode", 200)),
+                "headers": [(k.encode(), v.encode()) for k, vs in out_headers.items() for v in vs],
+            }
+        )
+        await send({"type": "http.response.body", "body": data})
+
+    return app
+
+
+def _canonical(name: str) -> str:
+    return "-".join(part.capitalize() for part in name.split("-")) if name.islower() else name
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, indent=2)

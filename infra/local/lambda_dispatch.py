@@ -1,0 +1,85 @@
+"""Run Lambda functions in-process when moto invokes them (moto's Lambda would need Docker).
+
+This replaces ``LambdaSimpleBackend.invoke`` (a moto internal, see shared/aws-local-facts.md; moto is
+pinned) with a dispatcher that looks the function name up in a registry of Python handlers. A handler
+exception becomes a Lambda function error (``x-amz-function-error: Unhandled``) whose ``errorType``
+is the exception's class name, so Step Functions Retry/Catch match it as they would on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Handler = Callable[[dict, Any], Any]
+
+_registry: dict[str, Handler] = {}
+_lock = threading.RLock()
+_patched = False
+
+
+@dataclass
+class LocalContext:
+    """The parts of the Lambda context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    timeout_seconds: int = 30
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    invoked_function_arn: str = ""
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_seconds * 1000
+
+
+def register(function_name: str, handler: Handler) -> None:
+    with _lock:
+        _registry[function_name] = handler
+
+
+def unregister_all() -> None:
+    with _lock:
+        _registry.clear()
+
+
+def lookup(function_name: str) -> Handler:
+    name = function_name.split(":function:")[-1].split(":")[0]
+    with _lock:
+        if name not in _registry:
+            raise KeyError(f"no in-process handler registered for Lambda function {name!r}")
+        return _registry[name]
+
+
+def invoke_local(function_name: str, event: Any) -> Any:
+    """Call a registered handler directly, the way Lambda would (used by queue and stream pollers)."""
+    name = function_name.split(":function:")[-1]
+    return lookup(name)(event, LocalContext(function_name=name))
+
+
+def _dispatching_invoke(self, function_name, qualifier, body, headers, response_headers):  # noqa: ANN001
+    name = function_name.split(":function:")[-1].split(":")[0]
+    event = json.loads(body) if body else {}
+    try:
+        result = lookup(name)(event, LocalContext(function_name=name))
+    except Exception as exc:  # a function error, as Lambda reports it
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
+    return json.dumps(result, default=str).encode()
+
+
+def install() -> None:
+    """Patch moto once per process."""
+    global _patched
+    if _patched:
+        return
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    LambdaSimpleBackend.invoke = _dispatching_invoke
+    _patched = True

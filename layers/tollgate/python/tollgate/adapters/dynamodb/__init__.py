@@ -1,0 +1,10 @@
+"""DynamoDB adapters. Key layout of the main table (every key starts with the tenant, except the
+key-hash lookup the authorizer needs before it knows the tenant):
+
+| item            | pk                        | sk                          | gsi1pk             | gsi1sk     |
+|-----------------|---------------------------|-----------------------------|--------------------|------------|
+| tenant          | T#<tenant>                | TENANT                      |                    |            |
+| api key         | KEY#<sha256>              | KEY                         | T#<tenant>#KEYS    | <key_id>   |
+| outbox event    | T#<tenant>#OUTBOX         | <occurred_at>#<event_id>    |                    |            |
+| event log entry | T#<tenant>#EVENTLOG       | <occurred_at>#<event_id>    |                    |            |
+"""

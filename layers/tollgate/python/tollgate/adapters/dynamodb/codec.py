@@ -1,0 +1,52 @@
+"""Small helpers shared by the DynamoDB adapters."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from tollgate.domain.clock import parse_rfc3339, to_rfc3339
+from tollgate.domain.events import DomainEvent
+
+OUTBOX_TTL = timedelta(days=7)
+
+
+def ts(value: datetime | None) -> str | None:
+    return to_rfc3339(value) if value else None
+
+
+def dt(value: str | None) -> datetime | None:
+    return parse_rfc3339(value) if value else None
+
+
+def without_none(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def outbox_put(table_name: str, event: DomainEvent) -> dict[str, Any]:
+    """A transaction item that records ``event`` in the outbox; the relay publishes it to EventBridge.
+
+    Conditional on absence, so a retried transaction cannot publish the same event twice."""
+    return {
+        "Put": {
+            "TableName": table_name,
+            "Item": {
+                "pk": f"T#{event.tenant_id}#OUTBOX",
+                "sk": f"{to_rfc3339(event.occurred_at)}#{event.event_id}",
+                "item_type": "OUTBOX",
+                "event": event.to_json(),
+                "expires_at": int((event.occurred_at + OUTBOX_TTL).timestamp()),
+            },
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def event_from_json(data: dict[str, Any]) -> DomainEvent:
+    return DomainEvent(
+        type=data["type"],
+        tenant_id=data["tenant_id"],
+        occurred_at=parse_rfc3339(data["occurred_at"]),
+        data=data.get("data") or {},
+        event_id=data["id"],
+    )

@@ -1,0 +1,192 @@
+"""Tenants and API keys in the main table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tollgate.adapters import aws
+from tollgate.adapters.dynamodb.codec import dt, outbox_put, ts, without_none
+from tollgate.domain.access import KeyKind, Role
+from tollgate.domain.errors import Conflict
+from tollgate.domain.events import DomainEvent
+from tollgate.domain.keys import ApiKey, KeyStatus
+from tollgate.domain.tenants import Tenant
+
+
+def _key_item(key: ApiKey, key_hash: str) -> dict[str, Any]:
+    return without_none(
+        {
+            "pk": f"KEY#{key_hash}",
+            "sk": "KEY",
+            "item_type": "API_KEY",
+            "gsi1pk": f"T#{key.tenant_id}#KEYS",
+            "gsi1sk": key.key_id,
+            "key_id": key.key_id,
+            "tenant_id": key.tenant_id,
+            "kind": key.kind.value,
+            "role": key.role.value if key.role else None,
+            "prefix": key.prefix,
+            "last4": key.last4,
+            "customer_id": key.customer_id,
+            "subscription_id": key.subscription_id,
+            "livemode": key.livemode,
+            "name": key.name,
+            "status": key.status.value,
+            "created_at": ts(key.created_at),
+            "last_used_at": ts(key.last_used_at),
+            "revoked_at": ts(key.revoked_at),
+            "revoked_reason": key.revoked_reason,
+        }
+    )
+
+
+def _key_from_item(item: dict[str, Any]) -> ApiKey:
+    return ApiKey(
+        key_id=item["key_id"],
+        tenant_id=item["tenant_id"],
+        kind=KeyKind(item["kind"]),
+        prefix=item["prefix"],
+        last4=item["last4"],
+        created_at=dt(item["created_at"]),
+        role=Role(item["role"]) if item.get("role") else None,
+        customer_id=item.get("customer_id"),
+        subscription_id=item.get("subscription_id"),
+        livemode=bool(item.get("livemode", True)),
+        name=item.get("name", ""),
+        status=KeyStatus(item["status"]),
+        last_used_at=dt(item.get("last_used_at")),
+        revoked_at=dt(item.get("revoked_at")),
+        revoked_reason=item.get("revoked_reason"),
+    )
+
+
+class DynamoTenancyRepository:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    @property
+    def _table(self):
+        return aws.table(self.table_name)
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        self._table.meta.client.transact_write_items(TransactItems=items)
+
+    def create_tenant(self, tenant: Tenant, owner_key: ApiKey, owner_key_hash: str, events: list[DomainEvent]) -> None:
+        tenant_item = {
+            "pk": f"T#{tenant.tenant_id}",
+            "sk": "TENANT",
+            "item_type": "TENANT",
+            "gsi1pk": "TENANTS",
+            "gsi1sk": tenant.tenant_id,
+            "tenant_id": tenant.tenant_id,
+            "name": tenant.name,
+            "livemode": tenant.livemode,
+            "created_at": ts(tenant.created_at),
+        }
+        cond = "attribute_not_exists(pk)"
+        items = [
+            {"Put": {"TableName": self.table_name, "Item": tenant_item, "ConditionExpression": cond}},
+            {"Put": {"TableName": self.table_name, "Item": _key_item(owner_key, owner_key_hash), "ConditionExpression": cond}},
+            *(outbox_put(self.table_name, e) for e in events),
+        ]
+        try:
+            self._transact(items)
+        except self._table.meta.client.exceptions.TransactionCanceledException as exc:
+            raise Conflict(f"Tenant {tenant.tenant_id} already exists.") from exc
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": "TENANT"}).get("Item")
+        if not item:
+            return None
+        return Tenant(item["tenant_id"], item["name"], dt(item["created_at"]), bool(item.get("livemode", True)))
+
+    def list_tenant_ids(self) -> list[str]:
+        from boto3.dynamodb.conditions import Key
+
+        ids: list[str] = []
+        kwargs: dict[str, Any] = {"IndexName": "gsi1", "KeyConditionExpression": Key("gsi1pk").eq("TENANTS")}
+        while True:
+            page = self._table.query(**kwargs)
+            ids.extend(i["gsi1sk"] for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return ids
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def add_key(self, key: ApiKey, key_hash: str, events: list[DomainEvent]) -> None:
+        self._transact(
+            [
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": _key_item(key, key_hash),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                *(outbox_put(self.table_name, e) for e in events),
+            ]
+        )
+
+    def find_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        item = self._table.get_item(Key={"pk": f"KEY#{key_hash}", "sk": "KEY"}).get("Item")
+        return _key_from_item(item) if item else None
+
+    def _key_item_by_id(self, tenant_id: str, key_id: str) -> dict[str, Any] | None:
+        from boto3.dynamodb.conditions import Key
+
+        items = self._table.query(
+            IndexName="gsi1",
+            KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#KEYS") & Key("gsi1sk").eq(key_id),
+        )["Items"]
+        return items[0] if items else None
+
+    def get_key(self, tenant_id: str, key_id: str) -> ApiKey | None:
+        item = self._key_item_by_id(tenant_id, key_id)
+        return _key_from_item(item) if item else None
+
+    def list_keys(self, tenant_id: str) -> list[ApiKey]:
+        from boto3.dynamodb.conditions import Key
+
+        out: list[ApiKey] = []
+        kwargs: dict[str, Any] = {"IndexName": "gsi1", "KeyConditionExpression": Key("gsi1pk").eq(f"T#{tenant_id}#KEYS")}
+        while True:
+            page = self._table.query(**kwargs)
+            out.extend(_key_from_item(i) for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def revoke_key(self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent]) -> ApiKey:
+        item = self._key_item_by_id(key.tenant_id, key.key_id)
+        if item is None:
+            return key
+        revoked = key.revoked(at, reason)
+        self._transact(
+            [
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": item["pk"], "sk": "KEY"},
+                        "UpdateExpression": "SET #s = :revoked, revoked_at = :at, revoked_reason = :why",
+                        "ConditionExpression": "#s = :active",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {
+                            ":revoked": KeyStatus.REVOKED.value,
+                            ":active": KeyStatus.ACTIVE.value,
+                            ":at": ts(at),
+                            ":why": reason,
+                        },
+                    }
+                },
+                *(outbox_put(self.table_name, e) for e in events),
+            ]
+        )
+        return revoked
+
+    def touch_key(self, key_hash: str, at: datetime) -> None:
+        self._table.update_item(
+            Key={"pk": f"KEY#{key_hash}", "sk": "KEY"},
+            UpdateExpression="SET last_used_at = :at",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":at": ts(at)},
+        )

@@ -1,0 +1,86 @@
+"""Route access declarations and their enforcement (a global middleware).
+
+A route says what it needs once, ``openapi_extensions=requires(Permission.CATALOG_WRITE)``; the
+middleware enforces it and the OpenAPI document publishes it as ``x-tollgate-access`` (the tests
+build the route x role x key-kind matrix from that document).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
+
+from tollgate.domain.access import AccessDenied, AccessRule, Caller, KeyKind, Permission, Role, check_access
+from tollgate.domain.errors import Forbidden, Unauthorized
+
+EXTENSION = "x-tollgate-access"
+# Powertools' own routes (Swagger UI) that carry no declaration.
+_UNDECLARED_PUBLIC = {"/swagger"}
+# The caller of the request being served (set by the middleware, read by route handlers).
+_caller: ContextVar[Caller | None] = ContextVar("tollgate_caller", default=None)
+
+
+def requires(permission: Permission, *kinds: KeyKind) -> dict[str, Any]:
+    rule = AccessRule(permission=permission, kinds=tuple(kinds) or (KeyKind.OPERATOR,))
+    return {EXTENSION: rule.to_extension()}
+
+
+def public() -> dict[str, Any]:
+    return {EXTENSION: AccessRule(public=True, kinds=()).to_extension()}
+
+
+def caller_from_event(event: dict) -> tuple[Caller | None, str | None]:
+    """Read the principal the authorizer put in ``requestContext.authorizer`` (values are strings)."""
+    ctx = (event.get("requestContext") or {}).get("authorizer") or {}
+    if ctx.get("auth_error"):
+        return None, ctx["auth_error"]
+    if not ctx.get("tenant_id") or not ctx.get("kind"):
+        return None, None
+    return (
+        Caller(
+            tenant_id=ctx["tenant_id"],
+            kind=KeyKind(ctx["kind"]),
+            key_id=ctx.get("key_id", ""),
+            role=Role(ctx["role"]) if ctx.get("role") else None,
+            customer_id=ctx.get("customer_id") or None,
+            subscription_id=ctx.get("subscription_id") or None,
+            livemode=str(ctx.get("livemode", "true")).lower() == "true",
+        ),
+        None,
+    )
+
+
+def enforce_access(app: APIGatewayRestResolver, next_middleware) -> Response:
+    route = app.context.get("_route")
+    ext = (getattr(route, "openapi_extensions", None) or {}).get(EXTENSION)
+    if ext is None:
+        # The not-found route and Powertools' Swagger UI have no declaration; anything else is a bug.
+        if getattr(getattr(route, "func", None), "__name__", "") == "not_found_handler" or (
+            getattr(route, "path", "") in _UNDECLARED_PUBLIC
+        ):
+            return next_middleware(app)
+        raise Forbidden(f"Route {getattr(route, 'path', '?')} declares no access rule; refusing by default.")
+    rule = AccessRule.from_extension(ext)
+    caller, auth_error = caller_from_event(app.current_event.raw_event)
+    if not rule.public:
+        if auth_error:
+            raise Unauthorized(auth_error)
+        try:
+            check_access(rule, caller)
+        except AccessDenied as denied:
+            raise (Unauthorized if denied.status == 401 else Forbidden)(denied.detail) from None
+    token = _caller.set(caller)
+    try:
+        return next_middleware(app)
+    finally:
+        _caller.reset(token)
+
+
+def current_caller() -> Caller:
+    """Dependency for route handlers: ``caller: Annotated[Caller, Depends(current_caller)]``."""
+    caller = _caller.get()
+    if caller is None:
+        raise Unauthorized("This route needs credentials.")
+    return caller

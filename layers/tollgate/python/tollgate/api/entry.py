@@ -1,0 +1,102 @@
+"""The Lambda entry point around a resolver: request id, unsubstituted placeholders, last-resort 500."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools import Logger
+
+from tollgate.api.problems import problem_proxy_response
+
+logger = Logger(service="tollgate")
+
+# "{id}", "{customerId}" sent literally (or percent-encoded) in a path: the caller copied a path
+# template from the reference without substituting it (seed 000, "404 Not Found on an endpoint that exists").
+_PLACEHOLDER = re.compile(r"\{[^/{}]*\}")
+
+
+def find_placeholder(path: str) -> str | None:
+    match = _PLACEHOLDER.search(unquote(path or ""))
+    return match.group(0) if match else None
+
+
+def request_id_of(event: dict) -> str:
+    for name, value in (event.get("headers") or {}).items():
+        if name.lower() == "x-request-id" and value:
+            return str(value)[:128]
+    return (event.get("requestContext") or {}).get("requestId") or str(uuid.uuid4())
+
+
+def _set_header(response: dict, name: str, value: str) -> dict:
+    response.setdefault("headers", {})
+    response["headers"][name] = value
+    if "multiValueHeaders" in response:
+        response["multiValueHeaders"][name] = [value]
+    return response
+
+
+def _assume_json(event: dict) -> str | None:
+    """JSON is the only body format: a JSON body sent without a JSON content type (curl -d) is read as
+    JSON; a body that is not JSON at all is refused. Returns the parse error, if any."""
+    body = event.get("body")
+    if not body or not isinstance(body, str) or event.get("isBase64Encoded"):
+        return None
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        return str(exc)
+    headers = event.get("headers") or {}
+    ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if "json" not in (ctype or "").lower():
+        for k in [k for k in headers if k.lower() == "content-type"]:
+            headers.pop(k)
+        headers["Content-Type"] = "application/json"
+        event["headers"] = headers
+        if event.get("multiValueHeaders") is not None:
+            mv = {k: v for k, v in event["multiValueHeaders"].items() if k.lower() != "content-type"}
+            mv["Content-Type"] = ["application/json"]
+            event["multiValueHeaders"] = mv
+    return None
+
+
+def lambda_entry(app: Any) -> Callable[[dict, Any], dict]:
+    """Wrap ``app.resolve`` so every answer, errors included, carries X-Request-Id."""
+
+    def handler(event: dict, context: Any) -> dict:
+        request_id = request_id_of(event)
+        logger.append_keys(request_id=request_id)
+        path = event.get("path") or "/"
+        placeholder = find_placeholder(path)
+        if placeholder:
+            response = problem_proxy_response(
+                404,
+                "Not found",
+                f"Not found: {placeholder} — the path still contains the placeholder {placeholder} "
+                "from the API reference. Replace every {param} in the path with a real id before sending.",
+                path,
+                "UNSUBSTITUTED_PLACEHOLDER",
+            )
+        elif (json_error := _assume_json(event)) is not None:
+            response = problem_proxy_response(
+                400, "Bad request", f"The request body is not valid JSON ({json_error}).", path, "INVALID_JSON"
+            )
+        else:
+            try:
+                response = app.resolve(event, context)
+            except Exception:
+                logger.exception("unhandled error")
+                response = problem_proxy_response(
+                    500,
+                    "Internal error",
+                    f"Something went wrong on our side. Contact support with request id {request_id}.",
+                    path,
+                    "INTERNAL_ERROR",
+                )
+        return _set_header(response, "X-Request-Id", request_id)
+
+    return handler

@@ -1,0 +1,1 @@
+"""Pure business rules. Nothing in this package may import boto3 or do I/O."""

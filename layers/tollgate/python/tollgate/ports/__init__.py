@@ -1,0 +1,54 @@
+"""The small interfaces use cases depend on. AWS adapters live in ``tollgate.adapters``; in-memory fakes
+for unit tests in ``tests/fakes``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from tollgate.domain.bill_runs import BillRun, BillRunStatus
+from tollgate.domain.events import DomainEvent
+from tollgate.domain.keys import ApiKey
+from tollgate.domain.tenants import Tenant
+
+
+class TenancyRepository(Protocol):
+    def create_tenant(self, tenant: Tenant, owner_key: ApiKey, owner_key_hash: str, events: list[DomainEvent]) -> None: ...
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None: ...
+
+    def list_tenant_ids(self) -> list[str]: ...
+
+    def add_key(self, key: ApiKey, key_hash: str, events: list[DomainEvent]) -> None: ...
+
+    def find_key_by_hash(self, key_hash: str) -> ApiKey | None: ...
+
+    def get_key(self, tenant_id: str, key_id: str) -> ApiKey | None: ...
+
+    def list_keys(self, tenant_id: str) -> list[ApiKey]: ...
+
+    def revoke_key(self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent]) -> ApiKey: ...
+
+    def touch_key(self, key_hash: str, at: datetime) -> None: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: list[DomainEvent]) -> None: ...
+
+
+class EventLog(Protocol):
+    """The per-tenant log of domain events (GET /v1/billing-events)."""
+
+    def append(self, events: list[DomainEvent]) -> None: ...
+
+    def list(self, tenant_id: str, *, type_prefix: str | None = None, limit: int = 100) -> list[DomainEvent]: ...
+
+
+class BillRunRepository(Protocol):
+    def open(self, run: BillRun) -> BillRun: ...
+
+    def get(self, tenant_id: str, bill_run_id: str) -> BillRun | None: ...
+
+    def record_page(self, tenant_id: str, bill_run_id: str, page: int, rated: int, failed: int, error: str | None) -> None: ...
+
+    def close(self, tenant_id: str, bill_run_id: str, status: BillRunStatus, at: datetime, error: str | None = None) -> BillRun: ...

@@ -1,0 +1,45 @@
+"""Runtime settings, read once from the environment (set by CDK on AWS, by the local stack locally).
+
+A plain pydantic model over ``TOLLGATE_*`` variables: pydantic ships in the Powertools layer, so the
+functions need nothing else at run time.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    stage: str = "local"
+    main_table: str = "tollgate-main"
+    events_table: str = "tollgate-events"
+    usage_table: str = "tollgate-usage"
+    idempotency_table: str = "tollgate-idempotency"
+    event_bus: str = "tollgate"
+    bill_run_state_machine_arn: str = ""
+    dunning_state_machine_arn: str = ""
+    # The platform-admin credential: a Secrets Manager secret on AWS; its SHA-256 directly locally.
+    platform_admin_secret_id: str = ""
+    platform_admin_key_sha256: str = ""
+    # How long an authorizer decision may be cached (API Gateway caches on the auth headers): <= 60 s.
+    auth_cache_ttl_seconds: int = 60
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        prefix = "TOLLGATE_"
+        values = {
+            name: os.environ[prefix + name.upper()]
+            for name in cls.model_fields
+            if prefix + name.upper() in os.environ
+        }
+        return cls.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

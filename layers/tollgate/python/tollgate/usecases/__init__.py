@@ -1,0 +1,1 @@
+"""Use cases: one module per capability, written against ``tollgate.ports``."""

@@ -1,0 +1,125 @@
+"""Who is calling: resolve ``Authorization: Bearer <key>`` (+ ``X-Tenant-Id``) to a Caller, or say why not.
+
+Runs in the API Gateway REQUEST authorizer on AWS and before every route in the local stack. Each 401
+cause of seed 000 ("401 Unauthorized on every request") gets its own detail; none reveals another
+tenant's data.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tollgate.domain.access import Caller, KeyKind
+from tollgate.domain.clock import to_rfc3339, utcnow
+from tollgate.domain.keys import KeyStatus, hash_key, kind_of_prefix, prefix_of
+from tollgate.ports import TenancyRepository
+
+MISSING_HEADERS = (
+    "Missing credentials: send both 'Authorization: Bearer <key>' and 'X-Tenant-Id: <your-tenant-id>'."
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    caller: Caller | None
+    error: str | None = None
+
+    def context(self) -> dict[str, str]:
+        """The authorizer context API Gateway passes on to the function (string values only)."""
+        if self.caller is None:
+            return {"auth_error": self.error or "Unauthorized"}
+        c = self.caller
+        return {
+            "tenant_id": c.tenant_id,
+            "kind": c.kind.value,
+            "key_id": c.key_id,
+            "role": c.role.value if c.role else "",
+            "customer_id": c.customer_id or "",
+            "subscription_id": c.subscription_id or "",
+            "livemode": "true" if c.livemode else "false",
+        }
+
+
+def header(headers: dict[str, str] | None, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authorize(
+    repo: TenancyRepository,
+    headers: dict[str, str] | None,
+    *,
+    platform_key_sha256: Callable[[], str | None],
+) -> Decision:
+    """Decide who calls. ``X-Tenant-Id``, when sent, must name the key's tenant (the compatibility
+    endpoints, whose clients cannot send it, take the tenant from the key)."""
+    authorization = header(headers, "Authorization")
+    token = bearer_token(authorization)
+    if token is None:
+        if authorization:
+            return Decision(None, "Malformed Authorization header: use 'Authorization: Bearer <key>'.")
+        return Decision(None, MISSING_HEADERS)
+    prefix = prefix_of(token)
+    if prefix is None:
+        return Decision(
+            None,
+            "Unrecognized key prefix: operator keys start with afo_ (management API); customer API keys "
+            "start with sk_live_ or sk_test_ (ingestion and the customer's own data).",
+        )
+    kind = kind_of_prefix(prefix)
+    tenant_header = header(headers, "X-Tenant-Id")
+    if kind is KeyKind.PLATFORM:
+        expected = platform_key_sha256() or ""
+        if expected and hmac.compare_digest(hash_key(token), expected):
+            return Decision(Caller(tenant_id=tenant_header or "*", kind=KeyKind.PLATFORM, key_id="platform"))
+        return Decision(None, "Unknown platform-admin credential.")
+    key_hash = hash_key(token)
+    key = repo.find_key_by_hash(key_hash)
+    if key is None or key.prefix != prefix:
+        return Decision(None, f"Unknown API key ({prefix}…{token[-4:]}): check for typos or create a new key.")
+    if key.status is KeyStatus.REVOKED:
+        when = to_rfc3339(key.revoked_at) if key.revoked_at else "earlier"
+        if key.subscription_id and (key.revoked_reason or "").startswith("subscription"):
+            return Decision(
+                None,
+                f"This key ({key.display}) was revoked at {when} because its subscription {key.subscription_id} "
+                "was cancelled. The customer must re-subscribe to get a new key.",
+            )
+        return Decision(
+            None,
+            f"This key ({key.display}) was revoked at {when}. Create a new key (POST /v1/api-keys) and use it instead.",
+        )
+    if tenant_header is not None and tenant_header != key.tenant_id:
+        return Decision(
+            None,
+            f"The key {key.display} does not belong to tenant '{tenant_header}'. Send the X-Tenant-Id of the tenant "
+            "that issued the key.",
+        )
+    try:
+        repo.touch_key(key_hash, utcnow())
+    except Exception:  # last-used is informational; never fail authentication on it
+        pass
+    return Decision(
+        Caller(
+            tenant_id=key.tenant_id,
+            kind=key.kind,
+            key_id=key.key_id,
+            role=key.role,
+            customer_id=key.customer_id,
+            subscription_id=key.subscription_id,
+            livemode=key.livemode,
+        )
+    )

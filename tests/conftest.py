@@ -1,0 +1,11 @@
+"""Test tiers: unit (no network, no moto), integration (moto), workflows (state machines on moto),
+infra (CDK synth, cdk-nag, cfn-lint), e2e (the local stack over HTTP)."""
+
+import os
+
+# Never let a test reach a real AWS account: fake credentials, a fixed region.
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")

@@ -1,0 +1,87 @@
+"""The local stack served over HTTP on a free port, once per test session."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from infra.local.http import LocalApiGateway, asgi_app
+from infra.local.stack import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LocalServer:
+    url: str
+    stack: LocalStack
+    tenant_id: str
+    owner_key: str
+    platform_key: str
+
+
+@pytest.fixture(scope="session")
+def server():
+    import uvicorn
+
+    # A short authorizer cache so revocation tests do not wait the full 60 s.
+    stack = LocalStack(auth_cache_ttl_seconds=1).start()
+    boot = stack.bootstrap_tenant("E2E tenant")
+    port = free_port()
+    config = uvicorn.Config(asgi_app(LocalApiGateway(stack)), host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield LocalServer(url, stack, boot.tenant_id, boot.operator_key, boot.platform_key)
+    uv.should_exit = True
+    thread.join(timeout=10)
+    stack.stop()
+
+
+def client(server: LocalServer, key: str | None, tenant_id: str | None) -> httpx.Client:
+    headers = {}
+    if key is not None:
+        headers["Authorization"] = f"Bearer {key}"
+    if tenant_id is not None:
+        headers["X-Tenant-Id"] = tenant_id
+    return httpx.Client(base_url=server.url, headers=headers, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def owner(server) -> httpx.Client:
+    return client(server, server.owner_key, server.tenant_id)
+
+
+@pytest.fixture(scope="session")
+def anonymous(server) -> httpx.Client:
+    return client(server, None, None)
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from tollgate.domain.events import DomainEvent
+from tollgate.domain.keys import ApiKey
+from tollgate.domain.tenants import Tenant
+
+
+class InMemoryTenancyRepository:
+    def __init__(self) -> None:
+        self.tenants: dict[str, Tenant] = {}
+        self.keys: dict[str, ApiKey] = {}  # by hash
+        self.events: list[DomainEvent] = []
+
+    def create_tenant(self, tenant: Tenant, owner_key: ApiKey, owner_key_hash: str, events: list[DomainEvent]) -> None:
+        self.tenants[tenant.tenant_id] = tenant
+        self.keys[owner_key_hash] = owner_key
+        self.events.extend(events)
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        return self.tenants.get(tenant_id)
+
+    def list_tenant_ids(self) -> list[str]:
+        return sorted(self.tenants)
+
+    def add_key(self, key: ApiKey, key_hash: str, events: list[DomainEvent]) -> None:
+        self.keys[key_hash] = key
+        self.events.extend(events)
+
+    def find_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        return self.keys.get(key_hash)
+
+    def get_key(self, tenant_id: str, key_id: str) -> ApiKey | None:
+        return next((k for k in self.keys.values() if k.tenant_id == tenant_id and k.key_id == key_id), None)
+
+    def list_keys(self, tenant_id: str) -> list[ApiKey]:
+        return [k for k in self.keys.values() if k.tenant_id == tenant_id]
+
+    def revoke_key(self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent]) -> ApiKey:
+        for h, k in self.keys.items():
+            if k.key_id == key.key_id:
+                self.keys[h] = k.revoked(at, reason)
+                self.events.extend(events)
+                return self.keys[h]
+        return key
+
+    def touch_key(self, key_hash: str, at: datetime) -> None:
+        if key_hash in self.keys:
+            self.keys[key_hash] = replace(self.keys[key_hash], last_used_at=at)

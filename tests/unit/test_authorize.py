@@ -1,0 +1,79 @@
+"""Seed 000, "401 Unauthorized on every request": each cause has its own answer."""
+
+import hashlib
+
+from tests.fakes.tenancy import InMemoryTenancyRepository
+from tollgate.domain.access import Caller, KeyKind, Role
+from tollgate.usecases import tenancy
+from tollgate.usecases.authorize import authorize
+
+
+def setup():
+    repo = InMemoryTenancyRepository()
+    tenant, owner = tenancy.create_tenant(repo, name="Acme")
+    return repo, tenant, owner
+
+
+def call(repo, headers, platform=None):
+    return authorize(repo, headers, platform_key_sha256=lambda: platform)
+
+
+def test_a_valid_key_and_matching_tenant_resolve_to_the_caller():
+    repo, tenant, owner = setup()
+    decision = call(repo, {"Authorization": f"Bearer {owner.secret}", "X-Tenant-Id": tenant.tenant_id})
+    assert decision.caller.tenant_id == tenant.tenant_id
+    assert decision.caller.role is Role.OWNER
+    assert decision.context()["kind"] == "operator"
+
+
+def test_missing_authorization_header_says_which_headers_to_send():
+    repo, tenant, _ = setup()
+    decision = call(repo, {"X-Tenant-Id": tenant.tenant_id})
+    assert decision.caller is None
+    assert "Authorization: Bearer" in decision.error and "X-Tenant-Id" in decision.error
+
+
+def test_unknown_prefix_explains_the_two_key_families():
+    repo, tenant, _ = setup()
+    decision = call(repo, {"Authorization": "Bearer pk_live_abc", "X-Tenant-Id": tenant.tenant_id})
+    assert "afo_" in decision.error and "sk_live_" in decision.error
+
+
+def test_unknown_key_is_refused_without_echoing_the_whole_key():
+    repo, tenant, owner = setup()
+    fake = "afo_" + "x" * 43
+    decision = call(repo, {"Authorization": f"Bearer {fake}", "X-Tenant-Id": tenant.tenant_id})
+    assert decision.caller is None and "Unknown API key" in decision.error
+    assert fake not in decision.error
+
+
+def test_revoked_key_says_to_create_a_new_key():
+    repo, tenant, owner = setup()
+    caller = Caller(tenant.tenant_id, KeyKind.OPERATOR, owner.key.key_id, Role.OWNER)
+    other = tenancy.create_api_key(repo, caller, kind=KeyKind.OPERATOR, role=Role.ADMIN)
+    tenancy.revoke_api_key(repo, caller, other.key.key_id)
+    decision = call(repo, {"Authorization": f"Bearer {other.secret}", "X-Tenant-Id": tenant.tenant_id})
+    assert "revoked" in decision.error and "POST /v1/api-keys" in decision.error
+
+
+def test_tenant_mismatch_does_not_reveal_the_keys_real_tenant():
+    repo, tenant, owner = setup()
+    decision = call(repo, {"Authorization": f"Bearer {owner.secret}", "X-Tenant-Id": "ten_someone_else"})
+    assert decision.caller is None
+    assert "ten_someone_else" in decision.error and tenant.tenant_id not in decision.error
+
+
+def test_platform_credential_is_checked_by_hash():
+    repo, _, _ = setup()
+    secret = "tgp_" + "p" * 43
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    assert call(repo, {"Authorization": f"Bearer {secret}"}, platform=digest).caller.kind is KeyKind.PLATFORM
+    assert call(repo, {"Authorization": "Bearer tgp_wrong"}, platform=digest).caller is None
+
+
+def test_keys_are_stored_as_hashes_and_shown_by_prefix_and_last_four():
+    repo, tenant, owner = setup()
+    assert owner.secret.startswith("afo_") and len(owner.secret) >= 4 + 43
+    assert owner.key.display == f"afo_…{owner.secret[-4:]}"
+    assert hashlib.sha256(owner.secret.encode()).hexdigest() in repo.keys
+    assert all(owner.secret not in repr(k) for k in repo.keys.values())
