@@ -16,8 +16,6 @@ from tollgate.domain.access import AccessDenied, AccessRule, Caller, KeyKind, Pe
 from tollgate.domain.errors import Forbidden, Unauthorized
 
 EXTENSION = "x-tollgate-access"
-# Powertools' own routes (Swagger UI) that carry no declaration.
-_UNDECLARED_PUBLIC = {"/swagger"}
 # The caller of the request being served (set by the middleware, read by route handlers).
 _caller: ContextVar[Caller | None] = ContextVar("tollgate_caller", default=None)
 
@@ -56,10 +54,8 @@ def enforce_access(app: APIGatewayRestResolver, next_middleware) -> Response:
     route = app.context.get("_route")
     ext = (getattr(route, "openapi_extensions", None) or {}).get(EXTENSION)
     if ext is None:
-        # The not-found route and Powertools' Swagger UI have no declaration; anything else is a bug.
-        if getattr(getattr(route, "func", None), "__name__", "") == "not_found_handler" or (
-            getattr(route, "path", "") in _UNDECLARED_PUBLIC
-        ):
+        # The not-found route has no declaration; any other route without one is a bug.
+        if getattr(getattr(route, "func", None), "__name__", "") == "not_found_handler":
             return next_middleware(app)
         raise Forbidden(f"Route {getattr(route, 'path', '?')} declares no access rule; refusing by default.")
     rule = AccessRule.from_extension(ext)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def all_routers() -> list:
-    from tollgate.api.routers import api_keys, event_log, tenants
+    from tollgate.api.routers import api_keys, event_log, portal, tenants
 
-    return [tenants.router, api_keys.router, event_log.router]
+    routers = [tenants.router, api_keys.router, event_log.router, portal.router]
+    return routers

@@ -1,0 +1,103 @@
+"""`make bench`: measure, then write BENCHMARKS.md. Figures are ratios measured in one run where possible,
+so the machine's speed and load cancel out.
+
+Sections (each issue adds its own):
+- Cold start: import time of each Lambda handler module as a ratio to ``import boto3``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from infra import definitions
+
+REPO = Path(__file__).resolve().parents[1]
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "9"))
+# What the functions get on AWS too (infra): pydantic's plugin discovery scans installed distributions.
+LAMBDA_ENV = {"PYDANTIC_DISABLE_PLUGINS": "__all__", "POWERTOOLS_DEV": "false"}
+
+_PROBE = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+
+
+def import_seconds(module: str) -> float:
+    """Import ``module`` in a fresh interpreter (a cold Lambda init) and return the seconds it took."""
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(module=module)],
+        cwd=REPO,
+        env={**os.environ, **LAMBDA_ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def cold_start() -> tuple[str, dict[str, float]]:
+    modules = {name: fn.module for name, fn in definitions.functions().items()}
+    ratios: dict[str, list[float]] = {name: [] for name in modules}
+    times: dict[str, list[float]] = {name: [] for name in modules}
+    baseline: list[float] = []
+    for _ in range(ROUNDS):
+        # Interleave: each handler is compared with a boto3 import measured right next to it.
+        for name, module in modules.items():
+            b = import_seconds("boto3")
+            h = import_seconds(module)
+            baseline.append(b)
+            times[name].append(h)
+            ratios[name].append(h / b)
+    rows = [
+        "| function | handler module | import (ms, median) | ratio to `import boto3` (median) | goal |",
+        "|---|---|---:|---:|---|",
+    ]
+    figures = {}
+    for name, module in modules.items():
+        ratio = statistics.median(ratios[name])
+        figures[name] = ratio
+        verdict = "met" if ratio <= 1.5 else "NOT met"
+        rows.append(
+            f"| {name} | `{module}` | {statistics.median(times[name]) * 1000:.0f} | {ratio:.2f} | ≤ 1.5: {verdict} |"
+        )
+    text = "\n".join(
+        [
+            "## Cold start (issue 2)",
+            "",
+            f"Import time of each handler module in a fresh interpreter, divided by the import time of `boto3` measured",
+            f"right before it in the same run ({ROUNDS} interleaved rounds; median of the per-round ratios).",
+            f"`import boto3` took {statistics.median(baseline) * 1000:.0f} ms (median) on this machine in this run.",
+            "Handlers import boto3 lazily (first AWS call), so these imports do not include it.",
+            "",
+            *rows,
+            "",
+        ]
+    )
+    return text, figures
+
+
+SECTIONS = [cold_start]
+
+
+def main() -> int:
+    parts = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; "
+        f"Python {platform.python_version()}, {os.cpu_count()} cores. Re-run `make bench` to refresh.",
+        "",
+    ]
+    for section in SECTIONS:
+        text, _ = section()
+        print(text)
+        parts.append(text)
+    (REPO / "BENCHMARKS.md").write_text("\n".join(parts))
+    print(f"wrote {REPO / 'BENCHMARKS.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

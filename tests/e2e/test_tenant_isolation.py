@@ -1,0 +1,76 @@
+"""Issue 3: another tenant's id answers 404 on every route, driven by the OpenAPI document.
+
+Tenant B creates one resource of each kind; tenant A's OWNER calls every route that takes an id with
+B's ids. The answer must be 404 and identical to the answer for an id that exists nowhere, so nothing
+reveals that B's resource exists. A route whose path parameter has no factory below fails the test:
+add one when you add a route.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import client
+
+pytestmark = pytest.mark.e2e
+
+
+def _create(c: httpx.Client, path: str, body: dict, field: str = "id") -> str:
+    r = c.post(path, json=body)
+    assert r.status_code == 201, f"{path}: {r.status_code} {r.text}"
+    return str(r.json()[field])
+
+
+FACTORIES: dict[str, Callable[[httpx.Client], str]] = {
+    "key_id": lambda b: _create(b, "/v1/api-keys", {"kind": "operator", "role": "MEMBER"}),
+}
+
+
+@pytest.fixture(scope="module")
+def tenant_b(server):
+    boot = server.stack.bootstrap_tenant("Tenant B")
+    return client(server, boot.operator_key, boot.tenant_id)
+
+
+def test_every_route_answers_404_for_another_tenants_ids(anonymous, owner, tenant_b):
+    doc = anonymous.get("/openapi.json").json()
+    ids: dict[str, str] = {}
+    failures, checked = [], 0
+    for path, item in doc["paths"].items():
+        params = re.findall(r"\{([^}]+)\}", path)
+        if not params:
+            continue
+        for name in params:
+            if name not in ids:
+                assert name in FACTORIES, f"no factory for path parameter {name!r} ({path}); add one"
+                ids[name] = FACTORIES[name](tenant_b)
+        theirs = path
+        nowhere = path
+        for name in params:
+            theirs = theirs.replace("{" + name + "}", ids[name])
+            nowhere = nowhere.replace("{" + name + "}", f"zz_missing_{name}")
+        for method, op in item.items():
+            if method not in ("get", "post", "put", "patch", "delete") or op["x-tollgate-access"]["public"]:
+                continue
+            body = {} if method in ("post", "put", "patch") else None
+            a = owner.request(method.upper(), theirs, json=body)
+            n = owner.request(method.upper(), nowhere, json=body)
+            checked += 1
+            if a.status_code != 404 and not (a.status_code == n.status_code == 422):
+                failures.append(f"{method.upper()} {path}: {a.status_code} {a.text[:160]}")
+            elif a.status_code != n.status_code:
+                failures.append(f"{method.upper()} {path}: {a.status_code} for B's id but {n.status_code} for no id")
+            elif a.status_code == 404 and any(v in a.json()["detail"] for v in ("Tenant B",)):
+                failures.append(f"{method.upper()} {path}: detail reveals the other tenant")
+    assert checked >= 2
+    assert not failures, "\n".join(failures)
+
+
+def test_another_tenants_key_cannot_be_revoked(owner, tenant_b):
+    theirs = _create(tenant_b, "/v1/api-keys", {"kind": "operator", "role": "ADMIN"})
+    assert owner.delete(f"/v1/api-keys/{theirs}").status_code == 404
+    assert tenant_b.get(f"/v1/api-keys/{theirs}").json()["status"] == "ACTIVE"
