@@ -108,6 +108,7 @@ class Schedule(_Model):
 
 
 class Authorizer(_Model):
+    function: str
     identity_headers: list[str]
     cache_ttl_seconds: int
 

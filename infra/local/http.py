@@ -64,7 +64,7 @@ class LocalApiGateway:
             return cached[1]
         method_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{STAGE}/{event['httpMethod']}{event['path']}"
         policy = self.stack.invoke(
-            "authorizer",
+            spec.function,
             {
                 "type": "REQUEST",
                 "methodArn": method_arn,

@@ -1,0 +1,112 @@
+"""The CDK app: one stack, ``Tollgate``, checked by cdk-nag's AwsSolutions pack.
+
+Run from the repository root with the virtualenv's ``python3`` first on ``PATH``::
+
+    npx cdk synth                 # cdk.json runs `python3 -m infra.app`
+    npx cdk synth -c stage=prod -c deletion_protection=true
+
+Context values (``-c name=value`` or ``cdk.json``):
+
+- ``stage`` (default ``dev``): goes into resource names, ``TOLLGATE_STAGE`` and the API stage name.
+- ``deletion_protection`` (default: on unless the stage is ``dev``).
+- ``powertools_layer_version``: version of the public Powertools layer (see ``infra.constructs.functions``).
+- ``log_retention_days`` (default 30): one of CloudWatch Logs' allowed retention values.
+- ``api_throttling_rate_limit`` / ``api_throttling_burst_limit``: stage-wide throttling.
+
+Synth needs no AWS account or network: the stack is environment-agnostic (region and account are
+resolved by CloudFormation) unless ``CDK_DEFAULT_ACCOUNT``/``CDK_DEFAULT_REGION`` are set.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+if __package__ in (None, ""):
+    # Run as a script (`python3 infra/app.py`): sys.path[0] is infra/, where the `constructs`
+    # package of this repo would shadow the `constructs` library. Use the repository root instead.
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+    sys.path.insert(0, str(_HERE.parent))
+
+from aws_cdk import App, Aspects, Environment  # noqa: E402
+from aws_cdk import aws_logs as logs  # noqa: E402
+from cdk_nag import AwsSolutionsChecks  # noqa: E402
+
+from infra.stack import TollgateSettings, TollgateStack  # noqa: E402
+
+STACK_NAME = "Tollgate"
+
+
+def _bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+def _retention(days: object) -> logs.RetentionDays:
+    try:
+        return _RETENTION[int(days)]
+    except (KeyError, ValueError):
+        raise ValueError(f"log_retention_days={days!r}: use one of {sorted(_RETENTION)}") from None
+
+
+def settings_from_context(app: App) -> TollgateSettings:
+    ctx = app.node.try_get_context
+    stage = str(ctx("stage") or "dev")
+    defaults = TollgateSettings()
+    protection = ctx("deletion_protection")
+    return TollgateSettings(
+        stage=stage,
+        deletion_protection=_bool(protection) if protection is not None else stage != "dev",
+        powertools_layer_version=int(ctx("powertools_layer_version") or defaults.powertools_layer_version),
+        log_retention=_retention(ctx("log_retention_days")) if ctx("log_retention_days") else defaults.log_retention,
+        api_throttling_rate_limit=float(ctx("api_throttling_rate_limit") or defaults.api_throttling_rate_limit),
+        api_throttling_burst_limit=int(ctx("api_throttling_burst_limit") or defaults.api_throttling_burst_limit),
+    )
+
+
+def build(app: App | None = None) -> tuple[App, TollgateStack]:
+    """The app with the Tollgate stack and cdk-nag's AwsSolutions checks attached (not yet synthesized)."""
+    app = app or App()
+    account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
+    stack = TollgateStack(
+        app,
+        STACK_NAME,
+        settings=settings_from_context(app),
+        env=Environment(account=account, region=region) if account and region else None,
+        description="Tollgate: usage-based billing and API monetization (API, functions, tables, events, workflows).",
+    )
+    Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
+    return app, stack
+
+
+def main() -> None:
+    app, _ = build()
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

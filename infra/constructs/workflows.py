@@ -1,0 +1,129 @@
+"""Step Functions state machines and their EventBridge Scheduler schedules.
+
+State machines come from the ASL files declared in ``infra/definitions/statemachines.json``
+(``DefinitionBody.from_file``), with each ``${Placeholder}`` substituted by the ARN of the declared
+function (``definition_substitutions``). Each state machine logs ALL events to its own log group
+(without execution data: inputs and outputs carry tenant data) and is traced with X-Ray; its role may
+invoke exactly the functions its definition names.
+
+Schedules come from ``infra/definitions/schedules.json`` (``aws_scheduler`` L2, stable in aws-cdk-lib
+2.275); each has its own role, trusted only by EventBridge Scheduler of this account, allowed only
+``states:StartExecution`` on its target state machine.
+
+Functions declared with ``state_machines: [...]`` get the ARN env var and ``states:StartExecution`` on
+those state machines (:meth:`Workflows.grant_starters`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import RemovalPolicy, Stack, TimeZone
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra import definitions
+from infra.constructs.naming import acknowledge, pascal
+
+
+class Workflows(Construct):
+    """``state_machines[name]``, ``schedules[name]``, ``schedule_roles[name]``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        functions: Mapping[str, lambda_.IFunction],
+        log_retention: logs.RetentionDays,
+        retain_logs: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.state_machines: dict[str, sfn.StateMachine] = {}
+        self.log_groups: dict[str, logs.LogGroup] = {}
+        self.schedules: dict[str, scheduler.Schedule] = {}
+        self.schedule_roles: dict[str, iam.Role] = {}
+
+        for name, decl in definitions.state_machines().items():
+            cid = pascal(name)
+            log_group = logs.LogGroup(
+                self,
+                f"{cid}Logs",
+                retention=log_retention,
+                removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY,
+            )
+            machine = sfn.StateMachine(
+                self,
+                cid,
+                comment=f"Tollgate {stage}: {decl.file}",
+                state_machine_type=sfn.StateMachineType.STANDARD,
+                definition_body=sfn.DefinitionBody.from_file(str(definitions.HERE / decl.file)),
+                definition_substitutions={
+                    placeholder: functions[function_name].function_arn
+                    for placeholder, function_name in decl.functions.items()
+                },
+                logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+                tracing_enabled=True,
+            )
+            # The definition names the functions by unqualified ARN: invoke exactly those, no ':*'.
+            machine.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction"],
+                    resources=sorted({functions[f].function_arn for f in decl.functions.values()}),
+                )
+            )
+            acknowledge(
+                machine,
+                "AwsSolutions-IAM5",
+                "Step Functions logging to CloudWatch Logs uses the log-delivery APIs (logs:CreateLogDelivery, "
+                "logs:DescribeResourcePolicies, ...) and X-Ray tracing uses xray:PutTraceSegments et al.; none "
+                "of these support resource-level permissions, so they are granted on Resource '*'.",
+                applies_to=["Resource::*"],
+            )
+            self.state_machines[name] = machine
+            self.log_groups[name] = log_group
+
+        account = Stack.of(self).account
+        for schedule in definitions.schedules():
+            cid = pascal(schedule.name)
+            target_machine = self.state_machines[schedule.target.state_machine]
+            role = iam.Role(
+                self,
+                f"{cid}ScheduleRole",
+                description=f"EventBridge Scheduler '{schedule.name}': start {schedule.target.state_machine} only.",
+                assumed_by=iam.ServicePrincipal(
+                    "scheduler.amazonaws.com",
+                    conditions={"StringEquals": {"aws:SourceAccount": account}},
+                ),
+            )
+            self.schedules[schedule.name] = scheduler.Schedule(
+                self,
+                f"{cid}Schedule",
+                description=schedule.description,
+                schedule=scheduler.ScheduleExpression.expression(
+                    schedule.expression, TimeZone.of(schedule.timezone)
+                ),
+                # The target grants the role states:StartExecution on this state machine only.
+                target=scheduler_targets.StepFunctionsStartExecution(
+                    target_machine,
+                    input=scheduler.ScheduleTargetInput.from_object(schedule.input),
+                    role=role,
+                ),
+            )
+            self.schedule_roles[schedule.name] = role
+
+    def grant_starters(self, functions: Mapping[str, lambda_.Function]) -> None:
+        """ARN env var + ``states:StartExecution`` for every function declared to start a state machine."""
+        for function_name, decl in definitions.functions().items():
+            for machine_name in decl.state_machines:
+                machine = self.state_machines[machine_name]
+                functions[function_name].add_environment(
+                    definitions.state_machines()[machine_name].env, machine.state_machine_arn
+                )
+                machine.grant_start_execution(functions[function_name])

@@ -1,0 +1,98 @@
+"""``TollgateStack``: Tollgate on AWS serverless, composed of one construct per concern.
+
+Everything is built from the declarations in :mod:`infra.definitions` (the same ones the local stack on
+moto uses), so adding a table, function, rule, schedule, route or state machine there is all it takes.
+
+Composition order (each step only needs what the previous ones made):
+
+1. :class:`~infra.constructs.data.DataTables` — the DynamoDB tables.
+2. :class:`~infra.constructs.secrets.PlatformAdminSecret` — the generated platform-admin credential.
+3. :class:`~infra.constructs.events.EventRouting` — bus, rules, queues + DLQs + alarms.
+4. :class:`~infra.constructs.functions.LambdaFunctions` — the functions, their roles and grants.
+5. :class:`~infra.constructs.workflows.Workflows` — state machines (invoking functions) and schedules;
+   then the functions that may start a state machine get its ARN and ``states:StartExecution``.
+6. The rule consumers get their SQS event sources.
+7. :class:`~infra.constructs.api.RestApi` — the REST API in front of the functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.constructs.api import RestApi
+from infra.constructs.data import DataTables
+from infra.constructs.events import EventRouting
+from infra.constructs.functions import DEFAULT_POWERTOOLS_LAYER_VERSION, LambdaFunctions
+from infra.constructs.secrets import PlatformAdminSecret
+from infra.constructs.workflows import Workflows
+
+
+@dataclass(frozen=True)
+class TollgateSettings:
+    """Deployment knobs (read from CDK context by ``infra/app.py``; defaults suit ``dev``)."""
+
+    stage: str = "dev"
+    #: Table deletion protection; also retains tables, log groups and the secret on stack deletion.
+    deletion_protection: bool = False
+    powertools_layer_version: int = DEFAULT_POWERTOOLS_LAYER_VERSION
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
+    api_throttling_rate_limit: float = 50
+    api_throttling_burst_limit: int = 100
+
+
+class TollgateStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: TollgateSettings, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.settings = settings
+        stage = settings.stage
+        retain = settings.deletion_protection
+        Tags.of(self).add("project", "tollgate")
+        Tags.of(self).add("stage", stage)
+
+        self.data = DataTables(self, "Data", deletion_protection=settings.deletion_protection)
+        self.platform_admin = PlatformAdminSecret(self, "PlatformAdmin", stage=stage, retain=retain)
+        self.events = EventRouting(self, "Events", stage=stage)
+        self.functions = LambdaFunctions(
+            self,
+            "Functions",
+            stage=stage,
+            tables=self.data.tables,
+            event_bus=self.events.bus,
+            platform_admin_secret=self.platform_admin.secret,
+            powertools_layer_version=settings.powertools_layer_version,
+            log_retention=settings.log_retention,
+            retain_logs=retain,
+        )
+        self.workflows = Workflows(
+            self,
+            "Workflows",
+            stage=stage,
+            functions=self.functions.functions,
+            log_retention=settings.log_retention,
+            retain_logs=retain,
+        )
+        self.workflows.grant_starters(self.functions.functions)
+        self.events.attach_consumers(self.functions.functions)
+        self.api = RestApi(
+            self,
+            "Rest",
+            stage=stage,
+            functions=self.functions.functions,
+            throttling_rate_limit=settings.api_throttling_rate_limit,
+            throttling_burst_limit=settings.api_throttling_burst_limit,
+            log_retention=settings.log_retention,
+            retain_logs=retain,
+        )
+
+        CfnOutput(self, "ApiUrl", value=self.api.api.url, description="Base URL of the REST API (stage included).")
+        CfnOutput(
+            self,
+            "PlatformAdminSecretArn",
+            value=self.platform_admin.secret.secret_arn,
+            description="Secrets Manager secret holding the platform-admin credential.",
+        )
+        CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
