@@ -11,3 +11,18 @@ os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def local_stack():
+    """One local stack (moto) per test session, shared by the integration, workflow and e2e tiers:
+    moto's backends are process-wide, so two stacks cannot run side by side. Tests isolate themselves
+    by creating their own tenants. The authorizer cache is 1 s (60 s in production) so revocation tests
+    need not wait a minute."""
+    from infra.local.stack import LocalStack
+
+    stack = LocalStack(auth_cache_ttl_seconds=1).start()
+    yield stack
+    stack.stop()

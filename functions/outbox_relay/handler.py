@@ -13,20 +13,7 @@ def relay(record: DynamoDBRecord) -> None:
     image = record.dynamodb.new_image if record.dynamodb else None
     if record.event_name and record.event_name.name != "INSERT" or not image or image.get("item_type") != "OUTBOX":
         return
-    wiring.event_publisher().publish([event_from_json(_plain(image["event"]))])
-
-
-def _plain(value):
-    """Stream images carry Decimals for numbers; the event JSON holds none that matter, but be exact."""
-    from decimal import Decimal
-
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else str(value)
-    return value
+    wiring.event_publisher().publish([event_from_json(image["event"])])
 
 
 def lambda_handler(event: dict, context) -> dict:

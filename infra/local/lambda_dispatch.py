@@ -17,9 +17,12 @@ from typing import Any
 
 Handler = Callable[[dict, Any], Any]
 
-_registry: dict[str, Handler] = {}
+_registry: dict[str, tuple[Handler, bool]] = {}
 _lock = threading.RLock()
 _patched = False
+# One handler runs at a time in the process: moto's in-memory backends are not safe for concurrent
+# writers (Step Functions' Map runs tasks on several threads). Handlers run under this lock.
+LOCK = threading.RLock()
 
 
 @dataclass
@@ -39,9 +42,11 @@ class LocalContext:
         return self.timeout_seconds * 1000
 
 
-def register(function_name: str, handler: Handler) -> None:
+def register(function_name: str, handler: Handler, *, serialize: bool = True) -> None:
+    """Route invocations of ``function_name`` to ``handler``. With ``serialize=False`` the handler runs
+    without LOCK and must take it itself around any AWS access (tests that block on purpose use this)."""
     with _lock:
-        _registry[function_name] = handler
+        _registry[function_name] = (handler, serialize)
 
 
 def unregister_all() -> None:
@@ -54,11 +59,19 @@ def lookup(function_name: str) -> Handler:
     with _lock:
         if name not in _registry:
             raise KeyError(f"no in-process handler registered for Lambda function {name!r}")
-        return _registry[name]
+        handler, serialize = _registry[name]
+    if not serialize:
+        return handler
+
+    def serialized(event: Any, context: Any) -> Any:
+        with LOCK:
+            return handler(event, context)
+
+    return serialized
 
 
 def invoke_local(function_name: str, event: Any) -> Any:
-    """Call a registered handler directly, the way Lambda would (used by queue and stream pollers)."""
+    """Call a registered handler directly, the way Lambda would (API requests, queue and stream pollers)."""
     name = function_name.split(":function:")[-1]
     return lookup(name)(event, LocalContext(function_name=name))
 

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from infra import definitions
-from infra.local import lambda_dispatch
+from infra.local import lambda_dispatch, moto_patches
 from infra.local.clock import is_due
 from infra.local.matching import matches
 
@@ -85,11 +85,9 @@ class LocalStack:
         self._mock = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._shard_iterators: dict[str, str] = {}
+        self._last_sequence: dict[str, str] = {}
         self._clock_started = datetime.now(UTC)
         self._last_tick: datetime | None = None
-        # One handler runs at a time: moto's in-memory backends are not built for concurrent writers.
-        self.lock = threading.RLock()
         self.delivered: list[dict[str, Any]] = []  # what the queue poller handed to consumers (for tests)
 
     # -- lifecycle -----------------------------------------------------------------------------------
@@ -106,6 +104,7 @@ class LocalStack:
         )
         self._mock.start()
         lambda_dispatch.install()
+        moto_patches.install()
         self._create_tables()
         self._create_events()
         self._create_platform_secret()
@@ -291,14 +290,13 @@ class LocalStack:
         from tollgate import wiring
         from tollgate.usecases.tenancy import create_tenant
 
-        with self.lock:
+        with lambda_dispatch.LOCK:
             tenant, issued = create_tenant(wiring.tenancy_repository(), name=name)
         return Bootstrap(tenant.tenant_id, issued.secret, self.platform_key)
 
     def invoke(self, name: str, event: Any) -> Any:
         """Invoke a declared function in-process, as Lambda would."""
-        with self.lock:
-            return lambda_dispatch.invoke_local(function_name(name), event)
+        return lambda_dispatch.invoke_local(function_name(name), event)
 
     def fire_schedule(self, schedule_name: str) -> str:
         """Start what the named schedule starts, now (what the clock does when it is due)."""
@@ -372,12 +370,11 @@ class LocalStack:
                     for m in messages
                 ]
             }
-            with self.lock:
-                try:
-                    result = lambda_dispatch.invoke_local(function_name(rule.consumer), event) or {}
-                except Exception:
-                    log.exception("consumer %s failed a whole batch", rule.consumer)
-                    continue  # nothing deleted: the batch comes back after the visibility timeout
+            try:
+                result = lambda_dispatch.invoke_local(function_name(rule.consumer), event) or {}
+            except Exception:
+                log.exception("consumer %s failed a whole batch", rule.consumer)
+                continue  # nothing deleted: the batch comes back after the visibility timeout
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
             done = [m for m in messages if m["MessageId"] not in failed]
             for m in done:
@@ -394,32 +391,41 @@ class LocalStack:
                 table = definitions.tables()[source.table]
                 stream_arn = ddb.describe_table(TableName=table.local_name)["Table"]["LatestStreamArn"]
                 for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
-                    key = f"{name}|{shard['ShardId']}"
-                    iterator = self._shard_iterators.get(key) or streams.get_shard_iterator(
-                        StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-                    )["ShardIterator"]
-                    while True:
-                        page = streams.get_records(ShardIterator=iterator, Limit=source.batch_size)
-                        iterator = page.get("NextShardIterator") or iterator
-                        records = [dict(r, eventSourceARN=stream_arn) for r in page.get("Records", [])]
-                        self._shard_iterators[key] = iterator
-                        if not records:
-                            break
-                        selected = [r for r in records if not source.filter or matches(source.filter, r)]
-                        if selected:
-                            self._deliver_stream_batch(name, selected)
-                            delivered += len(selected)
+                    delivered += self._poll_shard(name, source, streams, stream_arn, shard["ShardId"])
         return delivered
+
+    def _poll_shard(self, name: str, source, streams, stream_arn: str, shard_id: str) -> int:
+        """Read a shard from the last delivered record on, with a fresh iterator each time: moto
+        replaces a table object when a transaction is cancelled, which strands older iterators."""
+        key = f"{name}|{shard_id}"
+        delivered = 0
+        while True:
+            last = self._last_sequence.get(key)
+            position = (
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last}
+                if last
+                else {"ShardIteratorType": "TRIM_HORIZON"}
+            )
+            with moto_patches.TX_LOCK:  # never read in the middle of a transaction
+                iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, **position)["ShardIterator"]
+                page = streams.get_records(ShardIterator=iterator, Limit=source.batch_size)
+            records = [dict(r, eventSourceARN=stream_arn) for r in page.get("Records", [])]
+            if not records:
+                return delivered
+            selected = [r for r in records if not source.filter or matches(source.filter, r)]
+            if selected:
+                self._deliver_stream_batch(name, selected)
+                delivered += len(selected)
+            self._last_sequence[key] = records[-1]["dynamodb"]["SequenceNumber"]
 
     def _deliver_stream_batch(self, name: str, records: list[dict]) -> None:
         # Like Lambda's event source mapping: retry a failing batch (bounded), in order.
         for attempt in range(3):
-            with self.lock:
-                try:
-                    result = lambda_dispatch.invoke_local(function_name(name), {"Records": records}) or {}
-                except Exception:
-                    log.exception("stream consumer %s failed (attempt %d)", name, attempt + 1)
-                    continue
+            try:
+                result = lambda_dispatch.invoke_local(function_name(name), {"Records": records}) or {}
+            except Exception:
+                log.exception("stream consumer %s failed (attempt %d)", name, attempt + 1)
+                continue
             failures = result.get("batchItemFailures", [])
             if not failures:
                 return

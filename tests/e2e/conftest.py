@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from infra.local.http import LocalApiGateway, asgi_app
-from infra.local.stack import LocalStack
+from infra.local.stack import LocalStack  # noqa: F401  (the session fixture lives in tests/conftest.py)
 
 pytestmark = pytest.mark.e2e
 
@@ -32,11 +32,10 @@ class LocalServer:
 
 
 @pytest.fixture(scope="session")
-def server():
+def server(local_stack):
     import uvicorn
 
-    # A short authorizer cache so revocation tests do not wait the full 60 s.
-    stack = LocalStack(auth_cache_ttl_seconds=1).start()
+    stack = local_stack
     boot = stack.bootstrap_tenant("E2E tenant")
     port = free_port()
     config = uvicorn.Config(asgi_app(LocalApiGateway(stack)), host="127.0.0.1", port=port, log_level="warning")
@@ -54,7 +53,6 @@ def server():
     yield LocalServer(url, stack, boot.tenant_id, boot.operator_key, boot.platform_key)
     uv.should_exit = True
     thread.join(timeout=10)
-    stack.stop()
 
 
 def client(server: LocalServer, key: str | None, tenant_id: str | None) -> httpx.Client:

@@ -9,24 +9,54 @@ add one when you add a route.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 
 import httpx
 import pytest
 
+from tests.e2e import builders
 from tests.e2e.conftest import client
 
 pytestmark = pytest.mark.e2e
 
 
-def _create(c: httpx.Client, path: str, body: dict, field: str = "id") -> str:
+def _create(c: httpx.Client, path: str, body: dict, field: str = "id", status: int = 201) -> str:
     r = c.post(path, json=body)
-    assert r.status_code == 201, f"{path}: {r.status_code} {r.text}"
+    assert r.status_code == status, f"{path}: {r.status_code} {r.text}"
     return str(r.json()[field])
 
 
-FACTORIES: dict[str, Callable[[httpx.Client], str]] = {
-    "key_id": lambda b: _create(b, "/v1/api-keys", {"kind": "operator", "role": "MEMBER"}),
+def _customer(b: httpx.Client, ids: dict) -> dict:
+    if "_customer" not in ids:
+        ids["_customer"] = builders.customer(b)
+    return ids["_customer"]
+
+
+def _plan_id(b: httpx.Client, ids: dict) -> str:
+    if "plan_id" not in ids:
+        ids["plan_id"] = builders.plan(b)["id"]  # published version 1
+    return ids["plan_id"]
+
+
+def _migration(b: httpx.Client, ids: dict) -> str:
+    target = builders.plan(b)["id"]
+    return _create(b, "/v1/migrations", {"from_plan_id": _plan_id(b, ids), "to_plan_id": target}, status=202)
+
+
+# path parameter -> how tenant B makes one (ids: what B has made so far, for resources that need others)
+FACTORIES: dict[str, Callable[[httpx.Client, dict], str]] = {
+    "key_id": lambda b, ids: _create(b, "/v1/api-keys", {"kind": "operator", "role": "MEMBER"}),
+    "product_id": lambda b, ids: _create(b, "/v1/products", {"name": "B's product"}),
+    "meter_id": lambda b, ids: _create(
+        b, "/v1/meters", {"event_name": f"isolation.{uuid.uuid4().hex[:8]}", "aggregation": {"function": "COUNT"}}
+    ),
+    "plan_id": _plan_id,
+    "version": lambda b, ids: (_plan_id(b, ids), "1")[1],
+    "customer_id": lambda b, ids: _customer(b, ids)["id"],
+    "external_id": lambda b, ids: _customer(b, ids)["external_id"],
+    "subscription_id": lambda b, ids: builders.subscribe(b, _customer(b, ids)["id"], _plan_id(b, ids))["id"],
+    "migration_id": _migration,
 }
 
 
@@ -47,7 +77,7 @@ def test_every_route_answers_404_for_another_tenants_ids(anonymous, owner, tenan
         for name in params:
             if name not in ids:
                 assert name in FACTORIES, f"no factory for path parameter {name!r} ({path}); add one"
-                ids[name] = FACTORIES[name](tenant_b)
+                ids[name] = FACTORIES[name](tenant_b, ids)
         theirs = path
         nowhere = path
         for name in params:

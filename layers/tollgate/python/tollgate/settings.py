@@ -23,6 +23,8 @@ class Settings(BaseModel):
     event_bus: str = "tollgate"
     bill_run_state_machine_arn: str = ""
     dunning_state_machine_arn: str = ""
+    bulk_migration_state_machine_arn: str = ""
+    subscription_clock_state_machine_arn: str = ""
     # The platform-admin credential: a Secrets Manager secret on AWS; its SHA-256 directly locally.
     platform_admin_secret_id: str = ""
     platform_admin_key_sha256: str = ""

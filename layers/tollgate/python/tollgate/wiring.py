@@ -54,6 +54,64 @@ def bill_run_repository():
     return DynamoBillRunRepository(get_settings().main_table)
 
 
+@lru_cache(maxsize=1)
+def catalog_repository():
+    from tollgate.adapters.dynamodb.catalog import DynamoCatalogRepository
+
+    return DynamoCatalogRepository(get_settings().main_table)
+
+
+@lru_cache(maxsize=1)
+def customer_repository():
+    from tollgate.adapters.dynamodb.customers import DynamoCustomerRepository
+
+    return DynamoCustomerRepository(get_settings().main_table)
+
+
+@lru_cache(maxsize=1)
+def subscription_repository():
+    from tollgate.adapters.dynamodb.subscriptions import DynamoSubscriptionRepository
+
+    return DynamoSubscriptionRepository(get_settings().main_table)
+
+
+@lru_cache(maxsize=1)
+def migration_repository():
+    from tollgate.adapters.dynamodb.migrations import DynamoMigrationRepository
+
+    return DynamoMigrationRepository(get_settings().main_table)
+
+
+@lru_cache(maxsize=1)
+def workflow_starter():
+    from tollgate.adapters.stepfunctions import StepFunctionsStarter
+
+    return StepFunctionsStarter()
+
+
+def subscription_repos():
+    from tollgate.usecases.subscriptions import Repos
+
+    return Repos(
+        subscriptions=subscription_repository(),
+        customers=customer_repository(),
+        catalog=catalog_repository(),
+        tenancy=tenancy_repository(),
+        migrations=migration_repository(),
+    )
+
+
 def reset() -> None:
-    for f in (tenancy_repository, event_publisher, event_log, platform_key_sha256, bill_run_repository):
+    for f in (
+        tenancy_repository,
+        event_publisher,
+        event_log,
+        platform_key_sha256,
+        bill_run_repository,
+        catalog_repository,
+        customer_repository,
+        subscription_repository,
+        migration_repository,
+        workflow_starter,
+    ):
         f.cache_clear()

@@ -62,13 +62,10 @@ def create_app(*routers: Router, title: str = API_TITLE) -> APIGatewayRestResolv
     @app.exception_handler(NotFoundError)
     def _no_route(exc: NotFoundError) -> Response:
         ev = app.current_event
-        return _problem(
-            app,
-            404,
-            "Not found",
-            f"No endpoint {ev.http_method} {ev.path}. See /swagger for the API reference.",
-            "ROUTE_NOT_FOUND",
-        )
+        hint = " See /swagger for the API reference."
+        if ev.path.rstrip("/").endswith("/cancel") and "/subscriptions/" in ev.path:
+            hint = " To cancel a subscription, send DELETE /v1/subscriptions/{id} (there is no /cancel)."
+        return _problem(app, 404, "Not found", f"No endpoint {ev.http_method} {ev.path}.{hint}", "ROUTE_NOT_FOUND")
 
     @app.get("/health", openapi_extensions=public(), tags=["meta"], summary="Liveness")
     def health() -> dict:

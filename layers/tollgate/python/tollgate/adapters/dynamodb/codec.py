@@ -42,7 +42,22 @@ def outbox_put(table_name: str, event: DomainEvent) -> dict[str, Any]:
     }
 
 
+def plain_json(value: Any) -> Any:
+    """DynamoDB returns every number as Decimal: give integers back as int and other numbers as exact
+    decimal strings (money never becomes a float)."""
+    from decimal import Decimal
+
+    if isinstance(value, dict):
+        return {k: plain_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_json(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    return value
+
+
 def event_from_json(data: dict[str, Any]) -> DomainEvent:
+    data = plain_json(data)
     return DomainEvent(
         type=data["type"],
         tenant_id=data["tenant_id"],

@@ -4,7 +4,24 @@ from __future__ import annotations
 
 
 def all_routers() -> list:
-    from tollgate.api.routers import api_keys, event_log, portal, tenants
+    from tollgate.api.routers import (
+        api_keys,
+        catalog,
+        customers,
+        event_log,
+        portal,
+        prices,
+        subscriptions,
+        tenants,
+    )
 
-    routers = [tenants.router, api_keys.router, event_log.router, portal.router]
-    return routers
+    return [
+        tenants.router,
+        api_keys.router,
+        event_log.router,
+        portal.router,
+        catalog.router,
+        prices.router,
+        customers.router,
+        subscriptions.router,
+    ]

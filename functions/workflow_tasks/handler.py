@@ -1,0 +1,90 @@
+"""The Lambda tasks of the state machines (thin adapter: task name -> use case)."""
+
+from tollgate import wiring
+from tollgate.usecases import bill_runs
+
+
+def _open(event: dict) -> dict:
+    return bill_runs.open_bill_run(
+        wiring.bill_run_repository(), wiring.tenancy_repository(), event.get("input") or {}, event.get("execution", "")
+    )
+
+
+def _rate(event: dict) -> dict:
+    return bill_runs.rate_page(wiring.bill_run_repository(), event["input"]["page"])
+
+
+def _page_failed(event: dict) -> dict:
+    return bill_runs.record_page_failure(wiring.bill_run_repository(), event["input"]["page"], event["input"]["error"])
+
+
+def _close(event: dict) -> dict:
+    return bill_runs.close_bill_run(wiring.bill_run_repository(), event["input"]["bill_runs"])
+
+
+def _fail(event: dict) -> dict:
+    state = event["input"]
+    return bill_runs.fail_bill_run(wiring.bill_run_repository(), state.get("bill_runs", []), state.get("error", {}))
+
+
+def _clock(event: dict) -> dict:
+    from tollgate.usecases.subscriptions import apply_due_transitions
+
+    limit = 100
+    applied = apply_due_transitions(wiring.subscription_repos(), limit=limit)
+    return {"applied": len(applied), "more": len(applied) == limit}
+
+
+def _plan_migration(event: dict) -> dict:
+    from tollgate.usecases import migrations
+
+    i = event["input"]
+    return migrations.plan_bulk_migration(wiring.subscription_repos(), wiring.migration_repository(), i["tenant_id"], i["migration_id"])
+
+
+def _migrate_page(event: dict) -> dict:
+    from tollgate.usecases import migrations
+
+    i = event["input"]
+    return migrations.migrate_page(
+        wiring.subscription_repos(), wiring.migration_repository(), i["tenant_id"], i["migration_id"], i["subscription_ids"]
+    )
+
+
+def _close_migration(event: dict) -> dict:
+    from tollgate.usecases import migrations
+
+    i = event["input"]
+    return migrations.close_bulk_migration(wiring.migration_repository(), i["tenant_id"], i["migration_id"])
+
+
+def _fail_migration(event: dict) -> dict:
+    from tollgate.usecases import migrations
+
+    i = event["input"]
+    return migrations.fail_bulk_migration(wiring.migration_repository(), i["tenant_id"], i["migration_id"], i.get("error", {}))
+
+
+TASKS = {
+    "apply_due_transitions": _clock,
+    "plan_bulk_migration": _plan_migration,
+    "migrate_page": _migrate_page,
+    "close_bulk_migration": _close_migration,
+    "fail_bulk_migration": _fail_migration,
+    "open_bill_run": _open,
+    "rate_page": _rate,
+    "record_page_failure": _page_failed,
+    "close_bill_run": _close,
+    "fail_bill_run": _fail,
+}
+
+
+class UnknownTask(Exception):
+    pass
+
+
+def lambda_handler(event: dict, context) -> dict:
+    task = TASKS.get(event.get("task", ""))
+    if task is None:
+        raise UnknownTask(f"unknown task {event.get('task')!r}; known: {sorted(TASKS)}")
+    return task(event)

@@ -1,0 +1,183 @@
+"""Bulk migrations in the main table.
+
+| item        | pk                          | sk                      |
+|-------------|-----------------------------|-------------------------|
+| lock        | T#<tenant>                  | MIGRATION_LOCK          |
+| migration   | T#<tenant>                  | MIGRATION#<id>          |
+| result      | T#<tenant>#MIGRATION#<id>   | RESULT#<subscription>   |
+
+A result and the counters it moves are written in one transaction, conditional on the result being new,
+so a retried page never counts a subscription twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tollgate.adapters import aws
+from tollgate.adapters.dynamodb.codec import dt, ts, without_none
+from tollgate.domain.errors import Conflict
+from tollgate.domain.migrations import BulkMigration, MigrationResult, MigrationStatus
+
+
+def _from_item(i: dict[str, Any]) -> BulkMigration:
+    return BulkMigration(
+        migration_id=i["migration_id"],
+        tenant_id=i["tenant_id"],
+        from_plan_id=i["from_plan_id"],
+        from_version=int(i["from_version"]) if i.get("from_version") is not None else None,
+        to_plan_id=i["to_plan_id"],
+        to_version=int(i["to_version"]) if i.get("to_version") is not None else None,
+        at_period_end=bool(i.get("at_period_end", False)),
+        status=MigrationStatus(i["status"]),
+        created_at=dt(i["created_at"]),
+        total=int(i.get("total", 0)),
+        migrated=int(i.get("migrated", 0)),
+        skipped=int(i.get("skipped", 0)),
+        failed=int(i.get("failed", 0)),
+        completed_at=dt(i.get("completed_at")),
+        error=i.get("error"),
+    )
+
+
+class DynamoMigrationRepository:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    @property
+    def _table(self):
+        return aws.table(self.table_name)
+
+    def running_migration(self, tenant_id: str) -> str | None:
+        item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": "MIGRATION_LOCK"}).get("Item")
+        return item["migration_id"] if item else None
+
+    def start(self, m: BulkMigration) -> None:
+        client = self._table.meta.client
+        item = without_none(
+            {
+                "pk": f"T#{m.tenant_id}",
+                "sk": f"MIGRATION#{m.migration_id}",
+                "item_type": "BULK_MIGRATION",
+                "migration_id": m.migration_id,
+                "tenant_id": m.tenant_id,
+                "from_plan_id": m.from_plan_id,
+                "from_version": m.from_version,
+                "to_plan_id": m.to_plan_id,
+                "to_version": m.to_version,
+                "at_period_end": m.at_period_end,
+                "status": m.status.value,
+                "created_at": ts(m.created_at),
+                "total": 0,
+                "migrated": 0,
+                "skipped": 0,
+                "failed": 0,
+            }
+        )
+        try:
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": {"pk": f"T#{m.tenant_id}", "sk": "MIGRATION_LOCK", "migration_id": m.migration_id},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {"Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+                ]
+            )
+        except client.exceptions.TransactionCanceledException as exc:
+            running = self.running_migration(m.tenant_id)
+            raise Conflict(
+                f"Bulk migration {running} is already in progress for this tenant; wait for it to complete.",
+                code="BULK_MIGRATION_RUNNING",
+            ) from exc
+
+    def get(self, tenant_id: str, migration_id: str) -> BulkMigration | None:
+        item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"MIGRATION#{migration_id}"}).get("Item")
+        return _from_item(item) if item else None
+
+    def set_total(self, tenant_id: str, migration_id: str, total: int) -> None:
+        self._table.update_item(
+            Key={"pk": f"T#{tenant_id}", "sk": f"MIGRATION#{migration_id}"},
+            UpdateExpression="SET #t = :t",
+            ExpressionAttributeNames={"#t": "total"},
+            ExpressionAttributeValues={":t": total},
+        )
+
+    def record(self, tenant_id: str, migration_id: str, result: MigrationResult) -> None:
+        client = self._table.meta.client
+        counter = {"MIGRATED": "migrated", "SKIPPED": "skipped", "FAILED": "failed"}[result.outcome]
+        try:
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": {
+                                "pk": f"T#{tenant_id}#MIGRATION#{migration_id}",
+                                "sk": f"RESULT#{result.subscription_id}",
+                                "subscription_id": result.subscription_id,
+                                "outcome": result.outcome,
+                                "detail": result.detail,
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": {"pk": f"T#{tenant_id}", "sk": f"MIGRATION#{migration_id}"},
+                            "UpdateExpression": "ADD #c :one",
+                            "ExpressionAttributeNames": {"#c": counter},
+                            "ExpressionAttributeValues": {":one": 1},
+                        }
+                    },
+                ]
+            )
+        except client.exceptions.TransactionCanceledException:
+            pass  # already recorded by an earlier attempt of this page
+
+    def results(self, tenant_id: str, migration_id: str) -> list[MigrationResult]:
+        from boto3.dynamodb.conditions import Key
+
+        out: list[MigrationResult] = []
+        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(f"T#{tenant_id}#MIGRATION#{migration_id}")}
+        while True:
+            page = self._table.query(**kwargs)
+            out += [MigrationResult(i["subscription_id"], i["outcome"], i.get("detail", "")) for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def close(self, tenant_id: str, migration_id: str, status: MigrationStatus, at: datetime, error: str | None = None) -> None:
+        values: dict[str, Any] = {":s": status.value, ":at": ts(at), ":id": migration_id}
+        update = "SET #s = :s, completed_at = :at"
+        if error:
+            update += ", #e = :e"
+            values[":e"] = error
+        names = {"#s": "status", **({"#e": "error"} if error else {})}
+        client = self._table.meta.client
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": f"T#{tenant_id}", "sk": f"MIGRATION#{migration_id}"},
+                        "UpdateExpression": update,
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": {k: v for k, v in values.items() if k != ":id"},
+                    }
+                },
+                {
+                    "Delete": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": f"T#{tenant_id}", "sk": "MIGRATION_LOCK"},
+                        "ConditionExpression": "attribute_not_exists(pk) OR migration_id = :id",
+                        "ExpressionAttributeValues": {":id": migration_id},
+                    }
+                },
+            ]
+        )

@@ -1,0 +1,20 @@
+"""Starts the state machines (bill runs, bulk migrations). The execution name is the caller's id, so a
+retried start of the same work is refused by Step Functions instead of running it twice."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tollgate.adapters import aws
+from tollgate.settings import get_settings
+
+
+class StepFunctionsStarter:
+    def start(self, machine: str, name: str, payload: dict[str, Any]) -> str:
+        arn = getattr(get_settings(), f"{machine}_state_machine_arn")
+        client = aws.client("stepfunctions")
+        try:
+            return client.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))["executionArn"]
+        except client.exceptions.ExecutionAlreadyExists:
+            return f"{arn.replace(':stateMachine:', ':execution:')}:{name}"

@@ -1,0 +1,121 @@
+"""Customers: CRUD by id and by external id."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Response, Router
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import Field
+
+from tollgate import wiring
+from tollgate.api.access import current_caller, requires
+from tollgate.api.models import ApiModel
+from tollgate.domain.access import Caller, Permission
+from tollgate.domain.clock import to_rfc3339
+from tollgate.domain.customers import Customer
+from tollgate.usecases import customers as cases
+
+router = Router()
+
+
+class CustomerIn(ApiModel):
+    external_id: str = Field(min_length=1, max_length=255, description="Your id for this customer (unique per tenant).")
+    name: str = Field(default="", max_length=200)
+    email: str | None = None
+    currency: str = Field(default="USD", description="ISO 4217 code the customer is billed in.")
+    timezone: str = Field(default="UTC", description="IANA time zone: billing periods follow its midnight.")
+    metadata: dict[str, str | int] = Field(default_factory=dict, description="Free-form; `max_payment_overdue_days` sets a payment grace period.")
+
+
+class CustomerPatch(ApiModel):
+    external_id: str | None = Field(default=None, min_length=1, max_length=255)
+    name: str | None = None
+    email: str | None = None
+    currency: str | None = None
+    timezone: str | None = None
+    metadata: dict[str, str | int | None] | None = None
+
+
+class CustomerOut(ApiModel):
+    id: str
+    external_id: str
+    name: str
+    email: str | None
+    currency: str
+    timezone: str
+    metadata: dict[str, str]
+    created_at: str
+
+
+class CustomerList(ApiModel):
+    data: list[CustomerOut]
+    next_cursor: str | None = None
+
+
+def customer_out(c: Customer) -> CustomerOut:
+    return CustomerOut(
+        id=c.customer_id, external_id=c.external_id, name=c.name, email=c.email, currency=c.currency,
+        timezone=c.timezone, metadata=c.metadata, created_at=to_rfc3339(c.created_at),
+    )
+
+
+@router.post(
+    "/v1/customers",
+    openapi_extensions=requires(Permission.CUSTOMERS_WRITE),
+    tags=["customers"],
+    summary="Create a customer",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": CustomerOut}}}},
+)
+def create_customer(body: CustomerIn, caller: Annotated[Caller, Depends(current_caller)]) -> Response[CustomerOut]:
+    customer = cases.create_customer(wiring.customer_repository(), caller.tenant_id, body.model_dump())
+    return Response(201, "application/json", customer_out(customer).model_dump(mode="json"))
+
+
+@router.get("/v1/customers", openapi_extensions=requires(Permission.CUSTOMERS_READ), tags=["customers"], summary="List customers")
+def list_customers(
+    caller: Annotated[Caller, Depends(current_caller)],
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> CustomerList:
+    items, nxt = wiring.customer_repository().list(caller.tenant_id, limit=limit, after=cursor)
+    return CustomerList(data=[customer_out(c) for c in items], next_cursor=nxt)
+
+
+@router.get(
+    "/v1/customers/<customer_id>", openapi_extensions=requires(Permission.CUSTOMERS_READ), tags=["customers"], summary="Get a customer"
+)
+def get_customer(customer_id: str, caller: Annotated[Caller, Depends(current_caller)]) -> CustomerOut:
+    return customer_out(cases.get_customer(wiring.customer_repository(), caller.tenant_id, customer_id))
+
+
+@router.get(
+    "/v1/customers/external/<external_id>",
+    openapi_extensions=requires(Permission.CUSTOMERS_READ),
+    tags=["customers"],
+    summary="Get a customer by your external id",
+)
+def get_customer_by_external_id(external_id: str, caller: Annotated[Caller, Depends(current_caller)]) -> CustomerOut:
+    return customer_out(cases.get_customer_by_external_id(wiring.customer_repository(), caller.tenant_id, external_id))
+
+
+@router.patch(
+    "/v1/customers/<customer_id>", openapi_extensions=requires(Permission.CUSTOMERS_WRITE), tags=["customers"], summary="Update a customer"
+)
+def update_customer(customer_id: str, body: CustomerPatch, caller: Annotated[Caller, Depends(current_caller)]) -> CustomerOut:
+    changes = body.model_dump(exclude_unset=True)
+    return customer_out(cases.update_customer(wiring.customer_repository(), caller.tenant_id, customer_id, changes))
+
+
+@router.delete(
+    "/v1/customers/<customer_id>",
+    openapi_extensions=requires(Permission.CUSTOMERS_WRITE),
+    tags=["customers"],
+    summary="Delete a customer (409 while it has live subscriptions or open invoices)",
+)
+def delete_customer(customer_id: str, caller: Annotated[Caller, Depends(current_caller)]) -> CustomerOut:
+    from tollgate.adapters.dynamodb.billables import DynamoBillableCheck
+
+    billable = DynamoBillableCheck(wiring.subscription_repository())
+    return customer_out(cases.delete_customer(wiring.customer_repository(), billable, caller.tenant_id, customer_id))

@@ -1,0 +1,316 @@
+"""Subscriptions and bulk migrations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.api_gateway import Response, Router
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import AwareDatetime, Field
+
+from tollgate import wiring
+from tollgate.api.access import current_caller, requires
+from tollgate.api.models import ApiModel
+from tollgate.api.routers.api_keys import KeyOut, issued_out
+from tollgate.domain.access import Caller, KeyKind, Permission
+from tollgate.domain.clock import to_rfc3339, utcnow
+from tollgate.domain.keys import KeyStatus
+from tollgate.domain.money import plain
+from tollgate.domain.subscriptions import Subscription
+from tollgate.usecases import migrations as migration_cases
+from tollgate.usecases import subscriptions as cases
+
+router = Router()
+
+
+class SubscriptionIn(ApiModel):
+    customer_id: str | None = None
+    external_customer_id: str | None = None
+    plan_id: str
+    version: int | None = Field(default=None, description="Default: the plan's current published version.")
+    external_id: str | None = Field(default=None, description="Your id for this subscription (Lago's external_subscription_id).")
+    anchor: Literal["CALENDAR", "ANNIVERSARY"] = "ANNIVERSARY"
+    trial_days: int | None = Field(default=None, ge=0, le=730, description="Default: the plan's trial_days.")
+    start_at: AwareDatetime | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+
+class PlanChangeIn(ApiModel):
+    plan_id: str
+    version: int | None = None
+
+
+class MigrateIn(ApiModel):
+    plan_id: str
+    version: int | None = None
+    at_period_end: bool = False
+
+
+class KeyIn(ApiModel):
+    name: str = ""
+    livemode: bool = True
+
+
+class BoundKey(ApiModel):
+    id: str
+    display: str
+    status: str
+    livemode: bool
+
+
+class PeriodOut(ApiModel):
+    start: str
+    end: str
+
+
+class SubscriptionOut(ApiModel):
+    id: str
+    customer_id: str
+    external_id: str | None
+    status: str
+    plan_id: str
+    plan_version: int
+    currency: str
+    interval: str
+    anchor: str
+    timezone: str
+    started_at: str
+    trial_end: str | None
+    current_period: PeriodOut | None
+    cancel_at_period_end: bool
+    cancelled_at: str | None
+    pending_plan: dict | None
+    dunning_attempts: int
+    pending_charges: list[dict]
+    keys: list[BoundKey]
+
+
+class SubscriptionList(ApiModel):
+    data: list[SubscriptionOut]
+
+
+class ChangeOut(ApiModel):
+    subscription: SubscriptionOut
+    proration: str = Field(description="Charged (positive) or credited (negative) on the next invoice, unrounded.")
+
+
+class HistoryLine(ApiModel):
+    at: str
+    action: str
+    from_status: str | None
+    to_status: str
+    detail: dict
+
+
+class HistoryOut(ApiModel):
+    data: list[HistoryLine]
+
+
+def subscription_out(s: Subscription, with_keys: bool = True) -> SubscriptionOut:
+    period = s.period(utcnow()) if s.live else None
+    keys = []
+    if with_keys:
+        keys = [
+            BoundKey(id=k.key_id, display=k.display, status=k.status.value, livemode=k.livemode)
+            for k in wiring.tenancy_repository().list_keys(s.tenant_id)
+            if k.subscription_id == s.subscription_id
+        ]
+    return SubscriptionOut(
+        id=s.subscription_id,
+        customer_id=s.customer_id,
+        external_id=s.external_id,
+        status=s.status.value,
+        plan_id=s.plan.plan_id,
+        plan_version=s.plan.version,
+        currency=s.currency,
+        interval=s.interval.value,
+        anchor=s.anchor.value,
+        timezone=s.timezone,
+        started_at=to_rfc3339(s.started_at),
+        trial_end=to_rfc3339(s.trial_end) if s.trial_end else None,
+        current_period=PeriodOut(start=to_rfc3339(period.start), end=to_rfc3339(period.end)) if period else None,
+        cancel_at_period_end=s.cancel_at_period_end,
+        cancelled_at=to_rfc3339(s.cancelled_at) if s.cancelled_at else None,
+        pending_plan={"plan_id": s.pending_plan.plan_id, "version": s.pending_plan.version} if s.pending_plan else None,
+        dunning_attempts=s.dunning_attempts,
+        pending_charges=[{"description": d, "amount": a, "at": at} for d, a, at in s.pending_charges],
+        keys=keys,
+    )
+
+
+Caller_ = Annotated[Caller, Depends(current_caller)]
+
+
+@router.post(
+    "/v1/subscriptions",
+    openapi_extensions=requires(Permission.BILLING_WRITE),
+    tags=["subscriptions"],
+    summary="Subscribe a customer to a published plan version (pinned to it)",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": SubscriptionOut}}}},
+)
+def create_subscription(body: SubscriptionIn, caller: Caller_) -> Response[SubscriptionOut]:
+    sub = cases.create_subscription(wiring.subscription_repos(), caller.tenant_id, body.model_dump())
+    return Response(201, "application/json", subscription_out(sub).model_dump(mode="json"))
+
+
+@router.get("/v1/subscriptions", openapi_extensions=requires(Permission.BILLING_READ), tags=["subscriptions"], summary="List subscriptions")
+def list_subscriptions(caller: Caller_, customer_id: Annotated[str | None, Query()] = None) -> SubscriptionList:
+    repo = wiring.subscription_repository()
+    subs = repo.list_for_customer(caller.tenant_id, customer_id) if customer_id else repo.list_for_tenant(caller.tenant_id)
+    return SubscriptionList(data=[subscription_out(s, with_keys=False) for s in subs])
+
+
+@router.get(
+    "/v1/subscriptions/<subscription_id>",
+    openapi_extensions=requires(Permission.BILLING_READ),
+    tags=["subscriptions"],
+    summary="Status, pinned plan version, current period, dunning attempts and keys (prefix only)",
+)
+def get_subscription(subscription_id: str, caller: Caller_) -> SubscriptionOut:
+    return subscription_out(cases.get_subscription(wiring.subscription_repos(), caller.tenant_id, subscription_id))
+
+
+@router.delete(
+    "/v1/subscriptions/<subscription_id>",
+    openapi_extensions=requires(Permission.BILLING_WRITE),
+    tags=["subscriptions"],
+    summary="Cancel (now, or at_period_end=true); revokes the subscription's keys",
+)
+def cancel_subscription(
+    subscription_id: str, caller: Caller_, at_period_end: Annotated[bool, Query()] = False
+) -> SubscriptionOut:
+    sub = cases.cancel_subscription(wiring.subscription_repos(), caller.tenant_id, subscription_id, at_period_end=at_period_end)
+    return subscription_out(sub)
+
+
+@router.post(
+    "/v1/subscriptions/<subscription_id>/upgrade",
+    openapi_extensions=requires(Permission.BILLING_WRITE),
+    tags=["subscriptions"],
+    summary="Move to a dearer plan or version now, prorating recurring fees by the second",
+)
+def upgrade_subscription(subscription_id: str, body: PlanChangeIn, caller: Caller_) -> ChangeOut:
+    sub, amount = cases.change_plan(
+        wiring.subscription_repos(), caller.tenant_id, subscription_id, plan_id=body.plan_id, version=body.version, direction="upgrade"
+    )
+    return ChangeOut(subscription=subscription_out(sub), proration=plain(amount))
+
+
+@router.post(
+    "/v1/subscriptions/<subscription_id>/downgrade",
+    openapi_extensions=requires(Permission.BILLING_WRITE),
+    tags=["subscriptions"],
+    summary="Move to a cheaper plan or version at the end of the current period (no proration)",
+)
+def downgrade_subscription(subscription_id: str, body: PlanChangeIn, caller: Caller_) -> ChangeOut:
+    sub, amount = cases.change_plan(
+        wiring.subscription_repos(), caller.tenant_id, subscription_id, plan_id=body.plan_id, version=body.version, direction="downgrade"
+    )
+    return ChangeOut(subscription=subscription_out(sub), proration=plain(amount))
+
+
+@router.post(
+    "/v1/subscriptions/<subscription_id>/migrate",
+    openapi_extensions=requires(Permission.BILLING_WRITE),
+    tags=["subscriptions"],
+    summary="Move to another plan (409 if cancelled/expired, same plan, or a bulk migration runs)",
+)
+def migrate_subscription(subscription_id: str, body: MigrateIn, caller: Caller_) -> SubscriptionOut:
+    sub = cases.migrate_subscription(
+        wiring.subscription_repos(), caller.tenant_id, subscription_id, plan_id=body.plan_id, version=body.version,
+        at_period_end=body.at_period_end,
+    )
+    return subscription_out(sub)
+
+
+@router.post(
+    "/v1/subscriptions/<subscription_id>/keys",
+    openapi_extensions=requires(Permission.KEYS_WRITE),
+    tags=["subscriptions"],
+    summary="Mint a customer API key bound to this subscription (revoked when it is cancelled)",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": KeyOut}}}},
+)
+def mint_key(subscription_id: str, body: KeyIn, caller: Caller_) -> Response[KeyOut]:
+    issued = cases.mint_subscription_key(wiring.subscription_repos(), caller, subscription_id, name=body.name, livemode=body.livemode)
+    return Response(201, "application/json", issued_out(issued).model_dump(mode="json"))
+
+
+@router.get(
+    "/v1/subscriptions/<subscription_id>/history",
+    openapi_extensions=requires(Permission.BILLING_READ),
+    tags=["subscriptions"],
+    summary="Every transition of the subscription, oldest first",
+)
+def subscription_history(subscription_id: str, caller: Caller_) -> HistoryOut:
+    cases.get_subscription(wiring.subscription_repos(), caller.tenant_id, subscription_id)
+    lines = wiring.subscription_repository().history(caller.tenant_id, subscription_id)
+    return HistoryOut(
+        data=[
+            HistoryLine(
+                at=to_rfc3339(h.at), action=h.action, from_status=h.from_status.value if h.from_status else None,
+                to_status=h.to_status.value, detail={k: str(v) for k, v in h.detail.items()},
+            )
+            for h in lines
+        ]
+    )
+
+
+class BulkMigrationIn(ApiModel):
+    from_plan_id: str
+    from_version: int | None = Field(default=None, description="Only subscriptions on this version (default: any).")
+    to_plan_id: str
+    to_version: int | None = Field(default=None, description="Default: the target plan's current published version.")
+    at_period_end: bool = False
+
+
+class MigrationOut(ApiModel):
+    id: str
+    status: str
+    from_plan_id: str
+    from_version: int | None
+    to_plan_id: str
+    to_version: int | None
+    total: int
+    migrated: int
+    skipped: int
+    failed: int
+    created_at: str
+    completed_at: str | None
+    error: str | None
+    results: list[dict]
+
+
+def migration_out(m, results) -> MigrationOut:
+    return MigrationOut(
+        id=m.migration_id, status=m.status.value, from_plan_id=m.from_plan_id, from_version=m.from_version,
+        to_plan_id=m.to_plan_id, to_version=m.to_version, total=m.total, migrated=m.migrated, skipped=m.skipped,
+        failed=m.failed, created_at=to_rfc3339(m.created_at),
+        completed_at=to_rfc3339(m.completed_at) if m.completed_at else None, error=m.error,
+        results=[{"subscription_id": r.subscription_id, "outcome": r.outcome, "detail": r.detail} for r in results],
+    )
+
+
+@router.post(
+    "/v1/migrations",
+    openapi_extensions=requires(Permission.BILLING_WRITE),
+    tags=["migrations"],
+    summary="Migrate every subscription of a plan to another plan, asynchronously (202)",
+    responses={202: {"description": "Started", "content": {"application/json": {"model": MigrationOut}}}},
+)
+def start_migration(body: BulkMigrationIn, caller: Caller_) -> Response[MigrationOut]:
+    m = migration_cases.start_bulk_migration(
+        wiring.subscription_repos(), wiring.migration_repository(), wiring.workflow_starter(), caller.tenant_id, body.model_dump()
+    )
+    return Response(202, "application/json", migration_out(m, []).model_dump(mode="json"))
+
+
+@router.get(
+    "/v1/migrations/<migration_id>",
+    openapi_extensions=requires(Permission.BILLING_READ),
+    tags=["migrations"],
+    summary="Progress and per-subscription results of a bulk migration",
+)
+def get_migration(migration_id: str, caller: Caller_) -> MigrationOut:
+    m, results = migration_cases.get_bulk_migration(wiring.migration_repository(), caller.tenant_id, migration_id)
+    return migration_out(m, results)

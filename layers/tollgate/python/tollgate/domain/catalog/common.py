@@ -1,0 +1,136 @@
+"""Helpers shared by the catalog entities: lifecycle tables, text, metadata and money-amount rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from tollgate.domain.errors import Conflict, InvalidInput
+from tollgate.domain.money import minor_units, to_decimal
+
+S = TypeVar("S", bound=StrEnum)
+A = TypeVar("A", bound=StrEnum)
+
+MAX_NAME = 200
+MAX_DESCRIPTION = 2000
+MAX_METADATA_KEYS = 50
+MAX_METADATA_KEY = 40
+MAX_METADATA_VALUE = 500
+
+
+def transition(
+    table: Mapping[tuple[S, A], S],
+    state: S,
+    action: A,
+    *,
+    subject: str,
+    refusals: Mapping[tuple[S, A], str] | None = None,
+) -> S:
+    """The state ``action`` moves ``state`` to, per ``table``; anything not in the table is a Conflict.
+
+    ``subject`` names the thing ("Plan plan_x version 2") in the 409 detail; ``refusals`` gives the
+    reason for the refused moves that deserve more than the generic one.
+    """
+    try:
+        return table[(state, action)]
+    except KeyError:
+        reason = (refusals or {}).get((state, action))
+        if reason is None:
+            allowed = sorted(a.value for (s, a) in table if s == state)
+            reason = f"cannot {action.value} it" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
+        raise Conflict(
+            f"{subject} is {state.value}: {reason}.", code="INVALID_STATE_TRANSITION", state=state.value
+        ) from None
+
+
+def text(value: Any, field: str, *, required: bool = True, max_length: int = MAX_NAME) -> str:
+    """A string field: trimmed of nothing, non-empty when required, at most ``max_length`` characters."""
+    if value is None:
+        if required:
+            raise InvalidInput(f"{field} is required", field=field)
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be a string", field=field)
+    if required and not value.strip():
+        raise InvalidInput(f"{field} must not be empty", field=field)
+    if len(value) > max_length:
+        raise InvalidInput(f"{field} must be at most {max_length} characters", field=field)
+    return value
+
+
+def optional_text(value: Any, field: str, *, max_length: int = MAX_NAME) -> str | None:
+    """An optional identifier-like string: None stays None; an empty string is refused."""
+    if value is None:
+        return None
+    return text(value, field, required=True, max_length=max_length)
+
+
+def scalar(value: Any, field: str, *, max_length: int = MAX_METADATA_VALUE) -> str | int | bool:
+    """A JSON scalar Tollgate can store and compare exactly: a string, an integer or a boolean."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) >= 10**18:
+            raise InvalidInput(f"{field} must have at most 18 digits", field=field)
+        return value
+    if isinstance(value, str):
+        if len(value) > max_length:
+            raise InvalidInput(f"{field} must be at most {max_length} characters", field=field)
+        return value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)  # an integer read back from DynamoDB
+    if isinstance(value, float | Decimal):
+        raise InvalidInput(f"{field} must be a string, an integer or a boolean, not a float", field=field)
+    raise InvalidInput(f"{field} must be a string, an integer or a boolean", field=field)
+
+
+def metadata(value: Any, field: str = "metadata") -> dict[str, str | int | bool]:
+    """Free-form key/value pairs: at most 50 keys, scalar values (no floats, no nesting)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"{field} must be an object", field=field)
+    if len(value) > MAX_METADATA_KEYS:
+        raise InvalidInput(f"{field} has more than {MAX_METADATA_KEYS} keys", field=field)
+    out: dict[str, str | int | bool] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key or len(key) > MAX_METADATA_KEY:
+            raise InvalidInput(f"{field} keys must be 1 to {MAX_METADATA_KEY} characters", field=f"{field}.{key}")
+        out[key] = scalar(item, f"{field}.{key}")
+    return out
+
+
+def money_amount(value: Any, field: str, currency: str) -> Decimal:
+    """A non-negative amount charged as is: a decimal string or integer with at most the currency's
+    minor units (9.99 USD, 1000 JPY, 1.250 KWD)."""
+    amount = to_decimal(value, field)
+    if amount < 0:
+        raise InvalidInput(f"{field} must not be negative", field=field)
+    places = minor_units(currency)
+    exponent = amount.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    if -exponent > places:
+        raise InvalidInput(f"{field} has more decimal places than {currency} allows ({places})", field=field)
+    return amount
+
+
+def non_negative_int(value: Any, field: str, *, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise InvalidInput(f"{field} must be an integer", field=field)
+    if isinstance(value, Decimal):
+        if value != value.to_integral_value():
+            raise InvalidInput(f"{field} must be an integer", field=field)
+        value = int(value)
+    if value < 0 or value > maximum:
+        raise InvalidInput(f"{field} must be between 0 and {maximum}", field=field)
+    return value
+
+
+def prefixed(error: InvalidInput, prefix: str) -> InvalidInput:
+    """The same error, its field (and the detail) placed under ``prefix`` (``usage_prices[0].price``)."""
+    field = error.extra.get("field")
+    path = f"{prefix}.{field}" if field else prefix
+    detail = error.detail if path in error.detail else f"{path}: {error.detail}"
+    return InvalidInput(detail, **{**error.extra, "field": path})

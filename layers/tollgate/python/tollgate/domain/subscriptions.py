@@ -1,0 +1,165 @@
+"""The subscription lifecycle (seed 000, "Subscriptions").
+
+A subscription pins one published plan version: later versions of the plan never change its prices.
+Its state moves only along this table; any other (state, action) is a Conflict naming the state.
+
+| from \\ action | END_TRIAL | PAYMENT_FAILED | PAYMENT_SUCCEEDED | CANCEL    | EXPIRE  | CHANGE_PLAN |
+|---------------|-----------|----------------|-------------------|-----------|---------|-------------|
+| TRIALING      | ACTIVE    | -              | -                 | CANCELLED | EXPIRED | TRIALING    |
+| ACTIVE        | -         | PAST_DUE       | ACTIVE            | CANCELLED | EXPIRED | ACTIVE      |
+| PAST_DUE      | -         | PAST_DUE       | ACTIVE            | CANCELLED | -       | PAST_DUE    |
+| CANCELLED     | -         | -              | -                 | -         | -       | -           |
+| EXPIRED       | -         | -              | -                 | -         | -       | -           |
+
+CANCELLED and EXPIRED are terminal. CHANGE_PLAN covers upgrade, downgrade and migration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from tollgate.domain.errors import Conflict
+from tollgate.domain.periods import Anchor, Interval, Period
+
+
+class SubscriptionStatus(StrEnum):
+    TRIALING = "TRIALING"
+    ACTIVE = "ACTIVE"
+    PAST_DUE = "PAST_DUE"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
+class Action(StrEnum):
+    END_TRIAL = "END_TRIAL"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    PAYMENT_SUCCEEDED = "PAYMENT_SUCCEEDED"
+    CANCEL = "CANCEL"
+    EXPIRE = "EXPIRE"
+    CHANGE_PLAN = "CHANGE_PLAN"
+
+
+S, A = SubscriptionStatus, Action
+TRANSITIONS: dict[tuple[SubscriptionStatus, Action], SubscriptionStatus] = {
+    (S.TRIALING, A.END_TRIAL): S.ACTIVE,
+    (S.TRIALING, A.CANCEL): S.CANCELLED,
+    (S.TRIALING, A.EXPIRE): S.EXPIRED,
+    (S.TRIALING, A.CHANGE_PLAN): S.TRIALING,
+    (S.ACTIVE, A.PAYMENT_FAILED): S.PAST_DUE,
+    (S.ACTIVE, A.PAYMENT_SUCCEEDED): S.ACTIVE,
+    (S.ACTIVE, A.CANCEL): S.CANCELLED,
+    (S.ACTIVE, A.EXPIRE): S.EXPIRED,
+    (S.ACTIVE, A.CHANGE_PLAN): S.ACTIVE,
+    (S.PAST_DUE, A.PAYMENT_FAILED): S.PAST_DUE,
+    (S.PAST_DUE, A.PAYMENT_SUCCEEDED): S.ACTIVE,
+    (S.PAST_DUE, A.CANCEL): S.CANCELLED,
+    (S.PAST_DUE, A.CHANGE_PLAN): S.PAST_DUE,
+}
+TERMINAL = frozenset({S.CANCELLED, S.EXPIRED})
+
+
+def transition(status: SubscriptionStatus, action: Action) -> SubscriptionStatus:
+    """The state after ``action``, or Conflict naming the current state."""
+    target = TRANSITIONS.get((status, action))
+    if target is not None:
+        return target
+    if action is A.CANCEL and status is S.CANCELLED:
+        raise Conflict("The subscription is already cancelled.", code="ALREADY_CANCELLED", status_now=status.value)
+    if status in TERMINAL:
+        raise Conflict(
+            f"The subscription is {status.value}, a terminal state: it cannot {action.value.lower().replace('_', ' ')}.",
+            code="SUBSCRIPTION_TERMINAL",
+            status_now=status.value,
+        )
+    raise Conflict(
+        f"A {status.value} subscription cannot {action.value.lower().replace('_', ' ')}.",
+        code="ILLEGAL_TRANSITION",
+        status_now=status.value,
+    )
+
+
+@dataclass(frozen=True)
+class PlanRef:
+    plan_id: str
+    version: int
+
+
+@dataclass(frozen=True)
+class Subscription:
+    subscription_id: str
+    tenant_id: str
+    customer_id: str
+    plan: PlanRef
+    status: SubscriptionStatus
+    started_at: datetime
+    interval: Interval
+    anchor: Anchor
+    timezone: str
+    currency: str
+    external_id: str | None = None
+    trial_end: datetime | None = None
+    cancel_at_period_end: bool = False
+    cancelled_at: datetime | None = None
+    ended_at: datetime | None = None
+    dunning_attempts: int = 0
+    pending_plan: PlanRef | None = None  # a downgrade or migration waiting for the period end
+    version: int = 0  # optimistic concurrency: each write bumps it
+    metadata: dict[str, str] = field(default_factory=dict)
+    # Charges and credits not yet invoiced (prorations): (description, amount as a decimal string, at).
+    pending_charges: tuple[tuple[str, str, str], ...] = ()
+
+    def period(self, at: datetime) -> Period:
+        from tollgate.domain.periods import period_at
+
+        return period_at(self.started_at, max(at, self.started_at), self.interval, self.anchor, self.timezone)
+
+    @property
+    def live(self) -> bool:
+        return self.status not in TERMINAL
+
+    def moved(self, action: Action, **changes) -> Subscription:
+        return replace(self, status=transition(self.status, action), **changes)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One line of a subscription's history."""
+
+    at: datetime
+    action: str  # an Action, or CREATED / UPGRADED / DOWNGRADED / MIGRATED
+    from_status: SubscriptionStatus | None
+    to_status: SubscriptionStatus
+    detail: dict = field(default_factory=dict)
+
+
+APPLY_PENDING_PLAN = "APPLY_PENDING_PLAN"
+
+
+def scheduled_moves(sub: Subscription, now: datetime) -> list[tuple[datetime, str]]:
+    """The timed moves a subscription waits for: its trial end; at the end of the current period, a
+    cancellation requested for then, or a plan change (downgrade, migration) waiting for then."""
+    moves: list[tuple[datetime, str]] = []
+    if not sub.live:
+        return moves
+    if sub.status is SubscriptionStatus.TRIALING and sub.trial_end:
+        moves.append((sub.trial_end, Action.END_TRIAL.value))
+    period_end = sub.period(now).end
+    if sub.cancel_at_period_end:
+        moves.append((period_end, Action.CANCEL.value))
+    elif sub.pending_plan is not None:
+        moves.append((period_end, APPLY_PENDING_PLAN))
+    return moves
+
+
+def prorate(old_amount: Decimal, new_amount: Decimal, period: Period, at: datetime) -> Decimal:
+    """Proration of a recurring fee changed at ``at`` within ``period``, by the second.
+
+    The unused part of the old fee is credited and the rest of the period is charged at the new fee:
+    (new - old) x remaining / period length. Exact Decimal; rounded only on the invoice line. A positive
+    result is charged now (upgrade), a negative one is credited (downgrade applied immediately)."""
+    total = Decimal((period.end - period.start).total_seconds())
+    remaining = Decimal(max((period.end - max(at, period.start)).total_seconds(), 0))
+    return (new_amount - old_amount) * remaining / total

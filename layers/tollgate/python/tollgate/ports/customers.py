@@ -1,0 +1,57 @@
+"""Ports for customers and subscriptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from tollgate.domain.customers import Customer
+from tollgate.domain.events import DomainEvent
+from tollgate.domain.subscriptions import Subscription, Transition
+
+
+class CustomerRepository(Protocol):
+    def create(self, customer: Customer, events: list[DomainEvent]) -> None:
+        """Conflict if the external id is taken in the tenant."""
+
+    def get(self, tenant_id: str, customer_id: str) -> Customer | None: ...
+
+    def get_by_external_id(self, tenant_id: str, external_id: str) -> Customer | None: ...
+
+    def list(self, tenant_id: str, *, limit: int = 100, after: str | None = None) -> tuple[list[Customer], str | None]: ...
+
+    def update(self, before: Customer, after: Customer, events: list[DomainEvent]) -> None: ...
+
+    def delete(self, customer: Customer, events: list[DomainEvent]) -> None: ...
+
+
+class SubscriptionRepository(Protocol):
+    def create(self, sub: Subscription, events: list[DomainEvent], history: list[Transition]) -> None: ...
+
+    def get(self, tenant_id: str, subscription_id: str) -> Subscription | None: ...
+
+    def get_by_external_id(self, tenant_id: str, external_id: str) -> Subscription | None: ...
+
+    def list_for_customer(self, tenant_id: str, customer_id: str) -> list[Subscription]: ...
+
+    def list_for_tenant(self, tenant_id: str) -> list[Subscription]: ...
+
+    def save(
+        self,
+        sub: Subscription,
+        *,
+        expected_version: int,
+        events: list[DomainEvent],
+        history: list[Transition],
+        revoke_keys_reason: str | None = None,
+    ) -> Subscription:
+        """Write ``sub`` if it is still at ``expected_version`` (Conflict otherwise). With
+        ``revoke_keys_reason``, every key bound to it is revoked in the same transaction."""
+
+    def history(self, tenant_id: str, subscription_id: str) -> list[Transition]: ...
+
+    def due_transitions(self, until: datetime, limit: int = 100) -> list[tuple[str, str, str, str]]:
+        """(marker, tenant_id, subscription_id, action) whose time has come, across tenants."""
+
+    def discard_due(self, marker: str) -> None:
+        """Drop a marker whose move no longer applies."""

@@ -1,0 +1,97 @@
+"""Customers: create, read (by id or external id), update, delete (refused while billable)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Protocol
+
+from tollgate.domain.clock import utcnow
+from tollgate.domain.customers import Customer, validate_customer_fields
+from tollgate.domain.errors import Conflict, NotFound
+from tollgate.domain.events import DomainEvent
+from tollgate.domain.ids import new_id
+from tollgate.ports.customers import CustomerRepository
+
+
+class BillableCheck(Protocol):
+    """What keeps a customer from being deleted: its live subscriptions and open invoices."""
+
+    def live_subscription_ids(self, tenant_id: str, customer_id: str) -> list[str]: ...
+
+    def open_invoice_ids(self, tenant_id: str, customer_id: str) -> list[str]: ...
+
+
+def _event(type_: str, c: Customer, *parts: str) -> DomainEvent:
+    return DomainEvent(type_, c.tenant_id, utcnow(), {"customer_id": c.customer_id, "external_id": c.external_id}).with_id(
+        c.customer_id, type_, *parts
+    )
+
+
+def create_customer(repo: CustomerRepository, tenant_id: str, data: dict[str, Any]) -> Customer:
+    metadata = {k: str(v) for k, v in (data.get("metadata") or {}).items()}
+    fields = {
+        "external_id": data["external_id"],
+        "email": data.get("email"),
+        "currency": data.get("currency") or "USD",
+        "timezone": data.get("timezone") or "UTC",
+        "metadata": metadata,
+    }
+    validate_customer_fields(**fields)
+    customer = Customer(
+        customer_id=new_id("cus"), tenant_id=tenant_id, created_at=utcnow(), name=data.get("name") or "", **fields
+    )
+    repo.create(customer, [_event("customer.created", customer)])
+    return customer
+
+
+def get_customer(repo: CustomerRepository, tenant_id: str, customer_id: str) -> Customer:
+    customer = repo.get(tenant_id, customer_id)
+    if customer is None:
+        raise NotFound(f"Customer not found: {customer_id}. Check the id, and that X-Tenant-Id is the tenant that owns it.")
+    return customer
+
+
+def get_customer_by_external_id(repo: CustomerRepository, tenant_id: str, external_id: str) -> Customer:
+    customer = repo.get_by_external_id(tenant_id, external_id)
+    if customer is None:
+        raise NotFound(f"No customer with external_id {external_id!r}. Create it first (POST /v1/customers).")
+    return customer
+
+
+def update_customer(repo: CustomerRepository, tenant_id: str, customer_id: str, changes: dict[str, Any]) -> Customer:
+    before = get_customer(repo, tenant_id, customer_id)
+    metadata = dict(before.metadata)
+    for k, v in (changes.get("metadata") or {}).items():
+        if v is None:
+            metadata.pop(k, None)
+        else:
+            metadata[k] = str(v)
+    after = replace(
+        before,
+        external_id=changes.get("external_id") or before.external_id,
+        name=changes["name"] if changes.get("name") is not None else before.name,
+        email=changes["email"] if "email" in changes else before.email,
+        currency=changes.get("currency") or before.currency,
+        timezone=changes.get("timezone") or before.timezone,
+        metadata=metadata,
+    )
+    validate_customer_fields(
+        external_id=after.external_id, email=after.email, currency=after.currency, timezone=after.timezone, metadata=after.metadata
+    )
+    repo.update(before, after, [_event("customer.updated", after, utcnow().isoformat())])
+    return after
+
+
+def delete_customer(repo: CustomerRepository, billable: BillableCheck, tenant_id: str, customer_id: str) -> Customer:
+    customer = get_customer(repo, tenant_id, customer_id)
+    subscriptions = billable.live_subscription_ids(tenant_id, customer_id)
+    invoices = billable.open_invoice_ids(tenant_id, customer_id)
+    if subscriptions or invoices:
+        reasons = []
+        if subscriptions:
+            reasons.append(f"live subscriptions {', '.join(subscriptions)} (cancel them first: DELETE /v1/subscriptions/{{id}})")
+        if invoices:
+            reasons.append(f"open invoices {', '.join(invoices)} (pay, void or credit them first)")
+        raise Conflict(f"Customer {customer_id} still has " + " and ".join(reasons) + ".", code="CUSTOMER_HAS_BILLABLES")
+    repo.delete(customer, [_event("customer.deleted", customer)])
+    return customer

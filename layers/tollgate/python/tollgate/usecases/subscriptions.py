@@ -1,0 +1,276 @@
+"""Subscriptions: subscribe a customer to a published plan version, and every move after that.
+
+Seed 000 ("Subscriptions") and seed 002 (several subscriptions per customer, one key each).
+
+- A subscription pins the plan version it started on; publishing a new version changes nothing for it.
+- Cancel (``DELETE /v1/subscriptions/{id}``) works from TRIALING, ACTIVE and PAST_DUE, now or at the
+  period end; the keys bound to it are revoked in the same write.
+- Upgrade: now, with proration of the recurring in-advance fees by the second (``domain.subscriptions.prorate``)
+  added to the next invoice. Downgrade: at the end of the current period, no proration.
+- Migration moves to *another* plan (its current published version unless one is named), now or at
+  the period end, without proration: 409 from CANCELLED/EXPIRED, 409 to the same plan (that is an
+  upgrade or downgrade), 409 while a bulk migration runs for the tenant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from tollgate.domain.access import Caller, KeyKind
+from tollgate.domain.catalog import Plan, PlanVersion
+from tollgate.domain.catalog.plans import FeeTiming, VersionStatus
+from tollgate.domain.clock import to_rfc3339, utcnow
+from tollgate.domain.errors import Conflict, InvalidInput, NotFound
+from tollgate.domain.events import DomainEvent
+from tollgate.domain.ids import new_id
+from tollgate.domain.money import plain
+from tollgate.domain.periods import Anchor, Interval
+from tollgate.domain.subscriptions import (
+    APPLY_PENDING_PLAN,
+    Action,
+    PlanRef,
+    Subscription,
+    SubscriptionStatus,
+    Transition,
+    prorate,
+)
+from tollgate.ports import TenancyRepository
+from tollgate.ports.catalog import CatalogRepository
+from tollgate.ports.customers import CustomerRepository, SubscriptionRepository
+from tollgate.usecases import customers as customer_cases
+from tollgate.usecases.tenancy import IssuedKey, create_api_key
+
+KEY_REVOKED_REASON = "subscription cancelled"
+
+
+class MigrationLock(Protocol):
+    def running_migration(self, tenant_id: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Repos:
+    subscriptions: SubscriptionRepository
+    customers: CustomerRepository
+    catalog: CatalogRepository
+    tenancy: TenancyRepository
+    migrations: MigrationLock
+
+
+def _event(type_: str, sub: Subscription, **data: Any) -> DomainEvent:
+    payload = {
+        "subscription_id": sub.subscription_id,
+        "customer_id": sub.customer_id,
+        "status": sub.status.value,
+        "plan_id": sub.plan.plan_id,
+        "plan_version": sub.plan.version,
+        **data,
+    }
+    return DomainEvent(type_, sub.tenant_id, utcnow(), payload).with_id(sub.subscription_id, type_, str(sub.version))
+
+
+def get_subscription(repos: Repos, tenant_id: str, subscription_id: str) -> Subscription:
+    sub = repos.subscriptions.get(tenant_id, subscription_id)
+    if sub is None:
+        raise NotFound(f"Subscription not found: {subscription_id}. Check the id, and that X-Tenant-Id is the tenant that owns it.")
+    return sub
+
+
+def _published_version(repos: Repos, tenant_id: str, plan_id: str, version: int | None) -> tuple[Plan, PlanVersion]:
+    plan = repos.catalog.get_plan(tenant_id, plan_id)
+    if plan is None:
+        raise NotFound(f"Plan not found: {plan_id}.")
+    number = version if version is not None else plan.current_version
+    if number is None:
+        raise Conflict(f"Plan {plan_id} has no published version yet: publish one (POST /v1/plans/{plan_id}/versions/1/publish).", code="PLAN_NOT_PUBLISHED")
+    found = repos.catalog.get_version(tenant_id, plan_id, number)
+    if found is None:
+        raise NotFound(f"Plan {plan_id} has no version {number}.")
+    if found.status is not VersionStatus.PUBLISHED:
+        raise Conflict(
+            f"Plan {plan_id} version {number} is {found.status.value}: only a PUBLISHED version takes subscriptions.",
+            code="PLAN_VERSION_NOT_PUBLISHED",
+        )
+    return plan, found
+
+
+def recurring_in_advance(version: PlanVersion) -> Decimal:
+    return sum((f.amount for f in version.content.fees if f.timing is FeeTiming.IN_ADVANCE), Decimal(0))
+
+
+def create_subscription(repos: Repos, tenant_id: str, data: dict[str, Any]) -> Subscription:
+    if data.get("customer_id"):
+        customer = customer_cases.get_customer(repos.customers, tenant_id, data["customer_id"])
+    elif data.get("external_customer_id"):
+        customer = customer_cases.get_customer_by_external_id(repos.customers, tenant_id, data["external_customer_id"])
+    else:
+        raise InvalidInput("Name the customer: customer_id or external_customer_id.", field="customer_id")
+    plan, version = _published_version(repos, tenant_id, data["plan_id"], data.get("version"))
+    if plan.currency != customer.currency:
+        raise Conflict(
+            f"Plan {plan.plan_id} is priced in {plan.currency} but customer {customer.customer_id} pays in {customer.currency}: "
+            "subscribe them to the plan offered in their currency (one plan per currency).",
+            code="CURRENCY_MISMATCH",
+        )
+    now = utcnow()
+    started = data.get("start_at") or now
+    trial_days = data["trial_days"] if data.get("trial_days") is not None else (plan.trial_days or 0)
+    sub = Subscription(
+        subscription_id=new_id("sub"),
+        tenant_id=tenant_id,
+        customer_id=customer.customer_id,
+        plan=PlanRef(plan.plan_id, version.version),
+        status=SubscriptionStatus.TRIALING if trial_days > 0 else SubscriptionStatus.ACTIVE,
+        started_at=started,
+        interval=Interval(plan.billing_interval.value),
+        anchor=Anchor(data.get("anchor") or Anchor.ANNIVERSARY.value),
+        timezone=customer.timezone,
+        currency=plan.currency,
+        external_id=data.get("external_id"),
+        trial_end=started + timedelta(days=trial_days) if trial_days > 0 else None,
+        metadata={k: str(v) for k, v in (data.get("metadata") or {}).items()},
+        version=1,
+    )
+    history = [Transition(now, "CREATED", None, sub.status, {"plan_id": plan.plan_id, "plan_version": version.version})]
+    repos.subscriptions.create(sub, [_event("subscription.created", sub)], history)
+    return sub
+
+
+def _save(repos: Repos, before: Subscription, after: Subscription, action: str, events: list[str], *, revoke: bool = False, **detail: Any) -> Subscription:
+    after = replace(after, version=before.version + 1)
+    now = utcnow()
+    history = [Transition(now, action, before.status, after.status, {k: v for k, v in detail.items() if v is not None})]
+    repos.subscriptions.save(
+        after,
+        expected_version=before.version,
+        events=[_event(e, after, **{k: v for k, v in detail.items() if isinstance(v, str | int)}) for e in events],
+        history=history,
+        revoke_keys_reason=KEY_REVOKED_REASON if revoke else None,
+    )
+    return after
+
+
+def cancel_subscription(repos: Repos, tenant_id: str, subscription_id: str, *, at_period_end: bool = False) -> Subscription:
+    sub = get_subscription(repos, tenant_id, subscription_id)
+    now = utcnow()
+    if at_period_end:
+        if not sub.live:
+            sub.moved(Action.CANCEL)  # raises the 409 naming the state
+        if sub.cancel_at_period_end:
+            return sub
+        return _save(repos, sub, replace(sub, cancel_at_period_end=True), "CANCEL_AT_PERIOD_END", ["subscription.cancel_scheduled"])
+    after = sub.moved(Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None)
+    return _save(repos, sub, after, Action.CANCEL.value, ["subscription.cancelled"], revoke=True)
+
+
+def mint_subscription_key(repos: Repos, caller: Caller, subscription_id: str, *, name: str = "", livemode: bool = True) -> IssuedKey:
+    """A customer API key bound to this subscription (seed 002: each subscription has its own key)."""
+    sub = get_subscription(repos, caller.tenant_id, subscription_id)
+    if not sub.live:
+        raise Conflict(
+            f"Subscription {subscription_id} is {sub.status.value}: a cancelled or expired subscription gets no keys; "
+            "the customer must subscribe again.",
+            code="SUBSCRIPTION_TERMINAL",
+        )
+    return create_api_key(
+        repos.tenancy, caller, kind=KeyKind.CUSTOMER, customer_id=sub.customer_id, subscription_id=sub.subscription_id,
+        name=name, livemode=livemode,
+    )
+
+
+def _target(repos: Repos, sub: Subscription, plan_id: str, version: int | None) -> tuple[Plan, PlanVersion]:
+    plan, target = _published_version(repos, sub.tenant_id, plan_id, version)
+    if plan.currency != sub.currency:
+        raise Conflict(f"Plan {plan_id} is priced in {plan.currency}, the subscription in {sub.currency}.", code="CURRENCY_MISMATCH")
+    if Interval(plan.billing_interval.value) is not sub.interval:
+        raise Conflict(
+            f"Plan {plan_id} bills every {plan.billing_interval.value}, the subscription every {sub.interval.value}: "
+            "cancel and subscribe again to change the billing interval.",
+            code="INTERVAL_MISMATCH",
+        )
+    return plan, target
+
+
+def change_plan(repos: Repos, tenant_id: str, subscription_id: str, *, plan_id: str, version: int | None, direction: str) -> tuple[Subscription, Decimal]:
+    """Upgrade (now, prorated) or downgrade (at the period end). Returns the subscription and the proration."""
+    sub = get_subscription(repos, tenant_id, subscription_id)
+    sub.moved(Action.CHANGE_PLAN)  # 409 from CANCELLED / EXPIRED
+    plan, target = _target(repos, sub, plan_id, version)
+    if PlanRef(plan.plan_id, target.version) == sub.plan:
+        raise Conflict(f"The subscription is already on plan {plan_id} version {target.version}.", code="SAME_PLAN_VERSION")
+    current = repos.catalog.get_version(tenant_id, sub.plan.plan_id, sub.plan.version)
+    old_fee, new_fee = recurring_in_advance(current), recurring_in_advance(target)
+    if direction == "upgrade" and new_fee < old_fee:
+        raise Conflict(f"{plan_id} v{target.version} costs less ({plain(new_fee)} < {plain(old_fee)}): use /downgrade.", code="NOT_AN_UPGRADE")
+    if direction == "downgrade" and new_fee > old_fee:
+        raise Conflict(f"{plan_id} v{target.version} costs more ({plain(new_fee)} > {plain(old_fee)}): use /upgrade.", code="NOT_A_DOWNGRADE")
+    now = utcnow()
+    ref = PlanRef(plan.plan_id, target.version)
+    if direction == "downgrade":
+        after = replace(sub, pending_plan=ref)
+        saved = _save(repos, sub, after, "DOWNGRADE_SCHEDULED", ["subscription.downgrade_scheduled"], to_plan=ref.plan_id, to_version=ref.version)
+        return saved, Decimal(0)
+    period = sub.period(now)
+    amount = prorate(old_fee, new_fee, period, now)
+    charges = sub.pending_charges
+    if amount:
+        label = f"Proration {sub.plan.plan_id} v{sub.plan.version} -> {ref.plan_id} v{ref.version} ({to_rfc3339(now)} to {to_rfc3339(period.end)})"
+        charges = (*charges, (label, plain(amount), to_rfc3339(now)))
+    after = sub.moved(Action.CHANGE_PLAN, plan=ref, pending_plan=None, pending_charges=charges)
+    saved = _save(repos, sub, after, "UPGRADED", ["subscription.upgraded"], to_plan=ref.plan_id, to_version=ref.version, proration=plain(amount))
+    return saved, amount
+
+
+def migrate_subscription(repos: Repos, tenant_id: str, subscription_id: str, *, plan_id: str, version: int | None, at_period_end: bool = False, bulk_migration_id: str | None = None) -> Subscription:
+    sub = get_subscription(repos, tenant_id, subscription_id)
+    if not sub.live:
+        raise Conflict(
+            f"Subscription {subscription_id} is {sub.status.value}: cancelled and expired subscriptions are terminal and cannot be migrated.",
+            code="SUBSCRIPTION_TERMINAL",
+            status_now=sub.status.value,
+        )
+    running = repos.migrations.running_migration(tenant_id)
+    if running and running != bulk_migration_id:
+        raise Conflict(f"Bulk migration {running} is in progress for this tenant; wait for it to complete (GET /v1/migrations/{running}).", code="BULK_MIGRATION_RUNNING")
+    if plan_id == sub.plan.plan_id:
+        raise Conflict(
+            f"The subscription is already on plan {plan_id}: to move to another version or price of the same plan, use "
+            f"POST /v1/subscriptions/{subscription_id}/upgrade or /downgrade.",
+            code="SAME_PLAN",
+        )
+    plan, target = _target(repos, sub, plan_id, version)
+    ref = PlanRef(plan.plan_id, target.version)
+    if at_period_end:
+        return _save(repos, sub, replace(sub, pending_plan=ref), "MIGRATION_SCHEDULED", ["subscription.migration_scheduled"], to_plan=ref.plan_id, to_version=ref.version)
+    after = sub.moved(Action.CHANGE_PLAN, plan=ref, pending_plan=None)
+    return _save(repos, sub, after, "MIGRATED", ["subscription.migrated"], to_plan=ref.plan_id, to_version=ref.version, from_plan=sub.plan.plan_id)
+
+
+def apply_due_transitions(repos: Repos, now: datetime | None = None, limit: int = 100) -> list[dict[str, str]]:
+    """Run the timed moves whose time has come (the subscription clock). Idempotent: a move already
+    made (or no longer due) is skipped, and its due marker is cleared by the save."""
+    now = now or utcnow()
+    applied = []
+    for marker, tenant_id, subscription_id, action in repos.subscriptions.due_transitions(now, limit):
+        sub = repos.subscriptions.get(tenant_id, subscription_id)
+        if sub is None or not sub.live:
+            repos.subscriptions.discard_due(marker)
+            continue
+        try:
+            if action == Action.END_TRIAL.value and sub.status is SubscriptionStatus.TRIALING and sub.trial_end and sub.trial_end <= now:
+                _save(repos, sub, sub.moved(Action.END_TRIAL), Action.END_TRIAL.value, ["subscription.activated"])
+            elif action == Action.CANCEL.value and sub.cancel_at_period_end:
+                after = sub.moved(Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None)
+                _save(repos, sub, after, Action.CANCEL.value, ["subscription.cancelled"], revoke=True)
+            elif action == APPLY_PENDING_PLAN and sub.pending_plan is not None:
+                after = sub.moved(Action.CHANGE_PLAN, plan=sub.pending_plan, pending_plan=None)
+                _save(repos, sub, after, "PLAN_CHANGED_AT_PERIOD_END", ["subscription.plan_changed"], to_plan=sub.pending_plan.plan_id, to_version=sub.pending_plan.version)
+            else:
+                repos.subscriptions.discard_due(marker)  # no longer applies (e.g. the trial was cancelled)
+                continue
+        except Conflict:
+            continue  # changed meanwhile: the next tick sees the new state
+        applied.append({"tenant_id": tenant_id, "subscription_id": subscription_id, "action": action})
+    return applied
