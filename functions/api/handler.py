@@ -1,8 +1,7 @@
-"""The REST API function: every route of tollgate.api behind one resolver (thin adapter)."""
+"""The REST API function: every route of tollgate.api, each route group's resolver built on first use
+(thin adapter)."""
 
-from tollgate.api.app import create_app
 from tollgate.api.entry import lambda_entry
-from tollgate.api.routers import all_routers
+from tollgate.api.grouped import GroupedApi
 
-app = create_app(*all_routers())
-lambda_handler = lambda_entry(app)
+lambda_handler = lambda_entry(GroupedApi())
