@@ -67,7 +67,7 @@ def cold_start() -> tuple[str, dict[str, float]]:
         [
             "## Cold start (issue 2)",
             "",
-            f"Import time of each handler module in a fresh interpreter, divided by the import time of `boto3` measured",
+            "Import time of each handler module in a fresh interpreter, divided by the import time of `boto3` measured",
             f"right before it in the same run ({ROUNDS} interleaved rounds; median of the per-round ratios).",
             f"`import boto3` took {statistics.median(baseline) * 1000:.0f} ms (median) on this machine in this run.",
             "Handlers import boto3 lazily (first AWS call), so these imports do not include it.",

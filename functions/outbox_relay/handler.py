@@ -2,7 +2,6 @@
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-
 from tollgate import wiring
 from tollgate.adapters.dynamodb.codec import event_from_json
 

@@ -16,10 +16,11 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from infra import definitions
-from infra.local.stack import ACCOUNT, REGION, LocalStack
 from tollgate.api.problems import problem_proxy_response
 from tollgate.usecases.authorize import MISSING_HEADERS, header
+
+from infra import definitions
+from infra.local.stack import ACCOUNT, REGION, LocalStack
 
 STAGE = "local"
 API_ID = "localapi"

@@ -38,7 +38,6 @@ def platform_key_sha256() -> str | None:
         import hashlib
 
         from tollgate.adapters import aws
-
         from tollgate.domain.keys import PLATFORM_PREFIX
 
         # The credential is "tgp_" followed by the secret's value.

@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.codec import dt, outbox_put, ts, without_none
+from tollgate.adapters.dynamodb.codec import dt, outbox_put, query_all, ts, without_none
 from tollgate.domain.catalog import (
     Aggregation,
     AggregationFunction,
@@ -472,10 +472,4 @@ class DynamoCatalogRepository:
         return self._query_all(KeyConditionExpression=Key("pk").eq(_pk(tenant_id)) & Key("sk").begins_with(prefix))
 
     def _query_all(self, **kwargs: Any) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self._table.query(**kwargs)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return query_all(self._table, **kwargs)

@@ -42,6 +42,17 @@ def outbox_put(table_name: str, event: DomainEvent) -> dict[str, Any]:
     }
 
 
+def query_all(table: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item a query matches, following LastEvaluatedKey across pages."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = table.query(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def plain_json(value: Any) -> Any:
     """DynamoDB returns every number as Decimal: give integers back as int and other numbers as exact
     decimal strings (money never becomes a float)."""

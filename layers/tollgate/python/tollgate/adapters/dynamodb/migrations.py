@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.codec import dt, ts, without_none
+from tollgate.adapters.dynamodb.codec import dt, query_all, ts, without_none
 from tollgate.domain.errors import Conflict
 from tollgate.domain.migrations import BulkMigration, MigrationResult, MigrationStatus
 
@@ -143,14 +143,8 @@ class DynamoMigrationRepository:
     def results(self, tenant_id: str, migration_id: str) -> list[MigrationResult]:
         from boto3.dynamodb.conditions import Key
 
-        out: list[MigrationResult] = []
-        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(f"T#{tenant_id}#MIGRATION#{migration_id}")}
-        while True:
-            page = self._table.query(**kwargs)
-            out += [MigrationResult(i["subscription_id"], i["outcome"], i.get("detail", "")) for i in page["Items"]]
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_all(self._table, KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}#MIGRATION#{migration_id}"))
+        return [MigrationResult(i["subscription_id"], i["outcome"], i.get("detail", "")) for i in items]
 
     def close(self, tenant_id: str, migration_id: str, status: MigrationStatus, at: datetime, error: str | None = None) -> None:
         values: dict[str, Any] = {":s": status.value, ":at": ts(at), ":id": migration_id}

@@ -17,13 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.codec import dt, outbox_put, ts, without_none
-from tollgate.domain.clock import to_rfc3339
+from tollgate.adapters.dynamodb.codec import dt, outbox_put, query_all, ts, without_none
+from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.errors import Conflict
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.keys import KeyStatus
 from tollgate.domain.periods import Anchor, Interval
-from tollgate.domain.clock import utcnow
 from tollgate.domain.subscriptions import PlanRef, Subscription, SubscriptionStatus, Transition, scheduled_moves
 
 DUE = "DUE_TRANSITIONS"
@@ -164,13 +163,7 @@ class DynamoSubscriptionRepository:
         return self.get(tenant_id, guard["subscription_id"]) if guard else None
 
     def _query_all(self, **kwargs) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        while True:
-            page = self._table.query(**kwargs)
-            out.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return query_all(self._table, **kwargs)
 
     def list_for_customer(self, tenant_id: str, customer_id: str) -> list[Subscription]:
         from boto3.dynamodb.conditions import Key

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.codec import dt, outbox_put, ts, without_none
+from tollgate.adapters.dynamodb.codec import dt, outbox_put, query_all, ts, without_none
 from tollgate.domain.access import KeyKind, Role
 from tollgate.domain.errors import Conflict
 from tollgate.domain.events import DomainEvent
@@ -104,14 +104,8 @@ class DynamoTenancyRepository:
     def list_tenant_ids(self) -> list[str]:
         from boto3.dynamodb.conditions import Key
 
-        ids: list[str] = []
-        kwargs: dict[str, Any] = {"IndexName": "gsi1", "KeyConditionExpression": Key("gsi1pk").eq("TENANTS")}
-        while True:
-            page = self._table.query(**kwargs)
-            ids.extend(i["gsi1sk"] for i in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return ids
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_all(self._table, IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq("TENANTS"))
+        return [i["gsi1sk"] for i in items]
 
     def add_key(self, key: ApiKey, key_hash: str, events: list[DomainEvent]) -> None:
         self._transact(
@@ -147,14 +141,8 @@ class DynamoTenancyRepository:
     def list_keys(self, tenant_id: str) -> list[ApiKey]:
         from boto3.dynamodb.conditions import Key
 
-        out: list[ApiKey] = []
-        kwargs: dict[str, Any] = {"IndexName": "gsi1", "KeyConditionExpression": Key("gsi1pk").eq(f"T#{tenant_id}#KEYS")}
-        while True:
-            page = self._table.query(**kwargs)
-            out.extend(_key_from_item(i) for i in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_all(self._table, IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#KEYS"))
+        return [_key_from_item(i) for i in items]
 
     def revoke_key(self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent]) -> ApiKey:
         item = self._key_item_by_id(key.tenant_id, key.key_id)

@@ -13,9 +13,8 @@ from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
 from tollgate.api.routers.api_keys import KeyOut, issued_out
-from tollgate.domain.access import Caller, KeyKind, Permission
+from tollgate.domain.access import Caller, Permission
 from tollgate.domain.clock import to_rfc3339, utcnow
-from tollgate.domain.keys import KeyStatus
 from tollgate.domain.money import plain
 from tollgate.domain.subscriptions import Subscription
 from tollgate.usecases import migrations as migration_cases
