@@ -86,6 +86,10 @@ class LocalStack:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._last_sequence: dict[str, str] = {}
+        # Like Lambda's event source mappings, a shard or queue is processed by one poller at a time
+        # (the workers and a test's drain() must not both read the same records).
+        self._stream_poll_lock = threading.Lock()
+        self._queue_poll_lock = threading.Lock()
         self._clock_started = datetime.now(UTC)
         self._last_tick: datetime | None = None
         self.delivered: list[dict[str, Any]] = []  # what the queue poller handed to consumers (for tests)
@@ -344,6 +348,10 @@ class LocalStack:
         self._loop(self.tick, 1.0)
 
     def poll_queues(self) -> int:
+        with self._queue_poll_lock:
+            return self._poll_queues()
+
+    def _poll_queues(self) -> int:
         sqs = self.client("sqs")
         delivered = 0
         for rule in definitions.events().rules:
@@ -384,6 +392,10 @@ class LocalStack:
         return delivered
 
     def poll_streams(self) -> int:
+        with self._stream_poll_lock:
+            return self._poll_streams()
+
+    def _poll_streams(self) -> int:
         ddb, streams = self.client("dynamodb"), self.client("dynamodbstreams")
         delivered = 0
         for name, fn in definitions.functions().items():
