@@ -16,6 +16,7 @@ import re
 import httpx
 import pytest
 
+from tests.e2e import builders
 from tests.e2e.conftest import client
 
 pytestmark = pytest.mark.e2e
@@ -63,7 +64,8 @@ def clients(server, owner) -> dict[str, httpx.Client]:
         r = owner.post("/v1/api-keys", json={"kind": "operator", "role": role, "name": f"matrix {role}"})
         assert r.status_code == 201, r.text
         out[role] = client(server, r.json()["secret"], server.tenant_id)
-    r = owner.post("/v1/api-keys", json={"kind": "customer", "customer_id": "cus_matrix", "name": "matrix customer"})
+    customer_id = builders.customer(owner)["id"]
+    r = owner.post("/v1/api-keys", json={"kind": "customer", "customer_id": customer_id, "name": "matrix customer"})
     assert r.status_code == 201, r.text
     out["customer"] = client(server, r.json()["secret"], server.tenant_id)
     out["platform"] = client(server, server.platform_key, None)

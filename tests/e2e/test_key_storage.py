@@ -5,6 +5,7 @@ import json
 import pytest
 
 from infra import definitions
+from tests.e2e import builders
 from tollgate.domain.keys import prefix_of
 
 pytestmark = pytest.mark.e2e
@@ -14,8 +15,9 @@ def test_no_table_holds_a_plaintext_key(server, owner):
     secrets = [server.owner_key]
     for role in ("OWNER", "ADMIN", "MEMBER", "BILLING_ADMIN"):
         secrets.append(owner.post("/v1/api-keys", json={"kind": "operator", "role": role}).json()["secret"])
+    customer_id = builders.customer(owner)["id"]
     for livemode in (True, False):
-        r = owner.post("/v1/api-keys", json={"kind": "customer", "customer_id": "cus_scan", "livemode": livemode})
+        r = owner.post("/v1/api-keys", json={"kind": "customer", "customer_id": customer_id, "livemode": livemode})
         secrets.append(r.json()["secret"])
     assert any(s.startswith("sk_test_") for s in secrets) and any(s.startswith("sk_live_") for s in secrets)
 

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tests.e2e import builders
 from tests.e2e.conftest import client
 
 pytestmark = pytest.mark.e2e
@@ -36,14 +37,15 @@ def test_missing_tenant_header_is_401_until_both_headers_are_sent(server):
 def test_an_operator_key_on_the_customer_api_is_401_until_the_customer_key_is_used(server, owner):
     body = problem(owner.get("/v1/portal/me"), 401)
     assert "sk_live_" in body["detail"] and "afo_" in body["detail"]
-    created = owner.post("/v1/api-keys", json={"kind": "customer", "customer_id": "cus_seed"}).json()
+    customer_id = builders.customer(owner)["id"]
+    created = owner.post("/v1/api-keys", json={"kind": "customer", "customer_id": customer_id}).json()
     assert created["secret"].startswith("sk_live_")
     me = client(server, created["secret"], server.tenant_id).get("/v1/portal/me")
-    assert me.status_code == 200 and me.json()["customer_id"] == "cus_seed"
+    assert me.status_code == 200 and me.json()["customer_id"] == customer_id
 
 
 def test_a_customer_key_on_the_management_api_is_401_until_the_operator_key_is_used(server, owner):
-    created = owner.post("/v1/api-keys", json={"kind": "customer", "customer_id": "cus_seed"}).json()
+    created = owner.post("/v1/api-keys", json={"kind": "customer", "customer_id": builders.customer(owner)["id"]}).json()
     body = problem(client(server, created["secret"], server.tenant_id).get("/v1/api-keys"), 401)
     assert "afo_" in body["detail"]
     assert owner.get("/v1/api-keys").status_code == 200
@@ -110,6 +112,11 @@ def test_billing_admin_cannot_use_the_product_catalog_until_an_owner_key_is_used
     assert "BILLING_ADMIN" in body["detail"] and "catalog" in body["detail"]
     assert billing.get("/v1/billing-events").status_code == 200
     assert owner.get("/v1/products").status_code == 200
+
+
+def test_a_customer_key_needs_a_customer_of_the_tenant(server, owner):
+    body = problem(owner.post("/v1/api-keys", json={"kind": "customer", "customer_id": "cus_nobody"}), 404)
+    assert "cus_nobody" in body["detail"]
 
 
 def test_the_required_role_of_each_endpoint_is_in_the_api_reference(anonymous):

@@ -78,6 +78,10 @@ class KeyList(ApiModel):
     responses={201: {"description": "Created", "content": {"application/json": {"model": KeyOut}}}},
 )
 def create_api_key(body: KeyIn, caller: Annotated[Caller, Depends(current_caller)]) -> Response[KeyOut]:
+    if body.kind == "customer" and body.customer_id:
+        from tollgate.usecases.customers import get_customer
+
+        get_customer(wiring.customer_repository(), caller.tenant_id, body.customer_id)  # 404 if not this tenant's
     issued = tenancy.create_api_key(
         wiring.tenancy_repository(),
         caller,
