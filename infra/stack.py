@@ -61,6 +61,7 @@ class TollgateStack(Stack):
             "Functions",
             stage=stage,
             tables=self.data.tables,
+            buckets=self.data.buckets,
             event_bus=self.events.bus,
             platform_admin_secret=self.platform_admin.secret,
             powertools_layer_version=settings.powertools_layer_version,
@@ -72,6 +73,7 @@ class TollgateStack(Stack):
             "Workflows",
             stage=stage,
             functions=self.functions.functions,
+            buckets=self.data.buckets,
             log_retention=settings.log_retention,
             retain_logs=retain,
         )

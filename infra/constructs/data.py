@@ -7,12 +7,13 @@ on, the tables are also retained if the stack is deleted.
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra import definitions
-from infra.constructs.naming import pascal
+from infra.constructs.naming import acknowledge, pascal
 
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,
@@ -64,3 +65,26 @@ class DataTables(Construct):
                 deletion_protection=deletion_protection,
                 removal_policy=RemovalPolicy.RETAIN if deletion_protection else RemovalPolicy.DESTROY,
             )
+
+        #: ``buckets[name]`` is the S3 bucket of ``definitions.buckets()[name]``.
+        self.buckets: dict[str, s3.Bucket] = {}
+        for name, decl in definitions.buckets().items():
+            bucket = s3.Bucket(
+                self,
+                f"{pascal(name)}Bucket",
+                encryption=s3.BucketEncryption.S3_MANAGED,
+                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                enforce_ssl=True,
+                versioned=False,
+                lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(decl.expire_after_days))],
+                # Objects expire on their own; a stack with live manifests keeps the bucket on delete.
+                removal_policy=RemovalPolicy.RETAIN,
+            )
+            acknowledge(
+                bucket,
+                "AwsSolutions-S1",
+                f"{decl.description} Objects expire after {decl.expire_after_days} days and are written and read "
+                "only by Tollgate's own roles; server access logs would add a second bucket for transient data.",
+            )
+            self.buckets[name] = bucket
+

@@ -54,6 +54,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import RegexAppliesTo
 from constructs import Construct
@@ -100,6 +101,7 @@ class LambdaFunctions(Construct):
         *,
         stage: str,
         tables: Mapping[str, dynamodb.TableV2],
+        buckets: Mapping[str, s3.IBucket],
         event_bus: events.IEventBus,
         platform_admin_secret: secretsmanager.ISecret,
         powertools_layer_version: int,
@@ -171,6 +173,8 @@ class LambdaFunctions(Construct):
             }
             for table_name in decl.tables:
                 environment[definitions.tables()[table_name].env] = tables[table_name].table_name
+            for bucket_name in decl.buckets:
+                environment[definitions.buckets()[bucket_name].env] = buckets[bucket_name].bucket_name
             if decl.event_bus:
                 environment[events_decl.bus.env] = event_bus.event_bus_name
             if decl.platform_admin_secret:
@@ -200,6 +204,11 @@ class LambdaFunctions(Construct):
                     tables[table_name].grant_read_data(role)
                 else:
                     tables[table_name].grant_read_write_data(role)
+            for bucket_name, access in decl.buckets.items():
+                if access == "read":
+                    buckets[bucket_name].grant_read(role)
+                else:
+                    buckets[bucket_name].grant_read_write(role)
             if decl.event_bus:
                 event_bus.grant_put_events_to(role)
             if decl.platform_admin_secret:
@@ -290,4 +299,16 @@ class LambdaFunctions(Construct):
                 "Query access to the global secondary indexes of the tables this function is declared to "
                 "use: '<table arn>/index/*' is scoped to those tables' own indexes, nothing else.",
                 applies_to=[RegexAppliesTo(regex="/^Resource::<.+\\.Arn>\\/index\\/\\*$/g")],
+            )
+        if decl.buckets:
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5",
+                "grant_read/grant_read_write on the declared S3 buckets: object-level actions (s3:GetObject*, "
+                "s3:PutObject, s3:DeleteObject*, s3:Abort*, s3:List*, s3:GetBucket*) on those buckets and their "
+                "objects (<bucket>/*) only.",
+                applies_to=[
+                    RegexAppliesTo(regex="/^Action::s3:.*\\*$/g"),
+                    RegexAppliesTo(regex="/^Resource::<.+Bucket.+\\.Arn>\\/\\*$/g"),
+                ],
             )

@@ -18,17 +18,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import RemovalPolicy, Stack, TimeZone
+from aws_cdk import ArnFormat, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra import definitions
-from infra.constructs.naming import acknowledge, pascal
+from infra.constructs.naming import RegexAppliesTo, acknowledge, pascal
 
 
 class Workflows(Construct):
@@ -41,6 +42,7 @@ class Workflows(Construct):
         *,
         stage: str,
         functions: Mapping[str, lambda_.IFunction],
+        buckets: Mapping[str, s3.IBucket],
         log_retention: logs.RetentionDays,
         retain_logs: bool,
     ) -> None:
@@ -58,9 +60,11 @@ class Workflows(Construct):
                 retention=log_retention,
                 removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY,
             )
+            machine_name = f"tollgate-{stage}-{name.replace('_', '-')}"
             machine = sfn.StateMachine(
                 self,
                 cid,
+                state_machine_name=machine_name,
                 comment=f"Tollgate {stage}: {decl.file}",
                 state_machine_type=sfn.StateMachineType.STANDARD,
                 definition_body=sfn.DefinitionBody.from_file(str(definitions.HERE / decl.file)),
@@ -78,6 +82,39 @@ class Workflows(Construct):
                     resources=sorted({functions[f].function_arn for f in decl.functions.values()}),
                 )
             )
+            for bucket_name in decl.item_buckets:
+                buckets[bucket_name].grant_read(machine.role)
+            if decl.item_buckets:
+                acknowledge(
+                    machine,
+                    "AwsSolutions-IAM5",
+                    "The Distributed Map reads its item manifest: s3:GetObject*/s3:List*/s3:GetBucket* on the "
+                    "declared manifest bucket and its objects only.",
+                    applies_to=[
+                        RegexAppliesTo(regex="/^Action::s3:.*\\*$/g"),
+                        RegexAppliesTo(regex="/^Resource::<.+Bucket.+\\.Arn>\\/\\*$/g"),
+                    ],
+                )
+            if decl.distributed_map:
+                acknowledge(
+                    machine,
+                    "AwsSolutions-IAM5",
+                    "A Distributed Map describes and stops the child executions of its own state machine: "
+                    "execution:<this machine>/* only.",
+                    applies_to=[RegexAppliesTo(regex="/^Resource::arn:<AWS::Partition>:states:.*:execution:tollgate-.*\\/\\*$/g")],
+                )
+            if decl.distributed_map:
+                # A Distributed Map runs each item as a child execution of this same state machine.
+                own_arn = Stack.of(self).format_arn(
+                    service="states", resource="stateMachine", resource_name=machine_name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+                )
+                executions = Stack.of(self).format_arn(
+                    service="states", resource="execution", resource_name=f"{machine_name}/*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+                )
+                machine.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[own_arn]))
+                machine.add_to_role_policy(
+                    iam.PolicyStatement(actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions])
+                )
             acknowledge(
                 machine,
                 "AwsSolutions-IAM5",

@@ -44,6 +44,13 @@ class Table(_Model):
     stream: Literal["NEW_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY", "OLD_IMAGE"] | None
 
 
+class Bucket(_Model):
+    description: str
+    env: str
+    local_name: str
+    expire_after_days: int
+
+
 class StreamSource(_Model):
     type: Literal["dynamodb_stream"]
     table: str
@@ -62,6 +69,7 @@ class Function(_Model):
     state_machines: list[str]
     platform_admin_secret: bool = False
     event_sources: list[StreamSource] = []
+    buckets: dict[str, Literal["read", "read_write"]] = {}
 
     @property
     def module(self) -> str:
@@ -130,6 +138,10 @@ class StateMachine(_Model):
     env: str
     local_name: str
     functions: dict[str, str]
+    # Buckets a Distributed Map reads its items from (s3:GetObject for the state machine's role).
+    item_buckets: list[str] = []
+    # A Distributed Map starts child executions of its own state machine.
+    distributed_map: bool = False
 
     def definition(self, substitutions: dict[str, str]) -> str:
         """The ASL text with ``${Name}`` placeholders replaced (what CDK's definitionSubstitutions does)."""
@@ -146,6 +158,11 @@ def _load(name: str) -> dict:
 @lru_cache(maxsize=1)
 def tables() -> dict[str, Table]:
     return {k: Table.model_validate(v) for k, v in _load("tables.json").items()}
+
+
+@lru_cache(maxsize=1)
+def buckets() -> dict[str, Bucket]:
+    return {k: Bucket.model_validate(v) for k, v in _load("buckets.json").items()}
 
 
 @lru_cache(maxsize=1)

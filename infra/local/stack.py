@@ -110,6 +110,7 @@ class LocalStack:
         lambda_dispatch.install()
         moto_patches.install()
         self._create_tables()
+        self._create_buckets()
         self._create_events()
         self._create_platform_secret()
         self._create_functions()
@@ -189,6 +190,12 @@ class LocalStack:
                     TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
                 )
             self.env[table.env] = table.local_name
+
+    def _create_buckets(self) -> None:
+        s3 = self.client("s3")
+        for bucket in definitions.buckets().values():
+            s3.create_bucket(Bucket=bucket.local_name)
+            self.env[bucket.env] = bucket.local_name
 
     def _create_events(self) -> None:
         spec = definitions.events()

@@ -177,6 +177,8 @@ def expected_environment(synth, name: str, decl: definitions.Function) -> dict[s
     }
     for table_name in decl.tables:
         env[definitions.tables()[table_name].env] = {"Ref": synth.logical_id(stack.data.tables[table_name])}
+    for bucket_name in decl.buckets:
+        env[definitions.buckets()[bucket_name].env] = {"Ref": synth.logical_id(stack.data.buckets[bucket_name])}
     if decl.event_bus:
         env[definitions.events().bus.env] = {"Ref": synth.logical_id(stack.events.bus)}
     for machine in decl.state_machines:
@@ -628,3 +630,29 @@ def test_cfn_lint_finds_no_errors(synth, tmp_path: Path) -> None:
     other_warnings = [str(m) for m in matches if m.rule.id.startswith("W") and m.rule.id != "W3005"]
     assert errors == []
     assert other_warnings == []
+
+
+def test_declared_buckets_are_private_encrypted_and_expire(synth) -> None:
+    buckets = synth.of_type("AWS::S3::Bucket")
+    assert len(buckets) == len(definitions.buckets())
+    for name, decl in definitions.buckets().items():
+        props = buckets[synth.logical_id(synth.stack.data.buckets[name])]["Properties"]
+        assert props["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+        assert props["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == decl.expire_after_days
+
+
+def test_a_distributed_map_may_start_only_its_own_child_executions(synth) -> None:
+    import json
+
+    for name, decl in definitions.state_machines().items():
+        role = synth.stack.workflows.state_machines[name].role
+        policies = [
+            p for p in synth.of_type("AWS::IAM::Policy").values()
+            if {"Ref": synth.logical_id(role)} in p["Properties"]["Roles"]
+        ]
+        text = json.dumps(policies)
+        assert ("states:StartExecution" in text) == decl.distributed_map, name
+        if decl.distributed_map:
+            assert f"stateMachine:tollgate-dev-{name.replace('_', '-')}" in text
+

@@ -21,6 +21,7 @@ class Settings(BaseModel):
     usage_table: str = "tollgate-usage"
     idempotency_table: str = "tollgate-idempotency"
     event_bus: str = "tollgate"
+    manifest_bucket: str = "tollgate-manifests"
     bill_run_state_machine_arn: str = ""
     dunning_state_machine_arn: str = ""
     bulk_migration_state_machine_arn: str = ""
