@@ -3,6 +3,8 @@ so the machine's speed and load cancel out.
 
 Sections (each issue adds its own):
 - Cold start: import time of each Lambda handler module as a ratio to ``import boto3``.
+- Usage ingestion (``tests/bench_ingest.py``): handler CPU per event vs a pydantic + BatchWriteItem floor; AWS
+  calls, write units and cost per million events at batch 100; hot partition keys.
 """
 
 from __future__ import annotations
@@ -132,7 +134,13 @@ def api_first_request() -> tuple[str, dict[str, float]]:
     return text, figures
 
 
-SECTIONS = [cold_start, api_first_request]
+def _ingest_sections() -> list:
+    from tests import bench_ingest  # issue 8: usage ingestion (cost per million events, handler CPU, hot keys)
+
+    return bench_ingest.SECTIONS
+
+
+SECTIONS = [cold_start, api_first_request, *_ingest_sections()]
 
 
 def main() -> int:

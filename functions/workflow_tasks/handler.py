@@ -1,30 +1,38 @@
 """The Lambda tasks of the state machines (thin adapter: task name -> use case)."""
 
 from tollgate import wiring
-from tollgate.usecases import bill_runs
 
 
 def _open(event: dict) -> dict:
-    return bill_runs.open_bill_run(
-        wiring.bill_run_repository(), wiring.tenancy_repository(), event.get("input") or {}, event.get("execution", "")
-    )
+    from tollgate.usecases import bill_runs
+
+    return bill_runs.open_bill_run(wiring.bill_run_deps(), event.get("input") or {}, event.get("execution", ""))
 
 
 def _rate(event: dict) -> dict:
-    return bill_runs.rate_page(wiring.bill_run_repository(), event["input"]["page"])
+    from tollgate.usecases import bill_runs
+
+    return bill_runs.rate_page(wiring.bill_run_deps(), wiring.biller(), event["input"])
 
 
 def _page_failed(event: dict) -> dict:
-    return bill_runs.record_page_failure(wiring.bill_run_repository(), event["input"]["page"], event["input"]["error"])
+    from tollgate.usecases import bill_runs
+
+    state = event["input"]
+    page = {k: v for k, v in state.items() if k != "error"}
+    return bill_runs.record_page_failure(wiring.bill_run_deps(), page, state.get("error", {}))
 
 
 def _close(event: dict) -> dict:
-    return bill_runs.close_bill_run(wiring.bill_run_repository(), event["input"]["bill_runs"])
+    from tollgate.usecases import bill_runs
+
+    return bill_runs.close_bill_run(wiring.bill_run_deps(), event["input"]["bill_runs"])
 
 
 def _fail(event: dict) -> dict:
-    state = event["input"]
-    return bill_runs.fail_bill_run(wiring.bill_run_repository(), state.get("bill_runs", []), state.get("error", {}))
+    from tollgate.usecases import bill_runs
+
+    return bill_runs.fail_bill_run(wiring.bill_run_deps(), event["input"])
 
 
 def _clock(event: dict) -> dict:
@@ -66,16 +74,16 @@ def _fail_migration(event: dict) -> dict:
 
 
 TASKS = {
-    "apply_due_transitions": _clock,
-    "plan_bulk_migration": _plan_migration,
-    "migrate_page": _migrate_page,
-    "close_bulk_migration": _close_migration,
-    "fail_bulk_migration": _fail_migration,
     "open_bill_run": _open,
     "rate_page": _rate,
     "record_page_failure": _page_failed,
     "close_bill_run": _close,
     "fail_bill_run": _fail,
+    "apply_due_transitions": _clock,
+    "plan_bulk_migration": _plan_migration,
+    "migrate_page": _migrate_page,
+    "close_bulk_migration": _close_migration,
+    "fail_bulk_migration": _fail_migration,
 }
 
 

@@ -86,6 +86,9 @@ class LocalStack:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._last_sequence: dict[str, str] = {}
+        # A table's stream ARN never changes (and moto's DescribeTable sizes every item): looked up once.
+        self._stream_arns: dict[str, str] = {}
+        self._poller_clients: dict[str, Any] = {}
         # Like Lambda's event source mappings, a shard or queue is processed by one poller at a time
         # (the workers and a test's drain() must not both read the same records).
         self._stream_poll_lock = threading.Lock()
@@ -130,6 +133,8 @@ class LocalStack:
         for thread in self._threads:
             thread.join(timeout=5)
         lambda_dispatch.unregister_all()
+        self._poller_clients.clear()
+        self._stream_arns.clear()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -148,6 +153,14 @@ class LocalStack:
 
         aws.reset()
         wiring.reset()
+
+    def _poller_client(self, service: str):
+        """The pollers' clients, made once: a new session per poll re-reads botocore's service models
+        (about 0.1 s each), which kept the workers busy and slowed every handler down."""
+        cached = self._poller_clients.get(service)
+        if cached is None:
+            cached = self._poller_clients[service] = self.client(service)
+        return cached
 
     @staticmethod
     def client(service: str):
@@ -305,6 +318,11 @@ class LocalStack:
             tenant, issued = create_tenant(wiring.tenancy_repository(), name=name)
         return Bootstrap(tenant.tenant_id, issued.secret, self.platform_key)
 
+    def exclusive(self):
+        """Hold the in-process Lambda lock: code outside a handler (a test, a script) that calls AWS
+        directly while the workers run must do it under this lock, as the handlers do."""
+        return lambda_dispatch.LOCK
+
     def invoke(self, name: str, event: Any) -> Any:
         """Invoke a declared function in-process, as Lambda would."""
         return lambda_dispatch.invoke_local(function_name(name), event)
@@ -359,7 +377,7 @@ class LocalStack:
             return self._poll_queues()
 
     def _poll_queues(self) -> int:
-        sqs = self.client("sqs")
+        sqs = self._poller_client("sqs")
         delivered = 0
         for rule in definitions.events().rules:
             url = self.queue_urls[rule.name]
@@ -403,12 +421,15 @@ class LocalStack:
             return self._poll_streams()
 
     def _poll_streams(self) -> int:
-        ddb, streams = self.client("dynamodb"), self.client("dynamodbstreams")
+        ddb, streams = self._poller_client("dynamodb"), self._poller_client("dynamodbstreams")
         delivered = 0
         for name, fn in definitions.functions().items():
             for source in fn.event_sources:
                 table = definitions.tables()[source.table]
-                stream_arn = ddb.describe_table(TableName=table.local_name)["Table"]["LatestStreamArn"]
+                stream_arn = self._stream_arns.get(table.local_name)
+                if stream_arn is None:
+                    stream_arn = ddb.describe_table(TableName=table.local_name)["Table"]["LatestStreamArn"]
+                    self._stream_arns[table.local_name] = stream_arn
                 for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
                     delivered += self._poll_shard(name, source, streams, stream_arn, shard["ShardId"])
         return delivered

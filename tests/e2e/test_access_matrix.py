@@ -5,7 +5,8 @@ independently of tollgate.domain.access:
 - no credentials, an unknown key, or a key of the wrong kind for the route -> 401;
 - MEMBER reads but cannot create or modify -> 403 on anything not ":read";
 - BILLING_ADMIN cannot touch the product catalog -> 403 on "catalog:*";
-- only OWNER and ADMIN manage keys; customer keys only ingest and read their own usage and invoices;
+- only OWNER and ADMIN manage keys or send usage (an operator "key without ingestion permission" is
+  seed 000's cause); customer keys only ingest and read their own usage and invoices;
 - the platform-admin credential only creates tenants.
 """
 
@@ -46,6 +47,8 @@ def expected(rule: dict, principal: str) -> int | str:
     if principal == "BILLING_ADMIN" and area == "catalog":
         return 403
     if area == "keys" and principal not in ("OWNER", "ADMIN"):
+        return 403
+    if rule["permission"] == "usage:ingest" and principal not in ("OWNER", "ADMIN"):
         return 403
     return "allowed"
 

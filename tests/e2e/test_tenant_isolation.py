@@ -39,6 +39,14 @@ def _plan_id(b: httpx.Client, ids: dict) -> str:
     return ids["plan_id"]
 
 
+def _invoice_id(b: httpx.Client, ids: dict) -> str:
+    if "invoice_id" not in ids:
+        from tests.e2e.billing_kit import invoiced
+
+        ids["invoice_id"] = invoiced(b)[2]  # a customer, a plan, an ended subscription, billed
+    return ids["invoice_id"]
+
+
 def _migration(b: httpx.Client, ids: dict) -> str:
     target = builders.plan(b)["id"]
     return _create(b, "/v1/migrations", {"from_plan_id": _plan_id(b, ids), "to_plan_id": target}, status=202)
@@ -57,6 +65,10 @@ FACTORIES: dict[str, Callable[[httpx.Client, dict], str]] = {
     "external_id": lambda b, ids: _customer(b, ids)["external_id"],
     "subscription_id": lambda b, ids: builders.subscribe(b, _customer(b, ids)["id"], _plan_id(b, ids))["id"],
     "migration_id": _migration,
+    "invoice_id": _invoice_id,
+    "credit_note_id": lambda b, ids: _create(b, "/v1/credit-notes", {"invoice_id": _invoice_id(b, ids), "amount": "1.00"}),
+    "wallet_id": lambda b, ids: _create(b, "/v1/wallets", {"customer_id": _customer(b, ids)["id"]}),
+    "bill_run_id": lambda b, ids: _create(b, "/v1/bill-runs", {}, status=202),
 }
 
 

@@ -11,13 +11,14 @@ def test_a_cancelled_transaction_emits_no_event_and_does_not_stall_the_stream(lo
     repo = wiring.customer_repository()
     local_stack.drain()
     before = len(local_stack.delivered)
-    customers.create_customer(repo, tenant.tenant_id, {"external_id": "dup"})
-    try:
+    with local_stack.exclusive():
         customers.create_customer(repo, tenant.tenant_id, {"external_id": "dup"})
-        raise AssertionError("a duplicate external id must be refused")
-    except Conflict:
-        pass
-    customers.create_customer(repo, tenant.tenant_id, {"external_id": "after"})
+        try:
+            customers.create_customer(repo, tenant.tenant_id, {"external_id": "dup"})
+            raise AssertionError("a duplicate external id must be refused")
+        except Conflict:
+            pass
+        customers.create_customer(repo, tenant.tenant_id, {"external_id": "after"})
     local_stack.drain()
     mine = [d["body"]["detail"] for d in local_stack.delivered[before:] if d["body"]["detail"]["tenant_id"] == tenant.tenant_id]
     created = sorted(e["data"]["external_id"] for e in mine if e["type"] == "customer.created")

@@ -31,6 +31,10 @@ class Settings(BaseModel):
     platform_admin_key_sha256: str = ""
     # How long an authorizer decision may be cached (API Gateway caches on the auth headers): <= 60 s.
     auth_cache_ttl_seconds: int = 60
+    # Usage ingestion defaults; each tenant may override them (PUT /v1/ingest/settings).
+    ingest_rate_limit_per_second: int = 20_000  # events per second, per tenant
+    ingest_key_rate_limit_per_second: int = 10_000  # events per second, per API key
+    event_retention_days: int = 90  # raw events and the event log (usage buckets are kept)
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -46,6 +46,32 @@ def platform_key_sha256() -> str | None:
     return None
 
 
+def bill_run_deps():
+    from tollgate.adapters.s3 import S3ManifestStore
+    from tollgate.usecases.bill_runs import Deps
+
+    return Deps(
+        runs=bill_run_repository(),
+        tenants=tenancy_repository(),
+        subscriptions=subscription_repository(),
+        manifests=S3ManifestStore(get_settings().manifest_bucket),
+    )
+
+
+def biller():
+    """Bill one subscription for one period: the billing pipeline (tollgate.usecases.billing)."""
+    from tollgate.usecases import billing
+    from tollgate.usecases.bill_runs import BillOutcome
+
+    repos = billing_repos()
+
+    def bill(tenant_id, subscription_id, period_start, period_end):
+        r = billing.bill_subscription(repos, tenant_id, subscription_id, period_start, period_end)
+        return BillOutcome(r.status, r.invoice_id, r.error_code, r.detail)
+
+    return bill
+
+
 @lru_cache(maxsize=1)
 def bill_run_repository():
     from tollgate.adapters.dynamodb.bill_runs import DynamoBillRunRepository
@@ -88,6 +114,43 @@ def workflow_starter():
     return StepFunctionsStarter()
 
 
+@lru_cache(maxsize=1)
+def usage_event_store():
+    from tollgate.adapters.dynamodb.usage_events import DynamoUsageEventStore
+
+    settings = get_settings()
+    return DynamoUsageEventStore(settings.events_table, settings.event_retention_days)
+
+
+@lru_cache(maxsize=1)
+def usage_store():
+    from tollgate.adapters.dynamodb.usage import DynamoUsageStore
+
+    return DynamoUsageStore(get_settings().usage_table)
+
+
+def ingest_deps():
+    from tollgate.adapters.dynamodb.usage import DynamoIngestSettingsRepository, DynamoOutbox, DynamoRateLimiter
+    from tollgate.ports.usage import IngestSettings
+    from tollgate.usecases.ingest import IngestDeps
+
+    settings = get_settings()
+    return IngestDeps(
+        events=usage_event_store(),
+        customers=customer_repository(),
+        subscriptions=subscription_repository(),
+        catalog=catalog_repository(),
+        limiter=DynamoRateLimiter(settings.usage_table),
+        settings=DynamoIngestSettingsRepository(settings.main_table),
+        outbox=DynamoOutbox(settings.main_table),
+        defaults=IngestSettings(
+            rate_limit_per_second=settings.ingest_rate_limit_per_second,
+            key_rate_limit_per_second=settings.ingest_key_rate_limit_per_second,
+            retention_days=settings.event_retention_days,
+        ),
+    )
+
+
 def subscription_repos():
     from tollgate.usecases.subscriptions import Repos
 
@@ -97,6 +160,65 @@ def subscription_repos():
         catalog=catalog_repository(),
         tenancy=tenancy_repository(),
         migrations=migration_repository(),
+    )
+
+
+@lru_cache(maxsize=1)
+def billing_repository():
+    """Invoices, credit notes, wallets and billing settings (one adapter: one transaction spans them)."""
+    from tollgate.adapters.dynamodb.billing import DynamoBillingRepository
+
+    return DynamoBillingRepository(get_settings().main_table)
+
+
+@lru_cache(maxsize=1)
+def mailer():
+    from tollgate.adapters.ses import SesMailer
+
+    return SesMailer()
+
+
+@lru_cache(maxsize=1)
+def tax_providers() -> dict:
+    """Tax engines by name. "builtin" (the tenant's own rates) always; an external engine adapter
+    (Avalara, Vertex...) is registered here by adding it to this dict (tests add a slow fake)."""
+    from tollgate.domain.billing.tax import BUILTIN, BuiltinTaxProvider
+
+    return {BUILTIN: BuiltinTaxProvider()}
+
+
+class _NoUsageRecorded:
+    """Placeholder UsageReader until the DynamoDB usage aggregation is wired in: every meter reads
+    zero (fee-only invoices). Replace ``usage_reader`` below with the adapter."""
+
+    def aggregate(self, tenant_id, customer_id, meter, start, end):
+        from decimal import Decimal
+
+        from tollgate.domain.billing.usage import UsageAggregate
+
+        return UsageAggregate(Decimal(0), [])
+
+
+@lru_cache(maxsize=1)
+def usage_reader():
+    return _NoUsageRecorded()
+
+
+def billing_repos():
+    from tollgate.usecases.billing import BillingRepos
+
+    billing = billing_repository()
+    return BillingRepos(
+        subscriptions=subscription_repository(),
+        customers=customer_repository(),
+        catalog=catalog_repository(),
+        invoices=billing,
+        credit_notes=billing,
+        wallets=billing,
+        settings=billing,
+        usage=usage_reader(),
+        mailer=mailer(),
+        tax_providers=tax_providers(),
     )
 
 
@@ -112,5 +234,7 @@ def reset() -> None:
         subscription_repository,
         migration_repository,
         workflow_starter,
+        usage_event_store,
+        usage_store,
     ):
         f.cache_clear()

@@ -110,6 +110,18 @@ class Subscription:
     metadata: dict[str, str] = field(default_factory=dict)
     # Charges and credits not yet invoiced (prorations): (description, amount as a decimal string, at).
     pending_charges: tuple[tuple[str, str, str], ...] = ()
+    # Invoiced up to here (the end of the last billed period); None until the first invoice.
+    billed_through: datetime | None = None
+
+    def next_bill_period(self) -> Period | None:
+        """The next period to invoice: the one that starts where billing stopped. A cancelled or expired
+        subscription gets one last, partial period up to its end; after that, nothing."""
+        start = self.billed_through or self.started_at
+        if self.live:
+            return self.period(start)
+        if self.ended_at and start < self.ended_at:
+            return Period(self.period(start).start if start < self.ended_at else start, self.ended_at)
+        return None
 
     def period(self, at: datetime) -> Period:
         from tollgate.domain.periods import period_at

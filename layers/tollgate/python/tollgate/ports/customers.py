@@ -53,5 +53,8 @@ class SubscriptionRepository(Protocol):
     def due_transitions(self, until: datetime, limit: int = 100) -> list[tuple[str, str, str, str]]:
         """(marker, tenant_id, subscription_id, action) whose time has come, across tenants."""
 
+    def list_due(self, tenant_id: str, until: datetime) -> list[str]:
+        """Ids of the subscriptions whose next billing period ends at or before ``until``."""
+
     def discard_due(self, marker: str) -> None:
         """Drop a marker whose move no longer applies."""

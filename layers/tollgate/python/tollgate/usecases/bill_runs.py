@@ -1,73 +1,205 @@
-"""Bill-run use cases: the Lambda tasks of the bill-run state machine (infra/definitions/statemachines).
+"""Bill runs: the Lambda tasks of the bill-run state machine (infra/definitions/statemachines/bill_run.asl.json)
+and the API's start / re-run.
 
-open_bill_run -> rate_page (per page, in a Map) -> close_bill_run; fail_bill_run on a run-level error.
-Every step is idempotent: a retried task or a re-started execution changes nothing twice.
+open_bill_run -> (Distributed Map over an S3 manifest of pages) rate_page | record_page_failure
+-> close_bill_run; fail_bill_run on a run-level error. Every step is idempotent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from tollgate.domain.bill_runs import BillRun, BillRunStatus, closing_status
+from tollgate.domain.bill_runs import BillRun, BillRunStatus, ResultStatus, SubscriptionResult
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339, utcnow
-from tollgate.domain.errors import NotFound
+from tollgate.domain.errors import Conflict, NotFound
 from tollgate.domain.ids import deterministic_id, new_id
-from tollgate.ports import BillRunRepository, TenancyRepository
+from tollgate.ports import BillRunRepository, ManifestStore, TenancyRepository
+from tollgate.ports.customers import SubscriptionRepository
 
-# Subscriptions per page: one rate_page task rates one page (keeps the Map small at any scale).
+# Subscriptions per page: one child execution rates one page. 1,000,000 subscriptions = 10,000 pages.
 PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class BillOutcome:
+    """What billing one subscription for one period gave (see tollgate.usecases.billing)."""
+
+    status: str  # INVOICED | ALREADY_INVOICED | FAILED
+    invoice_id: str | None = None
+    error_code: str | None = None
+    detail: str = ""
+
+
+# (tenant_id, subscription_id, period_start, period_end) -> BillOutcome
+Biller = Callable[[str, str, datetime, datetime], BillOutcome]
+
+
+class Starter(Protocol):
+    def start(self, machine: str, name: str, payload: dict[str, Any]) -> str: ...
+
+
+@dataclass(frozen=True)
+class Deps:
+    runs: BillRunRepository
+    tenants: TenancyRepository
+    subscriptions: SubscriptionRepository
+    manifests: ManifestStore
 
 
 def scheduled_run_id(tenant_id: str, run_date: datetime) -> str:
     return deterministic_id("br", tenant_id, "schedule", run_date.date().isoformat())
 
 
-def open_bill_run(runs: BillRunRepository, tenants: TenancyRepository, request: dict[str, Any], execution_id: str) -> dict:
-    """Open the run(s) and list the pages to rate. ``request``: {tenant_id?, bill_run_id?, trigger}."""
-    now = parse_rfc3339(request["as_of"]) if request.get("as_of") else utcnow()
-    trigger = request.get("trigger", "api")
+# -- the API --------------------------------------------------------------------------------------------
+
+
+def start_bill_run(deps: Deps, starter: Starter, tenant_id: str, *, as_of: datetime | None = None, customer_ids: list[str] | None = None) -> BillRun:
+    """POST /v1/bill-runs: bill the tenant's subscriptions whose period ended by ``as_of`` (default now)."""
+    now = utcnow()
+    run = BillRun(new_id("br"), tenant_id, "api", BillRunStatus.RUNNING, now, as_of=as_of or now, customer_ids=tuple(customer_ids or ()))
+    deps.runs.open(run)
+    starter.start("bill_run", run.bill_run_id, {"tenant_id": tenant_id, "bill_run_id": run.bill_run_id})
+    return run
+
+
+def rerun_bill_run(deps: Deps, starter: Starter, tenant_id: str, bill_run_id: str) -> BillRun:
+    """POST /v1/bill-runs/{id}/rerun: retry only what is still PENDING or FAILED."""
+    run = get_bill_run(deps, tenant_id, bill_run_id)
+    if run.status is BillRunStatus.RUNNING:
+        raise Conflict(f"Bill run {bill_run_id} is still running; re-run it once it has finished.", code="BILL_RUN_RUNNING")
+    if run.status is BillRunStatus.COMPLETED:
+        raise Conflict(f"Bill run {bill_run_id} completed: nothing failed, nothing to re-run.", code="NOTHING_TO_RERUN")
+    attempt = run.attempts + 1
+    starter.start("bill_run", f"{bill_run_id}-rerun-{attempt}", {"tenant_id": tenant_id, "bill_run_id": bill_run_id, "rerun": True})
+    return run
+
+
+def get_bill_run(deps: Deps, tenant_id: str, bill_run_id: str) -> BillRun:
+    run = deps.runs.get(tenant_id, bill_run_id)
+    if run is None:
+        raise NotFound(f"Bill run not found: {bill_run_id}.")
+    return run
+
+
+# -- the state machine's tasks -------------------------------------------------------------------------------
+
+
+def _due(deps: Deps, run: BillRun) -> list[str]:
+    ids = deps.subscriptions.list_due(run.tenant_id, run.as_of or run.created_at)
+    if run.customer_ids:
+        wanted = set(run.customer_ids)
+        ids = [i for i in ids if (s := deps.subscriptions.get(run.tenant_id, i)) and s.customer_id in wanted]
+    return ids
+
+
+def open_bill_run(deps: Deps, request: dict[str, Any], execution_name: str) -> dict[str, Any]:
+    """Open the run(s), record their targets as PENDING and write the pages to a manifest."""
+    now = utcnow()
+    as_of = parse_rfc3339(request["as_of"]) if request.get("as_of") else now
     if request.get("tenant_id"):
-        targets = [(request["tenant_id"], request.get("bill_run_id") or new_id("br"))]
+        run_id = request.get("bill_run_id") or new_id("br")
+        runs = [deps.runs.open(BillRun(run_id, request["tenant_id"], request.get("trigger", "api"), BillRunStatus.RUNNING, now, as_of=as_of))]
     else:  # the daily schedule bills every tenant
-        targets = [(t, scheduled_run_id(t, now)) for t in tenants.list_tenant_ids()]
+        runs = [
+            deps.runs.open(BillRun(scheduled_run_id(t, as_of), t, "schedule", BillRunStatus.RUNNING, now, as_of=as_of))
+            for t in deps.tenants.list_tenant_ids()
+        ]
     pages: list[dict[str, Any]] = []
-    bill_runs: list[dict[str, str]] = []
-    for tenant_id, run_id in targets:
-        run = runs.open(BillRun(run_id, tenant_id, trigger, BillRunStatus.RUNNING, now, execution_id=execution_id))
-        bill_runs.append({"tenant_id": tenant_id, "bill_run_id": run.bill_run_id})
-        # Subscriptions due for billing are paged here once subscriptions exist (billing issue);
-        # a tenant with none still gets one (empty) page so its run is closed the same way.
-        pages.append({"tenant_id": tenant_id, "bill_run_id": run.bill_run_id, "page": 0, "subscription_ids": []})
-    return {"bill_runs": bill_runs, "pages": pages, "as_of": to_rfc3339(now)}
+    refs = []
+    for run, _created in runs:
+        # The first attempt (the API may have opened the run already) bills what is due; any later one
+        # (a re-run, or the schedule firing again) retries what is still PENDING or FAILED.
+        if request.get("rerun") or run.attempts > 0:
+            targets = deps.runs.unfinished(run.tenant_id, run.bill_run_id)
+        else:
+            targets = _due(deps, run)
+            deps.runs.record_results(run.tenant_id, run.bill_run_id, [SubscriptionResult(s, ResultStatus.PENDING) for s in targets])
+        run = deps.runs.start_attempt(run.tenant_id, run.bill_run_id)
+        refs.append({"tenant_id": run.tenant_id, "bill_run_id": run.bill_run_id})
+        run_as_of = to_rfc3339(run.as_of or as_of)
+        for n, start in enumerate(range(0, len(targets), PAGE_SIZE)):
+            pages.append(
+                {
+                    "tenant_id": run.tenant_id,
+                    "bill_run_id": run.bill_run_id,
+                    "attempt": run.attempts,
+                    "page": n,
+                    "as_of": run_as_of,
+                    "subscription_ids": targets[start : start + PAGE_SIZE],
+                }
+            )
+    manifest = deps.manifests.put(f"bill-runs/{execution_name}.json", pages)
+    return {"bill_runs": refs, "manifest": manifest, "page_count": len(pages)}
 
 
-def rate_page(runs: BillRunRepository, page: dict[str, Any]) -> dict:
-    rated, failed = len(page.get("subscription_ids", [])), 0
-    runs.record_page(page["tenant_id"], page["bill_run_id"], int(page["page"]), rated, failed, None)
-    return {"tenant_id": page["tenant_id"], "bill_run_id": page["bill_run_id"], "page": page["page"], "rated": rated}
+def rate_page(deps: Deps, bill: Biller, page: dict[str, Any]) -> dict[str, Any]:
+    """Bill each subscription of the page for its due period; record one result each."""
+    tenant_id, as_of = page["tenant_id"], parse_rfc3339(page["as_of"])
+    results: list[SubscriptionResult] = []
+    for subscription_id in page["subscription_ids"]:
+        sub = deps.subscriptions.get(tenant_id, subscription_id)
+        period = sub.next_bill_period() if sub else None
+        if sub is None or period is None or period.end > as_of:
+            results.append(SubscriptionResult(subscription_id, ResultStatus.SKIPPED, detail="nothing due for billing"))
+            continue
+        outcome = bill(tenant_id, subscription_id, period.start, period.end)
+        status = ResultStatus(outcome.status)
+        if status in (ResultStatus.INVOICED, ResultStatus.ALREADY_INVOICED):
+            _mark_billed(deps, tenant_id, subscription_id, period.end)
+        results.append(
+            SubscriptionResult(subscription_id, status, outcome.error_code, outcome.detail, outcome.invoice_id, period.start, period.end)
+        )
+    deps.runs.record_results(tenant_id, page["bill_run_id"], results)
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status.value] = counts.get(r.status.value, 0) + 1
+    return {"bill_run_id": page["bill_run_id"], "page": page["page"], **counts}
 
 
-def record_page_failure(runs: BillRunRepository, page: dict[str, Any], error: dict[str, Any]) -> dict:
+def _mark_billed(deps: Deps, tenant_id: str, subscription_id: str, period_end: datetime) -> None:
+    from dataclasses import replace
+
+    for _ in range(3):  # the subscription may change meanwhile (an upgrade): read again and retry
+        sub = deps.subscriptions.get(tenant_id, subscription_id)
+        if sub is None or (sub.billed_through and sub.billed_through >= period_end):
+            return
+        try:
+            deps.subscriptions.save(
+                replace(sub, billed_through=period_end, version=sub.version + 1), expected_version=sub.version, events=[], history=[]
+            )
+            return
+        except Conflict:
+            continue
+
+
+def record_page_failure(deps: Deps, page: dict[str, Any], error: dict[str, Any]) -> dict[str, Any]:
+    """A page that failed as a whole: its subscriptions not yet billed are FAILED (a re-run retries them)."""
     cause = f"{error.get('Error', 'Error')}: {str(error.get('Cause', ''))[:300]}"
-    count = len(page.get("subscription_ids", []))
-    runs.record_page(page["tenant_id"], page["bill_run_id"], int(page["page"]), 0, count, cause)
-    return {"tenant_id": page["tenant_id"], "bill_run_id": page["bill_run_id"], "page": page["page"], "error": cause}
+    done = {r.subscription_id for r in deps.runs.results(page["tenant_id"], page["bill_run_id"]) if r.status is not ResultStatus.PENDING}
+    failed = [
+        SubscriptionResult(s, ResultStatus.FAILED, "PAGE_FAILED", cause) for s in page["subscription_ids"] if s not in done
+    ]
+    deps.runs.record_results(page["tenant_id"], page["bill_run_id"], failed)
+    return {"bill_run_id": page["bill_run_id"], "page": page["page"], "FAILED": len(failed)}
 
 
-def close_bill_run(runs: BillRunRepository, bill_runs: list[dict[str, str]]) -> dict:
+def close_bill_run(deps: Deps, bill_runs: list[dict[str, str]]) -> dict[str, Any]:
     closed = []
     for ref in bill_runs:
-        run = runs.get(ref["tenant_id"], ref["bill_run_id"])
-        if run is None:
-            raise NotFound(f"bill run {ref['bill_run_id']} vanished")
-        closed_run = runs.close(run.tenant_id, run.bill_run_id, closing_status(run), utcnow())
-        closed.append({"bill_run_id": closed_run.bill_run_id, "status": closed_run.status.value})
+        run = deps.runs.close(ref["tenant_id"], ref["bill_run_id"], utcnow())
+        closed.append({"bill_run_id": run.bill_run_id, "status": run.status.value, "totals": run.totals})
     return {"bill_runs": closed}
 
 
-def fail_bill_run(runs: BillRunRepository, bill_runs: list[dict[str, str]], error: dict[str, Any]) -> dict:
+def fail_bill_run(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
+    error = state.get("error") or {}
     cause = f"{error.get('Error', 'Error')}: {str(error.get('Cause', ''))[:300]}"
+    bill_runs = state.get("bill_runs") or (
+        [{"tenant_id": state["tenant_id"], "bill_run_id": state["bill_run_id"]}] if state.get("bill_run_id") else []
+    )
     for ref in bill_runs:
-        runs.close(ref["tenant_id"], ref["bill_run_id"], BillRunStatus.FAILED, utcnow(), cause)
+        deps.runs.close(ref["tenant_id"], ref["bill_run_id"], utcnow(), error=cause)
     return {"bill_runs": bill_runs, "error": cause}

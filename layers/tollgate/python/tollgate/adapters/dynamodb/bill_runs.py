@@ -1,29 +1,50 @@
-"""Bill runs in the main table: pk T#<tenant>, sk BILLRUN#<id>; page results are counted atomically."""
+"""Bill runs in the main table.
+
+| item               | pk                          | sk                    |
+|--------------------|-----------------------------|-----------------------|
+| bill run           | T#<tenant>                  | BILLRUN#<id>          |
+| subscription result| T#<tenant>#BILLRUN#<id>     | SUB#<subscription_id> |
+
+Results are written 25 per BatchWriteItem (a result for a subscription overwrites the previous one:
+a re-run turns FAILED into INVOICED). Totals are counted from the results when a run closes.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.codec import dt, ts, without_none
-from tollgate.domain.bill_runs import BillRun, BillRunStatus
+from tollgate.adapters.dynamodb.codec import dt, query_all, ts, without_none
+from tollgate.domain.bill_runs import DONE, BillRun, BillRunStatus, ResultStatus, SubscriptionResult
 
 
-def _from_item(item: dict[str, Any]) -> BillRun:
+def _run_from_item(item: dict[str, Any]) -> BillRun:
     return BillRun(
         bill_run_id=item["bill_run_id"],
         tenant_id=item["tenant_id"],
         trigger=item["trigger"],
         status=BillRunStatus(item["status"]),
         created_at=dt(item["created_at"]),
+        as_of=dt(item.get("as_of")),
+        customer_ids=tuple(item.get("customer_ids") or ()),
         closed_at=dt(item.get("closed_at")),
-        pages_done=int(item.get("pages_done", 0)),
-        subscriptions_rated=int(item.get("subscriptions_rated", 0)),
-        subscriptions_failed=int(item.get("subscriptions_failed", 0)),
+        totals={k: int(v) for k, v in (item.get("totals") or {}).items()},
+        attempts=int(item.get("attempts", 0)),
         error=item.get("error"),
-        execution_id=item.get("execution_id"),
-        page_errors=list(item.get("page_errors", [])),
+    )
+
+
+def _result_from_item(item: dict[str, Any]) -> SubscriptionResult:
+    return SubscriptionResult(
+        subscription_id=item["subscription_id"],
+        status=ResultStatus(item["status"]),
+        error_code=item.get("error_code"),
+        detail=item.get("detail", ""),
+        invoice_id=item.get("invoice_id"),
+        period_start=dt(item.get("period_start")),
+        period_end=dt(item.get("period_end")),
     )
 
 
@@ -35,67 +56,100 @@ class DynamoBillRunRepository:
     def _table(self):
         return aws.table(self.table_name)
 
-    def open(self, run: BillRun) -> BillRun:
-        """Create the run, or return it unchanged if the same id was opened before (idempotent)."""
+    def open(self, run: BillRun) -> tuple[BillRun, bool]:
+        """Create the run, or return the existing one with the same id. Returns (run, created)."""
         item = without_none(
             {
                 "pk": f"T#{run.tenant_id}",
                 "sk": f"BILLRUN#{run.bill_run_id}",
                 "item_type": "BILL_RUN",
+                "gsi1pk": f"T#{run.tenant_id}#BILLRUNS",
+                "gsi1sk": f"{ts(run.created_at)}#{run.bill_run_id}",
                 "bill_run_id": run.bill_run_id,
                 "tenant_id": run.tenant_id,
                 "trigger": run.trigger,
                 "status": run.status.value,
                 "created_at": ts(run.created_at),
-                "execution_id": run.execution_id,
-                "pages_done": 0,
-                "subscriptions_rated": 0,
-                "subscriptions_failed": 0,
+                "as_of": ts(run.as_of),
+                "customer_ids": list(run.customer_ids) or None,
+                "attempts": 0,
             }
         )
         client = self._table.meta.client
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-            return run
+            return run, True
         except client.exceptions.ConditionalCheckFailedException:
             existing = self.get(run.tenant_id, run.bill_run_id)
             assert existing is not None
-            return existing
+            return existing, False
+
+    def start_attempt(self, tenant_id: str, bill_run_id: str) -> BillRun:
+        item = self._table.update_item(
+            Key={"pk": f"T#{tenant_id}", "sk": f"BILLRUN#{bill_run_id}"},
+            UpdateExpression="SET #s = :running ADD attempts :one REMOVE closed_at, #e",
+            ExpressionAttributeNames={"#s": "status", "#e": "error"},
+            ExpressionAttributeValues={":running": BillRunStatus.RUNNING.value, ":one": 1},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+        return _run_from_item(item)
 
     def get(self, tenant_id: str, bill_run_id: str) -> BillRun | None:
         item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"BILLRUN#{bill_run_id}"}).get("Item")
-        return _from_item(item) if item else None
+        return _run_from_item(item) if item else None
 
-    def record_page(self, tenant_id: str, bill_run_id: str, page: int, rated: int, failed: int, error: str | None) -> None:
-        # A page is counted once: its number goes into a set, and the update is conditional on its absence.
-        names = {"#p": "pages_seen"}
-        values: dict[str, Any] = {":page": {page}, ":one": 1, ":r": rated, ":f": failed, ":p": page}
-        update = "ADD pages_seen :page, pages_done :one, subscriptions_rated :r, subscriptions_failed :f"
-        if error:
-            update += " SET page_errors = list_append(if_not_exists(page_errors, :empty), :err)"
-            values[":empty"] = []
-            values[":err"] = [f"page {page}: {error}"]
-        client = self._table.meta.client
-        try:
-            self._table.update_item(
-                Key={"pk": f"T#{tenant_id}", "sk": f"BILLRUN#{bill_run_id}"},
-                UpdateExpression=update,
-                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(#p) OR NOT contains(#p, :p))",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except client.exceptions.ConditionalCheckFailedException:
-            pass  # this page was already counted (a retried task)
+    def list(self, tenant_id: str, limit: int = 50) -> list[BillRun]:
+        from boto3.dynamodb.conditions import Key
 
-    def close(self, tenant_id: str, bill_run_id: str, status: BillRunStatus, at: datetime, error: str | None = None) -> BillRun:
-        values: dict[str, Any] = {":s": status.value, ":at": ts(at)}
-        update = "SET #s = :s, closed_at = :at"
-        if error:
-            update += ", #e = :e"
-            values[":e"] = error
+        page = self._table.query(
+            IndexName="gsi1",
+            KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#BILLRUNS"),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [_run_from_item(i) for i in page["Items"]]
+
+    def record_results(self, tenant_id: str, bill_run_id: str, results: list[SubscriptionResult]) -> None:
+        with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+            for r in results:
+                batch.put_item(
+                    Item=without_none(
+                        {
+                            "pk": f"T#{tenant_id}#BILLRUN#{bill_run_id}",
+                            "sk": f"SUB#{r.subscription_id}",
+                            "item_type": "BILL_RUN_RESULT",
+                            "subscription_id": r.subscription_id,
+                            "status": r.status.value,
+                            "error_code": r.error_code,
+                            "detail": r.detail or None,
+                            "invoice_id": r.invoice_id,
+                            "period_start": ts(r.period_start),
+                            "period_end": ts(r.period_end),
+                        }
+                    )
+                )
+
+    def results(self, tenant_id: str, bill_run_id: str) -> list[SubscriptionResult]:
+        from boto3.dynamodb.conditions import Key
+
+        items = query_all(self._table, KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}#BILLRUN#{bill_run_id}"))
+        return [_result_from_item(i) for i in items]
+
+    def unfinished(self, tenant_id: str, bill_run_id: str) -> list[str]:
+        return [r.subscription_id for r in self.results(tenant_id, bill_run_id) if r.status not in DONE]
+
+    def close(self, tenant_id: str, bill_run_id: str, at: datetime, error: str | None = None) -> BillRun:
+        totals = Counter(r.status.value for r in self.results(tenant_id, bill_run_id))
+        from tollgate.domain.bill_runs import closing_status
+
+        status = BillRunStatus.FAILED if error else closing_status(totals)
+        values: dict[str, Any] = {":s": status.value, ":at": ts(at), ":t": dict(totals)}
+        update = "SET #s = :s, closed_at = :at, totals = :t"
         names = {"#s": "status"}
         if error:
+            update += ", #e = :e"
             names["#e"] = "error"
+            values[":e"] = error
         item = self._table.update_item(
             Key={"pk": f"T#{tenant_id}", "sk": f"BILLRUN#{bill_run_id}"},
             UpdateExpression=update,
@@ -103,4 +157,4 @@ class DynamoBillRunRepository:
             ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
         )["Attributes"]
-        return _from_item(item)
+        return _run_from_item(item)

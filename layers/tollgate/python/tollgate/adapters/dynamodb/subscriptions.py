@@ -58,8 +58,18 @@ def _item(s: Subscription) -> dict[str, Any]:
             "version": s.version,
             "metadata": s.metadata or None,
             "pending_charges": [list(c) for c in s.pending_charges] or None,
+            "billed_through": ts(s.billed_through),
+            **_due_index(s),
         }
     )
+
+
+def _due_index(s: Subscription) -> dict[str, str]:
+    """The sparse due index (gsi2): a subscription is listed under the end of its next billing period."""
+    period = s.next_bill_period()
+    if period is None:
+        return {}
+    return {"gsi2pk": f"T#{s.tenant_id}#BILLDUE", "gsi2sk": f"{to_rfc3339(period.end)}#{s.subscription_id}"}
 
 
 def _from_item(i: dict[str, Any]) -> Subscription:
@@ -84,6 +94,7 @@ def _from_item(i: dict[str, Any]) -> Subscription:
         version=int(i.get("version", 0)),
         metadata={k: str(v) for k, v in (i.get("metadata") or {}).items()},
         pending_charges=tuple(tuple(c) for c in (i.get("pending_charges") or [])),
+        billed_through=dt(i.get("billed_through")),
     )
 
 
@@ -250,6 +261,18 @@ class DynamoSubscriptionRepository:
             _, tenant_id, subscription_id, action = item["sk"].split("#")
             out.append((item["sk"], tenant_id, subscription_id, action))
         return out
+
+    def list_due(self, tenant_id: str, until: datetime) -> list[str]:
+        """Ids of the subscriptions whose next billing period ends at or before ``until`` (gsi2)."""
+        from boto3.dynamodb.conditions import Key
+
+        items = query_all(
+            self._table,
+            IndexName="gsi2",
+            KeyConditionExpression=Key("gsi2pk").eq(f"T#{tenant_id}#BILLDUE") & Key("gsi2sk").lte(f"{to_rfc3339(until)}#~"),
+            ProjectionExpression="subscription_id",
+        )
+        return [i["subscription_id"] for i in items]
 
     def discard_due(self, marker: str) -> None:
         self._table.delete_item(Key={"pk": DUE, "sk": marker})

@@ -1,0 +1,16 @@
+"""DynamoDB stream (events table, raw event inserts only) -> hourly usage buckets (thin adapter).
+
+Lambda hands over one shard's records in order; a failure raises, and Lambda redelivers the batch
+(bisected, bounded retries): the aggregation is exactly once over redeliveries (tollgate.usecases.usage).
+"""
+
+from tollgate import wiring
+from tollgate.adapters.dynamodb.usage_events import decode_stream_record
+from tollgate.usecases.usage import aggregate
+
+
+def lambda_handler(event: dict, context) -> dict:
+    events = [e for e in map(decode_stream_record, event.get("Records") or []) if e is not None]
+    if events:
+        aggregate(events, wiring.usage_store())
+    return {"batchItemFailures": []}

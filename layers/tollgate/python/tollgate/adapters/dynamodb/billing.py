@@ -1,0 +1,262 @@
+"""Invoices, credit notes, wallets, billing settings and invoice deliveries in the main table.
+
+| item              | pk          | sk                     | gsi1pk                          | gsi1sk                      |
+|-------------------|-------------|------------------------|---------------------------------|-----------------------------|
+| invoice           | T#<tenant>  | INV#<invoice_id>       | T#<tenant>#CUSTINV#<customer>   | <period start>#<invoice_id> |
+| invoice delivery  | T#<tenant>  | INVSEND#<invoice_id>   |                                 |                             |
+| credit note       | T#<tenant>  | CN#<credit_note_id>    | T#<tenant>#CUSTCN#<customer>    | <created at>#<id>           |
+| wallet            | T#<tenant>  | WALLET#<wallet_id>     | T#<tenant>#CUSTWAL#<customer>   | <currency>                  |
+| billing settings  | T#<tenant>  | BILLING_SETTINGS       |                                 |                             |
+
+The invoice id is derived from (tenant, subscription, period start), so its item key is too: every
+write of a period's invoice targets the same item, conditional on ``attribute_not_exists`` (new) or
+on the revision it replaces. ``commit`` writes an invoice, the credit notes and the wallet it
+touches, the subscription's consumed pending charges (conditional on the subscription's version) and
+the outbox events in one TransactWriteItems, so a bill is written completely or not at all.
+
+Each item keeps the entity's JSON in ``doc`` (decimal strings), plus the attributes the keys,
+conditions and filters need.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tollgate.adapters import aws
+from tollgate.adapters.dynamodb.codec import outbox_put, plain_json, query_all
+from tollgate.domain.billing.credit_notes import CreditNote
+from tollgate.domain.billing.delivery import InvoiceDelivery
+from tollgate.domain.billing.invoices import Invoice, InvoiceStatus
+from tollgate.domain.billing.settings import BillingSettings
+from tollgate.domain.billing.wallets import Wallet
+from tollgate.domain.clock import to_rfc3339
+from tollgate.domain.errors import Conflict
+from tollgate.domain.events import DomainEvent
+from tollgate.ports.billing import BillingWrite
+
+SETTINGS_SK = "BILLING_SETTINGS"
+
+
+def _storable(value: Any) -> Any:
+    """JSON as DynamoDB takes it: floats become exact Decimals (money is already decimal strings)."""
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return value
+
+
+class DynamoBillingRepository:
+    """Implements InvoiceRepository, CreditNoteRepository, WalletRepository and BillingSettingsRepository."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    @property
+    def _table(self):
+        return aws.table(self.table_name)
+
+    def _get(self, tenant_id: str, sk: str) -> dict[str, Any] | None:
+        return self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": sk}).get("Item")
+
+    def _guarded_put(self, item: dict[str, Any], expected_revision: int | None) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self.table_name, "Item": _storable(item)}
+        if expected_revision is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "#r = :expected"
+            put["ExpressionAttributeNames"] = {"#r": "revision"}
+            put["ExpressionAttributeValues"] = {":expected": expected_revision}
+        return {"Put": put}
+
+    def _transact(self, items: list[dict[str, Any]], conflict: str) -> None:
+        client = self._table.meta.client
+        try:
+            client.transact_write_items(TransactItems=items)
+        except client.exceptions.TransactionCanceledException as exc:
+            raise Conflict(conflict, code="CONCURRENT_UPDATE") from exc
+
+    # -- items ----------------------------------------------------------------------------------------
+    @staticmethod
+    def _invoice_item(i: Invoice) -> dict[str, Any]:
+        return {
+            "pk": f"T#{i.tenant_id}",
+            "sk": f"INV#{i.invoice_id}",
+            "item_type": "INVOICE",
+            "gsi1pk": f"T#{i.tenant_id}#CUSTINV#{i.customer_id}",
+            "gsi1sk": f"{to_rfc3339(i.period_start)}#{i.invoice_id}",
+            "customer_id": i.customer_id,
+            "subscription_id": i.subscription_id,
+            "status": i.status.value,
+            "revision": i.revision,
+            "doc": i.to_json(),
+        }
+
+    @staticmethod
+    def _note_item(n: CreditNote) -> dict[str, Any]:
+        return {
+            "pk": f"T#{n.tenant_id}",
+            "sk": f"CN#{n.credit_note_id}",
+            "item_type": "CREDIT_NOTE",
+            "gsi1pk": f"T#{n.tenant_id}#CUSTCN#{n.customer_id}",
+            "gsi1sk": f"{to_rfc3339(n.created_at)}#{n.credit_note_id}",
+            "invoice_id": n.invoice_id,
+            "currency": n.currency,
+            "available": n.balance > 0,
+            "revision": n.revision,
+            "doc": n.to_json(),
+        }
+
+    @staticmethod
+    def _wallet_item(w: Wallet) -> dict[str, Any]:
+        return {
+            "pk": f"T#{w.tenant_id}",
+            "sk": f"WALLET#{w.wallet_id}",
+            "item_type": "WALLET",
+            "gsi1pk": f"T#{w.tenant_id}#CUSTWAL#{w.customer_id}",
+            "gsi1sk": w.currency,
+            "revision": w.revision,
+            "doc": w.to_json(),
+        }
+
+    # -- invoices -------------------------------------------------------------------------------------
+    def get_invoice(self, tenant_id: str, invoice_id: str) -> Invoice | None:
+        item = self._get(tenant_id, f"INV#{invoice_id}")
+        return Invoice.from_json(plain_json(item["doc"])) if item else None
+
+    def list_invoices(
+        self,
+        tenant_id: str,
+        *,
+        customer_id: str | None = None,
+        subscription_id: str | None = None,
+        status: InvoiceStatus | None = None,
+        limit: int = 100,
+    ) -> list[Invoice]:
+        from boto3.dynamodb.conditions import Attr, Key
+
+        kwargs: dict[str, Any]
+        if customer_id:
+            kwargs = {"IndexName": "gsi1", "KeyConditionExpression": Key("gsi1pk").eq(f"T#{tenant_id}#CUSTINV#{customer_id}")}
+        else:
+            kwargs = {"KeyConditionExpression": Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("INV#")}
+        condition = None
+        if subscription_id:
+            condition = Attr("subscription_id").eq(subscription_id)
+        if status:
+            by_status = Attr("status").eq(status.value)
+            condition = by_status if condition is None else condition & by_status
+        if condition is not None:
+            kwargs["FilterExpression"] = condition
+        invoices = [Invoice.from_json(plain_json(i["doc"])) for i in query_all(self._table, **kwargs)]
+        return sorted(invoices, key=lambda i: (i.period_start, i.invoice_id), reverse=True)[:limit]
+
+    def commit(self, write: BillingWrite) -> None:
+        items: list[dict[str, Any]] = []
+        if write.invoice is not None:
+            items.append(self._guarded_put(self._invoice_item(write.invoice), write.invoice_expected_revision))
+        for note, expected in write.credit_notes:
+            items.append(self._guarded_put(self._note_item(note), expected))
+        if write.wallet is not None:
+            wallet, expected = write.wallet
+            items.append(self._guarded_put(self._wallet_item(wallet), expected))
+        if write.charges is not None:
+            c = write.charges
+            values: dict[str, Any] = {":expected": c.expected_version, ":next": c.expected_version + 1}
+            if c.remaining:
+                expression = "SET pending_charges = :rest, #v = :next"
+                values[":rest"] = [list(x) for x in c.remaining]
+            else:
+                expression = "SET #v = :next REMOVE pending_charges"
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": f"T#{c.tenant_id}", "sk": f"SUB#{c.subscription_id}"},
+                        "UpdateExpression": expression,
+                        "ConditionExpression": "#v = :expected",
+                        "ExpressionAttributeNames": {"#v": "version"},
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+            )
+        items += [outbox_put(self.table_name, e) for e in write.events]
+        if items:
+            self._transact(items, "The invoice, its subscription, a credit note or the wallet changed meanwhile; read again and retry.")
+
+    def get_delivery(self, tenant_id: str, invoice_id: str) -> InvoiceDelivery | None:
+        item = self._get(tenant_id, f"INVSEND#{invoice_id}")
+        return InvoiceDelivery.from_json(tenant_id, plain_json(item["doc"])) if item else None
+
+    def save_delivery(self, delivery: InvoiceDelivery, events: list[DomainEvent]) -> None:
+        item = {"pk": f"T#{delivery.tenant_id}", "sk": f"INVSEND#{delivery.invoice_id}", "item_type": "INVOICE_DELIVERY",
+                "doc": delivery.to_json()}
+        items = [{"Put": {"TableName": self.table_name, "Item": _storable(item)}}]
+        items += [outbox_put(self.table_name, e) for e in events]
+        self._transact(items, "The invoice delivery record changed meanwhile; retry.")
+
+    # -- credit notes ---------------------------------------------------------------------------------
+    def get_credit_note(self, tenant_id: str, credit_note_id: str) -> CreditNote | None:
+        item = self._get(tenant_id, f"CN#{credit_note_id}")
+        return CreditNote.from_json(plain_json(item["doc"])) if item else None
+
+    def list_credit_notes(self, tenant_id: str, *, customer_id: str | None = None, invoice_id: str | None = None) -> list[CreditNote]:
+        from boto3.dynamodb.conditions import Attr, Key
+
+        if customer_id:
+            kwargs: dict[str, Any] = {"IndexName": "gsi1", "KeyConditionExpression": Key("gsi1pk").eq(f"T#{tenant_id}#CUSTCN#{customer_id}")}
+        else:
+            kwargs = {"KeyConditionExpression": Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("CN#")}
+        if invoice_id:
+            kwargs["FilterExpression"] = Attr("invoice_id").eq(invoice_id)
+        notes = [CreditNote.from_json(plain_json(i["doc"])) for i in query_all(self._table, **kwargs)]
+        return sorted(notes, key=lambda n: (n.created_at, n.credit_note_id))
+
+    def available_credit_notes(self, tenant_id: str, customer_id: str, currency: str) -> list[CreditNote]:
+        from boto3.dynamodb.conditions import Attr, Key
+
+        items = query_all(
+            self._table,
+            IndexName="gsi1",
+            KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#CUSTCN#{customer_id}"),
+            FilterExpression=Attr("available").eq(True) & Attr("currency").eq(currency),
+        )
+        # The index is eventually consistent: read each candidate strongly for its current balance.
+        notes = [self.get_credit_note(tenant_id, i["doc"]["id"]) for i in items]
+        return sorted((n for n in notes if n is not None and n.balance > 0), key=lambda n: (n.created_at, n.credit_note_id))
+
+    # -- wallets --------------------------------------------------------------------------------------
+    def get_wallet(self, tenant_id: str, wallet_id: str) -> Wallet | None:
+        item = self._get(tenant_id, f"WALLET#{wallet_id}")
+        return Wallet.from_json(plain_json(item["doc"])) if item else None
+
+    def find_wallet(self, tenant_id: str, customer_id: str, currency: str) -> Wallet | None:
+        from tollgate.domain.billing.wallets import wallet_id_for
+
+        return self.get_wallet(tenant_id, wallet_id_for(tenant_id, customer_id, currency))
+
+    def list_wallets(self, tenant_id: str, *, customer_id: str | None = None) -> list[Wallet]:
+        from boto3.dynamodb.conditions import Key
+
+        if customer_id:
+            items = query_all(self._table, IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#CUSTWAL#{customer_id}"))
+        else:
+            items = query_all(self._table, KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("WALLET#"))
+        return [Wallet.from_json(plain_json(i["doc"])) for i in items]
+
+    def save_wallet(self, wallet: Wallet, expected_revision: int | None, events: list[DomainEvent]) -> None:
+        self.commit(BillingWrite(wallet=(wallet, expected_revision), events=events))
+
+    # -- settings -------------------------------------------------------------------------------------
+    def get_settings(self, tenant_id: str) -> BillingSettings:
+        item = self._get(tenant_id, SETTINGS_SK)
+        return BillingSettings.from_json(tenant_id, plain_json(item["doc"])) if item else BillingSettings(tenant_id)
+
+    def save_settings(self, settings: BillingSettings, expected_revision: int, events: list[DomainEvent]) -> None:
+        item = {"pk": f"T#{settings.tenant_id}", "sk": SETTINGS_SK, "item_type": "BILLING_SETTINGS", "revision": settings.revision,
+                "doc": settings.to_json()}
+        put = self._guarded_put(item, expected_revision if expected_revision else None)
+        self._transact([put, *(outbox_put(self.table_name, e) for e in events)], "The billing settings changed meanwhile; read them again.")

@@ -1,0 +1,226 @@
+"""Aggregated usage, ingestion rate counters (usage table) and per-tenant ingestion settings (main table).
+
+| item          | table | pk                                   | sk                 |
+|---------------|-------|--------------------------------------|--------------------|
+| usage bucket  | usage | T#<tenant>#U#<customer_id>#<meter_id> | H#<yyyy-mm-ddThh>  |
+| rate counter  | usage | T#<tenant>#RATE                      | <window start>     |
+| settings      | main  | T#<tenant>                           | INGEST_SETTINGS    |
+
+A bucket holds ``c`` (events, every meter), ``s`` (sum of the values; SUM, AVG, MAX, LATEST), ``u`` (a
+string set of the unique values; UNIQUE_COUNT), ``mx`` (MAX), ``lt``/``lv`` (LATEST: "<ts>#<event id>" and
+its value), ``fn`` (the aggregation), and one watermark ``w<shard>`` per event shard: the highest stream
+sequence key already added from that shard's partition key. The additive update applies only if every
+watermark it touches is below the update's lowest record (stream order is per partition key; an update
+of a redelivered batch fails its condition and the aggregator applies just the part that is new). MAX
+and LATEST are conditional sets (a larger max / a later event wins), safe to repeat. Buckets never
+expire: they are what invoices are computed from.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tollgate.adapters import aws
+from tollgate.adapters.dynamodb.retry import retrying
+from tollgate.domain.catalog.meters import AggregationFunction
+from tollgate.domain.usage import Bucket, BucketDelta
+
+
+def bucket_pk(tenant_id: str, customer_id: str, meter_id: str) -> str:
+    return f"T#{tenant_id}#U#{customer_id}#{meter_id}"
+
+
+def _is_condition_failure(exc: Exception) -> bool:
+    from botocore.exceptions import ClientError
+
+    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class DynamoUsageStore:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    @property
+    def _client(self):
+        return aws.client("dynamodb")
+
+    def _key(self, d: BucketDelta) -> dict[str, Any]:
+        return {"pk": {"S": bucket_pk(d.tenant_id, d.customer_id, d.meter_id)}, "sk": {"S": f"H#{d.hour}"}}
+
+    def apply_guarded(self, delta: BucketDelta) -> dict[str, str] | None:
+        """ADD c (and s or u) and move the watermarks, if no record of the delta was applied yet."""
+        names = {"#c": "c", "#fn": "fn"}
+        values: dict[str, Any] = {":c": {"N": str(delta.count)}, ":fn": {"S": delta.function.value}}
+        add = ["#c :c"]
+        if delta.function is AggregationFunction.UNIQUE_COUNT:
+            names["#u"] = "u"
+            values[":u"] = {"SS": sorted(delta.uniques)}
+            add.append("#u :u")
+        elif delta.function is not AggregationFunction.COUNT:
+            names["#s"] = "s"
+            values[":s"] = {"N": str(delta.total)}
+            add.append("#s :s")
+        sets, conditions = ["#fn = :fn"], []
+        for n, (shard, (low, high)) in enumerate(sorted(delta.marks.items())):
+            names[f"#w{n}"] = f"w{shard}"
+            values[f":lo{n}"] = {"S": low}
+            values[f":hi{n}"] = {"S": high}
+            sets.append(f"#w{n} = :hi{n}")
+            conditions.append(f"(attribute_not_exists(#w{n}) OR #w{n} < :lo{n})")
+        client = self._client
+        try:
+            retrying(
+                lambda: client.update_item(
+                    TableName=self.table_name,
+                    Key=self._key(delta),
+                    UpdateExpression="ADD " + ", ".join(add) + " SET " + ", ".join(sets),
+                    ConditionExpression=" AND ".join(conditions),
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            )
+            return None
+        except Exception as exc:
+            if not _is_condition_failure(exc):
+                raise
+            item = exc.response.get("Item")
+            if item is None:  # not returned: read the watermarks
+                item = retrying(
+                    lambda: client.get_item(TableName=self.table_name, Key=self._key(delta), ConsistentRead=True)
+                ).get("Item", {})
+            return {name[1:]: value["S"] for name, value in item.items() if name.startswith("w") and "S" in value}
+
+    def apply_idempotent(self, delta: BucketDelta) -> None:
+        names = {"#fn": "fn"}
+        values: dict[str, Any] = {":fn": {"S": delta.function.value}}
+        if delta.function is AggregationFunction.MAX:
+            names["#mx"] = "mx"
+            values[":mx"] = {"N": str(delta.maximum)}
+            update = "SET #mx = :mx, #fn = :fn"
+            condition = "attribute_not_exists(#mx) OR #mx < :mx"
+        else:  # LATEST
+            assert delta.latest is not None
+            names.update({"#lt": "lt", "#lv": "lv"})
+            values.update({":lt": {"S": delta.latest[0]}, ":lv": {"N": str(delta.latest[1])}})
+            update = "SET #lt = :lt, #lv = :lv, #fn = :fn"
+            condition = "attribute_not_exists(#lt) OR #lt < :lt"
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": self._key(delta),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        client = self._client
+        try:
+            retrying(lambda: client.update_item(**kwargs))
+        except Exception as exc:
+            if not _is_condition_failure(exc):  # a larger max / a later latest is already there: fine
+                raise
+
+    def buckets(self, tenant_id: str, customer_id: str, meter_id: str, first_hour: str, last_hour: str) -> list[Bucket]:
+        client = self._client
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": bucket_pk(tenant_id, customer_id, meter_id)},
+                ":a": {"S": f"H#{first_hour}"},
+                ":b": {"S": f"H#{last_hour}"},
+            },
+        }
+        out: list[Bucket] = []
+        while True:
+            page = retrying(lambda: client.query(**kwargs))
+            for i in page.get("Items", []):
+                out.append(
+                    Bucket(
+                        hour=i["sk"]["S"][2:],
+                        count=int(i["c"]["N"]) if "c" in i else 0,
+                        total=Decimal(i["s"]["N"]) if "s" in i else Decimal(0),
+                        maximum=Decimal(i["mx"]["N"]) if "mx" in i else None,
+                        latest=(i["lt"]["S"], Decimal(i["lv"]["N"])) if "lt" in i else None,
+                        uniques=frozenset(i["u"]["SS"]) if "u" in i else frozenset(),
+                    )
+                )
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class DynamoRateLimiter:
+    """A fixed-window counter per tenant, with one attribute per key, in one item per window: one
+    conditional UpdateItem per request. The item expires a minute after its window."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def take(self, tenant_id: str, key_id: str, n: int, window_start: int, tenant_limit: int, key_limit: int, window_seconds: int) -> str | None:
+        client = aws.client("dynamodb")
+        try:
+            retrying(
+                lambda: client.update_item(
+                    TableName=self.table_name,
+                    Key={"pk": {"S": f"T#{tenant_id}#RATE"}, "sk": {"S": str(window_start)}},
+                    UpdateExpression="ADD #t :n, #k :n SET expires_at = :exp",
+                    ConditionExpression="(attribute_not_exists(#t) OR #t <= :tmax) AND (attribute_not_exists(#k) OR #k <= :kmax)",
+                    ExpressionAttributeNames={"#t": "total", "#k": f"k_{key_id or 'anonymous'}"},
+                    ExpressionAttributeValues={
+                        ":n": {"N": str(n)},
+                        ":tmax": {"N": str(tenant_limit - n)},
+                        ":kmax": {"N": str(key_limit - n)},
+                        ":exp": {"N": str(window_start + window_seconds + 60)},
+                    },
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            )
+            return None
+        except Exception as exc:
+            if not _is_condition_failure(exc):
+                raise
+            item = exc.response.get("Item") or {}
+            total = int(item.get("total", {}).get("N", "0"))
+            return "tenant" if total + n > tenant_limit else "key"
+
+
+class DynamoIngestSettingsRepository:
+    FIELDS = ("rate_limit_per_second", "key_rate_limit_per_second", "retention_days")
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def get(self, tenant_id: str) -> dict[str, int]:
+        item = retrying(
+            lambda: aws.client("dynamodb").get_item(
+                TableName=self.table_name, Key={"pk": {"S": f"T#{tenant_id}"}, "sk": {"S": "INGEST_SETTINGS"}}
+            )
+        ).get("Item") or {}
+        return {f: int(item[f]["N"]) for f in self.FIELDS if f in item}
+
+    def put(self, tenant_id: str, values: dict[str, int]) -> None:
+        item: dict[str, Any] = {"pk": {"S": f"T#{tenant_id}"}, "sk": {"S": "INGEST_SETTINGS"}, "item_type": {"S": "INGEST_SETTINGS"}}
+        item.update({f: {"N": str(v)} for f, v in values.items() if f in self.FIELDS})
+        aws.client("dynamodb").put_item(TableName=self.table_name, Item=item)
+
+
+class DynamoOutbox:
+    """Domain events into the main table's outbox (the relay publishes them to EventBridge). The item key
+    holds the event's time and id, so recording a deterministic event twice records it once."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def add(self, events) -> None:
+        from tollgate.adapters.dynamodb.codec import outbox_put
+
+        table = aws.table(self.table_name)
+        for event in events:
+            put = outbox_put(self.table_name, event)["Put"]
+            try:
+                retrying(lambda: table.put_item(Item=put["Item"], ConditionExpression=put["ConditionExpression"]))
+            except Exception as exc:
+                if not _is_condition_failure(exc):
+                    raise

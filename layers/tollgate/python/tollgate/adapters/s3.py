@@ -1,0 +1,19 @@
+"""Bill-run manifests in S3: the JSON array of pages a Distributed Map reads (ItemReader)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tollgate.adapters import aws
+
+
+class S3ManifestStore:
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    def put(self, key: str, items: list[dict[str, Any]]) -> dict[str, str]:
+        aws.client("s3").put_object(
+            Bucket=self.bucket, Key=key, Body=json.dumps(items, separators=(",", ":")).encode(), ContentType="application/json"
+        )
+        return {"bucket": self.bucket, "key": key}

@@ -1,0 +1,113 @@
+"""A tenant's billing settings ("Settings -> Finance"): invoice email sender, tax, payment terms.
+
+- ``sender_email``: the address invoices are emailed from. Without it no invoice email can be sent
+  (``invoice.send_failed`` with SENDER_NOT_CONFIGURED). Saving it asks the email provider to verify
+  the address (SES sends a verification email; locally it is verified at once).
+- ``tax``: ``mode`` NONE | EXCLUSIVE | INCLUSIVE, built-in ``rates`` ([{name, rate_percent}]), the
+  ``provider`` ("builtin", or the name of an external engine this deployment registers) and the
+  engine's ``timeout_seconds``.
+- ``payment_terms_days``: days from finalization to the due date (0: due on receipt).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from tollgate.domain.billing.tax import BUILTIN, TaxMode, TaxRate, parse_rates
+from tollgate.domain.clock import parse_rfc3339, to_rfc3339
+from tollgate.domain.errors import InvalidInput
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DEFAULT_TAX_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class BillingSettings:
+    tenant_id: str
+    sender_email: str | None = None
+    sender_name: str = ""
+    tax_mode: TaxMode = TaxMode.NONE
+    tax_rates: tuple[TaxRate, ...] = ()
+    tax_provider: str = BUILTIN
+    tax_timeout_seconds: float = DEFAULT_TAX_TIMEOUT
+    payment_terms_days: int = 0
+    updated_at: datetime | None = None
+    revision: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sender_email": self.sender_email,
+            "sender_name": self.sender_name,
+            "tax": {
+                "mode": self.tax_mode.value,
+                "rates": [r.to_json() for r in self.tax_rates],
+                "provider": self.tax_provider,
+                "timeout_seconds": self.tax_timeout_seconds,
+            },
+            "payment_terms_days": self.payment_terms_days,
+            "updated_at": to_rfc3339(self.updated_at) if self.updated_at else None,
+            "revision": self.revision,
+        }
+
+    @classmethod
+    def from_json(cls, tenant_id: str, d: dict[str, Any]) -> BillingSettings:
+        tax = d.get("tax") or {}
+        return cls(
+            tenant_id=tenant_id,
+            sender_email=d.get("sender_email"),
+            sender_name=d.get("sender_name") or "",
+            tax_mode=TaxMode(tax.get("mode") or TaxMode.NONE),
+            tax_rates=tuple(TaxRate(r["name"], Decimal(str(r["rate_percent"]))) for r in tax.get("rates") or []),
+            tax_provider=tax.get("provider") or BUILTIN,
+            tax_timeout_seconds=float(Decimal(str(tax.get("timeout_seconds", DEFAULT_TAX_TIMEOUT)))),
+            payment_terms_days=int(d.get("payment_terms_days") or 0),
+            updated_at=parse_rfc3339(d["updated_at"]) if d.get("updated_at") else None,
+            revision=int(d.get("revision") or 0),
+        )
+
+
+def parse_settings(tenant_id: str, data: dict[str, Any], *, providers: list[str], at: datetime, revision: int) -> BillingSettings:
+    """Validate a PUT body (every field optional; what is left out takes its default)."""
+    sender = data.get("sender_email")
+    if sender is not None and not _EMAIL.match(str(sender)):
+        raise InvalidInput(f"sender_email {sender!r} is not an email address", field="sender_email")
+    tax = data.get("tax") or {}
+    try:
+        mode = TaxMode(str(tax.get("mode") or TaxMode.NONE).upper())
+    except ValueError:
+        raise InvalidInput("tax.mode must be NONE, EXCLUSIVE or INCLUSIVE", field="tax.mode") from None
+    provider = tax.get("provider") or BUILTIN
+    if provider not in providers:
+        raise InvalidInput(
+            f"tax.provider {provider!r} is not available; this deployment offers: {', '.join(providers)}", field="tax.provider"
+        )
+    timeout = tax.get("timeout_seconds", DEFAULT_TAX_TIMEOUT)
+    try:
+        timeout_value = float(Decimal(str(timeout)))
+    except ArithmeticError:
+        timeout_value = -1.0
+    if not 0 < timeout_value <= 30:
+        raise InvalidInput("tax.timeout_seconds must be > 0 and at most 30", field="tax.timeout_seconds")
+    terms = data.get("payment_terms_days", 0)
+    if not isinstance(terms, int) or isinstance(terms, bool) or not 0 <= terms <= 365:
+        raise InvalidInput("payment_terms_days must be a whole number of days between 0 and 365", field="payment_terms_days")
+    rates = parse_rates(tax.get("rates"))
+    if mode is not TaxMode.NONE and provider == BUILTIN and not rates:
+        raise InvalidInput(f"tax.mode {mode.value} with the builtin provider needs at least one rate", field="tax.rates")
+    return BillingSettings(
+        tenant_id=tenant_id,
+        sender_email=sender,
+        sender_name=str(data.get("sender_name") or ""),
+        tax_mode=mode,
+        tax_rates=rates,
+        tax_provider=provider,
+        tax_timeout_seconds=timeout_value,
+        payment_terms_days=terms,
+        updated_at=at,
+        revision=revision,
+    )
+

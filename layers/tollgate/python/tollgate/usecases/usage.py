@@ -1,0 +1,306 @@
+"""Aggregation of stored events into hourly buckets, the usage query (seed 001's "Query Tool") and the
+event log (seed 001's "Event Debugger")."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from tollgate.domain.access import Caller, KeyKind
+from tollgate.domain.catalog.meters import Meter
+from tollgate.domain.clock import utcnow
+from tollgate.domain.customers import Customer
+from tollgate.domain.errors import InvalidInput, NotFound, ServiceUnavailable
+from tollgate.domain.usage import (
+    BucketDelta,
+    Code,
+    EventStatus,
+    StreamEvent,
+    Window,
+    beyond,
+    combine,
+    decimal_text,
+    floor_to,
+    fold,
+    format_ts,
+    hour_of,
+    windows,
+)
+from tollgate.ports.catalog import CatalogRepository
+from tollgate.ports.customers import CustomerRepository
+from tollgate.ports.usage import LogQuery, UsageEventStore, UsageStore
+
+MAX_GUARD_ROUNDS = 5
+
+
+# -- aggregation (the stream consumer) ----------------------------------------------------------------
+def aggregate(events: Iterable[StreamEvent], store: UsageStore) -> int:
+    """Fold one stream batch into its buckets: one UpdateItem per bucket (two for MAX and LATEST). Safe to
+    run again on the same records (Lambda redelivers a failed batch, possibly bisected or extended): the
+    additive part only takes the records beyond the bucket's watermarks; MAX/LATEST are conditional sets.
+    Returns the number of buckets written."""
+    written = 0
+    for delta in fold(events):
+        current: BucketDelta | None = delta
+        for _ in range(MAX_GUARD_ROUNDS):
+            applied = store.apply_guarded(current)
+            if applied is None:
+                written += 1
+                break
+            current = beyond(current, applied)
+            if current is None:  # all of it was applied by an earlier delivery
+                break
+        else:
+            raise RuntimeError(f"bucket {delta.customer_id}/{delta.meter_id}/{delta.hour} kept changing under the aggregator")
+        if delta.sets_value:
+            store.apply_idempotent(delta)
+    return written
+
+
+# -- who and what a query is about ------------------------------------------------------------------
+def _customer(customers: CustomerRepository, caller: Caller, customer_id: str | None, external_id: str | None, *, required: bool) -> Customer | None:
+    if caller.kind is KeyKind.CUSTOMER:
+        own = customers.get(caller.tenant_id, caller.customer_id or "")
+        if own is None:
+            raise NotFound(f"The customer of this API key ({caller.customer_id}) does not exist.")
+        if (customer_id and customer_id != own.customer_id) or (external_id and external_id != own.external_id):
+            raise NotFound("A customer API key reads its own customer's usage only: leave the customer out.")
+        return own
+    if customer_id:
+        c = customers.get(caller.tenant_id, customer_id)
+        if c is None:
+            raise NotFound(f"Customer not found: {customer_id}.")
+        return c
+    if external_id:
+        c = customers.get_by_external_id(caller.tenant_id, external_id)
+        if c is None:
+            raise NotFound(f"No customer has external_customer_id {external_id!r}.")
+        return c
+    if required:
+        raise InvalidInput("Name the customer: customer_id or external_customer_id.", field="customer_id")
+    return None
+
+
+def _meter(catalog: CatalogRepository, tenant_id: str, meter_id: str | None, event_name: str | None, *, required: bool) -> Meter | None:
+    if meter_id:
+        m = catalog.get_meter(tenant_id, meter_id)
+        if m is None:
+            raise NotFound(f"Meter not found: {meter_id}.")
+        return m
+    if event_name:
+        m = catalog.find_meter_by_event_name(tenant_id, event_name)
+        if m is None:
+            similar = [x.event_name for x in catalog.find_meters_by_event_name_ignoring_case(tenant_id, event_name)]
+            hint = f" Did you mean {' or '.join(repr(s) for s in sorted(set(similar)))}?" if similar else ""
+            raise NotFound(f"No meter has the event name {event_name!r}.{hint}")
+        return m
+    if required:
+        raise InvalidInput("Name the meter: meter_id or event_name.", field="meter_id")
+    return None
+
+
+def _range(start: datetime | None, end: datetime | None, default_span: timedelta | None, now: datetime) -> tuple[datetime, datetime]:
+    end = end or now
+    if start is None:
+        start = end - default_span if default_span else floor_to(end, Window.MONTH)
+    if start >= end:
+        raise InvalidInput("from must be before to.", field="from")
+    return start, end
+
+
+MAX_WINDOWS = {Window.HOUR: 24 * 31, Window.DAY: 400, Window.MONTH: 36}
+
+
+def usage_report(
+    customers: CustomerRepository,
+    catalog: CatalogRepository,
+    store: UsageStore,
+    caller: Caller,
+    *,
+    customer_id: str | None,
+    external_customer_id: str | None,
+    meter_id: str | None,
+    event_name: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    window: Window | None,
+) -> dict[str, Any]:
+    customer = _customer(customers, caller, customer_id, external_customer_id, required=True)
+    meter = _meter(catalog, caller.tenant_id, meter_id, event_name, required=True)
+    assert customer is not None and meter is not None
+    start, end = _range(start, end, None, utcnow())
+    span_windows = window or Window.DAY
+    count = 0
+    cursor = floor_to(start, span_windows)
+    from tollgate.domain.usage import next_start
+
+    while cursor < end and count <= MAX_WINDOWS[span_windows]:
+        cursor, count = next_start(cursor, span_windows), count + 1
+    if count > MAX_WINDOWS[span_windows]:
+        raise InvalidInput(
+            f"At most {MAX_WINDOWS[span_windows]} {span_windows.value.lower()} windows per query; narrow from/to or use a larger window.",
+            field="window",
+        )
+    first, last = hour_of(start), hour_of(end - timedelta(microseconds=1))
+    buckets = [b for b in store.buckets(caller.tenant_id, customer.customer_id, meter.meter_id, first, last)]
+    function = meter.aggregation.function
+    body: dict[str, Any] = {
+        "customer_id": customer.customer_id,
+        "external_customer_id": customer.external_id,
+        "meter_id": meter.meter_id,
+        "event_name": meter.event_name,
+        "aggregation": meter.aggregation.to_json(),
+        "from": format_rfc(floor_to(start, Window.HOUR)),
+        "to": format_rfc(end),
+        "window": window.value if window else None,
+        "value": decimal_text(combine(function, buckets)),
+    }
+    if window:
+        body["data"] = [
+            {"from": format_rfc(w.start), "to": format_rfc(w.end), "value": decimal_text(w.value)}
+            for w in windows(function, buckets, start, end, window)
+        ]
+    return body
+
+
+def format_rfc(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# -- the event log ------------------------------------------------------------------------------------
+STORED = frozenset({EventStatus.ACCEPTED.value, EventStatus.LATE.value})
+LOGGED = frozenset({EventStatus.DUPLICATE.value, EventStatus.REJECTED.value})
+MAX_LOG_SPAN = timedelta(days=31)
+
+
+@dataclass
+class EventLogQuery:
+    customer_id: str | None = None
+    external_customer_id: str | None = None
+    meter_id: str | None = None
+    event_name: str | None = None
+    status: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    limit: int = 100
+
+
+def list_event_log(
+    events: UsageEventStore, customers: CustomerRepository, catalog: CatalogRepository, caller: Caller, q: EventLogQuery
+) -> dict[str, Any]:
+    """What ingestion did, newest first: stored events (ACCEPTED, LATE) and the submissions it did not
+    store (REJECTED with the reason, DUPLICATE). ``from``/``to`` bound the time Tollgate received them
+    (default: the last 24 hours; at most 31 days)."""
+    tenant = caller.tenant_id
+    try:
+        customer = _customer(customers, caller, q.customer_id, None, required=False)
+    except NotFound:
+        customer = None
+        if q.customer_id:
+            raise
+    external = q.external_customer_id
+    if customer is None and external:
+        customer = customers.get_by_external_id(tenant, external)
+    if caller.kind is KeyKind.CUSTOMER and customer is not None:
+        if external and external != customer.external_id:
+            raise NotFound("A customer API key reads its own customer's events only.")
+        external = customer.external_id
+    meter = None
+    if q.meter_id or q.event_name:
+        try:
+            meter = _meter(catalog, tenant, q.meter_id, q.event_name, required=False)
+        except NotFound:
+            if q.meter_id:
+                raise
+    statuses = {q.status} if q.status else set(STORED | LOGGED)
+    start, end = _range(q.start, q.end, timedelta(hours=24), utcnow())
+    if end - start > MAX_LOG_SPAN:
+        raise InvalidInput("from and to may be at most 31 days apart.", field="from")
+    entries: list[dict[str, Any]] = []
+    wanted_ids: dict[str, str] = {}  # event id -> status from the index
+    hour = floor_to(end - timedelta(microseconds=1), Window.HOUR)
+    customer_unknown = customer is None and bool(external)
+    while hour >= floor_to(start, Window.HOUR) and len(entries) + len(wanted_ids) < q.limit:
+        key = hour_of(hour)
+        if statuses & STORED and not customer_unknown and not (q.event_name and meter is None):
+            for entry in events.index_hour(tenant, key, customer.customer_id if customer else None, meter.meter_id if meter else None):
+                if not start <= entry.received_at < end:
+                    continue
+                if EventStatus.ACCEPTED.value in statuses:
+                    for event_id in entry.accepted:
+                        wanted_ids.setdefault(event_id, EventStatus.ACCEPTED.value)
+                if EventStatus.LATE.value in statuses:
+                    for event_id in entry.late:
+                        wanted_ids.setdefault(event_id, EventStatus.LATE.value)
+        if statuses & LOGGED:
+            query = LogQuery(
+                tenant_id=tenant,
+                hour=key,
+                external_customer_id=external,
+                meter_id=None,
+                event_name=q.event_name if q.event_name else (meter.event_name if meter else None),
+                statuses=frozenset(statuses & LOGGED),
+            )
+            for line in events.log_hour(query):
+                if start <= line.received_at < end:
+                    entries.append(_log_json(line))
+        hour -= timedelta(hours=1)
+    stored = events.get(tenant, list(wanted_ids)) if wanted_ids else {}
+    for event_id, event in stored.items():
+        entries.append(
+            {
+                "event_id": event.event_id,
+                "status": event.status.value,
+                "code": Code.LATE_EVENT.value if event.status is EventStatus.LATE else None,
+                "reason": (
+                    "accepted; flagged as a late arrival (timestamp 24 hours or more before it was received)"
+                    if event.status is EventStatus.LATE
+                    else "accepted"
+                ),
+                "external_customer_id": event.external_customer_id,
+                "customer_id": event.customer_id,
+                "event_name": event.event_name,
+                "meter_id": event.meter_id,
+                "timestamp": format_ts(event.timestamp),
+                "received_at": format_ts(event.received_at),
+                "quantity": decimal_text(event.quantity),
+                "properties": json.loads(event.properties_json, parse_float=Decimal),
+            }
+        )
+    entries.sort(key=lambda e: (e["received_at"], e.get("_index", 0)), reverse=True)
+    for e in entries:
+        e.pop("_index", None)
+    return {"data": entries[: q.limit], "from": format_rfc(start), "to": format_rfc(end), "has_more": len(entries) > q.limit}
+
+
+
+def _log_json(line) -> dict[str, Any]:
+    try:
+        payload: Any = json.loads(line.payload, parse_float=Decimal)
+    except ValueError:
+        payload = line.payload
+    return {
+        "event_id": line.event_id,
+        "status": line.status,
+        "code": line.code,
+        "reason": line.detail,
+        "external_customer_id": line.external_customer_id,
+        "customer_id": line.customer_id,
+        "event_name": line.event_name,
+        "meter_id": line.meter_id,
+        "timestamp": format_ts(line.timestamp) if line.timestamp else None,
+        "received_at": format_ts(line.received_at),
+        "payload": payload,
+        "_index": line.index,
+    }
+
+
+def unavailable(detail: str) -> ServiceUnavailable:
+    """503 with Retry-After: a store stayed unavailable; the request is safe to retry as it is."""
+    error = ServiceUnavailable(detail, code="STORE_UNAVAILABLE")
+    error.retry_after = 1  # rendered as the Retry-After header
+    return error
