@@ -384,8 +384,9 @@ def ingest_cpu() -> tuple[str, dict[str, float]]:
     from infra.local.lambda_dispatch import LocalContext
 
     stack, gateway, boot, call, meter, customers = _setup_stack()
-    from functions.api.handler import lambda_handler
     from tollgate import wiring
+
+    from functions.api.handler import lambda_handler
 
     key_id = wiring.tenancy_repository().find_key_by_hash(__import__("hashlib").sha256(boot.operator_key.encode()).hexdigest()).key_id
     size = 1000

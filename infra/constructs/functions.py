@@ -209,6 +209,13 @@ class LambdaFunctions(Construct):
                     buckets[bucket_name].grant_read(role)
                 else:
                     buckets[bucket_name].grant_read_write(role)
+            if decl.send_email:
+                identities = Stack.of(self).format_arn(service="ses", resource="identity", resource_name="*")
+                role.add_to_policy(
+                    iam.PolicyStatement(
+                        actions=["ses:SendEmail", "ses:SendRawEmail", "ses:VerifyEmailIdentity"], resources=[identities]
+                    )
+                )
             if decl.event_bus:
                 event_bus.grant_put_events_to(role)
             if decl.platform_admin_secret:
@@ -299,6 +306,15 @@ class LambdaFunctions(Construct):
                 "Query access to the global secondary indexes of the tables this function is declared to "
                 "use: '<table arn>/index/*' is scoped to those tables' own indexes, nothing else.",
                 applies_to=[RegexAppliesTo(regex="/^Resource::<.+\\.Arn>\\/index\\/\\*$/g")],
+            )
+        if decl.send_email:
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5",
+                "Invoice email is sent from each tenant's own verified sender address, which is tenant data, "
+                "not known at deploy time: ses:SendEmail/SendRawEmail/VerifyEmailIdentity on identity/* of this "
+                "account and region only.",
+                applies_to=[RegexAppliesTo(regex="/^Resource::arn:<AWS::Partition>:ses:.*:identity\\/\\*$/g")],
             )
         if decl.buckets:
             acknowledge(

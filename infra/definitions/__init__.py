@@ -70,6 +70,8 @@ class Function(_Model):
     platform_admin_secret: bool = False
     event_sources: list[StreamSource] = []
     buckets: dict[str, Literal["read", "read_write"]] = {}
+    # Sends invoice email through SES (and submits the tenant's sender address for verification).
+    send_email: bool = False
 
     @property
     def module(self) -> str:

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
+from tollgate.domain.usage import canonical_json
 
 from tests.e2e.conftest import client
-from tollgate.domain.usage import canonical_json
 
 PROBLEM = "application/problem+json"
 

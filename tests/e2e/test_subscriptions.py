@@ -74,6 +74,10 @@ def test_a_new_plan_version_never_changes_an_existing_subscription(owner):
     assert ok(owner.get(f"/v1/plans/{p['id']}/versions/1"))["status"] == "PUBLISHED"  # still serves v1 subscribers
     after = subscribe(owner, customer(owner)["id"], p["id"])
     assert after["plan_version"] == v2
+    # The upcoming invoice prices the old subscription at v1's fee, the new one at v2's.
+    old_fees = {l["amount"] for l in ok(owner.get(f"/v1/subscriptions/{before['id']}/upcoming-invoice"))["lines"] if l["kind"] == "fee"}
+    new_fees = {l["amount"] for l in ok(owner.get(f"/v1/subscriptions/{after['id']}/upcoming-invoice"))["lines"] if l["kind"] == "fee"}
+    assert old_fees == {"10.00"} and new_fees == {"25.00"}
 
 
 def test_a_customer_can_hold_several_subscriptions_each_with_its_own_key(server, owner):

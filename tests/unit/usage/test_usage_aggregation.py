@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-
-from tests.fakes.usage import InMemoryUsageStore
 from tollgate.domain.catalog.meters import AggregationFunction as F
 from tollgate.domain.usage import (
     Bucket,
@@ -24,6 +22,8 @@ from tollgate.domain.usage import (
     windows,
 )
 from tollgate.usecases.usage import aggregate
+
+from tests.fakes.usage import InMemoryUsageStore
 
 
 def ev(n: int, value="1", *, shard="00", hour="2026-11-21T10", customer="cus_1", function=F.SUM) -> StreamEvent:

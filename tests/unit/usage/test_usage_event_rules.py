@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
 from tollgate.domain.catalog.meters import new_meter
 from tollgate.domain.usage import (
     Code,

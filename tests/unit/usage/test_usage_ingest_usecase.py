@@ -9,9 +9,6 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-
-from tests.fakes.catalog import InMemoryCatalogRepository
-from tests.fakes.usage import Customers, DictSettings, FixedLimiter, InMemoryUsageEventStore, ListOutbox, Subscriptions
 from tollgate.domain.access import Caller, KeyKind, Role
 from tollgate.domain.catalog.meters import MeterAction, new_meter
 from tollgate.domain.customers import Customer
@@ -19,6 +16,9 @@ from tollgate.domain.errors import BadRequest, Conflict, Forbidden, PayloadTooLa
 from tollgate.domain.usage import EventStatus
 from tollgate.ports.usage import IngestSettings
 from tollgate.usecases.ingest import IngestDeps, ingest, update_settings
+
+from tests.fakes.catalog import InMemoryCatalogRepository
+from tests.fakes.usage import Customers, DictSettings, FixedLimiter, InMemoryUsageEventStore, ListOutbox, Subscriptions
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 T = "ten_1"

@@ -63,7 +63,7 @@ def biller():
     from tollgate.usecases import billing
     from tollgate.usecases.bill_runs import BillOutcome
 
-    repos = billing_repos()
+    repos = billing.for_bill_run(billing_repos())  # plan versions and meters read once per page
 
     def bill(tenant_id, subscription_id, period_start, period_end):
         r = billing.bill_subscription(repos, tenant_id, subscription_id, period_start, period_end)
@@ -187,21 +187,12 @@ def tax_providers() -> dict:
     return {BUILTIN: BuiltinTaxProvider()}
 
 
-class _NoUsageRecorded:
-    """Placeholder UsageReader until the DynamoDB usage aggregation is wired in: every meter reads
-    zero (fee-only invoices). Replace ``usage_reader`` below with the adapter."""
-
-    def aggregate(self, tenant_id, customer_id, meter, start, end):
-        from decimal import Decimal
-
-        from tollgate.domain.billing.usage import UsageAggregate
-
-        return UsageAggregate(Decimal(0), [])
-
-
 @lru_cache(maxsize=1)
 def usage_reader():
-    return _NoUsageRecorded()
+    """Billing reads usage from the hourly buckets the usage aggregator maintains."""
+    from tollgate.adapters.dynamodb.usage_reader import BucketUsageReader
+
+    return BucketUsageReader(usage_store())
 
 
 def billing_repos():
@@ -236,5 +227,9 @@ def reset() -> None:
         workflow_starter,
         usage_event_store,
         usage_store,
+        usage_reader,
+        billing_repository,
+        mailer,
+        tax_providers,
     ):
         f.cache_clear()

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.usage import Bucket, BucketDelta, StoredEvent
@@ -60,7 +59,6 @@ class LogQuery:
     meter_id: str | None = None
     event_name: str | None = None
     statuses: frozenset[str] = frozenset()
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 class UsageEventStore(Protocol):

@@ -32,7 +32,6 @@ from tollgate.domain.catalog.meters import Meter, MeterStatus
 from tollgate.domain.customers import Customer
 from tollgate.domain.errors import BadRequest, Conflict, Forbidden, InvalidInput, PayloadTooLarge, TooManyRequests
 from tollgate.domain.events import DomainEvent
-from tollgate.domain.ids import deterministic_id
 from tollgate.domain.usage import (
     MAX_BATCH,
     SINGLE_EVENT_STATUS,

@@ -220,7 +220,7 @@ class DynamoOutbox:
         for event in events:
             put = outbox_put(self.table_name, event)["Put"]
             try:
-                retrying(lambda: table.put_item(Item=put["Item"], ConditionExpression=put["ConditionExpression"]))
+                retrying(lambda put=put: table.put_item(Item=put["Item"], ConditionExpression=put["ConditionExpression"]))
             except Exception as exc:
                 if not _is_condition_failure(exc):
                     raise

@@ -29,7 +29,7 @@ name, ``q`` quantity, ``p`` properties with their numbers as sent, ``h`` payload
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -175,7 +175,7 @@ class DynamoUsageEventStore:
                     for i in chunk
                 ]
                 try:
-                    responses = retrying(lambda: client.batch_execute_statement(Statements=statements), attempts=3)["Responses"]
+                    responses = retrying(lambda statements=statements: client.batch_execute_statement(Statements=statements), attempts=3)["Responses"]
                 except Exception as exc:
                     from tollgate.adapters.dynamodb.retry import is_transient
 
@@ -206,7 +206,7 @@ class DynamoUsageEventStore:
         for start in range(0, len(keys), GET_BATCH):
             request = {self.table_name: {"Keys": keys[start : start + GET_BATCH], "ConsistentRead": True}}
             for attempt in range(8):
-                page = retrying(lambda: client.batch_get_item(RequestItems=request))
+                page = retrying(lambda request=request: client.batch_get_item(RequestItems=request))
                 for item in page.get("Responses", {}).get(self.table_name, []):
                     event = stored_event_from_item(item)
                     found[event.event_id] = event
@@ -263,7 +263,7 @@ class DynamoUsageEventStore:
         for start in range(0, len(items), WRITE_BATCH):
             request = {self.table_name: [{"PutRequest": {"Item": i}} for i in items[start : start + WRITE_BATCH]]}
             for attempt in range(8):
-                result = retrying(lambda: client.batch_write_item(RequestItems=request))
+                result = retrying(lambda request=request: client.batch_write_item(RequestItems=request))
                 request = result.get("UnprocessedItems") or {}
                 if not request:
                     break
@@ -353,6 +353,3 @@ class DynamoUsageEventStore:
             )
         return out
 
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

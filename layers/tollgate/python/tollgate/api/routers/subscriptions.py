@@ -313,3 +313,17 @@ def start_migration(body: BulkMigrationIn, caller: Caller_) -> Response[Migratio
 def get_migration(migration_id: str, caller: Caller_) -> MigrationOut:
     m, results = migration_cases.get_bulk_migration(wiring.migration_repository(), caller.tenant_id, migration_id)
     return migration_out(m, results)
+
+
+@router.get(
+    "/v1/subscriptions/<subscription_id>/upcoming-invoice",
+    openapi_extensions=requires(Permission.BILLING_READ),
+    tags=["subscriptions"],
+    summary="Preview the invoice of the current period so far (usage up to now; nothing is written)",
+)
+def upcoming_invoice(subscription_id: str, caller: Caller_):
+    from tollgate.api.routers.invoices import invoice_out
+    from tollgate.usecases.billing import preview_invoice
+
+    invoice = preview_invoice(wiring.billing_repos(), caller.tenant_id, subscription_id)
+    return invoice_out(invoice).model_dump(mode="json")
