@@ -12,6 +12,10 @@ costs about 2 ms per stream record (40 s for 20,000 usage events). The records a
 JSON, so the patched handler writes them out with ``json.dumps`` (timestamps as epoch seconds, as the
 JSON protocol does); what botocore parses is the same.
 
+Queries: moto's Query on a table's key (not an index) sorts every item of the table to pick the
+partition's, which makes each query O(table) (seconds once a table holds tens of thousands of usage
+events). The patch hands the query only the partition it asks for; moto then sorts and filters as before.
+
 DynamoDB transactions: moto deep-copies every table a transaction touches before applying it item by
 item, and swaps the copy back in when a condition fails. That makes each transaction cost the size
 of the whole table (a bill run over 10,000 subscriptions became quadratic), replaces the table object
@@ -46,7 +50,27 @@ def install() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items
     DynamoDBBackend.batch_execute_statement = _batch_insert(DynamoDBBackend.batch_execute_statement)
     _fast_get_records()
+    _partition_query()
     _patched = True
+
+
+def _partition_query() -> None:
+    from moto.dynamodb.models.table import Table
+
+    original = Table.query
+
+    def query(self, hash_key, *args, **kwargs):  # noqa: ANN001
+        index_name = kwargs.get("index_name") if "index_name" in kwargs else (args[6] if len(args) > 6 else None)
+        if index_name or hash_key is None or not self.range_key_attr:
+            return original(self, hash_key, *args, **kwargs)
+        partition = list(self.items.get(hash_key, {}).values())
+        self.all_items = lambda: partition  # an instance attribute, for this call only
+        try:
+            return original(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    Table.query = query
 
 
 def _epoch(value):  # noqa: ANN001

@@ -180,3 +180,32 @@ def test_the_daily_schedule_fired_by_the_local_clock_bills_every_tenant(stack, b
     ids = {r["bill_run_id"] for r in json.loads(execution["output"])["bill_runs"]}
     with lambda_dispatch.LOCK:
         assert len(ids) == len(wiring.tenancy_repository().list_tenant_ids())
+
+
+def test_with_real_invoices_a_killed_run_its_rerun_and_another_run_leave_one_invoice_per_subscription(
+    stack, tenant_builder, task_calls, monkeypatch
+):
+    """The same, through the real billing pipeline: invoices are counted in the invoice store."""
+    from tollgate.usecases import bill_runs
+
+    monkeypatch.setattr(bill_runs, "PAGE_SIZE", 2)
+    _, faults = task_calls
+    t = tenant_builder("workflow-real-invoices")
+    subs = t.subscriptions(6)
+    faults["rate_page"] = [ValueError("killed half way")]
+    first = run(stack, t.tenant_id)
+    bill_run = bill_run_of(t.tenant_id, first)
+    assert bill_run.totals == {"INVOICED": 4, "FAILED": 2}
+    run(stack, t.tenant_id, bill_run.bill_run_id, rerun=True)
+    assert bill_run_of(t.tenant_id, first).totals == {"INVOICED": 6}
+    run(stack, t.tenant_id)  # a second, full run for the same moment: nothing is due any more
+
+    def invoices() -> dict[str, int]:
+        with lambda_dispatch.LOCK:
+            found = wiring.billing_repository().list_invoices(t.tenant_id)
+        per_sub: dict[str, int] = {}
+        for invoice in found:
+            per_sub[invoice.subscription_id] = per_sub.get(invoice.subscription_id, 0) + 1
+        return per_sub
+
+    assert invoices() == {s: 1 for s in subs}
