@@ -3,6 +3,8 @@ so the machine's speed and load cancel out.
 
 Sections (each issue adds its own):
 - Cold start: import time of each Lambda handler module as a ratio to ``import boto3``.
+- Bill runs (``tests/bench_billing.py``): a local bill run over 10,000 subscriptions: time, AWS calls per
+  subscription, state transitions extrapolated to 1,000,000.
 - Usage ingestion (``tests/bench_ingest.py``): handler CPU per event vs a pydantic + BatchWriteItem floor; AWS
   calls, write units and cost per million events at batch 100; hot partition keys.
 """
@@ -140,7 +142,13 @@ def _ingest_sections() -> list:
     return bench_ingest.SECTIONS
 
 
-SECTIONS = [cold_start, api_first_request, *_ingest_sections()]
+def _billing_sections() -> list:
+    from tests import bench_billing  # issue 6: a bill run over BENCH_BILL_SUBSCRIPTIONS (default 10,000)
+
+    return bench_billing.SECTIONS
+
+
+SECTIONS = [cold_start, api_first_request, *_ingest_sections(), *_billing_sections()]
 
 
 def main() -> int:

@@ -2,6 +2,8 @@
 
 Lambda hands over one shard's records in order; a failure raises, and Lambda redelivers the batch
 (bisected, bounded retries): the aggregation is exactly once over redeliveries (tollgate.usecases.usage).
+It relies on records of one partition key arriving in order, one batch at a time: keep the event source
+mapping's ParallelizationFactor at 1 (the default).
 """
 
 from tollgate import wiring

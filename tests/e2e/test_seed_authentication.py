@@ -123,3 +123,11 @@ def test_the_required_role_of_each_endpoint_is_in_the_api_reference(anonymous):
     doc = anonymous.get("/openapi.json").json()
     access = doc["paths"]["/v1/api-keys"]["post"]["x-tollgate-access"]
     assert access == {"public": False, "permission": "keys:write", "kinds": ["operator"]}
+
+
+def test_a_wrong_tenant_header_does_not_poison_the_cached_decision_for_a_key(server, owner):
+    """The compatibility endpoints' authorizer caches on the Authorization header alone."""
+    other = server.stack.bootstrap_tenant("Poison check")
+    problem(client(server, server.owner_key, other.tenant_id).get("/v1/api-keys"), 401)
+    assert client(server, server.owner_key, server.tenant_id).get("/v1/api-keys").status_code == 200
+    assert client(server, server.owner_key, None).get("/compat/openmeter/api/v1/events").status_code != 401

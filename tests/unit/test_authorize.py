@@ -56,11 +56,22 @@ def test_revoked_key_says_to_create_a_new_key():
     assert "revoked" in decision.error and "POST /v1/api-keys" in decision.error
 
 
-def test_tenant_mismatch_does_not_reveal_the_keys_real_tenant():
+def test_the_decision_depends_on_the_key_alone_so_it_can_be_cached_on_it():
     repo, tenant, owner = setup()
-    decision = call(repo, {"Authorization": f"Bearer {owner.secret}", "X-Tenant-Id": "ten_someone_else"})
-    assert decision.caller is None
-    assert "ten_someone_else" in decision.error and tenant.tenant_id not in decision.error
+    with_header = call(repo, {"Authorization": f"Bearer {owner.secret}", "X-Tenant-Id": "ten_someone_else"})
+    without = call(repo, {"Authorization": f"Bearer {owner.secret}"})
+    assert with_header.context() == without.context() and with_header.caller.tenant_id == tenant.tenant_id
+
+
+def test_tenant_mismatch_does_not_reveal_the_keys_real_tenant():
+    from tollgate.usecases.authorize import tenant_mismatch
+
+    repo, tenant, owner = setup()
+    decision = call(repo, {"Authorization": f"Bearer {owner.secret}"})
+    detail = tenant_mismatch(decision.caller, decision.key_display, "ten_someone_else")
+    assert "ten_someone_else" in detail and tenant.tenant_id not in detail and owner.key.display in detail
+    assert tenant_mismatch(decision.caller, decision.key_display, tenant.tenant_id) is None
+    assert tenant_mismatch(decision.caller, decision.key_display, None) is None
 
 
 def test_platform_credential_is_checked_by_hash():

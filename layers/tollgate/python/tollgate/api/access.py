@@ -59,10 +59,18 @@ def enforce_access(app: APIGatewayRestResolver, next_middleware) -> Response:
             return next_middleware(app)
         raise Forbidden(f"Route {getattr(route, 'path', '?')} declares no access rule; refusing by default.")
     rule = AccessRule.from_extension(ext)
-    caller, auth_error = caller_from_event(app.current_event.raw_event)
+    event = app.current_event.raw_event
+    caller, auth_error = caller_from_event(event)
     if not rule.public:
         if auth_error:
             raise Unauthorized(auth_error)
+        if caller is not None:
+            from tollgate.usecases.authorize import header, tenant_mismatch
+
+            display = ((event.get("requestContext") or {}).get("authorizer") or {}).get("key_display", "")
+            mismatch = tenant_mismatch(caller, display, header(event.get("headers"), "X-Tenant-Id"))
+            if mismatch:
+                raise Unauthorized(mismatch)
         try:
             check_access(rule, caller)
         except AccessDenied as denied:

@@ -25,6 +25,7 @@ MISSING_HEADERS = (
 class Decision:
     caller: Caller | None
     error: str | None = None
+    key_display: str = ""
 
     def context(self) -> dict[str, str]:
         """The authorizer context API Gateway passes on to the function (string values only)."""
@@ -39,6 +40,7 @@ class Decision:
             "customer_id": c.customer_id or "",
             "subscription_id": c.subscription_id or "",
             "livemode": "true" if c.livemode else "false",
+            "key_display": self.key_display,
         }
 
 
@@ -64,8 +66,10 @@ def authorize(
     *,
     platform_key_sha256: Callable[[], str | None],
 ) -> Decision:
-    """Decide who calls. ``X-Tenant-Id``, when sent, must name the key's tenant (the compatibility
-    endpoints, whose clients cannot send it, take the tenant from the key)."""
+    """Decide who calls, from the key alone. API Gateway caches this decision on the identity headers
+    (only ``Authorization`` for the compatibility endpoints), so it must not depend on anything else:
+    ``X-Tenant-Id`` is checked against the key's tenant by the API on every request
+    (:func:`tenant_mismatch`)."""
     authorization = header(headers, "Authorization")
     token = bearer_token(authorization)
     if token is None:
@@ -80,11 +84,10 @@ def authorize(
             "start with sk_live_ or sk_test_ (ingestion and the customer's own data).",
         )
     kind = kind_of_prefix(prefix)
-    tenant_header = header(headers, "X-Tenant-Id")
     if kind is KeyKind.PLATFORM:
         expected = platform_key_sha256() or ""
         if expected and hmac.compare_digest(hash_key(token), expected):
-            return Decision(Caller(tenant_id=tenant_header or "*", kind=KeyKind.PLATFORM, key_id="platform"))
+            return Decision(Caller(tenant_id="*", kind=KeyKind.PLATFORM, key_id="platform"))
         return Decision(None, "Unknown platform-admin credential.")
     key_hash = hash_key(token)
     key = repo.find_key_by_hash(key_hash)
@@ -102,12 +105,6 @@ def authorize(
             None,
             f"This key ({key.display}) was revoked at {when}. Create a new key (POST /v1/api-keys) and use it instead.",
         )
-    if tenant_header is not None and tenant_header != key.tenant_id:
-        return Decision(
-            None,
-            f"The key {key.display} does not belong to tenant '{tenant_header}'. Send the X-Tenant-Id of the tenant "
-            "that issued the key.",
-        )
     try:
         repo.touch_key(key_hash, utcnow())
     except Exception:  # last-used is informational; never fail authentication on it
@@ -121,5 +118,17 @@ def authorize(
             customer_id=key.customer_id,
             subscription_id=key.subscription_id,
             livemode=key.livemode,
-        )
+        ),
+        key_display=key.display,
+    )
+
+
+def tenant_mismatch(caller: Caller, key_display: str, tenant_header: str | None) -> str | None:
+    """The 401 detail when ``X-Tenant-Id`` names another tenant than the key's (without revealing the
+    key's own tenant), else None. The platform credential is not a tenant's key."""
+    if tenant_header is None or caller.kind is KeyKind.PLATFORM or tenant_header == caller.tenant_id:
+        return None
+    return (
+        f"The key {key_display} does not belong to tenant '{tenant_header}'. Send the X-Tenant-Id of the tenant "
+        "that issued the key."
     )
