@@ -64,6 +64,23 @@ def _partition_query() -> None:
 
     def query(self, hash_key, *args, **kwargs):  # noqa: ANN001
         index_name = kwargs.get("index_name") if "index_name" in kwargs else (args[6] if len(args) > 6 else None)
+        if index_name and hash_key is not None:
+            # A GSI query: moto sorts every item of the table and then filters. Hand it only the items
+            # whose index hash attribute equals the queried value (a plain comparison per item).
+            attr = _index_hash_attr(self, index_name)
+            if attr is not None:
+                wanted = (hash_key.type, hash_key.value)
+                candidates = [
+                    item
+                    for hash_set in self.items.values()
+                    for item in (hash_set.values() if self.range_key_attr else [hash_set])
+                    if (v := item.attrs.get(attr)) is not None and (v.type, v.value) == wanted
+                ]
+                self.all_items = lambda: candidates
+                try:
+                    return original(self, hash_key, *args, **kwargs)
+                finally:
+                    del self.all_items
         if index_name or hash_key is None or not self.range_key_attr:
             return original(self, hash_key, *args, **kwargs)
         partition = list(self.items.get(hash_key, {}).values())
@@ -87,6 +104,13 @@ def _partition_query() -> None:
         return sorted(items, key=lambda x: x.hash_key.cast_value)
 
     Table.all_items = all_items
+
+
+def _index_hash_attr(table, index_name: str):  # noqa: ANN001
+    for index in list(getattr(table, "global_indexes", [])) + list(getattr(table, "indexes", [])):
+        if index.name == index_name:
+            return next((k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"), None)
+    return None
 
 
 def _epoch(value):  # noqa: ANN001
