@@ -190,10 +190,7 @@ def cancel_subscription(
     summary="Move to a dearer plan or version now, prorating recurring fees by the second",
 )
 def upgrade_subscription(subscription_id: str, body: PlanChangeIn, caller: Caller_) -> ChangeOut:
-    sub, amount = cases.change_plan(
-        wiring.subscription_repos(), caller.tenant_id, subscription_id, plan_id=body.plan_id, version=body.version, direction="upgrade"
-    )
-    return ChangeOut(subscription=subscription_out(sub), proration=plain(amount))
+    return _change_plan(caller, subscription_id, body, "upgrade")
 
 
 @router.post(
@@ -203,8 +200,12 @@ def upgrade_subscription(subscription_id: str, body: PlanChangeIn, caller: Calle
     summary="Move to a cheaper plan or version at the end of the current period (no proration)",
 )
 def downgrade_subscription(subscription_id: str, body: PlanChangeIn, caller: Caller_) -> ChangeOut:
+    return _change_plan(caller, subscription_id, body, "downgrade")
+
+
+def _change_plan(caller: Caller, subscription_id: str, body: PlanChangeIn, direction: str) -> ChangeOut:
     sub, amount = cases.change_plan(
-        wiring.subscription_repos(), caller.tenant_id, subscription_id, plan_id=body.plan_id, version=body.version, direction="downgrade"
+        wiring.subscription_repos(), caller.tenant_id, subscription_id, plan_id=body.plan_id, version=body.version, direction=direction
     )
     return ChangeOut(subscription=subscription_out(sub), proration=plain(amount))
 
