@@ -9,7 +9,12 @@ need), **minus** what the Lambda environment already has:
   pydantic-settings, aws-xray-sdk, fastjsonschema, ... and their dependencies);
 - the Python runtime's boto3 (with botocore, s3transfer, jmespath, ...).
 
-Today that leaves ``iso4217`` (ISO 4217 minor units, read by ``tollgate.domain.money``).
+Today that leaves ``iso4217`` (ISO 4217 minor units, read by ``tollgate.domain.money``) and ``stripe``
+(the Stripe payment provider adapter) with ``requests`` and its dependencies.
+
+``charset-normalizer`` (a ``requests`` dependency) ships mypyc-compiled modules *next to* their Python
+sources; the compiled files are optional accelerators, so they are left out and the sources are used
+(``PURE_FALLBACK``). Any other compiled file is refused.
 
 How
 ---
@@ -118,6 +123,10 @@ def packages_to_bundle() -> dict[str, str]:
     return bundle
 
 
+#: Distributions whose compiled modules are optional accelerators shipped next to their .py sources.
+PURE_FALLBACK = {"charset-normalizer"}
+
+
 def _files(name: str) -> list[tuple[Path, str]]:
     """(source path, path inside python/) of one installed distribution, without caches or records."""
     dist = metadata.distribution(name)
@@ -129,6 +138,8 @@ def _files(name: str) -> list[tuple[Path, str]]:
         if parts[0].endswith(".dist-info") and parts[-1] not in KEPT_DIST_INFO_FILES:
             continue
         if file.suffix in COMPILED_SUFFIXES:
+            if canonicalize_name(name) in PURE_FALLBACK and Path(dist.locate_file(file)).with_name(parts[-1].split(".")[0] + ".py").exists():
+                continue
             raise RuntimeError(
                 f"{name} contains compiled code ({file}); it cannot be copied from this environment. "
                 "Install it for manylinux2014_aarch64 / cp312 with pip --platform in a build step (see "

@@ -73,7 +73,35 @@ def _fail_migration(event: dict) -> dict:
     return migrations.fail_bulk_migration(wiring.migration_repository(), i["tenant_id"], i["migration_id"], i.get("error", {}))
 
 
+def _plan_dunning(event: dict) -> dict:
+    from tollgate.domain.clock import to_rfc3339
+    from tollgate.usecases import payments
+
+    i = event["input"]
+    step = payments.plan_dunning(wiring.payment_repos(), i["tenant_id"], i["invoice_id"])
+    return {
+        "tenant_id": i["tenant_id"],
+        "invoice_id": i["invoice_id"],
+        "done": step.done,
+        "reason": step.reason,
+        "attempt": step.number,
+        "wait_seconds": step.wait_seconds,
+        "attempt_at": to_rfc3339(step.at) if step.at else None,
+    }
+
+
+def _attempt_payment(event: dict) -> dict:
+    from tollgate.usecases import payments
+
+    i = event["input"]
+    trigger = "automatic" if i["attempt"] == 1 else "dunning"
+    outcome = payments.attempt_payment(wiring.payment_repos(), i["tenant_id"], i["invoice_id"], trigger=trigger, number=i["attempt"])
+    return {"tenant_id": i["tenant_id"], "invoice_id": i["invoice_id"], "last": outcome.to_json()}
+
+
 TASKS = {
+    "plan_dunning_attempt": _plan_dunning,
+    "attempt_dunning_payment": _attempt_payment,
     "open_bill_run": _open,
     "rate_page": _rate,
     "record_page_failure": _page_failed,

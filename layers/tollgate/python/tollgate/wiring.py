@@ -213,6 +213,42 @@ def billing_repos():
     )
 
 
+@lru_cache(maxsize=1)
+def payment_repository():
+    from tollgate.adapters.dynamodb.payments import DynamoPaymentRepository
+
+    return DynamoPaymentRepository(get_settings().main_table)
+
+
+def payment_provider_factory():
+    """The tenant's payment provider, from its payment settings (tests swap this for a fake)."""
+    from tollgate.adapters.payments import provider_for
+
+    return provider_for
+
+
+def webhook_verifier():
+    from tollgate.adapters.payments.stripe import verify_webhook
+
+    return verify_webhook
+
+
+def payment_repos():
+    from tollgate.adapters.stepfunctions import DunningWorkflow
+    from tollgate.usecases.payments import PaymentRepos
+
+    return PaymentRepos(
+        invoices=billing_repository(),
+        subscriptions=subscription_repository(),
+        customers=customer_repository(),
+        catalog=catalog_repository(),
+        payments=payment_repository(),
+        providers=payment_provider_factory(),
+        dunning=DunningWorkflow(workflow_starter()),
+        verify_webhook=lambda payload, signature, secret: webhook_verifier()(payload, signature, secret),
+    )
+
+
 def reset() -> None:
     for f in (
         tenancy_repository,
@@ -231,5 +267,6 @@ def reset() -> None:
         billing_repository,
         mailer,
         tax_providers,
+        payment_repository,
     ):
         f.cache_clear()

@@ -1,4 +1,4 @@
-"""Starts the state machines (bill runs, bulk migrations). The execution name is the caller's id, so a
+"""Starts the state machines (bill runs, bulk migrations, dunning). The execution name is the caller's id, so a
 retried start of the same work is refused by Step Functions instead of running it twice."""
 
 from __future__ import annotations
@@ -18,3 +18,13 @@ class StepFunctionsStarter:
             return client.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))["executionArn"]
         except client.exceptions.ExecutionAlreadyExists:
             return f"{arn.replace(':stateMachine:', ':execution:')}:{name}"
+
+
+class DunningWorkflow:
+    """Implements ``tollgate.ports.payments.DunningStarter``: one execution per invoice, named by its id."""
+
+    def __init__(self, starter: StepFunctionsStarter | None = None) -> None:
+        self.starter = starter or StepFunctionsStarter()
+
+    def start(self, tenant_id: str, invoice_id: str) -> str:
+        return self.starter.start("dunning", invoice_id, {"tenant_id": tenant_id, "invoice_id": invoice_id})

@@ -27,6 +27,9 @@ class Customer:
     currency: str = "USD"
     timezone: str = "UTC"
     metadata: dict[str, str] = field(default_factory=dict)
+    # Where payments come from: the provider's default payment method and customer id (Stripe: pm_…, cus_…).
+    payment_method: str | None = None
+    provider_customer_id: str | None = None
 
     @property
     def grace_period_days(self) -> int | None:

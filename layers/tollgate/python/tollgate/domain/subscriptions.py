@@ -112,6 +112,8 @@ class Subscription:
     pending_charges: tuple[tuple[str, str, str], ...] = ()
     # Invoiced up to here (the end of the last billed period); None until the first invoice.
     billed_through: datetime | None = None
+    # Since when a payment is overdue (the first failed attempt of the invoice being dunned); None when paid up.
+    payment_overdue_since: datetime | None = None
 
     def next_bill_period(self) -> Period | None:
         """The next period to invoice: the one that starts where billing stopped. A cancelled or expired

@@ -34,6 +34,8 @@ def _item(c: Customer) -> dict[str, Any]:
             "currency": c.currency,
             "timezone": c.timezone,
             "metadata": c.metadata or None,
+            "payment_method": c.payment_method,
+            "provider_customer_id": c.provider_customer_id,
             "created_at": ts(c.created_at),
         }
     )
@@ -50,6 +52,8 @@ def _from_item(item: dict[str, Any]) -> Customer:
         currency=item.get("currency", "USD"),
         timezone=item.get("timezone", "UTC"),
         metadata={k: str(v) for k, v in (item.get("metadata") or {}).items()},
+        payment_method=item.get("payment_method"),
+        provider_customer_id=item.get("provider_customer_id"),
     )
 
 

@@ -59,6 +59,7 @@ def _item(s: Subscription) -> dict[str, Any]:
             "metadata": s.metadata or None,
             "pending_charges": [list(c) for c in s.pending_charges] or None,
             "billed_through": ts(s.billed_through),
+            "payment_overdue_since": ts(s.payment_overdue_since),
             **_due_index(s),
         }
     )
@@ -95,6 +96,7 @@ def _from_item(i: dict[str, Any]) -> Subscription:
         metadata={k: str(v) for k, v in (i.get("metadata") or {}).items()},
         pending_charges=tuple(tuple(c) for c in (i.get("pending_charges") or [])),
         billed_through=dt(i.get("billed_through")),
+        payment_overdue_since=dt(i.get("payment_overdue_since")),
     )
 
 
@@ -215,6 +217,20 @@ class DynamoSubscriptionRepository:
         history: list[Transition],
         revoke_keys_reason: str | None = None,
     ) -> Subscription:
+        items = self.save_items(sub, expected_version=expected_version, events=events, history=history, revoke_keys_reason=revoke_keys_reason)
+        self._transact(items, f"Subscription {sub.subscription_id} changed meanwhile; read it again and retry.")
+        return sub
+
+    def save_items(
+        self,
+        sub: Subscription,
+        *,
+        expected_version: int,
+        events: list[DomainEvent],
+        history: list[Transition],
+        revoke_keys_reason: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The TransactWriteItems entries of ``save`` (for writes that must land with another entity's)."""
         stored = self._table.get_item(Key={"pk": f"T#{sub.tenant_id}", "sk": f"SUB#{sub.subscription_id}"}).get("Item") or {}
         due = _due_keys(sub)
         items: list[dict[str, Any]] = [
@@ -232,8 +248,7 @@ class DynamoSubscriptionRepository:
         if revoke_keys_reason:
             items += self._bound_key_updates(sub, revoke_keys_reason, ts(history[-1].at if history else sub.cancelled_at))
         items += [outbox_put(self.table_name, e) for e in events]
-        self._transact(items, f"Subscription {sub.subscription_id} changed meanwhile; read it again and retry.")
-        return sub
+        return items
 
     def history(self, tenant_id: str, subscription_id: str) -> list[Transition]:
         from boto3.dynamodb.conditions import Key

@@ -46,6 +46,8 @@ class CustomerOut(ApiModel):
     currency: str
     timezone: str
     metadata: dict[str, str]
+    payment_method: str | None = Field(default=None, description="The default payment method charged for invoices (pm_…).")
+    provider_customer_id: str | None = Field(default=None, description="The payment provider's customer (Stripe: cus_…).")
     created_at: str
 
 
@@ -57,8 +59,56 @@ class CustomerList(ApiModel):
 def customer_out(c: Customer) -> CustomerOut:
     return CustomerOut(
         id=c.customer_id, external_id=c.external_id, name=c.name, email=c.email, currency=c.currency,
-        timezone=c.timezone, metadata=c.metadata, created_at=to_rfc3339(c.created_at),
+        timezone=c.timezone, metadata=c.metadata, payment_method=c.payment_method, provider_customer_id=c.provider_customer_id,
+        created_at=to_rfc3339(c.created_at),
     )
+
+
+class PaymentMethodIn(ApiModel):
+    payment_method: str = Field(
+        min_length=4, max_length=255,
+        description="A payment method id (Stripe: pm_…; sandbox: pm_card_visa, pm_card_chargeDeclined, …).",
+    )
+
+
+class CheckoutIn(ApiModel):
+    success_url: str
+    cancel_url: str
+    plan_id: str | None = Field(default=None, description="Subscribe the customer to this plan when checkout completes.")
+    idempotency_key: str | None = Field(default=None, max_length=200, description="The same key returns the same session.")
+
+
+class CheckoutOut(ApiModel):
+    id: str
+    url: str
+    provider_customer_id: str | None
+
+
+@router.put(
+    "/v1/customers/<customer_id>/payment-method",
+    openapi_extensions=requires(Permission.CUSTOMERS_WRITE),
+    tags=["customers", "payments"],
+    summary="Set the customer's default payment method (used by the next dunning attempt or retry-payment)",
+)
+def set_payment_method(customer_id: str, body: PaymentMethodIn, caller: Annotated[Caller, Depends(current_caller)]) -> CustomerOut:
+    from tollgate.usecases import payments
+
+    return customer_out(payments.set_payment_method(wiring.payment_repos(), caller.tenant_id, customer_id, body.model_dump()))
+
+
+@router.post(
+    "/v1/customers/<customer_id>/checkout-sessions",
+    openapi_extensions=requires(Permission.CUSTOMERS_WRITE),
+    tags=["customers", "payments"],
+    summary="A hosted checkout page for the customer's first payment method (Stripe Checkout, setup mode)",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": CheckoutOut}}}},
+)
+def create_checkout(customer_id: str, body: CheckoutIn, caller: Annotated[Caller, Depends(current_caller)]) -> Response[CheckoutOut]:
+    from tollgate.usecases import payments
+
+    session = payments.create_checkout(wiring.payment_repos(), caller.tenant_id, customer_id, body.model_dump())
+    out = CheckoutOut(id=session.session_id, url=session.url, provider_customer_id=session.provider_customer_id)
+    return Response(201, "application/json", out.model_dump(mode="json"))
 
 
 @router.post(

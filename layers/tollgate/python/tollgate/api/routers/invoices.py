@@ -53,6 +53,11 @@ class InvoiceOut(ApiModel):
     attempts: int
     consumed_charges: list[list[str]]
     revision: int
+    payment_attempts: list[dict[str, Any]] = Field(
+        default_factory=list, description="Every charge: number, at, outcome (succeeded, declined, error), decline_code, trigger"
+    )
+    payment_attempt_count: int = Field(default=0, description="Declines and successes (provider errors are not attempts)")
+    payment_id: str = ""
     delivery: dict[str, Any] | None = Field(default=None, description="The last invoice email attempt (GET of one invoice only)")
 
 

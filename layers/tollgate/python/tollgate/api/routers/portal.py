@@ -6,6 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
+from pydantic import Field
 
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
@@ -36,3 +37,26 @@ def portal_me(caller: Annotated[Caller, Depends(current_caller)]) -> PortalMe:
         key_id=caller.key_id,
         livemode=caller.livemode,
     )
+
+
+class PortalPaymentMethodIn(ApiModel):
+    payment_method: str = Field(min_length=4, max_length=255, description="A payment method id (pm_…).")
+
+
+class PortalPaymentMethodOut(ApiModel):
+    customer_id: str
+    payment_method: str
+
+
+@router.put(
+    "/v1/portal/payment-method",
+    openapi_extensions=requires(Permission.USAGE_READ, KeyKind.CUSTOMER),
+    tags=["portal", "payments"],
+    summary="Update this customer's payment method (seed 000: an outdated payment method keeps a subscription PAST_DUE)",
+)
+def portal_payment_method(body: PortalPaymentMethodIn, caller: Annotated[Caller, Depends(current_caller)]) -> PortalPaymentMethodOut:
+    from tollgate import wiring
+    from tollgate.usecases import payments
+
+    customer = payments.set_payment_method(wiring.payment_repos(), caller.tenant_id, caller.customer_id or "", body.model_dump())
+    return PortalPaymentMethodOut(customer_id=customer.customer_id, payment_method=customer.payment_method or "")

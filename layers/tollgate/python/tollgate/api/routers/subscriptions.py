@@ -18,6 +18,7 @@ from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.money import plain
 from tollgate.domain.subscriptions import Subscription
 from tollgate.usecases import migrations as migration_cases
+from tollgate.usecases import payments as payment_cases
 from tollgate.usecases import subscriptions as cases
 
 router = Router()
@@ -51,6 +52,13 @@ class KeyIn(ApiModel):
     livemode: bool = True
 
 
+class PaymentOut(ApiModel):
+    state: Literal["paid", "pending", "failed"]
+    overdue_since: str | None
+    grace_period_days: int
+    grace_ends_at: str | None
+
+
 class BoundKey(ApiModel):
     id: str
     display: str
@@ -80,9 +88,17 @@ class SubscriptionOut(ApiModel):
     cancel_at_period_end: bool
     cancelled_at: str | None
     pending_plan: dict | None
-    dunning_attempts: int
+    dunning_attempts: int = Field(description="Failed payment attempts of the overdue invoice (0 when paid up).")
+    payment: PaymentOut | None = Field(
+        default=None, description="paid / pending (overdue, within the grace period) / failed (GET by id only)."
+    )
     pending_charges: list[dict]
     keys: list[BoundKey]
+
+
+class RetryOut(ApiModel):
+    subscription: SubscriptionOut
+    attempts: list[dict] = Field(description="One per unpaid invoice, oldest first: the attempt made and the invoice after it.")
 
 
 class SubscriptionList(ApiModel):
@@ -133,6 +149,7 @@ def subscription_out(s: Subscription, with_keys: bool = True) -> SubscriptionOut
         cancelled_at=to_rfc3339(s.cancelled_at) if s.cancelled_at else None,
         pending_plan={"plan_id": s.pending_plan.plan_id, "version": s.pending_plan.version} if s.pending_plan else None,
         dunning_attempts=s.dunning_attempts,
+        payment=PaymentOut(**payment_cases.subscription_payment_status(wiring.payment_repos(), s).to_json()) if with_keys else None,
         pending_charges=[{"description": d, "amount": a, "at": at} for d, a, at in s.pending_charges],
         keys=keys,
     )
@@ -168,6 +185,25 @@ def list_subscriptions(caller: Caller_, customer_id: Annotated[str | None, Query
 )
 def get_subscription(subscription_id: str, caller: Caller_) -> SubscriptionOut:
     return subscription_out(cases.get_subscription(wiring.subscription_repos(), caller.tenant_id, subscription_id))
+
+
+@router.post(
+    "/v1/subscriptions/<subscription_id>/retry-payment",
+    openapi_extensions=requires(Permission.BILLING_WRITE),
+    tags=["subscriptions", "payments"],
+    summary="Retry the payment of the subscription's unpaid invoices now (seed 000: stuck in PAST_DUE)",
+    description=(
+        "Charges every FINALIZED or UNCOLLECTIBLE invoice of the subscription with the customer's current payment method. "
+        "Success: the invoice is PAID and a PAST_DUE subscription is ACTIVE again. A decline counts as a dunning attempt. "
+        "409 NOTHING_TO_RETRY when nothing is unpaid, 409 PAYMENT_METHOD_MISSING without a payment method, "
+        "503 PAYMENT_PROVIDER_UNAVAILABLE when the provider cannot be reached (nothing charged)."
+    ),
+)
+def retry_payment(subscription_id: str, caller: Caller_) -> RetryOut:
+    repos = wiring.payment_repos()
+    outcomes = payment_cases.retry_payment(repos, caller.tenant_id, subscription_id)
+    sub = cases.get_subscription(wiring.subscription_repos(), caller.tenant_id, subscription_id)
+    return RetryOut(subscription=subscription_out(sub), attempts=[o.to_json() for o in outcomes])
 
 
 @router.delete(

@@ -36,6 +36,7 @@ from tollgate.domain.clock import parse_rfc3339, to_rfc3339
 from tollgate.domain.errors import Conflict
 from tollgate.domain.ids import deterministic_id
 from tollgate.domain.money import plain
+from tollgate.domain.payments import PaymentAttempt, attempts_made
 
 ZERO = Decimal(0)
 
@@ -233,6 +234,14 @@ class Invoice:
     # The subscription's pending charges this invoice consumed (description, amount, at).
     consumed_charges: tuple[tuple[str, str, str], ...] = ()
     revision: int = 0  # bumped by every save; a save is conditional on the revision it replaces
+    # Collection (tollgate.domain.payments): every charge attempt, and the provider's payment id.
+    payment_attempts: tuple[PaymentAttempt, ...] = ()
+    payment_id: str = ""
+
+    @property
+    def owed(self) -> bool:
+        """Finalized and not settled: what dunning collects."""
+        return self.status is InvoiceStatus.FINALIZED
 
     @property
     def amount_due(self) -> Decimal:
@@ -274,6 +283,9 @@ class Invoice:
             "attempts": self.attempts,
             "consumed_charges": [list(c) for c in self.consumed_charges],
             "revision": self.revision,
+            "payment_attempts": [a.to_json() for a in self.payment_attempts],
+            "payment_attempt_count": attempts_made(self.payment_attempts),
+            "payment_id": self.payment_id,
         }
 
     @classmethod
@@ -307,4 +319,6 @@ class Invoice:
             attempts=int(d.get("attempts") or 0),
             consumed_charges=tuple(tuple(str(x) for x in c) for c in d.get("consumed_charges") or []),
             revision=int(d.get("revision") or 0),
+            payment_attempts=tuple(PaymentAttempt.from_json(a) for a in d.get("payment_attempts") or []),
+            payment_id=d.get("payment_id") or "",
         )

@@ -1,0 +1,90 @@
+"""Payment settings, payment writes and webhook deduplication in the main table.
+
+| item              | pk          | sk                      | notes                                             |
+|-------------------|-------------|-------------------------|---------------------------------------------------|
+| payment settings  | T#<tenant>  | PAYMENT_SETTINGS        | secrets in ``doc`` (table encrypted at rest)      |
+| webhook event     | T#<tenant>  | WEBHOOK#<provider id>   | written once (``attribute_not_exists``), TTL 90 d |
+
+``commit_payment`` writes the invoice (conditional on the revision it replaces), the subscription (on
+its version, with its history, due markers and key revocations) and the outbox events in one
+TransactWriteItems, and the webhook event marker when the write applies one: a redelivered event
+cannot be applied twice, and an event is never marked without its effect.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from tollgate.adapters import aws
+from tollgate.adapters.dynamodb.billing import DynamoBillingRepository, _storable
+from tollgate.adapters.dynamodb.codec import outbox_put, plain_json
+from tollgate.adapters.dynamodb.subscriptions import DynamoSubscriptionRepository
+from tollgate.domain.clock import to_rfc3339, utcnow
+from tollgate.domain.errors import Conflict
+from tollgate.domain.events import DomainEvent
+from tollgate.domain.payments import PaymentSettings
+from tollgate.ports.payments import DuplicateWebhook, PaymentWrite
+
+SETTINGS_SK = "PAYMENT_SETTINGS"
+WEBHOOK_TTL = timedelta(days=90)
+
+
+class DynamoPaymentRepository:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+        self._billing = DynamoBillingRepository(table_name)
+        self._subscriptions = DynamoSubscriptionRepository(table_name)
+
+    @property
+    def _table(self):
+        return aws.table(self.table_name)
+
+    def get_payment_settings(self, tenant_id: str) -> PaymentSettings:
+        item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": SETTINGS_SK}).get("Item")
+        return PaymentSettings.from_json(tenant_id, plain_json(item["doc"])) if item else PaymentSettings(tenant_id)
+
+    def save_payment_settings(self, settings: PaymentSettings, expected_revision: int, events: list[DomainEvent]) -> None:
+        item = {"pk": f"T#{settings.tenant_id}", "sk": SETTINGS_SK, "item_type": "PAYMENT_SETTINGS", "revision": settings.revision,
+                "doc": settings.to_json()}
+        put = self._billing._guarded_put(item, expected_revision or None)
+        self._transact([put, *(outbox_put(self.table_name, e) for e in events)], None)
+
+    def webhook_seen(self, tenant_id: str, event_id: str) -> bool:
+        return "Item" in self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"WEBHOOK#{event_id}"}, ProjectionExpression="pk")
+
+    def commit_payment(self, write: PaymentWrite) -> None:
+        items: list[dict[str, Any]] = []
+        if write.webhook_event is not None:
+            tenant_id, event_id, summary = write.webhook_event
+            now = utcnow()
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": _storable({"pk": f"T#{tenant_id}", "sk": f"WEBHOOK#{event_id}", "item_type": "WEBHOOK_EVENT",
+                                           "received_at": to_rfc3339(now), "summary": summary,
+                                           "expires_at": int((now + WEBHOOK_TTL).timestamp())}),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        if write.invoice is not None:
+            items.append(self._billing._guarded_put(self._billing._invoice_item(write.invoice), write.invoice_expected_revision))
+        if write.subscription is not None:
+            s = write.subscription
+            items += self._subscriptions.save_items(
+                s.subscription, expected_version=s.expected_version, events=[], history=s.history, revoke_keys_reason=s.revoke_keys_reason
+            )
+        items += [outbox_put(self.table_name, e) for e in write.events]
+        self._transact(items, write.webhook_event)
+
+    def _transact(self, items: list[dict[str, Any]], webhook: tuple | None) -> None:
+        client = self._table.meta.client
+        try:
+            client.transact_write_items(TransactItems=items)
+        except client.exceptions.TransactionCanceledException as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if webhook is not None and reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise DuplicateWebhook(webhook[1]) from exc
+            raise Conflict("The invoice or its subscription changed meanwhile; read again and retry.", code="CONCURRENT_UPDATE") from exc

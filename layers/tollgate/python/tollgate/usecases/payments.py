@@ -1,0 +1,490 @@
+"""Payments and dunning: charge finalized invoices, retry what fails, move subscriptions between ACTIVE
+and PAST_DUE (seed 000 "Subscription stuck in PAST_DUE"), Stripe webhooks (seed 002).
+
+The rules (schedule, final state, grace period, what a provider error is) are in
+``tollgate.domain.payments``; this module reads, calls the provider and writes. Every write of a
+payment attempt changes the invoice (attempt recorded, PAID or UNCOLLECTIBLE), the subscription
+(PAST_DUE / ACTIVE / CANCELLED, attempt count, overdue since) and the outbox events in one
+transaction, conditional on the revisions it read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from tollgate.domain.billing.invoices import Invoice, InvoiceAction, InvoiceStatus
+from tollgate.domain.catalog.plans import GRACE_PERIOD_KEY
+from tollgate.domain.clock import to_rfc3339, utcnow
+from tollgate.domain.customers import Customer
+from tollgate.domain.errors import BadRequest, Conflict, InvalidInput, NotFound, ServiceUnavailable
+from tollgate.domain.events import DomainEvent
+from tollgate.domain.money import plain
+from tollgate.domain.payments import (
+    FinalStatus,
+    NextAttempt,
+    PaymentAttempt,
+    PaymentOutcome,
+    PaymentSettings,
+    PaymentStatus,
+    attempts_made,
+    grace_period_days,
+    next_attempt,
+    parse_payment_settings,
+    payment_status,
+)
+from tollgate.domain.subscriptions import Action, Subscription, SubscriptionStatus, Transition
+from tollgate.ports.billing import InvoiceRepository
+from tollgate.ports.catalog import CatalogRepository
+from tollgate.ports.customers import CustomerRepository, SubscriptionRepository
+from tollgate.ports.payments import (
+    ChargeRequest,
+    ChargeResult,
+    CheckoutRequest,
+    CheckoutSession,
+    DunningStarter,
+    DuplicateWebhook,
+    PaymentRepository,
+    PaymentWrite,
+    ProviderFactory,
+    SubscriptionSave,
+)
+
+ATTEMPTS = 3  # a lost race is re-read and retried this many times
+KEY_REVOKED_REASON = "subscription cancelled: payment failed after the last dunning attempt"
+
+
+class WebhookVerifier(Protocol):
+    def __call__(self, payload: str, signature: str | None, secret: str) -> dict[str, Any]:
+        """The verified event (JSON), or ``BadRequest`` for a bad signature (stripe's own check)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PaymentRepos:
+    invoices: InvoiceRepository
+    subscriptions: SubscriptionRepository
+    customers: CustomerRepository
+    catalog: CatalogRepository
+    payments: PaymentRepository
+    providers: ProviderFactory
+    dunning: DunningStarter
+    verify_webhook: WebhookVerifier
+    clock: Callable[[], datetime] = utcnow
+
+
+# -- settings ---------------------------------------------------------------------------------------------
+
+
+def get_payment_settings(repos: PaymentRepos, tenant_id: str) -> PaymentSettings:
+    return repos.payments.get_payment_settings(tenant_id)
+
+
+def put_payment_settings(repos: PaymentRepos, tenant_id: str, data: dict[str, Any]) -> PaymentSettings:
+    current = repos.payments.get_payment_settings(tenant_id)
+    settings = parse_payment_settings(tenant_id, data, current=current, at=repos.clock())
+    event = DomainEvent(
+        "payment_settings.updated", tenant_id, settings.updated_at or repos.clock(),
+        {"provider": settings.provider, "livemode": settings.livemode, "max_attempts": settings.max_attempts},
+    ).with_id("payment_settings", str(settings.revision))
+    repos.payments.save_payment_settings(settings, current.revision, [event])
+    return settings
+
+
+# -- payment methods --------------------------------------------------------------------------------------
+
+
+def set_payment_method(repos: PaymentRepos, tenant_id: str, customer_id: str, data: dict[str, Any]) -> Customer:
+    """Save the customer's default payment method (seed 000: "If payment method is outdated, direct the
+    customer to update it in the portal"). The next dunning attempt, or a retry-payment, uses it."""
+    method = data.get("payment_method")
+    if not isinstance(method, str) or not method.startswith("pm_") or len(method) > 255:
+        raise InvalidInput("payment_method must be a payment method id such as pm_card_visa", field="payment_method")
+    customer = repos.customers.get(tenant_id, customer_id)
+    if customer is None:
+        raise NotFound(f"Customer not found: {customer_id}.")
+    provider_customer = data.get("provider_customer_id", customer.provider_customer_id)
+    after = replace(customer, payment_method=method, provider_customer_id=provider_customer)
+    event = DomainEvent(
+        "customer.payment_method_updated", tenant_id, repos.clock(), {"customer_id": customer_id, "payment_method": method}
+    ).with_id(customer_id, "payment_method", method, to_rfc3339(repos.clock()))
+    repos.customers.update(customer, after, [event])
+    return after
+
+
+# -- one attempt ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    invoice: Invoice
+    subscription: Subscription | None
+    attempt: PaymentAttempt | None  # None: nothing was attempted (see ``note``)
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "invoice_id": self.invoice.invoice_id,
+            "invoice_status": self.invoice.status.value,
+            "amount_due": plain(self.invoice.amount_due),
+            "attempt": self.attempt.to_json() if self.attempt else None,
+            "payment_attempt_count": attempts_made(self.invoice.payment_attempts),
+            "subscription_status": self.subscription.status.value if self.subscription else None,
+            "note": self.note,
+        }
+
+
+def _invoice_event(type_: str, invoice: Invoice, attempt: PaymentAttempt | None, **extra: Any) -> DomainEvent:
+    data = {
+        "invoice_id": invoice.invoice_id,
+        "customer_id": invoice.customer_id,
+        "subscription_id": invoice.subscription_id,
+        "status": invoice.status.value,
+        "currency": invoice.currency,
+        "total": plain(invoice.totals.total),
+        "amount_due": plain(invoice.amount_due),
+        "payment_attempt_count": attempts_made(invoice.payment_attempts),
+        **({"attempt": attempt.to_json()} if attempt else {}),
+        **extra,
+    }
+    number = str(attempt.number) if attempt else "0"
+    at = to_rfc3339(attempt.at) if attempt else ""
+    return DomainEvent(type_, invoice.tenant_id, attempt.at if attempt else utcnow(), data).with_id(invoice.invoice_id, type_, number, at)
+
+
+def _sub_event(type_: str, sub: Subscription, **data: Any) -> DomainEvent:
+    payload = {
+        "subscription_id": sub.subscription_id,
+        "customer_id": sub.customer_id,
+        "status": sub.status.value,
+        "plan_id": sub.plan.plan_id,
+        "plan_version": sub.plan.version,
+        "dunning_attempts": sub.dunning_attempts,
+        **data,
+    }
+    return DomainEvent(type_, sub.tenant_id, utcnow(), payload).with_id(sub.subscription_id, type_, str(sub.version))
+
+
+def settle(
+    invoice: Invoice,
+    sub: Subscription | None,
+    attempt: PaymentAttempt,
+    settings: PaymentSettings,
+    *,
+    payment_id: str = "",
+) -> tuple[Invoice, SubscriptionSave | None, list[DomainEvent]]:
+    """The invoice, subscription and events after ``attempt`` (see ``tollgate.domain.payments``)."""
+    now = attempt.at
+    attempts = (*invoice.payment_attempts, attempt)
+    recorded = replace(invoice, payment_attempts=attempts, payment_id=payment_id or invoice.payment_id, updated_at=now,
+                       revision=invoice.revision + 1)
+    events: list[DomainEvent] = []
+    sub_after: Subscription | None = None
+    history: list[Transition] = []
+    revoke = None
+    detail = {"invoice_id": invoice.invoice_id, "attempt": attempt.number}
+    if attempt.outcome is PaymentOutcome.SUCCEEDED:
+        paid = replace(
+            recorded.moved(InvoiceAction.PAY, now, paid_at=now, totals=replace(invoice.totals, paid=invoice.totals.paid + invoice.amount_due)),
+            revision=recorded.revision,
+        )
+        events.append(_invoice_event("invoice.paid", paid, attempt, paid_by="payment"))
+        if sub is not None and sub.live and (sub.status is SubscriptionStatus.PAST_DUE or sub.payment_overdue_since):
+            sub_after = replace(sub.moved(Action.PAYMENT_SUCCEEDED), dunning_attempts=0, payment_overdue_since=None, version=sub.version + 1)
+            history.append(Transition(now, Action.PAYMENT_SUCCEEDED.value, sub.status, sub_after.status, detail))
+            events.append(_sub_event("subscription.reactivated", sub_after, invoice_id=invoice.invoice_id))
+        final = paid
+    elif attempt.outcome is PaymentOutcome.DECLINED:
+        made = attempts_made(attempts)
+        last = made >= settings.max_attempts and invoice.status is InvoiceStatus.FINALIZED
+        final = recorded
+        if last:
+            final = replace(recorded.moved(InvoiceAction.MARK_UNCOLLECTIBLE, now, uncollectible_at=now), revision=recorded.revision)
+        events.append(_invoice_event("invoice.payment_failed", final, attempt, final_attempt=last))
+        if sub is not None and sub.live and sub.status is not SubscriptionStatus.TRIALING:
+            moved = sub.moved(Action.PAYMENT_FAILED)
+            sub_after = replace(moved, dunning_attempts=made, payment_overdue_since=sub.payment_overdue_since or now, version=sub.version + 1)
+            history.append(Transition(now, Action.PAYMENT_FAILED.value, sub.status, sub_after.status, detail))
+            if sub.status is not SubscriptionStatus.PAST_DUE:
+                events.append(_sub_event("subscription.past_due", sub_after, invoice_id=invoice.invoice_id))
+            if last and settings.final_subscription_status is FinalStatus.CANCELLED:
+                before = sub_after
+                sub_after = replace(
+                    before.moved(Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None),
+                    version=sub.version + 1,
+                )
+                history.append(Transition(now, Action.CANCEL.value, before.status, sub_after.status, {**detail, "reason": "dunning_exhausted"}))
+                events.append(_sub_event("subscription.cancelled", sub_after, reason="dunning_exhausted", invoice_id=invoice.invoice_id))
+                revoke = KEY_REVOKED_REASON
+        if last:
+            events.append(_invoice_event("invoice.marked_uncollectible", final, attempt, reason="dunning_exhausted"))
+    else:  # provider error: recorded, not an attempt
+        final = recorded
+        events.append(_invoice_event("invoice.payment_error", final, attempt))
+    save = SubscriptionSave(sub_after, sub.version, history, revoke) if sub_after is not None and sub is not None else None
+    return final, save, events
+
+
+def attempt_payment(
+    repos: PaymentRepos, tenant_id: str, invoice_id: str, *, trigger: str, number: int | None = None
+) -> AttemptOutcome:
+    """Make attempt ``number`` (default: the next one) on the invoice now. Idempotent: an attempt
+    already recorded is returned as is, and the provider sees the same idempotency key again."""
+    for _ in range(ATTEMPTS):
+        invoice = repos.invoices.get_invoice(tenant_id, invoice_id)
+        if invoice is None:
+            raise NotFound(f"Invoice not found: {invoice_id}.")
+        sub = repos.subscriptions.get(tenant_id, invoice.subscription_id)
+        made = attempts_made(invoice.payment_attempts)
+        if number is not None and made >= number:
+            done = next((a for a in invoice.payment_attempts if a.number == number and a.outcome is not PaymentOutcome.ERROR), None)
+            return AttemptOutcome(invoice, sub, done, "already attempted")
+        if invoice.status not in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE):
+            return AttemptOutcome(invoice, sub, None, f"the invoice is {invoice.status.value}: nothing to collect")
+        now = repos.clock()
+        settings = repos.payments.get_payment_settings(tenant_id)
+        attempt_no = made + 1
+        if invoice.amount_due <= 0:
+            attempt = PaymentAttempt(attempt_no, now, PaymentOutcome.SUCCEEDED, invoice.amount_due, trigger, message="nothing due")
+            result_payment_id = ""
+        else:
+            customer = repos.customers.get(tenant_id, invoice.customer_id)
+            method = customer.payment_method if customer else None
+            if not method:
+                if trigger == "manual":
+                    raise Conflict(
+                        f"Customer {invoice.customer_id} has no payment method on file: have them add one in the portal "
+                        f"(PUT /v1/portal/payment-method) or set it (PUT /v1/customers/{invoice.customer_id}/payment-method), then retry.",
+                        code="PAYMENT_METHOD_MISSING",
+                    )
+                attempt = PaymentAttempt(attempt_no, now, PaymentOutcome.DECLINED, invoice.amount_due, trigger,
+                                         decline_code="payment_method_missing", message="The customer has no payment method on file.")
+                result_payment_id = ""
+            else:
+                provider = repos.providers(settings)
+                request = ChargeRequest(
+                    tenant_id=tenant_id, invoice_id=invoice_id, attempt=attempt_no, amount=invoice.amount_due, currency=invoice.currency,
+                    customer_id=invoice.customer_id, payment_method=method, provider_customer_id=customer.provider_customer_id if customer else None,
+                    payment_id=invoice.payment_id, customer_email=customer.email if customer else None,
+                    description=f"Invoice {invoice_id} ({to_rfc3339(invoice.period_start)[:10]} - {to_rfc3339(invoice.period_end)[:10]})",
+                )
+                try:
+                    result = provider.charge(request)
+                except Exception as exc:  # an adapter bug or an unexpected SDK error: treat as a provider failure
+                    result = ChargeResult(PaymentOutcome.ERROR, message=f"{type(exc).__name__}: {exc}")
+                if customer and result.provider_customer_id and result.provider_customer_id != customer.provider_customer_id:
+                    repos.customers.update(customer, replace(customer, provider_customer_id=result.provider_customer_id), [])
+                attempt = PaymentAttempt(
+                    attempt_no, now, result.outcome, invoice.amount_due, trigger,
+                    payment_id=result.payment_id, payment_method=method, decline_code=result.decline_code, message=result.message,
+                )
+                result_payment_id = result.payment_id
+        final, save, events = settle(invoice, sub, attempt, settings, payment_id=result_payment_id)
+        try:
+            repos.payments.commit_payment(PaymentWrite(final, invoice.revision, save, events))
+        except Conflict:
+            continue
+        return AttemptOutcome(final, save.subscription if save else sub, attempt)
+    raise Conflict(f"Invoice {invoice_id} kept changing; retry.", code="CONCURRENT_UPDATE")
+
+
+# -- the dunning workflow's tasks -------------------------------------------------------------------------
+
+
+def plan_dunning(repos: PaymentRepos, tenant_id: str, invoice_id: str) -> NextAttempt:
+    invoice = repos.invoices.get_invoice(tenant_id, invoice_id)
+    if invoice is None:
+        return NextAttempt(True, f"invoice {invoice_id} not found")
+    customer = repos.customers.get(tenant_id, invoice.customer_id)
+    return next_attempt(
+        owed=invoice.owed,
+        amount_due=invoice.amount_due,
+        has_payment_method=bool(customer and customer.payment_method),
+        attempts=invoice.payment_attempts,
+        settings=repos.payments.get_payment_settings(tenant_id),
+        now=repos.clock(),
+    )
+
+
+def start_collection(repos: PaymentRepos, tenant_id: str, invoice_id: str) -> str:
+    """Start the invoice's dunning workflow (one per invoice: a redelivered event starts nothing new)."""
+    return repos.dunning.start(tenant_id, invoice_id)
+
+
+# -- retry-payment and payment state ----------------------------------------------------------------------
+
+
+def _subscription(repos: PaymentRepos, tenant_id: str, subscription_id: str) -> Subscription:
+    sub = repos.subscriptions.get(tenant_id, subscription_id)
+    if sub is None:
+        raise NotFound(f"Subscription not found: {subscription_id}. Check the id, and that X-Tenant-Id is the tenant that owns it.")
+    return sub
+
+
+def retry_payment(repos: PaymentRepos, tenant_id: str, subscription_id: str) -> list[AttemptOutcome]:
+    """``POST /v1/subscriptions/{id}/retry-payment``: attempt every unpaid invoice of the subscription now,
+    oldest first, with the customer's current payment method."""
+    sub = _subscription(repos, tenant_id, subscription_id)
+    unpaid = [
+        i for i in repos.invoices.list_invoices(tenant_id, customer_id=sub.customer_id, subscription_id=subscription_id)
+        if i.status in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE) and i.amount_due > 0
+    ]
+    if not unpaid:
+        raise Conflict(
+            f"Subscription {subscription_id} has no unpaid invoice (it is {sub.status.value}): there is no payment to retry.",
+            code="NOTHING_TO_RETRY",
+            status_now=sub.status.value,
+        )
+    outcomes = [attempt_payment(repos, tenant_id, i.invoice_id, trigger="manual") for i in sorted(unpaid, key=lambda i: i.period_start)]
+    if all(o.attempt is not None and o.attempt.outcome is PaymentOutcome.ERROR for o in outcomes):
+        raise ServiceUnavailable(
+            "The payment provider could not be reached; nothing was charged and no attempt was counted. Retry in a few minutes.",
+            code="PAYMENT_PROVIDER_UNAVAILABLE",
+        )
+    return outcomes
+
+
+def subscription_payment_status(repos: PaymentRepos, sub: Subscription) -> PaymentStatus:
+    """paid / pending (overdue, within the grace period) / failed (seed 002)."""
+    customer = repos.customers.get(sub.tenant_id, sub.customer_id)
+    plan = repos.catalog.get_plan(sub.tenant_id, sub.plan.plan_id)
+    days = grace_period_days(
+        customer.metadata if customer else {},
+        plan.metadata if plan else {},
+        repos.payments.get_payment_settings(sub.tenant_id).grace_period_days,
+        GRACE_PERIOD_KEY,
+    )
+    return payment_status(sub.payment_overdue_since, days, repos.clock())
+
+
+# -- checkout ---------------------------------------------------------------------------------------------
+
+
+def create_checkout(repos: PaymentRepos, tenant_id: str, customer_id: str, data: dict[str, Any]) -> CheckoutSession:
+    """A hosted page for the customer's first payment method (Stripe Checkout in setup mode). With
+    ``plan_id``, completing it also subscribes the customer to that plan (applied from the provider's
+    ``checkout.session.completed`` webhook)."""
+    customer = repos.customers.get(tenant_id, customer_id)
+    if customer is None:
+        raise NotFound(f"Customer not found: {customer_id}.")
+    for name in ("success_url", "cancel_url"):
+        if not str(data.get(name) or "").startswith(("https://", "http://")):
+            raise InvalidInput(f"{name} must be an http(s) URL the customer returns to", field=name)
+    metadata = {"tenant_id": tenant_id, "customer_id": customer_id}
+    if data.get("plan_id"):
+        plan = repos.catalog.get_plan(tenant_id, data["plan_id"])
+        if plan is None:
+            raise NotFound(f"Plan not found: {data['plan_id']}.")
+        metadata["plan_id"] = plan.plan_id
+    settings = repos.payments.get_payment_settings(tenant_id)
+    request = CheckoutRequest(
+        tenant_id=tenant_id, customer_id=customer_id, currency=customer.currency, success_url=data["success_url"],
+        cancel_url=data["cancel_url"], session_key=str(data.get("idempotency_key") or f"{customer_id}:{repos.clock().isoformat()}"),
+        provider_customer_id=customer.provider_customer_id, customer_email=customer.email, metadata=metadata,
+    )
+    return repos.providers(settings).create_checkout(request)
+
+
+# -- webhooks ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    event_id: str
+    type: str
+    duplicate: bool = False
+    applied: bool = False
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"received": True, "id": self.event_id, "type": self.type, "duplicate": self.duplicate, "applied": self.applied,
+                "detail": self.detail}
+
+
+def handle_stripe_webhook(
+    repos: PaymentRepos, tenant_id: str, payload: str, signature: str | None, *, subscribe: Callable[[str, dict[str, Any]], Any] | None = None
+) -> WebhookResult:
+    """Verify (400, nothing changed, on a bad signature), refuse the other Stripe mode, apply once per event id."""
+    settings = repos.payments.get_payment_settings(tenant_id)
+    if not settings.webhook_secret:
+        raise BadRequest(
+            "This tenant has no Stripe webhook signing secret: set webhook_secret (whsec_…) in PUT /v1/payment-settings.",
+            code="WEBHOOK_NOT_CONFIGURED",
+        )
+    event = repos.verify_webhook(payload, signature, settings.webhook_secret)
+    event_id, type_ = str(event.get("id") or ""), str(event.get("type") or "")
+    if not event_id.startswith("evt_"):
+        raise BadRequest("The payload is not a Stripe event (no evt_ id).", code="INVALID_WEBHOOK_PAYLOAD")
+    livemode = bool(event.get("livemode", False))
+    if livemode != settings.livemode:
+        mode, tenant_mode = ("live" if livemode else "test"), ("live" if settings.livemode else "test")
+        raise BadRequest(
+            f"A {mode}-mode Stripe event was sent to a {tenant_mode}-mode tenant. Stripe's test and live modes do not see each "
+            f"other: point the {mode}-mode webhook at the tenant configured for {mode} mode, or change livemode in "
+            "PUT /v1/payment-settings.",
+            code="LIVEMODE_MISMATCH",
+        )
+    if repos.payments.webhook_seen(tenant_id, event_id):
+        return WebhookResult(event_id, type_, duplicate=True, detail="already received: not applied again")
+    obj = (event.get("data") or {}).get("object") or {}
+    summary = {"type": type_, "livemode": livemode, "object": obj.get("id")}
+    try:
+        if type_ == "payment_intent.succeeded":
+            return _payment_succeeded(repos, tenant_id, event_id, type_, obj, settings, summary)
+        if type_ == "checkout.session.completed":
+            detail = _checkout_completed(repos, tenant_id, obj, event_id, subscribe)
+            repos.payments.commit_payment(PaymentWrite(webhook_event=(tenant_id, event_id, summary)))
+            return WebhookResult(event_id, type_, applied=True, detail=detail)
+        repos.payments.commit_payment(PaymentWrite(webhook_event=(tenant_id, event_id, summary)))
+        return WebhookResult(event_id, type_, detail="recorded; this event type changes nothing in Tollgate")
+    except DuplicateWebhook:
+        return WebhookResult(event_id, type_, duplicate=True, detail="already received: not applied again")
+
+
+def _payment_succeeded(repos, tenant_id, event_id, type_, obj, settings, summary) -> WebhookResult:
+    metadata = obj.get("metadata") or {}
+    invoice_id = metadata.get("invoice_id")
+    if metadata.get("tenant_id") not in (None, tenant_id) or not invoice_id:
+        repos.payments.commit_payment(PaymentWrite(webhook_event=(tenant_id, event_id, summary)))
+        return WebhookResult(event_id, type_, detail="not a Tollgate invoice payment of this tenant: recorded, nothing changed")
+    for _ in range(ATTEMPTS):
+        invoice = repos.invoices.get_invoice(tenant_id, invoice_id)
+        if invoice is None or invoice.status not in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE):
+            repos.payments.commit_payment(PaymentWrite(webhook_event=(tenant_id, event_id, summary)))
+            state = invoice.status.value if invoice else "unknown"
+            return WebhookResult(event_id, type_, detail=f"invoice {invoice_id} is {state}: nothing to apply")
+        sub = repos.subscriptions.get(tenant_id, invoice.subscription_id)
+        attempt = PaymentAttempt(
+            attempts_made(invoice.payment_attempts) + 1, repos.clock(), PaymentOutcome.SUCCEEDED, invoice.amount_due, "webhook",
+            payment_id=str(obj.get("id") or ""), payment_method=str(obj.get("payment_method") or ""),
+        )
+        final, save, events = settle(invoice, sub, attempt, settings, payment_id=attempt.payment_id)
+        try:
+            repos.payments.commit_payment(PaymentWrite(final, invoice.revision, save, events, webhook_event=(tenant_id, event_id, summary)))
+        except DuplicateWebhook:
+            raise
+        except Conflict:
+            continue
+        return WebhookResult(event_id, type_, applied=True, detail=f"invoice {invoice_id} is PAID")
+    raise Conflict(f"Invoice {invoice_id} kept changing; Stripe will redeliver the event.", code="CONCURRENT_UPDATE")
+
+
+def _checkout_completed(repos, tenant_id, obj, event_id, subscribe) -> str:
+    metadata = obj.get("metadata") or {}
+    customer_id = metadata.get("customer_id")
+    customer = repos.customers.get(tenant_id, customer_id) if customer_id else None
+    if customer is None:
+        return "no Tollgate customer in the session's metadata: nothing changed"
+    method = metadata.get("payment_method") or obj.get("payment_method") or customer.payment_method or "pm_default"
+    set_payment_method(repos, tenant_id, customer_id, {"payment_method": method, "provider_customer_id": obj.get("customer")})
+    plan_id = metadata.get("plan_id")
+    if plan_id and subscribe is not None:
+        try:
+            subscribe(tenant_id, {"customer_id": customer_id, "plan_id": plan_id, "external_id": f"checkout_{obj.get('id')}"})
+        except Conflict:
+            pass  # already subscribed by an earlier delivery (the external id is the session's)
+        return f"payment method saved; customer {customer_id} subscribed to plan {plan_id}"
+    return f"payment method saved for customer {customer_id}"
+
