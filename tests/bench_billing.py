@@ -38,7 +38,7 @@ def _seed(stack, tenant_id: str, plan, version: int, n: int, started: datetime) 
             c = Customer(f"cus_bench{i:07d}", tenant_id, f"bench-{i}", started, email=f"c{i}@example.com")
             s = Subscription(
                 f"sub_bench{i:07d}", tenant_id, c.customer_id, PlanRef(plan, version), SubscriptionStatus.ACTIVE, started,
-                Interval.MONTH, Anchor.CALENDAR, "UTC", "USD", version=1,
+                Interval.MONTH, Anchor.CALENDAR, "UTC", "USD", version=1, plan_moves=0,
             )
             batch.put_item(Item=customer_item(c))
             batch.put_item(Item=_guard(tenant_id, c.external_id, c.customer_id))

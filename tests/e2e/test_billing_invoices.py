@@ -156,7 +156,7 @@ def test_amount_wrong_check_the_pipeline_stage_breakdown_in_the_usage_attributio
     invoice = ok(t.get(f"/v1/invoices/{bill(tenant_of(t), sub['id']).invoice_id}"))
     stages = {s["stage"]: s for s in invoice["attribution"]["stages"]}
     assert [s["stage"] for s in invoice["attribution"]["stages"]] == [
-        "raw_usage", "aggregated", "included_units", "tiers", "subtotal", "credit_notes", "tax", "wallet", "total"]
+        "raw_usage", "aggregated", "included_units", "tiers", "subtotal", "discounts", "credit_notes", "tax", "wallet", "total"]
     assert stages["raw_usage"]["event_count"] == 1600
     assert stages["aggregated"]["quantities"] == {meter["id"]: "1600"}
     assert stages["included_units"]["billable"] == {meter["id"]: "1500"}

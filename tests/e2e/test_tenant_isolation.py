@@ -69,6 +69,7 @@ FACTORIES: dict[str, Callable[[httpx.Client, dict], str]] = {
     "credit_note_id": lambda b, ids: _create(b, "/v1/credit-notes", {"invoice_id": _invoice_id(b, ids), "amount": "1.00"}),
     "wallet_id": lambda b, ids: _create(b, "/v1/wallets", {"customer_id": _customer(b, ids)["id"]}),
     "bill_run_id": lambda b, ids: _create(b, "/v1/bill-runs", {}, status=202),
+    "coupon_id": lambda b, ids: _create(b, "/v1/coupons", {"percent_off": "10"}),
     # only public routes take a tenant id in the path (the Stripe webhook: its signature is the credential)
     "tenant_id": lambda b, ids: b.headers["X-Tenant-Id"],
 }

@@ -117,7 +117,14 @@ class InMemoryBilling:
             if write.charges is not None:
                 c = write.charges
                 sub = self.subscriptions.get(c.tenant_id, c.subscription_id)
-                self.subscriptions.items[(c.tenant_id, c.subscription_id)] = replace(sub, pending_charges=c.remaining, version=sub.version + 1)
+                changed = replace(sub, pending_charges=c.remaining, version=sub.version + 1)
+                if c.billed_through is not None:
+                    changed = replace(changed, billed_through=c.billed_through)
+                if c.discount_used:
+                    from tollgate.domain.billing.discounts import Discount
+
+                    changed = replace(changed, discount=Discount.from_json(c.discount_after) if c.discount_after else None)
+                self.subscriptions.items[(c.tenant_id, c.subscription_id)] = changed
             self.events.extend(write.events)
             self.commits += 1
 

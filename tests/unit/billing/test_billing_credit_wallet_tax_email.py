@@ -90,7 +90,7 @@ def test_a_wallet_covers_what_it_can_for_a_customer_who_is_not_prepaid(world: Wo
     assert invoice.totals.wallet == D("40") and invoice.amount_due == D("60.00") and invoice.status is InvoiceStatus.FINALIZED
     assert world.billing.get_wallet(TENANT, wallet.wallet_id).balance == 0
     (line,) = [ln for ln in invoice.lines if ln.kind is LineKind.WALLET]
-    assert line.amount == D("-40") and invoice.attribution["stages"][7] == {"stage": "wallet", "amount": "-40"}
+    assert line.amount == D("-40") and invoice.attribution["stages"][8] == {"stage": "wallet", "amount": "-40"}
 
 
 def test_a_prepaid_customer_covered_by_the_wallet_gets_a_paid_invoice(world: World):

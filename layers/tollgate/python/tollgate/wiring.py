@@ -59,17 +59,25 @@ def bill_run_deps():
 
 
 def biller():
-    """Bill one subscription for one period: the billing pipeline (tollgate.usecases.billing)."""
+    """Bill one subscription for one period: the billing pipeline (tollgate.usecases.billing). Built once
+    per page of a bill run: plan versions and meters are read once; ``prefetch`` reads the page's
+    customers, invoices and wallets in bulk before its subscriptions are billed."""
     from tollgate.usecases import billing
     from tollgate.usecases.bill_runs import BillOutcome
 
-    repos = billing.for_bill_run(billing_repos())  # plan versions and meters read once per page
+    base = billing.for_bill_run(billing_repos())
 
-    def bill(tenant_id, subscription_id, period_start, period_end):
-        r = billing.bill_subscription(repos, tenant_id, subscription_id, period_start, period_end)
-        return BillOutcome(r.status, r.invoice_id, r.error_code, r.detail)
+    class PageBiller:
+        repos = base
 
-    return bill
+        def prefetch(self, tenant_id, subscriptions, periods):
+            self.repos = billing.prefetch_page(base, tenant_id, subscriptions, periods)
+
+        def __call__(self, tenant_id, subscription_id, period_start, period_end):
+            r = billing.bill_subscription(self.repos, tenant_id, subscription_id, period_start, period_end)
+            return BillOutcome(r.status, r.invoice_id, r.error_code, r.detail)
+
+    return PageBiller()
 
 
 @lru_cache(maxsize=1)
@@ -214,6 +222,13 @@ def billing_repos():
 
 
 @lru_cache(maxsize=1)
+def coupon_repository():
+    from tollgate.adapters.dynamodb.coupons import DynamoCouponRepository
+
+    return DynamoCouponRepository(get_settings().main_table)
+
+
+@lru_cache(maxsize=1)
 def payment_repository():
     from tollgate.adapters.dynamodb.payments import DynamoPaymentRepository
 
@@ -268,5 +283,6 @@ def reset() -> None:
         mailer,
         tax_providers,
         payment_repository,
+        coupon_repository,
     ):
         f.cache_clear()

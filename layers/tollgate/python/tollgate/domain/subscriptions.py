@@ -21,8 +21,13 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from typing import TYPE_CHECKING
+
 from tollgate.domain.errors import Conflict
 from tollgate.domain.periods import Anchor, Interval, Period
+
+if TYPE_CHECKING:
+    from tollgate.domain.billing.discounts import Discount
 
 
 class SubscriptionStatus(StrEnum):
@@ -112,6 +117,11 @@ class Subscription:
     pending_charges: tuple[tuple[str, str, str], ...] = ()
     # Invoiced up to here (the end of the last billed period); None until the first invoice.
     billed_through: datetime | None = None
+    # How many times the plan pin moved after creation (upgrade, migration, change at period end); None:
+    # unknown (stored before it was counted). Billing reads the transition history only when it is not 0.
+    plan_moves: int | None = None
+    # The coupon applied to it (tollgate.domain.billing.discounts.Discount): one period used per invoice.
+    discount: Discount | None = None
     # Since when a payment is overdue (the first failed attempt of the invoice being dunned); None when paid up.
     payment_overdue_since: datetime | None = None
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from tollgate.domain.billing.credit_notes import CreditNote
 from tollgate.domain.billing.delivery import InvoiceDelivery
@@ -37,13 +37,21 @@ class UsageReader(Protocol):
 
 @dataclass(frozen=True)
 class ChargeConsumption:
-    """Pending charges an invoice consumed: the subscription keeps ``remaining`` and moves from
+    """The subscription's side of a finalized invoice: pending charges consumed (it keeps ``remaining``),
+    ``billed_through`` moved to the period end; it moves from
     ``expected_version`` to ``expected_version + 1`` (conditional: a concurrent change aborts the write)."""
 
     tenant_id: str
     subscription_id: str
     expected_version: int
     remaining: tuple[tuple[str, str, str], ...]
+    # Finalizing also records how far the subscription is invoiced, and re-lists it in the due index under
+    # the end of its next period (None: nothing more to bill), in the same transaction.
+    billed_through: datetime | None = None
+    next_period_end: datetime | None = None
+    # The subscription's discount after this invoice used a period of it (``discount_used``: it had one).
+    discount_used: bool = False
+    discount_after: dict[str, Any] | None = None
 
 
 @dataclass

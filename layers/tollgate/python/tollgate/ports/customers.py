@@ -30,6 +30,9 @@ class SubscriptionRepository(Protocol):
 
     def get(self, tenant_id: str, subscription_id: str) -> Subscription | None: ...
 
+    def get_many(self, tenant_id: str, subscription_ids: list[str]) -> dict[str, Subscription]:
+        """The existing ones, by id (one BatchGetItem per 100)."""
+
     def get_by_external_id(self, tenant_id: str, external_id: str) -> Subscription | None: ...
 
     def list_for_customer(self, tenant_id: str, customer_id: str) -> list[Subscription]: ...

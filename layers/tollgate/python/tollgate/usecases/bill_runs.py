@@ -16,6 +16,7 @@ from tollgate.domain.bill_runs import BillRun, BillRunStatus, ResultStatus, Subs
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339, utcnow
 from tollgate.domain.errors import Conflict, NotFound
 from tollgate.domain.ids import deterministic_id, new_id
+from tollgate.domain.periods import Period
 from tollgate.ports import BillRunRepository, ManifestStore, TenancyRepository
 from tollgate.ports.customers import SubscriptionRepository
 
@@ -139,15 +140,25 @@ def rate_page(deps: Deps, bill: Biller, page: dict[str, Any]) -> dict[str, Any]:
     """Bill each subscription of the page for its due period; record one result each."""
     tenant_id, as_of = page["tenant_id"], parse_rfc3339(page["as_of"])
     results: list[SubscriptionResult] = []
-    for subscription_id in page["subscription_ids"]:
-        sub = deps.subscriptions.get(tenant_id, subscription_id)
-        period = sub.next_bill_period() if sub else None
-        if sub is None or period is None or period.end > as_of:
+    ids = page["subscription_ids"]
+    get_many = getattr(deps.subscriptions, "get_many", None)
+    subs = get_many(tenant_id, ids) if get_many else {i: s for i in ids if (s := deps.subscriptions.get(tenant_id, i))}
+    due: dict[str, Period] = {}
+    for subscription_id, sub in subs.items():
+        period = sub.next_bill_period()
+        if period is not None and period.end <= as_of:
+            due[subscription_id] = period
+    prefetch = getattr(bill, "prefetch", None)  # the biller may read the page's items in bulk
+    if prefetch is not None and due:
+        prefetch(tenant_id, [subs[i] for i in due], due)
+    for subscription_id in ids:
+        period = due.get(subscription_id)
+        if period is None:
             results.append(SubscriptionResult(subscription_id, ResultStatus.SKIPPED, detail="nothing due for billing"))
             continue
         outcome = bill(tenant_id, subscription_id, period.start, period.end)
         status = ResultStatus(outcome.status)
-        if status in (ResultStatus.INVOICED, ResultStatus.ALREADY_INVOICED):
+        if status is ResultStatus.ALREADY_INVOICED:  # a fresh invoice moved billed_through in its own write
             _mark_billed(deps, tenant_id, subscription_id, period.end)
         results.append(
             SubscriptionResult(subscription_id, status, outcome.error_code, outcome.detail, outcome.invoice_id, period.start, period.end)

@@ -33,6 +33,7 @@ from typing import Any
 from tollgate.domain.billing.attribution import attribution
 from tollgate.domain.billing.credit_notes import CreditNote, apply_credit_notes
 from tollgate.domain.billing.delivery import SENDABLE, InvoiceDelivery, invoice_email
+from tollgate.domain.billing.discounts import discount_line
 from tollgate.domain.billing.errors import (
     BillingErrorCode,
     BillingFailure,
@@ -55,14 +56,15 @@ from tollgate.domain.billing.invoices import (
     InvoiceAction,
     InvoiceLine,
     InvoiceStatus,
+    LineKind,
     invoice_id_for,
     totals_of,
 )
-from tollgate.domain.billing.plan_in_effect import plans_for_period
+from tollgate.domain.billing.plan_in_effect import history_needed, plans_for_period
 from tollgate.domain.billing.settings import BillingSettings
 from tollgate.domain.billing.tax import BUILTIN, BuiltinTaxProvider, TaxMode, TaxRequest, TaxResult, tax_lines
 from tollgate.domain.billing.usage import UsageAggregate, usage_line, usage_window
-from tollgate.domain.billing.wallets import Wallet, apply_wallet, is_prepaid
+from tollgate.domain.billing.wallets import Wallet, apply_wallet, is_prepaid, wallet_id_for
 from tollgate.domain.catalog.plans import PlanVersion
 from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.customers import Customer
@@ -146,6 +148,83 @@ class CachedCatalogReads:
 def for_bill_run(repos: BillingRepos) -> BillingRepos:
     """``repos`` with catalog reads cached: build it once per page of a bill run."""
     return replace(repos, catalog=CachedCatalogReads(repos.catalog))
+
+
+class _Once:
+    """Values read in bulk for a bill-run page, each served once: the first read of a subscription,
+    customer, invoice or wallet comes from the page's batch reads; a second read (a retry after a lost
+    race) goes to the repository, so it always sees the current item."""
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[str, ...], Any] = {}
+
+    def put(self, key: tuple[str, ...], value: Any) -> None:
+        self._values[key] = value
+
+    def take(self, key: tuple[str, ...], read: Callable[[], Any]) -> Any:
+        return self._values.pop(key) if key in self._values else read()
+
+
+class _View:
+    """A repository whose named reads are served from a ``_Once`` first; everything else goes through."""
+
+    def __init__(self, inner: Any, once: _Once, reads: dict[str, Callable[..., tuple[str, ...]]]) -> None:
+        self._inner, self._once, self._reads = inner, once, reads
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        key_of = self._reads.get(name)
+        if key_of is None:
+            return attr
+        return lambda *args, **kwargs: self._once.take(key_of(*args, **kwargs), lambda: attr(*args, **kwargs))
+
+
+class _PageSettings:
+    """The tenant's billing settings, read once per page."""
+
+    def __init__(self, inner: BillingSettingsRepository) -> None:
+        self._inner, self._cache = inner, {}
+
+    def get_settings(self, tenant_id: str) -> BillingSettings:
+        if tenant_id not in self._cache:
+            self._cache[tenant_id] = self._inner.get_settings(tenant_id)
+        return self._cache[tenant_id]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def prefetch_page(repos: BillingRepos, tenant_id: str, subscriptions: list[Subscription], periods: Mapping[str, Period]) -> BillingRepos:
+    """``repos`` for billing one page: the subscriptions (already read), their customers, invoices and
+    wallets read in a few BatchGetItem calls instead of one GetItem each; settings once per page. A
+    brand-new invoice has no delivery record yet, so its email does not read one."""
+    once = _Once()
+    customer_ids = sorted({s.customer_id for s in subscriptions})
+    invoice_ids = {s.subscription_id: invoice_id_for(tenant_id, s.subscription_id, periods[s.subscription_id].start) for s in subscriptions}
+    wallet_ids = sorted({wallet_id_for(tenant_id, s.customer_id, s.currency) for s in subscriptions})
+    prefetch = getattr(repos.invoices, "prefetch", None)
+    if prefetch is None:
+        return replace(repos, settings=_PageSettings(repos.settings))
+    customers, invoices, wallets = prefetch(tenant_id, customer_ids=customer_ids, invoice_ids=list(invoice_ids.values()), wallet_ids=wallet_ids)
+    for s in subscriptions:
+        once.put(("sub", tenant_id, s.subscription_id), s)
+    for c in customer_ids:
+        once.put(("customer", tenant_id, c), customers.get(c))
+    for i in invoice_ids.values():
+        invoice = invoices.get(i)
+        once.put(("invoice", tenant_id, i), invoice)
+        if invoice is None or invoice.status not in ISSUED:  # never sent: no delivery record
+            once.put(("delivery", tenant_id, i), None)
+    for w in wallet_ids:
+        once.put(("wallet", tenant_id, w), wallets.get(w))
+    return replace(
+        repos,
+        subscriptions=_View(repos.subscriptions, once, {"get": lambda t, i: ("sub", t, i)}),
+        customers=_View(repos.customers, once, {"get": lambda t, c: ("customer", t, c)}),
+        invoices=_View(repos.invoices, once, {"get_invoice": lambda t, i: ("invoice", t, i), "get_delivery": lambda t, i: ("delivery", t, i)}),
+        wallets=_View(repos.wallets, once, {"find_wallet": lambda t, c, cur: ("wallet", t, wallet_id_for(t, c, cur))}),
+        settings=_PageSettings(repos.settings),
+    )
 
 
 INVOICED, ALREADY_INVOICED, FAILED = "INVOICED", "ALREADY_INVOICED", "FAILED"
@@ -275,7 +354,7 @@ def _compute(
     currency = sub.currency
 
     # Which plan versions: the period's (usage, arrears fees) and the next period's (advance fees).
-    history = repos.subscriptions.history(tenant_id, subscription_id)
+    history = repos.subscriptions.history(tenant_id, subscription_id) if history_needed(sub) else []
     during_ref, next_ref = plans_for_period(sub, history, period.end)
     version = _version(repos, tenant_id, during_ref)
     next_period = sub.period(period.end)
@@ -303,11 +382,12 @@ def _compute(
     minimum = minimum_commitment_line(version.content.minimum_commitment, counted, currency, period)
     lines: list[InvoiceLine] = [*fees, *usage, *prorations, *([minimum] if minimum else [])]
 
-    # 3. credit notes, up to the subtotal.
-    subtotal = totals_of(lines).subtotal
+    # 3. the subscription's discount, then credit notes, up to what is left of the subtotal.
+    if sub.discount is not None and (line := discount_line(sub.discount, totals_of(lines).subtotal, currency)) is not None:
+        lines.append(line)
     notes = repos.credit_notes.available_credit_notes(tenant_id, customer.customer_id, currency)
     before = {n.credit_note_id: n.revision for n in notes}
-    credit_lines, consumed = apply_credit_notes(notes, invoice_id, max(subtotal, ZERO))
+    credit_lines, consumed = apply_credit_notes(notes, invoice_id, max(totals_of(lines).total, ZERO))
     lines += credit_lines
 
     # 4. tax on what is left.
@@ -404,11 +484,17 @@ def _finalizing_write(repos: BillingRepos, c: _Computed, existing: Invoice | Non
     if invoice.amount_due == 0:
         invoice = replace(invoice.moved(InvoiceAction.PAY, now, paid_at=now), revision=invoice.revision)
         events.append(_invoice_event("invoice.paid", invoice, "paid", paid_by="wallet_or_credit"))
-    charges = None
-    if c.charges_now:
-        charges = ChargeConsumption(
-            draft.tenant_id, draft.subscription_id, c.subscription.version, tuple(c.charges_later)
-        )
+    # The subscription's side, in the same transaction: the charges consumed, billed through the period end.
+    sub = c.subscription
+    billed = max(sub.billed_through or draft.period_end, draft.period_end)
+    following = replace(sub, billed_through=billed).next_bill_period()
+    used = any(ln.kind is LineKind.DISCOUNT for ln in invoice.lines) and sub.discount is not None
+    after_discount = sub.discount.used_once() if used and sub.discount else None
+    charges = ChargeConsumption(
+        draft.tenant_id, draft.subscription_id, sub.version, tuple(c.charges_later),
+        billed_through=billed, next_period_end=following.end if following else None,
+        discount_used=used, discount_after=after_discount.to_json() if after_discount else None,
+    )
     return BillingWrite(
         invoice=invoice,
         invoice_expected_revision=existing.revision if existing else None,

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from tollgate.domain.access import Caller, KeyKind
 from tollgate.domain.catalog import Plan, PlanVersion
+from tollgate.domain.billing.plan_in_effect import PIN_MOVES
 from tollgate.domain.catalog.plans import FeeTiming, VersionStatus
 from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.errors import Conflict, InvalidInput, NotFound
@@ -132,6 +133,7 @@ def create_subscription(repos: Repos, tenant_id: str, data: dict[str, Any]) -> S
         trial_end=started + timedelta(days=trial_days) if trial_days > 0 else None,
         metadata={k: str(v) for k, v in (data.get("metadata") or {}).items()},
         version=1,
+        plan_moves=0,
     )
     history = [Transition(now, "CREATED", None, sub.status, {"plan_id": plan.plan_id, "plan_version": version.version})]
     repos.subscriptions.create(sub, [_event("subscription.created", sub)], history)
@@ -140,6 +142,8 @@ def create_subscription(repos: Repos, tenant_id: str, data: dict[str, Any]) -> S
 
 def _save(repos: Repos, before: Subscription, after: Subscription, action: str, events: list[str], *, revoke: bool = False, **detail: Any) -> Subscription:
     after = replace(after, version=before.version + 1)
+    if action in PIN_MOVES and before.plan_moves is not None:
+        after = replace(after, plan_moves=before.plan_moves + 1)
     now = utcnow()
     history = [Transition(now, action, before.status, after.status, {k: v for k, v in detail.items() if v is not None})]
     repos.subscriptions.save(
@@ -274,3 +278,29 @@ def apply_due_transitions(repos: Repos, now: datetime | None = None, limit: int 
             continue  # changed meanwhile: the next tick sees the new state
         applied.append({"tenant_id": tenant_id, "subscription_id": subscription_id, "action": action})
     return applied
+
+
+def apply_discount(repos: Repos, coupons: Any, tenant_id: str, subscription_id: str, coupon_id: str) -> Subscription:
+    """Give the subscription the coupon's discount from its next invoice on (it replaces any other)."""
+    from tollgate.domain.billing.discounts import discount_of
+    from tollgate.usecases.discounts import get_coupon
+
+    sub = get_subscription(repos, tenant_id, subscription_id)
+    coupon = get_coupon(coupons, tenant_id, coupon_id)
+    if not sub.live:
+        sub.moved(Action.CHANGE_PLAN)  # the 409 naming the terminal state
+    if coupon.currency is not None and coupon.currency != sub.currency:
+        raise Conflict(
+            f"Coupon {coupon_id} takes {coupon.amount_off} {coupon.currency} off, but subscription {subscription_id} is billed in "
+            f"{sub.currency}: use a coupon in {sub.currency} or a percent_off coupon.",
+            code="CURRENCY_MISMATCH",
+        )
+    after = replace(sub, discount=discount_of(coupon, utcnow()))
+    return _save(repos, sub, after, "DISCOUNT_APPLIED", ["subscription.discount_applied"], coupon_id=coupon_id)
+
+
+def remove_discount(repos: Repos, tenant_id: str, subscription_id: str) -> Subscription:
+    sub = get_subscription(repos, tenant_id, subscription_id)
+    if sub.discount is None:
+        raise NotFound(f"Subscription {subscription_id} has no discount.")
+    return _save(repos, sub, replace(sub, discount=None), "DISCOUNT_REMOVED", ["subscription.discount_removed"], coupon_id=sub.discount.coupon_id)

@@ -166,17 +166,33 @@ class DynamoBillingRepository:
         if write.charges is not None:
             c = write.charges
             values: dict[str, Any] = {":expected": c.expected_version, ":next": c.expected_version + 1}
+            sets, removes = ["#v = :next"], []
             if c.remaining:
-                expression = "SET pending_charges = :rest, #v = :next"
+                sets.append("pending_charges = :rest")
                 values[":rest"] = [list(x) for x in c.remaining]
             else:
-                expression = "SET #v = :next REMOVE pending_charges"
+                removes.append("pending_charges")
+            if c.billed_through is not None:
+                sets.append("billed_through = :bt")
+                values[":bt"] = to_rfc3339(c.billed_through)
+                if c.next_period_end is not None:  # the sparse due index of subscriptions to bill (gsi2)
+                    sets += ["gsi2pk = :dpk", "gsi2sk = :dsk"]
+                    values[":dpk"] = f"T#{c.tenant_id}#BILLDUE"
+                    values[":dsk"] = f"{to_rfc3339(c.next_period_end)}#{c.subscription_id}"
+                else:
+                    removes += ["gsi2pk", "gsi2sk"]
+            if c.discount_used:
+                if c.discount_after:
+                    sets.append("discount = :disc")
+                    values[":disc"] = c.discount_after
+                else:
+                    removes.append("discount")
             items.append(
                 {
                     "Update": {
                         "TableName": self.table_name,
                         "Key": {"pk": f"T#{c.tenant_id}", "sk": f"SUB#{c.subscription_id}"},
-                        "UpdateExpression": expression,
+                        "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
                         "ConditionExpression": "#v = :expected",
                         "ExpressionAttributeNames": {"#v": "version"},
                         "ExpressionAttributeValues": values,
@@ -186,6 +202,23 @@ class DynamoBillingRepository:
         items += [outbox_put(self.table_name, e) for e in write.events]
         if items:
             self._transact(items, "The invoice, its subscription, a credit note or the wallet changed meanwhile; read again and retry.")
+
+    def prefetch(
+        self, tenant_id: str, *, customer_ids: list[str], invoice_ids: list[str], wallet_ids: list[str]
+    ) -> tuple[dict[str, Any], dict[str, Invoice], dict[str, Wallet]]:
+        """Customers, invoices and wallets of a bill-run page in BatchGetItem calls (absent ones are left out)."""
+        from tollgate.adapters.dynamodb.codec import batch_get
+        from tollgate.adapters.dynamodb.customers import _from_item as customer_from_item
+
+        pk = f"T#{tenant_id}"
+        keys = [{"pk": pk, "sk": f"CUSTOMER#{c}"} for c in customer_ids]
+        keys += [{"pk": pk, "sk": f"INV#{i}"} for i in invoice_ids]
+        keys += [{"pk": pk, "sk": f"WALLET#{w}"} for w in wallet_ids]
+        items = batch_get(self._table, keys)
+        customers = {c: customer_from_item(items[(pk, f"CUSTOMER#{c}")]) for c in customer_ids if (pk, f"CUSTOMER#{c}") in items}
+        invoices = {i: Invoice.from_json(plain_json(items[(pk, f"INV#{i}")]["doc"])) for i in invoice_ids if (pk, f"INV#{i}") in items}
+        wallets = {w: Wallet.from_json(plain_json(items[(pk, f"WALLET#{w}")]["doc"])) for w in wallet_ids if (pk, f"WALLET#{w}") in items}
+        return customers, invoices, wallets
 
     def get_delivery(self, tenant_id: str, invoice_id: str) -> InvoiceDelivery | None:
         item = self._get(tenant_id, f"INVSEND#{invoice_id}")

@@ -53,6 +53,21 @@ def query_all(table: Any, **kwargs: Any) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def batch_get(table: Any, keys: list[dict[str, str]], chunk: int = 100) -> dict[tuple[str, str], dict[str, Any]]:
+    """Items by (pk, sk), strongly consistent, 100 keys per BatchGetItem (unprocessed keys retried).
+    ``table.meta.client`` is the resource's client: plain Python values in and out."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
+    for start in range(0, len(unique), chunk):
+        request: dict[str, Any] = {table.name: {"Keys": unique[start : start + chunk], "ConsistentRead": True}}
+        while request:
+            answer = table.meta.client.batch_get_item(RequestItems=request)
+            for item in answer.get("Responses", {}).get(table.name, []):
+                found[(item["pk"], item["sk"])] = item
+            request = answer.get("UnprocessedKeys") or {}
+    return found
+
+
 def plain_json(value: Any) -> Any:
     """DynamoDB returns every number as Decimal: give integers back as int and other numbers as exact
     decimal strings (money never becomes a float)."""

@@ -60,6 +60,8 @@ def _item(s: Subscription) -> dict[str, Any]:
             "pending_charges": [list(c) for c in s.pending_charges] or None,
             "billed_through": ts(s.billed_through),
             "payment_overdue_since": ts(s.payment_overdue_since),
+            "plan_moves": s.plan_moves,
+            "discount": s.discount.to_json() if s.discount else None,
             **_due_index(s),
         }
     )
@@ -97,7 +99,18 @@ def _from_item(i: dict[str, Any]) -> Subscription:
         pending_charges=tuple(tuple(c) for c in (i.get("pending_charges") or [])),
         billed_through=dt(i.get("billed_through")),
         payment_overdue_since=dt(i.get("payment_overdue_since")),
+        plan_moves=int(i["plan_moves"]) if i.get("plan_moves") is not None else None,
+        discount=_discount(i.get("discount")),
     )
+
+
+def _discount(value: dict[str, Any] | None):
+    if not value:
+        return None
+    from tollgate.adapters.dynamodb.codec import plain_json
+    from tollgate.domain.billing.discounts import Discount
+
+    return Discount.from_json(plain_json(value))
 
 
 def _due_keys(s: Subscription) -> list[str]:
@@ -170,6 +183,13 @@ class DynamoSubscriptionRepository:
     def get(self, tenant_id: str, subscription_id: str) -> Subscription | None:
         item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"SUB#{subscription_id}"}).get("Item")
         return _from_item(item) if item else None
+
+    def get_many(self, tenant_id: str, subscription_ids: list[str]) -> dict[str, Subscription]:
+        """The existing ones of ``subscription_ids`` (BatchGetItem, strongly consistent)."""
+        from tollgate.adapters.dynamodb.codec import batch_get
+
+        items = batch_get(self._table, [{"pk": f"T#{tenant_id}", "sk": f"SUB#{i}"} for i in subscription_ids])
+        return {item["subscription_id"]: _from_item(item) for item in items.values()}
 
     def get_by_external_id(self, tenant_id: str, external_id: str) -> Subscription | None:
         guard = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"SUB_EXT#{external_id}"}).get("Item")

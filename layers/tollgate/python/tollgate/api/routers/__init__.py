@@ -17,7 +17,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "subscriptions": (("/v1/customers", "/v1/subscriptions", "/v1/migrations"), ("customers", "subscriptions")),
     "ingest": (("/v1/ingest", "/v1/usage", "/compat"), ("ingest", "compat")),
     "bill_runs": (("/v1/bill-runs",), ("bill_runs",)),
-    "billing": (("/v1/invoices", "/v1/credit-notes", "/v1/wallets", "/v1/settings"), ("invoices", "wallets")),
+    "billing": (("/v1/invoices", "/v1/credit-notes", "/v1/wallets", "/v1/settings", "/v1/coupons"), ("invoices", "wallets", "coupons")),
     "payments": (("/v1/settings/payments", "/v1/webhooks"), ("payments",)),
 }
 # Paths no group claims (unknown routes, /health) are answered by this group.

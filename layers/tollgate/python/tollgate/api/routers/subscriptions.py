@@ -93,7 +93,12 @@ class SubscriptionOut(ApiModel):
         default=None, description="paid / pending (overdue, within the grace period) / failed (GET by id only)."
     )
     pending_charges: list[dict]
+    discount: dict | None = Field(default=None, description="The applied coupon: percent or amount off, periods left (null: forever)")
     keys: list[BoundKey]
+
+
+class DiscountIn(ApiModel):
+    coupon_id: str
 
 
 class RetryOut(ApiModel):
@@ -151,6 +156,7 @@ def subscription_out(s: Subscription, with_keys: bool = True) -> SubscriptionOut
         dunning_attempts=s.dunning_attempts,
         payment=PaymentOut(**payment_cases.subscription_payment_status(wiring.payment_repos(), s).to_json()) if with_keys else None,
         pending_charges=[{"description": d, "amount": a, "at": at} for d, a, at in s.pending_charges],
+        discount=s.discount.to_json() if s.discount else None,
         keys=keys,
     )
 
@@ -204,6 +210,27 @@ def retry_payment(subscription_id: str, caller: Caller_) -> RetryOut:
     outcomes = payment_cases.retry_payment(repos, caller.tenant_id, subscription_id)
     sub = cases.get_subscription(wiring.subscription_repos(), caller.tenant_id, subscription_id)
     return RetryOut(subscription=subscription_out(sub), attempts=[o.to_json() for o in outcomes])
+
+
+@router.post(
+    "/v1/subscriptions/<subscription_id>/discount",
+    openapi_extensions=requires(Permission.BILLING_WRITE),
+    tags=["subscriptions", "coupons"],
+    summary="Apply a coupon: its discount is on the next invoices (replaces any earlier discount)",
+)
+def apply_discount(subscription_id: str, body: DiscountIn, caller: Caller_) -> SubscriptionOut:
+    sub = cases.apply_discount(wiring.subscription_repos(), wiring.coupon_repository(), caller.tenant_id, subscription_id, body.coupon_id)
+    return subscription_out(sub)
+
+
+@router.delete(
+    "/v1/subscriptions/<subscription_id>/discount",
+    openapi_extensions=requires(Permission.BILLING_WRITE),
+    tags=["subscriptions", "coupons"],
+    summary="Remove the subscription's discount",
+)
+def remove_discount(subscription_id: str, caller: Caller_) -> SubscriptionOut:
+    return subscription_out(cases.remove_discount(wiring.subscription_repos(), caller.tenant_id, subscription_id))
 
 
 @router.delete(

@@ -3,7 +3,7 @@ looks wrong": "verify the billing pipeline stage breakdown in the invoice's Usag
 
 Stages, in the order the pipeline applies them::
 
-    raw_usage -> aggregated -> included_units -> tiers -> subtotal -> credit_notes -> tax -> wallet -> total
+    raw_usage -> aggregated -> included_units -> tiers -> subtotal -> discounts -> credit_notes -> tax -> wallet -> total
 
 ``usage`` lists, per usage line, the event windows behind it (from, to, event count, quantity) and
 each stage's figure for that meter, so the raw events behind a line can be summed and checked.
@@ -17,7 +17,7 @@ from typing import Any
 from tollgate.domain.billing.invoices import InvoiceLine, InvoiceTotals, LineKind
 from tollgate.domain.money import plain
 
-STAGES = ("raw_usage", "aggregated", "included_units", "tiers", "subtotal", "credit_notes", "tax", "wallet", "total")
+STAGES = ("raw_usage", "aggregated", "included_units", "tiers", "subtotal", "discounts", "credit_notes", "tax", "wallet", "total")
 
 
 def _sum(lines: list[InvoiceLine], kind: LineKind) -> Decimal:
@@ -57,6 +57,11 @@ def attribution(lines: list[InvoiceLine] | tuple[InvoiceLine, ...], totals: Invo
             "fees": plain(_sum(lines, LineKind.FEE)),
             "prorations": plain(_sum(lines, LineKind.PRORATION)),
             "minimum_commitment": plain(_sum(lines, LineKind.MINIMUM_COMMITMENT)),
+        },
+        {
+            "stage": "discounts",
+            "amount": plain(-totals.discounts),
+            "coupons": [ln.details["coupon_id"] for ln in lines if ln.kind is LineKind.DISCOUNT],
         },
         {
             "stage": "credit_notes",

@@ -104,6 +104,7 @@ class LineKind(StrEnum):
     FEE = "fee"  # a recurring fee (in advance or in arrears)
     USAGE = "usage"  # one per usage price: meter, quantity, included units, tiers
     PRORATION = "proration"  # a pending charge of the subscription (e.g. an upgrade mid-period)
+    DISCOUNT = "discount"  # the subscription's coupon (negative), after the subtotal
     MINIMUM_COMMITMENT = "minimum_commitment"  # true-up to the plan's minimum for the period
     CREDIT_NOTE = "credit_note"  # credit carried from a credit note (negative)
     TAX = "tax"  # one per tax rate (an inclusive tax is informative: already in the lines)
@@ -141,9 +142,10 @@ class InvoiceTotals:
     """Sums of rounded lines.
 
     - ``subtotal``: fees + usage + prorations + minimum-commitment true-up;
+    - ``discounts``: the coupon discount (a positive number, shown as a negative line);
     - ``credit_notes``: credit carried from credit notes (a positive number, shown as negative lines);
     - ``tax``: the tax lines (for inclusive tax, the part of the subtotal that is tax);
-    - ``total`` = subtotal - credit_notes + exclusive tax: what the invoice is worth;
+    - ``total`` = subtotal - discounts - credit_notes + exclusive tax: what the invoice is worth;
     - ``wallet``: paid from the prepaid wallet at finalization;
     - ``credited``: credit notes issued against this invoice after it was finalized (all of them);
     - ``credit_applied``: the part of those credit notes that reduced this invoice's amount due (the
@@ -154,6 +156,7 @@ class InvoiceTotals:
 
     subtotal: Decimal = ZERO
     credit_notes: Decimal = ZERO
+    discounts: Decimal = ZERO
     tax: Decimal = ZERO
     tax_inclusive: bool = False
     total: Decimal = ZERO
@@ -174,6 +177,7 @@ class InvoiceTotals:
     def to_json(self) -> dict[str, Any]:
         return {
             "subtotal": plain(self.subtotal),
+            "discounts": plain(self.discounts),
             "credit_notes": plain(self.credit_notes),
             "tax": plain(self.tax),
             "tax_inclusive": self.tax_inclusive,
@@ -188,7 +192,7 @@ class InvoiceTotals:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InvoiceTotals:
         return cls(
-            **{k: Decimal(str(data.get(k, "0"))) for k in ("subtotal", "credit_notes", "tax", "total", "wallet", "credited", "credit_applied", "paid")},
+            **{k: Decimal(str(data.get(k, "0"))) for k in ("subtotal", "discounts", "credit_notes", "tax", "total", "wallet", "credited", "credit_applied", "paid")},
             tax_inclusive=bool(data.get("tax_inclusive", False)),
         )
 
@@ -197,12 +201,13 @@ def totals_of(lines: tuple[InvoiceLine, ...] | list[InvoiceLine]) -> InvoiceTota
     """The totals of ``lines`` (each already rounded)."""
     subtotal = sum((ln.amount for ln in lines if ln.kind in SUBTOTAL_KINDS), ZERO)
     credit = -sum((ln.amount for ln in lines if ln.kind is LineKind.CREDIT_NOTE), ZERO)
+    discounts = -sum((ln.amount for ln in lines if ln.kind is LineKind.DISCOUNT), ZERO)
     taxes = [ln for ln in lines if ln.kind is LineKind.TAX]
     tax = sum((ln.amount for ln in taxes), ZERO)
     inclusive = any(ln.details.get("inclusive") for ln in taxes)
     wallet = -sum((ln.amount for ln in lines if ln.kind is LineKind.WALLET), ZERO)
-    total = subtotal - credit + (ZERO if inclusive else tax)
-    return InvoiceTotals(subtotal=subtotal, credit_notes=credit, tax=tax, tax_inclusive=inclusive, total=total, wallet=wallet)
+    total = subtotal - discounts - credit + (ZERO if inclusive else tax)
+    return InvoiceTotals(subtotal=subtotal, discounts=discounts, credit_notes=credit, tax=tax, tax_inclusive=inclusive, total=total, wallet=wallet)
 
 
 @dataclass(frozen=True)

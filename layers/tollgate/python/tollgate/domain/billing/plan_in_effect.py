@@ -59,3 +59,10 @@ def plans_for_period(sub: Subscription, history: list[Transition], period_end: d
     if sub.pending_plan is not None:
         return during, sub.pending_plan
     return during, plan_at(sub, history, period_end, inclusive=True)
+
+
+def history_needed(sub: Subscription) -> bool:
+    """Whether billing must read the transition history: the pin moved since creation (or that is not
+    known), or a cancellation at the period end waits (its request time decides the last period).
+    Otherwise the current pin (and ``pending_plan``) say everything the history would."""
+    return sub.plan_moves != 0 or sub.cancel_at_period_end
