@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -23,7 +24,8 @@ class TransientError(Exception):
 
 
 class FakeBilling:
-    """Records invoices by (subscription, period start): the same key never makes a second invoice."""
+    """Records invoices by (subscription, period start): the same key never makes a second invoice; an
+    INVOICED answer moves the subscription's billed_through, as the real biller's write does."""
 
     def __init__(self) -> None:
         self.invoices: dict[tuple[str, str], str] = {}
@@ -38,6 +40,10 @@ class FakeBilling:
         if key in self.invoices:
             return BillOutcome("ALREADY_INVOICED", self.invoices[key])
         self.invoices[key] = f"inv_{len(self.invoices)}"
+        # As the real biller does in the invoice's own transaction: the subscription is billed through the period end.
+        repo = wiring.subscription_repository()
+        sub = repo.get(tenant_id, subscription_id)
+        repo.save(replace(sub, billed_through=period_end, version=sub.version + 1), expected_version=sub.version, events=[], history=[])
         return BillOutcome("INVOICED", self.invoices[key])
 
 

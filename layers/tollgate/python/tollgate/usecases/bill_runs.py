@@ -35,6 +35,8 @@ class BillOutcome:
 
 
 # (tenant_id, subscription_id, period_start, period_end) -> BillOutcome
+# Bills one subscription for one period. INVOICED means the invoice and the subscription's billed_through
+# were written together; for ALREADY_INVOICED the bill run moves billed_through itself.
 Biller = Callable[[str, str, datetime, datetime], BillOutcome]
 
 
