@@ -137,34 +137,18 @@ class AttemptOutcome:
 
 
 def _invoice_event(type_: str, invoice: Invoice, attempt: PaymentAttempt | None, **extra: Any) -> DomainEvent:
-    data = {
-        "invoice_id": invoice.invoice_id,
-        "customer_id": invoice.customer_id,
-        "subscription_id": invoice.subscription_id,
-        "status": invoice.status.value,
-        "currency": invoice.currency,
-        "total": plain(invoice.totals.total),
-        "amount_due": plain(invoice.amount_due),
-        "payment_attempt_count": attempts_made(invoice.payment_attempts),
-        **({"attempt": attempt.to_json()} if attempt else {}),
-        **extra,
-    }
-    number = str(attempt.number) if attempt else "0"
-    at = to_rfc3339(attempt.at) if attempt else ""
-    return DomainEvent(type_, invoice.tenant_id, attempt.at if attempt else utcnow(), data).with_id(invoice.invoice_id, type_, number, at)
+    """The billing pipeline's invoice event, with the payment attempt; its id is derived from the attempt."""
+    from tollgate.usecases.billing import _invoice_event as invoice_event
+
+    number, at = (str(attempt.number), to_rfc3339(attempt.at)) if attempt else ("0", "")
+    payment = {"payment_attempt_count": attempts_made(invoice.payment_attempts), **({"attempt": attempt.to_json()} if attempt else {})}
+    return invoice_event(type_, invoice, number, at, **payment, **extra)
 
 
 def _sub_event(type_: str, sub: Subscription, **data: Any) -> DomainEvent:
-    payload = {
-        "subscription_id": sub.subscription_id,
-        "customer_id": sub.customer_id,
-        "status": sub.status.value,
-        "plan_id": sub.plan.plan_id,
-        "plan_version": sub.plan.version,
-        "dunning_attempts": sub.dunning_attempts,
-        **data,
-    }
-    return DomainEvent(type_, sub.tenant_id, utcnow(), payload).with_id(sub.subscription_id, type_, str(sub.version))
+    from tollgate.usecases.subscriptions import _event
+
+    return _event(type_, sub, dunning_attempts=sub.dunning_attempts, **data)
 
 
 def settle(
