@@ -147,3 +147,23 @@ def test_payment_settings_keep_secrets_write_only(tenant):
     assert saved["webhook_url_path"] == f"/v1/webhooks/stripe/{tenant_of(tenant)}" and saved["max_attempts"] == 4
     again = ok(tenant.put("/v1/settings/payments", json={"grace_period_days": 2}))  # secret omitted: kept
     assert again["webhook_secret"] == saved["webhook_secret"] and again["grace_period_days"] == 2
+
+
+def test_checkout_completed_creates_the_subscription_once(server, tenant, anonymous):
+    """Seed 002, "Stripe Checkout redirects but subscription isn't created": the checkout.session.completed
+    webhook (right mode, right secret) saves the payment method and subscribes the customer, once."""
+    ok(tenant.put("/v1/settings/payments", json={"webhook_secret": SECRET}))
+    cust = builders.customer(tenant)
+    p = builders.plan(tenant, fee="12.00")
+    session = ok(tenant.post(f"/v1/customers/{cust['id']}/checkout-sessions",
+                             json={"success_url": "https://app.example/ok", "cancel_url": "https://app.example/no", "plan_id": p["id"]}), 201)
+    assert session["id"].startswith("cs_") and session["url"].startswith("https://")
+    event = {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": "checkout.session.completed", "livemode": False,
+             "data": {"object": {"id": session["id"], "object": "checkout.session", "customer": session["provider_customer_id"],
+                                 "metadata": {"tenant_id": tenant_of(tenant), "customer_id": cust["id"], "plan_id": p["id"],
+                                              "payment_method": "pm_card_visa"}}}}
+    for _ in range(2):
+        ok(_post(anonymous, tenant_of(tenant), event))
+    subs = ok(tenant.get("/v1/subscriptions", params={"customer_id": cust["id"]}))["data"]
+    assert [(s["plan_id"], s["status"], s["external_id"]) for s in subs] == [(p["id"], "ACTIVE", f"checkout_{session['id']}")]
+    assert ok(tenant.get(f"/v1/customers/{cust['id']}"))["payment_method"] == "pm_card_visa"
