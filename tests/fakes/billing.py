@@ -51,6 +51,12 @@ class InMemorySubscriptions:
     def get(self, tenant_id: str, subscription_id: str) -> Subscription | None:
         return self.items.get((tenant_id, subscription_id))
 
+    def save(self, sub: Subscription, *, expected_version: int, events, history, revoke_keys_reason=None) -> Subscription:
+        stored = self.get(sub.tenant_id, sub.subscription_id)
+        if stored is None or stored.version != expected_version:
+            raise Conflict("subscription changed meanwhile", code="CONCURRENT_UPDATE")
+        return self.put(sub, history)
+
     def history(self, tenant_id: str, subscription_id: str) -> list[Transition]:
         return list(self.transitions[(tenant_id, subscription_id)])
 

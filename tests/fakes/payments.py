@@ -17,6 +17,11 @@ class UpdatableCustomers(InMemoryCustomers):
     def update(self, before: Customer, after: Customer, events: list[DomainEvent]) -> None:
         self.items[(after.tenant_id, after.customer_id)] = after
 
+    def set_provider_customer_id(self, tenant_id: str, customer_id: str, provider_customer_id: str) -> None:
+        c = self.items[(tenant_id, customer_id)]
+        if not c.provider_customer_id:
+            self.items[(tenant_id, customer_id)] = replace(c, provider_customer_id=provider_customer_id)
+
 
 class InMemoryPayments:
     """Settings, webhook markers and the all-or-nothing payment write over an ``InMemoryBilling``."""
@@ -90,12 +95,12 @@ class ScriptedProvider:
 
 class RecordingDunning:
     def __init__(self) -> None:
-        self.started: list[tuple[str, str]] = []
+        self.started: list[tuple[str, str, str]] = []
 
-    def start(self, tenant_id: str, invoice_id: str) -> str:
-        if (tenant_id, invoice_id) not in self.started:
-            self.started.append((tenant_id, invoice_id))
-        return f"arn:execution:{invoice_id}"
+    def start(self, tenant_id: str, invoice_id: str, run: str = "") -> str:
+        if (tenant_id, invoice_id, run) not in self.started:
+            self.started.append((tenant_id, invoice_id, run))
+        return f"arn:execution:{invoice_id}{'-' + run if run else ''}"
 
 
 def with_payment_method(customers: InMemoryCustomers, tenant_id: str, customer_id: str, method: str) -> None:

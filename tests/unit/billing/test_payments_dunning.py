@@ -26,7 +26,7 @@ from tollgate.usecases import payments
 from tollgate.usecases.billing import bill_subscription
 
 from tests.fakes.payments import InMemoryPayments, RecordingDunning, ScriptedProvider, UpdatableCustomers, with_payment_method
-from tests.unit.billing.billing_world import JAN, TENANT, World
+from tests.unit.billing.billing_world import FEB, JAN, TENANT, World
 
 D_, S_ = PaymentOutcome.DECLINED, PaymentOutcome.SUCCEEDED
 SECRET = "whsec_unit_test_secret"
@@ -191,13 +191,13 @@ def test_an_attempt_already_made_is_not_made_again():
     assert len(pw.inv(invoice).payment_attempts) == 1
 
 
-def test_a_lost_race_reuses_the_idempotency_key_so_the_provider_charges_once():
+def test_a_lost_race_writes_the_same_result_so_the_provider_charges_once():
     pw = PayWorld([S_])
     invoice, _ = pw.invoice()
     pw.payments.fail_next_commit = 1
     payments.attempt_payment(pw.repos, TENANT, invoice.invoice_id, trigger="automatic", number=1)
     keys = [r.idempotency_key for r in pw.provider.requests]
-    assert keys == [f"{invoice.invoice_id}:1", f"{invoice.invoice_id}:1"]  # replayed, not a second charge
+    assert keys == [f"{invoice.invoice_id}:1"]  # the result is written again, the provider is not asked again
     assert len(pw.inv(invoice).payment_attempts) == 1 and pw.inv(invoice).status is InvoiceStatus.PAID
 
 
@@ -325,3 +325,106 @@ def test_checkout_completed_saves_the_payment_method_and_subscribes_once():
     saved = pw.w.customers.get(TENANT, customer.customer_id)
     assert saved.payment_method == "pm_card_visa" and saved.provider_customer_id == "cus_9"
     assert len(calls) == 1 and calls[0]["external_id"] == "checkout_cs_1"
+
+
+# -- races and stops (review findings) ----------------------------------------------------------------------
+
+
+def test_a_charge_that_lands_after_the_invoice_was_settled_is_recorded_as_money_to_give_back():
+    from tollgate.usecases import invoicing
+
+    pw = PayWorld([S_])
+    invoice, _ = pw.invoice()
+    original = pw.payments.commit_payment
+
+    def paid_elsewhere_first(write):
+        pw.payments.commit_payment = original
+        invoicing.mark_paid(pw.w.repos, TENANT, invoice.invoice_id)  # an operator marks it paid during the charge
+        return original(write)
+
+    pw.payments.commit_payment = paid_elsewhere_first
+    out = payments.attempt_payment(pw.repos, TENANT, invoice.invoice_id, trigger="automatic", number=1)
+    after = pw.inv(invoice)
+    assert out.attempt.outcome is S_ and after.status is InvoiceStatus.PAID and len(after.payment_attempts) == 1
+    assert "invoice.payment_after_settlement" in [e.type for e in pw.payments.events] and len(pw.provider.requests) == 1
+
+
+def test_a_manual_retry_losing_to_the_scheduled_attempt_returns_that_attempt():
+    pw = PayWorld([D_, D_])
+    invoice, sub = pw.invoice()
+    payments.attempt_payment(pw.repos, TENANT, invoice.invoice_id, trigger="automatic", number=1)
+    original = pw.payments.commit_payment
+
+    def scheduled_wins(write):
+        pw.payments.commit_payment = original
+        payments.attempt_payment(pw.repos, TENANT, invoice.invoice_id, trigger="dunning", number=2)
+        return original(write)
+
+    pw.payments.commit_payment = scheduled_wins
+    (out,) = payments.retry_payment(pw.repos, TENANT, sub.subscription_id)
+    assert out.attempt.number == 2 and out.attempt.trigger == "dunning"  # not a third attempt
+    assert len(pw.inv(invoice).payment_attempts) == 2 and pw.sub(sub).dunning_attempts == 2
+
+
+def test_mark_paid_outside_the_payment_flow_ends_past_due():
+    from tollgate.usecases import invoicing
+
+    pw = PayWorld([D_])
+    invoice, sub = pw.invoice()
+    payments.attempt_payment(pw.repos, TENANT, invoice.invoice_id, trigger="automatic", number=1)
+    invoicing.mark_paid(pw.w.repos, TENANT, invoice.invoice_id)
+    s = pw.sub(sub)
+    assert s.status is SubscriptionStatus.ACTIVE and s.payment_overdue_since is None and s.dunning_attempts == 0
+
+
+def test_paying_one_invoice_keeps_past_due_while_another_is_overdue():
+    pw = PayWorld([D_, D_, S_])
+    invoice, sub = pw.invoice()
+    payments.attempt_payment(pw.repos, TENANT, invoice.invoice_id, trigger="automatic", number=1)
+    pw.w.now = FEB[1] + timedelta(minutes=30)
+    second = bill_subscription(pw.w.repos, TENANT, sub.subscription_id, *FEB).invoice
+    payments.attempt_payment(pw.repos, TENANT, second.invoice_id, trigger="automatic", number=1)
+    payments.attempt_payment(pw.repos, TENANT, second.invoice_id, trigger="dunning", number=2)  # succeeds
+    assert pw.inv(second).status is InvoiceStatus.PAID and pw.sub(sub).status is SubscriptionStatus.PAST_DUE
+
+
+def test_a_schedule_shortened_after_the_last_attempt_still_applies_the_final_state():
+    pw = PayWorld([D_, D_])
+    invoice, sub = pw.invoice()
+    for n in (1, 2):
+        payments.attempt_payment(pw.repos, TENANT, invoice.invoice_id, trigger="dunning", number=n)
+    pw.payments.settings[TENANT] = replace(PaymentSettings(TENANT), retry_schedule=(timedelta(days=1),))
+    step = payments.plan_dunning(pw.repos, TENANT, invoice.invoice_id)
+    assert step.done and pw.inv(invoice).status is InvoiceStatus.UNCOLLECTIBLE and pw.sub(sub).status is SubscriptionStatus.CANCELLED
+
+
+def test_dunning_stops_after_24_provider_errors_in_a_row():
+    pw = PayWorld([PaymentOutcome.ERROR] * 30)
+    invoice, sub = pw.invoice()
+    for _ in range(24):
+        step = payments.plan_dunning(pw.repos, TENANT, invoice.invoice_id)
+        assert not step.done
+        pw.w.later(seconds=step.wait_seconds)
+        payments.attempt_payment(pw.repos, TENANT, invoice.invoice_id, trigger="dunning", number=step.number)
+    step = payments.plan_dunning(pw.repos, TENANT, invoice.invoice_id)
+    assert step.done and "24 times" in step.reason and pw.sub(sub).status is SubscriptionStatus.ACTIVE
+
+
+def test_a_declined_manual_retry_restarts_the_schedule_and_a_new_method_collects_waiting_invoices():
+    pw = PayWorld([D_, S_])
+    invoice, sub = pw.invoice(method=None)
+    assert pw.run_dunning(invoice) == []  # no method: nothing attempted, the run ends
+    payments.set_payment_method(pw.repos, TENANT, sub.customer_id, {"payment_method": "pm_card_chargeDeclined"})
+    assert (TENANT, invoice.invoice_id, "m1") in pw.dunning.started
+    (out,) = payments.retry_payment(pw.repos, TENANT, sub.subscription_id)
+    assert out.attempt.outcome is D_ and (TENANT, invoice.invoice_id, "r1") in pw.dunning.started
+
+
+def test_a_payment_intent_for_less_than_the_amount_due_pays_nothing():
+    pw = PayWorld(webhook_secret=SECRET)
+    invoice, _ = pw.invoice()
+    event = _succeeded(invoice.invoice_id)
+    event["data"]["object"].update(amount=100, currency="usd")  # 1.00 of 49.00
+    payload, header = _signed(event)
+    result = payments.handle_stripe_webhook(pw.repos, TENANT, payload, header)
+    assert not result.applied and pw.inv(invoice).status is InvoiceStatus.FINALIZED

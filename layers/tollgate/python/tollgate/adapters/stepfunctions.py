@@ -26,5 +26,6 @@ class DunningWorkflow:
     def __init__(self, starter: StepFunctionsStarter | None = None) -> None:
         self.starter = starter or StepFunctionsStarter()
 
-    def start(self, tenant_id: str, invoice_id: str) -> str:
-        return self.starter.start("dunning", invoice_id, {"tenant_id": tenant_id, "invoice_id": invoice_id})
+    def start(self, tenant_id: str, invoice_id: str, run: str = "") -> str:
+        name = f"{invoice_id}-{run}" if run else invoice_id
+        return self.starter.start("dunning", name, {"tenant_id": tenant_id, "invoice_id": invoice_id})

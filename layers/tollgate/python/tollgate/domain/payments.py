@@ -43,6 +43,7 @@ from tollgate.domain.money import plain
 DEFAULT_RETRY_SCHEDULE = (timedelta(days=3), timedelta(days=5), timedelta(days=7))
 DEFAULT_GRACE_PERIOD_DAYS = 3
 PROVIDER_ERROR_RETRY = timedelta(hours=1)
+MAX_PROVIDER_ERRORS = 24  # in a row: then dunning stops (retry-payment or a new payment method resumes it)
 MAX_RETRIES = 10
 PROVIDERS = ("sandbox", "stripe")
 
@@ -266,6 +267,7 @@ class NextAttempt:
     number: int = 0
     wait_seconds: int = 0
     at: datetime | None = None
+    exhausted: bool = False  # every attempt was made and the invoice is still owed: apply the final state
 
 
 def next_attempt(
@@ -284,7 +286,14 @@ def next_attempt(
     if amount_due <= 0:
         return NextAttempt(False, "nothing due", number=made + 1, at=now)
     if made >= settings.max_attempts:
-        return NextAttempt(True, f"all {settings.max_attempts} attempts were made")
+        return NextAttempt(True, f"all {settings.max_attempts} attempts were made", exhausted=True)
+    errors = 0
+    for a in reversed(attempts):
+        if a.outcome is not PaymentOutcome.ERROR:
+            break
+        errors += 1
+    if errors >= MAX_PROVIDER_ERRORS:
+        return NextAttempt(True, f"the payment provider failed {errors} times in a row: fix the provider settings, then retry-payment")
     if made == 0 and not has_payment_method and not attempts:
         return NextAttempt(True, "the customer has no payment method on file: the invoice waits for a payment")
     last = attempts[-1] if attempts else None

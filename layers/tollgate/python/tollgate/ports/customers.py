@@ -24,6 +24,9 @@ class CustomerRepository(Protocol):
 
     def delete(self, customer: Customer, events: list[DomainEvent]) -> None: ...
 
+    def set_provider_customer_id(self, tenant_id: str, customer_id: str, provider_customer_id: str) -> None:
+        """Record the payment provider's customer id, unless one is already recorded (nothing else changes)."""
+
 
 class SubscriptionRepository(Protocol):
     def create(self, sub: Subscription, events: list[DomainEvent], history: list[Transition]) -> None: ...

@@ -126,6 +126,7 @@ class DuplicateWebhook(Exception):
 
 
 class DunningStarter(Protocol):
-    def start(self, tenant_id: str, invoice_id: str) -> str:
-        """Start the dunning workflow of an invoice (idempotent: one execution per invoice)."""
+    def start(self, tenant_id: str, invoice_id: str, run: str = "") -> str:
+        """Start the dunning workflow of an invoice, idempotent per (invoice, run): the first run is
+        started by the invoice's finalization; a restart names its reason (``r<attempt>``, ``m1``)."""
         ...

@@ -4,7 +4,9 @@ paid or uncollectible; credit notes; prepaid wallets; the tenant's billing setti
 - **Void** (FINALIZED, UNCOLLECTIBLE, DRAFT or FAILED -> VOID) gives back what the invoice took from
   the prepaid wallet and from credit notes, in the same write. The period stays billed: a voided
   invoice is never recreated by a bill run (issue a new charge by other means).
-- **Mark paid** records a payment of the amount due; **mark uncollectible** writes the debt off.
+- **Mark paid** records a payment of the amount due; **mark uncollectible** writes the debt off. An
+  invoice paid or voided outside the payment flow ends its subscription's PAST_DUE when no other invoice
+  of it is overdue.
 - **Credit notes** (``tollgate.domain.billing.credit_notes``): created against an issued invoice, applied
   at once to its amount due (zero -> PAID), the rest carried to the customer's next invoices.
 - **Wallets** (``tollgate.domain.billing.wallets``): one per customer and currency; top-ups are
@@ -54,6 +56,13 @@ def _commit(repos: BillingRepos, write: BillingWrite) -> None:
     repos.invoices.commit(write)
 
 
+def _reconcile(repos: BillingRepos, invoice: Invoice) -> None:
+    """A settled invoice may end its subscription's PAST_DUE (tollgate.usecases.payments)."""
+    from tollgate.usecases.payments import reconcile_subscription
+
+    reconcile_subscription(repos.invoices, repos.subscriptions, invoice.tenant_id, invoice.subscription_id)
+
+
 def void_invoice(repos: BillingRepos, tenant_id: str, invoice_id: str) -> Invoice:
     """VOID, giving back the wallet burn and the credit-note credit the invoice consumed."""
     for _ in range(ATTEMPTS):
@@ -78,6 +87,7 @@ def void_invoice(repos: BillingRepos, tenant_id: str, invoice_id: str) -> Invoic
             _commit(repos, BillingWrite(voided, invoice.revision, notes, wallet, None, [event]))
         except Conflict:
             continue
+        _reconcile(repos, voided)
         return voided
     raise Conflict(f"Invoice {invoice_id} kept changing; retry.", code="CONCURRENT_UPDATE")
 
@@ -92,6 +102,8 @@ def _simple_move(repos: BillingRepos, tenant_id: str, invoice_id: str, action: I
             _commit(repos, BillingWrite(moved, invoice.revision, events=[_invoice_event(event_type, moved, action.value)]))
         except Conflict:
             continue
+        if moved.status is InvoiceStatus.PAID:
+            _reconcile(repos, moved)
         return moved
     raise Conflict(f"Invoice {invoice_id} kept changing; retry.", code="CONCURRENT_UPDATE")
 
@@ -168,6 +180,8 @@ def create_credit_note(repos: BillingRepos, tenant_id: str, data: dict[str, Any]
             _commit(repos, BillingWrite(updated, invoice.revision, [(note, None)], events=events))
         except Conflict:
             continue
+        if updated.status is InvoiceStatus.PAID:
+            _reconcile(repos, updated)
         return note
     raise Conflict(f"Invoice {invoice_id} kept changing; retry.", code="CONCURRENT_UPDATE")
 

@@ -53,6 +53,10 @@ from tollgate.ports.payments import (
 )
 
 ATTEMPTS = 3  # a lost race is re-read and retried this many times
+
+
+class TransientError(Exception):
+    """A lost race the dunning state machine retries (its Retry names this error)."""
 KEY_REVOKED_REASON = "subscription cancelled: payment failed after the last dunning attempt"
 
 
@@ -111,6 +115,10 @@ def set_payment_method(repos: PaymentRepos, tenant_id: str, customer_id: str, da
         "customer.payment_method_updated", tenant_id, repos.clock(), {"customer_id": customer_id, "payment_method": method}
     ).with_id(customer_id, "payment_method", method, to_rfc3339(repos.clock()))
     repos.customers.update(customer, after, [event])
+    # Invoices that waited for a payment method (never attempted) are collected now.
+    for invoice in repos.invoices.list_invoices(tenant_id, customer_id=customer_id, status=InvoiceStatus.FINALIZED):
+        if invoice.amount_due > 0 and attempts_made(invoice.payment_attempts) == 0:
+            repos.dunning.start(tenant_id, invoice.invoice_id, "m1")
     return after
 
 
@@ -151,6 +159,23 @@ def _sub_event(type_: str, sub: Subscription, **data: Any) -> DomainEvent:
     return _event(type_, sub, dunning_attempts=sub.dunning_attempts, **data)
 
 
+def _exhausted(
+    invoice: Invoice, sub: Subscription | None, settings: PaymentSettings, now: datetime, attempt: PaymentAttempt | None
+) -> tuple[Invoice, Subscription | None, list[Transition], list[DomainEvent], str | None]:
+    """After the last failed attempt: the invoice is UNCOLLECTIBLE; the subscription CANCELLED (keys
+    revoked) or left PAST_DUE, per ``final_subscription_status``."""
+    final = replace(invoice.moved(InvoiceAction.MARK_UNCOLLECTIBLE, now, uncollectible_at=now), revision=invoice.revision)
+    events = [_invoice_event("invoice.marked_uncollectible", final, attempt, reason="dunning_exhausted")]
+    history: list[Transition] = []
+    if sub is None or not sub.live or settings.final_subscription_status is not FinalStatus.CANCELLED:
+        return final, sub, history, events, None
+    cancelled = sub.moved(Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None)
+    detail = {"invoice_id": invoice.invoice_id, "reason": "dunning_exhausted"}
+    history.append(Transition(now, Action.CANCEL.value, sub.status, cancelled.status, detail))
+    events.append(_sub_event("subscription.cancelled", cancelled, reason="dunning_exhausted", invoice_id=invoice.invoice_id))
+    return final, cancelled, history, events, KEY_REVOKED_REASON
+
+
 def settle(
     invoice: Invoice,
     sub: Subscription | None,
@@ -158,8 +183,11 @@ def settle(
     settings: PaymentSettings,
     *,
     payment_id: str = "",
+    other_overdue: bool = False,
 ) -> tuple[Invoice, SubscriptionSave | None, list[DomainEvent]]:
-    """The invoice, subscription and events after ``attempt`` (see ``tollgate.domain.payments``)."""
+    """The invoice, subscription and events after ``attempt`` (see ``tollgate.domain.payments``).
+    ``other_overdue``: another invoice of the subscription is still overdue (a success then leaves the
+    subscription PAST_DUE)."""
     now = attempt.at
     attempts = (*invoice.payment_attempts, attempt)
     recorded = replace(invoice, payment_attempts=attempts, payment_id=payment_id or invoice.payment_id, updated_at=now,
@@ -169,41 +197,41 @@ def settle(
     history: list[Transition] = []
     revoke = None
     detail = {"invoice_id": invoice.invoice_id, "attempt": attempt.number}
-    if attempt.outcome is PaymentOutcome.SUCCEEDED:
-        paid = replace(
+    owed = invoice.status in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE)
+    if not owed:
+        # Settled meanwhile (paid elsewhere, voided): the attempt is recorded; a success here is money to give back.
+        final = recorded
+        if attempt.outcome is PaymentOutcome.SUCCEEDED:
+            events.append(_invoice_event("invoice.payment_after_settlement", final, attempt, refund_due=plain(attempt.amount)))
+    elif attempt.outcome is PaymentOutcome.SUCCEEDED:
+        final = replace(
             recorded.moved(InvoiceAction.PAY, now, paid_at=now, totals=replace(invoice.totals, paid=invoice.totals.paid + invoice.amount_due)),
             revision=recorded.revision,
         )
-        events.append(_invoice_event("invoice.paid", paid, attempt, paid_by="payment"))
-        if sub is not None and sub.live and (sub.status is SubscriptionStatus.PAST_DUE or sub.payment_overdue_since):
+        events.append(_invoice_event("invoice.paid", final, attempt, paid_by="payment"))
+        overdue = sub is not None and (sub.status is SubscriptionStatus.PAST_DUE or sub.payment_overdue_since)
+        if sub is not None and sub.live and overdue and not other_overdue:
             sub_after = replace(sub.moved(Action.PAYMENT_SUCCEEDED), dunning_attempts=0, payment_overdue_since=None, version=sub.version + 1)
             history.append(Transition(now, Action.PAYMENT_SUCCEEDED.value, sub.status, sub_after.status, detail))
             events.append(_sub_event("subscription.reactivated", sub_after, invoice_id=invoice.invoice_id))
-        final = paid
     elif attempt.outcome is PaymentOutcome.DECLINED:
         made = attempts_made(attempts)
         last = made >= settings.max_attempts and invoice.status is InvoiceStatus.FINALIZED
         final = recorded
-        if last:
-            final = replace(recorded.moved(InvoiceAction.MARK_UNCOLLECTIBLE, now, uncollectible_at=now), revision=recorded.revision)
         events.append(_invoice_event("invoice.payment_failed", final, attempt, final_attempt=last))
         if sub is not None and sub.live and sub.status is not SubscriptionStatus.TRIALING:
             moved = sub.moved(Action.PAYMENT_FAILED)
-            sub_after = replace(moved, dunning_attempts=made, payment_overdue_since=sub.payment_overdue_since or now, version=sub.version + 1)
+            sub_after = replace(moved, dunning_attempts=made, payment_overdue_since=sub.payment_overdue_since or now)
             history.append(Transition(now, Action.PAYMENT_FAILED.value, sub.status, sub_after.status, detail))
             if sub.status is not SubscriptionStatus.PAST_DUE:
                 events.append(_sub_event("subscription.past_due", sub_after, invoice_id=invoice.invoice_id))
-            if last and settings.final_subscription_status is FinalStatus.CANCELLED:
-                before = sub_after
-                sub_after = replace(
-                    before.moved(Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None),
-                    version=sub.version + 1,
-                )
-                history.append(Transition(now, Action.CANCEL.value, before.status, sub_after.status, {**detail, "reason": "dunning_exhausted"}))
-                events.append(_sub_event("subscription.cancelled", sub_after, reason="dunning_exhausted", invoice_id=invoice.invoice_id))
-                revoke = KEY_REVOKED_REASON
         if last:
-            events.append(_invoice_event("invoice.marked_uncollectible", final, attempt, reason="dunning_exhausted"))
+            final, after, more_history, more_events, revoke = _exhausted(final, sub_after or sub, settings, now, attempt)
+            sub_after = after if after is not sub else sub_after
+            history += more_history
+            events += more_events
+        if sub_after is not None and sub is not None:
+            sub_after = replace(sub_after, version=sub.version + 1)
     else:  # provider error: recorded, not an attempt
         final = recorded
         events.append(_invoice_event("invoice.payment_error", final, attempt))
@@ -211,67 +239,110 @@ def settle(
     return final, save, events
 
 
+def _other_overdue(repos: PaymentRepos, invoice: Invoice) -> bool:
+    """Whether another invoice of the subscription is unpaid after a failed attempt."""
+    return any(
+        i.invoice_id != invoice.invoice_id and i.status in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE) and i.amount_due > 0
+        and any(a.outcome is PaymentOutcome.DECLINED for a in i.payment_attempts)
+        for i in repos.invoices.list_invoices(invoice.tenant_id, customer_id=invoice.customer_id, subscription_id=invoice.subscription_id)
+    )
+
+
+def _charge(repos: PaymentRepos, invoice: Invoice, attempt_no: int, trigger: str, settings: PaymentSettings, now: datetime) -> tuple[PaymentAttempt, str]:
+    """Make attempt ``attempt_no`` with the provider (or settle a zero amount / refuse a missing method)."""
+    if invoice.amount_due <= 0:
+        return PaymentAttempt(attempt_no, now, PaymentOutcome.SUCCEEDED, invoice.amount_due, trigger, message="nothing due"), ""
+    customer = repos.customers.get(invoice.tenant_id, invoice.customer_id)
+    method = customer.payment_method if customer else None
+    if not method:
+        if trigger == "manual":
+            raise Conflict(
+                f"Customer {invoice.customer_id} has no payment method on file: have them add one in the portal "
+                f"(PUT /v1/portal/payment-method) or set it (PUT /v1/customers/{invoice.customer_id}/payment-method), then retry.",
+                code="PAYMENT_METHOD_MISSING",
+            )
+        return PaymentAttempt(attempt_no, now, PaymentOutcome.DECLINED, invoice.amount_due, trigger,
+                              decline_code="payment_method_missing", message="The customer has no payment method on file."), ""
+    request = ChargeRequest(
+        tenant_id=invoice.tenant_id, invoice_id=invoice.invoice_id, attempt=attempt_no, amount=invoice.amount_due, currency=invoice.currency,
+        customer_id=invoice.customer_id, payment_method=method, provider_customer_id=customer.provider_customer_id if customer else None,
+        payment_id=invoice.payment_id, customer_email=customer.email if customer else None,
+        description=f"Invoice {invoice.invoice_id} ({to_rfc3339(invoice.period_start)[:10]} - {to_rfc3339(invoice.period_end)[:10]})",
+    )
+    try:
+        result = repos.providers(settings).charge(request)
+    except Exception as exc:  # an adapter bug or an unexpected SDK error: treat as a provider failure
+        result = ChargeResult(PaymentOutcome.ERROR, message=f"{type(exc).__name__}: {exc}")
+    if customer and result.provider_customer_id and result.provider_customer_id != customer.provider_customer_id:
+        repos.customers.set_provider_customer_id(invoice.tenant_id, invoice.customer_id, result.provider_customer_id)
+    attempt = PaymentAttempt(
+        attempt_no, now, result.outcome, invoice.amount_due, trigger, payment_id=result.payment_id, payment_method=method,
+        decline_code=result.decline_code, message=result.message,
+    )
+    return attempt, result.payment_id
+
+
 def attempt_payment(
     repos: PaymentRepos, tenant_id: str, invoice_id: str, *, trigger: str, number: int | None = None
 ) -> AttemptOutcome:
-    """Make attempt ``number`` (default: the next one) on the invoice now. Idempotent: an attempt
-    already recorded is returned as is, and the provider sees the same idempotency key again."""
+    """Make attempt ``number`` (default: the next one) on the invoice now.
+
+    The attempt number is fixed at the first read, and the provider is called at most once per call:
+    after a lost race the same result is written against the invoice as it is now (recorded even if the
+    invoice was settled meanwhile, as money to give back), and an attempt someone else recorded under the
+    same number is returned as is. The provider's idempotency key (``<invoice>:<number>``) covers a retried
+    Lambda."""
+    charged: tuple[PaymentAttempt, str] | None = None
     for _ in range(ATTEMPTS):
         invoice = repos.invoices.get_invoice(tenant_id, invoice_id)
         if invoice is None:
             raise NotFound(f"Invoice not found: {invoice_id}.")
         sub = repos.subscriptions.get(tenant_id, invoice.subscription_id)
         made = attempts_made(invoice.payment_attempts)
-        if number is not None and made >= number:
+        if number is None:
+            number = made + 1
+        if made >= number:
             done = next((a for a in invoice.payment_attempts if a.number == number and a.outcome is not PaymentOutcome.ERROR), None)
             return AttemptOutcome(invoice, sub, done, "already attempted")
-        if invoice.status not in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE):
+        if charged is None and invoice.status not in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE):
             return AttemptOutcome(invoice, sub, None, f"the invoice is {invoice.status.value}: nothing to collect")
-        now = repos.clock()
         settings = repos.payments.get_payment_settings(tenant_id)
-        attempt_no = made + 1
-        if invoice.amount_due <= 0:
-            attempt = PaymentAttempt(attempt_no, now, PaymentOutcome.SUCCEEDED, invoice.amount_due, trigger, message="nothing due")
-            result_payment_id = ""
-        else:
-            customer = repos.customers.get(tenant_id, invoice.customer_id)
-            method = customer.payment_method if customer else None
-            if not method:
-                if trigger == "manual":
-                    raise Conflict(
-                        f"Customer {invoice.customer_id} has no payment method on file: have them add one in the portal "
-                        f"(PUT /v1/portal/payment-method) or set it (PUT /v1/customers/{invoice.customer_id}/payment-method), then retry.",
-                        code="PAYMENT_METHOD_MISSING",
-                    )
-                attempt = PaymentAttempt(attempt_no, now, PaymentOutcome.DECLINED, invoice.amount_due, trigger,
-                                         decline_code="payment_method_missing", message="The customer has no payment method on file.")
-                result_payment_id = ""
-            else:
-                provider = repos.providers(settings)
-                request = ChargeRequest(
-                    tenant_id=tenant_id, invoice_id=invoice_id, attempt=attempt_no, amount=invoice.amount_due, currency=invoice.currency,
-                    customer_id=invoice.customer_id, payment_method=method, provider_customer_id=customer.provider_customer_id if customer else None,
-                    payment_id=invoice.payment_id, customer_email=customer.email if customer else None,
-                    description=f"Invoice {invoice_id} ({to_rfc3339(invoice.period_start)[:10]} - {to_rfc3339(invoice.period_end)[:10]})",
-                )
-                try:
-                    result = provider.charge(request)
-                except Exception as exc:  # an adapter bug or an unexpected SDK error: treat as a provider failure
-                    result = ChargeResult(PaymentOutcome.ERROR, message=f"{type(exc).__name__}: {exc}")
-                if customer and result.provider_customer_id and result.provider_customer_id != customer.provider_customer_id:
-                    repos.customers.update(customer, replace(customer, provider_customer_id=result.provider_customer_id), [])
-                attempt = PaymentAttempt(
-                    attempt_no, now, result.outcome, invoice.amount_due, trigger,
-                    payment_id=result.payment_id, payment_method=method, decline_code=result.decline_code, message=result.message,
-                )
-                result_payment_id = result.payment_id
-        final, save, events = settle(invoice, sub, attempt, settings, payment_id=result_payment_id)
+        if charged is None:
+            charged = _charge(repos, invoice, number, trigger, settings, repos.clock())
+        attempt, payment_id = charged
+        other = attempt.outcome is PaymentOutcome.SUCCEEDED and sub is not None and sub.status is SubscriptionStatus.PAST_DUE and _other_overdue(repos, invoice)
+        final, save, events = settle(invoice, sub, attempt, settings, payment_id=payment_id, other_overdue=other)
         try:
             repos.payments.commit_payment(PaymentWrite(final, invoice.revision, save, events))
         except Conflict:
             continue
         return AttemptOutcome(final, save.subscription if save else sub, attempt)
     raise Conflict(f"Invoice {invoice_id} kept changing; retry.", code="CONCURRENT_UPDATE")
+
+
+def reconcile_subscription(invoices: InvoiceRepository, subscriptions: SubscriptionRepository, tenant_id: str, subscription_id: str) -> None:
+    """After an invoice is settled outside a payment (mark-paid, void, a credit note): a PAST_DUE
+    subscription with no other overdue invoice is ACTIVE again (best effort; a lost race is left to the
+    next payment event)."""
+    sub = subscriptions.get(tenant_id, subscription_id)
+    if sub is None or not sub.live or not (sub.status is SubscriptionStatus.PAST_DUE or sub.payment_overdue_since):
+        return
+    overdue = [
+        i for i in invoices.list_invoices(tenant_id, customer_id=sub.customer_id, subscription_id=subscription_id)
+        if i.status in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE) and i.amount_due > 0
+        and any(a.outcome is PaymentOutcome.DECLINED for a in i.payment_attempts)
+    ]
+    if overdue:
+        return
+    after = replace(sub.moved(Action.PAYMENT_SUCCEEDED), dunning_attempts=0, payment_overdue_since=None, version=sub.version + 1)
+    now = utcnow()
+    try:
+        subscriptions.save(
+            after, expected_version=sub.version, events=[_sub_event("subscription.reactivated", after, reason="invoice_settled")],
+            history=[Transition(now, Action.PAYMENT_SUCCEEDED.value, sub.status, after.status, {"reason": "invoice settled"})],
+        )
+    except Conflict:
+        pass
 
 
 # -- the dunning workflow's tasks -------------------------------------------------------------------------
@@ -282,14 +353,27 @@ def plan_dunning(repos: PaymentRepos, tenant_id: str, invoice_id: str) -> NextAt
     if invoice is None:
         return NextAttempt(True, f"invoice {invoice_id} not found")
     customer = repos.customers.get(tenant_id, invoice.customer_id)
-    return next_attempt(
+    settings = repos.payments.get_payment_settings(tenant_id)
+    step = next_attempt(
         owed=invoice.owed,
         amount_due=invoice.amount_due,
         has_payment_method=bool(customer and customer.payment_method),
         attempts=invoice.payment_attempts,
-        settings=repos.payments.get_payment_settings(tenant_id),
+        settings=settings,
         now=repos.clock(),
     )
+    if step.exhausted:  # e.g. the schedule was shortened after the last attempt: the final state still applies
+        sub = repos.subscriptions.get(tenant_id, invoice.subscription_id)
+        final, after, history, events, revoke = _exhausted(invoice, sub, settings, repos.clock(), None)
+        final = replace(final, revision=invoice.revision + 1)
+        save = None
+        if after is not None and sub is not None and after is not sub:
+            save = SubscriptionSave(replace(after, version=sub.version + 1), sub.version, history, revoke)
+        try:
+            repos.payments.commit_payment(PaymentWrite(final, invoice.revision, save, events))
+        except Conflict:
+            raise TransientError(f"invoice {invoice_id} changed while dunning ended; planning again") from None
+    return step
 
 
 def start_collection(repos: PaymentRepos, tenant_id: str, invoice_id: str) -> str:
@@ -322,6 +406,11 @@ def retry_payment(repos: PaymentRepos, tenant_id: str, subscription_id: str) -> 
             status_now=sub.status.value,
         )
     outcomes = [attempt_payment(repos, tenant_id, i.invoice_id, trigger="manual") for i in sorted(unpaid, key=lambda i: i.period_start)]
+    for o in outcomes:
+        if o.attempt is not None and o.attempt.outcome is PaymentOutcome.DECLINED and o.invoice.owed:
+            # The schedule continues from this attempt even if the invoice's dunning had stopped (no payment
+            # method at finalization, provider failures); a dunning run still waiting just meets it.
+            repos.dunning.start(tenant_id, o.invoice.invoice_id, f"r{o.attempt.number}")
     if all(o.attempt is not None and o.attempt.outcome is PaymentOutcome.ERROR for o in outcomes):
         raise ServiceUnavailable(
             "The payment provider could not be reached; nothing was charged and no attempt was counted. Retry in a few minutes.",
@@ -435,6 +524,10 @@ def _payment_succeeded(repos, tenant_id, event_id, type_, obj, settings, summary
         return WebhookResult(event_id, type_, detail="not a Tollgate invoice payment of this tenant: recorded, nothing changed")
     for _ in range(ATTEMPTS):
         invoice = repos.invoices.get_invoice(tenant_id, invoice_id)
+        if invoice is not None and not _covers(obj, invoice):
+            repos.payments.commit_payment(PaymentWrite(webhook_event=(tenant_id, event_id, summary)))
+            return WebhookResult(event_id, type_, detail=f"the payment does not cover invoice {invoice_id} ({plain(invoice.amount_due)} "
+                                                       f"{invoice.currency} due): recorded, nothing changed")
         if invoice is None or invoice.status not in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE):
             repos.payments.commit_payment(PaymentWrite(webhook_event=(tenant_id, event_id, summary)))
             state = invoice.status.value if invoice else "unknown"
@@ -455,8 +548,22 @@ def _payment_succeeded(repos, tenant_id, event_id, type_, obj, settings, summary
     raise Conflict(f"Invoice {invoice_id} kept changing; Stripe will redeliver the event.", code="CONCURRENT_UPDATE")
 
 
+def _covers(obj: dict[str, Any], invoice: Invoice) -> bool:
+    """A PaymentIntent pays the invoice if it is in its currency and for at least the amount due."""
+    from tollgate.domain.money import minor_units
+
+    amount, currency = obj.get("amount_received", obj.get("amount")), obj.get("currency")
+    if currency is not None and str(currency).upper() != invoice.currency:
+        return False
+    if amount is not None:
+        return int(amount) >= int(invoice.amount_due * (10 ** minor_units(invoice.currency)))
+    return True
+
+
 def _checkout_completed(repos, tenant_id, obj, event_id, subscribe) -> str:
     metadata = obj.get("metadata") or {}
+    if metadata.get("tenant_id") not in (None, tenant_id):
+        return "the session belongs to another tenant: nothing changed"
     customer_id = metadata.get("customer_id")
     customer = repos.customers.get(tenant_id, customer_id) if customer_id else None
     if customer is None:

@@ -129,6 +129,14 @@ class DynamoCustomerRepository:
         items.extend(outbox_put(self.table_name, e) for e in events)
         self._transact(items, f"external_id {after.external_id!r} is already used by another customer.")
 
+    def set_provider_customer_id(self, tenant_id: str, customer_id: str, provider_customer_id: str) -> None:
+        self._table.update_item(
+            Key={"pk": f"T#{tenant_id}", "sk": f"CUSTOMER#{customer_id}"},
+            UpdateExpression="SET provider_customer_id = if_not_exists(provider_customer_id, :p)",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":p": provider_customer_id},
+        )
+
     def delete(self, customer: Customer, events: list[DomainEvent]) -> None:
         self._transact(
             [

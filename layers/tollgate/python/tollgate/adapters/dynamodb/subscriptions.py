@@ -251,7 +251,7 @@ class DynamoSubscriptionRepository:
         revoke_keys_reason: str | None = None,
     ) -> list[dict[str, Any]]:
         """The TransactWriteItems entries of ``save`` (for writes that must land with another entity's)."""
-        stored = self._table.get_item(Key={"pk": f"T#{sub.tenant_id}", "sk": f"SUB#{sub.subscription_id}"}).get("Item") or {}
+        stored = self._table.get_item(Key={"pk": f"T#{sub.tenant_id}", "sk": f"SUB#{sub.subscription_id}"}, ConsistentRead=True).get("Item") or {}
         due = _due_keys(sub)
         items: list[dict[str, Any]] = [
             {
