@@ -36,12 +36,12 @@ Run ``python -m infra.layer_build`` to see what would be packaged.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata as metadata
 import os
 import shutil
 import sys
 import tempfile
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 from packaging.markers import Marker

@@ -12,7 +12,7 @@ import json
 import os
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 SUBSCRIPTIONS = int(os.environ.get("BENCH_BILL_SUBSCRIPTIONS", "10000"))

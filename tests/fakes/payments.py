@@ -8,7 +8,14 @@ from tollgate.domain.customers import Customer
 from tollgate.domain.errors import Conflict
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.payments import PaymentOutcome, PaymentSettings
-from tollgate.ports.payments import ChargeRequest, ChargeResult, CheckoutRequest, CheckoutSession, DuplicateWebhook, PaymentWrite
+from tollgate.ports.payments import (
+    ChargeRequest,
+    ChargeResult,
+    CheckoutRequest,
+    CheckoutSession,
+    DuplicateWebhook,
+    PaymentWrite,
+)
 
 from tests.fakes.billing import InMemoryBilling, InMemoryCustomers
 

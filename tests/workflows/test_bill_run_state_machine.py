@@ -11,12 +11,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from tollgate import wiring
+from tollgate.usecases.bill_runs import BillOutcome
 
 from functions.workflow_tasks import handler as tasks
 from infra.local import lambda_dispatch
 from infra.local.stack import function_name
-from tollgate import wiring
-from tollgate.usecases.bill_runs import BillOutcome
 
 
 class TransientError(Exception):

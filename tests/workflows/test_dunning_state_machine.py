@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from tollgate import wiring
 from tollgate.domain.billing.invoices import InvoiceStatus
 from tollgate.domain.subscriptions import SubscriptionStatus
@@ -122,6 +121,6 @@ def test_a_failing_task_is_retried_and_the_payment_is_made_once(stack, tenant_bu
     finally:
         lambda_dispatch.register(function_name("workflow_tasks"), tasks.lambda_handler)
     assert execution["status"] == "SUCCEEDED", execution
-    invoice, sub, _ = _state(stack, tenant_id, sub_id, invoice_id)
+    invoice, _, _ = _state(stack, tenant_id, sub_id, invoice_id)
     assert invoice.status is InvoiceStatus.PAID and [a.number for a in invoice.payment_attempts] == [1]
     assert calls.count("attempt_dunning_payment") == 2  # the retry found attempt 1 recorded: nothing charged again

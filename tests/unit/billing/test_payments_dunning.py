@@ -25,7 +25,13 @@ from tollgate.domain.subscriptions import SubscriptionStatus
 from tollgate.usecases import payments
 from tollgate.usecases.billing import bill_subscription
 
-from tests.fakes.payments import InMemoryPayments, RecordingDunning, ScriptedProvider, UpdatableCustomers, with_payment_method
+from tests.fakes.payments import (
+    InMemoryPayments,
+    RecordingDunning,
+    ScriptedProvider,
+    UpdatableCustomers,
+    with_payment_method,
+)
 from tests.unit.billing.billing_world import FEB, JAN, TENANT, World
 
 D_, S_ = PaymentOutcome.DECLINED, PaymentOutcome.SUCCEEDED

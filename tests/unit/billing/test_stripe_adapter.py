@@ -47,14 +47,14 @@ class FakeStripe(HTTPClient):
 
 
 def _request(**kw) -> ChargeRequest:
-    base = dict(tenant_id="ten_1", invoice_id="inv_1", attempt=2, amount=Decimal("49.99"), currency="USD", customer_id="cus_local",
-                payment_method="pm_card_visa")
+    base = {"tenant_id": "ten_1", "invoice_id": "inv_1", "attempt": 2, "amount": Decimal("49.99"), "currency": "USD",
+            "customer_id": "cus_local", "payment_method": "pm_card_visa"}
     return ChargeRequest(**{**base, **kw})
 
 
 def test_amounts_are_sent_in_minor_units():
     assert minor_amount(Decimal("49.99"), "USD") == 4999
-    assert minor_amount(Decimal("500"), "JPY") == 500
+    assert minor_amount(Decimal(500), "JPY") == 500
     assert minor_amount(Decimal("1.234"), "KWD") == 1234
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-
 from typing import TYPE_CHECKING
 
 from tollgate.domain.errors import Conflict

@@ -271,7 +271,7 @@ def _charge(repos: PaymentRepos, invoice: Invoice, attempt_no: int, trigger: str
     )
     try:
         result = repos.providers(settings).charge(request)
-    except Exception as exc:  # an adapter bug or an unexpected SDK error: treat as a provider failure
+    except Exception as exc:  # noqa: BLE001 - an adapter bug or an unexpected SDK error: treat as a provider failure
         result = ChargeResult(PaymentOutcome.ERROR, message=f"{type(exc).__name__}: {exc}")
     if customer and result.provider_customer_id and result.provider_customer_id != customer.provider_customer_id:
         repos.customers.set_provider_customer_id(invoice.tenant_id, invoice.customer_id, result.provider_customer_id)

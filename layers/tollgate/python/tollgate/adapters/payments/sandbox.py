@@ -13,8 +13,8 @@ gets the same answer, as Stripe replays an idempotent request."""
 from __future__ import annotations
 
 from tollgate.domain.ids import deterministic_id
-from tollgate.ports.payments import ChargeRequest, ChargeResult, CheckoutRequest, CheckoutSession
 from tollgate.domain.payments import sandbox_outcome
+from tollgate.ports.payments import ChargeRequest, ChargeResult, CheckoutRequest, CheckoutSession
 
 CHECKOUT_BASE = "https://sandbox.tollgate.invalid/checkout"
 
