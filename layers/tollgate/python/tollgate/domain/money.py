@@ -8,7 +8,7 @@ Rules (pure Python, ``decimal.Decimal`` only, never ``float``):
   ``NaN``, infinities, exponent notation (``"1e3"``) and values needing more than
   ``MAX_DIGITS`` (18) digits to write out (integer digits + decimal places) are rejected too.
 - ``minor_units`` reads the exponent from the ISO 4217 table shipped by the ``iso4217``
-  package (USD 2, JPY 0, KWD 3, CLF 4). Codes without a minor unit (XAU, XDR, XXX ...) and
+  package (USD 2, JPY 0, KWD 3, CLF 4). Codes without a minor unit (XAU, XDR, the no-currency code ...) and
   unknown codes raise ``InvalidInput(field="currency")``.
 - ``round_money`` rounds half-up (0.125 USD -> 0.13, 0.5 JPY -> 1) to those minor units.
 - ``exact()`` is the arithmetic context pricing runs in: 100 digits of precision and ``Inexact``

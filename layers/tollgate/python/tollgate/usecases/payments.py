@@ -239,13 +239,19 @@ def settle(
     return final, save, events
 
 
+def _overdue_invoices(invoices: InvoiceRepository, tenant_id: str, customer_id: str, subscription_id: str) -> list[Invoice]:
+    """The subscription's invoices still unpaid after a failed attempt."""
+    return [
+        i for i in invoices.list_invoices(tenant_id, customer_id=customer_id, subscription_id=subscription_id)
+        if i.status in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE) and i.amount_due > 0
+        and any(a.outcome is PaymentOutcome.DECLINED for a in i.payment_attempts)
+    ]
+
+
 def _other_overdue(repos: PaymentRepos, invoice: Invoice) -> bool:
     """Whether another invoice of the subscription is unpaid after a failed attempt."""
-    return any(
-        i.invoice_id != invoice.invoice_id and i.status in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE) and i.amount_due > 0
-        and any(a.outcome is PaymentOutcome.DECLINED for a in i.payment_attempts)
-        for i in repos.invoices.list_invoices(invoice.tenant_id, customer_id=invoice.customer_id, subscription_id=invoice.subscription_id)
-    )
+    overdue = _overdue_invoices(repos.invoices, invoice.tenant_id, invoice.customer_id, invoice.subscription_id)
+    return any(i.invoice_id != invoice.invoice_id for i in overdue)
 
 
 def _charge(repos: PaymentRepos, invoice: Invoice, attempt_no: int, trigger: str, settings: PaymentSettings, now: datetime) -> tuple[PaymentAttempt, str]:
@@ -327,12 +333,7 @@ def reconcile_subscription(invoices: InvoiceRepository, subscriptions: Subscript
     sub = subscriptions.get(tenant_id, subscription_id)
     if sub is None or not sub.live or not (sub.status is SubscriptionStatus.PAST_DUE or sub.payment_overdue_since):
         return
-    overdue = [
-        i for i in invoices.list_invoices(tenant_id, customer_id=sub.customer_id, subscription_id=subscription_id)
-        if i.status in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE) and i.amount_due > 0
-        and any(a.outcome is PaymentOutcome.DECLINED for a in i.payment_attempts)
-    ]
-    if overdue:
+    if _overdue_invoices(invoices, tenant_id, sub.customer_id, subscription_id):
         return
     after = replace(sub.moved(Action.PAYMENT_SUCCEEDED), dunning_attempts=0, payment_overdue_since=None, version=sub.version + 1)
     now = utcnow()
