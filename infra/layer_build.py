@@ -138,7 +138,10 @@ def _files(name: str) -> list[tuple[Path, str]]:
         if parts[0].endswith(".dist-info") and parts[-1] not in KEPT_DIST_INFO_FILES:
             continue
         if file.suffix in COMPILED_SUFFIXES:
-            if canonicalize_name(name) in PURE_FALLBACK and Path(dist.locate_file(file)).with_name(parts[-1].split(".")[0] + ".py").exists():
+            if (
+                canonicalize_name(name) in PURE_FALLBACK
+                and Path(dist.locate_file(file)).with_name(parts[-1].split(".")[0] + ".py").exists()
+            ):
                 continue
             raise RuntimeError(
                 f"{name} contains compiled code ({file}); it cannot be copied from this environment. "

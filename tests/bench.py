@@ -96,7 +96,11 @@ print(time.perf_counter() - t)
 def first_request_seconds(path: str) -> float:
     out = subprocess.run(
         [sys.executable, "-c", _FIRST_REQUEST.format(path=path)],
-        cwd=REPO, env={**os.environ, **LAMBDA_ENV}, capture_output=True, text=True, check=True,
+        cwd=REPO,
+        env={**os.environ, **LAMBDA_ENV},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -116,7 +120,10 @@ def api_first_request() -> tuple[str, dict[str, float]]:
             t = first_request_seconds(path)
             times[group].append(t)
             ratios[group].append(t / b)
-    rows = ["| route group | first path | import + first request (ms, median) | ratio to `import boto3` |", "|---|---|---:|---:|"]
+    rows = [
+        "| route group | first path | import + first request (ms, median) | ratio to `import boto3` |",
+        "|---|---|---:|---:|",
+    ]
     figures = {}
     for group, path in paths.items():
         figures[group] = statistics.median(ratios[group])

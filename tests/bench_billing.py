@@ -37,8 +37,18 @@ def _seed(stack, tenant_id: str, plan, version: int, n: int, started: datetime) 
         for i in range(n):
             c = Customer(f"cus_bench{i:07d}", tenant_id, f"bench-{i}", started, email=f"c{i}@example.com")
             s = Subscription(
-                f"sub_bench{i:07d}", tenant_id, c.customer_id, PlanRef(plan, version), SubscriptionStatus.ACTIVE, started,
-                Interval.MONTH, Anchor.CALENDAR, "UTC", "USD", version=1, plan_moves=0,
+                f"sub_bench{i:07d}",
+                tenant_id,
+                c.customer_id,
+                PlanRef(plan, version),
+                SubscriptionStatus.ACTIVE,
+                started,
+                Interval.MONTH,
+                Anchor.CALENDAR,
+                "UTC",
+                "USD",
+                version=1,
+                plan_moves=0,
             )
             batch.put_item(Item=customer_item(c))
             batch.put_item(Item=_guard(tenant_id, c.external_id, c.customer_id))
@@ -57,7 +67,11 @@ def bill_run_scale() -> tuple[str, dict[str, float]]:
     try:
         gateway = LocalApiGateway(stack)
         boot = stack.bootstrap_tenant("bench billing")
-        headers = {"Authorization": f"Bearer {boot.operator_key}", "X-Tenant-Id": boot.tenant_id, "Content-Type": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {boot.operator_key}",
+            "X-Tenant-Id": boot.tenant_id,
+            "Content-Type": "application/json",
+        }
 
         def call(method: str, path: str, body=None) -> dict:
             r = gateway.handle(method, path, "", headers, json.dumps(body).encode() if body is not None else b"")
@@ -66,11 +80,23 @@ def bill_run_scale() -> tuple[str, dict[str, float]]:
 
         prices = []
         for m in range(METERS):
-            meter = call("POST", "/v1/meters", {"event_name": f"bench.m{m}", "aggregation": {"function": "SUM", "field": "properties.n"}})
+            meter = call(
+                "POST",
+                "/v1/meters",
+                {"event_name": f"bench.m{m}", "aggregation": {"function": "SUM", "field": "properties.n"}},
+            )
             tiers = [{"up_to": 1000, "unit_amount": "0.01"}, {"up_to": None, "unit_amount": "0.005"}]
             prices.append({"meter_id": meter["id"], "price": {"model": "graduated", "currency": "USD", "tiers": tiers}})
-        plan = call("POST", "/v1/plans", {"name": "Bench", "currency": "USD", "usage_prices": prices,
-                                          "fees": [{"name": "Platform", "amount": "49.00", "timing": "in_advance"}]})
+        plan = call(
+            "POST",
+            "/v1/plans",
+            {
+                "name": "Bench",
+                "currency": "USD",
+                "usage_prices": prices,
+                "fees": [{"name": "Platform", "amount": "49.00", "timing": "in_advance"}],
+            },
+        )
         call("POST", f"/v1/plans/{plan['id']}/versions/1/publish")
         call("PUT", "/v1/settings/billing", {"sender_email": "billing@bench.example"})
         now = datetime.now(UTC)
@@ -117,7 +143,11 @@ def bill_run_scale() -> tuple[str, dict[str, float]]:
     child_transitions = counts[("lambda", "Invoke")] - parent_tasks
     per_child = child_transitions / pages if pages else 0.0
     transitions = parent_transitions + child_transitions
-    ours = {k: v for k, v in counts.items() if k[0] in ("dynamodb", "s3", "events", "ses", "sesv2") and k != ("s3", "GetObject")}
+    ours = {
+        k: v
+        for k, v in counts.items()
+        if k[0] in ("dynamodb", "s3", "events", "ses", "sesv2") and k != ("s3", "GetObject")
+    }
     per_sub = sum(ours.values()) / SUBSCRIPTIONS
     by_service = Counter()
     for (service, _), n in ours.items():

@@ -46,7 +46,7 @@ REQUESTS = int(os.environ.get("BENCH_INGEST_REQUESTS", "30"))
 
 # -- item sizes and capacity units (DynamoDB's documented rules) ------------------------------------------------
 def _value_size(v: dict[str, Any]) -> int:
-    (kind, value), = v.items()
+    ((kind, value),) = v.items()
     if kind == "S":
         return len(value.encode())
     if kind == "N":
@@ -96,9 +96,13 @@ class Meter:
         if getattr(client, "_bench_meter", False):
             return
         service = client.meta.service_model.service_name
-        client.meta.events.register(f"before-call.{client.meta.service_model.service_id.hyphenize()}", self._before(service))
+        client.meta.events.register(
+            f"before-call.{client.meta.service_model.service_id.hyphenize()}", self._before(service)
+        )
         # First in line: boto3's resource layer turns DynamoDB JSON into Python values in place afterwards.
-        client.meta.events.register_first(f"after-call.{client.meta.service_model.service_id.hyphenize()}", self._after(service))
+        client.meta.events.register_first(
+            f"after-call.{client.meta.service_model.service_id.hyphenize()}", self._after(service)
+        )
         client._bench_meter = True
 
     def _before(self, service):
@@ -205,14 +209,22 @@ def _setup_stack():
     stack = LocalStack(auth_cache_ttl_seconds=60, run_workers=False).start()
     gateway = LocalApiGateway(stack)
     boot = stack.bootstrap_tenant("bench")
-    headers = {"Authorization": f"Bearer {boot.operator_key}", "X-Tenant-Id": boot.tenant_id, "Content-Type": "application/json"}
+    headers = {
+        "Authorization": f"Bearer {boot.operator_key}",
+        "X-Tenant-Id": boot.tenant_id,
+        "Content-Type": "application/json",
+    }
 
     def call(method: str, path: str, body: Any = None) -> dict:
         r = gateway.handle(method, path, "", headers, json.dumps(body).encode() if body is not None else b"")
         assert int(r["statusCode"]) < 300, r
         return json.loads(r["body"]) if r.get("body") else {}
 
-    meter = call("POST", "/v1/meters", {"event_name": "model.usage", "aggregation": {"function": "SUM", "field": "properties.tokens"}})
+    meter = call(
+        "POST",
+        "/v1/meters",
+        {"event_name": "model.usage", "aggregation": {"function": "SUM", "field": "properties.tokens"}},
+    )
     customers = [call("POST", "/v1/customers", {"external_id": f"cust-{i}"})["external_id"] for i in range(3)]
     stack.drain()
     return stack, gateway, boot, call, meter, customers
@@ -222,8 +234,13 @@ def _batch(customer: str, n: int) -> dict:
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     return {
         "events": [
-            {"event_id": str(uuid.uuid4()), "event_name": "model.usage", "external_customer_id": customer, "timestamp": now,
-             "properties": {"tokens": 150 + i % 7, "model": "gpt-4o-mini", "region": "eu-west-1"}}
+            {
+                "event_id": str(uuid.uuid4()),
+                "event_name": "model.usage",
+                "external_customer_id": customer,
+                "timestamp": now,
+                "properties": {"tokens": 150 + i % 7, "model": "gpt-4o-mini", "region": "eu-west-1"},
+            }
             for i in range(n)
         ]
     }
@@ -280,7 +297,9 @@ def ingest_cost() -> tuple[str, dict[str, float]]:
         durations[name] = (seconds, calls)
         gb_seconds += Decimal(count) / events * M * seconds * memory_gb.get(name, Decimal("0.5"))
     lambda_requests = sum(functions.values()) / Decimal(events) * M
-    event_log_messages = Decimal(meter_.events_entries) / events * M  # each EventBridge event lands in the event-log queue
+    event_log_messages = (
+        Decimal(meter_.events_entries) / events * M
+    )  # each EventBridge event lands in the event-log queue
     costs = {
         "API Gateway (REST)": M / BATCH / M * PRICE["apigw_rest_per_million_requests"],
         "Lambda requests": lambda_requests / M * PRICE["lambda_per_million_requests"],
@@ -305,7 +324,8 @@ def ingest_cost() -> tuple[str, dict[str, float]]:
             f"- AWS calls per event: **{per_event_calls:.3f}**; per request of {BATCH}: {calls}",
             f"- DynamoDB write units per event: **{wru_per_event:.3f}** (floor 1.000: one write unit per stored event); "
             f"read units per event: {rru_per_event:.3f}",
-            "- Lambda invocations per request: " + ", ".join(f"{k} {v / REQUESTS:.2f}" for k, v in sorted(invocations.items())),
+            "- Lambda invocations per request: "
+            + ", ".join(f"{k} {v / REQUESTS:.2f}" for k, v in sorted(invocations.items())),
             "",
             f"Cost per million events at AWS list prices (us-east-1, on-demand; price table dated {PRICES_DATE}):",
             "",
@@ -373,7 +393,16 @@ def _proxy_event(boot_tenant: str, key_id: str, body: str) -> dict:
             "resourcePath": "/v1/{proxy+}",
             "httpMethod": "POST",
             "path": "/bench/v1/ingest/events",
-            "authorizer": {"tenant_id": boot_tenant, "kind": "operator", "key_id": key_id, "role": "OWNER", "customer_id": "", "subscription_id": "", "livemode": "true", "principalId": key_id},
+            "authorizer": {
+                "tenant_id": boot_tenant,
+                "kind": "operator",
+                "key_id": key_id,
+                "role": "OWNER",
+                "customer_id": "",
+                "subscription_id": "",
+                "livemode": "true",
+                "principalId": key_id,
+            },
         },
     }
 
@@ -384,11 +413,14 @@ def ingest_cpu() -> tuple[str, dict[str, float]]:
     from infra.local.lambda_dispatch import LocalContext
 
     stack, gateway, boot, call, meter, customers = _setup_stack()
+    from functions.api.handler import lambda_handler
     from tollgate import wiring
 
-    from functions.api.handler import lambda_handler
-
-    key_id = wiring.tenancy_repository().find_key_by_hash(__import__("hashlib").sha256(boot.operator_key.encode()).hexdigest()).key_id
+    key_id = (
+        wiring.tenancy_repository()
+        .find_key_by_hash(__import__("hashlib").sha256(boot.operator_key.encode()).hexdigest())
+        .key_id
+    )
     size = 1000
     body = json.dumps(_batch(customers[0], size))
     context = LocalContext(function_name="tollgate-api")

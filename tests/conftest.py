@@ -12,7 +12,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(scope="session")

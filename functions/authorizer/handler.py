@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerRequestEvent,
     APIGatewayAuthorizerResponse,
 )
+
 from tollgate import wiring
 from tollgate.usecases.authorize import authorize
 

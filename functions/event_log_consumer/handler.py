@@ -4,6 +4,7 @@ import json
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 from tollgate import wiring
 from tollgate.adapters.dynamodb.codec import event_from_json
 

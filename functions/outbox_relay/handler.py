@@ -2,6 +2,7 @@
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
 from tollgate import wiring
 from tollgate.adapters.dynamodb.codec import event_from_json
 
@@ -10,7 +11,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 def relay(record: DynamoDBRecord) -> None:
     image = record.dynamodb.new_image if record.dynamodb else None
-    if record.event_name and record.event_name.name != "INSERT" or not image or image.get("item_type") != "OUTBOX":
+    if (record.event_name and record.event_name.name != "INSERT") or not image or image.get("item_type") != "OUTBOX":
         return
     wiring.event_publisher().publish([event_from_json(image["event"])])
 

@@ -5,6 +5,7 @@ import json
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 from tollgate import wiring
 
 processor = BatchProcessor(event_type=EventType.SQS)

@@ -47,7 +47,9 @@ def _plan_migration(event: dict) -> dict:
     from tollgate.usecases import migrations
 
     i = event["input"]
-    return migrations.plan_bulk_migration(wiring.subscription_repos(), wiring.migration_repository(), i["tenant_id"], i["migration_id"])
+    return migrations.plan_bulk_migration(
+        wiring.subscription_repos(), wiring.migration_repository(), i["tenant_id"], i["migration_id"]
+    )
 
 
 def _migrate_page(event: dict) -> dict:
@@ -55,7 +57,11 @@ def _migrate_page(event: dict) -> dict:
 
     i = event["input"]
     return migrations.migrate_page(
-        wiring.subscription_repos(), wiring.migration_repository(), i["tenant_id"], i["migration_id"], i["subscription_ids"]
+        wiring.subscription_repos(),
+        wiring.migration_repository(),
+        i["tenant_id"],
+        i["migration_id"],
+        i["subscription_ids"],
     )
 
 
@@ -70,7 +76,9 @@ def _fail_migration(event: dict) -> dict:
     from tollgate.usecases import migrations
 
     i = event["input"]
-    return migrations.fail_bulk_migration(wiring.migration_repository(), i["tenant_id"], i["migration_id"], i.get("error", {}))
+    return migrations.fail_bulk_migration(
+        wiring.migration_repository(), i["tenant_id"], i["migration_id"], i.get("error", {})
+    )
 
 
 def _plan_dunning(event: dict) -> dict:
@@ -95,7 +103,9 @@ def _attempt_payment(event: dict) -> dict:
 
     i = event["input"]
     trigger = "automatic" if i["attempt"] == 1 else "dunning"
-    outcome = payments.attempt_payment(wiring.payment_repos(), i["tenant_id"], i["invoice_id"], trigger=trigger, number=i["attempt"])
+    outcome = payments.attempt_payment(
+        wiring.payment_repos(), i["tenant_id"], i["invoice_id"], trigger=trigger, number=i["attempt"]
+    )
     return {"tenant_id": i["tenant_id"], "invoice_id": i["invoice_id"], "last": outcome.to_json()}
 
 

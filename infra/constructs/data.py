@@ -87,4 +87,3 @@ class DataTables(Construct):
                 "only by Tollgate's own roles; server access logs would add a second bucket for transient data.",
             )
             self.buckets[name] = bucket
-

@@ -22,9 +22,9 @@ from aws_cdk import ArnFormat, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -101,19 +101,31 @@ class Workflows(Construct):
                     "AwsSolutions-IAM5",
                     "A Distributed Map describes and stops the child executions of its own state machine: "
                     "execution:<this machine>/* only.",
-                    applies_to=[RegexAppliesTo(regex="/^Resource::arn:<AWS::Partition>:states:.*:execution:tollgate-.*\\/\\*$/g")],
+                    applies_to=[
+                        RegexAppliesTo(
+                            regex="/^Resource::arn:<AWS::Partition>:states:.*:execution:tollgate-.*\\/\\*$/g"
+                        )
+                    ],
                 )
             if decl.distributed_map:
                 # A Distributed Map runs each item as a child execution of this same state machine.
                 own_arn = Stack.of(self).format_arn(
-                    service="states", resource="stateMachine", resource_name=machine_name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+                    service="states",
+                    resource="stateMachine",
+                    resource_name=machine_name,
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
                 )
                 executions = Stack.of(self).format_arn(
-                    service="states", resource="execution", resource_name=f"{machine_name}/*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+                    service="states",
+                    resource="execution",
+                    resource_name=f"{machine_name}/*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
                 )
                 machine.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[own_arn]))
                 machine.add_to_role_policy(
-                    iam.PolicyStatement(actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions])
+                    iam.PolicyStatement(
+                        actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions]
+                    )
                 )
             acknowledge(
                 machine,
@@ -143,9 +155,7 @@ class Workflows(Construct):
                 self,
                 f"{cid}Schedule",
                 description=schedule.description,
-                schedule=scheduler.ScheduleExpression.expression(
-                    schedule.expression, TimeZone.of(schedule.timezone)
-                ),
+                schedule=scheduler.ScheduleExpression.expression(schedule.expression, TimeZone.of(schedule.timezone)),
                 # The target grants the role states:StartExecution on this state machine only.
                 target=scheduler_targets.StepFunctionsStartExecution(
                     target_machine,

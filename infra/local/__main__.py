@@ -28,7 +28,12 @@ def main() -> int:
     stack = LocalStack().start()
     boot = stack.bootstrap_tenant("Local tenant")
     api_url = f"http://{host}:{port}"
-    info = {"api_url": api_url, "tenant_id": boot.tenant_id, "operator_key": boot.operator_key, "platform_key": boot.platform_key}
+    info = {
+        "api_url": api_url,
+        "tenant_id": boot.tenant_id,
+        "operator_key": boot.operator_key,
+        "platform_key": boot.platform_key,
+    }
     out = Path(os.environ.get("TOLLGATE_BOOTSTRAP_FILE", REPO_ROOT / ".local" / "bootstrap.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(info, indent=2) + "\n")

@@ -16,11 +16,10 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from tollgate.api.problems import problem_proxy_response
-from tollgate.usecases.authorize import MISSING_HEADERS, header
-
 from infra import definitions
 from infra.local.stack import ACCOUNT, REGION, LocalStack
+from tollgate.api.problems import problem_proxy_response
+from tollgate.usecases.authorize import MISSING_HEADERS, header
 
 STAGE = "local"
 API_ID = "localapi"
@@ -80,7 +79,11 @@ class LocalApiGateway:
             },
         )
         statement = policy["policyDocument"]["Statement"][0]
-        result = {"allow": statement["Effect"] == "Allow", "context": dict(policy.get("context") or {}), "principalId": policy["principalId"]}
+        result = {
+            "allow": statement["Effect"] == "Allow",
+            "context": dict(policy.get("context") or {}),
+            "principalId": policy["principalId"],
+        }
         ttl = self._ttl(authorizer)
         if ttl > 0:
             self._cache[key] = (time.monotonic() + ttl, result)
@@ -117,7 +120,9 @@ class LocalApiGateway:
             },
         }
         if route is None:
-            response = problem_proxy_response(404, "Not found", f"No endpoint {method} {path}.", path, "ROUTE_NOT_FOUND")
+            response = problem_proxy_response(
+                404, "Not found", f"No endpoint {method} {path}.", path, "ROUTE_NOT_FOUND"
+            )
         elif route.authorizer:
             decision = self._authorize(route.authorizer, event)
             if decision is None:
@@ -138,7 +143,7 @@ def asgi_app(gateway: LocalApiGateway):
     """A plain ASGI callable (served by uvicorn) in front of the local API Gateway."""
     import anyio
 
-    async def app(scope, receive, send):  # noqa: ANN001
+    async def app(scope, receive, send):
         if scope["type"] == "lifespan":
             while True:
                 message = await receive()

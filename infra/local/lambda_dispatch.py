@@ -76,7 +76,7 @@ def invoke_local(function_name: str, event: Any) -> Any:
     return lookup(name)(event, LocalContext(function_name=name))
 
 
-def _dispatching_invoke(self, function_name, qualifier, body, headers, response_headers):  # noqa: ANN001
+def _dispatching_invoke(self, function_name, qualifier, body, headers, response_headers):
     name = function_name.split(":function:")[-1].split(":")[0]
     event = json.loads(body) if body else {}
     try:

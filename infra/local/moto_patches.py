@@ -46,7 +46,7 @@ def install() -> None:
         return
     from moto.dynamodb.models import DynamoDBBackend
 
-    def transact_write_items(self, transact_items):  # noqa: ANN001
+    def transact_write_items(self, transact_items):
         with TX_LOCK:
             return _two_phase_transaction(self, transact_items)
 
@@ -62,7 +62,7 @@ def _partition_query() -> None:
 
     original = Table.query
 
-    def query(self, hash_key, *args, **kwargs):  # noqa: ANN001
+    def query(self, hash_key, *args, **kwargs):
         index_name = kwargs.get("index_name") if "index_name" in kwargs else (args[6] if len(args) > 6 else None)
         if index_name and hash_key is not None:
             # A GSI query: moto sorts every item of the table and then filters. Hand it only the items
@@ -92,7 +92,7 @@ def _partition_query() -> None:
 
     Table.query = query
 
-    def all_items(self):  # noqa: ANN001
+    def all_items(self):
         items = []
         for hash_set in self.items.values():
             if self.range_key_attr:
@@ -100,20 +100,25 @@ def _partition_query() -> None:
             else:
                 items.append(hash_set)
         if self.range_key_attr:
-            return sorted(items, key=lambda x: (x.hash_key.cast_value, x.range_key.cast_value) if x.range_key else (x.hash_key.cast_value,))
+            return sorted(
+                items,
+                key=lambda x: (
+                    (x.hash_key.cast_value, x.range_key.cast_value) if x.range_key else (x.hash_key.cast_value,)
+                ),
+            )
         return sorted(items, key=lambda x: x.hash_key.cast_value)
 
     Table.all_items = all_items
 
 
-def _index_hash_attr(table, index_name: str):  # noqa: ANN001
+def _index_hash_attr(table, index_name: str):
     for index in list(getattr(table, "global_indexes", [])) + list(getattr(table, "indexes", [])):
         if index.name == index_name:
             return next((k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"), None)
     return None
 
 
-def _epoch(value):  # noqa: ANN001
+def _epoch(value):
     if isinstance(value, datetime):
         return value.timestamp()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
@@ -122,7 +127,7 @@ def _epoch(value):  # noqa: ANN001
 def _fast_get_records() -> None:
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    def get_records(self):  # noqa: ANN001
+    def get_records(self):
         limit = self._get_param("Limit")
         result = self.backend.get_records(self._get_param("ShardIterator"), 1000 if limit is None else limit)
         return json.dumps(result, default=_epoch)
@@ -135,10 +140,14 @@ def _fast_get_records() -> None:
     fast = {"GetItem", "BatchGetItem", "Query", "Scan"}
     original = DynamoHandler.serialized
 
-    def serialized(self, action_result: ActionResult):  # noqa: ANN001
+    def serialized(self, action_result: ActionResult):
         result = action_result.result
         if self._get_action() in fast and isinstance(result, dict):
-            return 200, {**self.response_headers, "Content-Type": "application/x-amz-json-1.0"}, json.dumps(result, default=_epoch)
+            return (
+                200,
+                {**self.response_headers, "Content-Type": "application/x-amz-json-1.0"},
+                json.dumps(result, default=_epoch),
+            )
         return original(self, action_result)
 
     DynamoHandler.serialized = serialized
@@ -163,7 +172,7 @@ def _parse_insert(statement: dict):
 def _batch_insert(original):
     from moto.dynamodb.models.dynamo_type import DynamoType
 
-    def batch_execute_statement(self, statements):  # noqa: ANN001
+    def batch_execute_statement(self, statements):
         parsed = [_parse_insert(s) for s in statements]
         if not parsed or any(p is None for p in parsed):
             return original(self, statements)
@@ -177,7 +186,10 @@ def _batch_insert(original):
             range_key = DynamoType(item[table.range_key_attr]) if table.range_key_attr else None
             if table.get_item(hash_key, range_key) is not None:
                 responses.append(
-                    {"TableName": table_name, "Error": {"Code": "DuplicateItem", "Message": "Duplicate primary key exists in table"}}
+                    {
+                        "TableName": table_name,
+                        "Error": {"Code": "DuplicateItem", "Message": "Duplicate primary key exists in table"},
+                    }
                 )
                 continue
             self.put_item(table_name, item)  # key checked absent just above (moto runs one call at a time)
@@ -187,7 +199,7 @@ def _batch_insert(original):
     return batch_execute_statement
 
 
-def _two_phase_transaction(backend, transact_items):  # noqa: ANN001, C901
+def _two_phase_transaction(backend, transact_items):
     import copy
 
     from moto.dynamodb.comparisons import get_filter_expression
@@ -231,7 +243,9 @@ def _two_phase_transaction(backend, transact_items):  # noqa: ANN001, C901
             current = backend.get_item(table_name, key)
             condition = op.get("ConditionExpression")
             if condition is not None:
-                check = get_filter_expression(condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"))
+                check = get_filter_expression(
+                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                )
                 if not check.expr(current):
                     if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
                         original_item = current.to_json()["Attributes"]
@@ -240,7 +254,7 @@ def _two_phase_transaction(backend, transact_items):  # noqa: ANN001, C901
         except ConditionalCheckFailed as e:
             failed = True
             errors.append(("ConditionalCheckFailed", str(e.message), original_item))
-        except Exception as e:  # noqa: BLE001 - reported per item, as moto does
+        except Exception as e:
             failed = True
             errors.append((type(e).__name__, str(e), original_item))
     if failed:
@@ -255,9 +269,13 @@ def _two_phase_transaction(backend, transact_items):  # noqa: ANN001, C901
         for op_type, op, table_name, key in ops:
             names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
             if op_type == "Put":
-                backend.put_item(table_name, op["Item"], expression_attribute_names=names, expression_attribute_values=values)
+                backend.put_item(
+                    table_name, op["Item"], expression_attribute_names=names, expression_attribute_values=values
+                )
             elif op_type == "Delete":
-                backend.delete_item(table_name, key, expression_attribute_names=names, expression_attribute_values=values)
+                backend.delete_item(
+                    table_name, key, expression_attribute_names=names, expression_attribute_values=values
+                )
             elif op_type == "Update":
                 backend.update_item(
                     table_name,

@@ -222,12 +222,18 @@ class LocalStack:
                 QueueName=f"tollgate-{rule.queue}",
                 Attributes={
                     "VisibilityTimeout": str(self.queue_visibility_seconds),
-                    "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": rule.max_receive_count}),
+                    "RedrivePolicy": json.dumps(
+                        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": rule.max_receive_count}
+                    ),
                 },
             )["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            events.put_rule(Name=f"tollgate-{rule.name}", EventBusName=spec.bus.name, EventPattern=json.dumps(rule.pattern))
-            events.put_targets(Rule=f"tollgate-{rule.name}", EventBusName=spec.bus.name, Targets=[{"Id": "queue", "Arn": arn}])
+            events.put_rule(
+                Name=f"tollgate-{rule.name}", EventBusName=spec.bus.name, EventPattern=json.dumps(rule.pattern)
+            )
+            events.put_targets(
+                Rule=f"tollgate-{rule.name}", EventBusName=spec.bus.name, Targets=[{"Id": "queue", "Arn": arn}]
+            )
             self.queue_urls[rule.name] = url
             self.dlq_urls[rule.name] = dlq_url
 
@@ -253,7 +259,11 @@ class LocalStack:
                 {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
                     ],
                 }
             ),
@@ -447,7 +457,9 @@ class LocalStack:
                 else {"ShardIteratorType": "TRIM_HORIZON"}
             )
             with moto_patches.TX_LOCK:  # never read in the middle of a transaction
-                iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, **position)["ShardIterator"]
+                iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, **position)[
+                    "ShardIterator"
+                ]
                 page = streams.get_records(ShardIterator=iterator, Limit=source.batch_size)
             records = [dict(r, eventSourceARN=stream_arn) for r in page.get("Records", [])]
             if not records:

@@ -40,10 +40,9 @@ def first_period(tenant_id: str, subscription_id: str):
 
 def bill(tenant_id: str, subscription_id: str, **kwargs):
     """Bill the subscription's first period, in-process (what a bill run's task does for it)."""
+    from infra.local import lambda_dispatch
     from tollgate import wiring
     from tollgate.usecases.billing import bill_subscription
-
-    from infra.local import lambda_dispatch
 
     period = first_period(tenant_id, subscription_id)
     with lambda_dispatch.LOCK:

@@ -19,7 +19,15 @@ def customer(c: httpx.Client, **fields) -> dict:
     return ok(c.post("/v1/customers", json=body), 201)
 
 
-def plan(c: httpx.Client, *, fee: str = "10.00", currency: str = "USD", trial_days: int | None = None, publish: bool = True, **fields) -> dict:
+def plan(
+    c: httpx.Client,
+    *,
+    fee: str = "10.00",
+    currency: str = "USD",
+    trial_days: int | None = None,
+    publish: bool = True,
+    **fields,
+) -> dict:
     body = {
         "name": fields.pop("name", f"plan {uuid.uuid4().hex[:6]}"),
         "currency": currency,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from infra.local.http import LocalApiGateway, asgi_app
-from infra.local.stack import LocalStack  # noqa: F401  (the session fixture lives in tests/conftest.py)
+from infra.local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 

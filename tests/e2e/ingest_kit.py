@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
-from tollgate.domain.usage import canonical_json
 
 from tests.e2e.conftest import client
+from tollgate.domain.usage import canonical_json
 
 PROBLEM = "application/problem+json"
 
@@ -65,16 +65,22 @@ class Tenant:
     def customer_client(self, customer_id: str) -> httpx.Client:
         return self.client_for(self.key(kind="customer", customer_id=customer_id, name="customer key"))
 
-    def meter(self, event_name: str | None = None, function: str = "SUM", field: str | None = "properties.credits", **extra) -> dict:
+    def meter(
+        self, event_name: str | None = None, function: str = "SUM", field: str | None = "properties.credits", **extra
+    ) -> dict:
         aggregation = {"function": function} | ({"field": field} if function != "COUNT" else {})
         body = {"event_name": event_name or unique("model.usage"), "aggregation": aggregation, **extra}
         return ok(self.owner.post("/v1/meters", json=body), 201)
 
     def customer(self, external_id: str | None = None) -> dict:
-        return ok(self.owner.post("/v1/customers", json={"external_id": external_id or unique("cust"), "name": "Ada"}), 201)
+        return ok(
+            self.owner.post("/v1/customers", json={"external_id": external_id or unique("cust"), "name": "Ada"}), 201
+        )
 
     def send(self, body, c: httpx.Client | None = None, status: int = 202) -> dict:
-        r = (c or self.owner).post("/v1/ingest/events", content=dumps(body), headers={"Content-Type": "application/json"})
+        r = (c or self.owner).post(
+            "/v1/ingest/events", content=dumps(body), headers={"Content-Type": "application/json"}
+        )
         return ok(r, status) if status < 400 else problem(r, status)
 
     def usage(self, external_customer_id: str, event_name: str, c: httpx.Client | None = None, **params) -> dict:
@@ -106,4 +112,10 @@ def fresh_tenant(server, name: str = "ingest") -> Tenant:
 
 
 def event(customer: str, name: str, credits=2, **extra) -> dict:
-    return {"event_id": unique("evt"), "event_name": name, "external_customer_id": customer, "properties": {"credits": credits}, **extra}
+    return {
+        "event_id": unique("evt"),
+        "event_name": name,
+        "external_customer_id": customer,
+        "properties": {"credits": credits},
+        **extra,
+    }

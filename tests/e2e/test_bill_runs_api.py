@@ -33,7 +33,9 @@ def test_a_partially_failed_run_shows_error_codes_and_a_rerun_retries_only_those
     fake = FlakyBilling({subs[0]})
     monkeypatch.setattr(wiring, "biller", lambda: fake)
     started = ok(owner.post("/v1/bill-runs", json={}), 202)
-    done = wait_for(lambda: (r := ok(owner.get(f"/v1/bill-runs/{started['id']}")))["status"] != "RUNNING" and r, timeout=60)
+    done = wait_for(
+        lambda: (r := ok(owner.get(f"/v1/bill-runs/{started['id']}")))["status"] != "RUNNING" and r, timeout=60
+    )
     assert done["status"] == "PARTIALLY_FAILED", (done["totals"], done["results"][:3], subs)
     mine = {r["subscription_id"]: r for r in done["results"] if r["subscription_id"] in subs}
     assert mine[subs[0]]["status"] == "FAILED" and mine[subs[0]]["error_code"] == "USAGE_DATA_UNAVAILABLE"
@@ -45,7 +47,9 @@ def test_a_partially_failed_run_shows_error_codes_and_a_rerun_retries_only_those
     fake.billed_before = set(fake.billed)
     ok(owner.post(f"/v1/bill-runs/{started['id']}/rerun"), 202)
     rerun = wait_for(
-        lambda: (r := ok(owner.get(f"/v1/bill-runs/{started['id']}")))["status"] != "RUNNING" and r["attempts"] == 2 and r,
+        lambda: (
+            (r := ok(owner.get(f"/v1/bill-runs/{started['id']}")))["status"] != "RUNNING" and r["attempts"] == 2 and r
+        ),
         timeout=60,
     )
     assert rerun["status"] == "COMPLETED"

@@ -32,14 +32,22 @@ def problem(r, status: int) -> dict:
 
 def events(server, c, type_: str, invoice_id: str) -> list[dict]:
     server.stack.drain()
-    return [e for e in ok(c.get("/v1/billing-events", params={"type": type_}))["data"] if e["data"].get("invoice_id") == invoice_id]
+    return [
+        e
+        for e in ok(c.get("/v1/billing-events", params={"type": type_}))["data"]
+        if e["data"].get("invoice_id") == invoice_id
+    ]
 
 
 def ses_messages(to: str) -> list:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
-    return [m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages if to in str(getattr(m, "destinations", ""))]
+    return [
+        m
+        for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+        if to in str(getattr(m, "destinations", ""))
+    ]
 
 
 @pytest.fixture
@@ -67,7 +75,10 @@ def test_invoice_not_received_because_the_customer_has_no_email_then_fixed_and_r
     assert ok(t.get(f"/v1/customers/{cust['id']}"))["email"] is None
     # 3. the billing event log has invoice.send_failed, saying why
     failed = wait_for(lambda: events(server, t, "invoice.send_failed", invoice_id))
-    assert failed[0]["data"]["reason_code"] == "CUSTOMER_EMAIL_MISSING" and f"/v1/customers/{cust['id']}" in failed[0]["data"]["reason"]
+    assert (
+        failed[0]["data"]["reason_code"] == "CUSTOMER_EMAIL_MISSING"
+        and f"/v1/customers/{cust['id']}" in failed[0]["data"]["reason"]
+    )
     assert ok(t.get(f"/v1/invoices/{invoice_id}"))["delivery"]["status"] == "FAILED"
     # 4. a manual resend answers what is wrong (and logs another send_failed)
     body = problem(t.post(f"/v1/invoices/{invoice_id}/send"), 409)
@@ -87,7 +98,10 @@ def test_invoice_not_received_because_no_email_provider_sender_is_configured_the
     # 2. Settings -> Finance: no sender configured
     assert ok(t.get("/v1/settings/billing"))["sender_email"] is None
     failed = wait_for(lambda: events(server, t, "invoice.send_failed", invoice_id))
-    assert failed[0]["data"]["reason_code"] == "SENDER_NOT_CONFIGURED" and "PUT /v1/settings/billing" in failed[0]["data"]["reason"]
+    assert (
+        failed[0]["data"]["reason_code"] == "SENDER_NOT_CONFIGURED"
+        and "PUT /v1/settings/billing" in failed[0]["data"]["reason"]
+    )
     assert ses_messages(address) == []
     # the fix: configure the sender (verified with the email provider), resend
     ok(t.put("/v1/settings/billing", json={"sender_email": "invoices@vendor.example"}))
@@ -142,9 +156,18 @@ def test_amount_wrong_check_the_plan_version_pinned_to_the_subscription(t):
 
 
 def test_amount_wrong_check_the_pipeline_stage_breakdown_in_the_usage_attribution(t, usage):
-    meter = ok(t.post("/v1/meters", json={"event_name": f"api.call.{uuid.uuid4().hex[:6]}", "aggregation": {"function": "COUNT"}}), 201)
-    price = {"model": "graduated", "currency": "USD", "included_units": "100",
-             "tiers": [{"up_to": 1000, "unit_amount": "0.10"}, {"up_to": None, "unit_amount": "0.05"}]}
+    meter = ok(
+        t.post(
+            "/v1/meters", json={"event_name": f"api.call.{uuid.uuid4().hex[:6]}", "aggregation": {"function": "COUNT"}}
+        ),
+        201,
+    )
+    price = {
+        "model": "graduated",
+        "currency": "USD",
+        "included_units": "100",
+        "tiers": [{"up_to": 1000, "unit_amount": "0.10"}, {"up_to": None, "unit_amount": "0.05"}],
+    }
     plan = builders.plan(t, fee="0", usage_prices=[{"meter_id": meter["id"], "price": price}])
     cust = builders.customer(t)
     sub = ended_subscription(t, cust["id"], plan["id"])
@@ -156,7 +179,17 @@ def test_amount_wrong_check_the_pipeline_stage_breakdown_in_the_usage_attributio
     invoice = ok(t.get(f"/v1/invoices/{bill(tenant_of(t), sub['id']).invoice_id}"))
     stages = {s["stage"]: s for s in invoice["attribution"]["stages"]}
     assert [s["stage"] for s in invoice["attribution"]["stages"]] == [
-        "raw_usage", "aggregated", "included_units", "tiers", "subtotal", "discounts", "credit_notes", "tax", "wallet", "total"]
+        "raw_usage",
+        "aggregated",
+        "included_units",
+        "tiers",
+        "subtotal",
+        "discounts",
+        "credit_notes",
+        "tax",
+        "wallet",
+        "total",
+    ]
     assert stages["raw_usage"]["event_count"] == 1600
     assert stages["aggregated"]["quantities"] == {meter["id"]: "1600"}
     assert stages["included_units"]["billable"] == {meter["id"]: "1500"}
@@ -166,14 +199,24 @@ def test_amount_wrong_check_the_pipeline_stage_breakdown_in_the_usage_attributio
     (behind,) = invoice["attribution"]["usage"]
     assert sum(w["event_count"] for w in behind["windows"]) == sum(n for _, n in raw) == int(line["quantity"])
     assert sum(D(w["quantity"]) for w in behind["windows"]) == D(line["quantity"])
-    assert ok(t.post("/v1/prices/quote", json={"price": price, "quantity": line["quantity"]}))["amount"] == line["amount"] == "125.00"
+    assert (
+        ok(t.post("/v1/prices/quote", json={"price": price, "quantity": line["quantity"]}))["amount"]
+        == line["amount"]
+        == "125.00"
+    )
 
 
 def test_amount_wrong_check_for_applied_credit_notes_that_reduced_the_total(server, t):
     _, _, invoice_id = invoiced(t, fee="50.00")  # 100.00: this period's and next period's fee
-    note = ok(t.post("/v1/credit-notes", json={"invoice_id": invoice_id, "amount": "30.00", "reason": "SLA breach"}), 201)
+    note = ok(
+        t.post("/v1/credit-notes", json={"invoice_id": invoice_id, "amount": "30.00", "reason": "SLA breach"}), 201
+    )
     invoice = ok(t.get(f"/v1/invoices/{invoice_id}"))
-    assert (invoice["totals"]["total"], invoice["totals"]["credited"], invoice["amount_due"]) == ("100.00", "30.00", "70.00")
+    assert (invoice["totals"]["total"], invoice["totals"]["credited"], invoice["amount_due"]) == (
+        "100.00",
+        "30.00",
+        "70.00",
+    )
     listed = ok(t.get("/v1/credit-notes", params={"invoice_id": invoice_id}))["data"]
     assert [n["id"] for n in listed] == [note["id"]] and listed[0]["reason"] == "SLA breach"
     # a credit note bringing the amount due to zero pays the invoice
@@ -188,10 +231,15 @@ def test_amount_wrong_confirm_the_billing_period(t):
     _, sub, invoice_id = invoiced(t)
     period = first_period(tenant_of(t), sub["id"])
     invoice = ok(t.get(f"/v1/invoices/{invoice_id}"))
-    assert invoice["period"] == {"start": period.start.isoformat().replace("+00:00", "Z"), "end": period.end.isoformat().replace("+00:00", "Z")}
+    assert invoice["period"] == {
+        "start": period.start.isoformat().replace("+00:00", "Z"),
+        "end": period.end.isoformat().replace("+00:00", "Z"),
+    }
     assert invoice["attribution"]["period"] == invoice["period"]
     covered = sorted(ln["covers"]["start"] for ln in invoice["lines"] if ln["kind"] == "fee")
-    assert covered[0] == invoice["period"]["start"] and covered[1] == invoice["period"]["end"]  # this period, and the next in advance
+    assert (
+        covered[0] == invoice["period"]["start"] and covered[1] == invoice["period"]["end"]
+    )  # this period, and the next in advance
     listed = ok(t.get("/v1/invoices", params={"subscription_id": sub["id"]}))["data"]
     assert [i["id"] for i in listed] == [invoice_id]
 
@@ -214,14 +262,18 @@ def test_prepaid_wallet_short_fails_with_nothing_billed_then_top_up_and_retry(se
     result = bill(tenant_of(t), sub["id"])
     assert (result.status, result.error_code) == ("FAILED", "WALLET_INSUFFICIENT_FUNDS")
     failed = ok(t.get(f"/v1/invoices/{result.invoice_id}"))
-    assert failed["status"] == "FAILED" and failed["error_code"] == "WALLET_INSUFFICIENT_FUNDS" and failed["lines"] == []
+    assert (
+        failed["status"] == "FAILED" and failed["error_code"] == "WALLET_INSUFFICIENT_FUNDS" and failed["lines"] == []
+    )
     assert ok(t.get(f"/v1/wallets/{wallet['id']}"))["balance"] == "10.00"
     assert ok(t.get("/v1/wallets", params={"customer_id": cust["id"]}))["data"][0]["id"] == wallet["id"]
     ok(t.post(f"/v1/wallets/{wallet['id']}/top-up", json={"amount": "20.00"}))
     retried = ok(t.post(f"/v1/invoices/{result.invoice_id}/retry"))
     assert retried["status"] == "INVOICED" and retried["invoice"]["status"] == "PAID"
     assert ok(t.get(f"/v1/wallets/{wallet['id']}"))["balance"] == "0.00"
-    assert problem(t.post(f"/v1/invoices/{result.invoice_id}/retry"), 409)["detail"].startswith(f"Invoice {result.invoice_id} is PAID")
+    assert problem(t.post(f"/v1/invoices/{result.invoice_id}/retry"), 409)["detail"].startswith(
+        f"Invoice {result.invoice_id} is PAID"
+    )
 
 
 def test_tax_engine_timeout_fails_with_tax_calculation_failed_and_the_invoice_is_retried(t):
@@ -230,7 +282,12 @@ def test_tax_engine_timeout_fails_with_tax_calculation_failed_and_the_invoice_is
     slow = SlowTaxProvider(delay=2.0, name=f"slow-{uuid.uuid4().hex[:6]}")
     wiring.tax_providers()[slow.name] = slow
     try:
-        ok(t.put("/v1/settings/billing", json={"tax": {"mode": "EXCLUSIVE", "provider": slow.name, "timeout_seconds": "0.2"}}))
+        ok(
+            t.put(
+                "/v1/settings/billing",
+                json={"tax": {"mode": "EXCLUSIVE", "provider": slow.name, "timeout_seconds": "0.2"}},
+            )
+        )
         cust = builders.customer(t)
         sub = ended_subscription(t, cust["id"], builders.plan(t, fee="50.00")["id"])
         result = bill(tenant_of(t), sub["id"])
@@ -244,7 +301,12 @@ def test_tax_engine_timeout_fails_with_tax_calculation_failed_and_the_invoice_is
 
 
 def test_builtin_inclusive_tax_over_http(t):
-    ok(t.put("/v1/settings/billing", json={"tax": {"mode": "INCLUSIVE", "rates": [{"name": "VAT", "rate_percent": "20"}]}}))
+    ok(
+        t.put(
+            "/v1/settings/billing",
+            json={"tax": {"mode": "INCLUSIVE", "rates": [{"name": "VAT", "rate_percent": "20"}]}},
+        )
+    )
     _, _, invoice_id = invoiced(t, fee="60.00")
     invoice = ok(t.get(f"/v1/invoices/{invoice_id}"))
     (tax,) = [ln for ln in invoice["lines"] if ln["kind"] == "tax"]

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.e2e
 
 def test_a_coupon_applied_to_a_subscription_discounts_its_next_invoice_once(server):
     c = own_tenant(server, "coupons")
-    coupon = ok(c.post("/v1/coupons", json={"id": "LAUNCH20", "name": "Launch", "percent_off": "20", "duration": "once"}), 201)
+    coupon = ok(
+        c.post("/v1/coupons", json={"id": "LAUNCH20", "name": "Launch", "percent_off": "20", "duration": "once"}), 201
+    )
     assert coupon["id"] == "LAUNCH20" and ok(c.get("/v1/coupons/LAUNCH20"))["percent_off"] == "20"
     assert c.post("/v1/coupons", json={"id": "LAUNCH20", "percent_off": "5"}).status_code == 409
     bad = c.post("/v1/coupons", json={"percent_off": "10", "amount_off": "5", "currency": "USD"})

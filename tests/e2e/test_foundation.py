@@ -64,7 +64,9 @@ def test_validation_errors_are_422_problems_naming_the_field(owner):
 
 
 def test_a_body_that_is_not_json_is_a_400_problem(owner):
-    r = owner.post("/v1/api-keys", content=b"kind=operator", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = owner.post(
+        "/v1/api-keys", content=b"kind=operator", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert r.status_code == 400 and "not valid JSON" in r.json()["detail"]
 
 

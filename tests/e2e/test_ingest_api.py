@@ -46,7 +46,13 @@ def test_one_event_and_a_batch_are_accepted_and_aggregated_within_5_seconds(t, s
 def test_defaults_quantity_1_and_timestamp_now_and_a_bare_array_is_a_batch(t):
     meter = t.meter(function="SUM", field="quantity")
     cust = t.customer()["external_id"]
-    ok(t.owner.post("/v1/ingest/events", json=[{"event_name": meter["event_name"], "external_customer_id": cust, "event_id": unique("e")}]), 202)
+    ok(
+        t.owner.post(
+            "/v1/ingest/events",
+            json=[{"event_name": meter["event_name"], "external_customer_id": cust, "event_id": unique("e")}],
+        ),
+        202,
+    )
     t.send({"event_name": meter["event_name"], "external_customer_id": cust, "quantity": 4, "event_id": unique("e")})
     t.wait_usage(cust, meter["event_name"], 5)
 
@@ -100,7 +106,9 @@ def test_unknown_customer(t, setup):
 
 def test_aggregation_field_missing_names_what_was_sent(t, setup):
     name, cust, _, _ = setup
-    body = t.send({"event_id": unique("e"), "event_name": name, "external_customer_id": cust, "properties": {"tokens": 2}})
+    body = t.send(
+        {"event_id": unique("e"), "event_name": name, "external_customer_id": cust, "properties": {"tokens": 2}}
+    )
     assert codes(body) == ["AGGREGATION_FIELD_MISSING"]
     assert "properties.credits" in body["rejected"][0]["detail"] and "'tokens'" in body["rejected"][0]["detail"]
 
@@ -111,14 +119,24 @@ def test_a_string_number_is_rejected_for_numeric_aggregations(t, function):
     cust = t.customer()["external_id"]
     body = t.send(event(cust, meter["event_name"], "2"))
     assert codes(body) == ["AGGREGATION_FIELD_NOT_NUMERIC"]
-    assert "the string '2'" in body["rejected"][0]["detail"] and "credits: 2 (no quotes)" in body["rejected"][0]["detail"]
+    assert (
+        "the string '2'" in body["rejected"][0]["detail"] and "credits: 2 (no quotes)" in body["rejected"][0]["detail"]
+    )
     assert codes(t.send(event(cust, meter["event_name"], True))) == ["AGGREGATION_FIELD_NOT_NUMERIC"]
 
 
 def test_unique_count_takes_strings_and_numbers_but_not_objects(t):
     meter = t.meter(function="UNIQUE_COUNT", field="properties.user_id")
     cust = t.customer()["external_id"]
-    events = [{"event_id": unique("e"), "event_name": meter["event_name"], "external_customer_id": cust, "properties": {"user_id": v}} for v in ("u1", "u2", "u1", 7, Decimal("7.0"))]
+    events = [
+        {
+            "event_id": unique("e"),
+            "event_name": meter["event_name"],
+            "external_customer_id": cust,
+            "properties": {"user_id": v},
+        }
+        for v in ("u1", "u2", "u1", 7, Decimal("7.0"))
+    ]
     body = t.send({"events": events + [{**events[0], "event_id": unique("e"), "properties": {"user_id": {"id": 1}}}]})
     assert body["accepted"] == 5 and codes(body) == ["AGGREGATION_FIELD_INVALID"]
     t.wait_usage(cust, meter["event_name"], 3)  # u1, u2 and 7 (7 == 7.0)
@@ -164,7 +182,9 @@ def test_24_hours_or_more_in_the_past_is_accepted_and_flagged_late(t, setup):
 
 def test_a_timestamp_without_offset_or_not_rfc3339_is_rejected(t, setup):
     name, cust, _, _ = setup
-    body = t.send({"events": [event(cust, name, timestamp="2026-04-17 10:00:00"), event(cust, name, timestamp="yesterday")]})
+    body = t.send(
+        {"events": [event(cust, name, timestamp="2026-04-17 10:00:00"), event(cust, name, timestamp="yesterday")]}
+    )
     assert codes(body) == ["INVALID_TIMESTAMP", "INVALID_TIMESTAMP"]
 
 
@@ -256,7 +276,9 @@ def test_exceeding_the_ingestion_rate_answers_429_with_retry_after(server):
     own = fresh_tenant(server, "rate limited")
     name = own.meter()["event_name"]
     cust = own.customer()["external_id"]
-    settings = ok(own.owner.put("/v1/ingest/settings", json={"rate_limit_per_second": 30, "key_rate_limit_per_second": 20}))
+    settings = ok(
+        own.owner.put("/v1/ingest/settings", json={"rate_limit_per_second": 30, "key_rate_limit_per_second": 20})
+    )
     assert settings["rate_limit_per_second"] == 30 and settings["key_rate_limit_per_second"] == 20
     r = own.owner.post("/v1/ingest/events", json={"events": [event(cust, name) for _ in range(21)]})
     assert problem(r, 429)["code"] == "RATE_LIMITED" and r.headers["Retry-After"] == "1"
@@ -282,7 +304,16 @@ def test_exceeding_the_ingestion_rate_answers_429_with_retry_after(server):
 def test_the_event_log_filters_by_customer_meter_status_and_time(t):
     m1, m2 = t.meter(), t.meter(function="COUNT")
     a, b = t.customer()["external_id"], t.customer()["external_id"]
-    t.send({"events": [event(a, m1["event_name"], 1), event(b, m1["event_name"], 1), event(a, m2["event_name"]), event(a, "Nope.Meter")]})
+    t.send(
+        {
+            "events": [
+                event(a, m1["event_name"], 1),
+                event(b, m1["event_name"], 1),
+                event(a, m2["event_name"]),
+                event(a, "Nope.Meter"),
+            ]
+        }
+    )
     dup = event(a, m1["event_name"], 5)
     t.send(dup)
     t.send(dup)
@@ -318,18 +349,24 @@ def test_the_event_log_filters_by_customer_meter_status_and_time(t):
 def test_the_usage_query_applies_the_meters_aggregation(t, function, field, values, expected):
     meter = t.meter(function=function, field=field)
     cust = t.customer()["external_id"]
-    t.send({"events": [event(cust, meter["event_name"], v, timestamp=ago(minutes=30 - i)) for i, v in enumerate(values)]})
+    t.send(
+        {"events": [event(cust, meter["event_name"], v, timestamp=ago(minutes=30 - i)) for i, v in enumerate(values)]}
+    )
     t.wait_usage(cust, meter["event_name"], expected)
 
 
 def test_usage_per_hour_day_and_month_windows(t, setup):
     name, cust, _, _ = setup
-    t.send({"events": [
-        event(cust, name, 1, timestamp=ago(days=40)),
-        event(cust, name, 2, timestamp=ago(days=2, hours=1)),
-        event(cust, name, 3, timestamp=ago(days=2)),
-        event(cust, name, 4, timestamp=ago(minutes=1)),
-    ]})
+    t.send(
+        {
+            "events": [
+                event(cust, name, 1, timestamp=ago(days=40)),
+                event(cust, name, 2, timestamp=ago(days=2, hours=1)),
+                event(cust, name, 3, timestamp=ago(days=2)),
+                event(cust, name, 4, timestamp=ago(minutes=1)),
+            ]
+        }
+    )
     t.wait_usage(cust, name, 10)
     days = t.usage(cust, name, window="DAY", **{"from": ago(days=3)})
     assert sum(Decimal(w["value"]) for w in days["data"]) == 9 and Decimal(days["value"]) == 9
@@ -338,7 +375,13 @@ def test_usage_per_hour_day_and_month_windows(t, setup):
     assert sorted(Decimal(w["value"]) for w in hours["data"] if w["value"] != "0") == [2, 3, 4]
     months = t.usage(cust, name, window="MONTH", **{"from": ago(days=60)})
     assert Decimal(months["value"]) == 10 and sum(Decimal(w["value"]) for w in months["data"]) == 10
-    assert problem(t.owner.get("/v1/usage", params={"external_customer_id": cust, "event_name": name, "window": "HOUR", "from": ago(days=80)}), 422)
+    assert problem(
+        t.owner.get(
+            "/v1/usage",
+            params={"external_customer_id": cust, "event_name": name, "window": "HOUR", "from": ago(days=80)},
+        ),
+        422,
+    )
     assert problem(t.owner.get("/v1/usage", params={"external_customer_id": cust}), 422)
 
 

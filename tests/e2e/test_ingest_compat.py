@@ -99,7 +99,9 @@ def test_openmeter_endpoint_contract_over_raw_http(t):
         assert c.post("/compat/openmeter/api/v1/events", json=same).status_code == 204
     good, bad = cloud_event(ext, 2), cloud_event(ext, "2")
     body = problem(c.post("/compat/openmeter/api/v1/events", json=[good, bad]), 400)
-    assert body["code"] == "AGGREGATION_FIELD_NOT_NUMERIC" and body["accepted"] == 1 and body["rejected"][0]["index"] == 1
+    assert (
+        body["code"] == "AGGREGATION_FIELD_NOT_NUMERIC" and body["accepted"] == 1 and body["rejected"][0]["index"] == 1
+    )
     t.wait_usage(ext, "tokens.used", 8)
     # The tenant is the key's: another tenant's id in X-Tenant-Id is refused, a MEMBER may not ingest.
     other = fresh_tenant(t.server, "other")
@@ -122,7 +124,9 @@ def lago_python() -> Path:
         return python
     base = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base, "-m", "venv", "--clear", str(LAGO_VENV)], check=True, capture_output=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", LAGO_REQUIREMENT], check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", LAGO_REQUIREMENT], check=True, capture_output=True, timeout=600
+    )
     return python
 
 
@@ -208,10 +212,18 @@ def test_lago_endpoint_contract_over_raw_http(t):
     e = lago_event(sub_ext, 3)
     body = ok(c.post("/compat/lago/api/v1/events", json={"event": e}))
     assert body["event"]["transaction_id"] == e["transaction_id"] and body["event"]["lago_customer_id"] == t.c["id"]
-    by_customer = {**lago_event(sub_ext, 2), "external_subscription_id": None, "external_customer_id": t.c["external_id"], "timestamp": f"{time.time() - 5:.3f}"}
+    by_customer = {
+        **lago_event(sub_ext, 2),
+        "external_subscription_id": None,
+        "external_customer_id": t.c["external_id"],
+        "timestamp": f"{time.time() - 5:.3f}",
+    }
     body = ok(c.post("/compat/lago/api/v1/events/batch", json={"events": [by_customer]}))
     assert [x["transaction_id"] for x in body["events"]] == [by_customer["transaction_id"]]
-    assert problem(c.post("/compat/lago/api/v1/events", json={"event": lago_event("sub-nope", 1)}), 422)["code"] == "CUSTOMER_NOT_FOUND"
+    assert (
+        problem(c.post("/compat/lago/api/v1/events", json={"event": lago_event("sub-nope", 1)}), 422)["code"]
+        == "CUSTOMER_NOT_FOUND"
+    )
     assert problem(c.post("/compat/lago/api/v1/events", json={"transaction_id": "x"}), 400)
     logged = {x["event_id"]: x for x in t.log(external_customer_id=t.c["external_id"], status="ACCEPTED")}
     from datetime import UTC, datetime

@@ -28,7 +28,11 @@ def causes(t, c=None, **params) -> list[str]:
 
 
 def subscribe_priced(t, meter_id: str | None) -> dict:
-    prices = [{"meter_id": meter_id, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "0.01"}}] if meter_id else []
+    prices = (
+        [{"meter_id": meter_id, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "0.01"}}]
+        if meter_id
+        else []
+    )
     plan = builders.plan(t.owner, usage_prices=prices)
     return builders.subscribe(t.owner, t.c["id"], plan["id"])
 
@@ -46,7 +50,11 @@ def test_meter_name_case(t):
     assert causes(t, event_name="Model.Usage") == ["METER_NAME_CASE"]
     t.send(event("cust_123", "Model.Usage"))
     (cause,) = diagnose(t)["causes"][:1]
-    assert cause["code"] == "METER_NAME_CASE" and cause["count"] == 1 and cause["examples"][0]["event_name"] == "Model.Usage"
+    assert (
+        cause["code"] == "METER_NAME_CASE"
+        and cause["count"] == 1
+        and cause["examples"][0]["event_name"] == "Model.Usage"
+    )
     assert diagnose(t, event_name="model.usage")["causes"][0]["code"] == "METER_NAME_CASE"  # the recent rejection stays
 
 
@@ -70,10 +78,14 @@ def test_clock_skew(t):
 
 
 def test_missing_and_non_numeric_aggregation_field(t):
-    t.send({"events": [
-        {"event_name": "model.usage", "external_customer_id": "cust_123", "properties": {"tokens": 2}},
-        {"event_name": "model.usage", "external_customer_id": "cust_123", "properties": {"credits": "2"}},
-    ]})
+    t.send(
+        {
+            "events": [
+                {"event_name": "model.usage", "external_customer_id": "cust_123", "properties": {"tokens": 2}},
+                {"event_name": "model.usage", "external_customer_id": "cust_123", "properties": {"credits": "2"}},
+            ]
+        }
+    )
     found = {c["code"]: c for c in diagnose(t)["causes"]}
     assert "AGGREGATION_FIELD_MISSING" in found and "AGGREGATION_FIELD_NOT_NUMERIC" in found
     assert '"credits": 2' in found["AGGREGATION_FIELD_NOT_NUMERIC"]["fix"]

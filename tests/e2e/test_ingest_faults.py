@@ -53,7 +53,9 @@ class Faults:
         self.calls[service] += 1
         # While faults are on, the first EventBridge call always fails (so both services see faults
         # whatever the random draws); after that, the rate decides.
-        first_events_call = service == "events" and self.rate > 0 and not any(k.startswith("events:") for k in self.injected)
+        first_events_call = (
+            service == "events" and self.rate > 0 and not any(k.startswith("events:") for k in self.injected)
+        )
         if not first_events_call and self.rng.random() >= self.rate / 2:
             return None
         status = self.rng.choice((400, 500))
@@ -77,7 +79,9 @@ class Faults:
         if service not in ("dynamodb", "events") or getattr(client, "_tollgate_faults", False):
             return
         client.meta.events.register(f"before-call.{client.meta.service_model.service_id.hyphenize()}", self.before_call)
-        client.meta.events.register_first(f"before-send.{client.meta.service_model.service_id.hyphenize()}", self.before_send)
+        client.meta.events.register_first(
+            f"before-send.{client.meta.service_model.service_id.hyphenize()}", self.before_send
+        )
         client._tollgate_faults = True
 
 
@@ -121,7 +125,9 @@ def faults(monkeypatch):
 @pytest.mark.timeout(900)
 def test_20000_events_with_10_percent_of_aws_calls_failing_are_counted_exactly_once(server, faults):
     t = fresh_tenant(server, "faults")
-    ok_limits = t.owner.put("/v1/ingest/settings", json={"rate_limit_per_second": 100_000, "key_rate_limit_per_second": 100_000})
+    ok_limits = t.owner.put(
+        "/v1/ingest/settings", json={"rate_limit_per_second": 100_000, "key_rate_limit_per_second": 100_000}
+    )
     assert ok_limits.status_code == 200
     meter = t.meter(function="SUM", field="properties.n")
     customers = [t.customer()["external_id"] for _ in range(CUSTOMERS)]
@@ -133,7 +139,14 @@ def test_20000_events_with_10_percent_of_aws_calls_failing_are_counted_exactly_o
         for _ in range(BATCH):
             cust, n = rng.choice(customers), rng.randint(1, 9)
             expected[cust] += n
-            batch.append({"event_id": unique("e"), "event_name": meter["event_name"], "external_customer_id": cust, "properties": {"n": n}})
+            batch.append(
+                {
+                    "event_id": unique("e"),
+                    "event_name": meter["event_name"],
+                    "external_customer_id": cust,
+                    "properties": {"n": n},
+                }
+            )
         batches.append(batch)
 
     faults.rate = FAULT_RATE
@@ -143,7 +156,9 @@ def test_20000_events_with_10_percent_of_aws_calls_failing_are_counted_exactly_o
         body, delay = dumps({"events": batch}), 0.05
         while True:
             attempts[number] += 1
-            r = t.owner.post("/v1/ingest/events", content=body, headers={"Content-Type": "application/json"}, timeout=120)
+            r = t.owner.post(
+                "/v1/ingest/events", content=body, headers={"Content-Type": "application/json"}, timeout=120
+            )
             if r.status_code == 202:
                 answer = r.json()
                 assert answer["rejected"] == [] and answer["accepted"] + answer["duplicates"] == BATCH, answer
@@ -166,7 +181,9 @@ def test_20000_events_with_10_percent_of_aws_calls_failing_are_counted_exactly_o
             out = {}
             for cust in customers:
                 customer = wiring.customer_repository().get_by_external_id(tenant_id, cust)
-                buckets = wiring.usage_store().buckets(tenant_id, customer.customer_id, meter_id, "2000-01-01T00", "2999-01-01T00")
+                buckets = wiring.usage_store().buckets(
+                    tenant_id, customer.customer_id, meter_id, "2000-01-01T00", "2999-01-01T00"
+                )
                 out[cust] = (sum(b.count for b in buckets), sum((b.total for b in buckets), Decimal(0)))
             return out
 

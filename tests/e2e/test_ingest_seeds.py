@@ -67,7 +67,9 @@ def test_seed000_2_validate_the_payload(t, calls):
     assert t.send({"metricId": "api.calls", "quantity": 1}, status=400)["code"] == "MISSING_CUSTOMER"
     assert t.send({"customerId": "cust_123", "quantity": 1}, status=400)["code"] == "MISSING_EVENT_NAME"
     body = t.send(seed000(metricId="api.tokens"))
-    assert body["rejected"][0]["code"] == "METER_NOT_FOUND" and body["rejected"][0]["detail"].startswith("metric not found")
+    assert body["rejected"][0]["code"] == "METER_NOT_FOUND" and body["rejected"][0]["detail"].startswith(
+        "metric not found"
+    )
     # Fix: the same shape, every field valid.
     assert t.send(seed000(quantity=3))["accepted"] == 1
     assert statuses(t, status="ACCEPTED") == [("ACCEPTED", None)]
@@ -104,7 +106,9 @@ def test_seed000_events_rejected_with_metric_not_found(t, calls):
 
 def test_seed000_late_arrival_warnings(t, calls):
     body = t.send({"events": [seed000(timestamp=ago(hours=30), quantity=4)]})
-    assert body["accepted"] == 1 and body["warnings"][0]["code"] == "LATE_EVENT" and "NTP" in body["warnings"][0]["detail"]
+    assert (
+        body["accepted"] == 1 and body["warnings"][0]["code"] == "LATE_EVENT" and "NTP" in body["warnings"][0]["detail"]
+    )
     t.wait_usage("cust_123", "api.calls", 4)  # flagged, but still processed
     assert statuses(t, status="LATE") == [("LATE", "LATE_EVENT")]
     diagnosis = ok(t.owner.get("/v1/ingest/diagnose"))
@@ -139,7 +143,12 @@ def test_seed001_1b_customer_does_not_exist(t):
 
 def test_seed001_1c_feature_not_active(t):
     ok(t.owner.post(f"/v1/meters/{t.model_usage['id']}/archive"))
-    payload = {"event_name": "model.usage", "external_customer_id": "cust_123", "properties": {"credits": 2}, "event_id": unique("e")}
+    payload = {
+        "event_name": "model.usage",
+        "external_customer_id": "cust_123",
+        "properties": {"credits": 2},
+        "event_id": unique("e"),
+    }
     assert t.send(payload)["rejected"][0]["code"] == "METER_ARCHIVED"
     ok(t.owner.post(f"/v1/meters/{t.model_usage['id']}/activate"))  # fix: activate it
     assert t.send(payload)["accepted"] == 1
@@ -152,7 +161,9 @@ def test_seed001_1c_feature_not_active(t):
 def test_seed001_2a_aggregation_field_name_mismatch(t):
     wrong = {"event_name": "model.usage", "external_customer_id": "cust_123", "properties": {"tokens": 2}}
     (r,) = t.send(wrong)["rejected"]
-    assert r["code"] == "AGGREGATION_FIELD_MISSING" and "properties.credits" in r["detail"] and "'tokens'" in r["detail"]
+    assert (
+        r["code"] == "AGGREGATION_FIELD_MISSING" and "properties.credits" in r["detail"] and "'tokens'" in r["detail"]
+    )
     assert t.send({**wrong, "properties": {"credits": 2}})["accepted"] == 1
     t.wait_usage("cust_123", "model.usage", 2)
 
@@ -165,10 +176,21 @@ def test_seed001_2b_wrong_data_type(t):
     t.wait_usage("cust_123", "model.usage", 2)
     # Unique Count can use strings or numbers.
     users = t.meter(event_name="active.users", function="UNIQUE_COUNT", field="properties.user_id")
-    assert t.send({"events": [
-        {"event_name": "active.users", "external_customer_id": "cust_123", "properties": {"user_id": "user_456"}},
-        {"event_name": "active.users", "external_customer_id": "cust_123", "properties": {"user_id": 457}},
-    ]})["accepted"] == 2
+    assert (
+        t.send(
+            {
+                "events": [
+                    {
+                        "event_name": "active.users",
+                        "external_customer_id": "cust_123",
+                        "properties": {"user_id": "user_456"},
+                    },
+                    {"event_name": "active.users", "external_customer_id": "cust_123", "properties": {"user_id": 457}},
+                ]
+            }
+        )["accepted"]
+        == 2
+    )
     t.wait_usage("cust_123", users["event_name"], 2)
 
 
@@ -186,9 +208,19 @@ def test_seed001_2c_missing_properties(t):
 def test_seed001_4a_400_bad_request(t):
     body = t.send({"external_customer_id": "cust_123"}, status=400)  # missing event_name
     assert body["code"] == "MISSING_EVENT_NAME"
-    r = t.owner.post("/v1/ingest/events", content=b"{event_name: model.usage}", headers={"Content-Type": "application/json"})
+    r = t.owner.post(
+        "/v1/ingest/events", content=b"{event_name: model.usage}", headers={"Content-Type": "application/json"}
+    )
     assert problem(r, 400)["code"] == "INVALID_JSON"
-    body = t.send({"event_name": "model.usage", "external_customer_id": "cust_123", "properties": {"credits": 2}, "quantity": "one"}, status=400)
+    body = t.send(
+        {
+            "event_name": "model.usage",
+            "external_customer_id": "cust_123",
+            "properties": {"credits": 2},
+            "quantity": "one",
+        },
+        status=400,
+    )
     assert body["code"] == "INVALID_QUANTITY"
     complete = {"event_name": "model.usage", "external_customer_id": "cust_123", "properties": {"credits": 2}}
     assert t.send(complete)["accepted"] == 1
@@ -209,7 +241,15 @@ def test_seed001_4c_429_too_many_requests(t):
     # (this does not depend on how fast the machine answers, unless a request takes a whole second).
     limited = []
     for _ in range(20):
-        batch = [{"event_name": "model.usage", "external_customer_id": "cust_123", "properties": {"credits": 1}, "event_id": unique("e")} for _ in range(6)]
+        batch = [
+            {
+                "event_name": "model.usage",
+                "external_customer_id": "cust_123",
+                "properties": {"credits": 1},
+                "event_id": unique("e"),
+            }
+            for _ in range(6)
+        ]
         r = t.owner.post("/v1/ingest/events", json={"events": batch})
         if r.status_code == 429:
             limited.append(r)
@@ -219,7 +259,20 @@ def test_seed001_4c_429_too_many_requests(t):
     delay = 0.5
     for _ in range(6):
         time.sleep(delay)
-        r = t.owner.post("/v1/ingest/events", json={"events": [{"event_name": "model.usage", "external_customer_id": "cust_123", "properties": {"credits": 1}, "event_id": unique("e")} for _ in range(10)]})
+        r = t.owner.post(
+            "/v1/ingest/events",
+            json={
+                "events": [
+                    {
+                        "event_name": "model.usage",
+                        "external_customer_id": "cust_123",
+                        "properties": {"credits": 1},
+                        "event_id": unique("e"),
+                    }
+                    for _ in range(10)
+                ]
+            },
+        )
         if r.status_code == 202:
             break
         delay *= 2

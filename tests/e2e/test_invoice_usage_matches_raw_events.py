@@ -27,7 +27,11 @@ def test_the_raw_events_behind_every_usage_line_match_the_line(server):
     t = fresh_tenant(server, "usage lines")
     tokens = t.meter(function="SUM", field="properties.credits")
     calls = t.meter(function="COUNT")
-    price = {"model": "graduated", "currency": "USD", "tiers": [{"up_to": 10, "unit_amount": "0.50"}, {"up_to": None, "unit_amount": "0.10"}]}
+    price = {
+        "model": "graduated",
+        "currency": "USD",
+        "tiers": [{"up_to": 10, "unit_amount": "0.50"}, {"up_to": None, "unit_amount": "0.10"}],
+    }
     plan = builders.plan(
         t.owner,
         usage_prices=[
@@ -41,7 +45,9 @@ def test_the_raw_events_behind_every_usage_line_match_the_line(server):
     rng = random.Random(7)
     events, expected_sum = [], Decimal(0)
     for _ in range(40):  # spread over the (ended) first period, and a few after it (next period: not billed)
-        at = period.start + timedelta(minutes=rng.randrange(int((period.end - period.start).total_seconds() // 60) + 2000))
+        at = period.start + timedelta(
+            minutes=rng.randrange(int((period.end - period.start).total_seconds() // 60) + 2000)
+        )
         credits = rng.randrange(1, 9)
         for name in (tokens["event_name"], calls["event_name"]):
             events.append(event(customer["external_id"], name, credits=credits, timestamp=rfc(at)))

@@ -23,7 +23,11 @@ def test_make_run_serves_health_and_writes_a_working_owner_key(tmp_path):
     env = {**os.environ, "PORT": str(port), "TOLLGATE_BOOTSTRAP_FILE": str(bootstrap)}
     # The same command `make run` executes once the virtualenv exists.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "infra.local"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "infra.local"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:

@@ -45,7 +45,9 @@ def test_an_operator_key_on_the_customer_api_is_401_until_the_customer_key_is_us
 
 
 def test_a_customer_key_on_the_management_api_is_401_until_the_operator_key_is_used(server, owner):
-    created = owner.post("/v1/api-keys", json={"kind": "customer", "customer_id": builders.customer(owner)["id"]}).json()
+    created = owner.post(
+        "/v1/api-keys", json={"kind": "customer", "customer_id": builders.customer(owner)["id"]}
+    ).json()
     body = problem(client(server, created["secret"], server.tenant_id).get("/v1/api-keys"), 401)
     assert "afo_" in body["detail"]
     assert owner.get("/v1/api-keys").status_code == 200

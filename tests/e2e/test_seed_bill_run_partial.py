@@ -71,9 +71,15 @@ def test_usage_data_unavailable_is_fixed_by_rerunning_the_bill_run(server, monke
         return replace(real(), usage=DownUsageStore())
 
     # The pipeline only reads usage for usage prices: give the plan one.
-    meter = ok(t.post("/v1/meters", json={"event_name": f"api.{uuid.uuid4().hex[:6]}", "aggregation": {"function": "COUNT"}}), 201)
+    meter = ok(
+        t.post("/v1/meters", json={"event_name": f"api.{uuid.uuid4().hex[:6]}", "aggregation": {"function": "COUNT"}}),
+        201,
+    )
     plan = builders.plan(
-        t, usage_prices=[{"meter_id": meter["id"], "price": {"model": "per_unit", "currency": "USD", "unit_amount": "0.01"}}]
+        t,
+        usage_prices=[
+            {"meter_id": meter["id"], "price": {"model": "per_unit", "currency": "USD", "unit_amount": "0.01"}}
+        ],
     )
     metered = billing_kit.ended_subscription(t, builders.customer(t)["id"], plan["id"])
     monkeypatch.setattr(wiring, "billing_repos", repos_with_usage_down)
@@ -91,7 +97,12 @@ def test_tax_calculation_failed_is_fixed_by_retrying_that_invoice(server):
     slow = SlowTaxProvider(delay=2.0, name=f"slow-{uuid.uuid4().hex[:6]}")
     wiring.tax_providers()[slow.name] = slow
     try:
-        ok(t.put("/v1/settings/billing", json={"tax": {"mode": "EXCLUSIVE", "provider": slow.name, "timeout_seconds": "0.2"}}))
+        ok(
+            t.put(
+                "/v1/settings/billing",
+                json={"tax": {"mode": "EXCLUSIVE", "provider": slow.name, "timeout_seconds": "0.2"}},
+            )
+        )
         sub = billing_kit.ended_subscription(t, builders.customer(t)["id"], builders.plan(t)["id"])
         run = finished(t, ok(t.post("/v1/bill-runs", json={}), 202)["id"])
         result = by_sub(run)[sub["id"]]

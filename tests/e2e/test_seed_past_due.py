@@ -60,10 +60,16 @@ def test_step_2_retry_payment_now_counts_another_attempt(server, tenant):
     _, sub, invoice_id = past_due(server, tenant)
     r = ok(tenant.post(f"/v1/subscriptions/{sub['id']}/retry-payment"))
     (attempt,) = r["attempts"]
-    assert attempt["invoice_id"] == invoice_id and attempt["attempt"]["outcome"] == "declined" and attempt["attempt"]["trigger"] == "manual"
+    assert (
+        attempt["invoice_id"] == invoice_id
+        and attempt["attempt"]["outcome"] == "declined"
+        and attempt["attempt"]["trigger"] == "manual"
+    )
     assert r["subscription"]["status"] == "PAST_DUE" and r["subscription"]["dunning_attempts"] == 2
     # a retry with nothing unpaid, or for another tenant's subscription
-    assert problem(tenant.post("/v1/subscriptions/sub_nope/retry-payment"), 404)["detail"].startswith("Subscription not found")
+    assert problem(tenant.post("/v1/subscriptions/sub_nope/retry-payment"), 404)["detail"].startswith(
+        "Subscription not found"
+    )
 
 
 def test_step_3_the_customer_updates_an_outdated_payment_method_in_the_portal_then_retry_pays(server, tenant):
@@ -85,7 +91,10 @@ def test_step_4_after_the_payment_method_is_fixed_the_next_dunning_cycle_reactiv
     ok(tenant.put(f"/v1/customers/{sub['customer_id']}/payment-method", json={"payment_method": "pm_card_visa"}))
     wait_for(lambda: ok(tenant.get(f"/v1/subscriptions/{sub['id']}"))["status"] == "ACTIVE", timeout=30)
     invoice = ok(tenant.get(f"/v1/invoices/{invoice_id}"))
-    assert invoice["status"] == "PAID" and [a["trigger"] for a in invoice["payment_attempts"]] == ["automatic", "dunning"]
+    assert invoice["status"] == "PAID" and [a["trigger"] for a in invoice["payment_attempts"]] == [
+        "automatic",
+        "dunning",
+    ]
 
 
 def test_retry_payment_without_a_payment_method_says_where_to_add_one(server, tenant):
@@ -106,13 +115,27 @@ def _post(anonymous, tenant_id: str, event: dict, *, secret: str = SECRET, tampe
     payload = json.dumps(event)
     header = stripe.WebhookSignature.generate_signature_header(payload, secret)
     body = payload.replace('"pi_', '"pi_x') if tamper else payload
-    return anonymous.post(f"/v1/webhooks/stripe/{tenant_id}", content=body,
-                          headers={"Stripe-Signature": header, "Content-Type": "application/json"})
+    return anonymous.post(
+        f"/v1/webhooks/stripe/{tenant_id}",
+        content=body,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+    )
 
 
 def _paid_event(tenant_id: str, invoice_id: str, *, livemode: bool = False) -> dict:
-    return {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": "payment_intent.succeeded", "livemode": livemode,
-            "data": {"object": {"id": "pi_e2e", "object": "payment_intent", "metadata": {"tenant_id": tenant_id, "invoice_id": invoice_id}}}}
+    return {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "livemode": livemode,
+        "data": {
+            "object": {
+                "id": "pi_e2e",
+                "object": "payment_intent",
+                "metadata": {"tenant_id": tenant_id, "invoice_id": invoice_id},
+            }
+        },
+    }
 
 
 def test_a_signed_webhook_applies_once_a_tampered_one_is_400_and_changes_nothing(server, tenant, anonymous):
@@ -129,7 +152,10 @@ def test_a_signed_webhook_applies_once_a_tampered_one_is_400_and_changes_nothing
     first, second = ok(_post(anonymous, tenant_id, event)), ok(_post(anonymous, tenant_id, event))
     assert first["applied"] and not first["duplicate"] and second["duplicate"] and not second["applied"]
     invoice = ok(tenant.get(f"/v1/invoices/{invoice_id}"))
-    assert invoice["status"] == "PAID" and [a["trigger"] for a in invoice["payment_attempts"]] == ["automatic", "webhook"]
+    assert invoice["status"] == "PAID" and [a["trigger"] for a in invoice["payment_attempts"]] == [
+        "automatic",
+        "webhook",
+    ]
     assert ok(tenant.get(f"/v1/subscriptions/{sub['id']}"))["status"] == "ACTIVE"
 
 
@@ -155,15 +181,37 @@ def test_checkout_completed_creates_the_subscription_once(server, tenant, anonym
     ok(tenant.put("/v1/settings/payments", json={"webhook_secret": SECRET}))
     cust = builders.customer(tenant)
     p = builders.plan(tenant, fee="12.00")
-    session = ok(tenant.post(f"/v1/customers/{cust['id']}/checkout-sessions",
-                             json={"success_url": "https://app.example/ok", "cancel_url": "https://app.example/no", "plan_id": p["id"]}), 201)
+    session = ok(
+        tenant.post(
+            f"/v1/customers/{cust['id']}/checkout-sessions",
+            json={"success_url": "https://app.example/ok", "cancel_url": "https://app.example/no", "plan_id": p["id"]},
+        ),
+        201,
+    )
     assert session["id"].startswith("cs_") and session["url"].startswith("https://")
-    event = {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": "checkout.session.completed", "livemode": False,
-             "data": {"object": {"id": session["id"], "object": "checkout.session", "customer": session["provider_customer_id"],
-                                 "metadata": {"tenant_id": tenant_of(tenant), "customer_id": cust["id"], "plan_id": p["id"],
-                                              "payment_method": "pm_card_visa"}}}}
+    event = {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": "checkout.session.completed",
+        "livemode": False,
+        "data": {
+            "object": {
+                "id": session["id"],
+                "object": "checkout.session",
+                "customer": session["provider_customer_id"],
+                "metadata": {
+                    "tenant_id": tenant_of(tenant),
+                    "customer_id": cust["id"],
+                    "plan_id": p["id"],
+                    "payment_method": "pm_card_visa",
+                },
+            }
+        },
+    }
     for _ in range(2):
         ok(_post(anonymous, tenant_of(tenant), event))
     subs = ok(tenant.get("/v1/subscriptions", params={"customer_id": cust["id"]}))["data"]
-    assert [(s["plan_id"], s["status"], s["external_id"]) for s in subs] == [(p["id"], "ACTIVE", f"checkout_{session['id']}")]
+    assert [(s["plan_id"], s["status"], s["external_id"]) for s in subs] == [
+        (p["id"], "ACTIVE", f"checkout_{session['id']}")
+    ]
     assert ok(tenant.get(f"/v1/customers/{cust['id']}"))["payment_method"] == "pm_card_visa"

@@ -32,19 +32,26 @@ def run_clock(server) -> None:
 
 
 def test_customers_by_id_and_external_id_with_a_unique_external_id(owner):
-    c = customer(owner, external_id="acme-42", currency="EUR", timezone="Europe/Paris", metadata={"max_payment_overdue_days": 5})
+    c = customer(
+        owner, external_id="acme-42", currency="EUR", timezone="Europe/Paris", metadata={"max_payment_overdue_days": 5}
+    )
     assert ok(owner.get(f"/v1/customers/{c['id']}"))["external_id"] == "acme-42"
     assert ok(owner.get("/v1/customers/external/acme-42"))["id"] == c["id"]
     body = problem(owner.post("/v1/customers", json={"external_id": "acme-42"}), 409)
     assert "acme-42" in body["detail"] and c["id"] in body["detail"]
-    patched = ok(owner.patch(f"/v1/customers/{c['id']}", json={"email": "billing@acme.test", "metadata": {"tier": "gold"}}))
-    assert patched["email"] == "billing@acme.test" and patched["metadata"] == {"max_payment_overdue_days": "5", "tier": "gold"}
-    assert problem(owner.get("/v1/customers/cus_doesnotexist"), 404)["detail"].startswith("Customer not found: cus_doesnotexist")
+    patched = ok(
+        owner.patch(f"/v1/customers/{c['id']}", json={"email": "billing@acme.test", "metadata": {"tier": "gold"}})
+    )
+    assert patched["email"] == "billing@acme.test" and patched["metadata"] == {
+        "max_payment_overdue_days": "5",
+        "tier": "gold",
+    }
+    assert problem(owner.get("/v1/customers/cus_doesnotexist"), 404)["detail"].startswith(
+        "Customer not found: cus_doesnotexist"
+    )
 
 
-@pytest.mark.parametrize(
-    "field, value", [("timezone", "Mars/Olympus"), ("currency", "ZZZ"), ("email", "not-an-email")]
-)
+@pytest.mark.parametrize("field, value", [("timezone", "Mars/Olympus"), ("currency", "ZZZ"), ("email", "not-an-email")])
 def test_bad_customer_fields_are_422_naming_the_field(owner, field, value):
     body = problem(owner.post("/v1/customers", json={"external_id": f"bad-{field}", field: value}), 422)
     assert field in body["detail"]
@@ -75,8 +82,16 @@ def test_a_new_plan_version_never_changes_an_existing_subscription(owner):
     after = subscribe(owner, customer(owner)["id"], p["id"])
     assert after["plan_version"] == v2
     # The upcoming invoice prices the old subscription at v1's fee, the new one at v2's.
-    old_fees = {l["amount"] for l in ok(owner.get(f"/v1/subscriptions/{before['id']}/upcoming-invoice"))["lines"] if l["kind"] == "fee"}
-    new_fees = {l["amount"] for l in ok(owner.get(f"/v1/subscriptions/{after['id']}/upcoming-invoice"))["lines"] if l["kind"] == "fee"}
+    old_fees = {
+        l["amount"]
+        for l in ok(owner.get(f"/v1/subscriptions/{before['id']}/upcoming-invoice"))["lines"]
+        if l["kind"] == "fee"
+    }
+    new_fees = {
+        l["amount"]
+        for l in ok(owner.get(f"/v1/subscriptions/{after['id']}/upcoming-invoice"))["lines"]
+        if l["kind"] == "fee"
+    }
     assert old_fees == {"10.00"} and new_fees == {"25.00"}
 
 
@@ -93,7 +108,10 @@ def test_a_customer_can_hold_several_subscriptions_each_with_its_own_key(server,
     shown = ok(owner.get(f"/v1/subscriptions/{s1['id']}"))
     assert shown["keys"] == [{"id": k1["id"], "display": k1["display"], "status": "ACTIVE", "livemode": True}]
     assert "secret" not in str(shown["keys"])
-    assert {s["id"] for s in ok(owner.get("/v1/subscriptions", params={"customer_id": c["id"]}))["data"]} == {s1["id"], s2["id"]}
+    assert {s["id"] for s in ok(owner.get("/v1/subscriptions", params={"customer_id": c["id"]}))["data"]} == {
+        s1["id"],
+        s2["id"],
+    }
 
 
 def test_get_subscription_shows_status_plan_version_period_and_dunning_attempts(owner):
@@ -185,9 +203,9 @@ def test_an_upgrade_is_prorated_exactly_by_the_second(owner):
     expected = Decimal(30) * Decimal((end - at).total_seconds()) / Decimal((end - start).total_seconds())
     assert Decimal(out["proration"]) == Decimal(charge["amount"]) == expected
     assert Decimal(0) < expected < Decimal(30)
-    assert problem(owner.post(f"/v1/subscriptions/{s['id']}/upgrade", json={"plan_id": basic["id"]}), 409)["detail"].endswith(
-        "use /downgrade."
-    )
+    assert problem(owner.post(f"/v1/subscriptions/{s['id']}/upgrade", json={"plan_id": basic["id"]}), 409)[
+        "detail"
+    ].endswith("use /downgrade.")
 
 
 def test_a_downgrade_waits_for_the_period_end(server, owner):
@@ -255,11 +273,15 @@ def test_migrating_while_a_bulk_migration_runs_is_409_until_it_completes(server,
     finally:
         release.set()
         lambda_dispatch.register(function_name("workflow_tasks"), tasks.lambda_handler)
-    done = wait_for(lambda: (m := ok(owner.get(f"/v1/migrations/{started['id']}")))["status"] != "RUNNING" and m, timeout=30)
+    done = wait_for(
+        lambda: (m := ok(owner.get(f"/v1/migrations/{started['id']}")))["status"] != "RUNNING" and m, timeout=30
+    )
     assert done["status"] == "COMPLETED" and (done["total"], done["migrated"], done["failed"]) == (3, 3, 0)
     assert {r["subscription_id"] for r in done["results"]} == {s["id"] for s in bulk_subs}
     assert all(ok(owner.get(f"/v1/subscriptions/{s['id']}"))["plan_id"] == new["id"] for s in bulk_subs)
-    assert ok(owner.post(f"/v1/subscriptions/{lone['id']}/migrate", json={"plan_id": new["id"]}))["plan_id"] == new["id"]
+    assert (
+        ok(owner.post(f"/v1/subscriptions/{lone['id']}/migrate", json={"plan_id": new["id"]}))["plan_id"] == new["id"]
+    )
 
 
 # -- events and history ------------------------------------------------------------------------------------
@@ -281,4 +303,3 @@ def test_every_transition_is_a_domain_event_and_a_history_line(server, owner):
     wait_for(logged, timeout=10)
     history = ok(owner.get(f"/v1/subscriptions/{s['id']}/history"))["data"]
     assert [(h["from_status"], h["to_status"]) for h in history] == [(None, "TRIALING"), ("TRIALING", "CANCELLED")]
-

@@ -66,7 +66,9 @@ FACTORIES: dict[str, Callable[[httpx.Client, dict], str]] = {
     "subscription_id": lambda b, ids: builders.subscribe(b, _customer(b, ids)["id"], _plan_id(b, ids))["id"],
     "migration_id": _migration,
     "invoice_id": _invoice_id,
-    "credit_note_id": lambda b, ids: _create(b, "/v1/credit-notes", {"invoice_id": _invoice_id(b, ids), "amount": "1.00"}),
+    "credit_note_id": lambda b, ids: _create(
+        b, "/v1/credit-notes", {"invoice_id": _invoice_id(b, ids), "amount": "1.00"}
+    ),
     "wallet_id": lambda b, ids: _create(b, "/v1/wallets", {"customer_id": _customer(b, ids)["id"]}),
     "bill_run_id": lambda b, ids: _create(b, "/v1/bill-runs", {}, status=202),
     "coupon_id": lambda b, ids: _create(b, "/v1/coupons", {"percent_off": "10"}),

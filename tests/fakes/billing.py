@@ -51,7 +51,9 @@ class InMemorySubscriptions:
     def get(self, tenant_id: str, subscription_id: str) -> Subscription | None:
         return self.items.get((tenant_id, subscription_id))
 
-    def save(self, sub: Subscription, *, expected_version: int, events, history, revoke_keys_reason=None) -> Subscription:
+    def save(
+        self, sub: Subscription, *, expected_version: int, events, history, revoke_keys_reason=None
+    ) -> Subscription:
         stored = self.get(sub.tenant_id, sub.subscription_id)
         if stored is None or stored.version != expected_version:
             raise Conflict("subscription changed meanwhile", code="CONCURRENT_UPDATE")
@@ -81,11 +83,16 @@ class InMemoryBilling:
     def get_invoice(self, tenant_id: str, invoice_id: str) -> Invoice | None:
         return self.invoices.get((tenant_id, invoice_id))
 
-    def list_invoices(self, tenant_id, *, customer_id=None, subscription_id=None, status=None, limit=100) -> list[Invoice]:
+    def list_invoices(
+        self, tenant_id, *, customer_id=None, subscription_id=None, status=None, limit=100
+    ) -> list[Invoice]:
         found = [
-            i for (t, _), i in self.invoices.items()
-            if t == tenant_id and (customer_id is None or i.customer_id == customer_id)
-            and (subscription_id is None or i.subscription_id == subscription_id) and (status is None or i.status is status)
+            i
+            for (t, _), i in self.invoices.items()
+            if t == tenant_id
+            and (customer_id is None or i.customer_id == customer_id)
+            and (subscription_id is None or i.subscription_id == subscription_id)
+            and (status is None or i.status is status)
         ]
         return sorted(found, key=lambda i: (i.period_start, i.invoice_id), reverse=True)[:limit]
 
@@ -103,12 +110,22 @@ class InMemoryBilling:
                 raise Conflict("simulated lost race", code="CONCURRENT_UPDATE")
             inv = write.invoice
             if inv is not None:
-                self._check(self.invoices.get((inv.tenant_id, inv.invoice_id)), write.invoice_expected_revision, f"Invoice {inv.invoice_id}")
+                self._check(
+                    self.invoices.get((inv.tenant_id, inv.invoice_id)),
+                    write.invoice_expected_revision,
+                    f"Invoice {inv.invoice_id}",
+                )
             for note, expected in write.credit_notes:
-                self._check(self.notes.get((note.tenant_id, note.credit_note_id)), expected, f"Credit note {note.credit_note_id}")
+                self._check(
+                    self.notes.get((note.tenant_id, note.credit_note_id)),
+                    expected,
+                    f"Credit note {note.credit_note_id}",
+                )
             if write.wallet is not None:
                 wallet, expected = write.wallet
-                self._check(self.wallets.get((wallet.tenant_id, wallet.wallet_id)), expected, f"Wallet {wallet.wallet_id}")
+                self._check(
+                    self.wallets.get((wallet.tenant_id, wallet.wallet_id)), expected, f"Wallet {wallet.wallet_id}"
+                )
             if write.charges is not None:
                 sub = self.subscriptions.get(write.charges.tenant_id, write.charges.subscription_id)
                 if sub is None or sub.version != write.charges.expected_version:
@@ -129,7 +146,9 @@ class InMemoryBilling:
                 if c.discount_used:
                     from tollgate.domain.billing.discounts import Discount
 
-                    changed = replace(changed, discount=Discount.from_json(c.discount_after) if c.discount_after else None)
+                    changed = replace(
+                        changed, discount=Discount.from_json(c.discount_after) if c.discount_after else None
+                    )
                 self.subscriptions.items[(c.tenant_id, c.subscription_id)] = changed
             self.events.extend(write.events)
             self.commits += 1
@@ -147,23 +166,43 @@ class InMemoryBilling:
 
     def list_credit_notes(self, tenant_id: str, *, customer_id=None, invoice_id=None) -> list[CreditNote]:
         return sorted(
-            (n for (t, _), n in self.notes.items() if t == tenant_id and (customer_id is None or n.customer_id == customer_id)
-             and (invoice_id is None or n.invoice_id == invoice_id)),
+            (
+                n
+                for (t, _), n in self.notes.items()
+                if t == tenant_id
+                and (customer_id is None or n.customer_id == customer_id)
+                and (invoice_id is None or n.invoice_id == invoice_id)
+            ),
             key=lambda n: (n.created_at, n.credit_note_id),
         )
 
     def available_credit_notes(self, tenant_id: str, customer_id: str, currency: str) -> list[CreditNote]:
-        return [n for n in self.list_credit_notes(tenant_id, customer_id=customer_id) if n.currency == currency and n.balance > 0]
+        return [
+            n
+            for n in self.list_credit_notes(tenant_id, customer_id=customer_id)
+            if n.currency == currency and n.balance > 0
+        ]
 
     # -- wallets ------------------------------------------------------------------------------------
     def get_wallet(self, tenant_id: str, wallet_id: str) -> Wallet | None:
         return self.wallets.get((tenant_id, wallet_id))
 
     def find_wallet(self, tenant_id: str, customer_id: str, currency: str) -> Wallet | None:
-        return next((w for (t, _), w in self.wallets.items() if t == tenant_id and w.customer_id == customer_id and w.currency == currency), None)
+        return next(
+            (
+                w
+                for (t, _), w in self.wallets.items()
+                if t == tenant_id and w.customer_id == customer_id and w.currency == currency
+            ),
+            None,
+        )
 
     def list_wallets(self, tenant_id: str, *, customer_id=None) -> list[Wallet]:
-        return [w for (t, _), w in self.wallets.items() if t == tenant_id and (customer_id is None or w.customer_id == customer_id)]
+        return [
+            w
+            for (t, _), w in self.wallets.items()
+            if t == tenant_id and (customer_id is None or w.customer_id == customer_id)
+        ]
 
     def save_wallet(self, wallet: Wallet, expected_revision: int | None, events: list[DomainEvent]) -> None:
         self.commit(BillingWrite(wallet=(wallet, expected_revision), events=events))
@@ -200,15 +239,20 @@ class InMemoryUsageReader:
         self.fail: Exception | None = None
         self.reads: list[tuple[str, str, datetime, datetime]] = []
 
-    def record(self, tenant_id: str, customer_id: str, meter_id: str, at: datetime, quantity: Decimal | str | int = 1) -> None:
+    def record(
+        self, tenant_id: str, customer_id: str, meter_id: str, at: datetime, quantity: Decimal | str | int = 1
+    ) -> None:
         self.events.append((tenant_id, RecordedEvent(customer_id, meter_id, at, Decimal(str(quantity)))))
 
-    def aggregate(self, tenant_id: str, customer_id: str, meter: Meter, start: datetime, end: datetime) -> UsageAggregate:
+    def aggregate(
+        self, tenant_id: str, customer_id: str, meter: Meter, start: datetime, end: datetime
+    ) -> UsageAggregate:
         self.reads.append((customer_id, meter.meter_id, start, end))
         if self.fail is not None:
             raise self.fail
         chosen = [
-            e for t, e in self.events
+            e
+            for t, e in self.events
             if t == tenant_id and e.customer_id == customer_id and e.meter_id == meter.meter_id and start <= e.at < end
         ]
         count = meter.aggregation.function is AggregationFunction.COUNT
@@ -216,8 +260,12 @@ class InMemoryUsageReader:
         for e in chosen:
             days[e.at.replace(hour=0, minute=0, second=0, microsecond=0)].append(e)
         windows = [
-            UsageWindow(max(day, start), min(day + timedelta(days=1), end), len(evs),
-                        Decimal(len(evs)) if count else sum((e.quantity for e in evs), Decimal(0)))
+            UsageWindow(
+                max(day, start),
+                min(day + timedelta(days=1), end),
+                len(evs),
+                Decimal(len(evs)) if count else sum((e.quantity for e in evs), Decimal(0)),
+            )
             for day, evs in sorted(days.items())
         ]
         if meter.aggregation.function is AggregationFunction.MAX:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tests.fakes.billing import InMemoryBilling, InMemoryCustomers
 from tollgate.domain.customers import Customer
 from tollgate.domain.errors import Conflict
 from tollgate.domain.events import DomainEvent
@@ -16,8 +17,6 @@ from tollgate.ports.payments import (
     DuplicateWebhook,
     PaymentWrite,
 )
-
-from tests.fakes.billing import InMemoryBilling, InMemoryCustomers
 
 
 class UpdatableCustomers(InMemoryCustomers):
@@ -43,7 +42,9 @@ class InMemoryPayments:
     def get_payment_settings(self, tenant_id: str) -> PaymentSettings:
         return self.settings.get(tenant_id) or PaymentSettings(tenant_id)
 
-    def save_payment_settings(self, settings: PaymentSettings, expected_revision: int, events: list[DomainEvent]) -> None:
+    def save_payment_settings(
+        self, settings: PaymentSettings, expected_revision: int, events: list[DomainEvent]
+    ) -> None:
         if self.get_payment_settings(settings.tenant_id).revision != expected_revision:
             raise Conflict("settings changed", code="CONCURRENT_UPDATE")
         self.settings[settings.tenant_id] = settings
@@ -60,7 +61,9 @@ class InMemoryPayments:
             raise DuplicateWebhook(write.webhook_event[1])
         inv = write.invoice
         if inv is not None:
-            self.billing._check(self.billing.invoices.get((inv.tenant_id, inv.invoice_id)), write.invoice_expected_revision, "invoice")
+            self.billing._check(
+                self.billing.invoices.get((inv.tenant_id, inv.invoice_id)), write.invoice_expected_revision, "invoice"
+            )
         if write.subscription is not None:
             s = write.subscription
             stored = self.billing.subscriptions.get(s.subscription.tenant_id, s.subscription.subscription_id)
@@ -91,13 +94,17 @@ class ScriptedProvider:
         if request.idempotency_key in self.by_key:  # replay, as Stripe does for a repeated idempotency key
             return self.by_key[request.idempotency_key]
         outcome = self.script.pop(0) if self.script else PaymentOutcome.SUCCEEDED
-        result = ChargeResult(outcome, f"pi_{request.invoice_id}", "card_declined" if outcome is PaymentOutcome.DECLINED else "")
+        result = ChargeResult(
+            outcome, f"pi_{request.invoice_id}", "card_declined" if outcome is PaymentOutcome.DECLINED else ""
+        )
         if outcome is not PaymentOutcome.ERROR:
             self.by_key[request.idempotency_key] = result
         return result
 
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
-        return CheckoutSession(f"cs_{request.session_key}", f"https://checkout.invalid/{request.session_key}", "cus_fake")
+        return CheckoutSession(
+            f"cs_{request.session_key}", f"https://checkout.invalid/{request.session_key}", "cus_fake"
+        )
 
 
 class RecordingDunning:

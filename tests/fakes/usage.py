@@ -41,15 +41,20 @@ class InMemoryUsageEventStore:
 
     def index_hour(self, tenant_id, hour, customer_id, meter_id):
         return [
-            i for i in self.index
-            if i.tenant_id == tenant_id and i.received_at.strftime("%Y-%m-%dT%H") == hour
-            and (customer_id is None or i.customer_id == customer_id) and (meter_id is None or i.meter_id == meter_id)
+            i
+            for i in self.index
+            if i.tenant_id == tenant_id
+            and i.received_at.strftime("%Y-%m-%dT%H") == hour
+            and (customer_id is None or i.customer_id == customer_id)
+            and (meter_id is None or i.meter_id == meter_id)
         ]
 
     def log_hour(self, q: LogQuery):
         return [
-            e for e in self.log
-            if e.tenant_id == q.tenant_id and e.received_at.strftime("%Y-%m-%dT%H") == q.hour
+            e
+            for e in self.log
+            if e.tenant_id == q.tenant_id
+            and e.received_at.strftime("%Y-%m-%dT%H") == q.hour
             and (not q.statuses or e.status in q.statuses)
             and (q.external_customer_id is None or e.external_customer_id == q.external_customer_id)
         ]
@@ -61,7 +66,9 @@ class InMemoryUsageStore:
         self.writes = 0
 
     def _item(self, d: BucketDelta) -> dict:
-        return self.items.setdefault((d.tenant_id, d.customer_id, d.meter_id, d.hour), {"c": 0, "s": Decimal(0), "u": set(), "w": {}})
+        return self.items.setdefault(
+            (d.tenant_id, d.customer_id, d.meter_id, d.hour), {"c": 0, "s": Decimal(0), "u": set(), "w": {}}
+        )
 
     def apply_guarded(self, delta: BucketDelta) -> dict[str, str] | None:
         item = self._item(delta)
@@ -152,9 +159,18 @@ def stored(**overrides) -> StoredEvent:
     from datetime import UTC, datetime
 
     base = dict(
-        tenant_id="ten_1", event_id="e1", customer_id="cus_1", external_customer_id="c1", meter_id="mtr_1",
-        event_name="model.usage", function=AggregationFunction.SUM, value=Decimal(1),
-        timestamp=datetime(2026, 11, 1, 10, tzinfo=UTC), quantity=Decimal(1), properties_json="{}", payload_hash="h",
+        tenant_id="ten_1",
+        event_id="e1",
+        customer_id="cus_1",
+        external_customer_id="c1",
+        meter_id="mtr_1",
+        event_name="model.usage",
+        function=AggregationFunction.SUM,
+        value=Decimal(1),
+        timestamp=datetime(2026, 11, 1, 10, tzinfo=UTC),
+        quantity=Decimal(1),
+        properties_json="{}",
+        payload_hash="h",
         status=__import__("tollgate.domain.usage", fromlist=["EventStatus"]).EventStatus.ACCEPTED,
         received_at=datetime(2026, 11, 1, 10, tzinfo=UTC),
     )

@@ -20,6 +20,10 @@ def test_a_cancelled_transaction_emits_no_event_and_does_not_stall_the_stream(lo
             pass
         customers.create_customer(repo, tenant.tenant_id, {"external_id": "after"})
     local_stack.drain()
-    mine = [d["body"]["detail"] for d in local_stack.delivered[before:] if d["body"]["detail"]["tenant_id"] == tenant.tenant_id]
+    mine = [
+        d["body"]["detail"]
+        for d in local_stack.delivered[before:]
+        if d["body"]["detail"]["tenant_id"] == tenant.tenant_id
+    ]
     created = sorted(e["data"]["external_id"] for e in mine if e["type"] == "customer.created")
     assert created == ["after", "dup"]  # exactly once each; nothing for the refused duplicate

@@ -5,6 +5,7 @@ written against an invoice revision that moved is refused whole."""
 from dataclasses import replace
 
 import pytest
+
 from tollgate import wiring
 from tollgate.domain.billing.invoices import Invoice, InvoiceStatus
 from tollgate.domain.clock import utcnow
@@ -15,7 +16,9 @@ from tollgate.ports.payments import DuplicateWebhook, PaymentWrite
 
 def _invoice(tenant_id: str) -> Invoice:
     now = utcnow()
-    return Invoice("inv_payrepo", tenant_id, "cus_x", "sub_x", "USD", now, now, InvoiceStatus.FINALIZED, now, now, revision=1)
+    return Invoice(
+        "inv_payrepo", tenant_id, "cus_x", "sub_x", "USD", now, now, InvoiceStatus.FINALIZED, now, now, revision=1
+    )
 
 
 def test_a_webhook_event_id_is_applied_once_and_a_stale_invoice_write_changes_nothing(local_stack):
@@ -27,11 +30,18 @@ def test_a_webhook_event_id_is_applied_once_and_a_stale_invoice_write_changes_no
         marker = (tenant.tenant_id, "evt_race", {"type": "payment_intent.succeeded"})
         repo.commit_payment(PaymentWrite(replace(invoice, revision=2), 1, webhook_event=marker))
         assert repo.webhook_seen(tenant.tenant_id, "evt_race")
-        with pytest.raises(DuplicateWebhook):  # the second delivery, past the seen check: refused by the marker's condition
+        with pytest.raises(
+            DuplicateWebhook
+        ):  # the second delivery, past the seen check: refused by the marker's condition
             repo.commit_payment(PaymentWrite(replace(invoice, revision=3), 2, webhook_event=marker))
         with pytest.raises(Conflict):  # written against revision 1, which moved to 2: nothing is written
-            repo.commit_payment(PaymentWrite(replace(invoice, status=InvoiceStatus.PAID, revision=2), 1,
-                                             webhook_event=(tenant.tenant_id, "evt_other", {})))
+            repo.commit_payment(
+                PaymentWrite(
+                    replace(invoice, status=InvoiceStatus.PAID, revision=2),
+                    1,
+                    webhook_event=(tenant.tenant_id, "evt_other", {}),
+                )
+            )
         assert not repo.webhook_seen(tenant.tenant_id, "evt_other")
         stored = wiring.billing_repository().get_invoice(tenant.tenant_id, "inv_payrepo")
     assert stored.revision == 2 and stored.status is InvoiceStatus.FINALIZED

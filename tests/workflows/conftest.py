@@ -47,9 +47,13 @@ class TenantBuilder:
         start = datetime.now(UTC) - timedelta(days=started_days_ago)
         ids = []
         for i in range(n):
-            c = customers.create_customer(wiring.customer_repository(), self.tenant_id, {"external_id": f"c{i}-{id(self)}"})
+            c = customers.create_customer(
+                wiring.customer_repository(), self.tenant_id, {"external_id": f"c{i}-{id(self)}"}
+            )
             s = subscriptions.create_subscription(
-                wiring.subscription_repos(), self.tenant_id, {"customer_id": c.customer_id, "plan_id": plan_id, "start_at": start}
+                wiring.subscription_repos(),
+                self.tenant_id,
+                {"customer_id": c.customer_id, "plan_id": plan_id, "start_at": start},
             )
             ids.append(s.subscription_id)
         return ids

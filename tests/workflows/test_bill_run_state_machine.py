@@ -11,12 +11,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from tollgate import wiring
-from tollgate.usecases.bill_runs import BillOutcome
 
 from functions.workflow_tasks import handler as tasks
 from infra.local import lambda_dispatch
 from infra.local.stack import function_name
+from tollgate import wiring
+from tollgate.usecases.bill_runs import BillOutcome
 
 
 class TransientError(Exception):
@@ -43,7 +43,12 @@ class FakeBilling:
         # As the real biller does in the invoice's own transaction: the subscription is billed through the period end.
         repo = wiring.subscription_repository()
         sub = repo.get(tenant_id, subscription_id)
-        repo.save(replace(sub, billed_through=period_end, version=sub.version + 1), expected_version=sub.version, events=[], history=[])
+        repo.save(
+            replace(sub, billed_through=period_end, version=sub.version + 1),
+            expected_version=sub.version,
+            events=[],
+            history=[],
+        )
         return BillOutcome("INVOICED", self.invoices[key])
 
 
@@ -74,9 +79,16 @@ def task_calls(stack):
 
 def run(stack, tenant_id: str, bill_run_id: str | None = None, **extra) -> dict:
     sfn = stack.client("stepfunctions")
-    payload = {"tenant_id": tenant_id, "trigger": "api", **({"bill_run_id": bill_run_id} if bill_run_id else {}), **extra}
+    payload = {
+        "tenant_id": tenant_id,
+        "trigger": "api",
+        **({"bill_run_id": bill_run_id} if bill_run_id else {}),
+        **extra,
+    }
     arn = sfn.start_execution(
-        stateMachineArn=stack.state_machine_arns["bill_run"], name=f"test-{uuid.uuid4().hex[:12]}", input=json.dumps(payload)
+        stateMachineArn=stack.state_machine_arns["bill_run"],
+        name=f"test-{uuid.uuid4().hex[:12]}",
+        input=json.dumps(payload),
     )["executionArn"]
     execution = stack.wait_for_execution(arn, timeout=120)
     execution["history"] = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
@@ -101,7 +113,9 @@ def test_the_bill_run_definition_file_runs_to_succeeded_on_moto(stack, tenant_bu
     assert {s for s, _ in billing.invoices} == set(subs)
 
 
-def test_pages_fan_out_and_the_parent_history_does_not_grow_with_them(stack, tenant_builder, billing, task_calls, monkeypatch):
+def test_pages_fan_out_and_the_parent_history_does_not_grow_with_them(
+    stack, tenant_builder, billing, task_calls, monkeypatch
+):
     from tollgate.usecases import bill_runs
 
     monkeypatch.setattr(bill_runs, "PAGE_SIZE", 2)
@@ -141,7 +155,9 @@ def test_one_subscriptions_failure_never_stops_the_others(stack, tenant_builder,
     assert codes[subs[0]] == "WALLET_INSUFFICIENT_FUNDS" and codes[subs[1]] == "TAX_CALCULATION_FAILED"
 
 
-def test_a_run_killed_half_way_then_rerun_gives_exactly_one_invoice_per_subscription(stack, tenant_builder, billing, task_calls, monkeypatch):
+def test_a_run_killed_half_way_then_rerun_gives_exactly_one_invoice_per_subscription(
+    stack, tenant_builder, billing, task_calls, monkeypatch
+):
     from tollgate.usecases import bill_runs
 
     monkeypatch.setattr(bill_runs, "PAGE_SIZE", 2)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from tollgate import wiring
 from tollgate.domain.billing.invoices import InvoiceStatus
 from tollgate.domain.subscriptions import SubscriptionStatus
@@ -22,12 +23,18 @@ def _billed(stack, builder, method: str, final: str = "CANCELLED"):
     tb = builder(f"dunning {method}")
     plan_id = tb.plan("25.00")
     with stack.exclusive():
-        payments.put_payment_settings(wiring.payment_repos(), tb.tenant_id, {"retry_schedule": FAST, "final_subscription_status": final})
-        c = customers.create_customer(wiring.customer_repository(), tb.tenant_id, {"external_id": f"dun-{method}-{final}"})
+        payments.put_payment_settings(
+            wiring.payment_repos(), tb.tenant_id, {"retry_schedule": FAST, "final_subscription_status": final}
+        )
+        c = customers.create_customer(
+            wiring.customer_repository(), tb.tenant_id, {"external_id": f"dun-{method}-{final}"}
+        )
         payments.set_payment_method(wiring.payment_repos(), tb.tenant_id, c.customer_id, {"payment_method": method})
         started = datetime.now(UTC) - timedelta(days=40)  # the first period has ended
         sub = subscriptions.create_subscription(
-            wiring.subscription_repos(), tb.tenant_id, {"customer_id": c.customer_id, "plan_id": plan_id, "start_at": started}
+            wiring.subscription_repos(),
+            tb.tenant_id,
+            {"customer_id": c.customer_id, "plan_id": plan_id, "start_at": started},
         )
         period = sub.next_bill_period()
         result = bill_subscription(wiring.billing_repos(), tb.tenant_id, sub.subscription_id, period.start, period.end)
@@ -67,7 +74,9 @@ def test_two_declines_then_success_is_paid_and_active_with_three_attempts(stack,
     invoice, sub, history = _state(stack, tenant_id, sub_id, invoice_id)
     assert invoice.status is InvoiceStatus.PAID and invoice.amount_due == 0
     assert [(a.number, a.outcome.value, a.trigger) for a in invoice.payment_attempts] == [
-        (1, "declined", "automatic"), (2, "declined", "dunning"), (3, "succeeded", "dunning")
+        (1, "declined", "automatic"),
+        (2, "declined", "dunning"),
+        (3, "succeeded", "dunning"),
     ]
     assert sub.status is SubscriptionStatus.ACTIVE and sub.dunning_attempts == 0
     moves = [(h.action, h.to_status.value) for h in history][-3:]
@@ -90,7 +99,9 @@ def test_a_redelivered_event_starts_no_second_execution(stack, tenant_builder):
     _run(stack, invoice_id)
     with stack.exclusive():
         again = payments.start_collection(wiring.payment_repos(), tenant_id, invoice_id)
-    executions = stack.client("stepfunctions").list_executions(stateMachineArn=stack.state_machine_arns["dunning"])["executions"]
+    executions = stack.client("stepfunctions").list_executions(stateMachineArn=stack.state_machine_arns["dunning"])[
+        "executions"
+    ]
     assert again.endswith(invoice_id) and [e["name"] for e in executions].count(invoice_id) == 1
     invoice, _, _ = _state(stack, tenant_id, sub_id, invoice_id)
     assert invoice.status is InvoiceStatus.PAID and len(invoice.payment_attempts) == 1

@@ -6,6 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+
+from tests.unit.billing.billing_world import FEB, JAN, TENANT, World
 from tollgate.domain.billing.invoices import InvoiceStatus, LineKind
 from tollgate.domain.errors import Conflict, InvalidInput
 from tollgate.usecases.billing import bill_subscription, send_invoice
@@ -18,8 +20,6 @@ from tollgate.usecases.invoicing import (
     top_up_wallet,
     void_invoice,
 )
-
-from tests.unit.billing.billing_world import FEB, JAN, TENANT, World
 
 D = Decimal
 
@@ -53,7 +53,9 @@ def test_a_credit_note_is_limited_to_what_the_invoice_can_still_be_credited(worl
         create_credit_note(world.repos, TENANT, {"invoice_id": invoice.invoice_id, "amount": "40.01"})
     assert "40.00" in err.value.detail
     with pytest.raises(InvalidInput):
-        create_credit_note(world.repos, TENANT, {"invoice_id": invoice.invoice_id, "amount": "1.001"})  # USD has 2 decimals
+        create_credit_note(
+            world.repos, TENANT, {"invoice_id": invoice.invoice_id, "amount": "1.001"}
+        )  # USD has 2 decimals
 
 
 def test_credit_notes_need_an_issued_invoice(world: World):
@@ -66,17 +68,26 @@ def test_credit_notes_need_an_issued_invoice(world: World):
 
 
 def test_credit_left_on_a_note_of_a_paid_invoice_is_applied_to_the_next_invoice_before_tax(world: World):
-    put_billing_settings(world.repos, TENANT, {"tax": {"mode": "EXCLUSIVE", "rates": [{"name": "VAT", "rate_percent": "20"}]}})
+    put_billing_settings(
+        world.repos, TENANT, {"tax": {"mode": "EXCLUSIVE", "rates": [{"name": "VAT", "rate_percent": "20"}]}}
+    )
     sub, invoice = billed(world)
     mark_paid(world.repos, TENANT, invoice.invoice_id)
-    note = create_credit_note(world.repos, TENANT, {"invoice_id": invoice.invoice_id, "amount": "30", "reason": "goodwill"})
+    note = create_credit_note(
+        world.repos, TENANT, {"invoice_id": invoice.invoice_id, "amount": "30", "reason": "goodwill"}
+    )
     assert note.applied_to_invoice == 0 and note.balance == D("30")
     world.now = FEB[1] + timedelta(hours=1)
     nxt = bill_subscription(world.repos, TENANT, sub.subscription_id, *FEB).invoice
     (credit,) = [ln for ln in nxt.lines if ln.kind is LineKind.CREDIT_NOTE]
     assert credit.amount == D("-30") and credit.details["credit_note_id"] == note.credit_note_id
     # subtotal 100 - credit 30 = 70 taxable; VAT 20% = 14; total 84
-    assert (nxt.totals.subtotal, nxt.totals.credit_notes, nxt.totals.tax, nxt.totals.total) == (D("100.00"), D("30"), D("14.00"), D("84.00"))
+    assert (nxt.totals.subtotal, nxt.totals.credit_notes, nxt.totals.tax, nxt.totals.total) == (
+        D("100.00"),
+        D("30"),
+        D("14.00"),
+        D("84.00"),
+    )
     assert world.billing.get_credit_note(TENANT, note.credit_note_id).balance == 0
 
 
@@ -87,7 +98,11 @@ def test_a_wallet_covers_what_it_can_for_a_customer_who_is_not_prepaid(world: Wo
     customer = world.customer()
     wallet = create_wallet(world.repos, TENANT, {"customer_id": customer.customer_id, "initial_balance": "40"})
     _, invoice = billed(world, customer=customer)
-    assert invoice.totals.wallet == D("40") and invoice.amount_due == D("60.00") and invoice.status is InvoiceStatus.FINALIZED
+    assert (
+        invoice.totals.wallet == D("40")
+        and invoice.amount_due == D("60.00")
+        and invoice.status is InvoiceStatus.FINALIZED
+    )
     assert world.billing.get_wallet(TENANT, wallet.wallet_id).balance == 0
     (line,) = [ln for ln in invoice.lines if ln.kind is LineKind.WALLET]
     assert line.amount == D("-40") and invoice.attribution["stages"][8] == {"stage": "wallet", "amount": "-40"}
@@ -98,7 +113,9 @@ def test_a_prepaid_customer_covered_by_the_wallet_gets_a_paid_invoice(world: Wor
     wallet = create_wallet(world.repos, TENANT, {"customer_id": customer.customer_id})
     top_up_wallet(world.repos, TENANT, wallet.wallet_id, "250")
     _, invoice = billed(world, customer=customer)
-    assert invoice.status is InvoiceStatus.PAID and world.billing.get_wallet(TENANT, wallet.wallet_id).balance == D("150.00")
+    assert invoice.status is InvoiceStatus.PAID and world.billing.get_wallet(TENANT, wallet.wallet_id).balance == D(
+        "150.00"
+    )
 
 
 def test_one_wallet_per_customer_and_currency_and_top_ups_are_positive_amounts(world: World):
@@ -135,8 +152,16 @@ def test_mark_uncollectible_then_paid(world: World):
 
 
 def test_exclusive_tax_is_added_on_top_one_rounded_line_per_rate(world: World):
-    put_billing_settings(world.repos, TENANT, {"tax": {"mode": "EXCLUSIVE", "rates": [
-        {"name": "State", "rate_percent": "6.25"}, {"name": "City", "rate_percent": "2"}]}})
+    put_billing_settings(
+        world.repos,
+        TENANT,
+        {
+            "tax": {
+                "mode": "EXCLUSIVE",
+                "rates": [{"name": "State", "rate_percent": "6.25"}, {"name": "City", "rate_percent": "2"}],
+            }
+        },
+    )
     _, invoice = billed(world, "99.99")
     taxes = {ln.description: ln.amount for ln in invoice.lines if ln.kind is LineKind.TAX}
     assert taxes == {"State 6.25%": D("6.25"), "City 2%": D("2.00")}  # 6.249375 -> 6.25; 1.9998 -> 2.00
@@ -144,7 +169,9 @@ def test_exclusive_tax_is_added_on_top_one_rounded_line_per_rate(world: World):
 
 
 def test_inclusive_tax_is_extracted_from_the_line_totals_and_not_added(world: World):
-    put_billing_settings(world.repos, TENANT, {"tax": {"mode": "INCLUSIVE", "rates": [{"name": "VAT", "rate_percent": "20"}]}})
+    put_billing_settings(
+        world.repos, TENANT, {"tax": {"mode": "INCLUSIVE", "rates": [{"name": "VAT", "rate_percent": "20"}]}}
+    )
     _, invoice = billed(world, "120")
     (tax,) = [ln for ln in invoice.lines if ln.kind is LineKind.TAX]
     assert tax.amount == D("20.00") and tax.details["inclusive"] is True and "included" in tax.description
@@ -175,7 +202,9 @@ def test_finalization_emails_the_invoice_from_the_tenant_sender_to_the_customer(
 
 
 @pytest.mark.parametrize("problem", ["no customer email", "no sender", "rejected"])
-def test_a_failed_send_publishes_invoice_send_failed_with_the_reason_and_a_resend_works_once_fixed(world: World, problem):
+def test_a_failed_send_publishes_invoice_send_failed_with_the_reason_and_a_resend_works_once_fixed(
+    world: World, problem
+):
     customer = world.customer(email=None if problem == "no customer email" else "ada@example.com")
     if problem != "no sender":
         put_billing_settings(world.repos, TENANT, {"sender_email": "billing@vendor.test"})
@@ -184,11 +213,17 @@ def test_a_failed_send_publishes_invoice_send_failed_with_the_reason_and_a_resen
     _, invoice = billed(world, customer=customer)  # the bill itself succeeds
     assert invoice.status is InvoiceStatus.FINALIZED and world.mailer.sent == []
     (failed,) = world.billing.events_of("invoice.send_failed")
-    code = {"no customer email": "CUSTOMER_EMAIL_MISSING", "no sender": "SENDER_NOT_CONFIGURED", "rejected": "EMAIL_REJECTED"}[problem]
+    code = {
+        "no customer email": "CUSTOMER_EMAIL_MISSING",
+        "no sender": "SENDER_NOT_CONFIGURED",
+        "rejected": "EMAIL_REJECTED",
+    }[problem]
     assert failed.data["reason_code"] == code and failed.data["invoice_id"] == invoice.invoice_id
     # the fix, then a resend
     if problem == "no customer email":
-        world.customers.items[(TENANT, customer.customer_id)] = customer.__class__(**{**customer.__dict__, "email": "ada@example.com"})
+        world.customers.items[(TENANT, customer.customer_id)] = customer.__class__(
+            **{**customer.__dict__, "email": "ada@example.com"}
+        )
     elif problem == "no sender":
         put_billing_settings(world.repos, TENANT, {"sender_email": "billing@vendor.test"})
     else:

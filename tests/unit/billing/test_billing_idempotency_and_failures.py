@@ -9,14 +9,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+
+from tests.fakes.billing import FailingTaxProvider, SlowTaxProvider, UnavailableUsageReader
+from tests.unit.billing.billing_world import JAN, TENANT, World
 from tollgate.domain.billing.errors import UsageDataUnavailable
 from tollgate.domain.billing.invoices import TRANSITIONS, InvoiceAction, InvoiceStatus, transition
 from tollgate.domain.errors import Conflict
 from tollgate.usecases.billing import bill_subscription, retry_invoice
 from tollgate.usecases.invoicing import create_wallet, put_billing_settings, top_up_wallet
-
-from tests.fakes.billing import FailingTaxProvider, SlowTaxProvider, UnavailableUsageReader
-from tests.unit.billing.billing_world import JAN, TENANT, World
 
 D = Decimal
 PER_UNIT = {"model": "per_unit", "currency": "USD", "unit_amount": "1"}
@@ -81,7 +81,11 @@ def test_wallet_insufficient_funds_for_a_prepaid_customer_fails_and_bills_nothin
     assert world.subscriptions.get(TENANT, sub.subscription_id).pending_charges
     assert world.billing.events_of("invoice.finalized") == []
     failed = world.billing.get_invoice(TENANT, result.invoice_id)
-    assert failed.status is InvoiceStatus.FAILED and failed.lines == () and failed.error_code == "WALLET_INSUFFICIENT_FUNDS"
+    assert (
+        failed.status is InvoiceStatus.FAILED
+        and failed.lines == ()
+        and failed.error_code == "WALLET_INSUFFICIENT_FUNDS"
+    )
     # the fix: top up, and re-run
     top_up_wallet(world.repos, TENANT, wallet.wallet_id, "15")
     again = bill_subscription(world.repos, TENANT, sub.subscription_id, *JAN)
@@ -116,7 +120,9 @@ def test_any_error_of_the_usage_reader_counts_as_usage_data_unavailable(world: W
 def test_a_slow_tax_provider_fails_with_tax_calculation_failed_then_retry_succeeds(world: World):
     slow = SlowTaxProvider(delay=1.0)
     world.tax_providers[slow.name] = slow
-    put_billing_settings(world.repos, TENANT, {"tax": {"mode": "EXCLUSIVE", "provider": slow.name, "timeout_seconds": "0.1"}})
+    put_billing_settings(
+        world.repos, TENANT, {"tax": {"mode": "EXCLUSIVE", "provider": slow.name, "timeout_seconds": "0.1"}}
+    )
     sub = world.subscribe(fee_plan(world, "100"))
     began = time.monotonic()
     result = bill_subscription(world.repos, TENANT, sub.subscription_id, *JAN)
@@ -126,7 +132,11 @@ def test_a_slow_tax_provider_fails_with_tax_calculation_failed_then_retry_succee
     # the engine is back (fast): retry just that invoice
     slow.delay = 0
     retried = retry_invoice(world.repos, TENANT, result.invoice_id)
-    assert retried.status == "INVOICED" and retried.invoice.totals.tax == D("10.00") and retried.invoice.totals.total == D("110.00")
+    assert (
+        retried.status == "INVOICED"
+        and retried.invoice.totals.tax == D("10.00")
+        and retried.invoice.totals.total == D("110.00")
+    )
     assert retried.invoice.attempts == 2 and retried.invoice.error_code is None
 
 
@@ -167,7 +177,11 @@ def test_every_invoice_state_action_pair_is_the_table_move_or_a_409_naming_the_s
 def test_the_lifecycle_is_draft_finalized_then_paid_void_or_uncollectible():
     I, A = InvoiceStatus, InvoiceAction
     assert transition(I.DRAFT, A.FINALIZE, "i") is I.FINALIZED
-    assert {transition(I.FINALIZED, a, "i") for a in (A.PAY, A.VOID, A.MARK_UNCOLLECTIBLE)} == {I.PAID, I.VOID, I.UNCOLLECTIBLE}
+    assert {transition(I.FINALIZED, a, "i") for a in (A.PAY, A.VOID, A.MARK_UNCOLLECTIBLE)} == {
+        I.PAID,
+        I.VOID,
+        I.UNCOLLECTIBLE,
+    }
     assert not [a for (s, a) in TRANSITIONS if s in (I.PAID, I.VOID)]  # terminal
 
 

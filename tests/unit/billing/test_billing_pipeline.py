@@ -7,17 +7,19 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
+from tests.unit.billing.billing_world import FEB, JAN, START, TENANT, World
 from tollgate.domain.billing.attribution import STAGES
 from tollgate.domain.billing.invoices import InvoiceStatus, LineKind, invoice_id_for
 from tollgate.domain.billing.plan_in_effect import plans_for_period
 from tollgate.domain.subscriptions import PlanRef, SubscriptionStatus, Transition
 from tollgate.usecases.billing import bill_subscription, preview_invoice
 
-from tests.unit.billing.billing_world import FEB, JAN, START, TENANT, World
-
 D = Decimal
 GRADUATED = {
-    "model": "graduated", "currency": "USD", "included_units": "100",
+    "model": "graduated",
+    "currency": "USD",
+    "included_units": "100",
     "tiers": [{"up_to": 1000, "unit_amount": "0.10"}, {"up_to": None, "unit_amount": "0.05"}],
 }
 
@@ -46,10 +48,12 @@ def test_usage_is_aggregated_then_included_units_then_tiers(world: World):
 
 def test_the_raw_events_behind_every_usage_line_sum_to_the_line(world: World):
     calls, tokens = world.meter(), world.meter("tokens", "SUM", "quantity")
-    version = world.plan(usage_prices=[
-        {"meter_id": calls, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "0.01"}},
-        {"meter_id": tokens, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "0.001"}},
-    ])
+    version = world.plan(
+        usage_prices=[
+            {"meter_id": calls, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "0.01"}},
+            {"meter_id": tokens, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "0.001"}},
+        ]
+    )
     sub = world.subscribe(version)
     for day in range(31):
         world.record(sub, calls, JAN[0] + timedelta(days=day, hours=5), times=day % 4)
@@ -59,13 +63,18 @@ def test_the_raw_events_behind_every_usage_line_sum_to_the_line(world: World):
         windows = entry["windows"]
         assert sum(D(w["quantity"]) for w in windows) == D(entry["aggregated_quantity"])
         assert sum(w["event_count"] for w in windows) == entry["event_count"]
-        assert all(JAN[0].isoformat().replace("+00:00", "Z") <= w["from"] < w["to"] <= "2026-02-01T00:00:00Z" for w in windows)
+        assert all(
+            JAN[0].isoformat().replace("+00:00", "Z") <= w["from"] < w["to"] <= "2026-02-01T00:00:00Z" for w in windows
+        )
     assert sum(ln.amount for ln in lines(invoice, LineKind.USAGE)) == invoice.totals.subtotal
 
 
 def test_the_attribution_lists_every_stage_in_pipeline_order(world: World):
     meter = world.meter()
-    version = world.plan(usage_prices=[{"meter_id": meter, "price": GRADUATED}], fees=[{"name": "Base", "amount": "20", "timing": "in_arrears"}])
+    version = world.plan(
+        usage_prices=[{"meter_id": meter, "price": GRADUATED}],
+        fees=[{"name": "Base", "amount": "20", "timing": "in_arrears"}],
+    )
     sub = world.subscribe(version)
     world.record(sub, meter, JAN[0] + timedelta(days=1), times=150)
     invoice = bill_subscription(world.repos, TENANT, sub.subscription_id, *JAN).invoice
@@ -76,8 +85,14 @@ def test_the_attribution_lists_every_stage_in_pipeline_order(world: World):
     assert by["aggregated"]["quantities"] == {meter: "150"}
     assert by["included_units"]["billable"] == {meter: "50"}
     assert by["tiers"]["amounts"] == {meter: "5.00"}
-    assert by["subtotal"] == {"stage": "subtotal", "amount": "25.00", "usage": "5.00", "fees": "20.00", "prorations": "0",
-                              "minimum_commitment": "0"}
+    assert by["subtotal"] == {
+        "stage": "subtotal",
+        "amount": "25.00",
+        "usage": "5.00",
+        "fees": "20.00",
+        "prorations": "0",
+        "minimum_commitment": "0",
+    }
     assert by["total"]["amount"] == "25.00"
 
 
@@ -85,10 +100,16 @@ def test_the_attribution_lists_every_stage_in_pipeline_order(world: World):
     "currency, unit_amount, events, expected",
     [("USD", "0.005", 3, "0.02"), ("JPY", "0.5", 3, "2"), ("KWD", "0.0005", 3, "0.002"), ("USD", "0.125", 1, "0.13")],
 )
-def test_each_line_is_rounded_once_half_up_to_the_currency_minor_units(world: World, currency, unit_amount, events, expected):
+def test_each_line_is_rounded_once_half_up_to_the_currency_minor_units(
+    world: World, currency, unit_amount, events, expected
+):
     meter = world.meter()
-    version = world.plan(currency=currency, usage_prices=[{"meter_id": meter, "price": {"model": "per_unit", "currency": currency,
-                                                                                            "unit_amount": unit_amount}}])
+    version = world.plan(
+        currency=currency,
+        usage_prices=[
+            {"meter_id": meter, "price": {"model": "per_unit", "currency": currency, "unit_amount": unit_amount}}
+        ],
+    )
     sub = world.subscribe(version)
     world.record(sub, meter, JAN[0] + timedelta(days=2), times=events)
     invoice = bill_subscription(world.repos, TENANT, sub.subscription_id, *JAN).invoice
@@ -111,16 +132,33 @@ def test_totals_are_sums_of_rounded_lines(world: World):
 
 
 def test_first_invoice_carries_the_first_and_the_next_in_advance_fee_and_the_in_arrears_fee(world: World):
-    version = world.plan(fees=[{"name": "Seat", "amount": "10", "timing": "in_advance"}, {"name": "Support", "amount": "5", "timing": "in_arrears"}])
+    version = world.plan(
+        fees=[
+            {"name": "Seat", "amount": "10", "timing": "in_advance"},
+            {"name": "Support", "amount": "5", "timing": "in_arrears"},
+        ]
+    )
     sub = world.subscribe(version)
     invoice = bill_subscription(world.repos, TENANT, sub.subscription_id, *JAN).invoice
-    fees = [(ln.details["fee"], ln.details["timing"], ln.details["covers"]["start"][:10]) for ln in lines(invoice, LineKind.FEE)]
-    assert sorted(fees) == [("Seat", "in_advance", "2026-01-01"), ("Seat", "in_advance", "2026-02-01"), ("Support", "in_arrears", "2026-01-01")]
+    fees = [
+        (ln.details["fee"], ln.details["timing"], ln.details["covers"]["start"][:10])
+        for ln in lines(invoice, LineKind.FEE)
+    ]
+    assert sorted(fees) == [
+        ("Seat", "in_advance", "2026-01-01"),
+        ("Seat", "in_advance", "2026-02-01"),
+        ("Support", "in_arrears", "2026-01-01"),
+    ]
     assert invoice.totals.total == D("25.00")
 
 
 def test_later_invoices_carry_the_next_period_in_advance_and_this_period_in_arrears(world: World):
-    version = world.plan(fees=[{"name": "Seat", "amount": "10", "timing": "in_advance"}, {"name": "Support", "amount": "5", "timing": "in_arrears"}])
+    version = world.plan(
+        fees=[
+            {"name": "Seat", "amount": "10", "timing": "in_advance"},
+            {"name": "Support", "amount": "5", "timing": "in_arrears"},
+        ]
+    )
     sub = world.subscribe(version)
     world.now = FEB[1] + timedelta(hours=1)
     invoice = bill_subscription(world.repos, TENANT, sub.subscription_id, *FEB).invoice
@@ -169,8 +207,18 @@ def test_usage_of_a_period_is_rated_at_the_version_in_effect_then_even_after_the
     # the subscription clock applied a scheduled downgrade at 00:04 after the period end
     applied = FEB[0] + timedelta(minutes=4)
     moved = replace(sub, plan=PlanRef(v1.plan_id, 2), version=2)
-    world.subscriptions.put(moved, [Transition(applied, "PLAN_CHANGED_AT_PERIOD_END", SubscriptionStatus.ACTIVE, SubscriptionStatus.ACTIVE,
-                                               {"to_plan": v1.plan_id, "to_version": 2})])
+    world.subscriptions.put(
+        moved,
+        [
+            Transition(
+                applied,
+                "PLAN_CHANGED_AT_PERIOD_END",
+                SubscriptionStatus.ACTIVE,
+                SubscriptionStatus.ACTIVE,
+                {"to_plan": v1.plan_id, "to_version": 2},
+            )
+        ],
+    )
     invoice = bill_subscription(world.repos, TENANT, sub.subscription_id, *JAN).invoice
     assert invoice.plan_version == 1
     assert lines(invoice, LineKind.USAGE)[0].amount == D("10.00")
@@ -213,7 +261,8 @@ def test_minimum_commitment_tops_the_period_up_to_the_minimum(world: World):
     meter = world.meter()
     version = world.plan(
         usage_prices=[{"meter_id": meter, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "1"}}],
-        fees=[{"name": "Base", "amount": "10", "timing": "in_arrears"}], minimum_commitment="50",
+        fees=[{"name": "Base", "amount": "10", "timing": "in_arrears"}],
+        minimum_commitment="50",
     )
     sub = world.subscribe(version)
     world.record(sub, meter, JAN[0] + timedelta(days=2), times=15)
@@ -225,8 +274,10 @@ def test_minimum_commitment_tops_the_period_up_to_the_minimum(world: World):
 
 def test_no_true_up_when_the_period_reached_the_minimum(world: World):
     meter = world.meter()
-    version = world.plan(usage_prices=[{"meter_id": meter, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "1"}}],
-                         minimum_commitment="10")
+    version = world.plan(
+        usage_prices=[{"meter_id": meter, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "1"}}],
+        minimum_commitment="10",
+    )
     sub = world.subscribe(version)
     world.record(sub, meter, JAN[0] + timedelta(days=2), times=12)
     invoice = bill_subscription(world.repos, TENANT, sub.subscription_id, *JAN).invoice
@@ -235,7 +286,9 @@ def test_no_true_up_when_the_period_reached_the_minimum(world: World):
 
 def test_a_cumulative_meter_counts_every_event_since_the_subscription_started(world: World):
     meter = world.meter("storage", "SUM", "quantity", reset="CUMULATIVE")
-    version = world.plan(usage_prices=[{"meter_id": meter, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "1"}}])
+    version = world.plan(
+        usage_prices=[{"meter_id": meter, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "1"}}]
+    )
     sub = world.subscribe(version)
     world.record(sub, meter, JAN[0] + timedelta(days=2), quantity=5)
     world.record(sub, meter, FEB[0] + timedelta(days=2), quantity=3)
@@ -247,14 +300,18 @@ def test_a_cumulative_meter_counts_every_event_since_the_subscription_started(wo
 
 def test_the_upcoming_invoice_previews_the_current_period_without_writing(world: World):
     meter = world.meter()
-    version = world.plan(usage_prices=[{"meter_id": meter, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "2"}}],
-                         fees=[{"name": "Seat", "amount": "10", "timing": "in_advance"}])
+    version = world.plan(
+        usage_prices=[{"meter_id": meter, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "2"}}],
+        fees=[{"name": "Seat", "amount": "10", "timing": "in_advance"}],
+    )
     sub = world.subscribe(version, pending_charges=(("Proration", "4", "2026-01-10T00:00:00Z"),))
     world.now = JAN[0] + timedelta(days=15)
     world.record(sub, meter, JAN[0] + timedelta(days=3), times=4)
     world.record(sub, meter, JAN[0] + timedelta(days=20), times=100)  # in the future of "now": not yet
     preview = preview_invoice(world.repos, TENANT, sub.subscription_id)
-    assert preview.status is InvoiceStatus.DRAFT and preview.invoice_id == invoice_id_for(TENANT, sub.subscription_id, JAN[0])
+    assert preview.status is InvoiceStatus.DRAFT and preview.invoice_id == invoice_id_for(
+        TENANT, sub.subscription_id, JAN[0]
+    )
     assert lines(preview, LineKind.USAGE)[0].amount == D("8.00")
     assert preview.totals.total == D("32.00")  # 2 seats (Jan + Feb in advance) + 8 usage + 4 proration
     assert world.billing.invoices == {} and world.billing.commits == 0
@@ -280,13 +337,18 @@ def test_an_anniversary_subscription_is_billed_for_its_own_periods(world: World)
     world.now = datetime(2026, 2, 16, tzinfo=UTC)
     result = bill_subscription(world.repos, TENANT, sub.subscription_id, start, datetime(2026, 2, 15, 12, tzinfo=UTC))
     assert result.status == "INVOICED" and result.invoice.totals.total == D("10.00")
-    assert START < result.invoice.period_start
+    assert result.invoice.period_start > START
 
 
 def test_the_last_period_of_a_cancelled_subscription_is_billed_up_to_its_end(world: World):
     meter = world.meter()
-    version = world.plan(usage_prices=[{"meter_id": meter, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "1"}}],
-                         fees=[{"name": "Seat", "amount": "10", "timing": "in_advance"}, {"name": "Ops", "amount": "5", "timing": "in_arrears"}])
+    version = world.plan(
+        usage_prices=[{"meter_id": meter, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "1"}}],
+        fees=[
+            {"name": "Seat", "amount": "10", "timing": "in_advance"},
+            {"name": "Ops", "amount": "5", "timing": "in_arrears"},
+        ],
+    )
     ended = JAN[0] + timedelta(days=10)
     sub = world.subscribe(version, status=SubscriptionStatus.CANCELLED, cancelled_at=ended, ended_at=ended)
     world.record(sub, meter, JAN[0] + timedelta(days=2), times=3)
@@ -304,8 +366,13 @@ def test_a_cancellation_requested_in_the_next_period_does_not_cancel_its_in_adva
     version = world.plan(fees=[{"name": "Seat", "amount": "10", "timing": "in_advance"}])
     sub = world.subscribe(version)
     asked = FEB[0] + timedelta(days=9)  # cancel at the end of February, asked on Feb 10; January is billed late
-    world.subscriptions.put(replace(sub, cancel_at_period_end=True, version=2),
-                            [Transition(asked, "CANCEL_AT_PERIOD_END", SubscriptionStatus.ACTIVE, SubscriptionStatus.ACTIVE)])
+    world.subscriptions.put(
+        replace(sub, cancel_at_period_end=True, version=2),
+        [Transition(asked, "CANCEL_AT_PERIOD_END", SubscriptionStatus.ACTIVE, SubscriptionStatus.ACTIVE)],
+    )
     world.now = asked + timedelta(days=1)
     invoice = bill_subscription(world.repos, TENANT, sub.subscription_id, *JAN).invoice
-    assert sorted(ln.details["covers"]["start"][:10] for ln in lines(invoice, LineKind.FEE)) == ["2026-01-01", "2026-02-01"]
+    assert sorted(ln.details["covers"]["start"][:10] for ln in lines(invoice, LineKind.FEE)) == [
+        "2026-01-01",
+        "2026-02-01",
+    ]

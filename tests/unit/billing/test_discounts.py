@@ -7,14 +7,14 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+
+from tests.unit.billing.billing_world import FEB, JAN, MAR, START, TENANT, World
 from tollgate.domain.billing.discounts import Duration, discount_of, parse_coupon
 from tollgate.domain.billing.invoices import LineKind
 from tollgate.domain.billing.settings import BillingSettings
 from tollgate.domain.billing.tax import TaxMode, TaxRate
 from tollgate.domain.errors import InvalidInput
 from tollgate.usecases.billing import bill_subscription
-
-from tests.unit.billing.billing_world import FEB, JAN, MAR, START, TENANT, World
 
 
 def coupon(**data):
@@ -49,7 +49,9 @@ def _lines(invoice, kind):
 
 
 def test_a_percent_discount_comes_after_the_subtotal_and_before_tax(world: World):
-    world.billing.settings[TENANT] = BillingSettings(TENANT, tax_mode=TaxMode.EXCLUSIVE, tax_rates=(TaxRate("VAT", D(20)),))
+    world.billing.settings[TENANT] = BillingSettings(
+        TENANT, tax_mode=TaxMode.EXCLUSIVE, tax_rates=(TaxRate("VAT", D(20)),)
+    )
     sub = _discounted(world, "100.00", percent_off="15")
     invoice = bill_subscription(world.repos, TENANT, sub.subscription_id, *JAN).invoice
     (line,) = _lines(invoice, LineKind.DISCOUNT)

@@ -10,6 +10,15 @@ from decimal import Decimal as D
 
 import pytest
 import stripe
+
+from tests.fakes.payments import (
+    InMemoryPayments,
+    RecordingDunning,
+    ScriptedProvider,
+    UpdatableCustomers,
+    with_payment_method,
+)
+from tests.unit.billing.billing_world import FEB, JAN, TENANT, World
 from tollgate.adapters.payments.stripe import verify_webhook
 from tollgate.domain.billing.invoices import InvoiceStatus
 from tollgate.domain.errors import BadRequest, Conflict, InvalidInput, ServiceUnavailable
@@ -24,15 +33,6 @@ from tollgate.domain.payments import (
 from tollgate.domain.subscriptions import SubscriptionStatus
 from tollgate.usecases import payments
 from tollgate.usecases.billing import bill_subscription
-
-from tests.fakes.payments import (
-    InMemoryPayments,
-    RecordingDunning,
-    ScriptedProvider,
-    UpdatableCustomers,
-    with_payment_method,
-)
-from tests.unit.billing.billing_world import FEB, JAN, TENANT, World
 
 D_, S_ = PaymentOutcome.DECLINED, PaymentOutcome.SUCCEEDED
 SECRET = "whsec_unit_test_secret"
@@ -50,8 +50,14 @@ class PayWorld:
     @property
     def repos(self) -> payments.PaymentRepos:
         return payments.PaymentRepos(
-            invoices=self.w.billing, subscriptions=self.w.subscriptions, customers=self.w.customers, catalog=self.w.catalog,
-            payments=self.payments, providers=lambda settings: self.provider, dunning=self.dunning, verify_webhook=verify_webhook,
+            invoices=self.w.billing,
+            subscriptions=self.w.subscriptions,
+            customers=self.w.customers,
+            catalog=self.w.catalog,
+            payments=self.payments,
+            providers=lambda settings: self.provider,
+            dunning=self.dunning,
+            verify_webhook=verify_webhook,
             clock=lambda: self.w.now,
         )
 
@@ -92,8 +98,15 @@ def test_default_schedule_is_3_5_7_days_four_attempts_and_cancel():
     assert s.max_attempts == 4 and s.final_subscription_status is FinalStatus.CANCELLED and s.grace_period_days == 3
 
 
-@pytest.mark.parametrize("raw,expected", [(3, timedelta(days=3)), ("P5D", timedelta(days=5)), ("PT2S", timedelta(seconds=2)),
-                                          ("P1DT2H", timedelta(days=1, hours=2))])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        (3, timedelta(days=3)),
+        ("P5D", timedelta(days=5)),
+        ("PT2S", timedelta(seconds=2)),
+        ("P1DT2H", timedelta(days=1, hours=2)),
+    ],
+)
 def test_retry_intervals_are_days_or_iso_durations(raw, expected):
     assert parse_duration(raw, "x") == expected
 
@@ -107,10 +120,17 @@ def test_bad_retry_intervals_are_refused(raw):
 def test_a_stripe_key_of_the_other_mode_is_refused():
     current = PaymentSettings(TENANT)
     with pytest.raises(InvalidInput, match="test-mode key but livemode is true"):
-        parse_payment_settings(TENANT, {"provider": "stripe", "livemode": True, "stripe_secret_key": "sk_test_123"}, current=current, at=JAN[0])
+        parse_payment_settings(
+            TENANT,
+            {"provider": "stripe", "livemode": True, "stripe_secret_key": "sk_test_123"},
+            current=current,
+            at=JAN[0],
+        )
     with pytest.raises(InvalidInput, match="whsec_"):
         parse_payment_settings(TENANT, {"webhook_secret": "nope"}, current=current, at=JAN[0])
-    ok = parse_payment_settings(TENANT, {"provider": "stripe", "livemode": True, "stripe_secret_key": "sk_live_123"}, current=current, at=JAN[0])
+    ok = parse_payment_settings(
+        TENANT, {"provider": "stripe", "livemode": True, "stripe_secret_key": "sk_live_123"}, current=current, at=JAN[0]
+    )
     assert ok.to_json(reveal=False)["stripe_secret_key"] == "sk_liv…_123"
 
 
@@ -128,7 +148,11 @@ def test_first_attempt_is_immediate_and_retries_follow_the_schedule_until_uncoll
     s = pw.sub(sub)
     assert s.status is SubscriptionStatus.CANCELLED and s.dunning_attempts == 4
     types = [e.type for e in pw.payments.events]
-    assert types.count("invoice.payment_failed") == 4 and "invoice.marked_uncollectible" in types and "subscription.cancelled" in types
+    assert (
+        types.count("invoice.payment_failed") == 4
+        and "invoice.marked_uncollectible" in types
+        and "subscription.cancelled" in types
+    )
 
 
 def test_the_final_state_can_be_past_due_instead():
@@ -280,8 +304,19 @@ def _signed(event: dict, secret: str = SECRET) -> tuple[str, str]:
 
 
 def _succeeded(invoice_id: str, event_id: str = "evt_1", livemode: bool = False) -> dict:
-    return {"id": event_id, "object": "event", "type": "payment_intent.succeeded", "livemode": livemode,
-            "data": {"object": {"id": "pi_1", "object": "payment_intent", "metadata": {"tenant_id": TENANT, "invoice_id": invoice_id}}}}
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "livemode": livemode,
+        "data": {
+            "object": {
+                "id": "pi_1",
+                "object": "payment_intent",
+                "metadata": {"tenant_id": TENANT, "invoice_id": invoice_id},
+            }
+        },
+    }
 
 
 def test_a_signed_payment_succeeded_event_pays_the_invoice_once():
@@ -322,9 +357,22 @@ def test_checkout_completed_saves_the_payment_method_and_subscribes_once():
     pw = PayWorld(webhook_secret=SECRET)
     customer = pw.w.customer()
     calls = []
-    event = {"id": "evt_cs", "type": "checkout.session.completed", "livemode": False,
-             "data": {"object": {"id": "cs_1", "customer": "cus_9", "metadata": {"customer_id": customer.customer_id, "plan_id": "plan_x",
-                                                                                 "payment_method": "pm_card_visa"}}}}
+    event = {
+        "id": "evt_cs",
+        "type": "checkout.session.completed",
+        "livemode": False,
+        "data": {
+            "object": {
+                "id": "cs_1",
+                "customer": "cus_9",
+                "metadata": {
+                    "customer_id": customer.customer_id,
+                    "plan_id": "plan_x",
+                    "payment_method": "pm_card_visa",
+                },
+            }
+        },
+    }
     payload, header = _signed(event)
     for _ in range(2):
         payments.handle_stripe_webhook(pw.repos, TENANT, payload, header, subscribe=lambda t, d: calls.append(d))
@@ -401,7 +449,11 @@ def test_a_schedule_shortened_after_the_last_attempt_still_applies_the_final_sta
         payments.attempt_payment(pw.repos, TENANT, invoice.invoice_id, trigger="dunning", number=n)
     pw.payments.settings[TENANT] = replace(PaymentSettings(TENANT), retry_schedule=(timedelta(days=1),))
     step = payments.plan_dunning(pw.repos, TENANT, invoice.invoice_id)
-    assert step.done and pw.inv(invoice).status is InvoiceStatus.UNCOLLECTIBLE and pw.sub(sub).status is SubscriptionStatus.CANCELLED
+    assert (
+        step.done
+        and pw.inv(invoice).status is InvoiceStatus.UNCOLLECTIBLE
+        and pw.sub(sub).status is SubscriptionStatus.CANCELLED
+    )
 
 
 def test_dunning_stops_after_24_provider_errors_in_a_row():

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+
+from tests.fakes.usage import InMemoryUsageStore
 from tollgate.domain.catalog.meters import AggregationFunction as F
 from tollgate.domain.usage import (
     Bucket,
@@ -23,12 +25,20 @@ from tollgate.domain.usage import (
 )
 from tollgate.usecases.usage import aggregate
 
-from tests.fakes.usage import InMemoryUsageStore
-
 
 def ev(n: int, value="1", *, shard="00", hour="2026-11-21T10", customer="cus_1", function=F.SUM) -> StreamEvent:
     v = value if function is F.UNIQUE_COUNT else Decimal(value)
-    return StreamEvent("ten_1", customer, "mtr_1", function, v, f"{hour}:00:{n % 60:02d}.000000Z", f"e{n}", shard, seq_key(str(1100000000017454423009 + n)))
+    return StreamEvent(
+        "ten_1",
+        customer,
+        "mtr_1",
+        function,
+        v,
+        f"{hour}:00:{n % 60:02d}.000000Z",
+        f"e{n}",
+        shard,
+        seq_key(str(1100000000017454423009 + n)),
+    )
 
 
 def totals(store: InMemoryUsageStore) -> tuple[int, Decimal]:
@@ -40,7 +50,10 @@ def test_sequence_keys_sort_as_numbers():
 
 
 def test_one_update_per_bucket():
-    events = [ev(i, shard=f"{i % 16:02d}") for i in range(100)] + [ev(200, hour="2026-11-21T11"), ev(201, customer="cus_2")]
+    events = [ev(i, shard=f"{i % 16:02d}") for i in range(100)] + [
+        ev(200, hour="2026-11-21T11"),
+        ev(201, customer="cus_2"),
+    ]
     deltas = fold(events)
     assert len(deltas) == 3
     big = next(d for d in deltas if d.count == 100)
@@ -78,7 +91,10 @@ def test_a_redelivery_extended_with_new_records_adds_only_the_new_ones():
 
 def test_interleaved_partition_keys_in_any_batch_split_count_exactly_once():
     rng = random.Random(7)
-    events = [ev(i, str(rng.randint(1, 9)), shard=f"{rng.randrange(16):02d}", hour=f"2026-11-21T1{rng.randrange(3)}") for i in range(500)]
+    events = [
+        ev(i, str(rng.randint(1, 9)), shard=f"{rng.randrange(16):02d}", hour=f"2026-11-21T1{rng.randrange(3)}")
+        for i in range(500)
+    ]
     expected = (500, sum((Decimal(e.value) for e in events), Decimal(0)))
     store = InMemoryUsageStore()
     position = 0
@@ -116,9 +132,13 @@ def test_max_latest_and_unique_count_are_idempotent():
 # -- combining hours -------------------------------------------------------------------------------------------
 
 
-H = [Bucket("2026-11-20T23", 2, Decimal(5), Decimal(4), ("2026-11-20T23:10:00.000000Z#a", Decimal(4)), frozenset({"x"})),
-     Bucket("2026-11-21T00", 1, Decimal(1), Decimal(1), ("2026-11-21T00:10:00.000000Z#b", Decimal(1)), frozenset({"x", "y"})),
-     Bucket("2026-11-21T05", 3, Decimal(9), Decimal(7), ("2026-11-21T05:10:00.000000Z#c", Decimal(2)), frozenset({"z"}))]
+H = [
+    Bucket("2026-11-20T23", 2, Decimal(5), Decimal(4), ("2026-11-20T23:10:00.000000Z#a", Decimal(4)), frozenset({"x"})),
+    Bucket(
+        "2026-11-21T00", 1, Decimal(1), Decimal(1), ("2026-11-21T00:10:00.000000Z#b", Decimal(1)), frozenset({"x", "y"})
+    ),
+    Bucket("2026-11-21T05", 3, Decimal(9), Decimal(7), ("2026-11-21T05:10:00.000000Z#c", Decimal(2)), frozenset({"z"})),
+]
 
 
 @pytest.mark.parametrize(
@@ -134,7 +154,11 @@ def test_day_and_month_windows_sum_their_hours_and_empty_windows_are_zero():
     days = windows(F.SUM, H, start, end, Window.DAY)
     assert [(w.start.day, w.value) for w in days] == [(20, 5), (21, 10), (22, 0)]
     (month,) = windows(F.SUM, H, start, end, Window.MONTH)
-    assert month.value == 15 and month.start == datetime(2026, 11, 1, tzinfo=UTC) and month.end == datetime(2026, 12, 1, tzinfo=UTC)
+    assert (
+        month.value == 15
+        and month.start == datetime(2026, 11, 1, tzinfo=UTC)
+        and month.end == datetime(2026, 12, 1, tzinfo=UTC)
+    )
     hours = windows(F.MAX, H, datetime(2026, 11, 21, tzinfo=UTC), datetime(2026, 11, 21, 6, tzinfo=UTC), Window.HOUR)
     assert [w.value for w in hours] == [1, 0, 0, 0, 0, 7]
     assert windows(F.UNIQUE_COUNT, H, start, end, Window.DAY)[1].value == 3  # x, y, z: a value counted once per window

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from tollgate.domain.catalog.meters import new_meter
 from tollgate.domain.usage import (
     Code,
@@ -41,7 +42,12 @@ def rfc(at: datetime) -> str:
 
 def meter(function="SUM", field="properties.credits", **data):
     aggregation = {"function": function} | ({"field": field} if field else {})
-    return new_meter(meter_id="mtr_1", tenant_id="ten_1", data={"event_name": "model.usage", "aggregation": aggregation, **data}, at=NOW)
+    return new_meter(
+        meter_id="mtr_1",
+        tenant_id="ten_1",
+        data={"event_name": "model.usage", "aggregation": aggregation, **data},
+        at=NOW,
+    )
 
 
 # -- shape and aliases --------------------------------------------------------------------------------
@@ -124,7 +130,10 @@ def test_numbers_stay_exact_decimals():
 
 
 def test_canonical_json_sorts_keys_and_keeps_decimal_text():
-    assert canonical_json({"b": Decimal("2.50"), "a": [1, Decimal("1E+3")], "c": True}) == '{"a":[1,1E+3],"b":2.50,"c":true}'
+    assert (
+        canonical_json({"b": Decimal("2.50"), "a": [1, Decimal("1E+3")], "c": True})
+        == '{"a":[1,1E+3],"b":2.50,"c":true}'
+    )
     assert canonical_json({"b": 1, "a": 2}, sort_keys=False) == '{"b":1,"a":2}'
 
 
@@ -184,7 +193,12 @@ def test_a_numeric_string_gets_the_fix_spelled_out():
 
 
 def test_nested_property_paths_and_exact_values():
-    m = new_meter(meter_id="mtr_2", tenant_id="ten_1", data={"event_name": "model.usage", "aggregation": {"function": "SUM", "field": "properties.usage.tokens"}}, at=NOW)
+    m = new_meter(
+        meter_id="mtr_2",
+        tenant_id="ten_1",
+        data={"event_name": "model.usage", "aggregation": {"function": "SUM", "field": "properties.usage.tokens"}},
+        at=NOW,
+    )
     assert measure(event(usage={"tokens": Decimal("1.5")}), m) == Decimal("1.5")
 
 

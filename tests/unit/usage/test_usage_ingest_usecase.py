@@ -9,6 +9,9 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+
+from tests.fakes.catalog import InMemoryCatalogRepository
+from tests.fakes.usage import Customers, DictSettings, FixedLimiter, InMemoryUsageEventStore, ListOutbox, Subscriptions
 from tollgate.domain.access import Caller, KeyKind, Role
 from tollgate.domain.catalog.meters import MeterAction, new_meter
 from tollgate.domain.customers import Customer
@@ -16,9 +19,6 @@ from tollgate.domain.errors import BadRequest, Conflict, Forbidden, PayloadTooLa
 from tollgate.domain.usage import EventStatus
 from tollgate.ports.usage import IngestSettings
 from tollgate.usecases.ingest import IngestDeps, ingest, update_settings
-
-from tests.fakes.catalog import InMemoryCatalogRepository
-from tests.fakes.usage import Customers, DictSettings, FixedLimiter, InMemoryUsageEventStore, ListOutbox, Subscriptions
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 T = "ten_1"
@@ -28,12 +28,28 @@ OWNER = Caller(tenant_id=T, kind=KeyKind.OPERATOR, key_id="key_owner", role=Role
 @pytest.fixture
 def deps() -> IngestDeps:
     catalog = InMemoryCatalogRepository()
-    catalog.add_meter(new_meter(meter_id="mtr_1", tenant_id=T, data={"event_name": "model.usage", "aggregation": {"function": "SUM", "field": "properties.credits"}}, at=NOW), [])
+    catalog.add_meter(
+        new_meter(
+            meter_id="mtr_1",
+            tenant_id=T,
+            data={"event_name": "model.usage", "aggregation": {"function": "SUM", "field": "properties.credits"}},
+            at=NOW,
+        ),
+        [],
+    )
     customers = Customers(Customer("cus_1", T, "cust_123", NOW), Customer("cus_2", T, "cust_456", NOW))
-    subs = Subscriptions(SimpleNamespace(tenant_id=T, external_id="sub_ext", customer_id="cus_2", subscription_id="sub_1"))
+    subs = Subscriptions(
+        SimpleNamespace(tenant_id=T, external_id="sub_ext", customer_id="cus_2", subscription_id="sub_1")
+    )
     return IngestDeps(
-        events=InMemoryUsageEventStore(), customers=customers, subscriptions=subs, catalog=catalog, limiter=FixedLimiter(),
-        settings=DictSettings(), outbox=ListOutbox(), defaults=IngestSettings(1000, 1000, 90),
+        events=InMemoryUsageEventStore(),
+        customers=customers,
+        subscriptions=subs,
+        catalog=catalog,
+        limiter=FixedLimiter(),
+        settings=DictSettings(),
+        outbox=ListOutbox(),
+        defaults=IngestSettings(1000, 1000, 90),
     )
 
 
@@ -42,7 +58,13 @@ def send(deps, events, *, caller=OWNER, single=False, at=NOW, request_id="r1"):
 
 
 def ev(event_id="e1", credits=2, customer="cust_123", **extra):
-    return {"event_id": event_id, "event_name": "model.usage", "external_customer_id": customer, "properties": {"credits": credits}, **extra}
+    return {
+        "event_id": event_id,
+        "event_name": "model.usage",
+        "external_customer_id": customer,
+        "properties": {"credits": credits},
+        **extra,
+    }
 
 
 def test_accepted_duplicate_and_conflict(deps):
@@ -66,11 +88,32 @@ def test_a_retried_call_that_stored_the_event_reports_it_accepted(deps):
 
 
 def test_customers_by_external_id_subscription_or_the_customer_key(deps):
-    r = send(deps, [ev("a", customer="nobody"), {"event_id": "b", "event_name": "model.usage", "external_subscription_id": "sub_ext", "properties": {"credits": 1}}, ev("c", customer=None)])
+    r = send(
+        deps,
+        [
+            ev("a", customer="nobody"),
+            {
+                "event_id": "b",
+                "event_name": "model.usage",
+                "external_subscription_id": "sub_ext",
+                "properties": {"credits": 1},
+            },
+            ev("c", customer=None),
+        ],
+    )
     assert [x.code.value for x in r.rejected] == ["CUSTOMER_NOT_FOUND", "MISSING_CUSTOMER"]
     assert deps.events.events[(T, "b")].customer_id == "cus_2"
     key = Caller(tenant_id=T, kind=KeyKind.CUSTOMER, key_id="key_c", customer_id="cus_1")
-    r = send(deps, [ev("d", customer=None), ev("e"), ev("f", customer="cust_456"), {**ev("g", customer=None), "external_subscription_id": "sub_ext"}], caller=key)
+    r = send(
+        deps,
+        [
+            ev("d", customer=None),
+            ev("e"),
+            ev("f", customer="cust_456"),
+            {**ev("g", customer=None), "external_subscription_id": "sub_ext"},
+        ],
+        caller=key,
+    )
     assert r.accepted == 2 and [x.code.value for x in r.rejected] == ["CUSTOMER_NOT_ALLOWED", "CUSTOMER_NOT_ALLOWED"]
     with pytest.raises(Forbidden):
         send(deps, [ev("h", customer="cust_456")], caller=key, single=True)

@@ -40,9 +40,7 @@ class Settings(BaseModel):
     def from_env(cls) -> Settings:
         prefix = "TOLLGATE_"
         values = {
-            name: os.environ[prefix + name.upper()]
-            for name in cls.model_fields
-            if prefix + name.upper() in os.environ
+            name: os.environ[prefix + name.upper()] for name in cls.model_fields if prefix + name.upper() in os.environ
         }
         return cls.model_validate(values)
 

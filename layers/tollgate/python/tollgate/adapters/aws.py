@@ -3,18 +3,18 @@ and so importing a handler does not pay for boto3)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str) -> Any:
     import boto3
 
     return boto3.session.Session().client(service)
 
 
-@lru_cache(maxsize=None)
+@cache
 def table(name: str) -> Any:
     import boto3
 

@@ -35,4 +35,6 @@ class EventBridgePublisher:
             result = aws.client("events").put_events(Entries=chunk)
             if result.get("FailedEntryCount", 0):
                 codes = {r.get("ErrorCode") for r in result["Entries"] if r.get("ErrorCode")}
-                raise PublishFailed(f"{result['FailedEntryCount']} of {len(chunk)} events not accepted: {sorted(codes)}")
+                raise PublishFailed(
+                    f"{result['FailedEntryCount']} of {len(chunk)} events not accepted: {sorted(codes)}"
+                )

@@ -14,6 +14,9 @@ class S3ManifestStore:
 
     def put(self, key: str, items: list[dict[str, Any]]) -> dict[str, str]:
         aws.client("s3").put_object(
-            Bucket=self.bucket, Key=key, Body=json.dumps(items, separators=(",", ":")).encode(), ContentType="application/json"
+            Bucket=self.bucket,
+            Key=key,
+            Body=json.dumps(items, separators=(",", ":")).encode(),
+            ContentType="application/json",
         )
         return {"bucket": self.bucket, "key": key}

@@ -21,7 +21,10 @@ class SesMailer:
             answer = aws.client("ses").send_email(
                 Source=sender,
                 Destination={"ToAddresses": [to]},
-                Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": {"Text": {"Data": text, "Charset": "UTF-8"}}},
+                Message={
+                    "Subject": {"Data": subject, "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": text, "Charset": "UTF-8"}},
+                },
             )
         except ClientError as exc:
             error = exc.response.get("Error", {})

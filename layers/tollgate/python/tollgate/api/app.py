@@ -66,7 +66,7 @@ def create_app(*routers: Router, title: str = API_TITLE) -> APIGatewayRestResolv
         if ev.path.rstrip("/").endswith("/cancel") and "/subscriptions/" in ev.path:
             hint = " To cancel a subscription, send DELETE /v1/subscriptions/{id} (there is no /cancel)."
         elif ev.http_method == "POST" and ("event" in ev.path or "ingest" in ev.path or "usage" in ev.path):
-            hint = " Usage events are ingested at POST /v1/ingest/events (seed 000: \"Verify the endpoint\")."
+            hint = ' Usage events are ingested at POST /v1/ingest/events (seed 000: "Verify the endpoint").'
         return _problem(app, 404, "Not found", f"No endpoint {ev.http_method} {ev.path}.{hint}", "ROUTE_NOT_FOUND")
 
     @app.get("/health", openapi_extensions=public(), tags=["meta"], summary="Liveness")

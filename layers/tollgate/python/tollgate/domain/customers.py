@@ -37,16 +37,22 @@ class Customer:
         return int(value) if value is not None else None
 
 
-def validate_customer_fields(*, external_id: str, email: str | None, currency: str, timezone: str, metadata: dict) -> None:
+def validate_customer_fields(
+    *, external_id: str, email: str | None, currency: str, timezone: str, metadata: dict
+) -> None:
     if not external_id or len(external_id) > 255:
-        raise InvalidInput("external_id is required (your own id for this customer, at most 255 characters).", field="external_id")
+        raise InvalidInput(
+            "external_id is required (your own id for this customer, at most 255 characters).", field="external_id"
+        )
     if email is not None and not _EMAIL.match(email):
         raise InvalidInput(f"email {email!r} is not an email address.", field="email")
     minor_units(currency)  # raises InvalidInput(field="currency") for an unknown ISO 4217 code
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"timezone {timezone!r} is not an IANA time zone such as 'Europe/Paris'.", field="timezone") from None
+        raise InvalidInput(
+            f"timezone {timezone!r} is not an IANA time zone such as 'Europe/Paris'.", field="timezone"
+        ) from None
     grace = metadata.get(GRACE_PERIOD_KEY)
     if grace is not None:
         try:
@@ -54,4 +60,7 @@ def validate_customer_fields(*, external_id: str, email: str | None, currency: s
         except (ValueError, ArithmeticError):
             ok = False
         if not ok:
-            raise InvalidInput(f"metadata.{GRACE_PERIOD_KEY} must be a whole number of days >= 0.", field=f"metadata.{GRACE_PERIOD_KEY}")
+            raise InvalidInput(
+                f"metadata.{GRACE_PERIOD_KEY} must be a whole number of days >= 0.",
+                field=f"metadata.{GRACE_PERIOD_KEY}",
+            )

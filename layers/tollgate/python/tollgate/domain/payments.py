@@ -126,7 +126,9 @@ def parse_duration(value: Any, field_name: str) -> timedelta:
         return timedelta(days=value)
     match = _DURATION.match(str(value)) if isinstance(value, str) else None
     if not match or not any(match.groupdict().values()):
-        raise InvalidInput(f"{field_name} must be a number of days or an ISO 8601 duration such as 'P3D' or 'PT1H'", field=field_name)
+        raise InvalidInput(
+            f"{field_name} must be a number of days or an ISO 8601 duration such as 'P3D' or 'PT1H'", field=field_name
+        )
     parts = {k: int(v or 0) for k, v in match.groupdict().items()}
     delta = timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
     if delta <= timedelta(0):
@@ -207,7 +209,9 @@ class PaymentSettings:
         )
 
 
-def parse_payment_settings(tenant_id: str, data: dict[str, Any], *, current: PaymentSettings, at: datetime) -> PaymentSettings:
+def parse_payment_settings(
+    tenant_id: str, data: dict[str, Any], *, current: PaymentSettings, at: datetime
+) -> PaymentSettings:
     """Validate a PUT body. Omitted secrets keep their stored value; everything else omitted takes its default."""
     provider = data.get("provider", "sandbox")
     if provider not in PROVIDERS:
@@ -219,7 +223,10 @@ def parse_payment_settings(tenant_id: str, data: dict[str, Any], *, current: Pay
     webhook_secret = data.get("webhook_secret", current.webhook_secret)
     if provider == "stripe":
         if not secret_key:
-            raise InvalidInput("provider stripe needs stripe_secret_key (sk_test_… or sk_live_…, or a restricted rk_ key)", field="stripe_secret_key")
+            raise InvalidInput(
+                "provider stripe needs stripe_secret_key (sk_test_… or sk_live_…, or a restricted rk_ key)",
+                field="stripe_secret_key",
+            )
         key_live = "_live_" in secret_key
         if key_live != livemode:
             raise InvalidInput(
@@ -228,7 +235,9 @@ def parse_payment_settings(tenant_id: str, data: dict[str, Any], *, current: Pay
                 field="stripe_secret_key",
             )
     if webhook_secret is not None and not str(webhook_secret).startswith("whsec_"):
-        raise InvalidInput("webhook_secret is the endpoint's signing secret and starts with whsec_", field="webhook_secret")
+        raise InvalidInput(
+            "webhook_secret is the endpoint's signing secret and starts with whsec_", field="webhook_secret"
+        )
     raw_schedule = data.get("retry_schedule", [format_duration(d) for d in DEFAULT_RETRY_SCHEDULE])
     if not isinstance(raw_schedule, list) or len(raw_schedule) > MAX_RETRIES:
         raise InvalidInput(f"retry_schedule must be a list of at most {MAX_RETRIES} intervals", field="retry_schedule")
@@ -236,10 +245,14 @@ def parse_payment_settings(tenant_id: str, data: dict[str, Any], *, current: Pay
     try:
         final = FinalStatus(str(data.get("final_subscription_status", FinalStatus.CANCELLED)).upper())
     except ValueError:
-        raise InvalidInput("final_subscription_status must be CANCELLED or PAST_DUE", field="final_subscription_status") from None
+        raise InvalidInput(
+            "final_subscription_status must be CANCELLED or PAST_DUE", field="final_subscription_status"
+        ) from None
     grace = data.get("grace_period_days", DEFAULT_GRACE_PERIOD_DAYS)
     if not isinstance(grace, int) or isinstance(grace, bool) or not 0 <= grace <= 365:
-        raise InvalidInput("grace_period_days must be a whole number of days between 0 and 365", field="grace_period_days")
+        raise InvalidInput(
+            "grace_period_days must be a whole number of days between 0 and 365", field="grace_period_days"
+        )
     return PaymentSettings(
         tenant_id=tenant_id,
         provider=provider,
@@ -293,7 +306,9 @@ def next_attempt(
             break
         errors += 1
     if errors >= MAX_PROVIDER_ERRORS:
-        return NextAttempt(True, f"the payment provider failed {errors} times in a row: fix the provider settings, then retry-payment")
+        return NextAttempt(
+            True, f"the payment provider failed {errors} times in a row: fix the provider settings, then retry-payment"
+        )
     if made == 0 and not has_payment_method and not attempts:
         return NextAttempt(True, "the customer has no payment method on file: the invoice waits for a payment")
     last = attempts[-1] if attempts else None
@@ -310,7 +325,9 @@ def next_attempt(
 # -- payment state ----------------------------------------------------------------------------------------
 
 
-def grace_period_days(customer_metadata: dict[str, Any], plan_metadata: dict[str, Any], tenant_default: int, key: str) -> int:
+def grace_period_days(
+    customer_metadata: dict[str, Any], plan_metadata: dict[str, Any], tenant_default: int, key: str
+) -> int:
     """The customer's ``max_payment_overdue_days``, else the plan's, else the tenant's default."""
     for meta in (customer_metadata, plan_metadata):
         if meta.get(key) is not None:
@@ -361,9 +378,13 @@ SANDBOX_METHODS: dict[str, SandboxMethod] = {
     "pm_card_chargeDeclinedInsufficientFunds": SandboxMethod(
         PaymentOutcome.DECLINED, "insufficient_funds", "Your card has insufficient funds."
     ),
-    "pm_card_chargeDeclinedExpiredCard": SandboxMethod(PaymentOutcome.DECLINED, "expired_card", "Your card has expired."),
+    "pm_card_chargeDeclinedExpiredCard": SandboxMethod(
+        PaymentOutcome.DECLINED, "expired_card", "Your card has expired."
+    ),
     # Sandbox only: the provider fails (as if Stripe were down) - not an attempt.
-    "pm_sandbox_providerError": SandboxMethod(PaymentOutcome.ERROR, "api_error", "The payment provider is unavailable."),
+    "pm_sandbox_providerError": SandboxMethod(
+        PaymentOutcome.ERROR, "api_error", "The payment provider is unavailable."
+    ),
     # Sandbox only: declined at attempts 1 and 2 (insufficient funds), paid at attempt 3.
     "pm_sandbox_declineTwiceThenSucceed": SandboxMethod(
         PaymentOutcome.SUCCEEDED, "insufficient_funds", "Your card has insufficient funds.", declines_before_success=2
@@ -375,10 +396,11 @@ def sandbox_outcome(payment_method: str, attempt: int) -> SandboxMethod:
     """What the sandbox provider answers for ``payment_method`` at attempt ``attempt`` (deterministic)."""
     method = SANDBOX_METHODS.get(payment_method)
     if method is None:
-        return SandboxMethod(PaymentOutcome.DECLINED, "payment_method_unknown", f"No such payment method: {payment_method}.")
+        return SandboxMethod(
+            PaymentOutcome.DECLINED, "payment_method_unknown", f"No such payment method: {payment_method}."
+        )
     if method.declines_before_success and attempt <= method.declines_before_success:
         return replace(method, outcome=PaymentOutcome.DECLINED)
     if method.outcome is PaymentOutcome.SUCCEEDED:
         return SandboxMethod(PaymentOutcome.SUCCEEDED)
     return method
-

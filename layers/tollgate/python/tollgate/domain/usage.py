@@ -235,30 +235,40 @@ def parse_event(raw: Any, index: int, now: datetime) -> IncomingEvent | Rejectio
         customer, _ = _pick(raw, _ALIASES["customer"])
         subscription = raw.get("external_subscription_id")
         if event_id is not None and (not isinstance(event_id, str) or not event_id or len(event_id) > MAX_ID_LENGTH):
-            raise _Invalid(Code.INVALID_EVENT, f"event_id must be a non-empty string of at most {MAX_ID_LENGTH} characters.")
+            raise _Invalid(
+                Code.INVALID_EVENT, f"event_id must be a non-empty string of at most {MAX_ID_LENGTH} characters."
+            )
         if name is None:
             raise _Invalid(
                 Code.MISSING_EVENT_NAME,
-                "event_name is required: the event name of an active meter, e.g. \"model.usage\" "
+                'event_name is required: the event name of an active meter, e.g. "model.usage" '
                 "(seed payloads may call it metricId).",
             )
         if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
-            raise _Invalid(Code.MISSING_EVENT_NAME, f"event_name must be a non-empty string of at most {MAX_NAME_LENGTH} characters.")
+            raise _Invalid(
+                Code.MISSING_EVENT_NAME,
+                f"event_name must be a non-empty string of at most {MAX_NAME_LENGTH} characters.",
+            )
         for label, value in (("external_customer_id", customer), ("external_subscription_id", subscription)):
             if value is not None and (not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH):
-                raise _Invalid(Code.INVALID_EVENT, f"{label} must be a non-empty string of at most {MAX_ID_LENGTH} characters.")
+                raise _Invalid(
+                    Code.INVALID_EVENT, f"{label} must be a non-empty string of at most {MAX_ID_LENGTH} characters."
+                )
         sent_ts = raw.get("timestamp")
         if sent_ts is None:
             timestamp, ts_text = now, ""
         else:
             if not isinstance(sent_ts, str):
-                raise _Invalid(Code.INVALID_TIMESTAMP, f"timestamp must be an RFC 3339 string such as \"2026-04-17T10:00:00Z\", not {sent_ts!r}.")
+                raise _Invalid(
+                    Code.INVALID_TIMESTAMP,
+                    f'timestamp must be an RFC 3339 string such as "2026-04-17T10:00:00Z", not {sent_ts!r}.',
+                )
             try:
                 timestamp = parse_ts(sent_ts)
             except ValueError:
                 raise _Invalid(
                     Code.INVALID_TIMESTAMP,
-                    f"timestamp {sent_ts!r} is not RFC 3339 with a UTC offset; send e.g. \"2026-04-17T10:00:00Z\".",
+                    f'timestamp {sent_ts!r} is not RFC 3339 with a UTC offset; send e.g. "2026-04-17T10:00:00Z".',
                 ) from None
             ts_text = format_ts(timestamp)
         sent_quantity = raw.get("quantity")
@@ -279,11 +289,19 @@ def parse_event(raw: Any, index: int, now: datetime) -> IncomingEvent | Rejectio
             raise _Invalid(Code.INVALID_EVENT, f"properties must be a JSON object, not {type(properties).__name__}.")
         properties_json = canonical_json(properties)
         if len(properties_json.encode()) > MAX_PROPERTIES_BYTES:
-            raise _Invalid(Code.EVENT_TOO_LARGE, f"properties take more than {MAX_PROPERTIES_BYTES} bytes; send only what meters need.")
+            raise _Invalid(
+                Code.EVENT_TOO_LARGE,
+                f"properties take more than {MAX_PROPERTIES_BYTES} bytes; send only what meters need.",
+            )
     except _Invalid as bad:
         return Rejection(
-            index, bad.code, bad.detail, event_id if isinstance(event_id, str) else None,
-            customer if isinstance(customer, str) else None, name if isinstance(name, str) else None, timestamp,
+            index,
+            bad.code,
+            bad.detail,
+            event_id if isinstance(event_id, str) else None,
+            customer if isinstance(customer, str) else None,
+            name if isinstance(name, str) else None,
+            timestamp,
         )
     who = customer if customer is not None else ("sub:" + subscription if subscription else "")
     digest = hashlib.sha256(f"{who}\x1f{name}\x1f{ts_text}\x1f{q_text}\x1f{properties_json}".encode()).hexdigest()[:32]
@@ -293,17 +311,25 @@ def parse_event(raw: Any, index: int, now: datetime) -> IncomingEvent | Rejectio
     window_error = None
     if age > MAX_AGE:
         window_error = Rejection(
-            index, Code.TIMESTAMP_TOO_OLD,
+            index,
+            Code.TIMESTAMP_TOO_OLD,
             f"timestamp {format_ts(timestamp)} is more than 90 days old: events older than 90 days are rejected. "
             "Usage that old cannot be billed any more; check the timestamp your client sends.",
-            event_id, customer, name, timestamp,
+            event_id,
+            customer,
+            name,
+            timestamp,
         )
     elif -age > MAX_SKEW:
         window_error = Rejection(
-            index, Code.TIMESTAMP_IN_FUTURE,
+            index,
+            Code.TIMESTAMP_IN_FUTURE,
             f"timestamp {format_ts(timestamp)} is {_duration(-age)} in the future (server time {format_ts(now)}): "
             "events more than 5 minutes in the future are rejected for clock skew. Sync your server clock (NTP).",
-            event_id, customer, name, timestamp,
+            event_id,
+            customer,
+            name,
+            timestamp,
         )
     if window_error:
         return window_error
@@ -338,22 +364,32 @@ def _duration(delta: timedelta) -> str:
 # -- the meter -------------------------------------------------------------------------------------
 def meter_not_found(event: IncomingEvent, similar: Iterable[Meter]) -> Rejection:
     candidates = sorted({m.event_name for m in similar if m.event_name != event.event_name})
-    hint = f" Did you mean {' or '.join(repr(c) for c in candidates)}? Event names are case-sensitive." if candidates else (
-        " Check the meter's exact event name (GET /v1/meters) or create the meter (POST /v1/meters)."
+    hint = (
+        f" Did you mean {' or '.join(repr(c) for c in candidates)}? Event names are case-sensitive."
+        if candidates
+        else (" Check the meter's exact event name (GET /v1/meters) or create the meter (POST /v1/meters).")
     )
     return Rejection(
-        event.index, Code.METER_NOT_FOUND,
+        event.index,
+        Code.METER_NOT_FOUND,
         f"metric not found: no active meter (billable unit) has the event name {event.event_name!r}.{hint}",
-        event.event_id, event.external_customer_id, event.event_name, event.timestamp,
+        event.event_id,
+        event.external_customer_id,
+        event.event_name,
+        event.timestamp,
     )
 
 
 def meter_archived(event: IncomingEvent, meter: Meter) -> Rejection:
     return Rejection(
-        event.index, Code.METER_ARCHIVED,
+        event.index,
+        Code.METER_ARCHIVED,
         f"meter {meter.meter_id} ({meter.event_name!r}) is archived, so its events are not counted. Activate it "
         f"(POST /v1/meters/{meter.meter_id}/activate) and send the event again.",
-        event.event_id, event.external_customer_id, event.event_name, event.timestamp,
+        event.event_id,
+        event.external_customer_id,
+        event.event_name,
+        event.timestamp,
     )
 
 
@@ -376,7 +412,9 @@ def measure(event: IncomingEvent, meter: Meter) -> Decimal | str | Rejection:
     or why it cannot count."""
 
     def reject(code: Code, detail: str) -> Rejection:
-        return Rejection(event.index, code, detail, event.event_id, event.external_customer_id, event.event_name, event.timestamp)
+        return Rejection(
+            event.index, code, detail, event.event_id, event.external_customer_id, event.event_name, event.timestamp
+        )
 
     if not meter.matches(event.event_name, event.properties):
         wanted = ", ".join(f"{k}={v!r}" for k, v in sorted(meter.filters.items()))
@@ -397,10 +435,10 @@ def measure(event: IncomingEvent, meter: Meter) -> Decimal | str | Rejection:
         if not present:
             have = sorted(event.properties)
             top = path.split(".")[0]
-            where = (
-                f"its properties have {', '.join(repr(k) for k in have)}" if have else "it has no properties"
+            where = f"its properties have {', '.join(repr(k) for k in have)}" if have else "it has no properties"
+            hint = (
+                f" ({top!r} was sent at the top level: move it into properties)" if top in event.top_level_keys else ""
             )
-            hint = f" ({top!r} was sent at the top level: move it into properties)" if top in event.top_level_keys else ""
             return reject(
                 Code.AGGREGATION_FIELD_MISSING,
                 f"meter {meter.meter_id} ({meter.event_name!r}) aggregates {function.value} of {agg_field}, but {where}{hint}. "
@@ -477,11 +515,15 @@ class StoredEvent:
 
 def conflict(event: IncomingEvent, existing: StoredEvent) -> Rejection:
     return Rejection(
-        event.index, Code.IDEMPOTENCY_CONFLICT,
+        event.index,
+        Code.IDEMPOTENCY_CONFLICT,
         f"event_id {event.event_id!r} was already used at {format_ts(existing.received_at)} for a different payload "
         f"({existing.event_name!r} for customer {existing.external_customer_id!r} at {format_ts(existing.timestamp)}). "
         "An event_id identifies one event: send a new event_id for a new event; a retry must resend the same payload.",
-        event.event_id, event.external_customer_id, event.event_name, event.timestamp,
+        event.event_id,
+        event.external_customer_id,
+        event.event_name,
+        event.timestamp,
     )
 
 

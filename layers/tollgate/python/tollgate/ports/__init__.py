@@ -13,7 +13,9 @@ from tollgate.domain.tenants import Tenant
 
 
 class TenancyRepository(Protocol):
-    def create_tenant(self, tenant: Tenant, owner_key: ApiKey, owner_key_hash: str, events: list[DomainEvent]) -> None: ...
+    def create_tenant(
+        self, tenant: Tenant, owner_key: ApiKey, owner_key_hash: str, events: list[DomainEvent]
+    ) -> None: ...
 
     def get_tenant(self, tenant_id: str) -> Tenant | None: ...
 

@@ -28,7 +28,9 @@ from tollgate.domain.events import DomainEvent
 
 
 class UsageReader(Protocol):
-    def aggregate(self, tenant_id: str, customer_id: str, meter: Meter, start: datetime, end: datetime) -> UsageAggregate:
+    def aggregate(
+        self, tenant_id: str, customer_id: str, meter: Meter, start: datetime, end: datetime
+    ) -> UsageAggregate:
         """The meter's aggregation over the customer's events with ``start <= timestamp < end`` and
         the windows behind it. Raises ``tollgate.domain.billing.errors.UsageDataUnavailable`` when the
         usage store cannot be read (the use case also treats any other exception as that)."""
@@ -94,7 +96,9 @@ class InvoiceRepository(Protocol):
 class CreditNoteRepository(Protocol):
     def get_credit_note(self, tenant_id: str, credit_note_id: str) -> CreditNote | None: ...
 
-    def list_credit_notes(self, tenant_id: str, *, customer_id: str | None = None, invoice_id: str | None = None) -> list[CreditNote]: ...
+    def list_credit_notes(
+        self, tenant_id: str, *, customer_id: str | None = None, invoice_id: str | None = None
+    ) -> list[CreditNote]: ...
 
     def available_credit_notes(self, tenant_id: str, customer_id: str, currency: str) -> list[CreditNote]:
         """The customer's credit notes in ``currency`` with a balance left, oldest first."""

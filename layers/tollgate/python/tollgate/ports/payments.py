@@ -111,7 +111,9 @@ class PaymentRepository(Protocol):
         """Defaults (revision 0) when never saved."""
         ...
 
-    def save_payment_settings(self, settings: PaymentSettings, expected_revision: int, events: list[DomainEvent]) -> None: ...
+    def save_payment_settings(
+        self, settings: PaymentSettings, expected_revision: int, events: list[DomainEvent]
+    ) -> None: ...
 
     def commit_payment(self, write: PaymentWrite) -> None:
         """All or nothing; Conflict when the invoice or subscription changed, or the webhook event was

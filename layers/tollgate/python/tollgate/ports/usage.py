@@ -71,7 +71,9 @@ class UsageEventStore(Protocol):
 
     def append_log(self, entries: list[LogEntry], index: list[IndexEntry], retention_days: int) -> None: ...
 
-    def index_hour(self, tenant_id: str, hour: str, customer_id: str | None, meter_id: str | None) -> list[IndexEntry]: ...
+    def index_hour(
+        self, tenant_id: str, hour: str, customer_id: str | None, meter_id: str | None
+    ) -> list[IndexEntry]: ...
 
     def log_hour(self, query: LogQuery) -> list[LogEntry]: ...
 
@@ -90,7 +92,16 @@ class UsageStore(Protocol):
 
 
 class RateLimiter(Protocol):
-    def take(self, tenant_id: str, key_id: str, n: int, window_start: int, tenant_limit: int, key_limit: int, window_seconds: int) -> str | None:
+    def take(
+        self,
+        tenant_id: str,
+        key_id: str,
+        n: int,
+        window_start: int,
+        tenant_limit: int,
+        key_limit: int,
+        window_seconds: int,
+    ) -> str | None:
         """Count ``n`` events in the fixed window; returns None, or which limit ("tenant" / "key") would be exceeded
         (then nothing is counted)."""
 

@@ -16,9 +16,7 @@ from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.keys import KeyStatus, hash_key, kind_of_prefix, prefix_of
 from tollgate.ports import TenancyRepository
 
-MISSING_HEADERS = (
-    "Missing credentials: send both 'Authorization: Bearer <key>' and 'X-Tenant-Id: <your-tenant-id>'."
-)
+MISSING_HEADERS = "Missing credentials: send both 'Authorization: Bearer <key>' and 'X-Tenant-Id: <your-tenant-id>'."
 
 
 @dataclass(frozen=True)

@@ -59,10 +59,25 @@ def scheduled_run_id(tenant_id: str, run_date: datetime) -> str:
 # -- the API --------------------------------------------------------------------------------------------
 
 
-def start_bill_run(deps: Deps, starter: Starter, tenant_id: str, *, as_of: datetime | None = None, customer_ids: list[str] | None = None) -> BillRun:
+def start_bill_run(
+    deps: Deps,
+    starter: Starter,
+    tenant_id: str,
+    *,
+    as_of: datetime | None = None,
+    customer_ids: list[str] | None = None,
+) -> BillRun:
     """POST /v1/bill-runs: bill the tenant's subscriptions whose period ended by ``as_of`` (default now)."""
     now = utcnow()
-    run = BillRun(new_id("br"), tenant_id, "api", BillRunStatus.RUNNING, now, as_of=as_of or now, customer_ids=tuple(customer_ids or ()))
+    run = BillRun(
+        new_id("br"),
+        tenant_id,
+        "api",
+        BillRunStatus.RUNNING,
+        now,
+        as_of=as_of or now,
+        customer_ids=tuple(customer_ids or ()),
+    )
     deps.runs.open(run)
     starter.start("bill_run", run.bill_run_id, {"tenant_id": tenant_id, "bill_run_id": run.bill_run_id})
     return run
@@ -72,11 +87,17 @@ def rerun_bill_run(deps: Deps, starter: Starter, tenant_id: str, bill_run_id: st
     """POST /v1/bill-runs/{id}/rerun: retry only what is still PENDING or FAILED."""
     run = get_bill_run(deps, tenant_id, bill_run_id)
     if run.status is BillRunStatus.RUNNING:
-        raise Conflict(f"Bill run {bill_run_id} is still running; re-run it once it has finished.", code="BILL_RUN_RUNNING")
+        raise Conflict(
+            f"Bill run {bill_run_id} is still running; re-run it once it has finished.", code="BILL_RUN_RUNNING"
+        )
     if run.status is BillRunStatus.COMPLETED:
         raise Conflict(f"Bill run {bill_run_id} completed: nothing failed, nothing to re-run.", code="NOTHING_TO_RERUN")
     attempt = run.attempts + 1
-    starter.start("bill_run", f"{bill_run_id}-rerun-{attempt}", {"tenant_id": tenant_id, "bill_run_id": bill_run_id, "rerun": True})
+    starter.start(
+        "bill_run",
+        f"{bill_run_id}-rerun-{attempt}",
+        {"tenant_id": tenant_id, "bill_run_id": bill_run_id, "rerun": True},
+    )
     return run
 
 
@@ -104,7 +125,13 @@ def open_bill_run(deps: Deps, request: dict[str, Any], execution_name: str) -> d
     as_of = parse_rfc3339(request["as_of"]) if request.get("as_of") else now
     if request.get("tenant_id"):
         run_id = request.get("bill_run_id") or new_id("br")
-        runs = [deps.runs.open(BillRun(run_id, request["tenant_id"], request.get("trigger", "api"), BillRunStatus.RUNNING, now, as_of=as_of))]
+        runs = [
+            deps.runs.open(
+                BillRun(
+                    run_id, request["tenant_id"], request.get("trigger", "api"), BillRunStatus.RUNNING, now, as_of=as_of
+                )
+            )
+        ]
     else:  # the daily schedule bills every tenant
         runs = [
             deps.runs.open(BillRun(scheduled_run_id(t, as_of), t, "schedule", BillRunStatus.RUNNING, now, as_of=as_of))
@@ -119,7 +146,9 @@ def open_bill_run(deps: Deps, request: dict[str, Any], execution_name: str) -> d
             targets = deps.runs.unfinished(run.tenant_id, run.bill_run_id)
         else:
             targets = _due(deps, run)
-            deps.runs.record_results(run.tenant_id, run.bill_run_id, [SubscriptionResult(s, ResultStatus.PENDING) for s in targets])
+            deps.runs.record_results(
+                run.tenant_id, run.bill_run_id, [SubscriptionResult(s, ResultStatus.PENDING) for s in targets]
+            )
         run = deps.runs.start_attempt(run.tenant_id, run.bill_run_id)
         refs.append({"tenant_id": run.tenant_id, "bill_run_id": run.bill_run_id})
         run_as_of = to_rfc3339(run.as_of or as_of)
@@ -163,7 +192,15 @@ def rate_page(deps: Deps, bill: Biller, page: dict[str, Any]) -> dict[str, Any]:
         if status is ResultStatus.ALREADY_INVOICED:  # a fresh invoice moved billed_through in its own write
             _mark_billed(deps, tenant_id, subscription_id, period.end)
         results.append(
-            SubscriptionResult(subscription_id, status, outcome.error_code, outcome.detail, outcome.invoice_id, period.start, period.end)
+            SubscriptionResult(
+                subscription_id,
+                status,
+                outcome.error_code,
+                outcome.detail,
+                outcome.invoice_id,
+                period.start,
+                period.end,
+            )
         )
     deps.runs.record_results(tenant_id, page["bill_run_id"], results)
     counts: dict[str, int] = {}
@@ -181,7 +218,10 @@ def _mark_billed(deps: Deps, tenant_id: str, subscription_id: str, period_end: d
             return
         try:
             deps.subscriptions.save(
-                replace(sub, billed_through=period_end, version=sub.version + 1), expected_version=sub.version, events=[], history=[]
+                replace(sub, billed_through=period_end, version=sub.version + 1),
+                expected_version=sub.version,
+                events=[],
+                history=[],
             )
             return
         except Conflict:
@@ -191,9 +231,15 @@ def _mark_billed(deps: Deps, tenant_id: str, subscription_id: str, period_end: d
 def record_page_failure(deps: Deps, page: dict[str, Any], error: dict[str, Any]) -> dict[str, Any]:
     """A page that failed as a whole: its subscriptions not yet billed are FAILED (a re-run retries them)."""
     cause = f"{error.get('Error', 'Error')}: {str(error.get('Cause', ''))[:300]}"
-    done = {r.subscription_id for r in deps.runs.results(page["tenant_id"], page["bill_run_id"]) if r.status is not ResultStatus.PENDING}
+    done = {
+        r.subscription_id
+        for r in deps.runs.results(page["tenant_id"], page["bill_run_id"])
+        if r.status is not ResultStatus.PENDING
+    }
     failed = [
-        SubscriptionResult(s, ResultStatus.FAILED, "PAGE_FAILED", cause) for s in page["subscription_ids"] if s not in done
+        SubscriptionResult(s, ResultStatus.FAILED, "PAGE_FAILED", cause)
+        for s in page["subscription_ids"]
+        if s not in done
     ]
     deps.runs.record_results(page["tenant_id"], page["bill_run_id"], failed)
     return {"bill_run_id": page["bill_run_id"], "page": page["page"], "FAILED": len(failed)}

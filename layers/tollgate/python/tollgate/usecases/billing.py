@@ -194,18 +194,25 @@ class _PageSettings:
         return getattr(self._inner, name)
 
 
-def prefetch_page(repos: BillingRepos, tenant_id: str, subscriptions: list[Subscription], periods: Mapping[str, Period]) -> BillingRepos:
+def prefetch_page(
+    repos: BillingRepos, tenant_id: str, subscriptions: list[Subscription], periods: Mapping[str, Period]
+) -> BillingRepos:
     """``repos`` for billing one page: the subscriptions (already read), their customers, invoices and
     wallets read in a few BatchGetItem calls instead of one GetItem each; settings once per page. A
     brand-new invoice has no delivery record yet, so its email does not read one."""
     once = _Once()
     customer_ids = sorted({s.customer_id for s in subscriptions})
-    invoice_ids = {s.subscription_id: invoice_id_for(tenant_id, s.subscription_id, periods[s.subscription_id].start) for s in subscriptions}
+    invoice_ids = {
+        s.subscription_id: invoice_id_for(tenant_id, s.subscription_id, periods[s.subscription_id].start)
+        for s in subscriptions
+    }
     wallet_ids = sorted({wallet_id_for(tenant_id, s.customer_id, s.currency) for s in subscriptions})
     prefetch = getattr(repos.invoices, "prefetch", None)
     if prefetch is None:
         return replace(repos, settings=_PageSettings(repos.settings))
-    customers, invoices, wallets = prefetch(tenant_id, customer_ids=customer_ids, invoice_ids=list(invoice_ids.values()), wallet_ids=wallet_ids)
+    customers, invoices, wallets = prefetch(
+        tenant_id, customer_ids=customer_ids, invoice_ids=list(invoice_ids.values()), wallet_ids=wallet_ids
+    )
     for s in subscriptions:
         once.put(("sub", tenant_id, s.subscription_id), s)
     for c in customer_ids:
@@ -221,7 +228,11 @@ def prefetch_page(repos: BillingRepos, tenant_id: str, subscriptions: list[Subsc
         repos,
         subscriptions=_View(repos.subscriptions, once, {"get": lambda t, i: ("sub", t, i)}),
         customers=_View(repos.customers, once, {"get": lambda t, c: ("customer", t, c)}),
-        invoices=_View(repos.invoices, once, {"get_invoice": lambda t, i: ("invoice", t, i), "get_delivery": lambda t, i: ("delivery", t, i)}),
+        invoices=_View(
+            repos.invoices,
+            once,
+            {"get_invoice": lambda t, i: ("invoice", t, i), "get_delivery": lambda t, i: ("delivery", t, i)},
+        ),
         wallets=_View(repos.wallets, once, {"find_wallet": lambda t, c, cur: ("wallet", t, wallet_id_for(t, c, cur))}),
         settings=_PageSettings(repos.settings),
     )
@@ -241,7 +252,12 @@ class BillResult:
     invoice: Invoice | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"invoice_id": self.invoice_id, "status": self.status, "error_code": self.error_code, "detail": self.detail}
+        return {
+            "invoice_id": self.invoice_id,
+            "status": self.status,
+            "error_code": self.error_code,
+            "detail": self.detail,
+        }
 
 
 # -- the pipeline ----------------------------------------------------------------------------------------
@@ -271,7 +287,9 @@ def _version(repos: BillingRepos, tenant_id: str, ref: PlanRef) -> PlanVersion:
     return version
 
 
-def _read_usage(repos: BillingRepos, tenant_id: str, customer_id: str, meter, start: datetime, end: datetime) -> UsageAggregate:
+def _read_usage(
+    repos: BillingRepos, tenant_id: str, customer_id: str, meter, start: datetime, end: datetime
+) -> UsageAggregate:
     try:
         return repos.usage.aggregate(tenant_id, customer_id, meter, start, end)
     except BillingFailure:
@@ -328,9 +346,15 @@ def _check_period(sub: Subscription, period: Period, now: datetime, *, preview: 
             f"{sub.subscription_id} (the period there is {to_rfc3339(expected.start)} to {to_rfc3339(expected.end)}).",
         )
     if not preview and period.end > now:
-        raise _fail(BillingErrorCode.PERIOD_NOT_BILLABLE, f"The period ends at {to_rfc3339(period.end)}: it is billed once it has ended.")
+        raise _fail(
+            BillingErrorCode.PERIOD_NOT_BILLABLE,
+            f"The period ends at {to_rfc3339(period.end)}: it is billed once it has ended.",
+        )
     if sub.ended_at is not None and period.start >= sub.ended_at:
-        raise _fail(BillingErrorCode.PERIOD_NOT_BILLABLE, f"Subscription {sub.subscription_id} ended at {to_rfc3339(sub.ended_at)}, before this period.")
+        raise _fail(
+            BillingErrorCode.PERIOD_NOT_BILLABLE,
+            f"Subscription {sub.subscription_id} ended at {to_rfc3339(sub.ended_at)}, before this period.",
+        )
 
 
 def _compute(
@@ -349,7 +373,10 @@ def _compute(
     _check_period(sub, period, now, preview=preview)
     customer = repos.customers.get(tenant_id, sub.customer_id)
     if customer is None:
-        raise _fail(BillingErrorCode.CUSTOMER_NOT_FOUND, f"Customer {sub.customer_id} of subscription {subscription_id} was not found.")
+        raise _fail(
+            BillingErrorCode.CUSTOMER_NOT_FOUND,
+            f"Customer {sub.customer_id} of subscription {subscription_id} was not found.",
+        )
     invoice_id = invoice_id_for(tenant_id, subscription_id, period.start)
     currency = sub.currency
 
@@ -366,15 +393,28 @@ def _compute(
     for usage_price in version.content.usage_prices:
         meter = repos.catalog.get_meter(tenant_id, usage_price.meter_id)
         if meter is None:
-            raise _fail(BillingErrorCode.METER_NOT_FOUND, f"Meter {usage_price.meter_id} of plan {version.plan_id} v{version.version} was not found.")
-        start, end = usage_window(meter, sub.started_at, period.start, min(period.end, now) if preview else period.end, sub.ended_at)
-        usage.append(usage_line(usage_price, meter, _read_usage(repos, tenant_id, sub.customer_id, meter, start, end), start, end))
+            raise _fail(
+                BillingErrorCode.METER_NOT_FOUND,
+                f"Meter {usage_price.meter_id} of plan {version.plan_id} v{version.version} was not found.",
+            )
+        start, end = usage_window(
+            meter, sub.started_at, period.start, min(period.end, now) if preview else period.end, sub.ended_at
+        )
+        usage.append(
+            usage_line(
+                usage_price, meter, _read_usage(repos, tenant_id, sub.customer_id, meter, start, end), start, end
+            )
+        )
 
     # 2. fees, prorations, minimum commitment.
     first_period = period.start <= sub.started_at
     fees = fee_lines(
-        version=version, period=period, next_version=next_version, next_period=None if ends else next_period,
-        first_period=first_period, trial_end=sub.trial_end,
+        version=version,
+        period=period,
+        next_version=next_version,
+        next_period=None if ends else next_period,
+        first_period=first_period,
+        trial_end=sub.trial_end,
     )
     charges_now, charges_later = due_charges(sub.pending_charges, period.end)
     prorations = charge_lines(charges_now, currency)
@@ -383,7 +423,10 @@ def _compute(
     lines: list[InvoiceLine] = [*fees, *usage, *prorations, *([minimum] if minimum else [])]
 
     # 3. the subscription's discount, then credit notes, up to what is left of the subtotal.
-    if sub.discount is not None and (line := discount_line(sub.discount, totals_of(lines).subtotal, currency)) is not None:
+    if (
+        sub.discount is not None
+        and (line := discount_line(sub.discount, totals_of(lines).subtotal, currency)) is not None
+    ):
         lines.append(line)
     notes = repos.credit_notes.available_credit_notes(tenant_id, customer.customer_id, currency)
     before = {n.credit_note_id: n.revision for n in notes}
@@ -395,8 +438,15 @@ def _compute(
     settings = repos.settings.get_settings(tenant_id)
     if settings.tax_mode is not TaxMode.NONE or settings.tax_provider != BUILTIN:
         request = TaxRequest(
-            tenant_id=tenant_id, invoice_id=invoice_id, customer_id=customer.customer_id, customer_metadata=dict(customer.metadata),
-            currency=currency, mode=settings.tax_mode, rates=settings.tax_rates, taxable_amount=taxable, lines=tuple(lines),
+            tenant_id=tenant_id,
+            invoice_id=invoice_id,
+            customer_id=customer.customer_id,
+            customer_metadata=dict(customer.metadata),
+            currency=currency,
+            mode=settings.tax_mode,
+            rates=settings.tax_rates,
+            taxable_amount=taxable,
+            lines=tuple(lines),
         )
         lines += tax_lines(_calculate_tax(repos, settings, request), taxable)
 
@@ -406,7 +456,9 @@ def _compute(
     prepaid = is_prepaid(customer)
     total = totals_of(lines).total
     if preview and prepaid and total > (wallet.balance if wallet else ZERO):
-        warnings.append(f"{BillingErrorCode.WALLET_INSUFFICIENT_FUNDS.value}: the prepaid wallet cannot cover {plain(total)} {currency} yet.")
+        warnings.append(
+            f"{BillingErrorCode.WALLET_INSUFFICIENT_FUNDS.value}: the prepaid wallet cannot cover {plain(total)} {currency} yet."
+        )
         prepaid = False
     wallet_line, burnt = apply_wallet(wallet, total, prepaid=prepaid, invoice_id=invoice_id, at=now)
     if wallet_line:
@@ -478,7 +530,10 @@ def _finalizing_write(repos: BillingRepos, c: _Computed, existing: Invoice | Non
         return BillingWrite(invoice=saved, invoice_expected_revision=existing.revision if existing else None)
     base = draft if existing else replace(draft, status=InvoiceStatus.DRAFT)
     invoice = base.moved(
-        InvoiceAction.FINALIZE, now, finalized_at=now, due_at=now + timedelta(days=c.settings.payment_terms_days),
+        InvoiceAction.FINALIZE,
+        now,
+        finalized_at=now,
+        due_at=now + timedelta(days=c.settings.payment_terms_days),
     )
     events = [_invoice_event("invoice.finalized", invoice, "finalized")]
     if invoice.amount_due == 0:
@@ -491,9 +546,14 @@ def _finalizing_write(repos: BillingRepos, c: _Computed, existing: Invoice | Non
     used = any(ln.kind is LineKind.DISCOUNT for ln in invoice.lines) and sub.discount is not None
     after_discount = sub.discount.used_once() if used and sub.discount else None
     charges = ChargeConsumption(
-        draft.tenant_id, draft.subscription_id, sub.version, tuple(c.charges_later),
-        billed_through=billed, next_period_end=following.end if following else None,
-        discount_used=used, discount_after=after_discount.to_json() if after_discount else None,
+        draft.tenant_id,
+        draft.subscription_id,
+        sub.version,
+        tuple(c.charges_later),
+        billed_through=billed,
+        next_period_end=following.end if following else None,
+        discount_used=used,
+        discount_after=after_discount.to_json() if after_discount else None,
     )
     return BillingWrite(
         invoice=invoice,
@@ -510,7 +570,9 @@ def _finalizing_write(repos: BillingRepos, c: _Computed, existing: Invoice | Non
 _NOT_RECORDED = frozenset({BillingErrorCode.SUBSCRIPTION_NOT_FOUND, BillingErrorCode.PERIOD_NOT_BILLABLE})
 
 
-def _record_failure(repos: BillingRepos, tenant_id: str, subscription_id: str, period: Period, failure: BillingFailure) -> None:
+def _record_failure(
+    repos: BillingRepos, tenant_id: str, subscription_id: str, period: Period, failure: BillingFailure
+) -> None:
     """Best effort: a FAILED record under the invoice's id (nothing else), so it can be retried by id."""
     if failure.error_code in _NOT_RECORDED:
         return
@@ -525,19 +587,41 @@ def _record_failure(repos: BillingRepos, tenant_id: str, subscription_id: str, p
     fields = {"error_code": failure.error_code.value, "error_detail": failure.detail}
     if existing is None:
         failed = Invoice(
-            invoice_id=invoice_id, tenant_id=tenant_id, customer_id=sub.customer_id, subscription_id=subscription_id,
-            currency=sub.currency, period_start=period.start, period_end=period.end, status=InvoiceStatus.FAILED,
-            created_at=now, updated_at=now, plan_id=sub.plan.plan_id, plan_version=sub.plan.version, attempts=1, revision=1,
+            invoice_id=invoice_id,
+            tenant_id=tenant_id,
+            customer_id=sub.customer_id,
+            subscription_id=subscription_id,
+            currency=sub.currency,
+            period_start=period.start,
+            period_end=period.end,
+            status=InvoiceStatus.FAILED,
+            created_at=now,
+            updated_at=now,
+            plan_id=sub.plan.plan_id,
+            plan_version=sub.plan.version,
+            attempts=1,
+            revision=1,
             **fields,
         )
     else:
         failed = existing.moved(
-            InvoiceAction.FAIL, now, lines=(), totals=totals_of([]), attribution={}, consumed_charges=(), attempts=existing.attempts + 1, **fields
+            InvoiceAction.FAIL,
+            now,
+            lines=(),
+            totals=totals_of([]),
+            attribution={},
+            consumed_charges=(),
+            attempts=existing.attempts + 1,
+            **fields,
         )
-    event = _invoice_event("invoice.failed", failed, str(failed.attempts), error_code=failure.error_code.value, detail=failure.detail)
+    event = _invoice_event(
+        "invoice.failed", failed, str(failed.attempts), error_code=failure.error_code.value, detail=failure.detail
+    )
     try:
         repos.invoices.commit(
-            BillingWrite(invoice=failed, invoice_expected_revision=existing.revision if existing else None, events=[event])
+            BillingWrite(
+                invoice=failed, invoice_expected_revision=existing.revision if existing else None, events=[event]
+            )
         )
     except Conflict:
         pass  # someone else wrote it meanwhile; the failure is still answered to the caller
@@ -561,7 +645,12 @@ def bill_subscription(
     for _ in range(ATTEMPTS):
         existing = repos.invoices.get_invoice(tenant_id, invoice_id)
         if existing is not None and existing.status in ISSUED:
-            return BillResult(invoice_id, ALREADY_INVOICED, detail=f"Invoice {invoice_id} is {existing.status.value}.", invoice=existing)
+            return BillResult(
+                invoice_id,
+                ALREADY_INVOICED,
+                detail=f"Invoice {invoice_id} is {existing.status.value}.",
+                invoice=existing,
+            )
         try:
             computed = _compute(repos, tenant_id, subscription_id, period, existing)
             write = _finalizing_write(repos, computed, existing, finalize)
@@ -576,12 +665,16 @@ def bill_subscription(
         if finalize and send:
             try:
                 _send(repos, invoice, computed.customer, computed.settings)
-            except Exception:  # noqa: BLE001 - best effort: the invoice is final whatever the email does
+            except Exception:
                 _log.exception("sending invoice %s failed", invoice_id)
-        return BillResult(invoice_id, INVOICED, detail=f"Invoice {invoice_id} is {invoice.status.value}.", invoice=invoice)
+        return BillResult(
+            invoice_id, INVOICED, detail=f"Invoice {invoice_id} is {invoice.status.value}.", invoice=invoice
+        )
     existing = repos.invoices.get_invoice(tenant_id, invoice_id)
     if existing is not None and existing.status in ISSUED:
-        return BillResult(invoice_id, ALREADY_INVOICED, detail=f"Invoice {invoice_id} is {existing.status.value}.", invoice=existing)
+        return BillResult(
+            invoice_id, ALREADY_INVOICED, detail=f"Invoice {invoice_id} is {existing.status.value}.", invoice=existing
+        )
     detail = f"Subscription {subscription_id} (or its wallet or credit notes) kept changing while it was billed; retry."
     return BillResult(invoice_id, FAILED, BillingErrorCode.CONCURRENT_UPDATE.value, detail)
 
@@ -595,9 +688,14 @@ def preview_invoice(repos: BillingRepos, tenant_id: str, subscription_id: str, a
     wallet that cannot cover the total is a warning in ``attribution.warnings``, not an error."""
     sub = repos.subscriptions.get(tenant_id, subscription_id)
     if sub is None:
-        raise NotFound(f"Subscription not found: {subscription_id}. Check the id, and that X-Tenant-Id is the tenant that owns it.")
+        raise NotFound(
+            f"Subscription not found: {subscription_id}. Check the id, and that X-Tenant-Id is the tenant that owns it."
+        )
     if not sub.live:
-        raise Conflict(f"Subscription {subscription_id} is {sub.status.value}: it has no upcoming invoice.", code="SUBSCRIPTION_TERMINAL")
+        raise Conflict(
+            f"Subscription {subscription_id} is {sub.status.value}: it has no upcoming invoice.",
+            code="SUBSCRIPTION_TERMINAL",
+        )
     period = sub.period(at or repos.clock())
     existing = repos.invoices.get_invoice(tenant_id, invoice_id_for(tenant_id, subscription_id, period.start))
     if existing is not None and existing.status in ISSUED:
@@ -622,7 +720,9 @@ def get_invoice(repos: BillingRepos, tenant_id: str, invoice_id: str, *, custome
     """The invoice; with ``customer_id`` (a customer key), only if it is that customer's."""
     invoice = repos.invoices.get_invoice(tenant_id, invoice_id)
     if invoice is None or (customer_id is not None and invoice.customer_id != customer_id):
-        raise NotFound(f"Invoice not found: {invoice_id}. Check the id, and that X-Tenant-Id is the tenant that owns it.")
+        raise NotFound(
+            f"Invoice not found: {invoice_id}. Check the id, and that X-Tenant-Id is the tenant that owns it."
+        )
     return invoice
 
 
@@ -648,7 +748,9 @@ def send_invoice(repos: BillingRepos, tenant_id: str, invoice_id: str) -> SendRe
             code="INVOICE_NOT_SENDABLE",
             state=invoice.status.value,
         )
-    return _send(repos, invoice, repos.customers.get(tenant_id, invoice.customer_id), repos.settings.get_settings(tenant_id))
+    return _send(
+        repos, invoice, repos.customers.get(tenant_id, invoice.customer_id), repos.settings.get_settings(tenant_id)
+    )
 
 
 def _send(repos: BillingRepos, invoice: Invoice, customer: Customer | None, settings: BillingSettings) -> SendResult:
@@ -682,13 +784,22 @@ def _send(repos: BillingRepos, invoice: Invoice, customer: Customer | None, sett
                 f"Check that the sender is verified, then resend (POST /v1/invoices/{invoice_id}/send)."
             )
     delivery = InvoiceDelivery(
-        tenant_id=tenant_id, invoice_id=invoice_id, status="FAILED" if code else "SENT", attempts=attempt,
-        last_attempt_at=now, to=to, sender=settings.sender_email, message_id=message_id,
-        reason_code=code.value if code else None, reason=reason,
+        tenant_id=tenant_id,
+        invoice_id=invoice_id,
+        status="FAILED" if code else "SENT",
+        attempts=attempt,
+        last_attempt_at=now,
+        to=to,
+        sender=settings.sender_email,
+        message_id=message_id,
+        reason_code=code.value if code else None,
+        reason=reason,
         sent_at=now if not code else (previous.sent_at if previous else None),
     )
     if code:
-        event = _invoice_event("invoice.send_failed", invoice, str(attempt), reason_code=code.value, reason=reason, to=to)
+        event = _invoice_event(
+            "invoice.send_failed", invoice, str(attempt), reason_code=code.value, reason=reason, to=to
+        )
     else:
         event = _invoice_event("invoice.sent", invoice, str(attempt), to=to, message_id=message_id)
     repos.invoices.save_delivery(delivery, [event])

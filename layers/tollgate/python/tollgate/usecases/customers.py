@@ -22,9 +22,9 @@ class BillableCheck(Protocol):
 
 
 def _event(type_: str, c: Customer, *parts: str) -> DomainEvent:
-    return DomainEvent(type_, c.tenant_id, utcnow(), {"customer_id": c.customer_id, "external_id": c.external_id}).with_id(
-        c.customer_id, type_, *parts
-    )
+    return DomainEvent(
+        type_, c.tenant_id, utcnow(), {"customer_id": c.customer_id, "external_id": c.external_id}
+    ).with_id(c.customer_id, type_, *parts)
 
 
 def create_customer(repo: CustomerRepository, tenant_id: str, data: dict[str, Any]) -> Customer:
@@ -47,7 +47,9 @@ def create_customer(repo: CustomerRepository, tenant_id: str, data: dict[str, An
 def get_customer(repo: CustomerRepository, tenant_id: str, customer_id: str) -> Customer:
     customer = repo.get(tenant_id, customer_id)
     if customer is None:
-        raise NotFound(f"Customer not found: {customer_id}. Check the id, and that X-Tenant-Id is the tenant that owns it.")
+        raise NotFound(
+            f"Customer not found: {customer_id}. Check the id, and that X-Tenant-Id is the tenant that owns it."
+        )
     return customer
 
 
@@ -76,7 +78,11 @@ def update_customer(repo: CustomerRepository, tenant_id: str, customer_id: str, 
         metadata=metadata,
     )
     validate_customer_fields(
-        external_id=after.external_id, email=after.email, currency=after.currency, timezone=after.timezone, metadata=after.metadata
+        external_id=after.external_id,
+        email=after.email,
+        currency=after.currency,
+        timezone=after.timezone,
+        metadata=after.metadata,
     )
     repo.update(before, after, [_event("customer.updated", after, utcnow().isoformat())])
     return after
@@ -89,9 +95,13 @@ def delete_customer(repo: CustomerRepository, billable: BillableCheck, tenant_id
     if subscriptions or invoices:
         reasons = []
         if subscriptions:
-            reasons.append(f"live subscriptions {', '.join(subscriptions)} (cancel them first: DELETE /v1/subscriptions/{{id}})")
+            reasons.append(
+                f"live subscriptions {', '.join(subscriptions)} (cancel them first: DELETE /v1/subscriptions/{{id}})"
+            )
         if invoices:
             reasons.append(f"open invoices {', '.join(invoices)} (pay, void or credit them first)")
-        raise Conflict(f"Customer {customer_id} still has " + " and ".join(reasons) + ".", code="CUSTOMER_HAS_BILLABLES")
+        raise Conflict(
+            f"Customer {customer_id} still has " + " and ".join(reasons) + ".", code="CUSTOMER_HAS_BILLABLES"
+        )
     repo.delete(customer, [_event("customer.deleted", customer)])
     return customer

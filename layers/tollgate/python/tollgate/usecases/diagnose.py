@@ -46,7 +46,7 @@ class Cause:
 REJECTION_CAUSES: dict[str, tuple[str, str, str]] = {
     Code.METER_NOT_FOUND.value: (
         "METER_NOT_FOUND",
-        "Events name a meter that does not exist (\"metric not found\")",
+        'Events name a meter that does not exist ("metric not found")',
         "Send the exact event name of an active meter (GET /v1/meters), or create the meter.",
     ),
     Code.METER_ARCHIVED.value: (
@@ -135,11 +135,25 @@ def diagnose(
     if key_id:
         key = tenancy.get_key(tenant, key_id)
         if key is None:
-            causes.append(Cause("KEY_NOT_FOUND", "The key named in key_id does not exist", f"No key {key_id} in this tenant.", "Check the key id (GET /v1/api-keys)."))
+            causes.append(
+                Cause(
+                    "KEY_NOT_FOUND",
+                    "The key named in key_id does not exist",
+                    f"No key {key_id} in this tenant.",
+                    "Check the key id (GET /v1/api-keys).",
+                )
+            )
         else:
             role, key_label = (key.role if key.kind is KeyKind.OPERATOR else None), f"key {key_id}"
             if key.status.value != "ACTIVE":
-                causes.append(Cause("KEY_REVOKED", "The ingestion key is revoked", f"{key_label} is revoked.", "Create a new key (POST /v1/api-keys)."))
+                causes.append(
+                    Cause(
+                        "KEY_REVOKED",
+                        "The ingestion key is revoked",
+                        f"{key_label} is revoked.",
+                        "Create a new key (POST /v1/api-keys).",
+                    )
+                )
     if role is not None and Permission.USAGE_INGEST not in _role_permissions(role):
         needed = " or ".join(r.value for r in roles_with(Permission.USAGE_INGEST))
         causes.append(
@@ -157,12 +171,23 @@ def diagnose(
     active = [m for m in meters if m.status is MeterStatus.ACTIVE]
     if not active:
         causes.append(
-            Cause("NO_ACTIVE_METERS", "No active meter", "The tenant has no active meter: every event is rejected.", "Create a meter (POST /v1/meters).")
+            Cause(
+                "NO_ACTIVE_METERS",
+                "No active meter",
+                "The tenant has no active meter: every event is rejected.",
+                "Create a meter (POST /v1/meters).",
+            )
         )
     if event_name:
         exact = catalog.find_meter_by_event_name(tenant, event_name)
         if exact is None or exact.status is not MeterStatus.ACTIVE:
-            similar = sorted({m.event_name for m in catalog.find_meters_by_event_name_ignoring_case(tenant, event_name) if m.status is MeterStatus.ACTIVE})
+            similar = sorted(
+                {
+                    m.event_name
+                    for m in catalog.find_meters_by_event_name_ignoring_case(tenant, event_name)
+                    if m.status is MeterStatus.ACTIVE
+                }
+            )
             if similar:
                 causes.append(
                     Cause(
@@ -182,7 +207,14 @@ def diagnose(
                     )
                 )
             else:
-                causes.append(Cause("METER_NOT_FOUND", "No meter has this event name", f"No meter is named {event_name!r}.", "Create the meter or fix the name."))
+                causes.append(
+                    Cause(
+                        "METER_NOT_FOUND",
+                        "No meter has this event name",
+                        f"No meter is named {event_name!r}.",
+                        "Create the meter or fix the name.",
+                    )
+                )
 
     focus = None
     if caller.kind is KeyKind.CUSTOMER:
@@ -206,7 +238,14 @@ def diagnose(
     hour = floor_to(now, Window.HOUR)
     while hour >= floor_to(start, Window.HOUR):
         key = hour_of(hour)
-        for line in events.log_hour(LogQuery(tenant, key, external_customer_id=focus.external_id if focus else external_customer_id, statuses=frozenset({"REJECTED"}))):
+        for line in events.log_hour(
+            LogQuery(
+                tenant,
+                key,
+                external_customer_id=focus.external_id if focus else external_customer_id,
+                statuses=frozenset({"REJECTED"}),
+            )
+        ):
             if line.received_at >= start:
                 by_code[line.code].append(line)
         for entry in events.index_hour(tenant, key, focus.customer_id if focus else None, None):
@@ -217,7 +256,12 @@ def diagnose(
 
     for code, lines in sorted(by_code.items(), key=lambda kv: -len(kv[1])):
         examples = [
-            {"event_id": l.event_id, "event_name": l.event_name, "external_customer_id": l.external_customer_id, "detail": l.detail}
+            {
+                "event_id": l.event_id,
+                "event_name": l.event_name,
+                "external_customer_id": l.external_customer_id,
+                "detail": l.detail,
+            }
             for l in lines[:MAX_EXAMPLES]
         ]
         if code == Code.METER_NOT_FOUND.value:
@@ -231,7 +275,7 @@ def diagnose(
                         "Event names differ from the meter's only by case",
                         f"{len(case_lines)} events were rejected because their event name ({', '.join(repr(n) for n in names)}) "
                         "matches an active meter's only when case is ignored. Event names are case-sensitive.",
-                        "Send the meter's event name exactly, e.g. \"model.usage\" rather than \"Model.Usage\".",
+                        'Send the meter\'s event name exactly, e.g. "model.usage" rather than "Model.Usage".',
                         len(case_lines),
                         [e for e in examples if "Did you mean" in e["detail"]] or examples,
                     )
@@ -240,10 +284,23 @@ def diagnose(
                 continue
             lines = other
         if code in PAYLOAD_CODES:
-            cause = ("INVALID_PAYLOAD", "Events are malformed (missing or invalid fields)", "Send event_name, the customer, an RFC 3339 timestamp and numbers as JSON numbers.")
+            cause = (
+                "INVALID_PAYLOAD",
+                "Events are malformed (missing or invalid fields)",
+                "Send event_name, the customer, an RFC 3339 timestamp and numbers as JSON numbers.",
+            )
         else:
             cause = REJECTION_CAUSES.get(code, (code, f"Events rejected with {code}", "See each rejection's detail."))
-        causes.append(Cause(cause[0], cause[1], f"{len(lines)} events rejected with {code} in the last {hours} hours.", cause[2], len(lines), examples))
+        causes.append(
+            Cause(
+                cause[0],
+                cause[1],
+                f"{len(lines)} events rejected with {code} in the last {hours} hours.",
+                cause[2],
+                len(lines),
+                examples,
+            )
+        )
 
     total_stored = sum(stored.values())
     if late and late * 10 >= max(total_stored, 1):
@@ -277,10 +334,19 @@ def diagnose(
                         "NO_CHARGES_NOT_SUBSCRIBED",
                         "No charges in billing: the customer has no active subscription",
                         f"Customer {label} has events"
-                        + (f" ({sum(stored[(customer_id, m)] for m in metered)} in the last {hours} hours)" if metered else "")
+                        + (
+                            f" ({sum(stored[(customer_id, m)] for m in metered)} in the last {hours} hours)"
+                            if metered
+                            else ""
+                        )
                         + " but no live subscription, so nothing bills them.",
                         "Create a subscription for the customer (POST /v1/subscriptions) to a plan that prices the meter.",
-                        examples=[{"customer_id": customer_id, "external_customer_id": customer.external_id if customer else None}],
+                        examples=[
+                            {
+                                "customer_id": customer_id,
+                                "external_customer_id": customer.external_id if customer else None,
+                            }
+                        ],
                     )
                 )
             continue

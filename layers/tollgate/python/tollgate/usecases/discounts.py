@@ -31,7 +31,14 @@ def create_coupon(coupons: CouponRepository, tenant_id: str, data: dict[str, Any
     if not _ID.match(str(coupon_id)):
         raise InvalidInput("id must be 1 to 64 letters, digits, '-' or '_' (e.g. LAUNCH20)", field="id")
     coupon = parse_coupon(str(coupon_id), tenant_id, data, utcnow())
-    coupons.create(coupon, [DomainEvent("coupon.created", tenant_id, coupon.created_at, coupon.to_json()).with_id(coupon.coupon_id, "created")])
+    coupons.create(
+        coupon,
+        [
+            DomainEvent("coupon.created", tenant_id, coupon.created_at, coupon.to_json()).with_id(
+                coupon.coupon_id, "created"
+            )
+        ],
+    )
     return coupon
 
 

@@ -131,7 +131,12 @@ def _rate_limit(deps: IngestDeps, caller: Caller, settings: IngestSettings, n: i
         )
     window = int(at.timestamp()) // RATE_WINDOW_SECONDS * RATE_WINDOW_SECONDS
     exceeded = deps.limiter.take(
-        caller.tenant_id, caller.key_id, n, window, settings.rate_limit_per_second, settings.key_rate_limit_per_second,
+        caller.tenant_id,
+        caller.key_id,
+        n,
+        window,
+        settings.rate_limit_per_second,
+        settings.key_rate_limit_per_second,
         RATE_WINDOW_SECONDS,
     )
     if exceeded:
@@ -177,7 +182,9 @@ class _Lookups:
 
     def subscription(self, external_id: str):
         if external_id not in self._subscriptions:
-            self._subscriptions[external_id] = self.deps.subscriptions.get_by_external_id(self.caller.tenant_id, external_id)
+            self._subscriptions[external_id] = self.deps.subscriptions.get_by_external_id(
+                self.caller.tenant_id, external_id
+            )
         return self._subscriptions[external_id]
 
     def meter(self, event_name: str) -> tuple[Meter | None, list[Meter]]:
@@ -187,7 +194,9 @@ class _Lookups:
             if meter is None or meter.status is not MeterStatus.ACTIVE:
                 similar = [
                     m
-                    for m in self.deps.catalog.find_meters_by_event_name_ignoring_case(self.caller.tenant_id, event_name)
+                    for m in self.deps.catalog.find_meters_by_event_name_ignoring_case(
+                        self.caller.tenant_id, event_name
+                    )
                     if m.status is MeterStatus.ACTIVE
                 ]
             self._meters[event_name] = (meter, similar)
@@ -195,7 +204,9 @@ class _Lookups:
 
     def customer_of(self, event: IncomingEvent) -> Customer | Rejection:
         def reject(code: Code, detail: str) -> Rejection:
-            return Rejection(event.index, code, detail, event.event_id, event.external_customer_id, event.event_name, event.timestamp)
+            return Rejection(
+                event.index, code, detail, event.event_id, event.external_customer_id, event.event_name, event.timestamp
+            )
 
         via_subscription = None
         if event.external_subscription_id:
@@ -344,7 +355,11 @@ def ingest(
             rejections[event.index] = conflict(event, before)
     for event, earlier in repeats:
         if earlier.payload_hash == event.payload_hash:
-            statuses[event.index] = (EventStatus.DUPLICATE, earlier, _duplicate_detail(event, earlier, same_request=True))
+            statuses[event.index] = (
+                EventStatus.DUPLICATE,
+                earlier,
+                _duplicate_detail(event, earlier, same_request=True),
+            )
         else:
             rejections[event.index] = conflict(event, earlier)
 
@@ -363,11 +378,20 @@ def ingest(
             result.duplicates += 1
             log.append(
                 LogEntry(
-                    tenant_id=tenant, received_at=received_at, request_id=nonce, index=index,
-                    status=EventStatus.DUPLICATE.value, code=Code.DUPLICATE_EVENT.value, detail=detail,
-                    event_id=stored.event_id, external_customer_id=stored.external_customer_id,
-                    customer_id=stored.customer_id, event_name=stored.event_name, meter_id=stored.meter_id,
-                    timestamp=stored.timestamp, payload=_payload(raw_events[index]),
+                    tenant_id=tenant,
+                    received_at=received_at,
+                    request_id=nonce,
+                    index=index,
+                    status=EventStatus.DUPLICATE.value,
+                    code=Code.DUPLICATE_EVENT.value,
+                    detail=detail,
+                    event_id=stored.event_id,
+                    external_customer_id=stored.external_customer_id,
+                    customer_id=stored.customer_id,
+                    event_name=stored.event_name,
+                    meter_id=stored.meter_id,
+                    timestamp=stored.timestamp,
+                    payload=_payload(raw_events[index]),
                 )
             )
             continue
@@ -444,7 +468,9 @@ def _index(tenant: str, at: datetime, nonce: str, stored: list[StoredEvent]) -> 
     ]
 
 
-def _domain_events(tenant: str, at: datetime, request_id: str, stored: list[StoredEvent], result: IngestResult) -> list[DomainEvent]:
+def _domain_events(
+    tenant: str, at: datetime, request_id: str, stored: list[StoredEvent], result: IngestResult
+) -> list[DomainEvent]:
     events = []
     if stored:
         ids = sorted(s.event_id for s in stored)

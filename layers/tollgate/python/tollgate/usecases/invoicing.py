@@ -48,8 +48,12 @@ def list_invoices(
     try:
         wanted = InvoiceStatus(status) if status else None
     except ValueError:
-        raise InvalidInput(f"status must be one of {', '.join(s.value for s in InvoiceStatus)}", field="status") from None
-    return repos.invoices.list_invoices(tenant_id, customer_id=customer_id, subscription_id=subscription_id, status=wanted, limit=limit)
+        raise InvalidInput(
+            f"status must be one of {', '.join(s.value for s in InvoiceStatus)}", field="status"
+        ) from None
+    return repos.invoices.list_invoices(
+        tenant_id, customer_id=customer_id, subscription_id=subscription_id, status=wanted, limit=limit
+    )
 
 
 def _commit(repos: BillingRepos, write: BillingWrite) -> None:
@@ -92,14 +96,18 @@ def void_invoice(repos: BillingRepos, tenant_id: str, invoice_id: str) -> Invoic
     raise Conflict(f"Invoice {invoice_id} kept changing; retry.", code="CONCURRENT_UPDATE")
 
 
-def _simple_move(repos: BillingRepos, tenant_id: str, invoice_id: str, action: InvoiceAction, event_type: str, **changes_for) -> Invoice:
+def _simple_move(
+    repos: BillingRepos, tenant_id: str, invoice_id: str, action: InvoiceAction, event_type: str, **changes_for
+) -> Invoice:
     for _ in range(ATTEMPTS):
         invoice = get_invoice(repos, tenant_id, invoice_id)
         now = repos.clock()
         changes = {k: (v(invoice, now) if callable(v) else v) for k, v in changes_for.items()}
         moved = invoice.moved(action, now, **changes)
         try:
-            _commit(repos, BillingWrite(moved, invoice.revision, events=[_invoice_event(event_type, moved, action.value)]))
+            _commit(
+                repos, BillingWrite(moved, invoice.revision, events=[_invoice_event(event_type, moved, action.value)])
+            )
         except Conflict:
             continue
         if moved.status is InvoiceStatus.PAID:
@@ -110,7 +118,11 @@ def _simple_move(repos: BillingRepos, tenant_id: str, invoice_id: str, action: I
 
 def mark_uncollectible(repos: BillingRepos, tenant_id: str, invoice_id: str) -> Invoice:
     return _simple_move(
-        repos, tenant_id, invoice_id, InvoiceAction.MARK_UNCOLLECTIBLE, "invoice.marked_uncollectible",
+        repos,
+        tenant_id,
+        invoice_id,
+        InvoiceAction.MARK_UNCOLLECTIBLE,
+        "invoice.marked_uncollectible",
         uncollectible_at=lambda inv, now: now,
     )
 
@@ -118,7 +130,11 @@ def mark_uncollectible(repos: BillingRepos, tenant_id: str, invoice_id: str) -> 
 def mark_paid(repos: BillingRepos, tenant_id: str, invoice_id: str) -> Invoice:
     """Record a payment of the whole amount due (paid outside Tollgate, or by the payment flow)."""
     return _simple_move(
-        repos, tenant_id, invoice_id, InvoiceAction.PAY, "invoice.paid",
+        repos,
+        tenant_id,
+        invoice_id,
+        InvoiceAction.PAY,
+        "invoice.paid",
         paid_at=lambda inv, now: now,
         totals=lambda inv, now: replace(inv.totals, paid=inv.totals.paid + inv.amount_due),
     )
@@ -148,7 +164,8 @@ def create_credit_note(repos: BillingRepos, tenant_id: str, data: dict[str, Any]
             raise InvalidInput("amount must be greater than 0", field="amount")
         if round_money(amount, invoice.currency) != amount:
             raise InvalidInput(
-                f"amount has more decimals than {invoice.currency} has ({minor_units(invoice.currency)})", field="amount"
+                f"amount has more decimals than {invoice.currency} has ({minor_units(invoice.currency)})",
+                field="amount",
             )
         if amount > invoice.totals.creditable:
             raise InvalidInput(
@@ -159,23 +176,46 @@ def create_credit_note(repos: BillingRepos, tenant_id: str, data: dict[str, Any]
         now = repos.clock()
         absorbed = min(amount, invoice.amount_due)
         note = CreditNote(
-            credit_note_id=new_id("cn"), tenant_id=tenant_id, customer_id=invoice.customer_id, invoice_id=invoice_id,
-            currency=invoice.currency, amount=amount, reason=str(data.get("reason") or ""), created_at=now,
-            applied_to_invoice=absorbed, balance=amount - absorbed,
+            credit_note_id=new_id("cn"),
+            tenant_id=tenant_id,
+            customer_id=invoice.customer_id,
+            invoice_id=invoice_id,
+            currency=invoice.currency,
+            amount=amount,
+            reason=str(data.get("reason") or ""),
+            created_at=now,
+            applied_to_invoice=absorbed,
+            balance=amount - absorbed,
         )
-        totals = replace(invoice.totals, credited=invoice.totals.credited + amount, credit_applied=invoice.totals.credit_applied + absorbed)
+        totals = replace(
+            invoice.totals,
+            credited=invoice.totals.credited + amount,
+            credit_applied=invoice.totals.credit_applied + absorbed,
+        )
         updated = replace(invoice, totals=totals, updated_at=now, revision=invoice.revision + 1)
         events = [
             DomainEvent(
-                "credit_note.created", tenant_id, now,
-                {"credit_note_id": note.credit_note_id, "invoice_id": invoice_id, "customer_id": invoice.customer_id,
-                 "amount": plain(amount), "applied_to_invoice": plain(absorbed), "balance": plain(note.balance),
-                 "currency": invoice.currency},
+                "credit_note.created",
+                tenant_id,
+                now,
+                {
+                    "credit_note_id": note.credit_note_id,
+                    "invoice_id": invoice_id,
+                    "customer_id": invoice.customer_id,
+                    "amount": plain(amount),
+                    "applied_to_invoice": plain(absorbed),
+                    "balance": plain(note.balance),
+                    "currency": invoice.currency,
+                },
             ).with_id(note.credit_note_id, "created")
         ]
         if updated.amount_due == 0 and updated.status is not InvoiceStatus.PAID:
             updated = replace(updated.moved(InvoiceAction.PAY, now, paid_at=now), revision=updated.revision)
-            events.append(_invoice_event("invoice.paid", updated, "paid", paid_by="credit_note", credit_note_id=note.credit_note_id))
+            events.append(
+                _invoice_event(
+                    "invoice.paid", updated, "paid", paid_by="credit_note", credit_note_id=note.credit_note_id
+                )
+            )
         try:
             _commit(repos, BillingWrite(updated, invoice.revision, [(note, None)], events=events))
         except Conflict:
@@ -186,7 +226,9 @@ def create_credit_note(repos: BillingRepos, tenant_id: str, data: dict[str, Any]
     raise Conflict(f"Invoice {invoice_id} kept changing; retry.", code="CONCURRENT_UPDATE")
 
 
-def get_credit_note(repos: BillingRepos, tenant_id: str, credit_note_id: str, *, customer_id: str | None = None) -> CreditNote:
+def get_credit_note(
+    repos: BillingRepos, tenant_id: str, credit_note_id: str, *, customer_id: str | None = None
+) -> CreditNote:
     note = repos.credit_notes.get_credit_note(tenant_id, credit_note_id)
     if note is None or (customer_id is not None and note.customer_id != customer_id):
         raise NotFound(f"Credit note not found: {credit_note_id}.")
@@ -197,8 +239,13 @@ def get_credit_note(repos: BillingRepos, tenant_id: str, credit_note_id: str, *,
 
 
 def _wallet_event(type_: str, wallet: Wallet, **extra: Any) -> DomainEvent:
-    data = {"wallet_id": wallet.wallet_id, "customer_id": wallet.customer_id, "currency": wallet.currency,
-            "balance": plain(wallet.balance), **extra}
+    data = {
+        "wallet_id": wallet.wallet_id,
+        "customer_id": wallet.customer_id,
+        "currency": wallet.currency,
+        "balance": plain(wallet.balance),
+        **extra,
+    }
     return DomainEvent(type_, wallet.tenant_id, utcnow(), data).with_id(wallet.wallet_id, type_, str(wallet.revision))
 
 
@@ -218,7 +265,9 @@ def create_wallet(repos: BillingRepos, tenant_id: str, data: dict[str, Any]) -> 
             f"(POST /v1/wallets/{wallet_id}/top-up).",
             code="WALLET_EXISTS",
         )
-    initial = ZERO if data.get("initial_balance") in (None, "0", 0) else top_up_amount(data["initial_balance"], currency)
+    initial = (
+        ZERO if data.get("initial_balance") in (None, "0", 0) else top_up_amount(data["initial_balance"], currency)
+    )
     wallet = Wallet(wallet_id, tenant_id, customer.customer_id, currency, initial, now, now)
     repos.wallets.save_wallet(wallet, None, [_wallet_event("wallet.created", wallet)])
     return wallet
@@ -237,7 +286,9 @@ def top_up_wallet(repos: BillingRepos, tenant_id: str, wallet_id: str, amount: A
         value = top_up_amount(amount, wallet.currency)
         topped = wallet.topped_up(value, repos.clock())
         try:
-            repos.wallets.save_wallet(topped, wallet.revision, [_wallet_event("wallet.topped_up", topped, amount=plain(value))])
+            repos.wallets.save_wallet(
+                topped, wallet.revision, [_wallet_event("wallet.topped_up", topped, amount=plain(value))]
+            )
         except Conflict:
             continue
         return topped
@@ -256,15 +307,25 @@ def put_billing_settings(repos: BillingRepos, tenant_id: str, data: dict[str, An
     verification on every save (on SES: a verification email to that address until it is verified)."""
     current = repos.settings.get_settings(tenant_id)
     now = repos.clock()
-    settings = parse_settings(tenant_id, data, providers=repos.tax_provider_names(), at=now, revision=current.revision + 1)
+    settings = parse_settings(
+        tenant_id, data, providers=repos.tax_provider_names(), at=now, revision=current.revision + 1
+    )
     if settings.sender_email:  # (re)submitted on every save: a lost verification is fixed by saving again
         try:
             repos.mailer.verify_sender(settings.sender_email)
         except MailRejected as exc:
-            raise InvalidInput(f"The email provider refused sender {settings.sender_email}: {exc}", field="sender_email") from None
+            raise InvalidInput(
+                f"The email provider refused sender {settings.sender_email}: {exc}", field="sender_email"
+            ) from None
     event = DomainEvent(
-        "billing_settings.updated", tenant_id, now,
-        {"sender_email": settings.sender_email, "tax_mode": settings.tax_mode.value, "tax_provider": settings.tax_provider},
+        "billing_settings.updated",
+        tenant_id,
+        now,
+        {
+            "sender_email": settings.sender_email,
+            "tax_mode": settings.tax_mode.value,
+            "tax_provider": settings.tax_provider,
+        },
     ).with_id("billing_settings", str(settings.revision))
     repos.settings.save_settings(settings, current.revision, [event])
     return settings

@@ -17,12 +17,18 @@ class Starter(Protocol):
     def start(self, machine: str, name: str, payload: dict[str, Any]) -> str: ...
 
 
-def start_bulk_migration(repos: subs.Repos, migrations, starter: Starter, tenant_id: str, data: dict[str, Any]) -> BulkMigration:
+def start_bulk_migration(
+    repos: subs.Repos, migrations, starter: Starter, tenant_id: str, data: dict[str, Any]
+) -> BulkMigration:
     if data["from_plan_id"] == data["to_plan_id"]:
-        raise InvalidInput("to_plan_id must differ from from_plan_id (use upgrade/downgrade within a plan).", field="to_plan_id")
+        raise InvalidInput(
+            "to_plan_id must differ from from_plan_id (use upgrade/downgrade within a plan).", field="to_plan_id"
+        )
     if repos.catalog.get_plan(tenant_id, data["from_plan_id"]) is None:
         raise NotFound(f"Plan not found: {data['from_plan_id']}.")
-    subs._published_version(repos, tenant_id, data["to_plan_id"], data.get("to_version"))  # 404/409 before anything starts
+    subs._published_version(
+        repos, tenant_id, data["to_plan_id"], data.get("to_version")
+    )  # 404/409 before anything starts
     m = BulkMigration(
         migration_id=new_id("mig"),
         tenant_id=tenant_id,
@@ -58,7 +64,9 @@ def plan_bulk_migration(repos: subs.Repos, migrations, tenant_id: str, migration
     return {"tenant_id": tenant_id, "migration_id": migration_id, "pages": pages}
 
 
-def migrate_page(repos: subs.Repos, migrations, tenant_id: str, migration_id: str, subscription_ids: list[str]) -> dict[str, int]:
+def migrate_page(
+    repos: subs.Repos, migrations, tenant_id: str, migration_id: str, subscription_ids: list[str]
+) -> dict[str, int]:
     m = migrations.get(tenant_id, migration_id)
     counts = {"MIGRATED": 0, "SKIPPED": 0, "FAILED": 0}
     for sid in subscription_ids:
@@ -68,8 +76,13 @@ def migrate_page(repos: subs.Repos, migrations, tenant_id: str, migration_id: st
         else:
             try:
                 subs.migrate_subscription(
-                    repos, tenant_id, sid, plan_id=m.to_plan_id, version=m.to_version,
-                    at_period_end=m.at_period_end, bulk_migration_id=migration_id,
+                    repos,
+                    tenant_id,
+                    sid,
+                    plan_id=m.to_plan_id,
+                    version=m.to_version,
+                    at_period_end=m.at_period_end,
+                    bulk_migration_id=migration_id,
                 )
                 result = MigrationResult(sid, "MIGRATED")
             except (Conflict, NotFound, InvalidInput) as exc:

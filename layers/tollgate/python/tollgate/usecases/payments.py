@@ -57,6 +57,8 @@ ATTEMPTS = 3  # a lost race is re-read and retried this many times
 
 class TransientError(Exception):
     """A lost race the dunning state machine retries (its Retry names this error)."""
+
+
 KEY_REVOKED_REASON = "subscription cancelled: payment failed after the last dunning attempt"
 
 
@@ -90,7 +92,9 @@ def put_payment_settings(repos: PaymentRepos, tenant_id: str, data: dict[str, An
     current = repos.payments.get_payment_settings(tenant_id)
     settings = parse_payment_settings(tenant_id, data, current=current, at=repos.clock())
     event = DomainEvent(
-        "payment_settings.updated", tenant_id, settings.updated_at or repos.clock(),
+        "payment_settings.updated",
+        tenant_id,
+        settings.updated_at or repos.clock(),
         {"provider": settings.provider, "livemode": settings.livemode, "max_attempts": settings.max_attempts},
     ).with_id("payment_settings", str(settings.revision))
     repos.payments.save_payment_settings(settings, current.revision, [event])
@@ -112,7 +116,10 @@ def set_payment_method(repos: PaymentRepos, tenant_id: str, customer_id: str, da
     provider_customer = data.get("provider_customer_id", customer.provider_customer_id)
     after = replace(customer, payment_method=method, provider_customer_id=provider_customer)
     event = DomainEvent(
-        "customer.payment_method_updated", tenant_id, repos.clock(), {"customer_id": customer_id, "payment_method": method}
+        "customer.payment_method_updated",
+        tenant_id,
+        repos.clock(),
+        {"customer_id": customer_id, "payment_method": method},
     ).with_id(customer_id, "payment_method", method, to_rfc3339(repos.clock()))
     repos.customers.update(customer, after, [event])
     # Invoices that waited for a payment method (never attempted) are collected now.
@@ -149,7 +156,10 @@ def _invoice_event(type_: str, invoice: Invoice, attempt: PaymentAttempt | None,
     from tollgate.usecases.billing import _invoice_event as invoice_event
 
     number, at = (str(attempt.number), to_rfc3339(attempt.at)) if attempt else ("0", "")
-    payment = {"payment_attempt_count": attempts_made(invoice.payment_attempts), **({"attempt": attempt.to_json()} if attempt else {})}
+    payment = {
+        "payment_attempt_count": attempts_made(invoice.payment_attempts),
+        **({"attempt": attempt.to_json()} if attempt else {}),
+    }
     return invoice_event(type_, invoice, number, at, **payment, **extra)
 
 
@@ -164,7 +174,9 @@ def _exhausted(
 ) -> tuple[Invoice, Subscription | None, list[Transition], list[DomainEvent], str | None]:
     """After the last failed attempt: the invoice is UNCOLLECTIBLE; the subscription CANCELLED (keys
     revoked) or left PAST_DUE, per ``final_subscription_status``."""
-    final = replace(invoice.moved(InvoiceAction.MARK_UNCOLLECTIBLE, now, uncollectible_at=now), revision=invoice.revision)
+    final = replace(
+        invoice.moved(InvoiceAction.MARK_UNCOLLECTIBLE, now, uncollectible_at=now), revision=invoice.revision
+    )
     events = [_invoice_event("invoice.marked_uncollectible", final, attempt, reason="dunning_exhausted")]
     history: list[Transition] = []
     if sub is None or not sub.live or settings.final_subscription_status is not FinalStatus.CANCELLED:
@@ -172,7 +184,9 @@ def _exhausted(
     cancelled = sub.moved(Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None)
     detail = {"invoice_id": invoice.invoice_id, "reason": "dunning_exhausted"}
     history.append(Transition(now, Action.CANCEL.value, sub.status, cancelled.status, detail))
-    events.append(_sub_event("subscription.cancelled", cancelled, reason="dunning_exhausted", invoice_id=invoice.invoice_id))
+    events.append(
+        _sub_event("subscription.cancelled", cancelled, reason="dunning_exhausted", invoice_id=invoice.invoice_id)
+    )
     return final, cancelled, history, events, KEY_REVOKED_REASON
 
 
@@ -190,8 +204,13 @@ def settle(
     subscription PAST_DUE)."""
     now = attempt.at
     attempts = (*invoice.payment_attempts, attempt)
-    recorded = replace(invoice, payment_attempts=attempts, payment_id=payment_id or invoice.payment_id, updated_at=now,
-                       revision=invoice.revision + 1)
+    recorded = replace(
+        invoice,
+        payment_attempts=attempts,
+        payment_id=payment_id or invoice.payment_id,
+        updated_at=now,
+        revision=invoice.revision + 1,
+    )
     events: list[DomainEvent] = []
     sub_after: Subscription | None = None
     history: list[Transition] = []
@@ -202,16 +221,28 @@ def settle(
         # Settled meanwhile (paid elsewhere, voided): the attempt is recorded; a success here is money to give back.
         final = recorded
         if attempt.outcome is PaymentOutcome.SUCCEEDED:
-            events.append(_invoice_event("invoice.payment_after_settlement", final, attempt, refund_due=plain(attempt.amount)))
+            events.append(
+                _invoice_event("invoice.payment_after_settlement", final, attempt, refund_due=plain(attempt.amount))
+            )
     elif attempt.outcome is PaymentOutcome.SUCCEEDED:
         final = replace(
-            recorded.moved(InvoiceAction.PAY, now, paid_at=now, totals=replace(invoice.totals, paid=invoice.totals.paid + invoice.amount_due)),
+            recorded.moved(
+                InvoiceAction.PAY,
+                now,
+                paid_at=now,
+                totals=replace(invoice.totals, paid=invoice.totals.paid + invoice.amount_due),
+            ),
             revision=recorded.revision,
         )
         events.append(_invoice_event("invoice.paid", final, attempt, paid_by="payment"))
         overdue = sub is not None and (sub.status is SubscriptionStatus.PAST_DUE or sub.payment_overdue_since)
         if sub is not None and sub.live and overdue and not other_overdue:
-            sub_after = replace(sub.moved(Action.PAYMENT_SUCCEEDED), dunning_attempts=0, payment_overdue_since=None, version=sub.version + 1)
+            sub_after = replace(
+                sub.moved(Action.PAYMENT_SUCCEEDED),
+                dunning_attempts=0,
+                payment_overdue_since=None,
+                version=sub.version + 1,
+            )
             history.append(Transition(now, Action.PAYMENT_SUCCEEDED.value, sub.status, sub_after.status, detail))
             events.append(_sub_event("subscription.reactivated", sub_after, invoice_id=invoice.invoice_id))
     elif attempt.outcome is PaymentOutcome.DECLINED:
@@ -226,7 +257,9 @@ def settle(
             if sub.status is not SubscriptionStatus.PAST_DUE:
                 events.append(_sub_event("subscription.past_due", sub_after, invoice_id=invoice.invoice_id))
         if last:
-            final, after, more_history, more_events, revoke = _exhausted(final, sub_after or sub, settings, now, attempt)
+            final, after, more_history, more_events, revoke = _exhausted(
+                final, sub_after or sub, settings, now, attempt
+            )
             sub_after = after if after is not sub else sub_after
             history += more_history
             events += more_events
@@ -235,15 +268,21 @@ def settle(
     else:  # provider error: recorded, not an attempt
         final = recorded
         events.append(_invoice_event("invoice.payment_error", final, attempt))
-    save = SubscriptionSave(sub_after, sub.version, history, revoke) if sub_after is not None and sub is not None else None
+    save = (
+        SubscriptionSave(sub_after, sub.version, history, revoke) if sub_after is not None and sub is not None else None
+    )
     return final, save, events
 
 
-def _overdue_invoices(invoices: InvoiceRepository, tenant_id: str, customer_id: str, subscription_id: str) -> list[Invoice]:
+def _overdue_invoices(
+    invoices: InvoiceRepository, tenant_id: str, customer_id: str, subscription_id: str
+) -> list[Invoice]:
     """The subscription's invoices still unpaid after a failed attempt."""
     return [
-        i for i in invoices.list_invoices(tenant_id, customer_id=customer_id, subscription_id=subscription_id)
-        if i.status in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE) and i.amount_due > 0
+        i
+        for i in invoices.list_invoices(tenant_id, customer_id=customer_id, subscription_id=subscription_id)
+        if i.status in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE)
+        and i.amount_due > 0
         and any(a.outcome is PaymentOutcome.DECLINED for a in i.payment_attempts)
     ]
 
@@ -254,10 +293,14 @@ def _other_overdue(repos: PaymentRepos, invoice: Invoice) -> bool:
     return any(i.invoice_id != invoice.invoice_id for i in overdue)
 
 
-def _charge(repos: PaymentRepos, invoice: Invoice, attempt_no: int, trigger: str, settings: PaymentSettings, now: datetime) -> tuple[PaymentAttempt, str]:
+def _charge(
+    repos: PaymentRepos, invoice: Invoice, attempt_no: int, trigger: str, settings: PaymentSettings, now: datetime
+) -> tuple[PaymentAttempt, str]:
     """Make attempt ``attempt_no`` with the provider (or settle a zero amount / refuse a missing method)."""
     if invoice.amount_due <= 0:
-        return PaymentAttempt(attempt_no, now, PaymentOutcome.SUCCEEDED, invoice.amount_due, trigger, message="nothing due"), ""
+        return PaymentAttempt(
+            attempt_no, now, PaymentOutcome.SUCCEEDED, invoice.amount_due, trigger, message="nothing due"
+        ), ""
     customer = repos.customers.get(invoice.tenant_id, invoice.customer_id)
     method = customer.payment_method if customer else None
     if not method:
@@ -267,23 +310,44 @@ def _charge(repos: PaymentRepos, invoice: Invoice, attempt_no: int, trigger: str
                 f"(PUT /v1/portal/payment-method) or set it (PUT /v1/customers/{invoice.customer_id}/payment-method), then retry.",
                 code="PAYMENT_METHOD_MISSING",
             )
-        return PaymentAttempt(attempt_no, now, PaymentOutcome.DECLINED, invoice.amount_due, trigger,
-                              decline_code="payment_method_missing", message="The customer has no payment method on file."), ""
+        return PaymentAttempt(
+            attempt_no,
+            now,
+            PaymentOutcome.DECLINED,
+            invoice.amount_due,
+            trigger,
+            decline_code="payment_method_missing",
+            message="The customer has no payment method on file.",
+        ), ""
     request = ChargeRequest(
-        tenant_id=invoice.tenant_id, invoice_id=invoice.invoice_id, attempt=attempt_no, amount=invoice.amount_due, currency=invoice.currency,
-        customer_id=invoice.customer_id, payment_method=method, provider_customer_id=customer.provider_customer_id if customer else None,
-        payment_id=invoice.payment_id, customer_email=customer.email if customer else None,
+        tenant_id=invoice.tenant_id,
+        invoice_id=invoice.invoice_id,
+        attempt=attempt_no,
+        amount=invoice.amount_due,
+        currency=invoice.currency,
+        customer_id=invoice.customer_id,
+        payment_method=method,
+        provider_customer_id=customer.provider_customer_id if customer else None,
+        payment_id=invoice.payment_id,
+        customer_email=customer.email if customer else None,
         description=f"Invoice {invoice.invoice_id} ({to_rfc3339(invoice.period_start)[:10]} - {to_rfc3339(invoice.period_end)[:10]})",
     )
     try:
         result = repos.providers(settings).charge(request)
-    except Exception as exc:  # noqa: BLE001 - an adapter bug or an unexpected SDK error: treat as a provider failure
+    except Exception as exc:
         result = ChargeResult(PaymentOutcome.ERROR, message=f"{type(exc).__name__}: {exc}")
     if customer and result.provider_customer_id and result.provider_customer_id != customer.provider_customer_id:
         repos.customers.set_provider_customer_id(invoice.tenant_id, invoice.customer_id, result.provider_customer_id)
     attempt = PaymentAttempt(
-        attempt_no, now, result.outcome, invoice.amount_due, trigger, payment_id=result.payment_id, payment_method=method,
-        decline_code=result.decline_code, message=result.message,
+        attempt_no,
+        now,
+        result.outcome,
+        invoice.amount_due,
+        trigger,
+        payment_id=result.payment_id,
+        payment_method=method,
+        decline_code=result.decline_code,
+        message=result.message,
     )
     return attempt, result.payment_id
 
@@ -308,7 +372,10 @@ def attempt_payment(
         if number is None:
             number = made + 1
         if made >= number:
-            done = next((a for a in invoice.payment_attempts if a.number == number and a.outcome is not PaymentOutcome.ERROR), None)
+            done = next(
+                (a for a in invoice.payment_attempts if a.number == number and a.outcome is not PaymentOutcome.ERROR),
+                None,
+            )
             return AttemptOutcome(invoice, sub, done, "already attempted")
         if charged is None and invoice.status not in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE):
             return AttemptOutcome(invoice, sub, None, f"the invoice is {invoice.status.value}: nothing to collect")
@@ -316,7 +383,12 @@ def attempt_payment(
         if charged is None:
             charged = _charge(repos, invoice, number, trigger, settings, repos.clock())
         attempt, payment_id = charged
-        other = attempt.outcome is PaymentOutcome.SUCCEEDED and sub is not None and sub.status is SubscriptionStatus.PAST_DUE and _other_overdue(repos, invoice)
+        other = (
+            attempt.outcome is PaymentOutcome.SUCCEEDED
+            and sub is not None
+            and sub.status is SubscriptionStatus.PAST_DUE
+            and _other_overdue(repos, invoice)
+        )
         final, save, events = settle(invoice, sub, attempt, settings, payment_id=payment_id, other_overdue=other)
         try:
             repos.payments.commit_payment(PaymentWrite(final, invoice.revision, save, events))
@@ -326,7 +398,9 @@ def attempt_payment(
     raise Conflict(f"Invoice {invoice_id} kept changing; retry.", code="CONCURRENT_UPDATE")
 
 
-def reconcile_subscription(invoices: InvoiceRepository, subscriptions: SubscriptionRepository, tenant_id: str, subscription_id: str) -> None:
+def reconcile_subscription(
+    invoices: InvoiceRepository, subscriptions: SubscriptionRepository, tenant_id: str, subscription_id: str
+) -> None:
     """After an invoice is settled outside a payment (mark-paid, void, a credit note): a PAST_DUE
     subscription with no other overdue invoice is ACTIVE again (best effort; a lost race is left to the
     next payment event)."""
@@ -335,12 +409,18 @@ def reconcile_subscription(invoices: InvoiceRepository, subscriptions: Subscript
         return
     if _overdue_invoices(invoices, tenant_id, sub.customer_id, subscription_id):
         return
-    after = replace(sub.moved(Action.PAYMENT_SUCCEEDED), dunning_attempts=0, payment_overdue_since=None, version=sub.version + 1)
+    after = replace(
+        sub.moved(Action.PAYMENT_SUCCEEDED), dunning_attempts=0, payment_overdue_since=None, version=sub.version + 1
+    )
     now = utcnow()
     try:
         subscriptions.save(
-            after, expected_version=sub.version, events=[_sub_event("subscription.reactivated", after, reason="invoice_settled")],
-            history=[Transition(now, Action.PAYMENT_SUCCEEDED.value, sub.status, after.status, {"reason": "invoice settled"})],
+            after,
+            expected_version=sub.version,
+            events=[_sub_event("subscription.reactivated", after, reason="invoice_settled")],
+            history=[
+                Transition(now, Action.PAYMENT_SUCCEEDED.value, sub.status, after.status, {"reason": "invoice settled"})
+            ],
         )
     except Conflict:
         pass
@@ -388,7 +468,9 @@ def start_collection(repos: PaymentRepos, tenant_id: str, invoice_id: str) -> st
 def _subscription(repos: PaymentRepos, tenant_id: str, subscription_id: str) -> Subscription:
     sub = repos.subscriptions.get(tenant_id, subscription_id)
     if sub is None:
-        raise NotFound(f"Subscription not found: {subscription_id}. Check the id, and that X-Tenant-Id is the tenant that owns it.")
+        raise NotFound(
+            f"Subscription not found: {subscription_id}. Check the id, and that X-Tenant-Id is the tenant that owns it."
+        )
     return sub
 
 
@@ -397,7 +479,8 @@ def retry_payment(repos: PaymentRepos, tenant_id: str, subscription_id: str) -> 
     oldest first, with the customer's current payment method."""
     sub = _subscription(repos, tenant_id, subscription_id)
     unpaid = [
-        i for i in repos.invoices.list_invoices(tenant_id, customer_id=sub.customer_id, subscription_id=subscription_id)
+        i
+        for i in repos.invoices.list_invoices(tenant_id, customer_id=sub.customer_id, subscription_id=subscription_id)
         if i.status in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE) and i.amount_due > 0
     ]
     if not unpaid:
@@ -406,7 +489,10 @@ def retry_payment(repos: PaymentRepos, tenant_id: str, subscription_id: str) -> 
             code="NOTHING_TO_RETRY",
             status_now=sub.status.value,
         )
-    outcomes = [attempt_payment(repos, tenant_id, i.invoice_id, trigger="manual") for i in sorted(unpaid, key=lambda i: i.period_start)]
+    outcomes = [
+        attempt_payment(repos, tenant_id, i.invoice_id, trigger="manual")
+        for i in sorted(unpaid, key=lambda i: i.period_start)
+    ]
     for o in outcomes:
         if o.attempt is not None and o.attempt.outcome is PaymentOutcome.DECLINED and o.invoice.owed:
             # The schedule continues from this attempt even if the invoice's dunning had stopped (no payment
@@ -454,9 +540,15 @@ def create_checkout(repos: PaymentRepos, tenant_id: str, customer_id: str, data:
         metadata["plan_id"] = plan.plan_id
     settings = repos.payments.get_payment_settings(tenant_id)
     request = CheckoutRequest(
-        tenant_id=tenant_id, customer_id=customer_id, currency=customer.currency, success_url=data["success_url"],
-        cancel_url=data["cancel_url"], session_key=str(data.get("idempotency_key") or f"{customer_id}:{repos.clock().isoformat()}"),
-        provider_customer_id=customer.provider_customer_id, customer_email=customer.email, metadata=metadata,
+        tenant_id=tenant_id,
+        customer_id=customer_id,
+        currency=customer.currency,
+        success_url=data["success_url"],
+        cancel_url=data["cancel_url"],
+        session_key=str(data.get("idempotency_key") or f"{customer_id}:{repos.clock().isoformat()}"),
+        provider_customer_id=customer.provider_customer_id,
+        customer_email=customer.email,
+        metadata=metadata,
     )
     return repos.providers(settings).create_checkout(request)
 
@@ -473,12 +565,23 @@ class WebhookResult:
     detail: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"received": True, "id": self.event_id, "type": self.type, "duplicate": self.duplicate, "applied": self.applied,
-                "detail": self.detail}
+        return {
+            "received": True,
+            "id": self.event_id,
+            "type": self.type,
+            "duplicate": self.duplicate,
+            "applied": self.applied,
+            "detail": self.detail,
+        }
 
 
 def handle_stripe_webhook(
-    repos: PaymentRepos, tenant_id: str, payload: str, signature: str | None, *, subscribe: Callable[[str, dict[str, Any]], Any] | None = None
+    repos: PaymentRepos,
+    tenant_id: str,
+    payload: str,
+    signature: str | None,
+    *,
+    subscribe: Callable[[str, dict[str, Any]], Any] | None = None,
 ) -> WebhookResult:
     """Verify (400, nothing changed, on a bad signature), refuse the other Stripe mode, apply once per event id."""
     settings = repos.payments.get_payment_settings(tenant_id)
@@ -522,25 +625,38 @@ def _payment_succeeded(repos, tenant_id, event_id, type_, obj, settings, summary
     invoice_id = metadata.get("invoice_id")
     if metadata.get("tenant_id") not in (None, tenant_id) or not invoice_id:
         repos.payments.commit_payment(PaymentWrite(webhook_event=(tenant_id, event_id, summary)))
-        return WebhookResult(event_id, type_, detail="not a Tollgate invoice payment of this tenant: recorded, nothing changed")
+        return WebhookResult(
+            event_id, type_, detail="not a Tollgate invoice payment of this tenant: recorded, nothing changed"
+        )
     for _ in range(ATTEMPTS):
         invoice = repos.invoices.get_invoice(tenant_id, invoice_id)
         if invoice is not None and not _covers(obj, invoice):
             repos.payments.commit_payment(PaymentWrite(webhook_event=(tenant_id, event_id, summary)))
-            return WebhookResult(event_id, type_, detail=f"the payment does not cover invoice {invoice_id} ({plain(invoice.amount_due)} "
-                                                       f"{invoice.currency} due): recorded, nothing changed")
+            return WebhookResult(
+                event_id,
+                type_,
+                detail=f"the payment does not cover invoice {invoice_id} ({plain(invoice.amount_due)} "
+                f"{invoice.currency} due): recorded, nothing changed",
+            )
         if invoice is None or invoice.status not in (InvoiceStatus.FINALIZED, InvoiceStatus.UNCOLLECTIBLE):
             repos.payments.commit_payment(PaymentWrite(webhook_event=(tenant_id, event_id, summary)))
             state = invoice.status.value if invoice else "unknown"
             return WebhookResult(event_id, type_, detail=f"invoice {invoice_id} is {state}: nothing to apply")
         sub = repos.subscriptions.get(tenant_id, invoice.subscription_id)
         attempt = PaymentAttempt(
-            attempts_made(invoice.payment_attempts) + 1, repos.clock(), PaymentOutcome.SUCCEEDED, invoice.amount_due, "webhook",
-            payment_id=str(obj.get("id") or ""), payment_method=str(obj.get("payment_method") or ""),
+            attempts_made(invoice.payment_attempts) + 1,
+            repos.clock(),
+            PaymentOutcome.SUCCEEDED,
+            invoice.amount_due,
+            "webhook",
+            payment_id=str(obj.get("id") or ""),
+            payment_method=str(obj.get("payment_method") or ""),
         )
         final, save, events = settle(invoice, sub, attempt, settings, payment_id=attempt.payment_id)
         try:
-            repos.payments.commit_payment(PaymentWrite(final, invoice.revision, save, events, webhook_event=(tenant_id, event_id, summary)))
+            repos.payments.commit_payment(
+                PaymentWrite(final, invoice.revision, save, events, webhook_event=(tenant_id, event_id, summary))
+            )
         except DuplicateWebhook:
             raise
         except Conflict:
@@ -570,13 +686,16 @@ def _checkout_completed(repos, tenant_id, obj, event_id, subscribe) -> str:
     if customer is None:
         return "no Tollgate customer in the session's metadata: nothing changed"
     method = metadata.get("payment_method") or obj.get("payment_method") or customer.payment_method or "pm_default"
-    set_payment_method(repos, tenant_id, customer_id, {"payment_method": method, "provider_customer_id": obj.get("customer")})
+    set_payment_method(
+        repos, tenant_id, customer_id, {"payment_method": method, "provider_customer_id": obj.get("customer")}
+    )
     plan_id = metadata.get("plan_id")
     if plan_id and subscribe is not None:
         try:
-            subscribe(tenant_id, {"customer_id": customer_id, "plan_id": plan_id, "external_id": f"checkout_{obj.get('id')}"})
+            subscribe(
+                tenant_id, {"customer_id": customer_id, "plan_id": plan_id, "external_id": f"checkout_{obj.get('id')}"}
+            )
         except Conflict:
             pass  # already subscribed by an earlier delivery (the external id is the session's)
         return f"payment method saved; customer {customer_id} subscribed to plan {plan_id}"
     return f"payment method saved for customer {customer_id}"
-

@@ -75,7 +75,9 @@ def _event(type_: str, sub: Subscription, **data: Any) -> DomainEvent:
 def get_subscription(repos: Repos, tenant_id: str, subscription_id: str) -> Subscription:
     sub = repos.subscriptions.get(tenant_id, subscription_id)
     if sub is None:
-        raise NotFound(f"Subscription not found: {subscription_id}. Check the id, and that X-Tenant-Id is the tenant that owns it.")
+        raise NotFound(
+            f"Subscription not found: {subscription_id}. Check the id, and that X-Tenant-Id is the tenant that owns it."
+        )
     return sub
 
 
@@ -85,7 +87,10 @@ def _published_version(repos: Repos, tenant_id: str, plan_id: str, version: int 
         raise NotFound(f"Plan not found: {plan_id}.")
     number = version if version is not None else plan.current_version
     if number is None:
-        raise Conflict(f"Plan {plan_id} has no published version yet: publish one (POST /v1/plans/{plan_id}/versions/1/publish).", code="PLAN_NOT_PUBLISHED")
+        raise Conflict(
+            f"Plan {plan_id} has no published version yet: publish one (POST /v1/plans/{plan_id}/versions/1/publish).",
+            code="PLAN_NOT_PUBLISHED",
+        )
     found = repos.catalog.get_version(tenant_id, plan_id, number)
     if found is None:
         raise NotFound(f"Plan {plan_id} has no version {number}.")
@@ -140,7 +145,16 @@ def create_subscription(repos: Repos, tenant_id: str, data: dict[str, Any]) -> S
     return sub
 
 
-def _save(repos: Repos, before: Subscription, after: Subscription, action: str, events: list[str], *, revoke: bool = False, **detail: Any) -> Subscription:
+def _save(
+    repos: Repos,
+    before: Subscription,
+    after: Subscription,
+    action: str,
+    events: list[str],
+    *,
+    revoke: bool = False,
+    **detail: Any,
+) -> Subscription:
     after = replace(after, version=before.version + 1)
     if action in PIN_MOVES and before.plan_moves is not None:
         after = replace(after, plan_moves=before.plan_moves + 1)
@@ -156,7 +170,9 @@ def _save(repos: Repos, before: Subscription, after: Subscription, action: str, 
     return after
 
 
-def cancel_subscription(repos: Repos, tenant_id: str, subscription_id: str, *, at_period_end: bool = False) -> Subscription:
+def cancel_subscription(
+    repos: Repos, tenant_id: str, subscription_id: str, *, at_period_end: bool = False
+) -> Subscription:
     sub = get_subscription(repos, tenant_id, subscription_id)
     now = utcnow()
     if at_period_end:
@@ -164,12 +180,20 @@ def cancel_subscription(repos: Repos, tenant_id: str, subscription_id: str, *, a
             sub.moved(Action.CANCEL)  # raises the 409 naming the state
         if sub.cancel_at_period_end:
             return sub
-        return _save(repos, sub, replace(sub, cancel_at_period_end=True), "CANCEL_AT_PERIOD_END", ["subscription.cancel_scheduled"])
+        return _save(
+            repos,
+            sub,
+            replace(sub, cancel_at_period_end=True),
+            "CANCEL_AT_PERIOD_END",
+            ["subscription.cancel_scheduled"],
+        )
     after = sub.moved(Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None)
     return _save(repos, sub, after, Action.CANCEL.value, ["subscription.cancelled"], revoke=True)
 
 
-def mint_subscription_key(repos: Repos, caller: Caller, subscription_id: str, *, name: str = "", livemode: bool = True) -> IssuedKey:
+def mint_subscription_key(
+    repos: Repos, caller: Caller, subscription_id: str, *, name: str = "", livemode: bool = True
+) -> IssuedKey:
     """A customer API key bound to this subscription (seed 002: each subscription has its own key)."""
     sub = get_subscription(repos, caller.tenant_id, subscription_id)
     if not sub.live:
@@ -179,15 +203,23 @@ def mint_subscription_key(repos: Repos, caller: Caller, subscription_id: str, *,
             code="SUBSCRIPTION_TERMINAL",
         )
     return create_api_key(
-        repos.tenancy, caller, kind=KeyKind.CUSTOMER, customer_id=sub.customer_id, subscription_id=sub.subscription_id,
-        name=name, livemode=livemode,
+        repos.tenancy,
+        caller,
+        kind=KeyKind.CUSTOMER,
+        customer_id=sub.customer_id,
+        subscription_id=sub.subscription_id,
+        name=name,
+        livemode=livemode,
     )
 
 
 def _target(repos: Repos, sub: Subscription, plan_id: str, version: int | None) -> tuple[Plan, PlanVersion]:
     plan, target = _published_version(repos, sub.tenant_id, plan_id, version)
     if plan.currency != sub.currency:
-        raise Conflict(f"Plan {plan_id} is priced in {plan.currency}, the subscription in {sub.currency}.", code="CURRENCY_MISMATCH")
+        raise Conflict(
+            f"Plan {plan_id} is priced in {plan.currency}, the subscription in {sub.currency}.",
+            code="CURRENCY_MISMATCH",
+        )
     if Interval(plan.billing_interval.value) is not sub.interval:
         raise Conflict(
             f"Plan {plan_id} bills every {plan.billing_interval.value}, the subscription every {sub.interval.value}: "
@@ -197,24 +229,42 @@ def _target(repos: Repos, sub: Subscription, plan_id: str, version: int | None) 
     return plan, target
 
 
-def change_plan(repos: Repos, tenant_id: str, subscription_id: str, *, plan_id: str, version: int | None, direction: str) -> tuple[Subscription, Decimal]:
+def change_plan(
+    repos: Repos, tenant_id: str, subscription_id: str, *, plan_id: str, version: int | None, direction: str
+) -> tuple[Subscription, Decimal]:
     """Upgrade (now, prorated) or downgrade (at the period end). Returns the subscription and the proration."""
     sub = get_subscription(repos, tenant_id, subscription_id)
     sub.moved(Action.CHANGE_PLAN)  # 409 from CANCELLED / EXPIRED
     plan, target = _target(repos, sub, plan_id, version)
     if PlanRef(plan.plan_id, target.version) == sub.plan:
-        raise Conflict(f"The subscription is already on plan {plan_id} version {target.version}.", code="SAME_PLAN_VERSION")
+        raise Conflict(
+            f"The subscription is already on plan {plan_id} version {target.version}.", code="SAME_PLAN_VERSION"
+        )
     current = repos.catalog.get_version(tenant_id, sub.plan.plan_id, sub.plan.version)
     old_fee, new_fee = recurring_in_advance(current), recurring_in_advance(target)
     if direction == "upgrade" and new_fee < old_fee:
-        raise Conflict(f"{plan_id} v{target.version} costs less ({plain(new_fee)} < {plain(old_fee)}): use /downgrade.", code="NOT_AN_UPGRADE")
+        raise Conflict(
+            f"{plan_id} v{target.version} costs less ({plain(new_fee)} < {plain(old_fee)}): use /downgrade.",
+            code="NOT_AN_UPGRADE",
+        )
     if direction == "downgrade" and new_fee > old_fee:
-        raise Conflict(f"{plan_id} v{target.version} costs more ({plain(new_fee)} > {plain(old_fee)}): use /upgrade.", code="NOT_A_DOWNGRADE")
+        raise Conflict(
+            f"{plan_id} v{target.version} costs more ({plain(new_fee)} > {plain(old_fee)}): use /upgrade.",
+            code="NOT_A_DOWNGRADE",
+        )
     now = utcnow()
     ref = PlanRef(plan.plan_id, target.version)
     if direction == "downgrade":
         after = replace(sub, pending_plan=ref)
-        saved = _save(repos, sub, after, "DOWNGRADE_SCHEDULED", ["subscription.downgrade_scheduled"], to_plan=ref.plan_id, to_version=ref.version)
+        saved = _save(
+            repos,
+            sub,
+            after,
+            "DOWNGRADE_SCHEDULED",
+            ["subscription.downgrade_scheduled"],
+            to_plan=ref.plan_id,
+            to_version=ref.version,
+        )
         return saved, Decimal(0)
     period = sub.period(now)
     amount = prorate(old_fee, new_fee, period, now)
@@ -223,11 +273,29 @@ def change_plan(repos: Repos, tenant_id: str, subscription_id: str, *, plan_id: 
         label = f"Proration {sub.plan.plan_id} v{sub.plan.version} -> {ref.plan_id} v{ref.version} ({to_rfc3339(now)} to {to_rfc3339(period.end)})"
         charges = (*charges, (label, plain(amount), to_rfc3339(now)))
     after = sub.moved(Action.CHANGE_PLAN, plan=ref, pending_plan=None, pending_charges=charges)
-    saved = _save(repos, sub, after, "UPGRADED", ["subscription.upgraded"], to_plan=ref.plan_id, to_version=ref.version, proration=plain(amount))
+    saved = _save(
+        repos,
+        sub,
+        after,
+        "UPGRADED",
+        ["subscription.upgraded"],
+        to_plan=ref.plan_id,
+        to_version=ref.version,
+        proration=plain(amount),
+    )
     return saved, amount
 
 
-def migrate_subscription(repos: Repos, tenant_id: str, subscription_id: str, *, plan_id: str, version: int | None, at_period_end: bool = False, bulk_migration_id: str | None = None) -> Subscription:
+def migrate_subscription(
+    repos: Repos,
+    tenant_id: str,
+    subscription_id: str,
+    *,
+    plan_id: str,
+    version: int | None,
+    at_period_end: bool = False,
+    bulk_migration_id: str | None = None,
+) -> Subscription:
     sub = get_subscription(repos, tenant_id, subscription_id)
     if not sub.live:
         raise Conflict(
@@ -237,7 +305,10 @@ def migrate_subscription(repos: Repos, tenant_id: str, subscription_id: str, *, 
         )
     running = repos.migrations.running_migration(tenant_id)
     if running and running != bulk_migration_id:
-        raise Conflict(f"Bulk migration {running} is in progress for this tenant; wait for it to complete (GET /v1/migrations/{running}).", code="BULK_MIGRATION_RUNNING")
+        raise Conflict(
+            f"Bulk migration {running} is in progress for this tenant; wait for it to complete (GET /v1/migrations/{running}).",
+            code="BULK_MIGRATION_RUNNING",
+        )
     if plan_id == sub.plan.plan_id:
         raise Conflict(
             f"The subscription is already on plan {plan_id}: to move to another version or price of the same plan, use "
@@ -247,9 +318,26 @@ def migrate_subscription(repos: Repos, tenant_id: str, subscription_id: str, *, 
     plan, target = _target(repos, sub, plan_id, version)
     ref = PlanRef(plan.plan_id, target.version)
     if at_period_end:
-        return _save(repos, sub, replace(sub, pending_plan=ref), "MIGRATION_SCHEDULED", ["subscription.migration_scheduled"], to_plan=ref.plan_id, to_version=ref.version)
+        return _save(
+            repos,
+            sub,
+            replace(sub, pending_plan=ref),
+            "MIGRATION_SCHEDULED",
+            ["subscription.migration_scheduled"],
+            to_plan=ref.plan_id,
+            to_version=ref.version,
+        )
     after = sub.moved(Action.CHANGE_PLAN, plan=ref, pending_plan=None)
-    return _save(repos, sub, after, "MIGRATED", ["subscription.migrated"], to_plan=ref.plan_id, to_version=ref.version, from_plan=sub.plan.plan_id)
+    return _save(
+        repos,
+        sub,
+        after,
+        "MIGRATED",
+        ["subscription.migrated"],
+        to_plan=ref.plan_id,
+        to_version=ref.version,
+        from_plan=sub.plan.plan_id,
+    )
 
 
 def apply_due_transitions(repos: Repos, now: datetime | None = None, limit: int = 100) -> list[dict[str, str]]:
@@ -263,14 +351,29 @@ def apply_due_transitions(repos: Repos, now: datetime | None = None, limit: int 
             repos.subscriptions.discard_due(marker)
             continue
         try:
-            if action == Action.END_TRIAL.value and sub.status is SubscriptionStatus.TRIALING and sub.trial_end and sub.trial_end <= now:
+            if (
+                action == Action.END_TRIAL.value
+                and sub.status is SubscriptionStatus.TRIALING
+                and sub.trial_end
+                and sub.trial_end <= now
+            ):
                 _save(repos, sub, sub.moved(Action.END_TRIAL), Action.END_TRIAL.value, ["subscription.activated"])
             elif action == Action.CANCEL.value and sub.cancel_at_period_end:
-                after = sub.moved(Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None)
+                after = sub.moved(
+                    Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None
+                )
                 _save(repos, sub, after, Action.CANCEL.value, ["subscription.cancelled"], revoke=True)
             elif action == APPLY_PENDING_PLAN and sub.pending_plan is not None:
                 after = sub.moved(Action.CHANGE_PLAN, plan=sub.pending_plan, pending_plan=None)
-                _save(repos, sub, after, "PLAN_CHANGED_AT_PERIOD_END", ["subscription.plan_changed"], to_plan=sub.pending_plan.plan_id, to_version=sub.pending_plan.version)
+                _save(
+                    repos,
+                    sub,
+                    after,
+                    "PLAN_CHANGED_AT_PERIOD_END",
+                    ["subscription.plan_changed"],
+                    to_plan=sub.pending_plan.plan_id,
+                    to_version=sub.pending_plan.version,
+                )
             else:
                 repos.subscriptions.discard_due(marker)  # no longer applies (e.g. the trial was cancelled)
                 continue
@@ -303,4 +406,11 @@ def remove_discount(repos: Repos, tenant_id: str, subscription_id: str) -> Subsc
     sub = get_subscription(repos, tenant_id, subscription_id)
     if sub.discount is None:
         raise NotFound(f"Subscription {subscription_id} has no discount.")
-    return _save(repos, sub, replace(sub, discount=None), "DISCOUNT_REMOVED", ["subscription.discount_removed"], coupon_id=sub.discount.coupon_id)
+    return _save(
+        repos,
+        sub,
+        replace(sub, discount=None),
+        "DISCOUNT_REMOVED",
+        ["subscription.discount_removed"],
+        coupon_id=sub.discount.coupon_id,
+    )

@@ -21,7 +21,12 @@ class IssuedKey:
 
 
 def _key_event(type_: str, key: ApiKey) -> DomainEvent:
-    data = {"key_id": key.key_id, "kind": key.kind.value, "role": key.role.value if key.role else None, "display": key.display}
+    data = {
+        "key_id": key.key_id,
+        "kind": key.kind.value,
+        "role": key.role.value if key.role else None,
+        "display": key.display,
+    }
     return DomainEvent(type_, key.tenant_id, utcnow(), data).with_id(key.key_id, type_)
 
 
@@ -30,7 +35,12 @@ def create_tenant(repo: TenancyRepository, *, name: str, tenant_id: str | None =
     now = utcnow()
     tenant = Tenant(tenant_id or new_id("ten"), name, now)
     secret, key_hash, key = mint(
-        key_id=new_id("key"), tenant_id=tenant.tenant_id, kind=KeyKind.OPERATOR, role=Role.OWNER, created_at=now, name="owner"
+        key_id=new_id("key"),
+        tenant_id=tenant.tenant_id,
+        kind=KeyKind.OPERATOR,
+        role=Role.OWNER,
+        created_at=now,
+        name="owner",
     )
     created = DomainEvent("tenant.created", tenant.tenant_id, now, {"name": name}).with_id("tenant.created")
     repo.create_tenant(tenant, key, key_hash, [created, _key_event("api_key.created", key)])
@@ -78,7 +88,9 @@ def list_api_keys(repo: TenancyRepository, caller: Caller) -> list[ApiKey]:
     return sorted(repo.list_keys(caller.tenant_id), key=lambda k: k.created_at)
 
 
-def revoke_api_key(repo: TenancyRepository, caller: Caller, key_id: str, *, reason: str = "revoked by operator") -> ApiKey:
+def revoke_api_key(
+    repo: TenancyRepository, caller: Caller, key_id: str, *, reason: str = "revoked by operator"
+) -> ApiKey:
     key = repo.get_key(caller.tenant_id, key_id)
     if key is None:
         raise NotFound(f"API key not found: {key_id}. Check the id with GET /v1/api-keys.")

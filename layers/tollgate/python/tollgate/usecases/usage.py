@@ -55,14 +55,18 @@ def aggregate(events: Iterable[StreamEvent], store: UsageStore) -> int:
             if current is None:  # all of it was applied by an earlier delivery
                 break
         else:
-            raise RuntimeError(f"bucket {delta.customer_id}/{delta.meter_id}/{delta.hour} kept changing under the aggregator")
+            raise RuntimeError(
+                f"bucket {delta.customer_id}/{delta.meter_id}/{delta.hour} kept changing under the aggregator"
+            )
         if delta.sets_value:
             store.apply_idempotent(delta)
     return written
 
 
 # -- who and what a query is about ------------------------------------------------------------------
-def _customer(customers: CustomerRepository, caller: Caller, customer_id: str | None, external_id: str | None, *, required: bool) -> Customer | None:
+def _customer(
+    customers: CustomerRepository, caller: Caller, customer_id: str | None, external_id: str | None, *, required: bool
+) -> Customer | None:
     if caller.kind is KeyKind.CUSTOMER:
         own = customers.get(caller.tenant_id, caller.customer_id or "")
         if own is None:
@@ -85,7 +89,9 @@ def _customer(customers: CustomerRepository, caller: Caller, customer_id: str | 
     return None
 
 
-def _meter(catalog: CatalogRepository, tenant_id: str, meter_id: str | None, event_name: str | None, *, required: bool) -> Meter | None:
+def _meter(
+    catalog: CatalogRepository, tenant_id: str, meter_id: str | None, event_name: str | None, *, required: bool
+) -> Meter | None:
     if meter_id:
         m = catalog.get_meter(tenant_id, meter_id)
         if m is None:
@@ -103,7 +109,9 @@ def _meter(catalog: CatalogRepository, tenant_id: str, meter_id: str | None, eve
     return None
 
 
-def _range(start: datetime | None, end: datetime | None, default_span: timedelta | None, now: datetime) -> tuple[datetime, datetime]:
+def _range(
+    start: datetime | None, end: datetime | None, default_span: timedelta | None, now: datetime
+) -> tuple[datetime, datetime]:
     end = end or now
     if start is None:
         start = end - default_span if default_span else floor_to(end, Window.MONTH)
@@ -227,7 +235,9 @@ def list_event_log(
     while hour >= floor_to(start, Window.HOUR) and len(entries) + len(wanted_ids) < q.limit:
         key = hour_of(hour)
         if statuses & STORED and not customer_unknown and not (q.event_name and meter is None):
-            for entry in events.index_hour(tenant, key, customer.customer_id if customer else None, meter.meter_id if meter else None):
+            for entry in events.index_hour(
+                tenant, key, customer.customer_id if customer else None, meter.meter_id if meter else None
+            ):
                 if not start <= entry.received_at < end:
                     continue
                 if EventStatus.ACCEPTED.value in statuses:
@@ -274,8 +284,12 @@ def list_event_log(
     entries.sort(key=lambda e: (e["received_at"], e.get("_index", 0)), reverse=True)
     for e in entries:
         e.pop("_index", None)
-    return {"data": entries[: q.limit], "from": format_rfc(start), "to": format_rfc(end), "has_more": len(entries) > q.limit}
-
+    return {
+        "data": entries[: q.limit],
+        "from": format_rfc(start),
+        "to": format_rfc(end),
+        "has_more": len(entries) > q.limit,
+    }
 
 
 def _log_json(line) -> dict[str, Any]:

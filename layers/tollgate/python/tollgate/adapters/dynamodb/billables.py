@@ -19,5 +19,7 @@ class DynamoBillableCheck:
     def open_invoice_ids(self, tenant_id: str, customer_id: str) -> list[str]:
         from tollgate.adapters.dynamodb.billing import DynamoBillingRepository
 
-        invoices = DynamoBillingRepository(self.subscriptions.table_name).list_invoices(tenant_id, customer_id=customer_id, limit=1000)
+        invoices = DynamoBillingRepository(self.subscriptions.table_name).list_invoices(
+            tenant_id, customer_id=customer_id, limit=1000
+        )
         return [i.invoice_id for i in invoices if i.status in OPEN]

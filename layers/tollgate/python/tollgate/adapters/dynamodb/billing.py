@@ -140,7 +140,10 @@ class DynamoBillingRepository:
 
         kwargs: dict[str, Any]
         if customer_id:
-            kwargs = {"IndexName": "gsi1", "KeyConditionExpression": Key("gsi1pk").eq(f"T#{tenant_id}#CUSTINV#{customer_id}")}
+            kwargs = {
+                "IndexName": "gsi1",
+                "KeyConditionExpression": Key("gsi1pk").eq(f"T#{tenant_id}#CUSTINV#{customer_id}"),
+            }
         else:
             kwargs = {"KeyConditionExpression": Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("INV#")}
         condition = None
@@ -192,7 +195,9 @@ class DynamoBillingRepository:
                     "Update": {
                         "TableName": self.table_name,
                         "Key": {"pk": f"T#{c.tenant_id}", "sk": f"SUB#{c.subscription_id}"},
-                        "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
+                        "UpdateExpression": "SET "
+                        + ", ".join(sets)
+                        + (" REMOVE " + ", ".join(removes) if removes else ""),
                         "ConditionExpression": "#v = :expected",
                         "ExpressionAttributeNames": {"#v": "version"},
                         "ExpressionAttributeValues": values,
@@ -201,7 +206,10 @@ class DynamoBillingRepository:
             )
         items += [outbox_put(self.table_name, e) for e in write.events]
         if items:
-            self._transact(items, "The invoice, its subscription, a credit note or the wallet changed meanwhile; read again and retry.")
+            self._transact(
+                items,
+                "The invoice, its subscription, a credit note or the wallet changed meanwhile; read again and retry.",
+            )
 
     def prefetch(
         self, tenant_id: str, *, customer_ids: list[str], invoice_ids: list[str], wallet_ids: list[str]
@@ -215,9 +223,19 @@ class DynamoBillingRepository:
         keys += [{"pk": pk, "sk": f"INV#{i}"} for i in invoice_ids]
         keys += [{"pk": pk, "sk": f"WALLET#{w}"} for w in wallet_ids]
         items = batch_get(self._table, keys)
-        customers = {c: customer_from_item(items[(pk, f"CUSTOMER#{c}")]) for c in customer_ids if (pk, f"CUSTOMER#{c}") in items}
-        invoices = {i: Invoice.from_json(plain_json(items[(pk, f"INV#{i}")]["doc"])) for i in invoice_ids if (pk, f"INV#{i}") in items}
-        wallets = {w: Wallet.from_json(plain_json(items[(pk, f"WALLET#{w}")]["doc"])) for w in wallet_ids if (pk, f"WALLET#{w}") in items}
+        customers = {
+            c: customer_from_item(items[(pk, f"CUSTOMER#{c}")]) for c in customer_ids if (pk, f"CUSTOMER#{c}") in items
+        }
+        invoices = {
+            i: Invoice.from_json(plain_json(items[(pk, f"INV#{i}")]["doc"]))
+            for i in invoice_ids
+            if (pk, f"INV#{i}") in items
+        }
+        wallets = {
+            w: Wallet.from_json(plain_json(items[(pk, f"WALLET#{w}")]["doc"]))
+            for w in wallet_ids
+            if (pk, f"WALLET#{w}") in items
+        }
         return customers, invoices, wallets
 
     def get_delivery(self, tenant_id: str, invoice_id: str) -> InvoiceDelivery | None:
@@ -225,8 +243,12 @@ class DynamoBillingRepository:
         return InvoiceDelivery.from_json(tenant_id, plain_json(item["doc"])) if item else None
 
     def save_delivery(self, delivery: InvoiceDelivery, events: list[DomainEvent]) -> None:
-        item = {"pk": f"T#{delivery.tenant_id}", "sk": f"INVSEND#{delivery.invoice_id}", "item_type": "INVOICE_DELIVERY",
-                "doc": delivery.to_json()}
+        item = {
+            "pk": f"T#{delivery.tenant_id}",
+            "sk": f"INVSEND#{delivery.invoice_id}",
+            "item_type": "INVOICE_DELIVERY",
+            "doc": delivery.to_json(),
+        }
         items = [{"Put": {"TableName": self.table_name, "Item": _storable(item)}}]
         items += [outbox_put(self.table_name, e) for e in events]
         self._transact(items, "The invoice delivery record changed meanwhile; retry.")
@@ -236,11 +258,16 @@ class DynamoBillingRepository:
         item = self._get(tenant_id, f"CN#{credit_note_id}")
         return CreditNote.from_json(plain_json(item["doc"])) if item else None
 
-    def list_credit_notes(self, tenant_id: str, *, customer_id: str | None = None, invoice_id: str | None = None) -> list[CreditNote]:
+    def list_credit_notes(
+        self, tenant_id: str, *, customer_id: str | None = None, invoice_id: str | None = None
+    ) -> list[CreditNote]:
         from boto3.dynamodb.conditions import Attr, Key
 
         if customer_id:
-            kwargs: dict[str, Any] = {"IndexName": "gsi1", "KeyConditionExpression": Key("gsi1pk").eq(f"T#{tenant_id}#CUSTCN#{customer_id}")}
+            kwargs: dict[str, Any] = {
+                "IndexName": "gsi1",
+                "KeyConditionExpression": Key("gsi1pk").eq(f"T#{tenant_id}#CUSTCN#{customer_id}"),
+            }
         else:
             kwargs = {"KeyConditionExpression": Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("CN#")}
         if invoice_id:
@@ -259,7 +286,9 @@ class DynamoBillingRepository:
         )
         # The index is eventually consistent: read each candidate strongly for its current balance.
         notes = [self.get_credit_note(tenant_id, i["doc"]["id"]) for i in items]
-        return sorted((n for n in notes if n is not None and n.balance > 0), key=lambda n: (n.created_at, n.credit_note_id))
+        return sorted(
+            (n for n in notes if n is not None and n.balance > 0), key=lambda n: (n.created_at, n.credit_note_id)
+        )
 
     # -- wallets --------------------------------------------------------------------------------------
     def get_wallet(self, tenant_id: str, wallet_id: str) -> Wallet | None:
@@ -275,9 +304,15 @@ class DynamoBillingRepository:
         from boto3.dynamodb.conditions import Key
 
         if customer_id:
-            items = query_all(self._table, IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#CUSTWAL#{customer_id}"))
+            items = query_all(
+                self._table,
+                IndexName="gsi1",
+                KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#CUSTWAL#{customer_id}"),
+            )
         else:
-            items = query_all(self._table, KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("WALLET#"))
+            items = query_all(
+                self._table, KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("WALLET#")
+            )
         return [Wallet.from_json(plain_json(i["doc"])) for i in items]
 
     def save_wallet(self, wallet: Wallet, expected_revision: int | None, events: list[DomainEvent]) -> None:
@@ -289,7 +324,15 @@ class DynamoBillingRepository:
         return BillingSettings.from_json(tenant_id, plain_json(item["doc"])) if item else BillingSettings(tenant_id)
 
     def save_settings(self, settings: BillingSettings, expected_revision: int, events: list[DomainEvent]) -> None:
-        item = {"pk": f"T#{settings.tenant_id}", "sk": SETTINGS_SK, "item_type": "BILLING_SETTINGS", "revision": settings.revision,
-                "doc": settings.to_json()}
+        item = {
+            "pk": f"T#{settings.tenant_id}",
+            "sk": SETTINGS_SK,
+            "item_type": "BILLING_SETTINGS",
+            "revision": settings.revision,
+            "doc": settings.to_json(),
+        }
         put = self._guarded_put(item, expected_revision if expected_revision else None)
-        self._transact([put, *(outbox_put(self.table_name, e) for e in events)], "The billing settings changed meanwhile; read them again.")
+        self._transact(
+            [put, *(outbox_put(self.table_name, e) for e in events)],
+            "The billing settings changed meanwhile; read them again.",
+        )

@@ -20,17 +20,30 @@ class DynamoCouponRepository:
         return aws.table(self.table_name)
 
     def create(self, coupon: Coupon, events: list[DomainEvent]) -> None:
-        item: dict[str, Any] = {"pk": f"T#{coupon.tenant_id}", "sk": f"COUPON#{coupon.coupon_id}", "item_type": "COUPON", "doc": coupon.to_json()}
+        item: dict[str, Any] = {
+            "pk": f"T#{coupon.tenant_id}",
+            "sk": f"COUPON#{coupon.coupon_id}",
+            "item_type": "COUPON",
+            "doc": coupon.to_json(),
+        }
         client = self._table.meta.client
         try:
             client.transact_write_items(
                 TransactItems=[
-                    {"Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
                     *(outbox_put(self.table_name, e) for e in events),
                 ]
             )
         except client.exceptions.TransactionCanceledException as exc:
-            raise Conflict(f"Coupon {coupon.coupon_id} already exists: choose another id.", code="COUPON_EXISTS") from exc
+            raise Conflict(
+                f"Coupon {coupon.coupon_id} already exists: choose another id.", code="COUPON_EXISTS"
+            ) from exc
 
     def get(self, tenant_id: str, coupon_id: str) -> Coupon | None:
         item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"COUPON#{coupon_id}"}).get("Item")
@@ -39,5 +52,7 @@ class DynamoCouponRepository:
     def list(self, tenant_id: str) -> list[Coupon]:
         from boto3.dynamodb.conditions import Key
 
-        items = query_all(self._table, KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("COUPON#"))
+        items = query_all(
+            self._table, KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("COUPON#")
+        )
         return [Coupon.from_json(tenant_id, plain_json(i["doc"])) for i in items]

@@ -87,12 +87,20 @@ class DynamoCustomerRepository:
     def create(self, customer: Customer, events: list[DomainEvent]) -> None:
         cond = "attribute_not_exists(pk)"
         existing = self.get_by_external_id(customer.tenant_id, customer.external_id)
-        taken = f"external_id {customer.external_id!r} is already used by customer {existing.customer_id}." if existing else (
-            f"external_id {customer.external_id!r} is already used by another customer."
+        taken = (
+            f"external_id {customer.external_id!r} is already used by customer {existing.customer_id}."
+            if existing
+            else (f"external_id {customer.external_id!r} is already used by another customer.")
         )
         self._transact(
             [
-                {"Put": {"TableName": self.table_name, "Item": _guard(customer.tenant_id, customer.external_id, customer.customer_id), "ConditionExpression": cond}},
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": _guard(customer.tenant_id, customer.external_id, customer.customer_id),
+                        "ConditionExpression": cond,
+                    }
+                },
                 {"Put": {"TableName": self.table_name, "Item": _item(customer), "ConditionExpression": cond}},
                 *(outbox_put(self.table_name, e) for e in events),
             ],
@@ -122,10 +130,27 @@ class DynamoCustomerRepository:
         return items, cursor
 
     def update(self, before: Customer, after: Customer, events: list[DomainEvent]) -> None:
-        items: list[dict[str, Any]] = [{"Put": {"TableName": self.table_name, "Item": _item(after), "ConditionExpression": "attribute_exists(pk)"}}]
+        items: list[dict[str, Any]] = [
+            {"Put": {"TableName": self.table_name, "Item": _item(after), "ConditionExpression": "attribute_exists(pk)"}}
+        ]
         if before.external_id != after.external_id:
-            items.append({"Put": {"TableName": self.table_name, "Item": _guard(after.tenant_id, after.external_id, after.customer_id), "ConditionExpression": "attribute_not_exists(pk)"}})
-            items.append({"Delete": {"TableName": self.table_name, "Key": {"pk": f"T#{before.tenant_id}", "sk": f"CUSTOMER_EXT#{before.external_id}"}}})
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": _guard(after.tenant_id, after.external_id, after.customer_id),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+            items.append(
+                {
+                    "Delete": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": f"T#{before.tenant_id}", "sk": f"CUSTOMER_EXT#{before.external_id}"},
+                    }
+                }
+            )
         items.extend(outbox_put(self.table_name, e) for e in events)
         self._transact(items, f"external_id {after.external_id!r} is already used by another customer.")
 
@@ -140,8 +165,18 @@ class DynamoCustomerRepository:
     def delete(self, customer: Customer, events: list[DomainEvent]) -> None:
         self._transact(
             [
-                {"Delete": {"TableName": self.table_name, "Key": {"pk": f"T#{customer.tenant_id}", "sk": f"CUSTOMER#{customer.customer_id}"}}},
-                {"Delete": {"TableName": self.table_name, "Key": {"pk": f"T#{customer.tenant_id}", "sk": f"CUSTOMER_EXT#{customer.external_id}"}}},
+                {
+                    "Delete": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": f"T#{customer.tenant_id}", "sk": f"CUSTOMER#{customer.customer_id}"},
+                    }
+                },
+                {
+                    "Delete": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": f"T#{customer.tenant_id}", "sk": f"CUSTOMER_EXT#{customer.external_id}"},
+                    }
+                },
                 *(outbox_put(self.table_name, e) for e in events),
             ],
             "The customer changed while it was being deleted; retry.",

@@ -85,7 +85,13 @@ class DynamoMigrationRepository:
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
-                    {"Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
                 ]
             )
         except client.exceptions.TransactionCanceledException as exc:
@@ -146,7 +152,9 @@ class DynamoMigrationRepository:
         items = query_all(self._table, KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}#MIGRATION#{migration_id}"))
         return [MigrationResult(i["subscription_id"], i["outcome"], i.get("detail", "")) for i in items]
 
-    def close(self, tenant_id: str, migration_id: str, status: MigrationStatus, at: datetime, error: str | None = None) -> None:
+    def close(
+        self, tenant_id: str, migration_id: str, status: MigrationStatus, at: datetime, error: str | None = None
+    ) -> None:
         values: dict[str, Any] = {":s": status.value, ":at": ts(at), ":id": migration_id}
         update = "SET #s = :s, completed_at = :at"
         if error:

@@ -44,14 +44,23 @@ class DynamoPaymentRepository:
         item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": SETTINGS_SK}).get("Item")
         return PaymentSettings.from_json(tenant_id, plain_json(item["doc"])) if item else PaymentSettings(tenant_id)
 
-    def save_payment_settings(self, settings: PaymentSettings, expected_revision: int, events: list[DomainEvent]) -> None:
-        item = {"pk": f"T#{settings.tenant_id}", "sk": SETTINGS_SK, "item_type": "PAYMENT_SETTINGS", "revision": settings.revision,
-                "doc": settings.to_json()}
+    def save_payment_settings(
+        self, settings: PaymentSettings, expected_revision: int, events: list[DomainEvent]
+    ) -> None:
+        item = {
+            "pk": f"T#{settings.tenant_id}",
+            "sk": SETTINGS_SK,
+            "item_type": "PAYMENT_SETTINGS",
+            "revision": settings.revision,
+            "doc": settings.to_json(),
+        }
         put = self._billing._guarded_put(item, expected_revision or None)
         self._transact([put, *(outbox_put(self.table_name, e) for e in events)], None)
 
     def webhook_seen(self, tenant_id: str, event_id: str) -> bool:
-        return "Item" in self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"WEBHOOK#{event_id}"}, ProjectionExpression="pk")
+        return "Item" in self._table.get_item(
+            Key={"pk": f"T#{tenant_id}", "sk": f"WEBHOOK#{event_id}"}, ProjectionExpression="pk"
+        )
 
     def commit_payment(self, write: PaymentWrite) -> None:
         items: list[dict[str, Any]] = []
@@ -62,19 +71,32 @@ class DynamoPaymentRepository:
                 {
                     "Put": {
                         "TableName": self.table_name,
-                        "Item": _storable({"pk": f"T#{tenant_id}", "sk": f"WEBHOOK#{event_id}", "item_type": "WEBHOOK_EVENT",
-                                           "received_at": to_rfc3339(now), "summary": summary,
-                                           "expires_at": int((now + WEBHOOK_TTL).timestamp())}),
+                        "Item": _storable(
+                            {
+                                "pk": f"T#{tenant_id}",
+                                "sk": f"WEBHOOK#{event_id}",
+                                "item_type": "WEBHOOK_EVENT",
+                                "received_at": to_rfc3339(now),
+                                "summary": summary,
+                                "expires_at": int((now + WEBHOOK_TTL).timestamp()),
+                            }
+                        ),
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 }
             )
         if write.invoice is not None:
-            items.append(self._billing._guarded_put(self._billing._invoice_item(write.invoice), write.invoice_expected_revision))
+            items.append(
+                self._billing._guarded_put(self._billing._invoice_item(write.invoice), write.invoice_expected_revision)
+            )
         if write.subscription is not None:
             s = write.subscription
             items += self._subscriptions.save_items(
-                s.subscription, expected_version=s.expected_version, events=[], history=s.history, revoke_keys_reason=s.revoke_keys_reason
+                s.subscription,
+                expected_version=s.expected_version,
+                events=[],
+                history=s.history,
+                revoke_keys_reason=s.revoke_keys_reason,
             )
         items += [outbox_put(self.table_name, e) for e in write.events]
         self._transact(items, write.webhook_event)
@@ -87,4 +109,6 @@ class DynamoPaymentRepository:
             reasons = exc.response.get("CancellationReasons") or []
             if webhook is not None and reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                 raise DuplicateWebhook(webhook[1]) from exc
-            raise Conflict("The invoice or its subscription changed meanwhile; read again and retry.", code="CONCURRENT_UPDATE") from exc
+            raise Conflict(
+                "The invoice or its subscription changed meanwhile; read again and retry.", code="CONCURRENT_UPDATE"
+            ) from exc

@@ -93,7 +93,9 @@ def _from_item(i: dict[str, Any]) -> Subscription:
         cancelled_at=dt(i.get("cancelled_at")),
         ended_at=dt(i.get("ended_at")),
         dunning_attempts=int(i.get("dunning_attempts", 0)),
-        pending_plan=PlanRef(i["pending_plan_id"], int(i["pending_plan_version"])) if i.get("pending_plan_id") else None,
+        pending_plan=PlanRef(i["pending_plan_id"], int(i["pending_plan_version"]))
+        if i.get("pending_plan_id")
+        else None,
         version=int(i.get("version", 0)),
         metadata={k: str(v) for k, v in (i.get("metadata") or {}).items()},
         pending_charges=tuple(tuple(c) for c in (i.get("pending_charges") or [])),
@@ -114,7 +116,9 @@ def _discount(value: dict[str, Any] | None):
 
 
 def _due_keys(s: Subscription) -> list[str]:
-    return [f"{to_rfc3339(at)}#{s.tenant_id}#{s.subscription_id}#{action}" for at, action in scheduled_moves(s, utcnow())]
+    return [
+        f"{to_rfc3339(at)}#{s.tenant_id}#{s.subscription_id}#{action}" for at, action in scheduled_moves(s, utcnow())
+    ]
 
 
 class DynamoSubscriptionRepository:
@@ -150,8 +154,13 @@ class DynamoSubscriptionRepository:
     def _due_writes(self, stored_keys: list[str], new_keys: list[str]) -> list[dict[str, Any]]:
         """Markers are deleted by the keys stored on the item, so a marker never outlives its move."""
         old, new = set(stored_keys), set(new_keys)
-        writes: list[dict[str, Any]] = [{"Delete": {"TableName": self.table_name, "Key": {"pk": DUE, "sk": k}}} for k in old - new]
-        writes += [{"Put": {"TableName": self.table_name, "Item": {"pk": DUE, "sk": k, "item_type": "DUE_TRANSITION"}}} for k in new - old]
+        writes: list[dict[str, Any]] = [
+            {"Delete": {"TableName": self.table_name, "Key": {"pk": DUE, "sk": k}}} for k in old - new
+        ]
+        writes += [
+            {"Put": {"TableName": self.table_name, "Item": {"pk": DUE, "sk": k, "item_type": "DUE_TRANSITION"}}}
+            for k in new - old
+        ]
         return writes
 
     def _transact(self, items: list[dict[str, Any]], conflict: str) -> None:
@@ -164,14 +173,24 @@ class DynamoSubscriptionRepository:
     def create(self, sub: Subscription, events: list[DomainEvent], history: list[Transition]) -> None:
         due = _due_keys(sub)
         items: list[dict[str, Any]] = [
-            {"Put": {"TableName": self.table_name, "Item": {**_item(sub), "due_keys": due}, "ConditionExpression": "attribute_not_exists(pk)"}}
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": {**_item(sub), "due_keys": due},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
         ]
         if sub.external_id:
             items.append(
                 {
                     "Put": {
                         "TableName": self.table_name,
-                        "Item": {"pk": f"T#{sub.tenant_id}", "sk": f"SUB_EXT#{sub.external_id}", "subscription_id": sub.subscription_id},
+                        "Item": {
+                            "pk": f"T#{sub.tenant_id}",
+                            "sk": f"SUB_EXT#{sub.external_id}",
+                            "subscription_id": sub.subscription_id,
+                        },
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 }
@@ -201,7 +220,9 @@ class DynamoSubscriptionRepository:
     def list_for_customer(self, tenant_id: str, customer_id: str) -> list[Subscription]:
         from boto3.dynamodb.conditions import Key
 
-        items = self._query_all(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#CUSTSUBS#{customer_id}"))
+        items = self._query_all(
+            IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#CUSTSUBS#{customer_id}")
+        )
         return [_from_item(i) for i in items]
 
     def list_for_tenant(self, tenant_id: str) -> list[Subscription]:
@@ -237,7 +258,13 @@ class DynamoSubscriptionRepository:
         history: list[Transition],
         revoke_keys_reason: str | None = None,
     ) -> Subscription:
-        items = self.save_items(sub, expected_version=expected_version, events=events, history=history, revoke_keys_reason=revoke_keys_reason)
+        items = self.save_items(
+            sub,
+            expected_version=expected_version,
+            events=events,
+            history=history,
+            revoke_keys_reason=revoke_keys_reason,
+        )
         self._transact(items, f"Subscription {sub.subscription_id} changed meanwhile; read it again and retry.")
         return sub
 
@@ -251,7 +278,12 @@ class DynamoSubscriptionRepository:
         revoke_keys_reason: str | None = None,
     ) -> list[dict[str, Any]]:
         """The TransactWriteItems entries of ``save`` (for writes that must land with another entity's)."""
-        stored = self._table.get_item(Key={"pk": f"T#{sub.tenant_id}", "sk": f"SUB#{sub.subscription_id}"}, ConsistentRead=True).get("Item") or {}
+        stored = (
+            self._table.get_item(
+                Key={"pk": f"T#{sub.tenant_id}", "sk": f"SUB#{sub.subscription_id}"}, ConsistentRead=True
+            ).get("Item")
+            or {}
+        )
         due = _due_keys(sub)
         items: list[dict[str, Any]] = [
             {
@@ -266,7 +298,9 @@ class DynamoSubscriptionRepository:
         ]
         items += self._due_writes(list(stored.get("due_keys", [])), due) + self._history_puts(sub, history)
         if revoke_keys_reason:
-            items += self._bound_key_updates(sub, revoke_keys_reason, ts(history[-1].at if history else sub.cancelled_at))
+            items += self._bound_key_updates(
+                sub, revoke_keys_reason, ts(history[-1].at if history else sub.cancelled_at)
+            )
         items += [outbox_put(self.table_name, e) for e in events]
         return items
 
@@ -304,7 +338,8 @@ class DynamoSubscriptionRepository:
         items = query_all(
             self._table,
             IndexName="gsi2",
-            KeyConditionExpression=Key("gsi2pk").eq(f"T#{tenant_id}#BILLDUE") & Key("gsi2sk").lte(f"{to_rfc3339(until)}#~"),
+            KeyConditionExpression=Key("gsi2pk").eq(f"T#{tenant_id}#BILLDUE")
+            & Key("gsi2sk").lte(f"{to_rfc3339(until)}#~"),
             ProjectionExpression="subscription_id",
         )
         return [i["subscription_id"] for i in items]

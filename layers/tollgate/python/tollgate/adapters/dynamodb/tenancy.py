@@ -87,7 +87,13 @@ class DynamoTenancyRepository:
         cond = "attribute_not_exists(pk)"
         items = [
             {"Put": {"TableName": self.table_name, "Item": tenant_item, "ConditionExpression": cond}},
-            {"Put": {"TableName": self.table_name, "Item": _key_item(owner_key, owner_key_hash), "ConditionExpression": cond}},
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": _key_item(owner_key, owner_key_hash),
+                    "ConditionExpression": cond,
+                }
+            },
             *(outbox_put(self.table_name, e) for e in events),
         ]
         try:

@@ -34,7 +34,9 @@ def bucket_pk(tenant_id: str, customer_id: str, meter_id: str) -> str:
 def _is_condition_failure(exc: Exception) -> bool:
     from botocore.exceptions import ClientError
 
-    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return (
+        isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    )
 
 
 class DynamoUsageStore:
@@ -158,7 +160,16 @@ class DynamoRateLimiter:
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
 
-    def take(self, tenant_id: str, key_id: str, n: int, window_start: int, tenant_limit: int, key_limit: int, window_seconds: int) -> str | None:
+    def take(
+        self,
+        tenant_id: str,
+        key_id: str,
+        n: int,
+        window_start: int,
+        tenant_limit: int,
+        key_limit: int,
+        window_seconds: int,
+    ) -> str | None:
         client = aws.client("dynamodb")
         try:
             retrying(
@@ -193,15 +204,22 @@ class DynamoIngestSettingsRepository:
         self.table_name = table_name
 
     def get(self, tenant_id: str) -> dict[str, int]:
-        item = retrying(
-            lambda: aws.client("dynamodb").get_item(
-                TableName=self.table_name, Key={"pk": {"S": f"T#{tenant_id}"}, "sk": {"S": "INGEST_SETTINGS"}}
-            )
-        ).get("Item") or {}
+        item = (
+            retrying(
+                lambda: aws.client("dynamodb").get_item(
+                    TableName=self.table_name, Key={"pk": {"S": f"T#{tenant_id}"}, "sk": {"S": "INGEST_SETTINGS"}}
+                )
+            ).get("Item")
+            or {}
+        )
         return {f: int(item[f]["N"]) for f in self.FIELDS if f in item}
 
     def put(self, tenant_id: str, values: dict[str, int]) -> None:
-        item: dict[str, Any] = {"pk": {"S": f"T#{tenant_id}"}, "sk": {"S": "INGEST_SETTINGS"}, "item_type": {"S": "INGEST_SETTINGS"}}
+        item: dict[str, Any] = {
+            "pk": {"S": f"T#{tenant_id}"},
+            "sk": {"S": "INGEST_SETTINGS"},
+            "item_type": {"S": "INGEST_SETTINGS"},
+        }
         item.update({f: {"N": str(v)} for f, v in values.items() if f in self.FIELDS})
         aws.client("dynamodb").put_item(TableName=self.table_name, Item=item)
 
@@ -220,7 +238,9 @@ class DynamoOutbox:
         for event in events:
             put = outbox_put(self.table_name, event)["Put"]
             try:
-                retrying(lambda put=put: table.put_item(Item=put["Item"], ConditionExpression=put["ConditionExpression"]))
+                retrying(
+                    lambda put=put: table.put_item(Item=put["Item"], ConditionExpression=put["ConditionExpression"])
+                )
             except Exception as exc:
                 if not _is_condition_failure(exc):
                     raise

@@ -151,9 +151,7 @@ class DynamoUsageEventStore:
     def __init__(self, table_name: str, retention_days: int = 90) -> None:
         self.table_name = table_name
         self.retention_days = retention_days
-        self._statement = (
-            f'INSERT INTO "{table_name}" VALUE {{' + ", ".join(f"'{a}': ?" for a in _ATTRS) + "}"
-        )
+        self._statement = f'INSERT INTO "{table_name}" VALUE {{' + ", ".join(f"'{a}': ?" for a in _ATTRS) + "}"
 
     @property
     def _client(self):
@@ -171,11 +169,18 @@ class DynamoUsageEventStore:
             for start in range(0, len(pending), PARTIQL_BATCH):
                 chunk = pending[start : start + PARTIQL_BATCH]
                 statements = [
-                    {"Statement": self._statement, "Parameters": _event_params(events[i], received[events[i].received_at][1], received[events[i].received_at][0])}
+                    {
+                        "Statement": self._statement,
+                        "Parameters": _event_params(
+                            events[i], received[events[i].received_at][1], received[events[i].received_at][0]
+                        ),
+                    }
                     for i in chunk
                 ]
                 try:
-                    responses = retrying(lambda statements=statements: client.batch_execute_statement(Statements=statements), attempts=3)["Responses"]
+                    responses = retrying(
+                        lambda statements=statements: client.batch_execute_statement(Statements=statements), attempts=3
+                    )["Responses"]
                 except Exception as exc:
                     from tollgate.adapters.dynamodb.retry import is_transient
 
@@ -352,4 +357,3 @@ class DynamoUsageEventStore:
                 )
             )
         return out
-

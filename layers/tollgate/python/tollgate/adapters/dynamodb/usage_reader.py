@@ -19,10 +19,12 @@ from tollgate.domain.usage import Window, combine, floor_to, hour_of
 
 
 class BucketUsageReader:
-    def __init__(self, store) -> None:  # noqa: ANN001 - tollgate.ports.usage.UsageStore
+    def __init__(self, store) -> None:
         self.store = store
 
-    def aggregate(self, tenant_id: str, customer_id: str, meter: Meter, start: datetime, end: datetime) -> UsageAggregate:
+    def aggregate(
+        self, tenant_id: str, customer_id: str, meter: Meter, start: datetime, end: datetime
+    ) -> UsageAggregate:
         first, last = floor_to(start, Window.HOUR), floor_to(end, Window.HOUR) - timedelta(hours=1)
         if last < first:
             return UsageAggregate(combine(meter.aggregation.function, []), [])

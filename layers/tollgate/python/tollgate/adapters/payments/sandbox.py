@@ -32,5 +32,7 @@ class SandboxProvider:
 
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         session_id = deterministic_id("cs_sandbox", request.tenant_id, request.session_key)
-        customer = request.provider_customer_id or deterministic_id("cus_sandbox", request.tenant_id, request.customer_id)
+        customer = request.provider_customer_id or deterministic_id(
+            "cus_sandbox", request.tenant_id, request.customer_id
+        )
         return CheckoutSession(session_id, f"{CHECKOUT_BASE}/{session_id}", customer)

@@ -44,7 +44,10 @@ class StripeProvider:
         if request.provider_customer_id:
             return request.provider_customer_id
         customer = self._client.v1.customers.create(
-            {"email": request.customer_email or "", "metadata": {"tenant_id": request.tenant_id, "customer_id": request.customer_id}},
+            {
+                "email": request.customer_email or "",
+                "metadata": {"tenant_id": request.tenant_id, "customer_id": request.customer_id},
+            },
             {"idempotency_key": f"customer:{request.tenant_id}:{request.customer_id}"},
         )
         return customer.id
@@ -54,7 +57,9 @@ class StripeProvider:
             return method
         methods = self._client.v1.customers.payment_methods.list(customer, {"limit": 1})
         if not methods.data:
-            raise self._stripe.InvalidRequestError("The customer has no saved payment method.", "payment_method", code="payment_method_missing")
+            raise self._stripe.InvalidRequestError(
+                "The customer has no saved payment method.", "payment_method", code="payment_method_missing"
+            )
         return methods.data[0].id
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
@@ -77,26 +82,52 @@ class StripeProvider:
                 )
                 payment_id = intent.id
             elif (current := self._client.v1.payment_intents.retrieve(payment_id)).amount != amount:
-                self._client.v1.payment_intents.update(current.id, {"amount": amount}, {"idempotency_key": f"{request.idempotency_key}:amount"})
+                self._client.v1.payment_intents.update(
+                    current.id, {"amount": amount}, {"idempotency_key": f"{request.idempotency_key}:amount"}
+                )
             intent = self._client.v1.payment_intents.confirm(
-                payment_id, {"payment_method": method, "off_session": True}, {"idempotency_key": request.idempotency_key}
+                payment_id,
+                {"payment_method": method, "off_session": True},
+                {"idempotency_key": request.idempotency_key},
             )
         except stripe.CardError as exc:
             error = exc.error
             intent_id = getattr(getattr(error, "payment_intent", None), "id", None) or payment_id
-            code = (getattr(error, "decline_code", None) or exc.code or "card_declined") if error else (exc.code or "card_declined")
+            code = (
+                (getattr(error, "decline_code", None) or exc.code or "card_declined")
+                if error
+                else (exc.code or "card_declined")
+            )
             return ChargeResult(PaymentOutcome.DECLINED, intent_id or "", code, exc.user_message or str(exc))
-        except stripe.InvalidRequestError as exc:  # no such payment method, customer deleted...: retrying as is will not help
-            return ChargeResult(PaymentOutcome.DECLINED, payment_id or "", exc.code or "invalid_request", exc.user_message or str(exc))
+        except (
+            stripe.InvalidRequestError
+        ) as exc:  # no such payment method, customer deleted...: retrying as is will not help
+            return ChargeResult(
+                PaymentOutcome.DECLINED, payment_id or "", exc.code or "invalid_request", exc.user_message or str(exc)
+            )
         except stripe.StripeError as exc:  # connection, rate limit, API, authentication errors
-            return ChargeResult(PaymentOutcome.ERROR, payment_id or "", exc.code or type(exc).__name__, exc.user_message or str(exc))
+            return ChargeResult(
+                PaymentOutcome.ERROR, payment_id or "", exc.code or type(exc).__name__, exc.user_message or str(exc)
+            )
         if intent.status == "succeeded":
             return ChargeResult(PaymentOutcome.SUCCEEDED, intent.id, provider_customer_id=customer)
         if intent.status == "processing":
-            return ChargeResult(PaymentOutcome.ERROR, intent.id, "processing", "The payment is processing; its webhook settles it.", customer)
+            return ChargeResult(
+                PaymentOutcome.ERROR,
+                intent.id,
+                "processing",
+                "The payment is processing; its webhook settles it.",
+                customer,
+            )
         last = getattr(intent, "last_payment_error", None)
         code = (getattr(last, "decline_code", None) or getattr(last, "code", None)) if last else None
-        return ChargeResult(PaymentOutcome.DECLINED, intent.id, code or intent.status, getattr(last, "message", "") or intent.status, customer)
+        return ChargeResult(
+            PaymentOutcome.DECLINED,
+            intent.id,
+            code or intent.status,
+            getattr(last, "message", "") or intent.status,
+            customer,
+        )
 
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         customer = self._customer(request)

@@ -12,12 +12,18 @@ import importlib
 
 # group -> (path prefixes it serves, router modules under tollgate.api.routers)
 GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "core": (("/v1/tenants", "/v1/api-keys", "/v1/billing-events", "/v1/portal"), ("tenants", "api_keys", "event_log", "portal")),
+    "core": (
+        ("/v1/tenants", "/v1/api-keys", "/v1/billing-events", "/v1/portal"),
+        ("tenants", "api_keys", "event_log", "portal"),
+    ),
     "catalog": (("/v1/products", "/v1/meters", "/v1/plans", "/v1/prices"), ("catalog", "prices")),
     "subscriptions": (("/v1/customers", "/v1/subscriptions", "/v1/migrations"), ("customers", "subscriptions")),
     "ingest": (("/v1/ingest", "/v1/usage", "/compat"), ("ingest", "compat")),
     "bill_runs": (("/v1/bill-runs",), ("bill_runs",)),
-    "billing": (("/v1/invoices", "/v1/credit-notes", "/v1/wallets", "/v1/settings", "/v1/coupons"), ("invoices", "wallets", "coupons")),
+    "billing": (
+        ("/v1/invoices", "/v1/credit-notes", "/v1/wallets", "/v1/settings", "/v1/coupons"),
+        ("invoices", "wallets", "coupons"),
+    ),
     "payments": (("/v1/settings/payments", "/v1/webhooks"), ("payments",)),
 }
 # Paths no group claims (unknown routes, /health) are answered by this group.

@@ -94,13 +94,18 @@ def create_api_key(body: KeyIn, caller: Annotated[Caller, Depends(current_caller
     return Response(201, "application/json", issued_out(issued).model_dump(mode="json"))
 
 
-@router.get("/v1/api-keys", openapi_extensions=requires(Permission.KEYS_READ), tags=["api-keys"], summary="List API keys")
+@router.get(
+    "/v1/api-keys", openapi_extensions=requires(Permission.KEYS_READ), tags=["api-keys"], summary="List API keys"
+)
 def list_api_keys(caller: Annotated[Caller, Depends(current_caller)]) -> KeyList:
     return KeyList(data=[key_out(k) for k in tenancy.list_api_keys(wiring.tenancy_repository(), caller)])
 
 
 @router.get(
-    "/v1/api-keys/<key_id>", openapi_extensions=requires(Permission.KEYS_READ), tags=["api-keys"], summary="Get an API key"
+    "/v1/api-keys/<key_id>",
+    openapi_extensions=requires(Permission.KEYS_READ),
+    tags=["api-keys"],
+    summary="Get an API key",
 )
 def get_api_key(key_id: str, caller: Annotated[Caller, Depends(current_caller)]) -> KeyOut:
     key = wiring.tenancy_repository().get_key(caller.tenant_id, key_id)

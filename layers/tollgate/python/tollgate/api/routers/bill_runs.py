@@ -88,12 +88,21 @@ def run_out(run: BillRun, results=()) -> BillRunOut:
 )
 def start_bill_run(body: BillRunIn, caller: Caller_) -> Response[BillRunOut]:
     run = cases.start_bill_run(
-        wiring.bill_run_deps(), wiring.workflow_starter(), caller.tenant_id, as_of=body.as_of, customer_ids=body.customer_ids
+        wiring.bill_run_deps(),
+        wiring.workflow_starter(),
+        caller.tenant_id,
+        as_of=body.as_of,
+        customer_ids=body.customer_ids,
     )
     return Response(202, "application/json", run_out(run).model_dump(mode="json"))
 
 
-@router.get("/v1/bill-runs", openapi_extensions=requires(Permission.BILLING_READ), tags=["bill-runs"], summary="Recent bill runs")
+@router.get(
+    "/v1/bill-runs",
+    openapi_extensions=requires(Permission.BILLING_READ),
+    tags=["bill-runs"],
+    summary="Recent bill runs",
+)
 def list_bill_runs(caller: Caller_) -> BillRunList:
     return BillRunList(data=[run_out(r) for r in wiring.bill_run_repository().list(caller.tenant_id)])
 

@@ -110,7 +110,9 @@ def _unix_to_rfc3339(value: Any) -> Any:
         try:
             seconds = Decimal(value)
             whole = int(seconds)
-            at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=whole, microseconds=int((seconds - whole) * 1_000_000))
+            at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
+                seconds=whole, microseconds=int((seconds - whole) * 1_000_000)
+            )
         except (InvalidOperation, OverflowError, ValueError):
             return str(value)
         return at.isoformat().replace("+00:00", "Z")
@@ -165,7 +167,10 @@ def _lago(caller: Caller, sent: list[Any], single: bool):
 def lago_event(caller: Caller_):
     payload = read_json()
     if not isinstance(payload, dict) or not isinstance(payload.get("event"), dict):
-        raise BadRequest('Send {"event": {"transaction_id", "code", "external_subscription_id" or "external_customer_id", ...}}.', code="INVALID_BATCH")
+        raise BadRequest(
+            'Send {"event": {"transaction_id", "code", "external_subscription_id" or "external_customer_id", ...}}.',
+            code="INVALID_BATCH",
+        )
     return _lago(caller, [payload["event"]], single=True)
 
 

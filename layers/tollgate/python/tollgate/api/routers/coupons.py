@@ -21,7 +21,7 @@ Caller_ = Annotated[Caller, Depends(current_caller)]
 class CouponIn(ApiModel):
     id: str | None = Field(default=None, description="Your code (LAUNCH20); generated when omitted")
     name: str = Field(default="", max_length=200)
-    percent_off: str | None = Field(default=None, description='Decimal string, 0 < p <= 100 (or amount_off)')
+    percent_off: str | None = Field(default=None, description="Decimal string, 0 < p <= 100 (or amount_off)")
     amount_off: str | None = Field(default=None, description="Decimal string in currency (or percent_off)")
     currency: str | None = Field(default=None, description="ISO 4217, with amount_off")
     duration: Literal["once", "repeating", "forever"] = "once"
@@ -55,11 +55,18 @@ def create_coupon(body: CouponIn, caller: Caller_) -> Response[CouponOut]:
     return Response(201, "application/json", CouponOut(**coupon.to_json()).model_dump(mode="json"))
 
 
-@router.get("/v1/coupons", openapi_extensions=requires(Permission.BILLING_READ), tags=["coupons"], summary="List coupons")
+@router.get(
+    "/v1/coupons", openapi_extensions=requires(Permission.BILLING_READ), tags=["coupons"], summary="List coupons"
+)
 def list_coupons(caller: Caller_) -> CouponList:
     return CouponList(data=[CouponOut(**c.to_json()) for c in wiring.coupon_repository().list(caller.tenant_id)])
 
 
-@router.get("/v1/coupons/<coupon_id>", openapi_extensions=requires(Permission.BILLING_READ), tags=["coupons"], summary="Get a coupon")
+@router.get(
+    "/v1/coupons/<coupon_id>",
+    openapi_extensions=requires(Permission.BILLING_READ),
+    tags=["coupons"],
+    summary="Get a coupon",
+)
 def get_coupon(coupon_id: str, caller: Caller_) -> CouponOut:
     return CouponOut(**cases.get_coupon(wiring.coupon_repository(), caller.tenant_id, coupon_id).to_json())

@@ -26,7 +26,9 @@ class CustomerIn(ApiModel):
     email: str | None = None
     currency: str = Field(default="USD", description="ISO 4217 code the customer is billed in.")
     timezone: str = Field(default="UTC", description="IANA time zone: billing periods follow its midnight.")
-    metadata: dict[str, str | int] = Field(default_factory=dict, description="Free-form; `max_payment_overdue_days` sets a payment grace period.")
+    metadata: dict[str, str | int] = Field(
+        default_factory=dict, description="Free-form; `max_payment_overdue_days` sets a payment grace period."
+    )
 
 
 class CustomerPatch(ApiModel):
@@ -46,8 +48,12 @@ class CustomerOut(ApiModel):
     currency: str
     timezone: str
     metadata: dict[str, str]
-    payment_method: str | None = Field(default=None, description="The default payment method charged for invoices (pm_…).")
-    provider_customer_id: str | None = Field(default=None, description="The payment provider's customer (Stripe: cus_…).")
+    payment_method: str | None = Field(
+        default=None, description="The default payment method charged for invoices (pm_…)."
+    )
+    provider_customer_id: str | None = Field(
+        default=None, description="The payment provider's customer (Stripe: cus_…)."
+    )
     created_at: str
 
 
@@ -58,15 +64,23 @@ class CustomerList(ApiModel):
 
 def customer_out(c: Customer) -> CustomerOut:
     return CustomerOut(
-        id=c.customer_id, external_id=c.external_id, name=c.name, email=c.email, currency=c.currency,
-        timezone=c.timezone, metadata=c.metadata, payment_method=c.payment_method, provider_customer_id=c.provider_customer_id,
+        id=c.customer_id,
+        external_id=c.external_id,
+        name=c.name,
+        email=c.email,
+        currency=c.currency,
+        timezone=c.timezone,
+        metadata=c.metadata,
+        payment_method=c.payment_method,
+        provider_customer_id=c.provider_customer_id,
         created_at=to_rfc3339(c.created_at),
     )
 
 
 class PaymentMethodIn(ApiModel):
     payment_method: str = Field(
-        min_length=4, max_length=255,
+        min_length=4,
+        max_length=255,
         description="A payment method id (Stripe: pm_…; sandbox: pm_card_visa, pm_card_chargeDeclined, …).",
     )
 
@@ -74,8 +88,12 @@ class PaymentMethodIn(ApiModel):
 class CheckoutIn(ApiModel):
     success_url: str
     cancel_url: str
-    plan_id: str | None = Field(default=None, description="Subscribe the customer to this plan when checkout completes.")
-    idempotency_key: str | None = Field(default=None, max_length=200, description="The same key returns the same session.")
+    plan_id: str | None = Field(
+        default=None, description="Subscribe the customer to this plan when checkout completes."
+    )
+    idempotency_key: str | None = Field(
+        default=None, max_length=200, description="The same key returns the same session."
+    )
 
 
 class CheckoutOut(ApiModel):
@@ -90,10 +108,14 @@ class CheckoutOut(ApiModel):
     tags=["customers", "payments"],
     summary="Set the customer's default payment method (used by the next dunning attempt or retry-payment)",
 )
-def set_payment_method(customer_id: str, body: PaymentMethodIn, caller: Annotated[Caller, Depends(current_caller)]) -> CustomerOut:
+def set_payment_method(
+    customer_id: str, body: PaymentMethodIn, caller: Annotated[Caller, Depends(current_caller)]
+) -> CustomerOut:
     from tollgate.usecases import payments
 
-    return customer_out(payments.set_payment_method(wiring.payment_repos(), caller.tenant_id, customer_id, body.model_dump()))
+    return customer_out(
+        payments.set_payment_method(wiring.payment_repos(), caller.tenant_id, customer_id, body.model_dump())
+    )
 
 
 @router.post(
@@ -103,7 +125,9 @@ def set_payment_method(customer_id: str, body: PaymentMethodIn, caller: Annotate
     summary="A hosted checkout page for the customer's first payment method (Stripe Checkout, setup mode)",
     responses={201: {"description": "Created", "content": {"application/json": {"model": CheckoutOut}}}},
 )
-def create_checkout(customer_id: str, body: CheckoutIn, caller: Annotated[Caller, Depends(current_caller)]) -> Response[CheckoutOut]:
+def create_checkout(
+    customer_id: str, body: CheckoutIn, caller: Annotated[Caller, Depends(current_caller)]
+) -> Response[CheckoutOut]:
     from tollgate.usecases import payments
 
     session = payments.create_checkout(wiring.payment_repos(), caller.tenant_id, customer_id, body.model_dump())
@@ -123,7 +147,12 @@ def create_customer(body: CustomerIn, caller: Annotated[Caller, Depends(current_
     return Response(201, "application/json", customer_out(customer).model_dump(mode="json"))
 
 
-@router.get("/v1/customers", openapi_extensions=requires(Permission.CUSTOMERS_READ), tags=["customers"], summary="List customers")
+@router.get(
+    "/v1/customers",
+    openapi_extensions=requires(Permission.CUSTOMERS_READ),
+    tags=["customers"],
+    summary="List customers",
+)
 def list_customers(
     caller: Annotated[Caller, Depends(current_caller)],
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
@@ -134,7 +163,10 @@ def list_customers(
 
 
 @router.get(
-    "/v1/customers/<customer_id>", openapi_extensions=requires(Permission.CUSTOMERS_READ), tags=["customers"], summary="Get a customer"
+    "/v1/customers/<customer_id>",
+    openapi_extensions=requires(Permission.CUSTOMERS_READ),
+    tags=["customers"],
+    summary="Get a customer",
 )
 def get_customer(customer_id: str, caller: Annotated[Caller, Depends(current_caller)]) -> CustomerOut:
     return customer_out(cases.get_customer(wiring.customer_repository(), caller.tenant_id, customer_id))
@@ -151,9 +183,14 @@ def get_customer_by_external_id(external_id: str, caller: Annotated[Caller, Depe
 
 
 @router.patch(
-    "/v1/customers/<customer_id>", openapi_extensions=requires(Permission.CUSTOMERS_WRITE), tags=["customers"], summary="Update a customer"
+    "/v1/customers/<customer_id>",
+    openapi_extensions=requires(Permission.CUSTOMERS_WRITE),
+    tags=["customers"],
+    summary="Update a customer",
 )
-def update_customer(customer_id: str, body: CustomerPatch, caller: Annotated[Caller, Depends(current_caller)]) -> CustomerOut:
+def update_customer(
+    customer_id: str, body: CustomerPatch, caller: Annotated[Caller, Depends(current_caller)]
+) -> CustomerOut:
     changes = body.model_dump(exclude_unset=True)
     return customer_out(cases.update_customer(wiring.customer_repository(), caller.tenant_id, customer_id, changes))
 

@@ -65,7 +65,7 @@ def read_json() -> Any:
     event = router.current_event
     body = event.body
     if not body:
-        raise BadRequest("The request has no body: send the event (or {\"events\": [...]}) as JSON.", code="EMPTY_BODY")
+        raise BadRequest('The request has no body: send the event (or {"events": [...]}) as JSON.', code="EMPTY_BODY")
     if event.raw_event.get("isBase64Encoded"):
         body = base64.b64decode(body).decode("utf-8")
     try:
@@ -106,7 +106,9 @@ def native_events(payload: Any) -> tuple[list[Any], bool]:
     tags=["ingestion"],
     summary="Send usage events (one, or a batch of up to 1000)",
     description=INGEST_DESCRIPTION,
-    responses={202: {"description": "Each event accepted, counted as a duplicate, or rejected with a code and a detail"}},
+    responses={
+        202: {"description": "Each event accepted, counted as a duplicate, or rejected with a code and a detail"}
+    },
 )
 def ingest_events(caller: Caller_):
     events, single = native_events(read_json())
@@ -136,7 +138,9 @@ def event_log(
     event_name: Annotated[str | None, Query()] = None,
     meter_id: Annotated[str | None, Query()] = None,
     status: Annotated[Literal["ACCEPTED", "LATE", "DUPLICATE", "REJECTED"] | None, Query()] = None,
-    from_: Annotated[str | None, Query(alias="from", description="Received at or after (RFC 3339); default 24 h ago")] = None,
+    from_: Annotated[
+        str | None, Query(alias="from", description="Received at or after (RFC 3339); default 24 h ago")
+    ] = None,
     to: Annotated[str | None, Query(description="Received before (RFC 3339); default now")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ):
@@ -166,7 +170,9 @@ def ingest_diagnose(
     caller: Caller_,
     external_customer_id: Annotated[str | None, Query(description="Focus on this customer")] = None,
     event_name: Annotated[str | None, Query(description="Check this event name against the meters")] = None,
-    key_id: Annotated[str | None, Query(description="Check this key's ingestion permission (default: the calling key)")] = None,
+    key_id: Annotated[
+        str | None, Query(description="Check this key's ingestion permission (default: the calling key)")
+    ] = None,
     hours: Annotated[int, Query(ge=1, le=168, description="How far back to look at ingestion")] = 24,
 ):
     if caller.kind is KeyKind.CUSTOMER:
@@ -231,7 +237,12 @@ def usage_query(
     external_customer_id: Annotated[str | None, Query()] = None,
     meter_id: Annotated[str | None, Query()] = None,
     event_name: Annotated[str | None, Query()] = None,
-    from_: Annotated[str | None, Query(alias="from", description="Event time (RFC 3339), rounded down to the hour; default: start of this month")] = None,
+    from_: Annotated[
+        str | None,
+        Query(
+            alias="from", description="Event time (RFC 3339), rounded down to the hour; default: start of this month"
+        ),
+    ] = None,
     to: Annotated[str | None, Query(description="Event time (RFC 3339), exclusive; default now")] = None,
     window: Annotated[Window | None, Query(description="HOUR, DAY or MONTH (UTC); omit for the total only")] = None,
 ):

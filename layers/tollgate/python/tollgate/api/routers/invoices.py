@@ -31,16 +31,22 @@ class InvoiceOut(ApiModel):
     id: str
     customer_id: str
     subscription_id: str
-    status: str = Field(description="FAILED (last attempt failed: see error_code; retry), DRAFT, FINALIZED, PAID, VOID, UNCOLLECTIBLE")
+    status: str = Field(
+        description="FAILED (last attempt failed: see error_code; retry), DRAFT, FINALIZED, PAID, VOID, UNCOLLECTIBLE"
+    )
     currency: str
     period: dict[str, str | None]
     plan_id: str
     plan_version: int
-    lines: list[dict[str, Any]] = Field(description="fees, usage (meter, quantity, included units, tier breakdown), prorations, "
-                                                    "minimum commitment, credit notes, tax, wallet; amounts are decimal strings")
+    lines: list[dict[str, Any]] = Field(
+        description="fees, usage (meter, quantity, included units, tier breakdown), prorations, "
+        "minimum commitment, credit notes, tax, wallet; amounts are decimal strings"
+    )
     totals: dict[str, Any]
     amount_due: str
-    attribution: dict[str, Any] = Field(description="Usage attribution: the pipeline stages and the event windows behind each usage line")
+    attribution: dict[str, Any] = Field(
+        description="Usage attribution: the pipeline stages and the event windows behind each usage line"
+    )
     created_at: str | None
     updated_at: str | None
     finalized_at: str | None
@@ -54,11 +60,16 @@ class InvoiceOut(ApiModel):
     consumed_charges: list[list[str]]
     revision: int
     payment_attempts: list[dict[str, Any]] = Field(
-        default_factory=list, description="Every charge: number, at, outcome (succeeded, declined, error), decline_code, trigger"
+        default_factory=list,
+        description="Every charge: number, at, outcome (succeeded, declined, error), decline_code, trigger",
     )
-    payment_attempt_count: int = Field(default=0, description="Declines and successes (provider errors are not attempts)")
+    payment_attempt_count: int = Field(
+        default=0, description="Declines and successes (provider errors are not attempts)"
+    )
     payment_id: str = ""
-    delivery: dict[str, Any] | None = Field(default=None, description="The last invoice email attempt (GET of one invoice only)")
+    delivery: dict[str, Any] | None = Field(
+        default=None, description="The last invoice email attempt (GET of one invoice only)"
+    )
 
 
 class InvoiceList(ApiModel):
@@ -140,13 +151,20 @@ def list_invoices(
     if own is not None and customer_id not in (None, own):
         return InvoiceList(data=[])
     invoices = invoicing.list_invoices(
-        wiring.billing_repos(), caller.tenant_id, customer_id=own or customer_id, subscription_id=subscription_id, status=status, limit=limit
+        wiring.billing_repos(),
+        caller.tenant_id,
+        customer_id=own or customer_id,
+        subscription_id=subscription_id,
+        status=status,
+        limit=limit,
     )
     return InvoiceList(data=[invoice_out(i) for i in invoices])
 
 
 @router.get(
-    "/v1/invoices/<invoice_id>", openapi_extensions=READ, tags=["invoices"],
+    "/v1/invoices/<invoice_id>",
+    openapi_extensions=READ,
+    tags=["invoices"],
     summary="An invoice: lines, totals, usage attribution (pipeline stages, event windows) and its last email attempt",
 )
 def get_invoice(invoice_id: str, caller: Caller_) -> InvoiceOut:
@@ -157,7 +175,9 @@ def get_invoice(invoice_id: str, caller: Caller_) -> InvoiceOut:
 
 
 @router.post(
-    "/v1/invoices/<invoice_id>/send", openapi_extensions=WRITE, tags=["invoices"],
+    "/v1/invoices/<invoice_id>/send",
+    openapi_extensions=WRITE,
+    tags=["invoices"],
     summary="(Re)send the invoice email; a failure answers what is wrong and logs invoice.send_failed",
 )
 def send_invoice(invoice_id: str, caller: Caller_) -> DeliveryOut:
@@ -166,19 +186,26 @@ def send_invoice(invoice_id: str, caller: Caller_) -> DeliveryOut:
 
 
 @router.post(
-    "/v1/invoices/<invoice_id>/retry", openapi_extensions=WRITE, tags=["invoices"],
+    "/v1/invoices/<invoice_id>/retry",
+    openapi_extensions=WRITE,
+    tags=["invoices"],
     summary="Reprocess one FAILED or DRAFT invoice (e.g. after TAX_CALCULATION_FAILED)",
 )
 def retry_invoice(invoice_id: str, caller: Caller_) -> BillResultOut:
     result = cases.retry_invoice(wiring.billing_repos(), caller.tenant_id, invoice_id)
     return BillResultOut(
-        invoice_id=result.invoice_id, status=result.status, error_code=result.error_code, detail=result.detail,
+        invoice_id=result.invoice_id,
+        status=result.status,
+        error_code=result.error_code,
+        detail=result.detail,
         invoice=invoice_out(result.invoice) if result.invoice else None,
     )
 
 
 @router.post(
-    "/v1/invoices/<invoice_id>/void", openapi_extensions=WRITE, tags=["invoices"],
+    "/v1/invoices/<invoice_id>/void",
+    openapi_extensions=WRITE,
+    tags=["invoices"],
     summary="Void an invoice (gives back its wallet burn and credit-note credit)",
 )
 def void_invoice(invoice_id: str, caller: Caller_) -> InvoiceOut:
@@ -186,14 +213,19 @@ def void_invoice(invoice_id: str, caller: Caller_) -> InvoiceOut:
 
 
 @router.post(
-    "/v1/invoices/<invoice_id>/mark-uncollectible", openapi_extensions=WRITE, tags=["invoices"], summary="Write the invoice off"
+    "/v1/invoices/<invoice_id>/mark-uncollectible",
+    openapi_extensions=WRITE,
+    tags=["invoices"],
+    summary="Write the invoice off",
 )
 def mark_uncollectible(invoice_id: str, caller: Caller_) -> InvoiceOut:
     return invoice_out(invoicing.mark_uncollectible(wiring.billing_repos(), caller.tenant_id, invoice_id))
 
 
 @router.post(
-    "/v1/invoices/<invoice_id>/mark-paid", openapi_extensions=WRITE, tags=["invoices"],
+    "/v1/invoices/<invoice_id>/mark-paid",
+    openapi_extensions=WRITE,
+    tags=["invoices"],
     summary="Record a payment of the amount due (paid outside Tollgate)",
 )
 def mark_paid(invoice_id: str, caller: Caller_) -> InvoiceOut:
@@ -204,7 +236,9 @@ def mark_paid(invoice_id: str, caller: Caller_) -> InvoiceOut:
 
 
 @router.post(
-    "/v1/credit-notes", openapi_extensions=WRITE, tags=["credit-notes"],
+    "/v1/credit-notes",
+    openapi_extensions=WRITE,
+    tags=["credit-notes"],
     summary="Credit an issued invoice: reduces its amount due (zero: PAID); the rest goes to the next invoices",
     responses={201: {"description": "Created", "content": {"application/json": {"model": CreditNoteOut}}}},
 )
@@ -215,15 +249,23 @@ def create_credit_note(body: CreditNoteIn, caller: Caller_) -> Response[CreditNo
 
 @router.get("/v1/credit-notes", openapi_extensions=READ, tags=["credit-notes"], summary="List credit notes")
 def list_credit_notes(
-    caller: Caller_, customer_id: Annotated[str | None, Query()] = None, invoice_id: Annotated[str | None, Query()] = None
+    caller: Caller_,
+    customer_id: Annotated[str | None, Query()] = None,
+    invoice_id: Annotated[str | None, Query()] = None,
 ) -> CreditNoteList:
     own = _own(caller)
     if own is not None and customer_id not in (None, own):
         return CreditNoteList(data=[])
-    notes = wiring.billing_repository().list_credit_notes(caller.tenant_id, customer_id=own or customer_id, invoice_id=invoice_id)
+    notes = wiring.billing_repository().list_credit_notes(
+        caller.tenant_id, customer_id=own or customer_id, invoice_id=invoice_id
+    )
     return CreditNoteList(data=[note_out(n) for n in notes])
 
 
-@router.get("/v1/credit-notes/<credit_note_id>", openapi_extensions=READ, tags=["credit-notes"], summary="Get a credit note")
+@router.get(
+    "/v1/credit-notes/<credit_note_id>", openapi_extensions=READ, tags=["credit-notes"], summary="Get a credit note"
+)
 def get_credit_note(credit_note_id: str, caller: Caller_) -> CreditNoteOut:
-    return note_out(invoicing.get_credit_note(wiring.billing_repos(), caller.tenant_id, credit_note_id, customer_id=_own(caller)))
+    return note_out(
+        invoicing.get_credit_note(wiring.billing_repos(), caller.tenant_id, credit_note_id, customer_id=_own(caller))
+    )

@@ -21,19 +21,29 @@ Caller_ = Annotated[Caller, Depends(current_caller)]
 
 
 class PaymentSettingsIn(ApiModel):
-    provider: Literal["sandbox", "stripe"] = Field(default="sandbox", description="sandbox: test payment methods, no money moves")
-    livemode: bool = Field(default=False, description="Stripe live mode (true) or test mode (false); must match the secret key")
+    provider: Literal["sandbox", "stripe"] = Field(
+        default="sandbox", description="sandbox: test payment methods, no money moves"
+    )
+    livemode: bool = Field(
+        default=False, description="Stripe live mode (true) or test mode (false); must match the secret key"
+    )
     stripe_secret_key: str | None = Field(default=None, description="Write-only. Omitted: the stored key is kept.")
-    webhook_secret: str | None = Field(default=None, description="Write-only whsec_… signing secret of /v1/webhooks/stripe/{tenant}")
+    webhook_secret: str | None = Field(
+        default=None, description="Write-only whsec_… signing secret of /v1/webhooks/stripe/{tenant}"
+    )
     retry_schedule: list[str | int] = Field(
         default_factory=lambda: ["P3D", "P5D", "P7D"],
         description="Wait before each retry after a failed attempt: days, or ISO 8601 durations (P3D, PT1H)",
     )
     final_subscription_status: Literal["CANCELLED", "PAST_DUE"] = Field(
-        default="CANCELLED", description="The subscription after the last failed attempt (its invoice becomes UNCOLLECTIBLE)"
+        default="CANCELLED",
+        description="The subscription after the last failed attempt (its invoice becomes UNCOLLECTIBLE)",
     )
     grace_period_days: int = Field(
-        default=3, ge=0, le=365, description="Days a failed payment keeps access (plan or customer metadata max_payment_overdue_days override it)"
+        default=3,
+        ge=0,
+        le=365,
+        description="Days a failed payment keeps access (plan or customer metadata max_payment_overdue_days override it)",
     )
 
 
@@ -56,7 +66,9 @@ def settings_out(s: PaymentSettings) -> PaymentSettingsOut:
 
 
 @router.get(
-    "/v1/settings/payments", openapi_extensions=requires(Permission.BILLING_READ), tags=["settings", "payments"],
+    "/v1/settings/payments",
+    openapi_extensions=requires(Permission.BILLING_READ),
+    tags=["settings", "payments"],
     summary="Payment settings: provider, Stripe mode, dunning retry schedule, final state, grace period",
 )
 def get_payment_settings(caller: Caller_) -> PaymentSettingsOut:
@@ -64,7 +76,9 @@ def get_payment_settings(caller: Caller_) -> PaymentSettingsOut:
 
 
 @router.put(
-    "/v1/settings/payments", openapi_extensions=requires(Permission.BILLING_WRITE), tags=["settings", "payments"],
+    "/v1/settings/payments",
+    openapi_extensions=requires(Permission.BILLING_WRITE),
+    tags=["settings", "payments"],
     summary="Replace the payment settings (omitted secrets are kept)",
 )
 def put_payment_settings(body: PaymentSettingsIn, caller: Caller_) -> PaymentSettingsOut:
@@ -109,5 +123,7 @@ def stripe_webhook(tenant_id: str) -> WebhookOut:
     def subscribe(tenant: str, data: dict[str, Any]) -> None:
         subscriptions.create_subscription(wiring.subscription_repos(), tenant, data)
 
-    result = cases.handle_stripe_webhook(wiring.payment_repos(), tenant_id, payload or "", signature, subscribe=subscribe)
+    result = cases.handle_stripe_webhook(
+        wiring.payment_repos(), tenant_id, payload or "", signature, subscribe=subscribe
+    )
     return WebhookOut(**result.to_json())

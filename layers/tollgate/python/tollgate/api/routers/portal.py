@@ -54,9 +54,13 @@ class PortalPaymentMethodOut(ApiModel):
     tags=["portal", "payments"],
     summary="Update this customer's payment method (seed 000: an outdated payment method keeps a subscription PAST_DUE)",
 )
-def portal_payment_method(body: PortalPaymentMethodIn, caller: Annotated[Caller, Depends(current_caller)]) -> PortalPaymentMethodOut:
+def portal_payment_method(
+    body: PortalPaymentMethodIn, caller: Annotated[Caller, Depends(current_caller)]
+) -> PortalPaymentMethodOut:
     from tollgate import wiring
     from tollgate.usecases import payments
 
-    customer = payments.set_payment_method(wiring.payment_repos(), caller.tenant_id, caller.customer_id or "", body.model_dump())
+    customer = payments.set_payment_method(
+        wiring.payment_repos(), caller.tenant_id, caller.customer_id or "", body.model_dump()
+    )
     return PortalPaymentMethodOut(customer_id=customer.customer_id, payment_method=customer.payment_method or "")

@@ -29,7 +29,9 @@ class SubscriptionIn(ApiModel):
     external_customer_id: str | None = None
     plan_id: str
     version: int | None = Field(default=None, description="Default: the plan's current published version.")
-    external_id: str | None = Field(default=None, description="Your id for this subscription (Lago's external_subscription_id).")
+    external_id: str | None = Field(
+        default=None, description="Your id for this subscription (Lago's external_subscription_id)."
+    )
     anchor: Literal["CALENDAR", "ANNIVERSARY"] = "ANNIVERSARY"
     trial_days: int | None = Field(default=None, ge=0, le=730, description="Default: the plan's trial_days.")
     start_at: AwareDatetime | None = None
@@ -93,7 +95,9 @@ class SubscriptionOut(ApiModel):
         default=None, description="paid / pending (overdue, within the grace period) / failed (GET by id only)."
     )
     pending_charges: list[dict]
-    discount: dict | None = Field(default=None, description="The applied coupon: percent or amount off, periods left (null: forever)")
+    discount: dict | None = Field(
+        default=None, description="The applied coupon: percent or amount off, periods left (null: forever)"
+    )
     keys: list[BoundKey]
 
 
@@ -103,7 +107,9 @@ class DiscountIn(ApiModel):
 
 class RetryOut(ApiModel):
     subscription: SubscriptionOut
-    attempts: list[dict] = Field(description="One per unpaid invoice, oldest first: the attempt made and the invoice after it.")
+    attempts: list[dict] = Field(
+        description="One per unpaid invoice, oldest first: the attempt made and the invoice after it."
+    )
 
 
 class SubscriptionList(ApiModel):
@@ -154,7 +160,9 @@ def subscription_out(s: Subscription, with_keys: bool = True) -> SubscriptionOut
         cancelled_at=to_rfc3339(s.cancelled_at) if s.cancelled_at else None,
         pending_plan={"plan_id": s.pending_plan.plan_id, "version": s.pending_plan.version} if s.pending_plan else None,
         dunning_attempts=s.dunning_attempts,
-        payment=PaymentOut(**payment_cases.subscription_payment_status(wiring.payment_repos(), s).to_json()) if with_keys else None,
+        payment=PaymentOut(**payment_cases.subscription_payment_status(wiring.payment_repos(), s).to_json())
+        if with_keys
+        else None,
         pending_charges=[{"description": d, "amount": a, "at": at} for d, a, at in s.pending_charges],
         discount=s.discount.to_json() if s.discount else None,
         keys=keys,
@@ -176,10 +184,17 @@ def create_subscription(body: SubscriptionIn, caller: Caller_) -> Response[Subsc
     return Response(201, "application/json", subscription_out(sub).model_dump(mode="json"))
 
 
-@router.get("/v1/subscriptions", openapi_extensions=requires(Permission.BILLING_READ), tags=["subscriptions"], summary="List subscriptions")
+@router.get(
+    "/v1/subscriptions",
+    openapi_extensions=requires(Permission.BILLING_READ),
+    tags=["subscriptions"],
+    summary="List subscriptions",
+)
 def list_subscriptions(caller: Caller_, customer_id: Annotated[str | None, Query()] = None) -> SubscriptionList:
     repo = wiring.subscription_repository()
-    subs = repo.list_for_customer(caller.tenant_id, customer_id) if customer_id else repo.list_for_tenant(caller.tenant_id)
+    subs = (
+        repo.list_for_customer(caller.tenant_id, customer_id) if customer_id else repo.list_for_tenant(caller.tenant_id)
+    )
     return SubscriptionList(data=[subscription_out(s, with_keys=False) for s in subs])
 
 
@@ -219,7 +234,9 @@ def retry_payment(subscription_id: str, caller: Caller_) -> RetryOut:
     summary="Apply a coupon: its discount is on the next invoices (replaces any earlier discount)",
 )
 def apply_discount(subscription_id: str, body: DiscountIn, caller: Caller_) -> SubscriptionOut:
-    sub = cases.apply_discount(wiring.subscription_repos(), wiring.coupon_repository(), caller.tenant_id, subscription_id, body.coupon_id)
+    sub = cases.apply_discount(
+        wiring.subscription_repos(), wiring.coupon_repository(), caller.tenant_id, subscription_id, body.coupon_id
+    )
     return subscription_out(sub)
 
 
@@ -242,7 +259,9 @@ def remove_discount(subscription_id: str, caller: Caller_) -> SubscriptionOut:
 def cancel_subscription(
     subscription_id: str, caller: Caller_, at_period_end: Annotated[bool, Query()] = False
 ) -> SubscriptionOut:
-    sub = cases.cancel_subscription(wiring.subscription_repos(), caller.tenant_id, subscription_id, at_period_end=at_period_end)
+    sub = cases.cancel_subscription(
+        wiring.subscription_repos(), caller.tenant_id, subscription_id, at_period_end=at_period_end
+    )
     return subscription_out(sub)
 
 
@@ -268,7 +287,12 @@ def downgrade_subscription(subscription_id: str, body: PlanChangeIn, caller: Cal
 
 def _change_plan(caller: Caller, subscription_id: str, body: PlanChangeIn, direction: str) -> ChangeOut:
     sub, amount = cases.change_plan(
-        wiring.subscription_repos(), caller.tenant_id, subscription_id, plan_id=body.plan_id, version=body.version, direction=direction
+        wiring.subscription_repos(),
+        caller.tenant_id,
+        subscription_id,
+        plan_id=body.plan_id,
+        version=body.version,
+        direction=direction,
     )
     return ChangeOut(subscription=subscription_out(sub), proration=plain(amount))
 
@@ -281,7 +305,11 @@ def _change_plan(caller: Caller, subscription_id: str, body: PlanChangeIn, direc
 )
 def migrate_subscription(subscription_id: str, body: MigrateIn, caller: Caller_) -> SubscriptionOut:
     sub = cases.migrate_subscription(
-        wiring.subscription_repos(), caller.tenant_id, subscription_id, plan_id=body.plan_id, version=body.version,
+        wiring.subscription_repos(),
+        caller.tenant_id,
+        subscription_id,
+        plan_id=body.plan_id,
+        version=body.version,
         at_period_end=body.at_period_end,
     )
     return subscription_out(sub)
@@ -295,7 +323,9 @@ def migrate_subscription(subscription_id: str, body: MigrateIn, caller: Caller_)
     responses={201: {"description": "Created", "content": {"application/json": {"model": KeyOut}}}},
 )
 def mint_key(subscription_id: str, body: KeyIn, caller: Caller_) -> Response[KeyOut]:
-    issued = cases.mint_subscription_key(wiring.subscription_repos(), caller, subscription_id, name=body.name, livemode=body.livemode)
+    issued = cases.mint_subscription_key(
+        wiring.subscription_repos(), caller, subscription_id, name=body.name, livemode=body.livemode
+    )
     return Response(201, "application/json", issued_out(issued).model_dump(mode="json"))
 
 
@@ -311,8 +341,11 @@ def subscription_history(subscription_id: str, caller: Caller_) -> HistoryOut:
     return HistoryOut(
         data=[
             HistoryLine(
-                at=to_rfc3339(h.at), action=h.action, from_status=h.from_status.value if h.from_status else None,
-                to_status=h.to_status.value, detail={k: str(v) for k, v in h.detail.items()},
+                at=to_rfc3339(h.at),
+                action=h.action,
+                from_status=h.from_status.value if h.from_status else None,
+                to_status=h.to_status.value,
+                detail={k: str(v) for k, v in h.detail.items()},
             )
             for h in lines
         ]
@@ -346,10 +379,19 @@ class MigrationOut(ApiModel):
 
 def migration_out(m, results) -> MigrationOut:
     return MigrationOut(
-        id=m.migration_id, status=m.status.value, from_plan_id=m.from_plan_id, from_version=m.from_version,
-        to_plan_id=m.to_plan_id, to_version=m.to_version, total=m.total, migrated=m.migrated, skipped=m.skipped,
-        failed=m.failed, created_at=to_rfc3339(m.created_at),
-        completed_at=to_rfc3339(m.completed_at) if m.completed_at else None, error=m.error,
+        id=m.migration_id,
+        status=m.status.value,
+        from_plan_id=m.from_plan_id,
+        from_version=m.from_version,
+        to_plan_id=m.to_plan_id,
+        to_version=m.to_version,
+        total=m.total,
+        migrated=m.migrated,
+        skipped=m.skipped,
+        failed=m.failed,
+        created_at=to_rfc3339(m.created_at),
+        completed_at=to_rfc3339(m.completed_at) if m.completed_at else None,
+        error=m.error,
         results=[{"subscription_id": r.subscription_id, "outcome": r.outcome, "detail": r.detail} for r in results],
     )
 
@@ -363,7 +405,11 @@ def migration_out(m, results) -> MigrationOut:
 )
 def start_migration(body: BulkMigrationIn, caller: Caller_) -> Response[MigrationOut]:
     m = migration_cases.start_bulk_migration(
-        wiring.subscription_repos(), wiring.migration_repository(), wiring.workflow_starter(), caller.tenant_id, body.model_dump()
+        wiring.subscription_repos(),
+        wiring.migration_repository(),
+        wiring.workflow_starter(),
+        caller.tenant_id,
+        body.model_dump(),
     )
     return Response(202, "application/json", migration_out(m, []).model_dump(mode="json"))
 

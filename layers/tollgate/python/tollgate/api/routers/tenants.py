@@ -40,6 +40,9 @@ class TenantOut(ApiModel):
 def create_tenant(body: TenantIn, caller: Annotated[Caller, Depends(current_caller)]) -> Response[TenantOut]:
     tenant, issued = tenancy.create_tenant(wiring.tenancy_repository(), name=body.name)
     out = TenantOut(
-        tenant_id=tenant.tenant_id, name=tenant.name, created_at=to_rfc3339(tenant.created_at), owner_key=issued_out(issued)
+        tenant_id=tenant.tenant_id,
+        name=tenant.name,
+        created_at=to_rfc3339(tenant.created_at),
+        owner_key=issued_out(issued),
     )
     return Response(201, "application/json", out.model_dump(mode="json"))

@@ -52,7 +52,9 @@ def wallet_out(w: Wallet) -> WalletOut:
 
 
 @router.post(
-    "/v1/wallets", openapi_extensions=requires(Permission.BILLING_WRITE), tags=["wallets"],
+    "/v1/wallets",
+    openapi_extensions=requires(Permission.BILLING_WRITE),
+    tags=["wallets"],
     summary="Open a customer's prepaid wallet in a currency (customers with metadata.billing_mode=prepaid must be covered by it)",
     responses={201: {"description": "Created", "content": {"application/json": {"model": WalletOut}}}},
 )
@@ -61,18 +63,31 @@ def create_wallet(body: WalletIn, caller: Caller_) -> Response[WalletOut]:
     return Response(201, "application/json", wallet_out(wallet).model_dump(mode="json"))
 
 
-@router.get("/v1/wallets", openapi_extensions=requires(Permission.BILLING_READ), tags=["wallets"], summary="List wallets")
+@router.get(
+    "/v1/wallets", openapi_extensions=requires(Permission.BILLING_READ), tags=["wallets"], summary="List wallets"
+)
 def list_wallets(caller: Caller_, customer_id: Annotated[str | None, Query()] = None) -> WalletList:
-    return WalletList(data=[wallet_out(w) for w in wiring.billing_repository().list_wallets(caller.tenant_id, customer_id=customer_id)])
+    return WalletList(
+        data=[
+            wallet_out(w) for w in wiring.billing_repository().list_wallets(caller.tenant_id, customer_id=customer_id)
+        ]
+    )
 
 
-@router.get("/v1/wallets/<wallet_id>", openapi_extensions=requires(Permission.BILLING_READ), tags=["wallets"], summary="Get a wallet")
+@router.get(
+    "/v1/wallets/<wallet_id>",
+    openapi_extensions=requires(Permission.BILLING_READ),
+    tags=["wallets"],
+    summary="Get a wallet",
+)
 def get_wallet(wallet_id: str, caller: Caller_) -> WalletOut:
     return wallet_out(invoicing.get_wallet(wiring.billing_repos(), caller.tenant_id, wallet_id))
 
 
 @router.post(
-    "/v1/wallets/<wallet_id>/top-up", openapi_extensions=requires(Permission.BILLING_WRITE), tags=["wallets"],
+    "/v1/wallets/<wallet_id>/top-up",
+    openapi_extensions=requires(Permission.BILLING_WRITE),
+    tags=["wallets"],
     summary="Add prepaid credit",
 )
 def top_up_wallet(wallet_id: str, body: TopUpIn, caller: Caller_) -> WalletOut:
@@ -90,12 +105,16 @@ class TaxRateIn(ApiModel):
 class TaxIn(ApiModel):
     mode: Literal["NONE", "EXCLUSIVE", "INCLUSIVE"] = "NONE"
     rates: list[TaxRateIn] = Field(default_factory=list)
-    provider: str = Field(default="builtin", description='"builtin" (these rates) or an external engine this deployment registers')
+    provider: str = Field(
+        default="builtin", description='"builtin" (these rates) or an external engine this deployment registers'
+    )
     timeout_seconds: str = Field(default="5", description="How long an external engine may take (seconds, at most 30)")
 
 
 class BillingSettingsIn(ApiModel):
-    sender_email: str | None = Field(default=None, description="Invoices are emailed from this address (verified with the email provider)")
+    sender_email: str | None = Field(
+        default=None, description="Invoices are emailed from this address (verified with the email provider)"
+    )
     sender_name: str = Field(default="", max_length=200)
     tax: TaxIn = Field(default_factory=TaxIn)
     payment_terms_days: int = Field(default=0, ge=0, le=365, description="Days from finalization to the due date")
@@ -115,7 +134,9 @@ def settings_out(s: BillingSettings) -> BillingSettingsOut:
 
 
 @router.get(
-    "/v1/settings/billing", openapi_extensions=requires(Permission.BILLING_READ), tags=["settings"],
+    "/v1/settings/billing",
+    openapi_extensions=requires(Permission.BILLING_READ),
+    tags=["settings"],
     summary="Billing settings (Settings -> Finance): invoice sender, tax, payment terms",
 )
 def get_billing_settings(caller: Caller_) -> BillingSettingsOut:
@@ -123,8 +144,12 @@ def get_billing_settings(caller: Caller_) -> BillingSettingsOut:
 
 
 @router.put(
-    "/v1/settings/billing", openapi_extensions=requires(Permission.BILLING_WRITE), tags=["settings"],
+    "/v1/settings/billing",
+    openapi_extensions=requires(Permission.BILLING_WRITE),
+    tags=["settings"],
     summary="Replace the billing settings (a new sender is submitted for verification)",
 )
 def put_billing_settings(body: BillingSettingsIn, caller: Caller_) -> BillingSettingsOut:
-    return settings_out(invoicing.put_billing_settings(wiring.billing_repos(), caller.tenant_id, body.model_dump(mode="json")))
+    return settings_out(
+        invoicing.put_billing_settings(wiring.billing_repos(), caller.tenant_id, body.model_dump(mode="json"))
+    )

@@ -17,7 +17,18 @@ from typing import Any
 from tollgate.domain.billing.invoices import InvoiceLine, InvoiceTotals, LineKind
 from tollgate.domain.money import plain
 
-STAGES = ("raw_usage", "aggregated", "included_units", "tiers", "subtotal", "discounts", "credit_notes", "tax", "wallet", "total")
+STAGES = (
+    "raw_usage",
+    "aggregated",
+    "included_units",
+    "tiers",
+    "subtotal",
+    "discounts",
+    "credit_notes",
+    "tax",
+    "wallet",
+    "total",
+)
 
 
 def _sum(lines: list[InvoiceLine], kind: LineKind) -> Decimal:
@@ -44,11 +55,17 @@ def attribution(lines: list[InvoiceLine] | tuple[InvoiceLine, ...], totals: Invo
         for ln in usage
     ]
     stages = [
-        {"stage": "raw_usage", "event_count": sum(int(m["event_count"]) for m in per_meter),
-         "windows": sum(len(m["windows"]) for m in per_meter)},
+        {
+            "stage": "raw_usage",
+            "event_count": sum(int(m["event_count"]) for m in per_meter),
+            "windows": sum(len(m["windows"]) for m in per_meter),
+        },
         {"stage": "aggregated", "quantities": {m["meter_id"]: m["aggregated_quantity"] for m in per_meter}},
-        {"stage": "included_units", "included": {m["meter_id"]: m["included_units"] for m in per_meter},
-         "billable": {m["meter_id"]: m["billable_quantity"] for m in per_meter}},
+        {
+            "stage": "included_units",
+            "included": {m["meter_id"]: m["included_units"] for m in per_meter},
+            "billable": {m["meter_id"]: m["billable_quantity"] for m in per_meter},
+        },
         {"stage": "tiers", "amounts": {m["meter_id"]: m["amount"] for m in per_meter}},
         {
             "stage": "subtotal",

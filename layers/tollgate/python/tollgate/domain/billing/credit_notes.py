@@ -102,7 +102,9 @@ class CreditNote:
         )
 
 
-def apply_credit_notes(notes: list[CreditNote], invoice_id: str, available: Decimal) -> tuple[list[InvoiceLine], list[CreditNote]]:
+def apply_credit_notes(
+    notes: list[CreditNote], invoice_id: str, available: Decimal
+) -> tuple[list[InvoiceLine], list[CreditNote]]:
     """Consume the notes' balances, oldest first, up to ``available`` (the invoice's subtotal).
 
     Returns the (negative) invoice lines and the credit notes as they are after consumption."""

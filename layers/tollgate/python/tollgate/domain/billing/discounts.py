@@ -60,11 +60,15 @@ class Coupon:
     @classmethod
     def from_json(cls, tenant_id: str, d: dict[str, Any]) -> Coupon:
         return cls(
-            coupon_id=d["id"], tenant_id=tenant_id, name=d.get("name") or "", duration=Duration(d["duration"]),
+            coupon_id=d["id"],
+            tenant_id=tenant_id,
+            name=d.get("name") or "",
+            duration=Duration(d["duration"]),
             created_at=parse_rfc3339(d["created_at"]),
             percent_off=Decimal(str(d["percent_off"])) if d.get("percent_off") is not None else None,
             amount_off=Decimal(str(d["amount_off"])) if d.get("amount_off") is not None else None,
-            currency=d.get("currency"), duration_in_periods=d.get("duration_in_periods"),
+            currency=d.get("currency"),
+            duration_in_periods=d.get("duration_in_periods"),
         )
 
 
@@ -72,7 +76,7 @@ def _decimal(value: Any, name: str) -> Decimal:
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise InvalidInput(f"{name} must be a decimal string such as \"10\" or \"12.50\"", field=name) from None
+        raise InvalidInput(f'{name} must be a decimal string such as "10" or "12.50"', field=name) from None
     if not number.is_finite():
         raise InvalidInput(f"{name} must be a finite number", field=name)
     return number
@@ -89,7 +93,10 @@ def parse_coupon(coupon_id: str, tenant_id: str, data: dict[str, Any], at: datet
     periods = data.get("duration_in_periods")
     if duration is Duration.REPEATING:
         if not isinstance(periods, int) or isinstance(periods, bool) or not 1 <= periods <= 120:
-            raise InvalidInput("duration_in_periods (1 to 120 billing periods) is required for a repeating coupon", field="duration_in_periods")
+            raise InvalidInput(
+                "duration_in_periods (1 to 120 billing periods) is required for a repeating coupon",
+                field="duration_in_periods",
+            )
     elif periods is not None:
         raise InvalidInput("duration_in_periods is only for a repeating coupon", field="duration_in_periods")
     currency = None
@@ -104,7 +111,10 @@ def parse_coupon(coupon_id: str, tenant_id: str, data: dict[str, Any], at: datet
             raise InvalidInput("currency is required with amount_off (ISO 4217, e.g. USD)", field="currency")
         minor_units(currency)
         if amount <= 0 or round_money(amount, currency) != amount:
-            raise InvalidInput(f"amount_off must be more than 0 with at most {minor_units(currency)} decimals in {currency}", field="amount_off")
+            raise InvalidInput(
+                f"amount_off must be more than 0 with at most {minor_units(currency)} decimals in {currency}",
+                field="amount_off",
+            )
     return Coupon(coupon_id, tenant_id, str(data.get("name") or ""), duration, at, percent, amount, currency, periods)
 
 
@@ -142,16 +152,31 @@ class Discount:
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Discount:
         return cls(
-            coupon_id=d["coupon_id"], name=d.get("name") or "", duration=Duration(d["duration"]), applied_at=parse_rfc3339(d["applied_at"]),
+            coupon_id=d["coupon_id"],
+            name=d.get("name") or "",
+            duration=Duration(d["duration"]),
+            applied_at=parse_rfc3339(d["applied_at"]),
             percent_off=Decimal(str(d["percent_off"])) if d.get("percent_off") is not None else None,
             amount_off=Decimal(str(d["amount_off"])) if d.get("amount_off") is not None else None,
-            currency=d.get("currency"), periods_left=int(d["periods_left"]) if d.get("periods_left") is not None else None,
+            currency=d.get("currency"),
+            periods_left=int(d["periods_left"]) if d.get("periods_left") is not None else None,
         )
 
 
 def discount_of(coupon: Coupon, at: datetime) -> Discount:
-    periods = {Duration.ONCE: 1, Duration.REPEATING: coupon.duration_in_periods, Duration.FOREVER: None}[coupon.duration]
-    return Discount(coupon.coupon_id, coupon.name, coupon.duration, at, coupon.percent_off, coupon.amount_off, coupon.currency, periods)
+    periods = {Duration.ONCE: 1, Duration.REPEATING: coupon.duration_in_periods, Duration.FOREVER: None}[
+        coupon.duration
+    ]
+    return Discount(
+        coupon.coupon_id,
+        coupon.name,
+        coupon.duration,
+        at,
+        coupon.percent_off,
+        coupon.amount_off,
+        coupon.currency,
+        periods,
+    )
 
 
 def discount_line(discount: Discount, subtotal: Decimal, currency: str) -> InvoiceLine | None:
@@ -170,6 +195,8 @@ def discount_line(discount: Discount, subtotal: Decimal, currency: str) -> Invoi
         return None
     name = discount.name or discount.coupon_id
     return InvoiceLine(
-        LineKind.DISCOUNT, f"Discount {name} ({label})", -amount,
+        LineKind.DISCOUNT,
+        f"Discount {name} ({label})",
+        -amount,
         {"coupon_id": discount.coupon_id, "duration": discount.duration.value, "periods_left": discount.periods_left},
     )

@@ -111,7 +111,9 @@ def fees_covering(version: PlanVersion, period: Period, trial_end: datetime | No
     return sum((round_money(fee_amount(f, period, trial_end), version.currency) for f in version.content.fees), ZERO)
 
 
-def due_charges(charges: tuple[tuple[str, str, str], ...], period_end: datetime) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+def due_charges(
+    charges: tuple[tuple[str, str, str], ...], period_end: datetime
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
     """Split pending charges into (billed now: dated before ``period_end``, kept for later)."""
     now, later = [], []
     for charge in charges:
@@ -132,7 +134,9 @@ def charge_lines(charges: list[tuple[str, str, str]], currency: str) -> list[Inv
     ]
 
 
-def minimum_commitment_line(minimum: Decimal | None, counted: Decimal, currency: str, period: Period) -> InvoiceLine | None:
+def minimum_commitment_line(
+    minimum: Decimal | None, counted: Decimal, currency: str, period: Period
+) -> InvoiceLine | None:
     """The true-up to the plan's minimum commitment for ``period``: minimum - what the period cost
     (its usage lines and the fees covering it), when that is short of the minimum."""
     if minimum is None or counted >= minimum:

@@ -192,7 +192,20 @@ class InvoiceTotals:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InvoiceTotals:
         return cls(
-            **{k: Decimal(str(data.get(k, "0"))) for k in ("subtotal", "discounts", "credit_notes", "tax", "total", "wallet", "credited", "credit_applied", "paid")},
+            **{
+                k: Decimal(str(data.get(k, "0")))
+                for k in (
+                    "subtotal",
+                    "discounts",
+                    "credit_notes",
+                    "tax",
+                    "total",
+                    "wallet",
+                    "credited",
+                    "credit_applied",
+                    "paid",
+                )
+            },
             tax_inclusive=bool(data.get("tax_inclusive", False)),
         )
 
@@ -207,7 +220,15 @@ def totals_of(lines: tuple[InvoiceLine, ...] | list[InvoiceLine]) -> InvoiceTota
     inclusive = any(ln.details.get("inclusive") for ln in taxes)
     wallet = -sum((ln.amount for ln in lines if ln.kind is LineKind.WALLET), ZERO)
     total = subtotal - discounts - credit + (ZERO if inclusive else tax)
-    return InvoiceTotals(subtotal=subtotal, discounts=discounts, credit_notes=credit, tax=tax, tax_inclusive=inclusive, total=total, wallet=wallet)
+    return InvoiceTotals(
+        subtotal=subtotal,
+        discounts=discounts,
+        credit_notes=credit,
+        tax=tax,
+        tax_inclusive=inclusive,
+        total=total,
+        wallet=wallet,
+    )
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,9 @@ class BillingSettings:
         )
 
 
-def parse_settings(tenant_id: str, data: dict[str, Any], *, providers: list[str], at: datetime, revision: int) -> BillingSettings:
+def parse_settings(
+    tenant_id: str, data: dict[str, Any], *, providers: list[str], at: datetime, revision: int
+) -> BillingSettings:
     """Validate a PUT body (every field optional; what is left out takes its default)."""
     sender = data.get("sender_email")
     if sender is not None and not _EMAIL.match(str(sender)):
@@ -83,7 +85,8 @@ def parse_settings(tenant_id: str, data: dict[str, Any], *, providers: list[str]
     provider = tax.get("provider") or BUILTIN
     if provider not in providers:
         raise InvalidInput(
-            f"tax.provider {provider!r} is not available; this deployment offers: {', '.join(providers)}", field="tax.provider"
+            f"tax.provider {provider!r} is not available; this deployment offers: {', '.join(providers)}",
+            field="tax.provider",
         )
     timeout = tax.get("timeout_seconds", DEFAULT_TAX_TIMEOUT)
     try:
@@ -94,10 +97,14 @@ def parse_settings(tenant_id: str, data: dict[str, Any], *, providers: list[str]
         raise InvalidInput("tax.timeout_seconds must be > 0 and at most 30", field="tax.timeout_seconds")
     terms = data.get("payment_terms_days", 0)
     if not isinstance(terms, int) or isinstance(terms, bool) or not 0 <= terms <= 365:
-        raise InvalidInput("payment_terms_days must be a whole number of days between 0 and 365", field="payment_terms_days")
+        raise InvalidInput(
+            "payment_terms_days must be a whole number of days between 0 and 365", field="payment_terms_days"
+        )
     rates = parse_rates(tax.get("rates"))
     if mode is not TaxMode.NONE and provider == BUILTIN and not rates:
-        raise InvalidInput(f"tax.mode {mode.value} with the builtin provider needs at least one rate", field="tax.rates")
+        raise InvalidInput(
+            f"tax.mode {mode.value} with the builtin provider needs at least one rate", field="tax.rates"
+        )
     return BillingSettings(
         tenant_id=tenant_id,
         sender_email=sender,
@@ -110,4 +117,3 @@ def parse_settings(tenant_id: str, data: dict[str, Any], *, providers: list[str]
         updated_at=at,
         revision=revision,
     )
-

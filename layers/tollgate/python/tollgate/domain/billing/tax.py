@@ -102,7 +102,10 @@ class BuiltinTaxProvider:
         inclusive = request.mode is TaxMode.INCLUSIVE
         divisor = Decimal(100) + (sum((r.rate_percent for r in request.rates), ZERO) if inclusive else ZERO)
         return TaxResult(
-            tuple(TaxAmount(r.name, r.rate_percent, round_money(base * r.rate_percent / divisor, request.currency)) for r in request.rates),
+            tuple(
+                TaxAmount(r.name, r.rate_percent, round_money(base * r.rate_percent / divisor, request.currency))
+                for r in request.rates
+            ),
             inclusive=inclusive,
             provider=self.name,
         )

@@ -73,20 +73,32 @@ def compact_windows(windows: list[UsageWindow], limit: int = MAX_WINDOWS) -> lis
     for i in range(0, len(ordered), size):
         group = ordered[i : i + size]
         merged.append(
-            UsageWindow(group[0].start, group[-1].end, sum(w.event_count for w in group), sum((w.quantity for w in group), Decimal(0)))
+            UsageWindow(
+                group[0].start,
+                group[-1].end,
+                sum(w.event_count for w in group),
+                sum((w.quantity for w in group), Decimal(0)),
+            )
         )
     return merged
 
 
-def usage_window(meter: Meter, subscription_start: datetime, period_start: datetime, period_end: datetime,
-                 ended_at: datetime | None = None) -> tuple[datetime, datetime]:
+def usage_window(
+    meter: Meter,
+    subscription_start: datetime,
+    period_start: datetime,
+    period_end: datetime,
+    ended_at: datetime | None = None,
+) -> tuple[datetime, datetime]:
     """The range of events a meter bills for this period (see the module docstring)."""
     start = subscription_start if meter.usage_reset is UsageReset.CUMULATIVE else period_start
     end = min(period_end, ended_at) if ended_at else period_end
     return max(start, subscription_start), max(end, start)
 
 
-def usage_line(usage_price: UsagePrice, meter: Meter, aggregate: UsageAggregate, start: datetime, end: datetime) -> InvoiceLine:
+def usage_line(
+    usage_price: UsagePrice, meter: Meter, aggregate: UsageAggregate, start: datetime, end: datetime
+) -> InvoiceLine:
     """Rate ``aggregate`` with the usage price (the pricing engine rounds the amount once)."""
     q = quote(usage_price.price, aggregate.quantity)
     return InvoiceLine(

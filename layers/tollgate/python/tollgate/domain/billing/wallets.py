@@ -90,7 +90,9 @@ def top_up_amount(value: Any, currency: str) -> Decimal:
     return amount
 
 
-def apply_wallet(wallet: Wallet | None, total: Decimal, *, prepaid: bool, invoice_id: str, at: datetime) -> tuple[InvoiceLine | None, Wallet | None]:
+def apply_wallet(
+    wallet: Wallet | None, total: Decimal, *, prepaid: bool, invoice_id: str, at: datetime
+) -> tuple[InvoiceLine | None, Wallet | None]:
     """What the wallet pays of ``total``: (the negative wallet line or None, the wallet after the burn
     or None when untouched). Raises WalletInsufficientFunds for a prepaid customer it cannot cover."""
     balance = wallet.balance if wallet else ZERO
@@ -105,5 +107,7 @@ def apply_wallet(wallet: Wallet | None, total: Decimal, *, prepaid: bool, invoic
     if wallet is None or total <= 0 or balance <= 0:
         return None, None
     take = min(balance, total)
-    line = InvoiceLine(LineKind.WALLET, "Paid from prepaid wallet", -take, {"wallet_id": wallet.wallet_id, "invoice_id": invoice_id})
+    line = InvoiceLine(
+        LineKind.WALLET, "Paid from prepaid wallet", -take, {"wallet_id": wallet.wallet_id, "invoice_id": invoice_id}
+    )
     return line, wallet.burnt(take, at)
