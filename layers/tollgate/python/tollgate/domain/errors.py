@@ -38,6 +38,14 @@ class Conflict(TollgateError):
     status, title, code = 409, "Conflict", "CONFLICT"
 
 
+class ConcurrentUpdate(Conflict):
+    """A lost optimistic-concurrency race: what was read changed before the conditional write.
+
+    The one kind of 409 that :func:`tollgate.domain.retry.retry_on_conflict` retries."""
+
+    code = "CONCURRENT_UPDATE"
+
+
 class PayloadTooLarge(TollgateError):
     status, title, code = 413, "Payload too large", "PAYLOAD_TOO_LARGE"
 
