@@ -543,7 +543,7 @@ def _op_method(client, operation_name: str) -> str:
 
 # -- 3. hot keys -------------------------------------------------------------------------------------------------
 def ingest_hot_keys() -> tuple[str, dict[str, float]]:
-    from tollgate.domain.usage import EVENT_SHARDS, shard_of
+    from tollgate.domain.usage.events import EVENT_SHARDS, shard_of
 
     rate, seconds = 10_000, 10
     per_key = Counter(shard_of("ten_bench", str(uuid.uuid4())) for _ in range(rate * seconds))

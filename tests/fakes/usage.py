@@ -8,7 +8,8 @@ from dataclasses import replace
 from decimal import Decimal
 
 from tollgate.domain.catalog.meters import AggregationFunction
-from tollgate.domain.usage import Bucket, BucketDelta, StoredEvent
+from tollgate.domain.usage.aggregation import Bucket, BucketDelta
+from tollgate.domain.usage.events import StoredEvent
 from tollgate.ports.usage import IndexEntry, InsertOutcome, LogEntry, LogQuery
 
 
@@ -171,7 +172,7 @@ def stored(**overrides) -> StoredEvent:
         quantity=Decimal(1),
         properties_json="{}",
         payload_hash="h",
-        status=__import__("tollgate.domain.usage", fromlist=["EventStatus"]).EventStatus.ACCEPTED,
+        status=__import__("tollgate.domain.usage.events", fromlist=["EventStatus"]).EventStatus.ACCEPTED,
         received_at=datetime(2026, 11, 1, 10, tzinfo=UTC),
     )
     return replace(StoredEvent(**base), **overrides) if overrides else StoredEvent(**base)

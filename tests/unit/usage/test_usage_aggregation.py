@@ -12,17 +12,8 @@ import pytest
 
 from tests.fakes.usage import InMemoryUsageStore
 from tollgate.domain.catalog.meters import AggregationFunction as F
-from tollgate.domain.usage import (
-    Bucket,
-    StreamEvent,
-    Window,
-    beyond,
-    combine,
-    decimal_text,
-    fold,
-    seq_key,
-    windows,
-)
+from tollgate.domain.usage.aggregation import Bucket, StreamEvent, Window, beyond, combine, fold, seq_key, windows
+from tollgate.domain.usage.events import decimal_text
 from tollgate.usecases.usage import aggregate
 
 

@@ -10,15 +10,9 @@ from decimal import Decimal
 import pytest
 
 from tollgate.domain.catalog.meters import new_meter
-from tollgate.domain.usage import (
-    Code,
-    IncomingEvent,
-    Rejection,
-    canonical_json,
-    measure,
-    parse_event,
-    shard_of,
-)
+from tollgate.domain.usage.events import Code, IncomingEvent, Rejection, shard_of
+from tollgate.domain.usage.measure import measure
+from tollgate.domain.usage.parsing import canonical_json, parse_event
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from tollgate.domain.access import Caller, KeyKind, Role
 from tollgate.domain.catalog.meters import MeterAction, new_meter
 from tollgate.domain.customers import Customer
 from tollgate.domain.errors import BadRequest, Conflict, Forbidden, PayloadTooLarge, TooManyRequests
-from tollgate.domain.usage import EventStatus
+from tollgate.domain.usage.events import EventStatus
 from tollgate.ports.usage import IngestSettings
 from tollgate.usecases.ingest import IngestDeps, ingest, update_settings
 

@@ -9,7 +9,8 @@ from enum import StrEnum
 from typing import Protocol
 
 from tollgate.domain.events import DomainEvent
-from tollgate.domain.usage import Bucket, BucketDelta, StoredEvent
+from tollgate.domain.usage.aggregation import Bucket, BucketDelta
+from tollgate.domain.usage.events import StoredEvent
 
 
 class InsertOutcome(StrEnum):

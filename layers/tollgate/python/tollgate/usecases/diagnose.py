@@ -16,7 +16,8 @@ from typing import Any
 from tollgate.domain.access import Caller, KeyKind, Permission, Role, roles_with
 from tollgate.domain.catalog.meters import MeterStatus
 from tollgate.domain.clock import utcnow
-from tollgate.domain.usage import Code, Window, floor_to, hour_of
+from tollgate.domain.usage.aggregation import Window, floor_to, hour_of
+from tollgate.domain.usage.events import Code
 from tollgate.ports.usage import LogQuery, UsageEventStore
 
 MAX_EXAMPLES = 3

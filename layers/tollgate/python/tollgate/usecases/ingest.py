@@ -3,7 +3,7 @@
 One request (a single event or a batch of up to 1000) goes through, in order:
 
 1. the rate limit of the tenant and of the key (429 with Retry-After when exceeded);
-2. each event's own checks (``tollgate.domain.usage.parse_event``);
+2. each event's own checks (``tollgate.domain.usage.parsing.parse_event``);
 3. the customer (external id, a subscription's external id, or the customer key's own customer) and the
    meter (exact event name of an active meter), looked up once per distinct value in the request;
 4. the meter's rules for the event (filters, aggregation field, numeric value);
@@ -32,7 +32,7 @@ from tollgate.domain.catalog.meters import Meter, MeterStatus
 from tollgate.domain.customers import Customer
 from tollgate.domain.errors import BadRequest, Conflict, Forbidden, InvalidInput, PayloadTooLarge, TooManyRequests
 from tollgate.domain.events import DomainEvent
-from tollgate.domain.usage import (
+from tollgate.domain.usage.events import (
     MAX_BATCH,
     SINGLE_EVENT_STATUS,
     Code,
@@ -40,14 +40,11 @@ from tollgate.domain.usage import (
     IncomingEvent,
     Rejection,
     StoredEvent,
-    canonical_json,
     conflict,
     format_ts,
-    measure,
-    meter_archived,
-    meter_not_found,
-    parse_event,
 )
+from tollgate.domain.usage.measure import measure, meter_archived, meter_not_found
+from tollgate.domain.usage.parsing import canonical_json, parse_event
 from tollgate.ports.catalog import CatalogRepository
 from tollgate.ports.customers import CustomerRepository, SubscriptionRepository
 from tollgate.ports.usage import (

@@ -15,21 +15,18 @@ from tollgate.domain.catalog.meters import Meter
 from tollgate.domain.clock import utcnow
 from tollgate.domain.customers import Customer
 from tollgate.domain.errors import InvalidInput, NotFound, ServiceUnavailable
-from tollgate.domain.usage import (
+from tollgate.domain.usage.aggregation import (
     BucketDelta,
-    Code,
-    EventStatus,
     StreamEvent,
     Window,
     beyond,
     combine,
-    decimal_text,
     floor_to,
     fold,
-    format_ts,
     hour_of,
     windows,
 )
+from tollgate.domain.usage.events import Code, EventStatus, decimal_text, format_ts
 from tollgate.ports.catalog import CatalogRepository
 from tollgate.ports.customers import CustomerRepository
 from tollgate.ports.usage import LogQuery, UsageEventStore, UsageStore
@@ -144,7 +141,7 @@ def usage_report(
     span_windows = window or Window.DAY
     count = 0
     cursor = floor_to(start, span_windows)
-    from tollgate.domain.usage import next_start
+    from tollgate.domain.usage.aggregation import next_start
 
     while cursor < end and count <= MAX_WINDOWS[span_windows]:
         cursor, count = next_start(cursor, span_windows), count + 1

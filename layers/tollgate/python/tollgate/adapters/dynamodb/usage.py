@@ -24,7 +24,7 @@ from typing import Any
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.retry import retrying
 from tollgate.domain.catalog.meters import AggregationFunction
-from tollgate.domain.usage import Bucket, BucketDelta
+from tollgate.domain.usage.aggregation import Bucket, BucketDelta
 
 
 def bucket_pk(tenant_id: str, customer_id: str, meter_id: str) -> str:

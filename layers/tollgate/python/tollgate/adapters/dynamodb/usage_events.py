@@ -36,17 +36,9 @@ from typing import Any
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.retry import RETRYABLE_CODES, backoff, retrying
 from tollgate.domain.catalog.meters import AggregationFunction
-from tollgate.domain.usage import (
-    EventStatus,
-    StoredEvent,
-    StreamEvent,
-    canonical_json,
-    format_ts,
-    hour_of,
-    parse_ts,
-    seq_key,
-    shard_of,
-)
+from tollgate.domain.usage.aggregation import StreamEvent, hour_of, seq_key
+from tollgate.domain.usage.events import EventStatus, StoredEvent, format_ts, parse_ts, shard_of
+from tollgate.domain.usage.parsing import canonical_json
 from tollgate.ports.usage import IndexEntry, InsertOutcome, LogEntry, LogQuery, StoreUnavailable
 
 EVENT_TYPE = "USAGE_EVENT"

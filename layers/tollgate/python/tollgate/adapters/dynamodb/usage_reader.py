@@ -15,7 +15,7 @@ from tollgate.domain.billing.errors import UsageDataUnavailable
 from tollgate.domain.billing.usage import UsageAggregate, UsageWindow
 from tollgate.domain.catalog import Meter
 from tollgate.domain.catalog.meters import AggregationFunction
-from tollgate.domain.usage import Window, combine, floor_to, hour_of
+from tollgate.domain.usage.aggregation import Window, combine, floor_to, hour_of
 
 
 class BucketUsageReader:

@@ -31,7 +31,8 @@ from tollgate.api.problems import PROBLEM_JSON, problem_body
 from tollgate.api.routers.ingest import json_response, read_json, run_ingest
 from tollgate.domain.access import Caller, KeyKind, Permission
 from tollgate.domain.errors import BadRequest
-from tollgate.domain.usage import canonical_json, format_ts
+from tollgate.domain.usage.events import format_ts
+from tollgate.domain.usage.parsing import canonical_json
 
 router = Router()
 INGEST = requires(Permission.USAGE_INGEST, KeyKind.OPERATOR, KeyKind.CUSTOMER)

@@ -23,7 +23,9 @@ from tollgate.api.models import ApiModel
 from tollgate.domain.access import Caller, KeyKind, Permission
 from tollgate.domain.clock import parse_rfc3339, utcnow
 from tollgate.domain.errors import BadRequest, InvalidInput
-from tollgate.domain.usage import MAX_BATCH, Window, canonical_json
+from tollgate.domain.usage.aggregation import Window
+from tollgate.domain.usage.events import MAX_BATCH
+from tollgate.domain.usage.parsing import canonical_json
 from tollgate.ports.usage import StoreUnavailable
 from tollgate.usecases import ingest as ingest_cases
 from tollgate.usecases import usage as usage_cases

@@ -1,0 +1,190 @@
+"""Usage events: the limits, the codes of rejections, the event as parsed and as stored."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from tollgate.domain.catalog.meters import AggregationFunction
+
+MAX_BATCH = 1000
+MAX_AGE = timedelta(days=90)
+MAX_SKEW = timedelta(minutes=5)
+LATE_AFTER = timedelta(hours=24)
+# Raw events of a tenant are spread over this many partition keys by a hash of the event id: one
+# customer sending 10k events/s writes to all of them (DynamoDB takes ~1000 write units/s per key).
+EVENT_SHARDS = 16
+MAX_ID_LENGTH = 255
+MAX_NAME_LENGTH = 200
+MAX_PROPERTIES_BYTES = 16_384
+TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: sorts as text
+
+
+class EventStatus(StrEnum):
+    ACCEPTED = "ACCEPTED"
+    LATE = "LATE"  # accepted, but its timestamp is 24 h or more in the past
+    DUPLICATE = "DUPLICATE"
+    REJECTED = "REJECTED"
+
+
+class Code(StrEnum):
+    INVALID_EVENT = "INVALID_EVENT"
+    MISSING_EVENT_NAME = "MISSING_EVENT_NAME"
+    MISSING_CUSTOMER = "MISSING_CUSTOMER"
+    INVALID_TIMESTAMP = "INVALID_TIMESTAMP"
+    INVALID_QUANTITY = "INVALID_QUANTITY"
+    EVENT_TOO_LARGE = "EVENT_TOO_LARGE"
+    TIMESTAMP_TOO_OLD = "TIMESTAMP_TOO_OLD"
+    TIMESTAMP_IN_FUTURE = "TIMESTAMP_IN_FUTURE"
+    METER_NOT_FOUND = "METER_NOT_FOUND"
+    METER_ARCHIVED = "METER_ARCHIVED"
+    CUSTOMER_NOT_FOUND = "CUSTOMER_NOT_FOUND"
+    CUSTOMER_NOT_ALLOWED = "CUSTOMER_NOT_ALLOWED"
+    AGGREGATION_FIELD_MISSING = "AGGREGATION_FIELD_MISSING"
+    AGGREGATION_FIELD_NOT_NUMERIC = "AGGREGATION_FIELD_NOT_NUMERIC"
+    AGGREGATION_FIELD_INVALID = "AGGREGATION_FIELD_INVALID"
+    FILTER_NOT_MATCHED = "FILTER_NOT_MATCHED"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    # Not rejections: what the event log says about accepted events and repeats.
+    LATE_EVENT = "LATE_EVENT"
+    DUPLICATE_EVENT = "DUPLICATE_EVENT"
+
+
+# A single event (not a batch) that breaks one of these answers with this HTTP status instead of 202:
+# the request itself is wrong (seed 000: "Events more than 90 days old are rejected with 400").
+SINGLE_EVENT_STATUS: dict[Code, int] = {
+    Code.INVALID_EVENT: 400,
+    Code.MISSING_EVENT_NAME: 400,
+    Code.MISSING_CUSTOMER: 400,
+    Code.INVALID_TIMESTAMP: 400,
+    Code.INVALID_QUANTITY: 400,
+    Code.EVENT_TOO_LARGE: 400,
+    Code.TIMESTAMP_TOO_OLD: 400,
+    Code.TIMESTAMP_IN_FUTURE: 400,
+    Code.CUSTOMER_NOT_ALLOWED: 403,
+    Code.IDEMPOTENCY_CONFLICT: 409,
+}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int
+    code: Code
+    detail: str
+    event_id: str | None = None
+    external_customer_id: str | None = None
+    event_name: str | None = None
+    timestamp: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "event_id": self.event_id, "code": self.code.value, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    """An event that passed the checks that need nothing but the event itself."""
+
+    index: int
+    event_id: str
+    id_derived: bool
+    external_customer_id: str | None  # None: the customer of the customer key that sent it
+    external_subscription_id: str | None
+    event_name: str
+    timestamp: datetime
+    quantity: Decimal
+    properties: Mapping[str, Any]
+    properties_json: str
+    payload_hash: str
+    late: bool
+    top_level_keys: tuple[str, ...] = ()
+
+
+def format_ts(value: datetime) -> str:
+    return value.astimezone(UTC).strftime(TS_FORMAT)
+
+
+def parse_ts(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("no UTC offset")
+    return parsed.astimezone(UTC)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | Decimal) and not isinstance(value, bool)
+
+
+def storable_number(value: int | Decimal) -> Decimal | None:
+    """The value as a Decimal DynamoDB can store exactly (38 significant digits, |exponent| <= 125)."""
+    try:
+        d = Decimal(value)
+    except (InvalidOperation, ValueError):
+        return None
+    if not d.is_finite():
+        return None
+    if d.is_zero():
+        return Decimal(0)
+    digits = len(d.normalize().as_tuple().digits)
+    if digits > 38 or not -129 <= d.adjusted() <= 125:
+        return None
+    return d
+
+
+def shard_of(tenant_id: str, event_id: str) -> int:
+    """Which of the tenant's EVENT_SHARDS partition keys holds the event (a function of the id only,
+    so a retry lands on the same item)."""
+    digest = hashlib.blake2b(f"{tenant_id}\x1f{event_id}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") % EVENT_SHARDS
+
+
+def decimal_text(value: Decimal) -> str:
+    """An exact decimal string without exponent or trailing zeros: "12.5", "3", "0"."""
+    if value.is_zero():
+        return "0"
+    text = format(value.normalize(), "f")
+    return text
+
+
+# -- stored events and the idempotency rule ------------------------------------------------------------
+@dataclass(frozen=True)
+class StoredEvent:
+    """A raw event as stored (one item, keyed by tenant and event id)."""
+
+    tenant_id: str
+    event_id: str
+    customer_id: str
+    external_customer_id: str
+    meter_id: str
+    event_name: str
+    function: AggregationFunction
+    value: Decimal | str
+    timestamp: datetime
+    quantity: Decimal
+    properties_json: str
+    payload_hash: str
+    status: EventStatus  # ACCEPTED or LATE
+    received_at: datetime
+    key_id: str = ""
+
+    @property
+    def shard(self) -> int:
+        return shard_of(self.tenant_id, self.event_id)
+
+
+def conflict(event: IncomingEvent, existing: StoredEvent) -> Rejection:
+    return Rejection(
+        event.index,
+        Code.IDEMPOTENCY_CONFLICT,
+        f"event_id {event.event_id!r} was already used at {format_ts(existing.received_at)} for a different payload "
+        f"({existing.event_name!r} for customer {existing.external_customer_id!r} at {format_ts(existing.timestamp)}). "
+        "An event_id identifies one event: send a new event_id for a new event; a retry must resend the same payload.",
+        event.event_id,
+        event.external_customer_id,
+        event.event_name,
+        event.timestamp,
+    )
