@@ -8,7 +8,8 @@ from tests.fakes.billing import InMemoryBilling, InMemoryCustomers
 from tollgate.domain.customers import Customer
 from tollgate.domain.errors import Conflict
 from tollgate.domain.events import DomainEvent
-from tollgate.domain.payments import PaymentOutcome, PaymentSettings
+from tollgate.domain.payment_settings import PaymentSettings
+from tollgate.domain.payments import PaymentOutcome
 from tollgate.ports.payments import (
     ChargeRequest,
     ChargeResult,

@@ -22,14 +22,8 @@ from tests.unit.billing.billing_world import FEB, JAN, TENANT, World
 from tollgate.adapters.payments.stripe import verify_webhook
 from tollgate.domain.billing.invoices import InvoiceStatus
 from tollgate.domain.errors import BadRequest, Conflict, InvalidInput, ServiceUnavailable
-from tollgate.domain.payments import (
-    FinalStatus,
-    PaymentOutcome,
-    PaymentSettings,
-    PaymentState,
-    parse_duration,
-    parse_payment_settings,
-)
+from tollgate.domain.payment_settings import FinalStatus, PaymentSettings, parse_duration, parse_payment_settings
+from tollgate.domain.payments import PaymentOutcome, PaymentState
 from tollgate.domain.subscriptions import SubscriptionStatus
 from tollgate.usecases import payments
 from tollgate.usecases.billing import bill_subscription

@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 from tollgate.domain.billing.invoices import Invoice
 from tollgate.domain.events import DomainEvent
-from tollgate.domain.payments import PaymentOutcome, PaymentSettings
+from tollgate.domain.payment_settings import PaymentSettings
+from tollgate.domain.payments import PaymentOutcome
 from tollgate.domain.subscriptions import Subscription, Transition
 
 

@@ -23,7 +23,7 @@ from tollgate.adapters.dynamodb.subscriptions import DynamoSubscriptionRepositor
 from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.errors import Conflict
 from tollgate.domain.events import DomainEvent
-from tollgate.domain.payments import PaymentSettings
+from tollgate.domain.payment_settings import PaymentSettings
 from tollgate.ports.payments import DuplicateWebhook, PaymentWrite
 
 SETTINGS_SK = "PAYMENT_SETTINGS"
