@@ -1,10 +1,13 @@
+"""In-memory fake of ``TenancyRepository`` (same contract as ``tollgate.adapters.dynamodb.tenancy``)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
 
+from tollgate.domain.errors import ConcurrentUpdate
 from tollgate.domain.events import DomainEvent
-from tollgate.domain.keys import ApiKey
+from tollgate.domain.keys import ApiKey, KeyStatus
 from tollgate.domain.tenants import Tenant
 
 
@@ -38,9 +41,17 @@ class InMemoryTenancyRepository:
     def list_keys(self, tenant_id: str) -> list[ApiKey]:
         return [k for k in self.keys.values() if k.tenant_id == tenant_id]
 
-    def revoke_key(self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent]) -> ApiKey:
+    def revoke_key(
+        self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent], *, still_active: ApiKey | None = None
+    ) -> ApiKey:
+        if still_active is not None:
+            other = self.get_key(still_active.tenant_id, still_active.key_id)
+            if other is None or other.status is not KeyStatus.ACTIVE:
+                raise ConcurrentUpdate(f"API key {still_active.key_id} changed meanwhile")
         for h, k in self.keys.items():
             if k.key_id == key.key_id:
+                if k.status is not KeyStatus.ACTIVE:
+                    raise ConcurrentUpdate(f"API key {key.key_id} changed meanwhile")
                 self.keys[h] = k.revoked(at, reason)
                 self.events.extend(events)
                 return self.keys[h]

@@ -7,9 +7,11 @@ tenant's data.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from tollgate.domain.access import Caller, KeyKind
 from tollgate.domain.clock import to_rfc3339, utcnow
@@ -63,6 +65,7 @@ def authorize(
     headers: dict[str, str] | None,
     *,
     platform_key_sha256: Callable[[], str | None],
+    clock: Callable[[], datetime] = utcnow,
 ) -> Decision:
     """Decide who calls, from the key alone. API Gateway caches this decision on the identity headers
     (only ``Authorization`` for the compatibility endpoints), so it must not depend on anything else:
@@ -103,10 +106,8 @@ def authorize(
             None,
             f"This key ({key.display}) was revoked at {when}. Create a new key (POST /v1/api-keys) and use it instead.",
         )
-    try:
-        repo.touch_key(key_hash, utcnow())
-    except Exception:  # last-used is informational; never fail authentication on it
-        pass
+    with contextlib.suppress(Exception):  # last-used is informational; never fail authentication on it
+        repo.touch_key(key_hash, clock())
     return Decision(
         Caller(
             tenant_id=key.tenant_id,

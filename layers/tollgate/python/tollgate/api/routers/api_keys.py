@@ -91,7 +91,7 @@ def create_api_key(body: KeyIn, caller: Annotated[Caller, Depends(current_caller
         customer_id=body.customer_id,
         livemode=body.livemode,
     )
-    return Response(201, "application/json", issued_out(issued).model_dump(mode="json"))
+    return Response(201, "application/json", issued_out(issued))
 
 
 @router.get(

@@ -17,12 +17,12 @@ from tollgate.domain.errors import Conflict, NotFound, ServiceUnavailable
 from tollgate.domain.money import plain
 from tollgate.domain.payment_settings import PaymentSettings
 from tollgate.domain.payments import PaymentAttempt, PaymentOutcome, attempts_made
+from tollgate.domain.retry import retry_on_conflict
 from tollgate.domain.subscriptions import Subscription, SubscriptionStatus
+from tollgate.observability import count
 from tollgate.ports.payments import ChargeRequest, ChargeResult, PaymentWrite
 from tollgate.usecases.payments.repos import PaymentRepos, find_subscription, other_overdue
 from tollgate.usecases.payments.settlement import settle
-
-ATTEMPTS = 3  # a lost race is re-read and retried this many times
 
 
 @dataclass(frozen=True)
@@ -125,17 +125,20 @@ def attempt_payment(
     same number is returned as is. The provider's idempotency key (``<invoice>:<number>``) covers a retried
     Lambda."""
     charged: tuple[PaymentAttempt, str] | None = None
-    for _ in range(ATTEMPTS):
+    fixed = number
+
+    def step() -> AttemptOutcome:
+        nonlocal charged, fixed
         invoice = repos.invoices.get_invoice(tenant_id, invoice_id)
         if invoice is None:
             raise NotFound(f"Invoice not found: {invoice_id}.")
         sub = repos.subscriptions.get(tenant_id, invoice.subscription_id)
         made = attempts_made(invoice.payment_attempts)
-        if number is None:
-            number = made + 1
-        if made >= number:
+        if fixed is None:
+            fixed = made + 1
+        if made >= fixed:
             done = next(
-                (a for a in invoice.payment_attempts if a.number == number and a.outcome is not PaymentOutcome.ERROR),
+                (a for a in invoice.payment_attempts if a.number == fixed and a.outcome is not PaymentOutcome.ERROR),
                 None,
             )
             return AttemptOutcome(invoice, sub, done, "already attempted")
@@ -143,7 +146,7 @@ def attempt_payment(
             return AttemptOutcome(invoice, sub, None, f"the invoice is {invoice.status.value}: nothing to collect")
         settings = repos.payments.get_payment_settings(tenant_id)
         if charged is None:
-            charged = _charge(repos, invoice, number, trigger, settings, repos.clock())
+            charged = _charge(repos, invoice, fixed, trigger, settings, repos.clock())
         attempt, payment_id = charged
         other = (
             attempt.outcome is PaymentOutcome.SUCCEEDED
@@ -152,12 +155,17 @@ def attempt_payment(
             and other_overdue(repos, invoice)
         )
         final, save, events = settle(invoice, sub, attempt, settings, payment_id=payment_id, other_overdue=other)
-        try:
-            repos.payments.commit_payment(PaymentWrite(final, invoice.revision, save, events))
-        except Conflict:
-            continue
+        repos.payments.commit_payment(PaymentWrite(final, invoice.revision, save, events))
+        _count_decline(attempt)
         return AttemptOutcome(final, save.subscription if save else sub, attempt)
-    raise Conflict(f"Invoice {invoice_id} kept changing; retry.", code="CONCURRENT_UPDATE")
+
+    return retry_on_conflict(step, exhausted=f"Invoice {invoice_id} kept changing; retry.")
+
+
+def _count_decline(attempt: PaymentAttempt) -> None:
+    """Business metric: a declined attempt, by decline code (a low-cardinality set named by the provider)."""
+    if attempt.outcome is PaymentOutcome.DECLINED:
+        count("PaymentDeclines", decline_code=attempt.decline_code or "unknown")
 
 
 def retry_payment(repos: PaymentRepos, tenant_id: str, subscription_id: str) -> list[AttemptOutcome]:

@@ -4,7 +4,9 @@ gateway reads, and ending PAST_DUE when an invoice is settled outside a payment.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 from tollgate.domain.catalog.plans import GRACE_PERIOD_KEY
 from tollgate.domain.clock import utcnow
@@ -67,7 +69,12 @@ def subscription_payment_status(repos: PaymentRepos, sub: Subscription) -> Payme
 
 
 def reconcile_subscription(
-    invoices: InvoiceRepository, subscriptions: SubscriptionRepository, tenant_id: str, subscription_id: str
+    invoices: InvoiceRepository,
+    subscriptions: SubscriptionRepository,
+    tenant_id: str,
+    subscription_id: str,
+    *,
+    clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """After an invoice is settled outside a payment (mark-paid, void, a credit note): a PAST_DUE
     subscription with no other overdue invoice is ACTIVE again (best effort; a lost race is left to the
@@ -80,7 +87,7 @@ def reconcile_subscription(
     after = replace(
         sub.moved(Action.PAYMENT_SUCCEEDED), dunning_attempts=0, payment_overdue_since=None, version=sub.version + 1
     )
-    now = utcnow()
+    now = clock()
     with contextlib.suppress(Conflict):  # lost race: the next payment event settles it
         subscriptions.save(
             after,
