@@ -56,6 +56,10 @@ class InMemoryPayments:
     def webhook_seen(self, tenant_id: str, event_id: str) -> bool:
         return (tenant_id, event_id) in self.webhooks
 
+    def release_webhook(self, tenant_id: str, event_id: str) -> None:
+        with self._lock:
+            self.webhooks.pop((tenant_id, event_id), None)
+
     def commit_payment(self, write: PaymentWrite) -> None:
         with self._lock:  # all or nothing, as one DynamoDB transaction
             self._commit(write)

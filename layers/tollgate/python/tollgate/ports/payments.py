@@ -123,6 +123,10 @@ class PaymentRepository(Protocol):
 
     def webhook_seen(self, tenant_id: str, event_id: str) -> bool: ...
 
+    def release_webhook(self, tenant_id: str, event_id: str) -> None:
+        """Remove the marker of an event whose effect could not be applied (its redelivery applies it)."""
+        ...
+
 
 class DuplicateWebhook(Exception):
     """This provider event id was already applied."""

@@ -68,6 +68,9 @@ class DynamoPaymentRepository:
             Key={"pk": f"T#{tenant_id}", "sk": f"WEBHOOK#{event_id}"}, ProjectionExpression="pk"
         )
 
+    def release_webhook(self, tenant_id: str, event_id: str) -> None:
+        self._table.delete_item(Key={"pk": f"T#{tenant_id}", "sk": f"WEBHOOK#{event_id}"})
+
     def commit_payment(self, write: PaymentWrite) -> None:
         items: list[dict[str, Any]] = []
         if write.webhook_event is not None:

@@ -164,8 +164,8 @@ def verify_webhook(payload: str, signature: str | None, secret: str) -> dict[str
         ) from None
     try:
         event = json.loads(payload)
-    except ValueError:
-        raise BadRequest("The webhook body is not JSON.", code="INVALID_WEBHOOK_PAYLOAD") from None
+    except (ValueError, RecursionError):  # not JSON, an integer past Python's digit limit, nesting too deep
+        raise BadRequest("The webhook body is not JSON Tollgate can read.", code="INVALID_WEBHOOK_PAYLOAD") from None
     if not isinstance(event, dict):
         raise BadRequest("The webhook body is not a Stripe event object.", code="INVALID_WEBHOOK_PAYLOAD")
     return event
