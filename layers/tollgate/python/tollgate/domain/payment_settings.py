@@ -24,25 +24,38 @@ class FinalStatus(StrEnum):
     PAST_DUE = "PAST_DUE"
 
 
-_DURATION = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$")
+# ASCII digits only (no "P٣D"), the whole string (no trailing newline).
+_DURATION = re.compile(r"P(?:(?P<d>[0-9]+)D)?(?:T(?:(?P<h>[0-9]+)H)?(?:(?P<m>[0-9]+)M)?(?:(?P<s>[0-9]+)S)?)?")
+MAX_DURATION_CHARS = 40  # "P365D" needs 5; a longer string is refused before any digit is converted
+MAX_RETRY_WAIT = timedelta(days=365)  # the longest wait before a retry
+STORED_RETRY_WAIT = timedelta(days=100_000)  # what a stored schedule may hold (older settings had no bound)
 
 
-def parse_duration(value: Any, field_name: str) -> timedelta:
-    """A retry interval: a whole number of days (``3``) or an ISO 8601 duration (``"P3D"``, ``"PT2S"``)."""
+def parse_duration(value: Any, field_name: str, *, longest: timedelta = MAX_RETRY_WAIT) -> timedelta:
+    """A retry interval: a whole number of days (``3``) or an ISO 8601 duration (``"P3D"``, ``"PT2S"``),
+    longer than zero and at most ``longest``; checked on integers before any date arithmetic."""
+    too_long = InvalidInput(
+        f"{field_name} must be at most {longest.days} days (e.g. 'P30D' or 30)", field=field_name, maximum=longest.days
+    )
     if isinstance(value, int) and not isinstance(value, bool):
         if value <= 0:
             raise InvalidInput(f"{field_name} must be more than 0 days", field=field_name)
+        if value > longest.days:
+            raise too_long
         return timedelta(days=value)
-    match = _DURATION.match(str(value)) if isinstance(value, str) else None
+    text = value if isinstance(value, str) and len(value) <= MAX_DURATION_CHARS else ""
+    match = _DURATION.fullmatch(text)
     if not match or not any(match.groupdict().values()):
         raise InvalidInput(
             f"{field_name} must be a number of days or an ISO 8601 duration such as 'P3D' or 'PT1H'", field=field_name
         )
-    parts = {k: int(v or 0) for k, v in match.groupdict().items()}
-    delta = timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
-    if delta <= timedelta(0):
+    parts = {k: int(v or 0) for k, v in match.groupdict().items()}  # at most 40 digits: cheap, exact
+    seconds = parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+    if seconds <= 0:
         raise InvalidInput(f"{field_name} must be longer than zero", field=field_name)
-    return delta
+    if seconds > longest.total_seconds():
+        raise too_long
+    return timedelta(seconds=seconds)
 
 
 def format_duration(delta: timedelta) -> str:
@@ -110,7 +123,9 @@ class PaymentSettings:
             livemode=bool(d.get("livemode", False)),
             stripe_secret_key=d.get("stripe_secret_key"),
             webhook_secret=d.get("webhook_secret"),
-            retry_schedule=tuple(parse_duration(x, "retry_schedule") for x in d.get("retry_schedule") or []),
+            retry_schedule=tuple(
+                parse_duration(x, "retry_schedule", longest=STORED_RETRY_WAIT) for x in d.get("retry_schedule") or []
+            ),
             final_subscription_status=FinalStatus(d.get("final_subscription_status") or FinalStatus.CANCELLED),
             grace_period_days=int(d.get("grace_period_days", DEFAULT_GRACE_PERIOD_DAYS)),
             updated_at=parse_rfc3339(d["updated_at"]) if d.get("updated_at") else None,

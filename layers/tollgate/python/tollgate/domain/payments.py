@@ -39,6 +39,7 @@ from tollgate.domain.clock import parse_rfc3339, to_rfc3339
 from tollgate.domain.money import plain
 from tollgate.domain.payment_settings import DEFAULT_GRACE_PERIOD_DAYS, PaymentSettings
 
+MAX_GRACE_PERIOD_DAYS = 365  # as plans' metadata.max_payment_overdue_days and the tenant's grace_period_days
 PROVIDER_ERROR_RETRY = timedelta(hours=1)
 MAX_PROVIDER_ERRORS = 24  # in a row: then dunning stops (retry-payment or a new payment method resumes it)
 
@@ -164,11 +165,22 @@ def next_attempt(
 def grace_period_days(
     customer_metadata: dict[str, Any], plan_metadata: dict[str, Any], tenant_default: int, key: str
 ) -> int:
-    """The customer's ``max_payment_overdue_days``, else the plan's, else the tenant's default."""
+    """The customer's ``max_payment_overdue_days``, else the plan's, else the tenant's default. A value
+    that is not a whole number of days from 0 to ``MAX_GRACE_PERIOD_DAYS`` (free-form metadata written
+    before it was checked) is passed over, never turned into a date."""
     for meta in (customer_metadata, plan_metadata):
-        if meta.get(key) is not None:
-            return int(meta[key])
+        days = _whole_days(meta.get(key))
+        if days is not None:
+            return days
     return tenant_default
+
+
+def _whole_days(value: Any) -> int | None:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 4:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_GRACE_PERIOD_DAYS:
+        return value
+    return None
 
 
 @dataclass(frozen=True)
