@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import datetime
 
@@ -16,6 +17,7 @@ class InMemoryTenancyRepository:
         self.tenants: dict[str, Tenant] = {}
         self.keys: dict[str, ApiKey] = {}  # by hash
         self.events: list[DomainEvent] = []
+        self._lock = threading.Lock()
 
     def create_tenant(self, tenant: Tenant, owner_key: ApiKey, owner_key_hash: str, events: list[DomainEvent]) -> None:
         self.tenants[tenant.tenant_id] = tenant
@@ -44,18 +46,19 @@ class InMemoryTenancyRepository:
     def revoke_key(
         self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent], *, still_active: ApiKey | None = None
     ) -> ApiKey:
-        if still_active is not None:
-            other = self.get_key(still_active.tenant_id, still_active.key_id)
-            if other is None or other.status is not KeyStatus.ACTIVE:
-                raise ConcurrentUpdate(f"API key {still_active.key_id} changed meanwhile")
-        for h, k in self.keys.items():
-            if k.key_id == key.key_id:
-                if k.status is not KeyStatus.ACTIVE:
-                    raise ConcurrentUpdate(f"API key {key.key_id} changed meanwhile")
-                self.keys[h] = k.revoked(at, reason)
-                self.events.extend(events)
-                return self.keys[h]
-        return key
+        with self._lock:  # the check and the write are one transaction, as in DynamoDB
+            if still_active is not None:
+                other = self.get_key(still_active.tenant_id, still_active.key_id)
+                if other is None or other.status is not KeyStatus.ACTIVE:
+                    raise ConcurrentUpdate(f"API key {still_active.key_id} changed meanwhile")
+            for h, k in self.keys.items():
+                if k.key_id == key.key_id:
+                    if k.status is not KeyStatus.ACTIVE:
+                        raise ConcurrentUpdate(f"API key {key.key_id} changed meanwhile")
+                    self.keys[h] = k.revoked(at, reason)
+                    self.events.extend(events)
+                    return self.keys[h]
+            return key
 
     def touch_key(self, key_hash: str, at: datetime) -> None:
         if key_hash in self.keys:
