@@ -154,3 +154,14 @@ def check_access(rule: AccessRule, caller: Caller | None) -> None:
                 f"Role {caller.role} lacks permission {rule.permission.value}; use a key with role {needed}.",
             )
         raise AccessDenied(403, f"This key lacks permission {rule.permission.value}.")
+
+
+ECHO_LIMIT = 64  # characters of a client's value an answer may quote
+
+
+def echo(value: str, limit: int = ECHO_LIMIT) -> str:
+    """A client-sent value as an error detail may quote it: printable characters only (others shown as
+    ``?``), at most ``limit`` of them, then ``…`` and the full length. An answer never carries a
+    100 KB header back, nor control characters into a log line."""
+    head = "".join(c if c.isprintable() else "?" for c in value[:limit])
+    return head if len(value) <= limit else f"{head}… ({len(value)} characters)"

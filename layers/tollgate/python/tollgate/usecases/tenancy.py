@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from tollgate.domain.access import Caller, KeyKind, Role
+from tollgate.domain.access import Caller, KeyKind, Role, echo
 from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tollgate.domain.events import DomainEvent
@@ -66,7 +66,7 @@ def recover_owner_key(
     """``POST /v1/tenants/{tenant_id}/owner-keys`` (platform admin only): a new OWNER key for a tenant
     that lost or revoked its own, shown once. The tenant's other keys are left as they are."""
     if repo.get_tenant(tenant_id) is None:
-        raise NotFound(f"Tenant not found: {tenant_id}. Check the id the tenant was created with.")
+        raise NotFound(f"Tenant not found: {echo(tenant_id)}. Check the id the tenant was created with.")
     now = clock()
     secret, key_hash, key = _mint_owner_key(tenant_id, now, name or "recovered owner")
     repo.add_key(key, key_hash, [_key_event("api_key.created", key, now, issued_by="platform_admin")])
@@ -147,7 +147,7 @@ def revoke_api_key(
     def step() -> ApiKey:
         key = repo.get_key(caller.tenant_id, key_id)
         if key is None:
-            raise NotFound(f"API key not found: {key_id}. Check the id with GET /v1/api-keys.")
+            raise NotFound(f"API key not found: {echo(key_id)}. Check the id with GET /v1/api-keys.")
         if key.role is Role.OWNER and caller.role is not Role.OWNER:
             raise Forbidden(f"Role {caller.role} cannot manage OWNER keys; use a key with role OWNER.")
         if key.status is KeyStatus.REVOKED:

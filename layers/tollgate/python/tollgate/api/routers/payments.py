@@ -11,7 +11,7 @@ from pydantic import Field
 from tollgate import wiring
 from tollgate.api.access import current_caller, public, requires
 from tollgate.api.models import ApiModel
-from tollgate.domain.access import Caller, Permission
+from tollgate.domain.access import Caller, Permission, echo
 from tollgate.domain.errors import NotFound
 from tollgate.domain.payment_settings import PaymentSettings
 from tollgate.usecases import payments as cases
@@ -122,7 +122,7 @@ def stripe_webhook(tenant_id: str) -> WebhookOut:
     from tollgate.usecases import subscriptions
 
     if wiring.tenancy_repository().get_tenant(tenant_id) is None:
-        raise NotFound(f"Tenant not found: {tenant_id}. The webhook URL is /v1/webhooks/stripe/<your tenant id>.")
+        raise NotFound(f"Tenant not found: {echo(tenant_id)}. The webhook URL is /v1/webhooks/stripe/<your tenant id>.")
     event = router.current_event
     payload = event.decoded_body if event.is_base64_encoded else (event.body or "")
     signature = event.get_header_value("Stripe-Signature", case_sensitive=False)
