@@ -21,7 +21,7 @@ from tollgate.domain.retry import retry_on_conflict
 from tollgate.domain.subscriptions import Subscription, SubscriptionStatus
 from tollgate.observability import count
 from tollgate.ports.payments import ChargeRequest, ChargeResult, PaymentWrite
-from tollgate.usecases.payments.repos import PaymentRepos, find_subscription, other_overdue
+from tollgate.usecases.payments.repos import PaymentRepos, count_outcome, find_subscription, other_overdue
 from tollgate.usecases.payments.settlement import settle
 
 
@@ -157,6 +157,7 @@ def attempt_payment(
         final, save, events = settle(invoice, sub, attempt, settings, payment_id=payment_id, other_overdue=other)
         repos.payments.commit_payment(PaymentWrite(final, invoice.revision, save, events))
         _count_decline(attempt)
+        count_outcome(invoice, final)
         return AttemptOutcome(final, save.subscription if save else sub, attempt)
 
     return retry_on_conflict(step, exhausted=f"Invoice {invoice_id} kept changing; retry.")

@@ -17,7 +17,7 @@ from tollgate.domain.subscriptions import Action, Subscription, SubscriptionStat
 from tollgate.ports.billing import InvoiceRepository
 from tollgate.ports.customers import SubscriptionRepository
 from tollgate.ports.payments import PaymentWrite, SubscriptionSave
-from tollgate.usecases.payments.repos import PaymentRepos, TransientError, overdue_invoices
+from tollgate.usecases.payments.repos import PaymentRepos, TransientError, count_outcome, overdue_invoices
 from tollgate.usecases.payments.settlement import exhausted
 
 
@@ -47,6 +47,7 @@ def plan_dunning(repos: PaymentRepos, tenant_id: str, invoice_id: str) -> NextAt
             repos.payments.commit_payment(PaymentWrite(final, invoice.revision, save, end.events))
         except Conflict:
             raise TransientError(f"invoice {invoice_id} changed while dunning ended; planning again") from None
+        count_outcome(invoice, final)
     return step
 
 

@@ -12,6 +12,7 @@ from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import NotFound
 from tollgate.domain.payments import PaymentOutcome
 from tollgate.domain.subscriptions import Subscription
+from tollgate.observability import count
 from tollgate.ports.billing import InvoiceRepository
 from tollgate.ports.catalog import CatalogRepository
 from tollgate.ports.customers import CustomerRepository, SubscriptionRepository
@@ -67,3 +68,15 @@ def other_overdue(repos: PaymentRepos, invoice: Invoice) -> bool:
     """Whether another invoice of the subscription is unpaid after a failed attempt."""
     overdue = overdue_invoices(repos.invoices, invoice.tenant_id, invoice.customer_id, invoice.subscription_id)
     return any(i.invoice_id != invoice.invoice_id for i in overdue)
+
+
+def count_outcome(before: Invoice, after: Invoice) -> None:
+    """Business metric ``DunningOutcomes`` when a write settles the invoice's collection: ``paid`` (at
+    the first attempt), ``recovered`` (paid after a failed attempt) or ``uncollectible``."""
+    if before.status is after.status:
+        return
+    if after.status is InvoiceStatus.PAID:
+        declined = any(a.outcome is PaymentOutcome.DECLINED for a in before.payment_attempts)
+        count("DunningOutcomes", outcome="recovered" if declined else "paid")
+    elif after.status is InvoiceStatus.UNCOLLECTIBLE:
+        count("DunningOutcomes", outcome="uncollectible")

@@ -21,7 +21,7 @@ from tollgate.domain.payments import PaymentAttempt, PaymentOutcome, attempts_ma
 from tollgate.domain.retry import retry_on_conflict
 from tollgate.ports.payments import DuplicateWebhook, PaymentWrite
 from tollgate.usecases.payments.checkout import set_payment_method
-from tollgate.usecases.payments.repos import PaymentRepos
+from tollgate.usecases.payments.repos import PaymentRepos, count_outcome
 from tollgate.usecases.payments.settlement import settle
 
 MAX_MINOR_UNITS = 10**15  # an amount_received past this is not a payment Stripe made
@@ -192,6 +192,7 @@ def _pay(repos: PaymentRepos, event: _Event, invoice: Invoice, settings: Payment
     sub = repos.subscriptions.get(event.tenant_id, invoice.subscription_id)
     final, save, events = settle(invoice, sub, attempt, settings, payment_id=attempt.payment_id)
     repos.payments.commit_payment(PaymentWrite(final, invoice.revision, save, events, webhook_event=event.marker))
+    count_outcome(invoice, final)
     return event.result(applied=True, detail=f"invoice {invoice.invoice_id} is PAID")
 
 
