@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from decimal import Decimal
 
 import pytest
 import stripe
@@ -122,7 +123,8 @@ def _post(anonymous, tenant_id: str, event: dict, *, secret: str = SECRET, tampe
     )
 
 
-def _paid_event(tenant_id: str, invoice_id: str, *, livemode: bool = False) -> dict:
+def _paid_event(tenant_id: str, invoice_id: str, *, livemode: bool = False, amount_received: int | None = None) -> dict:
+    """A PaymentIntent that received ``amount_received`` minor units (Stripe's integer amount)."""
     return {
         "id": f"evt_{uuid.uuid4().hex}",
         "object": "event",
@@ -132,6 +134,7 @@ def _paid_event(tenant_id: str, invoice_id: str, *, livemode: bool = False) -> d
             "object": {
                 "id": "pi_e2e",
                 "object": "payment_intent",
+                "amount_received": amount_received,
                 "metadata": {"tenant_id": tenant_id, "invoice_id": invoice_id},
             }
         },
@@ -142,7 +145,9 @@ def test_a_signed_webhook_applies_once_a_tampered_one_is_400_and_changes_nothing
     _, sub, invoice_id = past_due(server, tenant)
     ok(tenant.put("/v1/settings/payments", json={"webhook_secret": SECRET}))
     tenant_id = tenant_of(tenant)
-    event = _paid_event(tenant_id, invoice_id)
+    due = ok(tenant.get(f"/v1/invoices/{invoice_id}"))
+    cents = int(Decimal(due["amount_due"]) * 10 ** {"JPY": 0}.get(due["currency"], 2))  # minor units
+    event = _paid_event(tenant_id, invoice_id, amount_received=cents)
 
     tampered = problem(_post(anonymous, tenant_id, event, tamper=True), 400)
     assert tampered["code"] == "INVALID_SIGNATURE"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 from tests.fakes.billing import InMemoryBilling, InMemoryCustomers
 from tollgate.domain.customers import Customer
-from tollgate.domain.errors import Conflict
+from tollgate.domain.errors import ConcurrentUpdate
 from tollgate.domain.events import DomainEvent
-from tollgate.domain.payments import PaymentOutcome, PaymentSettings
+from tollgate.domain.payment_settings import PaymentSettings
+from tollgate.domain.payments import PaymentOutcome
 from tollgate.ports.payments import (
     ChargeRequest,
     ChargeResult,
@@ -38,6 +40,7 @@ class InMemoryPayments:
         self.webhooks: dict[tuple[str, str], dict] = {}
         self.events: list[DomainEvent] = []
         self.fail_next_commit = 0
+        self._lock = threading.Lock()
 
     def get_payment_settings(self, tenant_id: str) -> PaymentSettings:
         return self.settings.get(tenant_id) or PaymentSettings(tenant_id)
@@ -46,29 +49,40 @@ class InMemoryPayments:
         self, settings: PaymentSettings, expected_revision: int, events: list[DomainEvent]
     ) -> None:
         if self.get_payment_settings(settings.tenant_id).revision != expected_revision:
-            raise Conflict("settings changed", code="CONCURRENT_UPDATE")
+            raise ConcurrentUpdate("settings changed meanwhile")
         self.settings[settings.tenant_id] = settings
         self.events.extend(events)
 
     def webhook_seen(self, tenant_id: str, event_id: str) -> bool:
         return (tenant_id, event_id) in self.webhooks
 
+    def release_webhook(self, tenant_id: str, event_id: str) -> None:
+        with self._lock:
+            self.webhooks.pop((tenant_id, event_id), None)
+
     def commit_payment(self, write: PaymentWrite) -> None:
+        with self._lock:  # all or nothing, as one DynamoDB transaction
+            self._commit(write)
+
+    def _commit(self, write: PaymentWrite) -> None:
         if self.fail_next_commit:
             self.fail_next_commit -= 1
-            raise Conflict("simulated lost race", code="CONCURRENT_UPDATE")
+            raise ConcurrentUpdate("simulated lost race")
         if write.webhook_event and self.webhook_seen(write.webhook_event[0], write.webhook_event[1]):
             raise DuplicateWebhook(write.webhook_event[1])
         inv = write.invoice
         if inv is not None:
-            self.billing._check(
-                self.billing.invoices.get((inv.tenant_id, inv.invoice_id)), write.invoice_expected_revision, "invoice"
-            )
+            stored_invoice = self.billing.invoices.get((inv.tenant_id, inv.invoice_id))
+            expected = write.invoice_expected_revision
+            if (stored_invoice is None) != (expected is None) or (
+                stored_invoice is not None and stored_invoice.revision != expected
+            ):
+                raise ConcurrentUpdate("invoice changed meanwhile")
         if write.subscription is not None:
             s = write.subscription
             stored = self.billing.subscriptions.get(s.subscription.tenant_id, s.subscription.subscription_id)
             if stored is None or stored.version != s.expected_version:
-                raise Conflict("subscription changed", code="CONCURRENT_UPDATE")
+                raise ConcurrentUpdate("subscription changed meanwhile")
         if inv is not None:
             self.billing.invoices[(inv.tenant_id, inv.invoice_id)] = inv
         if write.subscription is not None:

@@ -1,10 +1,14 @@
+"""In-memory fake of ``TenancyRepository`` (same contract as ``tollgate.adapters.dynamodb.tenancy``)."""
+
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import datetime
 
+from tollgate.domain.errors import ConcurrentUpdate
 from tollgate.domain.events import DomainEvent
-from tollgate.domain.keys import ApiKey
+from tollgate.domain.keys import ApiKey, KeyStatus
 from tollgate.domain.tenants import Tenant
 
 
@@ -13,6 +17,7 @@ class InMemoryTenancyRepository:
         self.tenants: dict[str, Tenant] = {}
         self.keys: dict[str, ApiKey] = {}  # by hash
         self.events: list[DomainEvent] = []
+        self._lock = threading.Lock()
 
     def create_tenant(self, tenant: Tenant, owner_key: ApiKey, owner_key_hash: str, events: list[DomainEvent]) -> None:
         self.tenants[tenant.tenant_id] = tenant
@@ -38,13 +43,22 @@ class InMemoryTenancyRepository:
     def list_keys(self, tenant_id: str) -> list[ApiKey]:
         return [k for k in self.keys.values() if k.tenant_id == tenant_id]
 
-    def revoke_key(self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent]) -> ApiKey:
-        for h, k in self.keys.items():
-            if k.key_id == key.key_id:
-                self.keys[h] = k.revoked(at, reason)
-                self.events.extend(events)
-                return self.keys[h]
-        return key
+    def revoke_key(
+        self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent], *, still_active: ApiKey | None = None
+    ) -> ApiKey:
+        with self._lock:  # the check and the write are one transaction, as in DynamoDB
+            if still_active is not None:
+                other = self.get_key(still_active.tenant_id, still_active.key_id)
+                if other is None or other.status is not KeyStatus.ACTIVE:
+                    raise ConcurrentUpdate(f"API key {still_active.key_id} changed meanwhile")
+            for h, k in self.keys.items():
+                if k.key_id == key.key_id:
+                    if k.status is not KeyStatus.ACTIVE:
+                        raise ConcurrentUpdate(f"API key {key.key_id} changed meanwhile")
+                    self.keys[h] = k.revoked(at, reason)
+                    self.events.extend(events)
+                    return self.keys[h]
+            return key
 
     def touch_key(self, key_hash: str, at: datetime) -> None:
         if key_hash in self.keys:

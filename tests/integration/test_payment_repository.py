@@ -45,3 +45,17 @@ def test_a_webhook_event_id_is_applied_once_and_a_stale_invoice_write_changes_no
         assert not repo.webhook_seen(tenant.tenant_id, "evt_other")
         stored = wiring.billing_repository().get_invoice(tenant.tenant_id, "inv_payrepo")
     assert stored.revision == 2 and stored.status is InvoiceStatus.FINALIZED
+
+
+def test_a_released_webhook_marker_lets_the_redelivery_apply_the_event(local_stack):
+    tenant = local_stack.bootstrap_tenant("payment repository release")
+    repo = wiring.payment_repository()
+    marker = (tenant.tenant_id, "evt_release", {"type": "checkout.session.completed"})
+    with local_stack.exclusive():
+        repo.commit_payment(PaymentWrite(webhook_event=marker))
+        with pytest.raises(DuplicateWebhook):
+            repo.commit_payment(PaymentWrite(webhook_event=marker))
+        repo.release_webhook(tenant.tenant_id, "evt_release")  # applying the effect failed
+        assert not repo.webhook_seen(tenant.tenant_id, "evt_release")
+        repo.commit_payment(PaymentWrite(webhook_event=marker))  # Stripe's redelivery
+        assert repo.webhook_seen(tenant.tenant_id, "evt_release")

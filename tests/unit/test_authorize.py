@@ -40,7 +40,7 @@ def test_unknown_prefix_explains_the_two_key_families():
 
 
 def test_unknown_key_is_refused_without_echoing_the_whole_key():
-    repo, tenant, owner = setup()
+    repo, tenant, _owner = setup()
     fake = "afo_" + "x" * 43
     decision = call(repo, {"Authorization": f"Bearer {fake}", "X-Tenant-Id": tenant.tenant_id})
     assert decision.caller is None and "Unknown API key" in decision.error
@@ -83,8 +83,27 @@ def test_platform_credential_is_checked_by_hash():
 
 
 def test_keys_are_stored_as_hashes_and_shown_by_prefix_and_last_four():
-    repo, tenant, owner = setup()
+    repo, _tenant, owner = setup()
     assert owner.secret.startswith("afo_") and len(owner.secret) >= 4 + 43
     assert owner.key.display == f"afo_…{owner.secret[-4:]}"
     assert hashlib.sha256(owner.secret.encode()).hexdigest() in repo.keys
     assert all(owner.secret not in repr(k) for k in repo.keys.values())
+
+
+def test_an_echoed_tenant_header_is_bounded_and_printable():
+    """Issue 13 class 8: a 100 KB X-Tenant-Id must not come back in the 401 detail."""
+    from tollgate.usecases.authorize import tenant_mismatch
+
+    repo, _tenant, owner = setup()
+    decision = call(repo, {"Authorization": f"Bearer {owner.secret}"})
+    huge = "t" * 100_000
+    detail = tenant_mismatch(decision.caller, decision.key_display, huge)
+    assert len(detail) < 400 and huge not in detail and "100000 characters" in detail
+    control = tenant_mismatch(decision.caller, decision.key_display, "ten_\x00\x1b[31mred\n")
+    assert "\x00" not in control and "\x1b" not in control and "\n" not in control and "ten_?" in control
+
+
+def test_echo_keeps_short_printable_values_as_they_are():
+    from tollgate.domain.access import echo
+
+    assert echo("ten_acme") == "ten_acme" and len(echo("x" * 65)) < 100 and echo("a\tb") == "a?b"

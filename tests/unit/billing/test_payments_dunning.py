@@ -22,14 +22,8 @@ from tests.unit.billing.billing_world import FEB, JAN, TENANT, World
 from tollgate.adapters.payments.stripe import verify_webhook
 from tollgate.domain.billing.invoices import InvoiceStatus
 from tollgate.domain.errors import BadRequest, Conflict, InvalidInput, ServiceUnavailable
-from tollgate.domain.payments import (
-    FinalStatus,
-    PaymentOutcome,
-    PaymentSettings,
-    PaymentState,
-    parse_duration,
-    parse_payment_settings,
-)
+from tollgate.domain.payment_settings import FinalStatus, PaymentSettings, parse_duration, parse_payment_settings
+from tollgate.domain.payments import PaymentOutcome, PaymentState
 from tollgate.domain.subscriptions import SubscriptionStatus
 from tollgate.usecases import payments
 from tollgate.usecases.billing import bill_subscription
@@ -303,7 +297,7 @@ def _signed(event: dict, secret: str = SECRET) -> tuple[str, str]:
     return payload, stripe.WebhookSignature.generate_signature_header(payload, secret)
 
 
-def _succeeded(invoice_id: str, event_id: str = "evt_1", livemode: bool = False) -> dict:
+def _succeeded(invoice_id: str, event_id: str = "evt_1", livemode: bool = False, amount_received=4900) -> dict:
     return {
         "id": event_id,
         "object": "event",
@@ -313,6 +307,8 @@ def _succeeded(invoice_id: str, event_id: str = "evt_1", livemode: bool = False)
             "object": {
                 "id": "pi_1",
                 "object": "payment_intent",
+                "amount_received": amount_received,
+                "currency": "usd",
                 "metadata": {"tenant_id": TENANT, "invoice_id": invoice_id},
             }
         },
@@ -482,7 +478,7 @@ def test_a_payment_intent_for_less_than_the_amount_due_pays_nothing():
     pw = PayWorld(webhook_secret=SECRET)
     invoice, _ = pw.invoice()
     event = _succeeded(invoice.invoice_id)
-    event["data"]["object"].update(amount=100, currency="usd")  # 1.00 of 49.00
+    event["data"]["object"].update(amount_received=100, currency="usd")  # 1.00 of 49.00
     payload, header = _signed(event)
     result = payments.handle_stripe_webhook(pw.repos, TENANT, payload, header)
     assert not result.applied and pw.inv(invoice).status is InvoiceStatus.FINALIZED

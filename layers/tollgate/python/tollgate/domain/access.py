@@ -35,13 +35,17 @@ class Permission(StrEnum):
     USAGE_INGEST = "usage:ingest"
     USAGE_READ = "usage:read"
     TENANTS_CREATE = "tenants:create"
+    TENANTS_RECOVER = "tenants:recover"  # mint a new OWNER key for a tenant locked out of its own
+
+
+PLATFORM_PERMISSIONS = frozenset({Permission.TENANTS_CREATE, Permission.TENANTS_RECOVER})
 
 
 # MEMBER reads but never creates or modifies; BILLING_ADMIN never touches the product catalog;
 # only OWNER and ADMIN manage keys (and ADMIN cannot manage OWNER keys: checked in the use case).
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OWNER: frozenset(p for p in Permission if p is not Permission.TENANTS_CREATE),
-    Role.ADMIN: frozenset(p for p in Permission if p is not Permission.TENANTS_CREATE),
+    Role.OWNER: frozenset(p for p in Permission if p not in PLATFORM_PERMISSIONS),
+    Role.ADMIN: frozenset(p for p in Permission if p not in PLATFORM_PERMISSIONS),
     Role.MEMBER: frozenset(
         {
             Permission.CATALOG_READ,
@@ -112,7 +116,7 @@ class Caller:
         if self.kind is KeyKind.CUSTOMER:
             return CUSTOMER_KEY_PERMISSIONS
         if self.kind is KeyKind.PLATFORM:
-            return frozenset({Permission.TENANTS_CREATE})
+            return PLATFORM_PERMISSIONS
         return frozenset()
 
 
@@ -150,3 +154,14 @@ def check_access(rule: AccessRule, caller: Caller | None) -> None:
                 f"Role {caller.role} lacks permission {rule.permission.value}; use a key with role {needed}.",
             )
         raise AccessDenied(403, f"This key lacks permission {rule.permission.value}.")
+
+
+ECHO_LIMIT = 64  # characters of a client's value an answer may quote
+
+
+def echo(value: str, limit: int = ECHO_LIMIT) -> str:
+    """A client-sent value as an error detail may quote it: printable characters only (others shown as
+    ``?``), at most ``limit`` of them, then ``…`` and the full length. An answer never carries a
+    100 KB header back, nor control characters into a log line."""
+    head = "".join(c if c.isprintable() else "?" for c in value[:limit])
+    return head if len(value) <= limit else f"{head}… ({len(value)} characters)"

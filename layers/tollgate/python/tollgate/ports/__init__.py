@@ -29,7 +29,12 @@ class TenancyRepository(Protocol):
 
     def list_keys(self, tenant_id: str) -> list[ApiKey]: ...
 
-    def revoke_key(self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent]) -> ApiKey: ...
+    def revoke_key(
+        self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent], *, still_active: ApiKey | None = None
+    ) -> ApiKey:
+        """Revoke ``key`` if it is still active, and only while ``still_active`` (another key) is: a lost
+        race on either raises ``ConcurrentUpdate``."""
+        ...
 
     def touch_key(self, key_hash: str, at: datetime) -> None: ...
 

@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 from tollgate.domain.billing.invoices import Invoice
 from tollgate.domain.events import DomainEvent
-from tollgate.domain.payments import PaymentOutcome, PaymentSettings
+from tollgate.domain.payment_settings import PaymentSettings
+from tollgate.domain.payments import PaymentOutcome
 from tollgate.domain.subscriptions import Subscription, Transition
 
 
@@ -121,6 +122,10 @@ class PaymentRepository(Protocol):
         ...
 
     def webhook_seen(self, tenant_id: str, event_id: str) -> bool: ...
+
+    def release_webhook(self, tenant_id: str, event_id: str) -> None:
+        """Remove the marker of an event whose effect could not be applied (its redelivery applies it)."""
+        ...
 
 
 class DuplicateWebhook(Exception):

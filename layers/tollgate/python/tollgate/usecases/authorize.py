@@ -7,11 +7,13 @@ tenant's data.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from tollgate.domain.access import Caller, KeyKind
+from tollgate.domain.access import Caller, KeyKind, echo
 from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.keys import KeyStatus, hash_key, kind_of_prefix, prefix_of
 from tollgate.ports import TenancyRepository
@@ -63,6 +65,7 @@ def authorize(
     headers: dict[str, str] | None,
     *,
     platform_key_sha256: Callable[[], str | None],
+    clock: Callable[[], datetime] = utcnow,
 ) -> Decision:
     """Decide who calls, from the key alone. API Gateway caches this decision on the identity headers
     (only ``Authorization`` for the compatibility endpoints), so it must not depend on anything else:
@@ -90,7 +93,7 @@ def authorize(
     key_hash = hash_key(token)
     key = repo.find_key_by_hash(key_hash)
     if key is None or key.prefix != prefix:
-        return Decision(None, f"Unknown API key ({prefix}…{token[-4:]}): check for typos or create a new key.")
+        return Decision(None, f"Unknown API key ({prefix}…{echo(token[-4:])}): check for typos or create a new key.")
     if key.status is KeyStatus.REVOKED:
         when = to_rfc3339(key.revoked_at) if key.revoked_at else "earlier"
         if key.subscription_id and (key.revoked_reason or "").startswith("subscription"):
@@ -103,10 +106,8 @@ def authorize(
             None,
             f"This key ({key.display}) was revoked at {when}. Create a new key (POST /v1/api-keys) and use it instead.",
         )
-    try:
-        repo.touch_key(key_hash, utcnow())
-    except Exception:  # last-used is informational; never fail authentication on it
-        pass
+    with contextlib.suppress(Exception):  # last-used is informational; never fail authentication on it
+        repo.touch_key(key_hash, clock())
     return Decision(
         Caller(
             tenant_id=key.tenant_id,
@@ -127,6 +128,6 @@ def tenant_mismatch(caller: Caller, key_display: str, tenant_header: str | None)
     if tenant_header is None or caller.kind is KeyKind.PLATFORM or tenant_header == caller.tenant_id:
         return None
     return (
-        f"The key {key_display} does not belong to tenant '{tenant_header}'. Send the X-Tenant-Id of the tenant "
+        f"The key {key_display} does not belong to tenant '{echo(tenant_header)}'. Send the X-Tenant-Id of the tenant "
         "that issued the key."
     )

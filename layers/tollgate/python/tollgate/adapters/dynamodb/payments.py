@@ -13,6 +13,7 @@ cannot be applied twice, and an event is never marked without its effect.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -20,10 +21,11 @@ from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.billing import DynamoBillingRepository, _storable
 from tollgate.adapters.dynamodb.codec import outbox_put, plain_json
 from tollgate.adapters.dynamodb.subscriptions import DynamoSubscriptionRepository
+from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.clock import to_rfc3339, utcnow
-from tollgate.domain.errors import Conflict
+from tollgate.domain.errors import ConcurrentUpdate
 from tollgate.domain.events import DomainEvent
-from tollgate.domain.payments import PaymentSettings
+from tollgate.domain.payment_settings import PaymentSettings
 from tollgate.ports.payments import DuplicateWebhook, PaymentWrite
 
 SETTINGS_SK = "PAYMENT_SETTINGS"
@@ -55,12 +57,19 @@ class DynamoPaymentRepository:
             "doc": settings.to_json(),
         }
         put = self._billing._guarded_put(item, expected_revision or None)
-        self._transact([put, *(outbox_put(self.table_name, e) for e in events)], None)
+        transact_write(
+            self._table.meta.client,
+            [put, *(outbox_put(self.table_name, e) for e in events)],
+            lambda _: ConcurrentUpdate("The payment settings changed meanwhile; read them again and retry."),
+        )
 
     def webhook_seen(self, tenant_id: str, event_id: str) -> bool:
         return "Item" in self._table.get_item(
             Key={"pk": f"T#{tenant_id}", "sk": f"WEBHOOK#{event_id}"}, ProjectionExpression="pk"
         )
+
+    def release_webhook(self, tenant_id: str, event_id: str) -> None:
+        self._table.delete_item(Key={"pk": f"T#{tenant_id}", "sk": f"WEBHOOK#{event_id}"})
 
     def commit_payment(self, write: PaymentWrite) -> None:
         items: list[dict[str, Any]] = []
@@ -99,16 +108,16 @@ class DynamoPaymentRepository:
                 revoke_keys_reason=s.revoke_keys_reason,
             )
         items += [outbox_put(self.table_name, e) for e in write.events]
-        self._transact(items, write.webhook_event)
+        transact_write(self._table.meta.client, items, _payment_conflict(write))
 
-    def _transact(self, items: list[dict[str, Any]], webhook: tuple | None) -> None:
-        client = self._table.meta.client
-        try:
-            client.transact_write_items(TransactItems=items)
-        except client.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons") or []
-            if webhook is not None and reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                raise DuplicateWebhook(webhook[1]) from exc
-            raise Conflict(
-                "The invoice or its subscription changed meanwhile; read again and retry.", code="CONCURRENT_UPDATE"
-            ) from exc
+
+def _payment_conflict(write: PaymentWrite) -> Callable[[list[int]], Exception]:
+    """A failed condition: the webhook marker's (item 0, when there is one) means the event was already
+    applied (``DuplicateWebhook``); any other means the invoice or subscription changed (a lost race)."""
+
+    def conflict(failed: list[int]) -> Exception:
+        if write.webhook_event is not None and 0 in failed:
+            return DuplicateWebhook(write.webhook_event[1])
+        return ConcurrentUpdate("The invoice or its subscription changed meanwhile; read again and retry.")
+
+    return conflict

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import dt, outbox_put, query_all, ts, without_none
+from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.access import KeyKind, Role
-from tollgate.domain.errors import Conflict
+from tollgate.domain.clock import parse_rfc3339
+from tollgate.domain.errors import ConcurrentUpdate, Conflict
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.keys import ApiKey, KeyStatus
 from tollgate.domain.tenants import Tenant
@@ -48,7 +51,7 @@ def _key_from_item(item: dict[str, Any]) -> ApiKey:
         kind=KeyKind(item["kind"]),
         prefix=item["prefix"],
         last4=item["last4"],
-        created_at=dt(item["created_at"]),
+        created_at=parse_rfc3339(item["created_at"]),
         role=Role(item["role"]) if item.get("role") else None,
         customer_id=item.get("customer_id"),
         subscription_id=item.get("subscription_id"),
@@ -69,8 +72,8 @@ class DynamoTenancyRepository:
     def _table(self):
         return aws.table(self.table_name)
 
-    def _transact(self, items: list[dict[str, Any]]) -> None:
-        self._table.meta.client.transact_write_items(TransactItems=items)
+    def _transact(self, items: list[dict[str, Any]], on_condition_failed: Callable[[list[int]], Exception]) -> None:
+        transact_write(self._table.meta.client, items, on_condition_failed)
 
     def create_tenant(self, tenant: Tenant, owner_key: ApiKey, owner_key_hash: str, events: list[DomainEvent]) -> None:
         tenant_item = {
@@ -96,16 +99,14 @@ class DynamoTenancyRepository:
             },
             *(outbox_put(self.table_name, e) for e in events),
         ]
-        try:
-            self._transact(items)
-        except self._table.meta.client.exceptions.TransactionCanceledException as exc:
-            raise Conflict(f"Tenant {tenant.tenant_id} already exists.") from exc
+        self._transact(items, lambda _: Conflict(f"Tenant {tenant.tenant_id} already exists.", code="TENANT_EXISTS"))
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
         item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": "TENANT"}).get("Item")
         if not item:
             return None
-        return Tenant(item["tenant_id"], item["name"], dt(item["created_at"]), bool(item.get("livemode", True)))
+        created = parse_rfc3339(item["created_at"])
+        return Tenant(item["tenant_id"], item["name"], created, bool(item.get("livemode", True)))
 
     def list_tenant_ids(self) -> list[str]:
         from boto3.dynamodb.conditions import Key
@@ -124,7 +125,8 @@ class DynamoTenancyRepository:
                     }
                 },
                 *(outbox_put(self.table_name, e) for e in events),
-            ]
+            ],
+            lambda _: ConcurrentUpdate(f"API key {key.key_id} already exists; create the key again."),
         )
 
     def find_key_by_hash(self, key_hash: str) -> ApiKey | None:
@@ -150,11 +152,29 @@ class DynamoTenancyRepository:
         items = query_all(self._table, IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#KEYS"))
         return [_key_from_item(i) for i in items]
 
-    def revoke_key(self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent]) -> ApiKey:
+    def revoke_key(
+        self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent], *, still_active: ApiKey | None = None
+    ) -> ApiKey:
         item = self._key_item_by_id(key.tenant_id, key.key_id)
         if item is None:
             return key
         revoked = key.revoked(at, reason)
+        guard: list[dict[str, Any]] = []
+        if still_active is not None:
+            other = self._key_item_by_id(still_active.tenant_id, still_active.key_id)
+            if other is None:
+                raise ConcurrentUpdate(f"API key {still_active.key_id} changed meanwhile; read the keys again.")
+            guard.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": other["pk"], "sk": "KEY"},
+                        "ConditionExpression": "#s = :active",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {":active": KeyStatus.ACTIVE.value},
+                    }
+                }
+            )
         self._transact(
             [
                 {
@@ -172,8 +192,10 @@ class DynamoTenancyRepository:
                         },
                     }
                 },
+                *guard,
                 *(outbox_put(self.table_name, e) for e in events),
-            ]
+            ],
+            lambda _: ConcurrentUpdate(f"API key {key.key_id} or another OWNER key changed meanwhile; read again."),
         )
         return revoked
 

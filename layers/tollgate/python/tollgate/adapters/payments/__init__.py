@@ -3,7 +3,7 @@ the tenant's, from its payment settings."""
 
 from __future__ import annotations
 
-from tollgate.domain.payments import PaymentSettings
+from tollgate.domain.payment_settings import PaymentSettings
 from tollgate.ports.payments import PaymentProvider
 
 

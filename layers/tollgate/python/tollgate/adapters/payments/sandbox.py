@@ -1,5 +1,5 @@
 """The sandbox payment provider: no money moves; the payment method's name decides the outcome, like
-Stripe's test cards (``tollgate.domain.payments.SANDBOX_METHODS``):
+Stripe's test cards (``tollgate.domain.sandbox_payments.SANDBOX_METHODS``):
 
 - ``pm_card_visa``, ``pm_card_mastercard``: succeed;
 - ``pm_card_chargeDeclined``, ``pm_card_chargeDeclinedInsufficientFunds``, ``pm_card_chargeDeclinedExpiredCard``:
@@ -13,7 +13,7 @@ gets the same answer, as Stripe replays an idempotent request."""
 from __future__ import annotations
 
 from tollgate.domain.ids import deterministic_id
-from tollgate.domain.payments import sandbox_outcome
+from tollgate.domain.sandbox_payments import sandbox_outcome
 from tollgate.ports.payments import ChargeRequest, ChargeResult, CheckoutRequest, CheckoutSession
 
 CHECKOUT_BASE = "https://sandbox.tollgate.invalid/checkout"

@@ -143,7 +143,7 @@ class StripeProvider:
             },
             {"idempotency_key": f"checkout:{request.tenant_id}:{request.session_key}"},
         )
-        return CheckoutSession(session.id, session.url, customer)
+        return CheckoutSession(session.id, session.url or "", customer)  # Stripe sets url on an open session
 
 
 def verify_webhook(payload: str, signature: str | None, secret: str) -> dict[str, Any]:
@@ -157,14 +157,15 @@ def verify_webhook(payload: str, signature: str | None, secret: str) -> dict[str
         WebhookSignature.verify_header(payload, signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS)
     except SignatureVerificationError as exc:
         raise BadRequest(
-            f"Stripe signature verification failed ({exc.user_message or exc}): check that the endpoint's signing secret "
-            "(whsec_…) in PUT /v1/payment-settings is this endpoint's, and that the body reaches Tollgate unmodified.",
+            f"Stripe signature verification failed ({exc.user_message or exc}): check that the signing secret "
+            "(whsec_…) set with PUT /v1/settings/payments is this endpoint's, and that the body reaches Tollgate "
+            "unmodified.",
             code="INVALID_SIGNATURE",
         ) from None
     try:
         event = json.loads(payload)
-    except ValueError:
-        raise BadRequest("The webhook body is not JSON.", code="INVALID_WEBHOOK_PAYLOAD") from None
+    except (ValueError, RecursionError):  # not JSON, an integer past Python's digit limit, nesting too deep
+        raise BadRequest("The webhook body is not JSON Tollgate can read.", code="INVALID_WEBHOOK_PAYLOAD") from None
     if not isinstance(event, dict):
         raise BadRequest("The webhook body is not a Stripe event object.", code="INVALID_WEBHOOK_PAYLOAD")
     return event

@@ -11,7 +11,7 @@ from pydantic import Field
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
-from tollgate.domain.access import Caller, KeyKind, Permission, Role
+from tollgate.domain.access import Caller, KeyKind, Permission, Role, echo
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.errors import NotFound
 from tollgate.domain.keys import ApiKey
@@ -91,7 +91,7 @@ def create_api_key(body: KeyIn, caller: Annotated[Caller, Depends(current_caller
         customer_id=body.customer_id,
         livemode=body.livemode,
     )
-    return Response(201, "application/json", issued_out(issued).model_dump(mode="json"))
+    return Response(201, "application/json", issued_out(issued))
 
 
 @router.get(
@@ -110,7 +110,7 @@ def list_api_keys(caller: Annotated[Caller, Depends(current_caller)]) -> KeyList
 def get_api_key(key_id: str, caller: Annotated[Caller, Depends(current_caller)]) -> KeyOut:
     key = wiring.tenancy_repository().get_key(caller.tenant_id, key_id)
     if key is None:
-        raise NotFound(f"API key not found: {key_id}. Check the id with GET /v1/api-keys.")
+        raise NotFound(f"API key not found: {echo(key_id)}. Check the id with GET /v1/api-keys.")
     return key_out(key)
 
 

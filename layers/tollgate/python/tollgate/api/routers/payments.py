@@ -11,13 +11,17 @@ from pydantic import Field
 from tollgate import wiring
 from tollgate.api.access import current_caller, public, requires
 from tollgate.api.models import ApiModel
-from tollgate.domain.access import Caller, Permission
+from tollgate.domain.access import Caller, Permission, echo
 from tollgate.domain.errors import NotFound
-from tollgate.domain.payments import PaymentSettings
+from tollgate.domain.payment_settings import PaymentSettings
 from tollgate.usecases import payments as cases
 
 router = Router()
 Caller_ = Annotated[Caller, Depends(current_caller)]
+
+
+def _default_schedule() -> list[str | int]:
+    return ["P3D", "P5D", "P7D"]
 
 
 class PaymentSettingsIn(ApiModel):
@@ -32,7 +36,7 @@ class PaymentSettingsIn(ApiModel):
         default=None, description="Write-only whsec_… signing secret of /v1/webhooks/stripe/{tenant}"
     )
     retry_schedule: list[str | int] = Field(
-        default_factory=lambda: ["P3D", "P5D", "P7D"],
+        default_factory=_default_schedule,
         description="Wait before each retry after a failed attempt: days, or ISO 8601 durations (P3D, PT1H)",
     )
     final_subscription_status: Literal["CANCELLED", "PAST_DUE"] = Field(
@@ -43,7 +47,9 @@ class PaymentSettingsIn(ApiModel):
         default=3,
         ge=0,
         le=365,
-        description="Days a failed payment keeps access (plan or customer metadata max_payment_overdue_days override it)",
+        description=(
+            "Days a failed payment keeps access (plan or customer metadata max_payment_overdue_days override it)"
+        ),
     )
 
 
@@ -104,18 +110,19 @@ class WebhookOut(ApiModel):
     tags=["payments"],
     summary="Stripe webhook endpoint of a tenant (signed with the tenant's whsec_ secret; no API key)",
     description=(
-        "Verified with the stripe library (400 INVALID_SIGNATURE, nothing changed, when the Stripe-Signature header does not "
-        "match); each event id is applied once (a redelivery answers duplicate=true); a live-mode event for a test-mode "
-        "tenant (or the reverse) is refused with 400 LIVEMODE_MISMATCH. Handled: payment_intent.succeeded (the invoice is "
-        "PAID, a PAST_DUE subscription ACTIVE), checkout.session.completed (the payment method is saved; with a plan_id in "
-        "the session's metadata the customer is subscribed). Other types are recorded and change nothing."
+        "Verified with the stripe library (400 INVALID_SIGNATURE, nothing changed, when the Stripe-Signature header "
+        "does not match); each event id is applied once (a redelivery answers duplicate=true); a live-mode event for "
+        "a test-mode tenant (or the reverse) is refused with 400 LIVEMODE_MISMATCH. Handled: payment_intent.succeeded "
+        "(the invoice is PAID, a PAST_DUE subscription ACTIVE), checkout.session.completed (the payment method is "
+        "saved; with a plan_id in the session's metadata the customer is subscribed). Other types are recorded and "
+        "change nothing."
     ),
 )
 def stripe_webhook(tenant_id: str) -> WebhookOut:
     from tollgate.usecases import subscriptions
 
     if wiring.tenancy_repository().get_tenant(tenant_id) is None:
-        raise NotFound(f"Tenant not found: {tenant_id}. The webhook URL is /v1/webhooks/stripe/<your tenant id>.")
+        raise NotFound(f"Tenant not found: {echo(tenant_id)}. The webhook URL is /v1/webhooks/stripe/<your tenant id>.")
     event = router.current_event
     payload = event.decoded_body if event.is_base64_encoded else (event.body or "")
     signature = event.get_header_value("Stripe-Signature", case_sensitive=False)

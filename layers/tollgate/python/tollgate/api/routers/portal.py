@@ -52,7 +52,9 @@ class PortalPaymentMethodOut(ApiModel):
     "/v1/portal/payment-method",
     openapi_extensions=requires(Permission.USAGE_READ, KeyKind.CUSTOMER),
     tags=["portal", "payments"],
-    summary="Update this customer's payment method (seed 000: an outdated payment method keeps a subscription PAST_DUE)",
+    summary=(
+        "Update this customer's payment method (seed 000: an outdated payment method keeps a subscription PAST_DUE)"
+    ),
 )
 def portal_payment_method(
     body: PortalPaymentMethodIn, caller: Annotated[Caller, Depends(current_caller)]

@@ -1,4 +1,5 @@
-"""POST /v1/tenants: the platform admin creates a tenant and receives its first OWNER key."""
+"""The platform admin's routes: ``POST /v1/tenants`` creates a tenant and returns its first OWNER key;
+``POST /v1/tenants/{tenant_id}/owner-keys`` mints a new OWNER key for a tenant locked out of its own."""
 
 from __future__ import annotations
 
@@ -45,4 +46,27 @@ def create_tenant(body: TenantIn, caller: Annotated[Caller, Depends(current_call
         created_at=to_rfc3339(tenant.created_at),
         owner_key=issued_out(issued),
     )
-    return Response(201, "application/json", out.model_dump(mode="json"))
+    return Response(201, "application/json", out)
+
+
+class OwnerKeyIn(ApiModel):
+    name: str = Field(default="recovered owner", max_length=200, description="A label for the new key")
+
+
+@router.post(
+    "/v1/tenants/<tenant_id>/owner-keys",
+    openapi_extensions=requires(Permission.TENANTS_RECOVER, KeyKind.PLATFORM),
+    tags=["tenants"],
+    summary="Recovery: mint a new OWNER key for a tenant (platform admin only; the secret is in this response only)",
+    description=(
+        "For a tenant that lost or revoked its OWNER keys. Send the platform-admin credential (tgp_…) as "
+        "'Authorization: Bearer'; X-Tenant-Id is not needed. The tenant's other keys are left as they are: "
+        "revoke the lost ones with the new key (DELETE /v1/api-keys/{key_id})."
+    ),
+    responses={201: {"description": "Created", "content": {"application/json": {"model": KeyOut}}}},
+)
+def recover_owner_key(
+    tenant_id: str, body: OwnerKeyIn, caller: Annotated[Caller, Depends(current_caller)]
+) -> Response[KeyOut]:
+    issued = tenancy.recover_owner_key(wiring.tenancy_repository(), tenant_id, name=body.name)
+    return Response(201, "application/json", issued_out(issued))

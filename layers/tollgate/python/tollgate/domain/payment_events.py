@@ -1,0 +1,60 @@
+"""The domain events of collecting an invoice: what the payment use cases publish through the outbox.
+
+Public builders (the payment use cases used to import the billing and subscription use cases'
+private helpers). Each event takes its time from the caller's clock, and its id from what it
+reports, so a retried write yields the same event id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tollgate.domain.billing.invoices import Invoice
+from tollgate.domain.clock import to_rfc3339
+from tollgate.domain.events import DomainEvent
+from tollgate.domain.money import plain
+from tollgate.domain.payments import PaymentAttempt, attempts_made
+from tollgate.domain.subscriptions import Subscription
+
+
+def invoice_event(type_: str, invoice: Invoice, at: datetime, *parts: str, **extra: Any) -> DomainEvent:
+    """An ``invoice.*`` event with the invoice's summary (same payload as the billing pipeline's)."""
+    data = {
+        "invoice_id": invoice.invoice_id,
+        "customer_id": invoice.customer_id,
+        "subscription_id": invoice.subscription_id,
+        "status": invoice.status.value,
+        "currency": invoice.currency,
+        "period_start": to_rfc3339(invoice.period_start),
+        "period_end": to_rfc3339(invoice.period_end),
+        "total": plain(invoice.totals.total),
+        "amount_due": plain(invoice.amount_due),
+        **extra,
+    }
+    return DomainEvent(type_, invoice.tenant_id, at, data).with_id(invoice.invoice_id, type_, *parts)
+
+
+def invoice_payment_event(
+    type_: str, invoice: Invoice, attempt: PaymentAttempt | None, at: datetime, **extra: Any
+) -> DomainEvent:
+    """An invoice event about a payment attempt; its id is derived from the attempt (number and time)."""
+    number, when = (str(attempt.number), to_rfc3339(attempt.at)) if attempt else ("0", "")
+    payment = {
+        "payment_attempt_count": attempts_made(invoice.payment_attempts),
+        **({"attempt": attempt.to_json()} if attempt else {}),
+    }
+    return invoice_event(type_, invoice, attempt.at if attempt else at, number, when, **payment, **extra)
+
+
+def subscription_event(type_: str, sub: Subscription, at: datetime, **data: Any) -> DomainEvent:
+    """A ``subscription.*`` event (same payload as the subscription use cases'), with the dunning count."""
+    payload = {
+        "subscription_id": sub.subscription_id,
+        "customer_id": sub.customer_id,
+        "status": sub.status.value,
+        "plan_id": sub.plan.plan_id,
+        "plan_version": sub.plan.version,
+        "dunning_attempts": sub.dunning_attempts,
+        **data,
+    }
+    return DomainEvent(type_, sub.tenant_id, at, payload).with_id(sub.subscription_id, type_, str(sub.version))
