@@ -20,7 +20,7 @@ from tollgate.domain.billing.usage import UsageAggregate, UsageWindow
 from tollgate.domain.billing.wallets import Wallet
 from tollgate.domain.catalog.meters import AggregationFunction, Meter
 from tollgate.domain.customers import Customer
-from tollgate.domain.errors import Conflict
+from tollgate.domain.errors import ConcurrentUpdate
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.money import round_money
 from tollgate.domain.subscriptions import Subscription, Transition
@@ -56,7 +56,7 @@ class InMemorySubscriptions:
     ) -> Subscription:
         stored = self.get(sub.tenant_id, sub.subscription_id)
         if stored is None or stored.version != expected_version:
-            raise Conflict("subscription changed meanwhile", code="CONCURRENT_UPDATE")
+            raise ConcurrentUpdate("subscription changed meanwhile")
         return self.put(sub, history)
 
     def history(self, tenant_id: str, subscription_id: str) -> list[Transition]:
@@ -99,15 +99,15 @@ class InMemoryBilling:
     @staticmethod
     def _check(stored, expected: int | None, what: str) -> None:
         if expected is None and stored is not None:
-            raise Conflict(f"{what} already exists.", code="CONCURRENT_UPDATE")
+            raise ConcurrentUpdate(f"{what} already exists.")
         if expected is not None and (stored is None or stored.revision != expected):
-            raise Conflict(f"{what} changed meanwhile.", code="CONCURRENT_UPDATE")
+            raise ConcurrentUpdate(f"{what} changed meanwhile.")
 
     def commit(self, write: BillingWrite) -> None:
         with self._lock:
             if self.fail_next_commit:
                 self.fail_next_commit -= 1
-                raise Conflict("simulated lost race", code="CONCURRENT_UPDATE")
+                raise ConcurrentUpdate("simulated lost race")
             inv = write.invoice
             if inv is not None:
                 self._check(
@@ -129,7 +129,7 @@ class InMemoryBilling:
             if write.charges is not None:
                 sub = self.subscriptions.get(write.charges.tenant_id, write.charges.subscription_id)
                 if sub is None or sub.version != write.charges.expected_version:
-                    raise Conflict("subscription changed meanwhile", code="CONCURRENT_UPDATE")
+                    raise ConcurrentUpdate("subscription changed meanwhile")
             # every condition holds: write it all
             if inv is not None:
                 self.invoices[(inv.tenant_id, inv.invoice_id)] = inv
@@ -213,7 +213,7 @@ class InMemoryBilling:
 
     def save_settings(self, settings: BillingSettings, expected_revision: int, events: list[DomainEvent]) -> None:
         if self.get_settings(settings.tenant_id).revision != expected_revision:
-            raise Conflict("settings changed meanwhile", code="CONCURRENT_UPDATE")
+            raise ConcurrentUpdate("settings changed meanwhile")
         self.settings[settings.tenant_id] = settings
         self.events.extend(events)
 

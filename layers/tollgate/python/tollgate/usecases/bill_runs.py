@@ -28,7 +28,7 @@ PAGE_SIZE = 100
 class BillOutcome:
     """What billing one subscription for one period gave (see tollgate.usecases.billing)."""
 
-    status: str  # INVOICED | ALREADY_INVOICED | FAILED
+    status: ResultStatus  # INVOICED | ALREADY_INVOICED | FAILED
     invoice_id: str | None = None
     error_code: str | None = None
     detail: str = ""
