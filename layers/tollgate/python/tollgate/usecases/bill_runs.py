@@ -7,18 +7,22 @@ open_bill_run -> (Distributed Map over an S3 manifest of pages) rate_page | reco
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from tollgate.domain.bill_runs import BillRun, BillRunStatus, ResultStatus, SubscriptionResult
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339, utcnow
-from tollgate.domain.errors import Conflict, NotFound
+from tollgate.domain.errors import ConcurrentUpdate, Conflict, NotFound
 from tollgate.domain.ids import deterministic_id, new_id
 from tollgate.domain.periods import Period
+from tollgate.domain.retry import retry_on_conflict
 from tollgate.ports import BillRunRepository, ManifestStore, TenancyRepository
 from tollgate.ports.customers import SubscriptionRepository
+
+_log = logging.getLogger(__name__)
 
 # Subscriptions per page: one child execution rates one page. 1,000,000 subscriptions = 10,000 pages.
 PAGE_SIZE = 100
@@ -50,6 +54,7 @@ class Deps:
     tenants: TenancyRepository
     subscriptions: SubscriptionRepository
     manifests: ManifestStore
+    clock: Callable[[], datetime] = utcnow
 
 
 def scheduled_run_id(tenant_id: str, run_date: datetime) -> str:
@@ -68,7 +73,7 @@ def start_bill_run(
     customer_ids: list[str] | None = None,
 ) -> BillRun:
     """POST /v1/bill-runs: bill the tenant's subscriptions whose period ended by ``as_of`` (default now)."""
-    now = utcnow()
+    now = deps.clock()
     run = BillRun(
         new_id("br"),
         tenant_id,
@@ -121,7 +126,7 @@ def _due(deps: Deps, run: BillRun) -> list[str]:
 
 def open_bill_run(deps: Deps, request: dict[str, Any], execution_name: str) -> dict[str, Any]:
     """Open the run(s), record their targets as PENDING and write the pages to a manifest."""
-    now = utcnow()
+    now = deps.clock()
     as_of = parse_rfc3339(request["as_of"]) if request.get("as_of") else now
     if request.get("tenant_id"):
         run_id = request.get("bill_run_id") or new_id("br")
@@ -210,9 +215,10 @@ def rate_page(deps: Deps, bill: Biller, page: dict[str, Any]) -> dict[str, Any]:
 
 
 def _mark_billed(deps: Deps, tenant_id: str, subscription_id: str, period_end: datetime) -> None:
-    from dataclasses import replace
+    """Move the subscription's billed_through to ``period_end`` (it may change meanwhile, e.g. an upgrade:
+    read again and retry; a subscription that keeps changing is left for the next run)."""
 
-    for _ in range(3):  # the subscription may change meanwhile (an upgrade): read again and retry
+    def mark() -> None:
         sub = deps.subscriptions.get(tenant_id, subscription_id)
         if sub is None or (sub.billed_through and sub.billed_through >= period_end):
             return
@@ -223,9 +229,17 @@ def _mark_billed(deps: Deps, tenant_id: str, subscription_id: str, period_end: d
                 events=[],
                 history=[],
             )
-            return
-        except Conflict:
-            continue
+        except ConcurrentUpdate:
+            raise
+        except Conflict as exc:
+            if exc.code != ConcurrentUpdate.code:
+                raise
+            raise ConcurrentUpdate(exc.detail) from exc
+
+    try:
+        retry_on_conflict(mark, exhausted=f"Subscription {subscription_id} kept changing.")
+    except ConcurrentUpdate:
+        _log.warning("billed_through of subscription %s not moved: it kept changing", subscription_id)
 
 
 def record_page_failure(deps: Deps, page: dict[str, Any], error: dict[str, Any]) -> dict[str, Any]:
@@ -248,7 +262,7 @@ def record_page_failure(deps: Deps, page: dict[str, Any], error: dict[str, Any])
 def close_bill_run(deps: Deps, bill_runs: list[dict[str, str]]) -> dict[str, Any]:
     closed = []
     for ref in bill_runs:
-        run = deps.runs.close(ref["tenant_id"], ref["bill_run_id"], utcnow())
+        run = deps.runs.close(ref["tenant_id"], ref["bill_run_id"], deps.clock())
         closed.append({"bill_run_id": run.bill_run_id, "status": run.status.value, "totals": run.totals})
     return {"bill_runs": closed}
 
@@ -260,5 +274,5 @@ def fail_bill_run(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
         [{"tenant_id": state["tenant_id"], "bill_run_id": state["bill_run_id"]}] if state.get("bill_run_id") else []
     )
     for ref in bill_runs:
-        deps.runs.close(ref["tenant_id"], ref["bill_run_id"], utcnow(), error=cause)
+        deps.runs.close(ref["tenant_id"], ref["bill_run_id"], deps.clock(), error=cause)
     return {"bill_runs": bill_runs, "error": cause}
