@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from tollgate.domain.bill_runs import DONE, BillRun, BillRunStatus, SubscriptionResult, closing_status
 from tollgate.domain.billing.credit_notes import CreditNote
 from tollgate.domain.billing.delivery import InvoiceDelivery
 from tollgate.domain.billing.errors import UsageDataUnavailable
@@ -323,3 +324,46 @@ class RecordingMailer:
 
 def statuses(billing: InMemoryBilling) -> dict[str, InvoiceStatus]:
     return {i.invoice_id: i.status for i in billing.invoices.values()}
+
+
+class InMemoryBillRuns:
+    """Bill runs and their per-subscription results (the BillRunRepository port)."""
+
+    def __init__(self) -> None:
+        self.runs: dict[tuple[str, str], BillRun] = {}
+        self.outcomes: dict[tuple[str, str], dict[str, SubscriptionResult]] = defaultdict(dict)
+
+    def open(self, run: BillRun) -> tuple[BillRun, bool]:
+        key = (run.tenant_id, run.bill_run_id)
+        if key in self.runs:
+            return self.runs[key], False
+        self.runs[key] = run
+        return run, True
+
+    def start_attempt(self, tenant_id: str, bill_run_id: str) -> BillRun:
+        run = self.runs[(tenant_id, bill_run_id)]
+        self.runs[(tenant_id, bill_run_id)] = run = replace(run, attempts=run.attempts + 1)
+        return run
+
+    def get(self, tenant_id: str, bill_run_id: str) -> BillRun | None:
+        return self.runs.get((tenant_id, bill_run_id))
+
+    def list_runs(self, tenant_id: str, limit: int = 50) -> list[BillRun]:
+        found = [r for (t, _), r in self.runs.items() if t == tenant_id]
+        return sorted(found, key=lambda r: r.created_at, reverse=True)[:limit]
+
+    def record_results(self, tenant_id: str, bill_run_id: str, results: list[SubscriptionResult]) -> None:
+        self.outcomes[(tenant_id, bill_run_id)].update({r.subscription_id: r for r in results})
+
+    def results(self, tenant_id: str, bill_run_id: str) -> list[SubscriptionResult]:
+        return list(self.outcomes[(tenant_id, bill_run_id)].values())
+
+    def unfinished(self, tenant_id: str, bill_run_id: str) -> list[str]:
+        return [r.subscription_id for r in self.results(tenant_id, bill_run_id) if r.status not in DONE]
+
+    def close(self, tenant_id: str, bill_run_id: str, at: datetime, error: str | None = None) -> BillRun:
+        totals = dict(Counter(r.status.value for r in self.results(tenant_id, bill_run_id)))
+        status = BillRunStatus.FAILED if error else closing_status(totals)
+        run = replace(self.runs[(tenant_id, bill_run_id)], status=status, closed_at=at, totals=totals, error=error)
+        self.runs[(tenant_id, bill_run_id)] = run
+        return run

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from tollgate.domain.bill_runs import BillRun, BillRunStatus, ResultStatus, SubscriptionResult
+from tollgate.domain.billing.errors import BillingErrorCode
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339, utcnow
 from tollgate.domain.errors import ConcurrentUpdate, Conflict, NotFound
 from tollgate.domain.ids import deterministic_id, new_id
@@ -23,6 +24,7 @@ from tollgate.ports import BillRunRepository, ManifestStore, TenancyRepository
 from tollgate.ports.customers import SubscriptionRepository
 
 _log = logging.getLogger(__name__)
+
 
 # Subscriptions per page: one child execution rates one page. 1,000,000 subscriptions = 10,000 pages.
 PAGE_SIZE = 100
@@ -192,7 +194,7 @@ def rate_page(deps: Deps, bill: Biller, page: dict[str, Any]) -> dict[str, Any]:
         if period is None:
             results.append(SubscriptionResult(subscription_id, ResultStatus.SKIPPED, detail="nothing due for billing"))
             continue
-        outcome = bill(tenant_id, subscription_id, period.start, period.end)
+        outcome = _bill_one(bill, tenant_id, subscription_id, period)
         status = ResultStatus(outcome.status)
         if status is ResultStatus.ALREADY_INVOICED:  # a fresh invoice moved billed_through in its own write
             _mark_billed(deps, tenant_id, subscription_id, period.end)
@@ -212,6 +214,16 @@ def rate_page(deps: Deps, bill: Biller, page: dict[str, Any]) -> dict[str, Any]:
     for r in results:
         counts[r.status.value] = counts.get(r.status.value, 0) + 1
     return {"bill_run_id": page["bill_run_id"], "page": page["page"], **counts}
+
+
+def _bill_one(bill: Biller, tenant_id: str, subscription_id: str, period: Period) -> BillOutcome:
+    """Bill one subscription of a page; whatever it raises fails that subscription only."""
+    try:
+        return bill(tenant_id, subscription_id, period.start, period.end)
+    except Exception as exc:
+        _log.exception("billing subscription %s failed unexpectedly", subscription_id)
+        detail = f"Billing failed unexpectedly ({type(exc).__name__}); it was logged. Re-run the bill run."
+        return BillOutcome(ResultStatus.FAILED, error_code=BillingErrorCode.INTERNAL_ERROR.value, detail=detail)
 
 
 def _mark_billed(deps: Deps, tenant_id: str, subscription_id: str, period_end: datetime) -> None:

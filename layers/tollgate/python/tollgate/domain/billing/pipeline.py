@@ -27,7 +27,7 @@ from typing import Any
 from tollgate.domain.billing.attribution import attribution
 from tollgate.domain.billing.credit_notes import CreditNote, apply_credit_notes
 from tollgate.domain.billing.discounts import discount_line
-from tollgate.domain.billing.errors import BillingErrorCode
+from tollgate.domain.billing.errors import BillingErrorCode, UsageInvalid
 from tollgate.domain.billing.fees import (
     charge_lines,
     due_charges,
@@ -44,6 +44,7 @@ from tollgate.domain.catalog.meters import Meter
 from tollgate.domain.catalog.plans import PlanVersion, UsagePrice
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.customers import Customer
+from tollgate.domain.errors import InvalidInput
 from tollgate.domain.money import plain
 from tollgate.domain.periods import Period
 from tollgate.domain.subscriptions import Subscription
@@ -109,8 +110,28 @@ Stage = Callable[[BillingInputs, Bill], Bill]
 
 
 def rate_usage(inputs: BillingInputs, bill: Bill) -> Bill:
-    """One line per usage price, rated by the pricing engine (``InvalidInput`` if it refuses the usage)."""
-    return bill.plus(*(usage_line(u.usage_price, u.meter, u.aggregate, u.start, u.end) for u in inputs.usage))
+    """One line per usage price, rated by the pricing engine; usage it refuses is USAGE_INVALID."""
+    return bill.plus(*(_usage_line(inputs, u) for u in inputs.usage))
+
+
+def _usage_line(inputs: BillingInputs, u: MeteredUsage) -> InvoiceLine:
+    try:
+        return usage_line(u.usage_price, u.meter, u.aggregate, u.start, u.end)
+    except (InvalidInput, ArithmeticError) as exc:
+        reason = exc.detail if isinstance(exc, InvalidInput) else f"{type(exc).__name__} in exact arithmetic"
+        raise UsageInvalid(
+            f"The pricing engine refused the usage of meter {u.meter.meter_id} for "
+            f"{to_rfc3339(u.start)} to {to_rfc3339(u.end)} (aggregated quantity {_shown(u.aggregate.quantity)}: "
+            f"{reason}). Correct the usage events, then retry the invoice "
+            f"(POST /v1/invoices/{inputs.invoice_id}/retry).",
+            meter_id=u.meter.meter_id,
+        ) from exc
+
+
+def _shown(quantity: Decimal) -> str:
+    """The quantity for a message, bounded (a huge exponent is shown as it is, never expanded)."""
+    text = str(quantity)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def recurring_fees(inputs: BillingInputs, bill: Bill) -> Bill:

@@ -123,14 +123,33 @@ def bill_subscription(
         return _bill_once(current, subscription_id, period, finalize=finalize, send=send)
 
     detail = f"Subscription {subscription_id} (or its wallet or credit notes) kept changing while it was billed; retry."
+    invoice_id = invoice_id_for(tenant_id, subscription_id, period_start)
     try:
         return retry_on_conflict(attempt, exhausted=detail)
     except ConcurrentUpdate:
-        invoice_id = invoice_id_for(tenant_id, subscription_id, period_start)
         existing = repos.invoices.get_invoice(tenant_id, invoice_id)
         if existing is not None and existing.status in ISSUED:
             return _already_invoiced(existing)
         return BillResult(invoice_id, ResultStatus.FAILED, BillingErrorCode.CONCURRENT_UPDATE.value, detail)
+    except Exception as exc:  # a bug or an outage: this subscription fails, never the others of its bill run
+        return _internal_error(repos, tenant_id, subscription_id, period, invoice_id, exc)
+
+
+def _internal_error(
+    repos: BillingRepos, tenant_id: str, subscription_id: str, period: Period, invoice_id: str, exc: Exception
+) -> BillResult:
+    """FAILED with INTERNAL_ERROR (and a FAILED record when it can be written), the exception logged."""
+    _log.exception("billing subscription %s (invoice %s) failed unexpectedly", subscription_id, invoice_id)
+    failure = BillingFailure(
+        BillingErrorCode.INTERNAL_ERROR,
+        f"Billing failed unexpectedly ({type(exc).__name__}); it was logged. Retry the invoice "
+        f"(POST /v1/invoices/{invoice_id}/retry) or re-run the bill run.",
+    )
+    try:
+        record_failure(repos, tenant_id, subscription_id, period, failure)
+    except Exception:
+        _log.exception("recording the failure of invoice %s failed", invoice_id)
+    return BillResult(invoice_id, ResultStatus.FAILED, failure.error_code.value, failure.detail)
 
 
 def preview_invoice(repos: BillingRepos, tenant_id: str, subscription_id: str, at: datetime | None = None) -> Invoice:
