@@ -97,3 +97,18 @@ def test_a_refused_usage_invoice_is_billed_by_retry_once_the_usage_is_corrected(
     world.usage.events.clear()  # the bad event corrected
     world.record(sub, meter, JAN[0] + timedelta(days=3), quantity=10)
     assert retry_invoice(world.repos, TENANT, failed.invoice_id).status == "INVOICED"
+
+
+def test_business_metrics_count_finalized_invoices_and_bill_failures_by_code(world: World, metered, monkeypatch):
+    from tollgate.usecases.billing import bill as billing
+
+    counted: list[tuple[str, dict[str, str]]] = []
+    monkeypatch.setattr(billing, "count", lambda name, value=1, **dims: counted.append((name, dims)))
+    meter, version = metered
+    healthy, broken = world.subscribe(version), world.subscribe(version)
+    world.record(broken, meter, JAN[0] + timedelta(days=3), quantity="-5")
+
+    _page(world, [healthy.subscription_id, broken.subscription_id])
+    bill_subscription(world.repos, TENANT, healthy.subscription_id, *JAN)  # already invoiced: not counted again
+
+    assert counted == [("InvoicesFinalized", {}), ("BillFailures", {"code": "USAGE_INVALID"})]

@@ -20,6 +20,7 @@ from tollgate.domain.errors import ConcurrentUpdate, Conflict, NotFound
 from tollgate.domain.ids import deterministic_id, new_id
 from tollgate.domain.periods import Period
 from tollgate.domain.retry import retry_on_conflict
+from tollgate.observability import count
 from tollgate.ports import BillRunRepository, ManifestStore, TenancyRepository
 from tollgate.ports.customers import SubscriptionRepository
 
@@ -222,6 +223,7 @@ def _bill_one(bill: Biller, tenant_id: str, subscription_id: str, period: Period
         return bill(tenant_id, subscription_id, period.start, period.end)
     except Exception as exc:
         _log.exception("billing subscription %s failed unexpectedly", subscription_id)
+        count("BillFailures", code=BillingErrorCode.INTERNAL_ERROR.value)
         detail = f"Billing failed unexpectedly ({type(exc).__name__}); it was logged. Re-run the bill run."
         return BillOutcome(ResultStatus.FAILED, error_code=BillingErrorCode.INTERNAL_ERROR.value, detail=detail)
 

@@ -20,6 +20,7 @@ from tollgate.domain.errors import ConcurrentUpdate, Conflict, NotFound
 from tollgate.domain.periods import Period
 from tollgate.domain.retry import retry_on_conflict
 from tollgate.domain.subscriptions import Subscription
+from tollgate.observability import count
 from tollgate.usecases.billing.email import deliver
 from tollgate.usecases.billing.inputs import gather_inputs
 from tollgate.usecases.billing.repos import BillingRepos
@@ -114,7 +115,28 @@ def bill_subscription(
     already ended). See the package docstring for idempotency and failures. ``finalize=False`` leaves a
     DRAFT (recomputed by the next call) that consumes nothing; ``send=False`` skips the email;
     ``snapshot`` is what a bill run read in bulk for the page (default: read item by item)."""
-    period = Period(period_start, period_end)
+    result = _bill(repos, tenant_id, subscription_id, Period(period_start, period_end), finalize, send, snapshot)
+    _count(result)
+    return result
+
+
+def _count(result: BillResult) -> None:
+    """Business metrics: InvoicesFinalized, BillFailures by error code."""
+    if result.status is ResultStatus.FAILED:
+        count("BillFailures", code=result.error_code or BillingErrorCode.INTERNAL_ERROR.value)
+    elif result.status is ResultStatus.INVOICED and result.invoice and result.invoice.status in ISSUED:
+        count("InvoicesFinalized")
+
+
+def _bill(
+    repos: BillingRepos,
+    tenant_id: str,
+    subscription_id: str,
+    period: Period,
+    finalize: bool,
+    send: bool,
+    snapshot: PageSnapshot | None,
+) -> BillResult:
     reads = [snapshot or PageSnapshot(repos, tenant_id)]
 
     def attempt() -> BillResult:
@@ -123,7 +145,7 @@ def bill_subscription(
         return _bill_once(current, subscription_id, period, finalize=finalize, send=send)
 
     detail = f"Subscription {subscription_id} (or its wallet or credit notes) kept changing while it was billed; retry."
-    invoice_id = invoice_id_for(tenant_id, subscription_id, period_start)
+    invoice_id = invoice_id_for(tenant_id, subscription_id, period.start)
     try:
         return retry_on_conflict(attempt, exhausted=detail)
     except ConcurrentUpdate:
