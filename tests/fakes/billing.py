@@ -140,7 +140,7 @@ class InMemoryBilling:
                 self.wallets[(write.wallet[0].tenant_id, write.wallet[0].wallet_id)] = write.wallet[0]
             if write.charges is not None:
                 c = write.charges
-                sub = self.subscriptions.get(c.tenant_id, c.subscription_id)
+                sub = self.subscriptions.items[(c.tenant_id, c.subscription_id)]  # checked above
                 changed = replace(sub, pending_charges=c.remaining, version=sub.version + 1)
                 if c.billed_through is not None:
                     changed = replace(changed, billed_through=c.billed_through)

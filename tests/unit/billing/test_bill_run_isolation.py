@@ -64,7 +64,9 @@ def test_usage_the_pricing_engine_refuses_fails_only_its_subscription(world: Wor
     assert [e.data["error_code"] for e in world.billing.events_of("invoice.failed")] == ["USAGE_INVALID"]
 
 
-def test_an_unexpected_error_fails_only_its_subscription_with_internal_error(world: World, metered, caplog):
+def test_an_unexpected_error_fails_only_its_subscription_with_internal_error(
+    world: World, metered, caplog, monkeypatch
+):
     _meter, version = metered
     healthy = [world.subscribe(version) for _ in range(2)]
     unlucky = world.subscribe(version)
@@ -75,7 +77,7 @@ def test_an_unexpected_error_fails_only_its_subscription_with_internal_error(wor
             raise RuntimeError("the customer store fell over")
         return read(tenant_id, customer_id)
 
-    world.customers.get = customers_get  # type: ignore[method-assign]  # one customer's reads fail
+    monkeypatch.setattr(world.customers, "get", customers_get)  # one customer's reads fail
     runs, answer = _page(world, [unlucky.subscription_id, *(s.subscription_id for s in healthy)])
 
     results = {r.subscription_id: r for r in runs.results(TENANT, "br_1")}

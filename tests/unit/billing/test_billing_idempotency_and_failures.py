@@ -176,14 +176,14 @@ def test_every_invoice_state_action_pair_is_the_table_move_or_a_409_naming_the_s
 
 
 def test_the_lifecycle_is_draft_finalized_then_paid_void_or_uncollectible():
-    I, A = InvoiceStatus, InvoiceAction
-    assert transition(I.DRAFT, A.FINALIZE, "i") is I.FINALIZED
-    assert {transition(I.FINALIZED, a, "i") for a in (A.PAY, A.VOID, A.MARK_UNCOLLECTIBLE)} == {
-        I.PAID,
-        I.VOID,
-        I.UNCOLLECTIBLE,
+    S, A = InvoiceStatus, InvoiceAction
+    assert transition(S.DRAFT, A.FINALIZE, "i") is S.FINALIZED
+    assert {transition(S.FINALIZED, a, "i") for a in (A.PAY, A.VOID, A.MARK_UNCOLLECTIBLE)} == {
+        S.PAID,
+        S.VOID,
+        S.UNCOLLECTIBLE,
     }
-    assert not [a for (s, a) in TRANSITIONS if s in (I.PAID, I.VOID)]  # terminal
+    assert not [a for (state, a) in TRANSITIONS if state in (S.PAID, S.VOID)]  # terminal
 
 
 def test_a_bill_run_page_reads_each_plan_version_and_meter_once(world: World):

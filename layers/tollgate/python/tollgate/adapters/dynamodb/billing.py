@@ -1,12 +1,12 @@
 """Invoices, credit notes, wallets, billing settings and invoice deliveries in the main table.
 
-| item              | pk          | sk                     | gsi1pk                          | gsi1sk                      |
-|-------------------|-------------|------------------------|---------------------------------|-----------------------------|
-| invoice           | T#<tenant>  | INV#<invoice_id>       | T#<tenant>#CUSTINV#<customer>   | <period start>#<invoice_id> |
-| invoice delivery  | T#<tenant>  | INVSEND#<invoice_id>   |                                 |                             |
-| credit note       | T#<tenant>  | CN#<credit_note_id>    | T#<tenant>#CUSTCN#<customer>    | <created at>#<id>           |
-| wallet            | T#<tenant>  | WALLET#<wallet_id>     | T#<tenant>#CUSTWAL#<customer>   | <currency>                  |
-| billing settings  | T#<tenant>  | BILLING_SETTINGS       |                                 |                             |
+| item             | pk         | sk                   | gsi1pk                        | gsi1sk                      |
+|------------------|------------|----------------------|-------------------------------|-----------------------------|
+| invoice          | T#<tenant> | INV#<invoice_id>     | T#<tenant>#CUSTINV#<customer> | <period start>#<invoice_id> |
+| invoice delivery | T#<tenant> | INVSEND#<invoice_id> |                               |                             |
+| credit note      | T#<tenant> | CN#<credit_note_id>  | T#<tenant>#CUSTCN#<customer>  | <created at>#<id>           |
+| wallet           | T#<tenant> | WALLET#<wallet_id>   | T#<tenant>#CUSTWAL#<customer> | <currency>                  |
+| billing settings | T#<tenant> | BILLING_SETTINGS     |                               |                             |
 
 The invoice id is derived from (tenant, subscription, period start), so its item key is too: every
 write of a period's invoice targets the same item, conditional on ``attribute_not_exists`` (new) or

@@ -122,7 +122,7 @@ def record_failure(
 def _failed_record(
     sub: Subscription, period: Period, existing: Invoice | None, failure: BillingFailure, now: datetime
 ) -> Invoice:
-    fields = {"error_code": failure.error_code.value, "error_detail": failure.detail}
+    code, detail = failure.error_code.value, failure.detail
     if existing is not None:
         return existing.moved(
             InvoiceAction.FAIL,
@@ -132,7 +132,8 @@ def _failed_record(
             attribution={},
             consumed_charges=(),
             attempts=existing.attempts + 1,
-            **fields,
+            error_code=code,
+            error_detail=detail,
         )
     return Invoice(
         invoice_id=invoice_id_for(sub.tenant_id, sub.subscription_id, period.start),
@@ -149,5 +150,6 @@ def _failed_record(
         plan_version=sub.plan.version,
         attempts=1,
         revision=1,
-        **fields,
+        error_code=code,
+        error_detail=detail,
     )
