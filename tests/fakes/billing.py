@@ -25,7 +25,17 @@ from tollgate.domain.errors import ConcurrentUpdate
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.money import round_money
 from tollgate.domain.subscriptions import Subscription, Transition
-from tollgate.ports.billing import BillingWrite, MailRejected
+from tollgate.ports import BillRunRepository
+from tollgate.ports.billing import (
+    BillingSettingsRepository,
+    BillingWrite,
+    CreditNoteRepository,
+    InvoiceRepository,
+    Mailer,
+    MailRejected,
+    UsageReader,
+    WalletRepository,
+)
 
 
 class InMemoryCustomers:
@@ -59,6 +69,9 @@ class InMemorySubscriptions:
         if stored is None or stored.version != expected_version:
             raise ConcurrentUpdate("subscription changed meanwhile")
         return self.put(sub, history)
+
+    def get_many(self, tenant_id: str, subscription_ids: list[str]) -> dict[str, Subscription]:
+        return {i: s for i in subscription_ids if (s := self.get(tenant_id, i)) is not None}
 
     def history(self, tenant_id: str, subscription_id: str) -> list[Transition]:
         return list(self.transitions[(tenant_id, subscription_id)])
@@ -367,3 +380,18 @@ class InMemoryBillRuns:
         run = replace(self.runs[(tenant_id, bill_run_id)], status=status, closed_at=at, totals=totals, error=error)
         self.runs[(tenant_id, bill_run_id)] = run
         return run
+
+
+def _typed_against_the_ports(
+    billing: InMemoryBilling, usage: InMemoryUsageReader, mailer: RecordingMailer, runs: InMemoryBillRuns
+) -> tuple[
+    InvoiceRepository,
+    CreditNoteRepository,
+    WalletRepository,
+    BillingSettingsRepository,
+    UsageReader,
+    Mailer,
+    BillRunRepository,
+]:
+    """Never called: mypy checks here that the fakes keep the ports' contracts (drift fails the type check)."""
+    return billing, billing, billing, billing, usage, mailer, runs

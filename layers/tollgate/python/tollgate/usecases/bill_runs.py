@@ -180,8 +180,7 @@ def rate_page(deps: Deps, bill: Biller, page: dict[str, Any]) -> dict[str, Any]:
     tenant_id, as_of = page["tenant_id"], parse_rfc3339(page["as_of"])
     results: list[SubscriptionResult] = []
     ids = page["subscription_ids"]
-    get_many = getattr(deps.subscriptions, "get_many", None)
-    subs = get_many(tenant_id, ids) if get_many else {i: s for i in ids if (s := deps.subscriptions.get(tenant_id, i))}
+    subs = deps.subscriptions.get_many(tenant_id, ids)
     due: dict[str, Period] = {}
     for subscription_id, sub in subs.items():
         period = sub.next_bill_period()
