@@ -114,3 +114,17 @@ def test_business_metrics_count_finalized_invoices_and_bill_failures_by_code(wor
     bill_subscription(world.repos, TENANT, healthy.subscription_id, *JAN)  # already invoiced: not counted again
 
     assert counted == [("InvoicesFinalized", {}), ("BillFailures", {"code": "USAGE_INVALID"})]
+
+
+def test_a_page_whose_bulk_read_fails_bills_each_subscription_from_its_own_reads(world: World, metered, monkeypatch):
+    _meter, version = metered
+    subs = [world.subscribe(version) for _ in range(3)]
+
+    def unreadable_page(*args, **kwargs):
+        raise RuntimeError("one item of the page cannot be decoded")
+
+    monkeypatch.setattr("tollgate.usecases.billing.bill.read_page", unreadable_page)
+    runs, answer = _page(world, [s.subscription_id for s in subs])
+
+    assert answer["INVOICED"] == 3
+    assert {r.status for r in runs.results(TENANT, "br_1")} == {ResultStatus.INVOICED}

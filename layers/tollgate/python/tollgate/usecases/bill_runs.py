@@ -188,20 +188,20 @@ def rate_page(deps: Deps, bill: Biller, page: dict[str, Any]) -> dict[str, Any]:
             due[subscription_id] = period
     prefetch = getattr(bill, "prefetch", None)  # the biller may read the page's items in bulk
     if prefetch is not None and due:
-        prefetch(tenant_id, [subs[i] for i in due], due)
+        try:
+            prefetch(tenant_id, [subs[i] for i in due], due)
+        except Exception:  # e.g. one unreadable item: bill each subscription from its own reads instead
+            _log.exception("reading page %s of bill run %s in bulk failed", page["page"], page["bill_run_id"])
     for subscription_id in ids:
         period = due.get(subscription_id)
         if period is None:
             results.append(SubscriptionResult(subscription_id, ResultStatus.SKIPPED, detail="nothing due for billing"))
             continue
-        outcome = _bill_one(bill, tenant_id, subscription_id, period)
-        status = ResultStatus(outcome.status)
-        if status is ResultStatus.ALREADY_INVOICED:  # a fresh invoice moved billed_through in its own write
-            _mark_billed(deps, tenant_id, subscription_id, period.end)
+        outcome = _bill_one(deps, bill, tenant_id, subscription_id, period)
         results.append(
             SubscriptionResult(
                 subscription_id,
-                status,
+                ResultStatus(outcome.status),
                 outcome.error_code,
                 outcome.detail,
                 outcome.invoice_id,
@@ -216,10 +216,13 @@ def rate_page(deps: Deps, bill: Biller, page: dict[str, Any]) -> dict[str, Any]:
     return {"bill_run_id": page["bill_run_id"], "page": page["page"], **counts}
 
 
-def _bill_one(bill: Biller, tenant_id: str, subscription_id: str, period: Period) -> BillOutcome:
+def _bill_one(deps: Deps, bill: Biller, tenant_id: str, subscription_id: str, period: Period) -> BillOutcome:
     """Bill one subscription of a page; whatever it raises fails that subscription only."""
     try:
-        return bill(tenant_id, subscription_id, period.start, period.end)
+        outcome = bill(tenant_id, subscription_id, period.start, period.end)
+        if ResultStatus(outcome.status) is ResultStatus.ALREADY_INVOICED:
+            _mark_billed(deps, tenant_id, subscription_id, period.end)  # a fresh invoice moved it in its own write
+        return outcome
     except Exception as exc:
         _log.exception("billing subscription %s failed unexpectedly", subscription_id)
         count("BillFailures", code=BillingErrorCode.INTERNAL_ERROR.value)
