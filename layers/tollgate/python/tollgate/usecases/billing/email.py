@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tollgate.domain.billing.delivery import SENDABLE, InvoiceDelivery, invoice_email
+from tollgate.domain.billing.delivery import SENDABLE, DeliveryStatus, InvoiceDelivery, invoice_email
 from tollgate.domain.billing.errors import InvoiceNotSent, SendFailure
 from tollgate.domain.billing.events import invoice_event
 from tollgate.domain.billing.invoices import Invoice
@@ -89,7 +89,7 @@ def deliver(
     delivery = InvoiceDelivery(
         tenant_id=invoice.tenant_id,
         invoice_id=invoice.invoice_id,
-        status="FAILED" if code else "SENT",
+        status=DeliveryStatus.FAILED if code else DeliveryStatus.SENT,
         attempts=attempt,
         last_attempt_at=now,
         to=to,
