@@ -33,3 +33,25 @@ def test_a_coupon_applied_to_a_subscription_discounts_its_next_invoice_once(serv
     assert line["amount"] == "-20.00" and invoice["totals"]["discounts"] == "20.00"
     assert invoice["totals"]["total"] == "80.00"
     assert ok(c.get(f"/v1/subscriptions/{sub['id']}"))["discount"] is None  # used up by that invoice
+
+
+@pytest.mark.parametrize("amount", ["1e1000000", "1E+125", "-1E+125", "1e999999999", "NaN", "9" * 30])
+def test_money_amounts_with_huge_exponents_or_digits_are_a_4xx_problem_and_nothing_is_stored(server, amount):
+    """Issue 13 class 1: bounded before any arithmetic -- never decimal.Overflow/InvalidOperation as a 500."""
+    c = own_tenant(server, "money bounds")
+    problems = [
+        c.post("/v1/coupons", json={"amount_off": amount, "currency": "USD"}),
+        c.post("/v1/coupons", json={"percent_off": amount}),
+        c.post("/v1/wallets", json={"customer_id": builders.customer(c)["id"], "initial_balance": amount}),
+    ]
+    # A JSON number (not a string) is refused by the schema itself.
+    raw = (
+        '{"amount_off": '
+        + (amount if amount[0].isdigit() or amount[0] == "-" else "1e1000000")
+        + ', "currency": "USD"}'
+    )
+    problems.append(c.post("/v1/coupons", content=raw, headers={"Content-Type": "application/json"}))
+    for r in problems:
+        assert r.status_code in (400, 422), r.text
+        assert r.headers["content-type"] == "application/problem+json" and r.json()["code"]
+    assert ok(c.get("/v1/coupons"))["data"] == [] and ok(c.get("/v1/wallets"))["data"] == []

@@ -115,3 +115,56 @@ def test_tax_calculation_failed_is_fixed_by_retrying_that_invoice(server):
         assert len(invoices) == 1
     finally:
         wiring.tax_providers().pop(slow.name, None)
+
+
+def test_usage_the_pricing_engine_refuses_fails_only_its_subscription_and_the_page_is_invoiced(server, monkeypatch):
+    """Issue 13 class 2, on the local stack: the bill-run state machine, the page task, the real pipeline."""
+    from decimal import Decimal
+
+    from tollgate.domain.billing.usage import UsageAggregate
+
+    t = billing_kit.own_tenant(server, "refused usage")
+    meter = ok(
+        t.post("/v1/meters", json={"event_name": f"api.{uuid.uuid4().hex[:6]}", "aggregation": {"function": "COUNT"}}),
+        201,
+    )
+    plan = builders.plan(
+        t,
+        fee="10.00",
+        usage_prices=[
+            {"meter_id": meter["id"], "price": {"model": "per_unit", "currency": "USD", "unit_amount": "0.01"}}
+        ],
+    )
+    customers = [builders.customer(t) for _ in range(4)]
+    subs = [billing_kit.ended_subscription(t, c["id"], plan["id"]) for c in customers]
+    refused = {customers[1]["id"]: Decimal("-1000"), customers[2]["id"]: Decimal("1E+125")}
+
+    real = wiring.billing_repos
+
+    class RefusedUsage:
+        """The real usage reader, except for two customers whose stored usage the pricing engine refuses."""
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def aggregate(self, tenant_id, customer_id, meter, start, end):
+            if customer_id in refused:
+                return UsageAggregate(refused[customer_id], [])
+            return self.inner.aggregate(tenant_id, customer_id, meter, start, end)
+
+    def repos_with_refused_usage():
+        from dataclasses import replace
+
+        repos = real()
+        return replace(repos, usage=RefusedUsage(repos.usage))
+
+    monkeypatch.setattr(wiring, "billing_repos", repos_with_refused_usage)
+    run = finished(t, ok(t.post("/v1/bill-runs", json={}), 202)["id"])
+    results = by_sub(run)
+    assert run["status"] == "PARTIALLY_FAILED"
+    assert {results[s["id"]]["status"] for s in (subs[0], subs[3])} == {"INVOICED"}
+    for sub in subs[1:3]:
+        assert (results[sub["id"]]["status"], results[sub["id"]]["error_code"]) == ("FAILED", "USAGE_INVALID")
+        invoice = ok(t.get(f"/v1/invoices/{results[sub['id']]['invoice_id']}"))
+        assert invoice["status"] == "FAILED" and invoice["error_code"] == "USAGE_INVALID"
+    assert "PAGE_FAILED" not in {r["error_code"] for r in run["results"]}

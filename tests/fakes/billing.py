@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from tollgate.domain.bill_runs import DONE, BillRun, BillRunStatus, SubscriptionResult, closing_status
 from tollgate.domain.billing.credit_notes import CreditNote
 from tollgate.domain.billing.delivery import InvoiceDelivery
 from tollgate.domain.billing.errors import UsageDataUnavailable
@@ -20,11 +21,21 @@ from tollgate.domain.billing.usage import UsageAggregate, UsageWindow
 from tollgate.domain.billing.wallets import Wallet
 from tollgate.domain.catalog.meters import AggregationFunction, Meter
 from tollgate.domain.customers import Customer
-from tollgate.domain.errors import Conflict
+from tollgate.domain.errors import ConcurrentUpdate
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.money import round_money
 from tollgate.domain.subscriptions import Subscription, Transition
-from tollgate.ports.billing import BillingWrite, MailRejected
+from tollgate.ports import BillRunRepository
+from tollgate.ports.billing import (
+    BillingSettingsRepository,
+    BillingWrite,
+    CreditNoteRepository,
+    InvoiceRepository,
+    Mailer,
+    MailRejected,
+    UsageReader,
+    WalletRepository,
+)
 
 
 class InMemoryCustomers:
@@ -56,8 +67,11 @@ class InMemorySubscriptions:
     ) -> Subscription:
         stored = self.get(sub.tenant_id, sub.subscription_id)
         if stored is None or stored.version != expected_version:
-            raise Conflict("subscription changed meanwhile", code="CONCURRENT_UPDATE")
+            raise ConcurrentUpdate("subscription changed meanwhile")
         return self.put(sub, history)
+
+    def get_many(self, tenant_id: str, subscription_ids: list[str]) -> dict[str, Subscription]:
+        return {i: s for i in subscription_ids if (s := self.get(tenant_id, i)) is not None}
 
     def history(self, tenant_id: str, subscription_id: str) -> list[Transition]:
         return list(self.transitions[(tenant_id, subscription_id)])
@@ -99,15 +113,15 @@ class InMemoryBilling:
     @staticmethod
     def _check(stored, expected: int | None, what: str) -> None:
         if expected is None and stored is not None:
-            raise Conflict(f"{what} already exists.", code="CONCURRENT_UPDATE")
+            raise ConcurrentUpdate(f"{what} already exists.")
         if expected is not None and (stored is None or stored.revision != expected):
-            raise Conflict(f"{what} changed meanwhile.", code="CONCURRENT_UPDATE")
+            raise ConcurrentUpdate(f"{what} changed meanwhile.")
 
     def commit(self, write: BillingWrite) -> None:
         with self._lock:
             if self.fail_next_commit:
                 self.fail_next_commit -= 1
-                raise Conflict("simulated lost race", code="CONCURRENT_UPDATE")
+                raise ConcurrentUpdate("simulated lost race")
             inv = write.invoice
             if inv is not None:
                 self._check(
@@ -129,7 +143,7 @@ class InMemoryBilling:
             if write.charges is not None:
                 sub = self.subscriptions.get(write.charges.tenant_id, write.charges.subscription_id)
                 if sub is None or sub.version != write.charges.expected_version:
-                    raise Conflict("subscription changed meanwhile", code="CONCURRENT_UPDATE")
+                    raise ConcurrentUpdate("subscription changed meanwhile")
             # every condition holds: write it all
             if inv is not None:
                 self.invoices[(inv.tenant_id, inv.invoice_id)] = inv
@@ -139,7 +153,7 @@ class InMemoryBilling:
                 self.wallets[(write.wallet[0].tenant_id, write.wallet[0].wallet_id)] = write.wallet[0]
             if write.charges is not None:
                 c = write.charges
-                sub = self.subscriptions.get(c.tenant_id, c.subscription_id)
+                sub = self.subscriptions.items[(c.tenant_id, c.subscription_id)]  # checked above
                 changed = replace(sub, pending_charges=c.remaining, version=sub.version + 1)
                 if c.billed_through is not None:
                     changed = replace(changed, billed_through=c.billed_through)
@@ -213,7 +227,7 @@ class InMemoryBilling:
 
     def save_settings(self, settings: BillingSettings, expected_revision: int, events: list[DomainEvent]) -> None:
         if self.get_settings(settings.tenant_id).revision != expected_revision:
-            raise Conflict("settings changed meanwhile", code="CONCURRENT_UPDATE")
+            raise ConcurrentUpdate("settings changed meanwhile")
         self.settings[settings.tenant_id] = settings
         self.events.extend(events)
 
@@ -323,3 +337,61 @@ class RecordingMailer:
 
 def statuses(billing: InMemoryBilling) -> dict[str, InvoiceStatus]:
     return {i.invoice_id: i.status for i in billing.invoices.values()}
+
+
+class InMemoryBillRuns:
+    """Bill runs and their per-subscription results (the BillRunRepository port)."""
+
+    def __init__(self) -> None:
+        self.runs: dict[tuple[str, str], BillRun] = {}
+        self.outcomes: dict[tuple[str, str], dict[str, SubscriptionResult]] = defaultdict(dict)
+
+    def open(self, run: BillRun) -> tuple[BillRun, bool]:
+        key = (run.tenant_id, run.bill_run_id)
+        if key in self.runs:
+            return self.runs[key], False
+        self.runs[key] = run
+        return run, True
+
+    def start_attempt(self, tenant_id: str, bill_run_id: str) -> BillRun:
+        run = self.runs[(tenant_id, bill_run_id)]
+        self.runs[(tenant_id, bill_run_id)] = run = replace(run, attempts=run.attempts + 1)
+        return run
+
+    def get(self, tenant_id: str, bill_run_id: str) -> BillRun | None:
+        return self.runs.get((tenant_id, bill_run_id))
+
+    def list_runs(self, tenant_id: str, limit: int = 50) -> list[BillRun]:
+        found = [r for (t, _), r in self.runs.items() if t == tenant_id]
+        return sorted(found, key=lambda r: r.created_at, reverse=True)[:limit]
+
+    def record_results(self, tenant_id: str, bill_run_id: str, results: list[SubscriptionResult]) -> None:
+        self.outcomes[(tenant_id, bill_run_id)].update({r.subscription_id: r for r in results})
+
+    def results(self, tenant_id: str, bill_run_id: str) -> list[SubscriptionResult]:
+        return list(self.outcomes[(tenant_id, bill_run_id)].values())
+
+    def unfinished(self, tenant_id: str, bill_run_id: str) -> list[str]:
+        return [r.subscription_id for r in self.results(tenant_id, bill_run_id) if r.status not in DONE]
+
+    def close(self, tenant_id: str, bill_run_id: str, at: datetime, error: str | None = None) -> BillRun:
+        totals = dict(Counter(r.status.value for r in self.results(tenant_id, bill_run_id)))
+        status = BillRunStatus.FAILED if error else closing_status(totals)
+        run = replace(self.runs[(tenant_id, bill_run_id)], status=status, closed_at=at, totals=totals, error=error)
+        self.runs[(tenant_id, bill_run_id)] = run
+        return run
+
+
+def _typed_against_the_ports(
+    billing: InMemoryBilling, usage: InMemoryUsageReader, mailer: RecordingMailer, runs: InMemoryBillRuns
+) -> tuple[
+    InvoiceRepository,
+    CreditNoteRepository,
+    WalletRepository,
+    BillingSettingsRepository,
+    UsageReader,
+    Mailer,
+    BillRunRepository,
+]:
+    """Never called: mypy checks here that the fakes keep the ports' contracts (drift fails the type check)."""
+    return billing, billing, billing, billing, usage, mailer, runs

@@ -15,6 +15,7 @@ from tests.unit.billing.billing_world import JAN, TENANT, World
 from tollgate.domain.billing.errors import UsageDataUnavailable
 from tollgate.domain.billing.invoices import TRANSITIONS, InvoiceAction, InvoiceStatus, transition
 from tollgate.domain.errors import Conflict
+from tollgate.domain.periods import Period
 from tollgate.usecases.billing import bill_subscription, retry_invoice
 from tollgate.usecases.invoicing import create_wallet, put_billing_settings, top_up_wallet
 
@@ -175,18 +176,18 @@ def test_every_invoice_state_action_pair_is_the_table_move_or_a_409_naming_the_s
 
 
 def test_the_lifecycle_is_draft_finalized_then_paid_void_or_uncollectible():
-    I, A = InvoiceStatus, InvoiceAction
-    assert transition(I.DRAFT, A.FINALIZE, "i") is I.FINALIZED
-    assert {transition(I.FINALIZED, a, "i") for a in (A.PAY, A.VOID, A.MARK_UNCOLLECTIBLE)} == {
-        I.PAID,
-        I.VOID,
-        I.UNCOLLECTIBLE,
+    S, A = InvoiceStatus, InvoiceAction
+    assert transition(S.DRAFT, A.FINALIZE, "i") is S.FINALIZED
+    assert {transition(S.FINALIZED, a, "i") for a in (A.PAY, A.VOID, A.MARK_UNCOLLECTIBLE)} == {
+        S.PAID,
+        S.VOID,
+        S.UNCOLLECTIBLE,
     }
-    assert not [a for (s, a) in TRANSITIONS if s in (I.PAID, I.VOID)]  # terminal
+    assert not [a for (state, a) in TRANSITIONS if state in (S.PAID, S.VOID)]  # terminal
 
 
 def test_a_bill_run_page_reads_each_plan_version_and_meter_once(world: World):
-    from tollgate.usecases.billing import for_bill_run
+    from tollgate.usecases.billing import PageBiller
 
     meter = world.meter()
     version = world.plan(usage_prices=[{"meter_id": meter, "price": PER_UNIT}])
@@ -195,6 +196,7 @@ def test_a_bill_run_page_reads_each_plan_version_and_meter_once(world: World):
     get_version, get_meter = world.catalog.get_version, world.catalog.get_meter
     world.catalog.get_version = lambda *a: reads.append("version") or get_version(*a)
     world.catalog.get_meter = lambda *a: reads.append("meter") or get_meter(*a)
-    repos = for_bill_run(world.repos)
-    assert all(bill_subscription(repos, TENANT, s.subscription_id, *JAN).status == "INVOICED" for s in subs)
+    bill = PageBiller(world.repos)
+    bill.prefetch(TENANT, subs, {s.subscription_id: Period(*JAN) for s in subs})
+    assert all(bill(TENANT, s.subscription_id, *JAN).status == "INVOICED" for s in subs)
     assert sorted(reads) == ["meter", "version"]

@@ -199,7 +199,10 @@ def test_a_downgrade_waiting_for_the_period_end_bills_the_next_period_at_the_new
 
 def test_usage_of_a_period_is_rated_at_the_version_in_effect_then_even_after_the_clock_moved_the_pin(world: World):
     meter = world.meter()
-    per_unit = lambda amount: {"model": "per_unit", "currency": "USD", "unit_amount": amount}
+
+    def per_unit(amount: str) -> dict:
+        return {"model": "per_unit", "currency": "USD", "unit_amount": amount}
+
     v1 = world.plan(usage_prices=[{"meter_id": meter, "price": per_unit("1.00")}])
     world.version(v1.plan_id, 2, usage_prices=[{"meter_id": meter, "price": per_unit("0.10")}])
     sub = world.subscribe(v1)

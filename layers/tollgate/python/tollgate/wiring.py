@@ -60,24 +60,11 @@ def bill_run_deps():
 
 def biller():
     """Bill one subscription for one period: the billing pipeline (tollgate.usecases.billing). Built once
-    per page of a bill run: plan versions and meters are read once; ``prefetch`` reads the page's
-    customers, invoices and wallets in bulk before its subscriptions are billed."""
-    from tollgate.usecases import billing
-    from tollgate.usecases.bill_runs import BillOutcome
+    per page of a bill run: ``prefetch`` reads the page's customers, invoices and wallets in bulk into a
+    page snapshot; plan versions, meters and settings are read once for the page."""
+    from tollgate.usecases.billing import PageBiller
 
-    base = billing.for_bill_run(billing_repos())
-
-    class PageBiller:
-        repos = base
-
-        def prefetch(self, tenant_id, subscriptions, periods):
-            self.repos = billing.prefetch_page(base, tenant_id, subscriptions, periods)
-
-        def __call__(self, tenant_id, subscription_id, period_start, period_end):
-            r = billing.bill_subscription(self.repos, tenant_id, subscription_id, period_start, period_end)
-            return BillOutcome(r.status, r.invoice_id, r.error_code, r.detail)
-
-    return PageBiller()
+    return PageBiller(billing_repos())
 
 
 @lru_cache(maxsize=1)

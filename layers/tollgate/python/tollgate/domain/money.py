@@ -2,11 +2,14 @@
 
 Rules (pure Python, ``decimal.Decimal`` only, never ``float``):
 
-- ``to_decimal`` parses a JSON value strictly. A decimal *string* (``"9.99"``) or an ``int`` is
-  accepted; a ``float`` is rejected, because JSON numbers such as ``0.1`` have already gone
-  through binary floating point in most parsers and cannot be trusted to be exact. Booleans,
-  ``NaN``, infinities, exponent notation (``"1e3"``) and values needing more than
-  ``MAX_DIGITS`` (18) digits to write out (integer digits + decimal places) are rejected too.
+- ``to_decimal`` is THE bounded parser for money from a client. A decimal *string* (``"9.99"``) or
+  an ``int`` is accepted; a ``float`` is rejected, because JSON numbers such as ``0.1`` have already
+  gone through binary floating point in most parsers and cannot be trusted to be exact. Booleans,
+  ``NaN``, infinities, exponent notation (``"1e3"``), strings longer than ``MAX_TEXT`` (64)
+  characters and values needing more than ``MAX_DIGITS`` (18) digits to write out (integer digits +
+  decimal places) are rejected too. Every bound is checked on the text or the digit tuple *before*
+  any arithmetic, so ``1e1000000`` or ``Decimal("1E+125")`` is an ``InvalidInput`` (400), never a
+  ``decimal.Overflow``, an ``InvalidOperation`` or a long computation.
 - ``minor_units`` reads the exponent from the ISO 4217 table shipped by the ``iso4217``
   package (USD 2, JPY 0, KWD 3, CLF 4). Codes without a minor unit (XAU, XDR, the no-currency code ...) and
   unknown codes raise ``InvalidInput(field="currency")``.
@@ -35,6 +38,8 @@ from typing import Any
 from tollgate.domain.errors import InvalidInput
 
 MAX_DIGITS = 18
+MAX_TEXT = 64  # characters of a decimal string (18 digits, a sign, a point and trailing zeros fit)
+_MAX_INT = 10**MAX_DIGITS
 _PLAIN_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 _EXACT = Context(
@@ -63,11 +68,19 @@ def to_decimal(value: Any, field: str) -> Decimal:
             "(binary floating point cannot represent most decimal amounts exactly)",
             field=field,
         )
+    too_long = InvalidInput(
+        f"{field} has more than {MAX_DIGITS} digits (integer digits plus decimal places)", field=field
+    )
     if isinstance(value, int):
-        number = Decimal(value)
-    elif isinstance(value, str):
-        if not _PLAIN_DECIMAL.fullmatch(value):
-            raise InvalidInput(f'{field} must be a plain decimal string such as "12.50"', field=field)
+        if not -_MAX_INT < value < _MAX_INT:
+            raise too_long
+        return Decimal(value)
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT or not _PLAIN_DECIMAL.fullmatch(value):
+            raise InvalidInput(
+                f'{field} must be a plain decimal string such as "12.50" (no exponent, at most {MAX_DIGITS} digits)',
+                field=field,
+            )
         number = Decimal(value)
     elif isinstance(value, Decimal):
         if not value.is_finite():
@@ -76,10 +89,7 @@ def to_decimal(value: Any, field: str) -> Decimal:
     else:
         raise InvalidInput(f"{field} must be a decimal string", field=field)
     if _digits(number) > MAX_DIGITS:
-        raise InvalidInput(
-            f"{field} has more than {MAX_DIGITS} digits (integer digits plus decimal places)",
-            field=field,
-        )
+        raise too_long
     return number
 
 
@@ -89,6 +99,8 @@ def _digits(number: Decimal) -> int:
         return 1
     _, digit_tuple, exponent = number.as_tuple()
     assert isinstance(exponent, int)
+    if len(digit_tuple) > MAX_TEXT + MAX_DIGITS:  # more significant digits than any bounded value has
+        return len(digit_tuple)
     digits = list(digit_tuple)
     while exponent < 0 and len(digits) > 1 and digits[-1] == 0:
         digits.pop()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from tollgate.domain.billing.credit_notes import CreditNote
 from tollgate.domain.billing.delivery import InvoiceDelivery
@@ -24,6 +24,7 @@ from tollgate.domain.billing.tax import TaxRequest, TaxResult
 from tollgate.domain.billing.usage import UsageAggregate
 from tollgate.domain.billing.wallets import Wallet
 from tollgate.domain.catalog.meters import Meter
+from tollgate.domain.customers import Customer
 from tollgate.domain.events import DomainEvent
 
 
@@ -91,6 +92,18 @@ class InvoiceRepository(Protocol):
     def get_delivery(self, tenant_id: str, invoice_id: str) -> InvoiceDelivery | None: ...
 
     def save_delivery(self, delivery: InvoiceDelivery, events: list[DomainEvent]) -> None: ...
+
+
+@runtime_checkable
+class PageReader(Protocol):
+    """An invoice repository that can read a bill-run page's items in bulk (the DynamoDB adapter:
+    BatchGetItem); without it the page snapshot reads them one by one."""
+
+    def prefetch(
+        self, tenant_id: str, *, customer_ids: list[str], invoice_ids: list[str], wallet_ids: list[str]
+    ) -> tuple[dict[str, Customer], dict[str, Invoice], dict[str, Wallet]]:
+        """The customers, invoices and wallets that exist, by id."""
+        ...
 
 
 class CreditNoteRepository(Protocol):

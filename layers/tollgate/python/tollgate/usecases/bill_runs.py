@@ -7,18 +7,25 @@ open_bill_run -> (Distributed Map over an S3 manifest of pages) rate_page | reco
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from tollgate.domain.bill_runs import BillRun, BillRunStatus, ResultStatus, SubscriptionResult
+from tollgate.domain.billing.errors import BillingErrorCode
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339, utcnow
-from tollgate.domain.errors import Conflict, NotFound
+from tollgate.domain.errors import ConcurrentUpdate, Conflict, NotFound
 from tollgate.domain.ids import deterministic_id, new_id
 from tollgate.domain.periods import Period
+from tollgate.domain.retry import retry_on_conflict
+from tollgate.observability import count
 from tollgate.ports import BillRunRepository, ManifestStore, TenancyRepository
 from tollgate.ports.customers import SubscriptionRepository
+
+_log = logging.getLogger(__name__)
+
 
 # Subscriptions per page: one child execution rates one page. 1,000,000 subscriptions = 10,000 pages.
 PAGE_SIZE = 100
@@ -28,7 +35,7 @@ PAGE_SIZE = 100
 class BillOutcome:
     """What billing one subscription for one period gave (see tollgate.usecases.billing)."""
 
-    status: str  # INVOICED | ALREADY_INVOICED | FAILED
+    status: ResultStatus  # INVOICED | ALREADY_INVOICED | FAILED
     invoice_id: str | None = None
     error_code: str | None = None
     detail: str = ""
@@ -50,6 +57,7 @@ class Deps:
     tenants: TenancyRepository
     subscriptions: SubscriptionRepository
     manifests: ManifestStore
+    clock: Callable[[], datetime] = utcnow
 
 
 def scheduled_run_id(tenant_id: str, run_date: datetime) -> str:
@@ -68,7 +76,7 @@ def start_bill_run(
     customer_ids: list[str] | None = None,
 ) -> BillRun:
     """POST /v1/bill-runs: bill the tenant's subscriptions whose period ended by ``as_of`` (default now)."""
-    now = utcnow()
+    now = deps.clock()
     run = BillRun(
         new_id("br"),
         tenant_id,
@@ -121,7 +129,7 @@ def _due(deps: Deps, run: BillRun) -> list[str]:
 
 def open_bill_run(deps: Deps, request: dict[str, Any], execution_name: str) -> dict[str, Any]:
     """Open the run(s), record their targets as PENDING and write the pages to a manifest."""
-    now = utcnow()
+    now = deps.clock()
     as_of = parse_rfc3339(request["as_of"]) if request.get("as_of") else now
     if request.get("tenant_id"):
         run_id = request.get("bill_run_id") or new_id("br")
@@ -172,8 +180,7 @@ def rate_page(deps: Deps, bill: Biller, page: dict[str, Any]) -> dict[str, Any]:
     tenant_id, as_of = page["tenant_id"], parse_rfc3339(page["as_of"])
     results: list[SubscriptionResult] = []
     ids = page["subscription_ids"]
-    get_many = getattr(deps.subscriptions, "get_many", None)
-    subs = get_many(tenant_id, ids) if get_many else {i: s for i in ids if (s := deps.subscriptions.get(tenant_id, i))}
+    subs = deps.subscriptions.get_many(tenant_id, ids)
     due: dict[str, Period] = {}
     for subscription_id, sub in subs.items():
         period = sub.next_bill_period()
@@ -181,20 +188,20 @@ def rate_page(deps: Deps, bill: Biller, page: dict[str, Any]) -> dict[str, Any]:
             due[subscription_id] = period
     prefetch = getattr(bill, "prefetch", None)  # the biller may read the page's items in bulk
     if prefetch is not None and due:
-        prefetch(tenant_id, [subs[i] for i in due], due)
+        try:
+            prefetch(tenant_id, [subs[i] for i in due], due)
+        except Exception:  # e.g. one unreadable item: bill each subscription from its own reads instead
+            _log.exception("reading page %s of bill run %s in bulk failed", page["page"], page["bill_run_id"])
     for subscription_id in ids:
         period = due.get(subscription_id)
         if period is None:
             results.append(SubscriptionResult(subscription_id, ResultStatus.SKIPPED, detail="nothing due for billing"))
             continue
-        outcome = bill(tenant_id, subscription_id, period.start, period.end)
-        status = ResultStatus(outcome.status)
-        if status is ResultStatus.ALREADY_INVOICED:  # a fresh invoice moved billed_through in its own write
-            _mark_billed(deps, tenant_id, subscription_id, period.end)
+        outcome = _bill_one(deps, bill, tenant_id, subscription_id, period)
         results.append(
             SubscriptionResult(
                 subscription_id,
-                status,
+                ResultStatus(outcome.status),
                 outcome.error_code,
                 outcome.detail,
                 outcome.invoice_id,
@@ -209,10 +216,25 @@ def rate_page(deps: Deps, bill: Biller, page: dict[str, Any]) -> dict[str, Any]:
     return {"bill_run_id": page["bill_run_id"], "page": page["page"], **counts}
 
 
-def _mark_billed(deps: Deps, tenant_id: str, subscription_id: str, period_end: datetime) -> None:
-    from dataclasses import replace
+def _bill_one(deps: Deps, bill: Biller, tenant_id: str, subscription_id: str, period: Period) -> BillOutcome:
+    """Bill one subscription of a page; whatever it raises fails that subscription only."""
+    try:
+        outcome = bill(tenant_id, subscription_id, period.start, period.end)
+        if ResultStatus(outcome.status) is ResultStatus.ALREADY_INVOICED:
+            _mark_billed(deps, tenant_id, subscription_id, period.end)  # a fresh invoice moved it in its own write
+        return outcome
+    except Exception as exc:
+        _log.exception("billing subscription %s failed unexpectedly", subscription_id)
+        count("BillFailures", code=BillingErrorCode.INTERNAL_ERROR.value)
+        detail = f"Billing failed unexpectedly ({type(exc).__name__}); it was logged. Re-run the bill run."
+        return BillOutcome(ResultStatus.FAILED, error_code=BillingErrorCode.INTERNAL_ERROR.value, detail=detail)
 
-    for _ in range(3):  # the subscription may change meanwhile (an upgrade): read again and retry
+
+def _mark_billed(deps: Deps, tenant_id: str, subscription_id: str, period_end: datetime) -> None:
+    """Move the subscription's billed_through to ``period_end`` (it may change meanwhile, e.g. an upgrade:
+    read again and retry; a subscription that keeps changing is left for the next run)."""
+
+    def mark() -> None:
         sub = deps.subscriptions.get(tenant_id, subscription_id)
         if sub is None or (sub.billed_through and sub.billed_through >= period_end):
             return
@@ -223,9 +245,17 @@ def _mark_billed(deps: Deps, tenant_id: str, subscription_id: str, period_end: d
                 events=[],
                 history=[],
             )
-            return
-        except Conflict:
-            continue
+        except ConcurrentUpdate:
+            raise
+        except Conflict as exc:
+            if exc.code != ConcurrentUpdate.code:
+                raise
+            raise ConcurrentUpdate(exc.detail) from exc
+
+    try:
+        retry_on_conflict(mark, exhausted=f"Subscription {subscription_id} kept changing.")
+    except ConcurrentUpdate:
+        _log.warning("billed_through of subscription %s not moved: it kept changing", subscription_id)
 
 
 def record_page_failure(deps: Deps, page: dict[str, Any], error: dict[str, Any]) -> dict[str, Any]:
@@ -248,7 +278,7 @@ def record_page_failure(deps: Deps, page: dict[str, Any], error: dict[str, Any])
 def close_bill_run(deps: Deps, bill_runs: list[dict[str, str]]) -> dict[str, Any]:
     closed = []
     for ref in bill_runs:
-        run = deps.runs.close(ref["tenant_id"], ref["bill_run_id"], utcnow())
+        run = deps.runs.close(ref["tenant_id"], ref["bill_run_id"], deps.clock())
         closed.append({"bill_run_id": run.bill_run_id, "status": run.status.value, "totals": run.totals})
     return {"bill_runs": closed}
 
@@ -260,5 +290,5 @@ def fail_bill_run(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
         [{"tenant_id": state["tenant_id"], "bill_run_id": state["bill_run_id"]}] if state.get("bill_run_id") else []
     )
     for ref in bill_runs:
-        deps.runs.close(ref["tenant_id"], ref["bill_run_id"], utcnow(), error=cause)
+        deps.runs.close(ref["tenant_id"], ref["bill_run_id"], deps.clock(), error=cause)
     return {"bill_runs": bill_runs, "error": cause}

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Protocol
 
 from tollgate.domain.billing.discounts import Coupon, parse_coupon
@@ -21,16 +23,18 @@ class CouponRepository(Protocol):
 
     def get(self, tenant_id: str, coupon_id: str) -> Coupon | None: ...
 
-    def list(self, tenant_id: str) -> list[Coupon]: ...
+    def list_coupons(self, tenant_id: str) -> list[Coupon]: ...
 
 
-def create_coupon(coupons: CouponRepository, tenant_id: str, data: dict[str, Any]) -> Coupon:
+def create_coupon(
+    coupons: CouponRepository, tenant_id: str, data: dict[str, Any], *, clock: Callable[[], datetime] = utcnow
+) -> Coupon:
     """``{"id"?, "name"?, "percent_off" | "amount_off" + "currency", "duration", "duration_in_periods"?}``;
     ``id`` is yours (a code such as ``LAUNCH20``) or generated."""
     coupon_id = data.get("id") or new_id("coupon")
     if not _ID.match(str(coupon_id)):
         raise InvalidInput("id must be 1 to 64 letters, digits, '-' or '_' (e.g. LAUNCH20)", field="id")
-    coupon = parse_coupon(str(coupon_id), tenant_id, data, utcnow())
+    coupon = parse_coupon(str(coupon_id), tenant_id, data, clock())
     coupons.create(
         coupon,
         [

@@ -18,6 +18,7 @@ from typing import Any
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import dt, query_all, ts, without_none
 from tollgate.domain.bill_runs import DONE, BillRun, BillRunStatus, ResultStatus, SubscriptionResult
+from tollgate.domain.clock import parse_rfc3339
 
 
 def _run_from_item(item: dict[str, Any]) -> BillRun:
@@ -26,7 +27,7 @@ def _run_from_item(item: dict[str, Any]) -> BillRun:
         tenant_id=item["tenant_id"],
         trigger=item["trigger"],
         status=BillRunStatus(item["status"]),
-        created_at=dt(item["created_at"]),
+        created_at=parse_rfc3339(item["created_at"]),
         as_of=dt(item.get("as_of")),
         customer_ids=tuple(item.get("customer_ids") or ()),
         closed_at=dt(item.get("closed_at")),
@@ -98,7 +99,7 @@ class DynamoBillRunRepository:
         item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"BILLRUN#{bill_run_id}"}).get("Item")
         return _run_from_item(item) if item else None
 
-    def list(self, tenant_id: str, limit: int = 50) -> list[BillRun]:
+    def list_runs(self, tenant_id: str, limit: int = 50) -> list[BillRun]:
         from boto3.dynamodb.conditions import Key
 
         page = self._table.query(

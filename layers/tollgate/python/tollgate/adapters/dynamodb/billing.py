@@ -1,12 +1,12 @@
 """Invoices, credit notes, wallets, billing settings and invoice deliveries in the main table.
 
-| item              | pk          | sk                     | gsi1pk                          | gsi1sk                      |
-|-------------------|-------------|------------------------|---------------------------------|-----------------------------|
-| invoice           | T#<tenant>  | INV#<invoice_id>       | T#<tenant>#CUSTINV#<customer>   | <period start>#<invoice_id> |
-| invoice delivery  | T#<tenant>  | INVSEND#<invoice_id>   |                                 |                             |
-| credit note       | T#<tenant>  | CN#<credit_note_id>    | T#<tenant>#CUSTCN#<customer>    | <created at>#<id>           |
-| wallet            | T#<tenant>  | WALLET#<wallet_id>     | T#<tenant>#CUSTWAL#<customer>   | <currency>                  |
-| billing settings  | T#<tenant>  | BILLING_SETTINGS       |                                 |                             |
+| item             | pk         | sk                   | gsi1pk                        | gsi1sk                      |
+|------------------|------------|----------------------|-------------------------------|-----------------------------|
+| invoice          | T#<tenant> | INV#<invoice_id>     | T#<tenant>#CUSTINV#<customer> | <period start>#<invoice_id> |
+| invoice delivery | T#<tenant> | INVSEND#<invoice_id> |                               |                             |
+| credit note      | T#<tenant> | CN#<credit_note_id>  | T#<tenant>#CUSTCN#<customer>  | <created at>#<id>           |
+| wallet           | T#<tenant> | WALLET#<wallet_id>   | T#<tenant>#CUSTWAL#<customer> | <currency>                  |
+| billing settings | T#<tenant> | BILLING_SETTINGS     |                               |                             |
 
 The invoice id is derived from (tenant, subscription, period start), so its item key is too: every
 write of a period's invoice targets the same item, conditional on ``attribute_not_exists`` (new) or
@@ -25,13 +25,14 @@ from typing import Any
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import outbox_put, plain_json, query_all
+from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.billing.credit_notes import CreditNote
 from tollgate.domain.billing.delivery import InvoiceDelivery
 from tollgate.domain.billing.invoices import Invoice, InvoiceStatus
 from tollgate.domain.billing.settings import BillingSettings
 from tollgate.domain.billing.wallets import Wallet
 from tollgate.domain.clock import to_rfc3339
-from tollgate.domain.errors import Conflict
+from tollgate.domain.errors import ConcurrentUpdate
 from tollgate.domain.events import DomainEvent
 from tollgate.ports.billing import BillingWrite
 
@@ -73,11 +74,8 @@ class DynamoBillingRepository:
         return {"Put": put}
 
     def _transact(self, items: list[dict[str, Any]], conflict: str) -> None:
-        client = self._table.meta.client
-        try:
-            client.transact_write_items(TransactItems=items)
-        except client.exceptions.TransactionCanceledException as exc:
-            raise Conflict(conflict, code="CONCURRENT_UPDATE") from exc
+        """One transaction; a failed condition is a lost race (``ConcurrentUpdate``, retried by the use case)."""
+        transact_write(self._table.meta.client, items, lambda _failed: ConcurrentUpdate(conflict))
 
     # -- items ----------------------------------------------------------------------------------------
     @staticmethod

@@ -49,7 +49,7 @@ class DynamoCouponRepository:
         item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"COUPON#{coupon_id}"}).get("Item")
         return Coupon.from_json(tenant_id, plain_json(item["doc"])) if item else None
 
-    def list(self, tenant_id: str) -> list[Coupon]:
+    def list_coupons(self, tenant_id: str) -> list[Coupon]:
         from boto3.dynamodb.conditions import Key
 
         items = query_all(

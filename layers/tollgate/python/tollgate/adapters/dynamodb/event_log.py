@@ -31,7 +31,7 @@ class DynamoEventLog:
                     }
                 )
 
-    def list(self, tenant_id: str, *, type_prefix: str | None = None, limit: int = 100) -> list[DomainEvent]:
+    def list_events(self, tenant_id: str, *, type_prefix: str | None = None, limit: int = 100) -> list[DomainEvent]:
         from boto3.dynamodb.conditions import Attr, Key
 
         kwargs = {

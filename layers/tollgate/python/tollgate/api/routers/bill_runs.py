@@ -94,7 +94,7 @@ def start_bill_run(body: BillRunIn, caller: Caller_) -> Response[BillRunOut]:
         as_of=body.as_of,
         customer_ids=body.customer_ids,
     )
-    return Response(202, "application/json", run_out(run).model_dump(mode="json"))
+    return Response(202, "application/json", run_out(run))
 
 
 @router.get(
@@ -104,7 +104,7 @@ def start_bill_run(body: BillRunIn, caller: Caller_) -> Response[BillRunOut]:
     summary="Recent bill runs",
 )
 def list_bill_runs(caller: Caller_) -> BillRunList:
-    return BillRunList(data=[run_out(r) for r in wiring.bill_run_repository().list(caller.tenant_id)])
+    return BillRunList(data=[run_out(r) for r in wiring.bill_run_repository().list_runs(caller.tenant_id)])
 
 
 @router.get(
@@ -132,4 +132,4 @@ def get_bill_run(
 )
 def rerun_bill_run(bill_run_id: str, caller: Caller_) -> Response[BillRunOut]:
     run = cases.rerun_bill_run(wiring.bill_run_deps(), wiring.workflow_starter(), caller.tenant_id, bill_run_id)
-    return Response(202, "application/json", run_out(run).model_dump(mode="json"))
+    return Response(202, "application/json", run_out(run))

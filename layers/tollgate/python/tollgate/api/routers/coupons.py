@@ -52,14 +52,16 @@ class CouponList(ApiModel):
 )
 def create_coupon(body: CouponIn, caller: Caller_) -> Response[CouponOut]:
     coupon = cases.create_coupon(wiring.coupon_repository(), caller.tenant_id, body.model_dump())
-    return Response(201, "application/json", CouponOut(**coupon.to_json()).model_dump(mode="json"))
+    return Response(201, "application/json", CouponOut(**coupon.to_json()))
 
 
 @router.get(
     "/v1/coupons", openapi_extensions=requires(Permission.BILLING_READ), tags=["coupons"], summary="List coupons"
 )
 def list_coupons(caller: Caller_) -> CouponList:
-    return CouponList(data=[CouponOut(**c.to_json()) for c in wiring.coupon_repository().list(caller.tenant_id)])
+    return CouponList(
+        data=[CouponOut(**c.to_json()) for c in wiring.coupon_repository().list_coupons(caller.tenant_id)]
+    )
 
 
 @router.get(

@@ -31,5 +31,5 @@ def list_billing_events(
     type: Annotated[str | None, Query(description="Only events whose type starts with this, e.g. invoice.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> EventLogPage:
-    events = wiring.event_log().list(caller.tenant_id, type_prefix=type, limit=limit)
+    events = wiring.event_log().list_events(caller.tenant_id, type_prefix=type, limit=limit)
     return EventLogPage(data=[e.to_json() for e in events])

@@ -244,7 +244,7 @@ def mark_paid(invoice_id: str, caller: Caller_) -> InvoiceOut:
 )
 def create_credit_note(body: CreditNoteIn, caller: Caller_) -> Response[CreditNoteOut]:
     note = invoicing.create_credit_note(wiring.billing_repos(), caller.tenant_id, body.model_dump())
-    return Response(201, "application/json", note_out(note).model_dump(mode="json"))
+    return Response(201, "application/json", note_out(note))
 
 
 @router.get("/v1/credit-notes", openapi_extensions=READ, tags=["credit-notes"], summary="List credit notes")

@@ -55,12 +55,15 @@ def wallet_out(w: Wallet) -> WalletOut:
     "/v1/wallets",
     openapi_extensions=requires(Permission.BILLING_WRITE),
     tags=["wallets"],
-    summary="Open a customer's prepaid wallet in a currency (customers with metadata.billing_mode=prepaid must be covered by it)",
+    summary=(
+        "Open a customer's prepaid wallet in a currency "
+        "(customers with metadata.billing_mode=prepaid must be covered by it)"
+    ),
     responses={201: {"description": "Created", "content": {"application/json": {"model": WalletOut}}}},
 )
 def create_wallet(body: WalletIn, caller: Caller_) -> Response[WalletOut]:
     wallet = invoicing.create_wallet(wiring.billing_repos(), caller.tenant_id, body.model_dump())
-    return Response(201, "application/json", wallet_out(wallet).model_dump(mode="json"))
+    return Response(201, "application/json", wallet_out(wallet))
 
 
 @router.get(

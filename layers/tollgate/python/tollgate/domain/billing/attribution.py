@@ -3,7 +3,8 @@ looks wrong": "verify the billing pipeline stage breakdown in the invoice's Usag
 
 Stages, in the order the pipeline applies them::
 
-    raw_usage -> aggregated -> included_units -> tiers -> subtotal -> discounts -> credit_notes -> tax -> wallet -> total
+    raw_usage -> aggregated -> included_units -> tiers -> subtotal -> discounts -> credit_notes -> tax
+    -> wallet -> total
 
 ``usage`` lists, per usage line, the event windows behind it (from, to, event count, quantity) and
 each stage's figure for that meter, so the raw events behind a line can be summed and checked.

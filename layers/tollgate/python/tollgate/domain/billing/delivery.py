@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from tollgate.domain.billing.invoices import Invoice, InvoiceStatus
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339
 from tollgate.domain.money import plain
+
+
+class DeliveryStatus(StrEnum):
+    """The outcome of the last attempt to email an invoice."""
+
+    SENT = "SENT"
+    FAILED = "FAILED"
+
 
 SENDABLE = frozenset({InvoiceStatus.FINALIZED, InvoiceStatus.PAID, InvoiceStatus.UNCOLLECTIBLE})
 
@@ -23,7 +32,7 @@ SENDABLE = frozenset({InvoiceStatus.FINALIZED, InvoiceStatus.PAID, InvoiceStatus
 class InvoiceDelivery:
     tenant_id: str
     invoice_id: str
-    status: str  # SENT | FAILED (the last attempt)
+    status: DeliveryStatus  # of the last attempt
     attempts: int
     last_attempt_at: datetime
     to: str | None = None
@@ -36,7 +45,7 @@ class InvoiceDelivery:
     def to_json(self) -> dict[str, Any]:
         return {
             "invoice_id": self.invoice_id,
-            "status": self.status,
+            "status": self.status.value,
             "attempts": self.attempts,
             "last_attempt_at": to_rfc3339(self.last_attempt_at),
             "to": self.to,
@@ -52,7 +61,7 @@ class InvoiceDelivery:
         return cls(
             tenant_id=tenant_id,
             invoice_id=d["invoice_id"],
-            status=d["status"],
+            status=DeliveryStatus(d["status"]),
             attempts=int(d.get("attempts") or 0),
             last_attempt_at=parse_rfc3339(d["last_attempt_at"]),
             to=d.get("to"),

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from tollgate.domain.billing.invoices import InvoiceLine, LineKind
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339
 from tollgate.domain.errors import InvalidInput
-from tollgate.domain.money import minor_units, plain, round_money
+from tollgate.domain.money import minor_units, plain, round_money, to_decimal
 
 ZERO = Decimal(0)
 
@@ -72,16 +72,6 @@ class Coupon:
         )
 
 
-def _decimal(value: Any, name: str) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise InvalidInput(f'{name} must be a decimal string such as "10" or "12.50"', field=name) from None
-    if not number.is_finite():
-        raise InvalidInput(f"{name} must be a finite number", field=name)
-    return number
-
-
 def parse_coupon(coupon_id: str, tenant_id: str, data: dict[str, Any], at: datetime) -> Coupon:
     percent, amount = data.get("percent_off"), data.get("amount_off")
     if (percent is None) == (amount is None):
@@ -101,11 +91,11 @@ def parse_coupon(coupon_id: str, tenant_id: str, data: dict[str, Any], at: datet
         raise InvalidInput("duration_in_periods is only for a repeating coupon", field="duration_in_periods")
     currency = None
     if percent is not None:
-        percent = _decimal(percent, "percent_off")
+        percent = to_decimal(percent, "percent_off")
         if not ZERO < percent <= 100:
             raise InvalidInput("percent_off must be more than 0 and at most 100", field="percent_off")
     else:
-        amount = _decimal(amount, "amount_off")
+        amount = to_decimal(amount, "amount_off")
         currency = str(data.get("currency") or "").upper()
         if not currency:
             raise InvalidInput("currency is required with amount_off (ISO 4217, e.g. USD)", field="currency")

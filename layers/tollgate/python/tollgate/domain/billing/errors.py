@@ -24,6 +24,8 @@ class BillingErrorCode(StrEnum):
     METER_NOT_FOUND = "METER_NOT_FOUND"
     PERIOD_NOT_BILLABLE = "PERIOD_NOT_BILLABLE"  # not one of the subscription's periods, or not ended yet
     CONCURRENT_UPDATE = "CONCURRENT_UPDATE"  # the subscription, wallet or a credit note kept changing
+    USAGE_INVALID = "USAGE_INVALID"  # the pricing engine refused the period's usage (negative, too many digits)
+    INTERNAL_ERROR = "INTERNAL_ERROR"  # an unexpected error (a bug or an outage): logged; re-run or retry
 
 
 class BillingFailure(TollgateError):
@@ -57,6 +59,16 @@ class WalletInsufficientFunds(BillingFailure):
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(BillingErrorCode.WALLET_INSUFFICIENT_FUNDS, detail, **extra)
+
+
+class UsageInvalid(BillingFailure):
+    """The pricing engine refused a meter's usage for the period (e.g. a negative quantity, or one with
+    more digits than money arithmetic allows): that subscription fails, the others are billed."""
+
+    status, title = 422, "Usage cannot be priced"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(BillingErrorCode.USAGE_INVALID, detail, **extra)
 
 
 class InvoiceNotSent(TollgateError):

@@ -77,7 +77,11 @@ def _line(fee: Fee, version: PlanVersion, covered: Period, trial_end: datetime |
             "covers": {"start": to_rfc3339(covered.start), "end": to_rfc3339(covered.end)},
             "plan_id": version.plan_id,
             "plan_version": version.version,
-            **({"trial_end": to_rfc3339(trial_end), "unrounded": plain(exact)} if exact != fee.amount else {}),
+            **(
+                {"trial_end": to_rfc3339(trial_end), "unrounded": plain(exact)}
+                if exact != fee.amount and trial_end is not None
+                else {}
+            ),
         },
     )
 
@@ -115,7 +119,8 @@ def due_charges(
     charges: tuple[tuple[str, str, str], ...], period_end: datetime
 ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
     """Split pending charges into (billed now: dated before ``period_end``, kept for later)."""
-    now, later = [], []
+    now: list[tuple[str, str, str]] = []
+    later: list[tuple[str, str, str]] = []
     for charge in charges:
         (now if parse_rfc3339(charge[2]) < period_end else later).append(charge)
     return now, later

@@ -59,26 +59,24 @@ class InvoiceAction(StrEnum):
     MARK_UNCOLLECTIBLE = "mark_uncollectible"
 
 
-I, IA = InvoiceStatus, InvoiceAction
+S, A = InvoiceStatus, InvoiceAction
 TRANSITIONS: dict[tuple[InvoiceStatus, InvoiceAction], InvoiceStatus] = {
-    (I.FAILED, IA.FAIL): I.FAILED,
-    (I.FAILED, IA.SAVE_DRAFT): I.DRAFT,
-    (I.FAILED, IA.FINALIZE): I.FINALIZED,
-    (I.FAILED, IA.VOID): I.VOID,
-    (I.DRAFT, IA.FAIL): I.FAILED,
-    (I.DRAFT, IA.SAVE_DRAFT): I.DRAFT,
-    (I.DRAFT, IA.FINALIZE): I.FINALIZED,
-    (I.DRAFT, IA.VOID): I.VOID,
-    (I.FINALIZED, IA.PAY): I.PAID,
-    (I.FINALIZED, IA.VOID): I.VOID,
-    (I.FINALIZED, IA.MARK_UNCOLLECTIBLE): I.UNCOLLECTIBLE,
-    (I.UNCOLLECTIBLE, IA.PAY): I.PAID,
-    (I.UNCOLLECTIBLE, IA.VOID): I.VOID,
+    (S.FAILED, A.FAIL): S.FAILED,
+    (S.FAILED, A.SAVE_DRAFT): S.DRAFT,
+    (S.FAILED, A.FINALIZE): S.FINALIZED,
+    (S.FAILED, A.VOID): S.VOID,
+    (S.DRAFT, A.FAIL): S.FAILED,
+    (S.DRAFT, A.SAVE_DRAFT): S.DRAFT,
+    (S.DRAFT, A.FINALIZE): S.FINALIZED,
+    (S.DRAFT, A.VOID): S.VOID,
+    (S.FINALIZED, A.PAY): S.PAID,
+    (S.FINALIZED, A.VOID): S.VOID,
+    (S.FINALIZED, A.MARK_UNCOLLECTIBLE): S.UNCOLLECTIBLE,
+    (S.UNCOLLECTIBLE, A.PAY): S.PAID,
+    (S.UNCOLLECTIBLE, A.VOID): S.VOID,
 }
-# Not yet an invoice: billing the period again may (re)compute it.
-OPEN_FOR_BILLING = frozenset({I.FAILED, I.DRAFT})
 # Issued: the customer owes (or owed) it; billing the period again changes nothing.
-ISSUED = frozenset({I.FINALIZED, I.PAID, I.UNCOLLECTIBLE, I.VOID})
+ISSUED = frozenset({S.FINALIZED, S.PAID, S.UNCOLLECTIBLE, S.VOID})
 
 
 def transition(status: InvoiceStatus, action: InvoiceAction, invoice_id: str) -> InvoiceStatus:
@@ -343,7 +341,7 @@ class Invoice:
             error_code=d.get("error_code"),
             error_detail=d.get("error_detail"),
             attempts=int(d.get("attempts") or 0),
-            consumed_charges=tuple(tuple(str(x) for x in c) for c in d.get("consumed_charges") or []),
+            consumed_charges=tuple((str(c[0]), str(c[1]), str(c[2])) for c in d.get("consumed_charges") or []),
             revision=int(d.get("revision") or 0),
             payment_attempts=tuple(PaymentAttempt.from_json(a) for a in d.get("payment_attempts") or []),
             payment_id=d.get("payment_id") or "",

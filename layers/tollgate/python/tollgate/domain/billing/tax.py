@@ -52,6 +52,8 @@ def parse_rates(raw: Any) -> tuple[TaxRate, ...]:
         raise InvalidInput("tax rates must be a list of at most 10 {name, rate_percent}", field="tax.rates")
     rates = []
     for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise InvalidInput("each tax rate must be an object {name, rate_percent}", field=f"tax.rates[{i}]")
         name = str(item.get("name") or "Tax")
         rate = to_decimal(item.get("rate_percent"), f"tax.rates[{i}].rate_percent")
         if not ZERO <= rate <= 100:

@@ -28,9 +28,9 @@ Semantics:
   ``flat_amount`` (the first tier's at zero usage).
 - package: ceil (floor with ``package_rounding: "down"``) of units / ``package_size``, times
   ``package_amount``; zero units cost nothing.
-- percentage: ``max(min_amount, value × rate_percent / 100)`` where value is the meter's
+- percentage: ``max(min_amount, value * rate_percent / 100)`` where value is the meter's
   aggregate (e.g. a SUM of transaction amounts); ``min_amount`` defaults to 0.
-- flat: ``flat_amount`` whatever the quantity. per_unit: ``quantity × unit_amount``.
+- flat: ``flat_amount`` whatever the quantity. per_unit: ``quantity * unit_amount``.
 - ``included_units`` are subtracted from the quantity before any model applies (floored at 0).
 - The total is computed exactly and rounded once, half-up, to the currency's ISO 4217 minor
   units (USD 2, JPY 0, KWD 3). Breakdown line amounts are rounded for display only, so they

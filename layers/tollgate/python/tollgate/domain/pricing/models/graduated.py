@@ -14,7 +14,7 @@ from tollgate.domain.pricing.types import ZERO, BreakdownLine, Rated, Tier
 
 
 def rate_graduated(tiers: tuple[Tier, ...], quantity: Decimal) -> Rated:
-    """Sum, over the tiers the quantity reaches, of units in the tier × unit_amount + flat_amount."""
+    """Sum, over the tiers the quantity reaches, of units in the tier * unit_amount + flat_amount."""
     lines: list[BreakdownLine] = []
     lower = ZERO
     for index, tier in enumerate(tiers, start=1):

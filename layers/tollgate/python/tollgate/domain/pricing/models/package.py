@@ -21,7 +21,7 @@ def count_packages(quantity: Decimal, package_size: Decimal, rounding: str) -> D
 
 
 def rate_package(package_size: Decimal, package_amount: Decimal, rounding: str, quantity: Decimal) -> Rated:
-    """``packages × package_amount``."""
+    """``packages * package_amount``."""
     packages = count_packages(quantity, package_size, rounding)
     amount = packages * package_amount
     line = BreakdownLine(

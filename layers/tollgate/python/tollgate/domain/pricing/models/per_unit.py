@@ -1,4 +1,4 @@
-"""Per unit: ``quantity × unit_amount``, fractional quantities included."""
+"""Per unit: ``quantity * unit_amount``, fractional quantities included."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ def reached_tier(tiers: tuple[Tier, ...], quantity: Decimal) -> int:
 
 
 def rate_volume(tiers: tuple[Tier, ...], quantity: Decimal) -> Rated:
-    """``quantity × unit_amount + flat_amount`` of the reached tier."""
+    """``quantity * unit_amount + flat_amount`` of the reached tier."""
     index = reached_tier(tiers, quantity)
     tier = tiers[index]
     amount = quantity * tier.unit_amount + tier.flat_amount
