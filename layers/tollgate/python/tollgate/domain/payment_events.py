@@ -9,29 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tollgate.domain.billing.events import invoice_event
 from tollgate.domain.billing.invoices import Invoice
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.events import DomainEvent
-from tollgate.domain.money import plain
 from tollgate.domain.payments import PaymentAttempt, attempts_made
 from tollgate.domain.subscriptions import Subscription
-
-
-def invoice_event(type_: str, invoice: Invoice, at: datetime, *parts: str, **extra: Any) -> DomainEvent:
-    """An ``invoice.*`` event with the invoice's summary (same payload as the billing pipeline's)."""
-    data = {
-        "invoice_id": invoice.invoice_id,
-        "customer_id": invoice.customer_id,
-        "subscription_id": invoice.subscription_id,
-        "status": invoice.status.value,
-        "currency": invoice.currency,
-        "period_start": to_rfc3339(invoice.period_start),
-        "period_end": to_rfc3339(invoice.period_end),
-        "total": plain(invoice.totals.total),
-        "amount_due": plain(invoice.amount_due),
-        **extra,
-    }
-    return DomainEvent(type_, invoice.tenant_id, at, data).with_id(invoice.invoice_id, type_, *parts)
 
 
 def invoice_payment_event(

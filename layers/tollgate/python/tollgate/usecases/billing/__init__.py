@@ -29,12 +29,6 @@ After a successful finalization the invoice is emailed (best effort: a failure i
 
 from __future__ import annotations
 
-from typing import Any
-
-from tollgate.domain.billing.events import invoice_event
-from tollgate.domain.billing.invoices import Invoice
-from tollgate.domain.clock import utcnow
-from tollgate.domain.events import DomainEvent
 from tollgate.usecases.billing.bill import (
     BillResult,
     PageBiller,
@@ -61,8 +55,3 @@ __all__ = [
     "retry_invoice",
     "send_invoice",
 ]
-
-
-def _invoice_event(type_: str, invoice: Invoice, *parts: str, **extra: Any) -> DomainEvent:
-    """Kept for ``tollgate.usecases.payments`` until it uses ``tollgate.domain.billing.events.invoice_event``."""
-    return invoice_event(type_, invoice, utcnow(), *parts, **extra)
