@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import pytest
 
+from tollgate.adapters.dynamodb.usage_events import shard_of
 from tollgate.domain.catalog.meters import new_meter
-from tollgate.domain.usage.events import Code, IncomingEvent, Rejection, shard_of
+from tollgate.domain.usage.events import Code, IncomingEvent, Rejection
 from tollgate.domain.usage.measure import measure
 from tollgate.domain.usage.parsing import canonical_json, parse_event
 

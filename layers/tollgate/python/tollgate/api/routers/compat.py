@@ -18,6 +18,7 @@ its own customer, an operator key with usage:ingest for any. Events go through t
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -30,8 +31,8 @@ from tollgate.api.access import current_caller, requires
 from tollgate.api.problems import PROBLEM_JSON, problem_body
 from tollgate.api.routers.ingest import json_response, read_json, run_ingest
 from tollgate.domain.access import Caller, KeyKind, Permission
+from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.errors import BadRequest
-from tollgate.domain.usage.events import format_ts
 from tollgate.domain.usage.parsing import canonical_json
 
 router = Router()
@@ -64,10 +65,8 @@ def from_cloudevent(ce: Any) -> Any:
         return ce
     data = ce.get("data")
     if isinstance(data, str):
-        try:
+        with contextlib.suppress(ValueError):
             data = json.loads(data, parse_float=Decimal)
-        except ValueError:
-            pass
     event: dict[str, Any] = {
         "event_id": ce.get("id"),
         "event_name": ce.get("type"),
@@ -144,10 +143,10 @@ def _lago_event(sent: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]
         "external_subscription_id": sent.get("external_subscription_id") or "",
         "external_customer_id": stored.external_customer_id if stored else sent.get("external_customer_id"),
         "code": sent.get("code") or "",
-        "timestamp": format_ts(stored.timestamp) if stored else "",
+        "timestamp": to_rfc3339(stored.timestamp) if stored else "",
         "precise_total_amount_cents": sent.get("precise_total_amount_cents"),
         "properties": sent.get("properties") or {},
-        "created_at": format_ts(stored.received_at) if stored else None,
+        "created_at": to_rfc3339(stored.received_at) if stored else None,
     }
 
 

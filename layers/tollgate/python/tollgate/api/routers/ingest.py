@@ -186,6 +186,7 @@ def ingest_diagnose(
         subscriptions=wiring.subscription_repository(),
         catalog=wiring.catalog_repository(),
         tenancy=wiring.tenancy_repository(),
+        now=utcnow(),
         external_customer_id=external_customer_id,
         event_name=event_name,
         key_id=key_id,

@@ -236,7 +236,7 @@ def parse_aggregation(value: Any) -> Aggregation:
         name = min(unknown)
         raise InvalidInput(f"unknown field {name!r}", field=f"aggregation.{name}")
     try:
-        function = AggregationFunction(value.get("function"))
+        function = AggregationFunction(str(value.get("function")))
     except ValueError:
         choices = ", ".join(f.value for f in AggregationFunction)
         raise InvalidInput(f"aggregation.function must be one of {choices}", field="aggregation.function") from None

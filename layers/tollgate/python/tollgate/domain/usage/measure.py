@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tollgate.domain.catalog.meters import AggregationFunction, Meter, MeterStatus
+from tollgate.domain.catalog.meters import AggregationFunction, Meter
 from tollgate.domain.usage.events import (
     Code,
     IncomingEvent,
@@ -81,7 +81,7 @@ def measure(event: IncomingEvent, meter: Meter) -> Decimal | str | Rejection:
             f"this event has {actual}. Fix the properties, or change the meter's filters.",
         )
     function, agg_field = meter.aggregation.function, meter.aggregation.field
-    if function is AggregationFunction.COUNT:
+    if function is AggregationFunction.COUNT or agg_field is None:  # only COUNT has no field
         return Decimal(1)
     if agg_field == "quantity":
         value: Any = event.quantity
@@ -97,7 +97,8 @@ def measure(event: IncomingEvent, meter: Meter) -> Decimal | str | Rejection:
             )
             return reject(
                 Code.AGGREGATION_FIELD_MISSING,
-                f"meter {meter.meter_id} ({meter.event_name!r}) aggregates {function.value} of {agg_field}, but {where}{hint}. "
+                f"meter {meter.meter_id} ({meter.event_name!r}) aggregates {function.value} of {agg_field}, "
+                f"but {where}{hint}. "
                 f'Send it, e.g. "properties": {{"{top}": 2}}.',
             )
     if function is AggregationFunction.UNIQUE_COUNT:
@@ -105,14 +106,16 @@ def measure(event: IncomingEvent, meter: Meter) -> Decimal | str | Rejection:
             return unique_key(value)
         return reject(
             Code.AGGREGATION_FIELD_INVALID,
-            f"meter {meter.meter_id} counts unique values of {agg_field}: send a string or a number, not {_json_kind(value)}.",
+            f"meter {meter.meter_id} counts unique values of {agg_field}: send a string or a number, "
+            f"not {_json_kind(value)}.",
         )
     number = storable_number(value) if is_number(value) else None
     if number is None:
         example = f"{value}" if isinstance(value, str) and _looks_numeric(value) else "2"
         return reject(
             Code.AGGREGATION_FIELD_NOT_NUMERIC,
-            f"meter {meter.meter_id} ({meter.event_name!r}) aggregates {function.value} of {agg_field}, which must be a JSON number; "
+            f"meter {meter.meter_id} ({meter.event_name!r}) aggregates {function.value} of {agg_field}, "
+            "which must be a JSON number; "
             f"this event sends {_json_kind(value)} {value!r}. Send {agg_field.split('.')[-1]}: {example} (no quotes).",
         )
     return number
@@ -137,7 +140,3 @@ def _json_kind(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return "a number"
-
-
-def check_active(meter: Meter | None) -> bool:
-    return meter is not None and meter.status is MeterStatus.ACTIVE
