@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import partial
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from tollgate.adapters import aws

@@ -19,9 +19,6 @@ its own customer, an operator key with usage:ingest for any. Events go through t
 from __future__ import annotations
 
 import contextlib
-import json
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
@@ -33,6 +30,8 @@ from tollgate.api.routers.ingest import json_response, read_json, run_ingest
 from tollgate.domain.access import Caller, KeyKind, Permission
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.errors import BadRequest
+from tollgate.domain.usage import numbers
+from tollgate.domain.usage.numbers import unix_seconds_to_rfc3339
 from tollgate.domain.usage.parsing import canonical_json
 
 router = Router()
@@ -65,8 +64,8 @@ def from_cloudevent(ce: Any) -> Any:
         return ce
     data = ce.get("data")
     if isinstance(data, str):
-        with contextlib.suppress(ValueError):
-            data = json.loads(data, parse_float=Decimal)
+        with contextlib.suppress(ValueError, RecursionError):
+            data = numbers.loads(data)
     event: dict[str, Any] = {
         "event_id": ce.get("id"),
         "event_name": ce.get("type"),
@@ -99,24 +98,11 @@ def openmeter_ingest(caller: Caller_):
 
 # -- Lago ----------------------------------------------------------------------------------------------
 def _unix_to_rfc3339(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
+    """Lago's Unix seconds as RFC 3339; a value that is not in range (1970..9999) is passed on unchanged
+    and rejected by ingestion (INVALID_TIMESTAMP), a string that is no number may be RFC 3339 already."""
+    if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, str):
-        try:
-            value = Decimal(value)
-        except InvalidOperation:
-            return value  # maybe RFC 3339 already: ingestion judges it
-    if isinstance(value, int | Decimal):
-        try:
-            seconds = Decimal(value)
-            whole = int(seconds)
-            at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
-                seconds=whole, microseconds=int((seconds - whole) * 1_000_000)
-            )
-        except (InvalidOperation, OverflowError, ValueError):
-            return str(value)
-        return at.isoformat().replace("+00:00", "Z")
-    return value
+    return unix_seconds_to_rfc3339(value) or value
 
 
 def from_lago(event: Any) -> Any:

@@ -8,8 +8,6 @@ Request bodies are read here, not by the resolver's validation: numbers must be 
 from __future__ import annotations
 
 import base64
-import json
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
@@ -23,6 +21,7 @@ from tollgate.api.models import ApiModel
 from tollgate.domain.access import Caller, KeyKind, Permission
 from tollgate.domain.clock import parse_rfc3339, utcnow
 from tollgate.domain.errors import BadRequest, InvalidInput
+from tollgate.domain.usage import numbers
 from tollgate.domain.usage.aggregation import Window
 from tollgate.domain.usage.events import MAX_BATCH
 from tollgate.domain.usage.parsing import canonical_json
@@ -58,12 +57,9 @@ def request_id() -> str:
     return (event.raw_event.get("requestContext") or {}).get("requestId") or ""
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def read_json() -> Any:
-    """The body as JSON with exact numbers: fractions become Decimal, NaN/Infinity are refused."""
+    """The body as JSON with exact, bounded numbers (``tollgate.domain.usage.numbers.loads``): fractions
+    become Decimal, numbers out of range are judged per event, NaN/Infinity are refused."""
     event = router.current_event
     body = event.body
     if not body:
@@ -71,9 +67,11 @@ def read_json() -> Any:
     if event.raw_event.get("isBase64Encoded"):
         body = base64.b64decode(body).decode("utf-8")
     try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_no_constant)
+        return numbers.loads(body)
     except ValueError as exc:
         raise BadRequest(f"The request body is not valid JSON ({exc}).", code="INVALID_JSON") from None
+    except RecursionError:
+        raise BadRequest("The request body nests JSON too deeply.", code="INVALID_JSON") from None
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None):

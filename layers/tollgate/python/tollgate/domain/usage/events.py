@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -18,7 +18,10 @@ MAX_SKEW = timedelta(minutes=5)
 LATE_AFTER = timedelta(hours=24)
 MAX_ID_LENGTH = 255
 MAX_NAME_LENGTH = 200
-MAX_PROPERTIES_BYTES = 16_384
+MAX_PROPERTIES_BYTES = 16_384  # the properties as compact JSON, UTF-8
+# A UNIQUE_COUNT value (a string, or a number's canonical text) takes at most this many UTF-8 bytes: distinct
+# values are stored one per item by aggregation (tollgate.domain.usage.aggregation), which relies on it.
+MAX_DISTINCT_VALUE_LENGTH = 256
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: sorts as text
 
 
@@ -106,26 +109,6 @@ def format_ts(value: datetime) -> str:
     text order is time order: the event log's times (sorted as text) and the event store's keys use it.
     Parse it back with ``tollgate.domain.clock.parse_rfc3339``."""
     return value.astimezone(UTC).strftime(TS_FORMAT)
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, int | Decimal) and not isinstance(value, bool)
-
-
-def storable_number(value: int | Decimal) -> Decimal | None:
-    """The value as a Decimal DynamoDB can store exactly (38 significant digits, |exponent| <= 125)."""
-    try:
-        d = Decimal(value)
-    except (InvalidOperation, ValueError):
-        return None
-    if not d.is_finite():
-        return None
-    if d.is_zero():
-        return Decimal(0)
-    digits = len(d.normalize().as_tuple().digits)
-    if digits > 38 or not -129 <= d.adjusted() <= 125:
-        return None
-    return d
 
 
 def decimal_text(value: Decimal) -> str:

@@ -23,9 +23,8 @@ from tollgate.domain.usage.events import (
     IncomingEvent,
     Rejection,
     format_ts,
-    is_number,
-    storable_number,
 )
+from tollgate.domain.usage.numbers import NUMBER_DOMAIN, UnreadableNumber, billable_number
 
 # -- parsing ---------------------------------------------------------------------------------------
 _ALIASES = {
@@ -117,14 +116,14 @@ def _event_time(sent: Any, now: datetime) -> tuple[datetime, str]:
     if not isinstance(sent, str):
         raise _Invalid(
             Code.INVALID_TIMESTAMP,
-            f'timestamp must be an RFC 3339 string such as "2026-04-17T10:00:00Z", not {sent!r}.',
+            f'timestamp must be an RFC 3339 string such as "2026-04-17T10:00:00Z", not {shown(sent)}.',
         )
     try:
         timestamp = parse_rfc3339(sent)
     except ValueError:
         raise _Invalid(
             Code.INVALID_TIMESTAMP,
-            f'timestamp {sent!r} is not RFC 3339 with a UTC offset; send e.g. "2026-04-17T10:00:00Z".',
+            f'timestamp {shown(sent)} is not RFC 3339 with a UTC offset; send e.g. "2026-04-17T10:00:00Z".',
         ) from None
     return timestamp, format_ts(timestamp)  # the payload hash (so every derived id) is defined over this text
 
@@ -133,12 +132,9 @@ def _quantity(sent: Any) -> tuple[Decimal, str]:
     """The event's quantity and the text it is hashed as ("" when it defaults to 1)."""
     if sent is None:
         return Decimal(1), ""
-    number = storable_number(sent) if is_number(sent) else None
+    number = billable_number(sent)
     if number is None:
-        raise _Invalid(
-            Code.INVALID_QUANTITY,
-            f"quantity must be a JSON number (at most 38 significant digits), not {sent!r}; it defaults to 1.",
-        )
+        raise _Invalid(Code.INVALID_QUANTITY, f"quantity must be {NUMBER_DOMAIN}, not {shown(sent)}; it defaults to 1.")
     return number, str(sent)
 
 
@@ -146,6 +142,7 @@ def _properties(sent: Any) -> tuple[Mapping[str, Any], str]:
     properties = {} if sent is None else sent
     if not isinstance(properties, Mapping):
         raise _Invalid(Code.INVALID_EVENT, f"properties must be a JSON object, not {type(properties).__name__}.")
+    _check_tree(properties, "properties")
     properties_json = canonical_json(properties)
     if len(properties_json.encode()) > MAX_PROPERTIES_BYTES:
         raise _Invalid(
@@ -153,6 +150,28 @@ def _properties(sent: Any) -> tuple[Mapping[str, Any], str]:
             f"properties take more than {MAX_PROPERTIES_BYTES} bytes; send only what meters need.",
         )
     return properties, properties_json
+
+
+def _check_tree(value: Any, path: str) -> None:
+    """Every number in the properties readable; walked without recursion (nesting depth is bounded at the edge)."""
+    pending = [(path, value)]
+    while pending:
+        where, item = pending.pop()
+        if isinstance(item, UnreadableNumber):
+            raise _Invalid(Code.INVALID_EVENT, f"{where} is a number out of range: {item}.")
+        if isinstance(item, Mapping):
+            pending.extend((f"{where}.{key}", child) for key, child in item.items())
+        elif isinstance(item, list):
+            pending.extend((f"{where}[{n}]", child) for n, child in enumerate(item))
+
+
+MAX_SHOWN = 60
+
+
+def shown(value: Any) -> str:
+    """A client's value as echoed in a detail: its repr, cut to MAX_SHOWN characters."""
+    text = str(value) if isinstance(value, UnreadableNumber) else repr(value)
+    return text if len(text) <= MAX_SHOWN else f"{text[:MAX_SHOWN]}… ({len(text)} characters)"
 
 
 def parse_event(raw: Any, index: int, now: datetime) -> IncomingEvent | Rejection:
