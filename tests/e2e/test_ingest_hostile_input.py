@@ -137,3 +137,21 @@ def test_allow_negative_is_refused_on_other_meters(t):
         },
     )
     assert problem(r, 422)["field"] == "allow_negative"
+
+
+# -- class 3: no in-band markers ------------------------------------------------------------------------
+
+
+def test_strings_that_look_like_decimal_markers_round_trip_and_the_event_log_stays_readable(t):
+    cust = t.customer()["external_id"]
+    sent = [
+        event(cust, t.m["event_name"], 1, properties={"credits": 1, "note": "\u0000dec:oops"}),
+        event(cust, t.m["event_name"], 1, properties={"credits": 2, "note": "\u0000dec:5"}),
+    ]
+    assert t.send({"events": sent})["accepted"] == 2
+    assert t.send({"events": sent})["duplicates"] == 2  # a resend compares the stored payloads
+    log = t.log(external_customer_id=cust)
+    notes = {e["event_id"]: e["properties"]["note"] for e in log if e["status"] == "ACCEPTED"}
+    assert notes == {sent[0]["event_id"]: "\u0000dec:oops", sent[1]["event_id"]: "\u0000dec:5"}
+    assert ok(t.owner.get("/v1/ingest/events")).get("data") is not None  # the whole tenant's log too
+    healthy(t)

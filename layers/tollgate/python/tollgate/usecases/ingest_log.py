@@ -13,8 +13,8 @@ from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.customers import Customer
 from tollgate.domain.errors import BadRequest, Conflict, Forbidden
 from tollgate.domain.events import DomainEvent
+from tollgate.domain.usage.canonical import canonical_json
 from tollgate.domain.usage.events import SINGLE_EVENT_STATUS, EventStatus, IncomingEvent, Rejection, StoredEvent
-from tollgate.domain.usage.parsing import canonical_json
 from tollgate.ports.usage import IndexEntry, LogEntry
 
 MAX_REJECTIONS_IN_DOMAIN_EVENT = 50

@@ -40,8 +40,8 @@ from tollgate.adapters.dynamodb.retry import RETRYABLE_CODES, backoff, is_transi
 from tollgate.domain.catalog.meters import AggregationFunction
 from tollgate.domain.clock import parse_rfc3339
 from tollgate.domain.usage.aggregation import StreamEvent, hour_of, seq_key
+from tollgate.domain.usage.canonical import canonical_json
 from tollgate.domain.usage.events import EventStatus, StoredEvent, format_ts
-from tollgate.domain.usage.parsing import canonical_json
 from tollgate.ports.usage import IndexEntry, InsertOutcome, LogEntry, LogQuery, StoreUnavailable
 
 EVENT_TYPE = "USAGE_EVENT"

@@ -31,8 +31,8 @@ from tollgate.domain.access import Caller, KeyKind, Permission
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.errors import BadRequest
 from tollgate.domain.usage import numbers
+from tollgate.domain.usage.canonical import canonical_json
 from tollgate.domain.usage.numbers import unix_seconds_to_rfc3339
-from tollgate.domain.usage.parsing import canonical_json
 
 router = Router()
 INGEST = requires(Permission.USAGE_INGEST, KeyKind.OPERATOR, KeyKind.CUSTOMER)

@@ -23,8 +23,8 @@ from tollgate.domain.clock import parse_rfc3339, utcnow
 from tollgate.domain.errors import BadRequest, InvalidInput
 from tollgate.domain.usage import numbers
 from tollgate.domain.usage.aggregation import Window
+from tollgate.domain.usage.canonical import canonical_json
 from tollgate.domain.usage.events import MAX_BATCH
-from tollgate.domain.usage.parsing import canonical_json
 from tollgate.ports.usage import StoreUnavailable
 from tollgate.usecases import ingest as ingest_cases
 from tollgate.usecases import usage as usage_cases

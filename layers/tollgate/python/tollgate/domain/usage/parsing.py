@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339
+from tollgate.domain.usage.canonical import canonical_json
 from tollgate.domain.usage.events import (
     LATE_AFTER,
     MAX_AGE,
@@ -50,23 +49,6 @@ class _Invalid(Exception):
         super().__init__(detail)
         self.code = code
         self.detail = detail
-
-
-_DEC_MARK = "\x00dec:"
-_DEC_RE = re.compile(r'"\\u0000dec:([^"]*)"')
-
-
-def _mark_decimal(value: Any) -> str:
-    if isinstance(value, Decimal):
-        return _DEC_MARK + str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def canonical_json(value: Any, *, sort_keys: bool = True) -> str:
-    """Compact JSON (sorted keys by default); Decimals (numbers with a fraction, parsed exactly) are
-    written as the number they were, never through a float."""
-    text = json.dumps(value, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False, default=_mark_decimal)
-    return _DEC_RE.sub(r"\1", text) if "\\u0000dec:" in text else text
 
 
 @dataclass(frozen=True)
