@@ -155,3 +155,49 @@ def test_strings_that_look_like_decimal_markers_round_trip_and_the_event_log_sta
     assert notes == {sent[0]["event_id"]: "\u0000dec:oops", sent[1]["event_id"]: "\u0000dec:5"}
     assert ok(t.owner.get("/v1/ingest/events")).get("data") is not None  # the whole tenant's log too
     healthy(t)
+
+
+# -- class 5: strings that cannot be stored, judged event by event ---------------------------------------
+
+
+def test_a_batch_with_lone_surrogates_stores_the_rest_and_can_be_resent(t):
+    import json as _json
+
+    cust = t.customer()["external_id"]
+    batch = [event(cust, t.m["event_name"], 1) for _ in range(30)]
+    batch[3]["event_id"] = "\udc00x"
+    batch[9]["external_customer_id"] = "\udc00x"
+    batch[15]["event_name"] = "\udc00x"
+    batch[21]["properties"] = {"credits": 1, "\udc00x": 1}
+    batch[27]["properties"] = {"credits": 1, "note": "\udc00x"}
+    body = _json.dumps({"events": batch})  # ASCII: the surrogates travel as \udc00 escapes
+    answer = ok(post(t.owner, "/v1/ingest/events", body), 202)
+    assert answer["accepted"] == 25
+    assert [(r["index"], r["code"]) for r in answer["rejected"]] == [(n, "INVALID_EVENT") for n in (3, 9, 15, 21, 27)]
+    again = ok(post(t.owner, "/v1/ingest/events", body), 202)
+    assert (again["accepted"], again["duplicates"], len(again["rejected"])) == (0, 25, 5)
+    t.wait_usage(cust, t.m["event_name"], 25)
+    log = t.log(external_customer_id=cust, limit=500)
+    assert sum(1 for e in log if e["status"] == "ACCEPTED") == 25
+    ok(t.owner.get("/v1/ingest/events", params={"status": "REJECTED", "limit": 500}))
+    healthy(t)
+
+
+def test_the_compat_routes_judge_lone_surrogates_too(t):
+    import json as _json
+
+    lago = client(t.server, t.owner_key, None)
+    tx = unique("tx")
+    sent = {
+        "transaction_id": tx,
+        "code": t.m["event_name"],
+        "external_customer_id": t.c["external_id"],
+        "properties": {"credits": 1, "\udc00": 2},
+        "precise_total_amount_cents": "\udc00",
+    }
+    answer = problem(post(lago, "/compat/lago/api/v1/events", _json.dumps({"event": sent})), 422)
+    assert answer["code"] == "INVALID_EVENT" and "cannot be stored" in answer["detail"]
+    openmeter = {"specversion": "1.0", "id": "\udc00", "source": "x", "type": t.m["event_name"], "subject": "c"}
+    answer = problem(post(lago, "/compat/openmeter/api/v1/events", _json.dumps(openmeter)), 400)
+    assert answer["code"] == "INVALID_EVENT"
+    healthy(t)

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tollgate.adapters.dynamodb.usage_events import shard_of
 from tollgate.domain.catalog.meters import new_meter
@@ -257,3 +259,52 @@ def test_canonical_json_is_json_dumps_when_there_is_no_decimal():
     expected = json.dumps(tree, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert canonical_json({**tree, "d": Decimal("1")}) == expected[:-1] + ',"d":1}'
     assert canonical_json(tree) == expected
+
+
+# -- unicode: a string that cannot be stored rejects its event, naming the field (issue 13 class 5) ----
+
+ANY_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=12)
+
+
+def _storable_text(value) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@settings(max_examples=300, deadline=1000)
+@given(
+    st.sampled_from(["event_id", "external_customer_id", "event_name", "property key", "property value"]),
+    ANY_TEXT,
+)
+def test_a_string_with_any_code_point_is_stored_or_rejected_with_nothing_unstorable(where, text):
+    raw = {"event_id": "e1", "event_name": "model.usage", "external_customer_id": "c", "properties": {"k": "v"}}
+    if where == "property key":
+        raw["properties"] = {text: 1}
+    elif where == "property value":
+        raw["properties"] = {"k": [text]}
+    else:
+        raw[where] = text
+    out = parse_event(raw, 0, NOW)
+    if isinstance(out, Rejection):
+        assert _storable_text([out.detail, out.event_id, out.external_customer_id, out.event_name])
+        if not _storable_text(text):
+            assert out.code is Code.INVALID_EVENT and "cannot be stored" in out.detail
+            assert ("propert" if where.startswith("property") else where) in out.detail
+    else:
+        assert _storable_text([out.event_id, out.external_customer_id, out.event_name, out.properties_json])
+
+
+@pytest.mark.parametrize("field", ["event_id", "external_customer_id", "event_name"])
+def test_a_lone_surrogate_rejects_the_event_and_names_the_field(field):
+    raw = {"event_id": "e1", "event_name": "model.usage", "external_customer_id": "c", field: "\udc00x"}
+    r = reject(raw)
+    assert r.code is Code.INVALID_EVENT and r.detail.startswith(field) and "U+DC00" in r.detail
+    assert getattr(r, field) is None  # never echoed where it would be stored
+
+
+def test_a_lone_surrogate_in_a_property_key_is_named_by_its_place():
+    r = reject({"event_name": "model.usage", "external_customer_id": "c", "properties": {"a": {"\udc00x": 1}}})
+    assert r.code is Code.INVALID_EVENT and "property key in properties.a" in r.detail

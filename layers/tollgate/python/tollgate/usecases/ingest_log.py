@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ from tollgate.domain.usage.events import SINGLE_EVENT_STATUS, EventStatus, Incom
 from tollgate.ports.usage import IndexEntry, LogEntry
 
 MAX_REJECTIONS_IN_DOMAIN_EVENT = 50
+MAX_PAYLOAD_TEXT = 4000
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def duplicate_detail(event: IncomingEvent, before: StoredEvent, *, same_request: bool = False) -> str:
@@ -32,10 +35,13 @@ def duplicate_detail(event: IncomingEvent, before: StoredEvent, *, same_request:
 
 
 def payload_text(raw: Any) -> str:
+    """The event as received, for the event log: compact JSON, or its repr as a JSON string when it holds
+    what JSON cannot (a number out of range); lone surrogates replaced by U+FFFD, so it is always storable."""
     try:
-        return canonical_json(raw)
-    except (TypeError, ValueError):
-        return json.dumps(str(raw))
+        text = canonical_json(raw)
+    except (TypeError, ValueError, RecursionError):
+        text = json.dumps(repr(raw)[:MAX_PAYLOAD_TEXT], ensure_ascii=False)
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def rejection_entry(

@@ -33,6 +33,7 @@ from tollgate.domain.errors import BadRequest
 from tollgate.domain.usage import numbers
 from tollgate.domain.usage.canonical import canonical_json
 from tollgate.domain.usage.numbers import unix_seconds_to_rfc3339
+from tollgate.domain.usage.parsing import storable
 
 router = Router()
 INGEST = requires(Permission.USAGE_INGEST, KeyKind.OPERATOR, KeyKind.CUSTOMER)
@@ -119,6 +120,13 @@ def from_lago(event: Any) -> Any:
     return {k: v for k, v in out.items() if v is not None}
 
 
+def _echoed(value: Any) -> Any:
+    """A field ingestion does not read, echoed only when it is a number in range or storable text."""
+    if numbers.billable_number(value) is not None:
+        return value
+    return storable(value)
+
+
 def _lago_event(sent: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
     stored = outcome.get("stored")
     return {
@@ -130,7 +138,7 @@ def _lago_event(sent: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]
         "external_customer_id": stored.external_customer_id if stored else sent.get("external_customer_id"),
         "code": sent.get("code") or "",
         "timestamp": to_rfc3339(stored.timestamp) if stored else "",
-        "precise_total_amount_cents": sent.get("precise_total_amount_cents"),
+        "precise_total_amount_cents": _echoed(sent.get("precise_total_amount_cents")),
         "properties": sent.get("properties") or {},
         "created_at": to_rfc3339(stored.received_at) if stored else None,
     }

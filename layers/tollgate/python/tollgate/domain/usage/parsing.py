@@ -60,13 +60,40 @@ class _Names:
 
 
 def _names(raw: Mapping[str, Any]) -> _Names:
-    """The event's id, name, customer and subscription, each checked for type and length."""
-    names = _Names(
+    """The event's id, name, customer and subscription as sent (the two names of a field must agree)."""
+    return _Names(
         _pick(raw, _ALIASES["event_id"])[0],
         _pick(raw, _ALIASES["event_name"])[0],
         _pick(raw, _ALIASES["customer"])[0],
         raw.get("external_subscription_id"),
     )
+
+
+def unencodable(text: str) -> str | None:
+    """Why ``text`` cannot be stored (a lone surrogate is no Unicode character and has no UTF-8), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as bad:
+        return f"it holds U+{ord(text[bad.start]):04X} at position {bad.start}, a lone surrogate, which is not text"
+    return None
+
+
+def storable(value: Any) -> str | None:
+    """``value`` if it is a string that can be stored (UTF-8), else None: what a rejection may echo."""
+    return value if isinstance(value, str) and unencodable(value) is None else None
+
+
+def _check_names(names: _Names) -> None:
+    """Type, length and encoding of the id, name, customer and subscription."""
+    for label, value in (
+        ("event_id", names.event_id),
+        ("event_name", names.event_name),
+        ("external_customer_id", names.customer),
+        ("external_subscription_id", names.subscription),
+    ):
+        why = unencodable(value) if isinstance(value, str) else None
+        if why:
+            raise _Invalid(Code.INVALID_EVENT, f"{label} cannot be stored: {why}. Send valid UTF-8 text.")
     event_id = names.event_id
     if event_id is not None and (not isinstance(event_id, str) or not event_id or len(event_id) > MAX_ID_LENGTH):
         raise _Invalid(
@@ -88,7 +115,6 @@ def _names(raw: Mapping[str, Any]) -> _Names:
             raise _Invalid(
                 Code.INVALID_EVENT, f"{label} must be a non-empty string of at most {MAX_ID_LENGTH} characters."
             )
-    return names
 
 
 def _event_time(sent: Any, now: datetime) -> tuple[datetime, str]:
@@ -126,7 +152,11 @@ def _properties(sent: Any) -> tuple[Mapping[str, Any], str]:
         raise _Invalid(Code.INVALID_EVENT, f"properties must be a JSON object, not {type(properties).__name__}.")
     _check_tree(properties, "properties")
     properties_json = canonical_json(properties)
-    if len(properties_json.encode()) > MAX_PROPERTIES_BYTES:
+    try:
+        size = len(properties_json.encode())
+    except UnicodeEncodeError:
+        raise _Invalid(Code.INVALID_EVENT, f"{_unencodable_path(properties)}. Send valid UTF-8 text.") from None
+    if size > MAX_PROPERTIES_BYTES:
         raise _Invalid(
             Code.EVENT_TOO_LARGE,
             f"properties take more than {MAX_PROPERTIES_BYTES} bytes; send only what meters need.",
@@ -147,6 +177,23 @@ def _check_tree(value: Any, path: str) -> None:
             pending.extend((f"{where}[{n}]", child) for n, child in enumerate(item))
 
 
+def _unencodable_path(properties: Mapping[str, Any]) -> str:
+    """Where in the properties a string (a key or a value) cannot be stored, and why."""
+    pending: list[tuple[str, Any]] = [("properties", properties)]
+    while pending:
+        where, item = pending.pop()
+        if isinstance(item, str) and (why := unencodable(item)):
+            return f"{where} cannot be stored: {why}"
+        if isinstance(item, Mapping):
+            for key, child in item.items():
+                if why := unencodable(key):
+                    return f"a property key in {where} ({key!r}) cannot be stored: {why}"
+                pending.append((f"{where}.{key}", child))
+        elif isinstance(item, list):
+            pending.extend((f"{where}[{n}]", child) for n, child in enumerate(item))
+    return "the properties cannot be stored"
+
+
 MAX_SHOWN = 60
 
 
@@ -163,6 +210,7 @@ def parse_event(raw: Any, index: int, now: datetime) -> IncomingEvent | Rejectio
     names, timestamp = _Names(), None
     try:
         names = _names(raw)
+        _check_names(names)
         timestamp, ts_text = _event_time(raw.get("timestamp"), now)
         quantity, q_text = _quantity(raw.get("quantity"))
         properties, properties_json = _properties(raw.get("properties"))
@@ -171,9 +219,9 @@ def parse_event(raw: Any, index: int, now: datetime) -> IncomingEvent | Rejectio
             index,
             bad.code,
             bad.detail,
-            names.event_id if isinstance(names.event_id, str) else None,
-            names.customer if isinstance(names.customer, str) else None,
-            names.event_name if isinstance(names.event_name, str) else None,
+            storable(names.event_id),
+            storable(names.customer),
+            storable(names.event_name),
             timestamp,
         )
     customer, subscription = names.customer, names.subscription
