@@ -201,3 +201,29 @@ def test_the_compat_routes_judge_lone_surrogates_too(t):
     answer = problem(post(lago, "/compat/openmeter/api/v1/events", _json.dumps(openmeter)), 400)
     assert answer["code"] == "INVALID_EVENT"
     healthy(t)
+
+
+# -- class 8: booleans are not numbers; every setting bounded -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"retention_days": True},
+        {"rate_limit_per_second": False},
+        {"retention_days": "5"},
+        {"retention_days": 5.0},
+        {"retention_days": 3651},
+        {"key_rate_limit_per_second": 0},
+        {"rate_limit_per_second": 10**30},
+    ],
+    ids=["true", "false", "string", "float", "above", "zero", "huge"],
+)
+def test_ingest_settings_refuse_what_is_not_a_whole_number_in_range(t, body):
+    own = fresh_tenant(t.server, "settings")
+    before = ok(own.owner.get("/v1/ingest/settings"))
+    started = time.monotonic()
+    r = own.owner.put("/v1/ingest/settings", json=body)
+    assert time.monotonic() - started < 1.0
+    assert r.status_code in (400, 422) and r.headers["content-type"] == "application/problem+json", r.text
+    assert ok(own.owner.get("/v1/ingest/settings")) == before

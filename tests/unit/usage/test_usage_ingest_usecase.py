@@ -222,3 +222,13 @@ def test_an_oversized_distinct_value_is_rejected(deps):
     r = send(deps, events)
     assert r.accepted == 1
     assert [(x.index, x.code.value) for x in r.rejected] == [(n, "AGGREGATION_FIELD_INVALID") for n in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("value", [True, False, 0, 3651, "5", Decimal("5"), 10**30])
+def test_settings_are_whole_numbers_in_range_and_booleans_are_not_numbers(deps, value):
+    from tollgate.domain.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as error:
+        update_settings(deps, T, {"retention_days": value})
+    assert error.value.extra["field"] == "retention_days"
+    assert deps.settings.get(T) == {}

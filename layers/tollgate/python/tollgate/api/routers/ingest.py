@@ -29,6 +29,7 @@ from tollgate.ports.usage import StoreUnavailable
 from tollgate.usecases import ingest as ingest_cases
 from tollgate.usecases import usage as usage_cases
 from tollgate.usecases.diagnose import diagnose
+from tollgate.usecases.ingest_settings import SETTING_RANGES
 
 router = Router()
 
@@ -193,10 +194,16 @@ def ingest_diagnose(
     return json_response(200, body)
 
 
+def _setting(name: str, description: str) -> Any:
+    """A whole number within the setting's range; strict: ``true`` is not 1, ``"5"`` is not 5."""
+    low, high = SETTING_RANGES[name]
+    return Field(default=None, strict=True, ge=low, le=high, description=f"{description} ({low} to {high}).")
+
+
 class IngestSettingsIn(ApiModel):
-    rate_limit_per_second: int | None = Field(default=None, description="Events per second for the whole tenant.")
-    key_rate_limit_per_second: int | None = Field(default=None, description="Events per second for one API key.")
-    retention_days: int | None = Field(default=None, description="How long raw events and the event log are kept.")
+    rate_limit_per_second: int | None = _setting("rate_limit_per_second", "Events per second for the whole tenant")
+    key_rate_limit_per_second: int | None = _setting("key_rate_limit_per_second", "Events per second for one API key")
+    retention_days: int | None = _setting("retention_days", "Days raw events and the event log are kept")
 
 
 class IngestSettingsOut(ApiModel):
