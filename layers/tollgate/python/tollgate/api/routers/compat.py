@@ -27,6 +27,7 @@ from aws_lambda_powertools.event_handler.depends import Depends
 from tollgate.api.access import current_caller, requires
 from tollgate.api.problems import PROBLEM_JSON, problem_body
 from tollgate.api.routers.ingest import json_response, read_json, run_ingest
+from tollgate.api.routers.ingest_schemas import LAGO_BATCH_BODY, LAGO_EVENT_BODY, OPENMETER_BODY, with_body
 from tollgate.domain.access import Caller, KeyKind, Permission
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.errors import BadRequest
@@ -79,9 +80,11 @@ def from_cloudevent(ce: Any) -> Any:
 
 @router.post(
     "/compat/openmeter/api/v1/events",
-    openapi_extensions=INGEST,
+    openapi_extensions=with_body(INGEST, OPENMETER_BODY),
     tags=["compatibility"],
     summary="OpenMeter-compatible ingestion (CloudEvents; 204)",
+    # 400 (some events rejected: problem+json with the rejections) is documented with every problem response.
+    responses={204: {"description": "Every event stored (or stored before)"}},
 )
 def openmeter_ingest(caller: Caller_):
     payload = read_json()
@@ -154,7 +157,7 @@ def _lago(caller: Caller, sent: list[Any], single: bool):
 
 @router.post(
     "/compat/lago/api/v1/events",
-    openapi_extensions=INGEST,
+    openapi_extensions=with_body(INGEST, LAGO_EVENT_BODY),
     tags=["compatibility"],
     summary="Lago-compatible ingestion of one event",
 )
@@ -170,7 +173,7 @@ def lago_event(caller: Caller_):
 
 @router.post(
     "/compat/lago/api/v1/events/batch",
-    openapi_extensions=INGEST,
+    openapi_extensions=with_body(INGEST, LAGO_BATCH_BODY),
     tags=["compatibility"],
     summary="Lago-compatible ingestion of a batch of events",
 )

@@ -18,6 +18,7 @@ from pydantic import Field
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
+from tollgate.api.routers.ingest_schemas import INGEST_BODY, with_body
 from tollgate.domain.access import Caller, KeyKind, Permission
 from tollgate.domain.clock import parse_rfc3339, utcnow
 from tollgate.domain.errors import BadRequest, InvalidInput
@@ -103,7 +104,7 @@ def native_events(payload: Any) -> tuple[list[Any], bool]:
 
 @router.post(
     "/v1/ingest/events",
-    openapi_extensions=INGEST,
+    openapi_extensions=with_body(INGEST, INGEST_BODY),
     tags=["ingestion"],
     summary="Send usage events (one, or a batch of up to 1000)",
     description=INGEST_DESCRIPTION,
