@@ -232,3 +232,18 @@ def test_settings_are_whole_numbers_in_range_and_booleans_are_not_numbers(deps, 
         update_settings(deps, T, {"retention_days": value})
     assert error.value.extra["field"] == "retention_days"
     assert deps.settings.get(T) == {}
+
+
+def test_business_metrics_count_accepted_duplicate_and_rejected_events_by_code(deps, monkeypatch):
+    recorded: list[tuple[str, float, dict]] = []
+    monkeypatch.setattr(
+        "tollgate.usecases.ingest.count", lambda name, value=1, **dims: recorded.append((name, value, dims))
+    )
+    send(deps, [ev("e1"), ev("e2"), ev("e3", customer="nobody"), ev("e4", "two")])
+    send(deps, [ev("e1")], at=NOW + timedelta(seconds=1), request_id="r2")
+    assert recorded == [
+        ("EventsAccepted", 2, {}),
+        ("EventsRejected", 1, {"code": "AGGREGATION_FIELD_NOT_NUMERIC"}),
+        ("EventsRejected", 1, {"code": "CUSTOMER_NOT_FOUND"}),
+        ("EventsDuplicate", 1, {}),
+    ]
