@@ -66,9 +66,9 @@ def read_json() -> Any:
     body = event.body
     if not body:
         raise BadRequest('The request has no body: send the event (or {"events": [...]}) as JSON.', code="EMPTY_BODY")
-    if event.raw_event.get("isBase64Encoded"):
-        body = base64.b64decode(body).decode("utf-8")
     try:
+        if event.raw_event.get("isBase64Encoded"):
+            body = base64.b64decode(body).decode("utf-8")
         return numbers.loads(body)
     except ValueError as exc:
         raise BadRequest(f"The request body is not valid JSON ({exc}).", code="INVALID_JSON") from None
