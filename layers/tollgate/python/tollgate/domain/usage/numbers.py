@@ -81,8 +81,13 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | Decimal) and not isinstance(value, bool)
 
 
+_INT_BOUND = 10**MAX_DIGITS
+
+
 def billable_number(value: Any) -> Decimal | None:
     """The value as a Decimal the pricing engine accepts (sign aside), or None."""
+    if type(value) is int and -_INT_BOUND < value < _INT_BOUND:  # the common case, without to_decimal's checks
+        return Decimal(value)
     if not is_number(value):
         return None
     if isinstance(value, Decimal) and not value.is_finite():

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339
 from tollgate.domain.usage.canonical import canonical_json
@@ -51,8 +50,7 @@ class _Invalid(Exception):
         self.detail = detail
 
 
-@dataclass(frozen=True)
-class _Names:
+class _Names(NamedTuple):
     event_id: Any = None
     event_name: Any = None
     customer: Any = None
@@ -85,13 +83,14 @@ def storable(value: Any) -> str | None:
 
 def _check_names(names: _Names) -> None:
     """Type, length and encoding of the id, name, customer and subscription."""
-    for label, value in (
+    fields = (
         ("event_id", names.event_id),
         ("event_name", names.event_name),
         ("external_customer_id", names.customer),
         ("external_subscription_id", names.subscription),
-    ):
-        why = unencodable(value) if isinstance(value, str) else None
+    )
+    for label, value in fields:  # ASCII (the common case) is always storable
+        why = unencodable(value) if isinstance(value, str) and not value.isascii() else None
         if why:
             raise _Invalid(Code.INVALID_EVENT, f"{label} cannot be stored: {why}. Send valid UTF-8 text.")
     event_id = names.event_id
@@ -150,8 +149,13 @@ def _properties(sent: Any) -> tuple[Mapping[str, Any], str]:
     properties = {} if sent is None else sent
     if not isinstance(properties, Mapping):
         raise _Invalid(Code.INVALID_EVENT, f"properties must be a JSON object, not {type(properties).__name__}.")
-    _check_tree(properties, "properties")
-    properties_json = canonical_json(properties)
+    try:
+        properties_json = canonical_json(properties)
+    except (TypeError, ValueError):  # not JSON: a number out of range (UnreadableNumber) somewhere in it
+        _check_tree(properties, "properties")
+        raise _Invalid(Code.INVALID_EVENT, "properties must be JSON.") from None
+    except RecursionError:
+        raise _Invalid(Code.INVALID_EVENT, "properties nest too deeply; send a flatter object.") from None
     try:
         size = len(properties_json.encode())
     except UnicodeEncodeError:
@@ -165,7 +169,8 @@ def _properties(sent: Any) -> tuple[Mapping[str, Any], str]:
 
 
 def _check_tree(value: Any, path: str) -> None:
-    """Every number in the properties readable; walked without recursion (nesting depth is bounded at the edge)."""
+    """Every number in the properties readable (walked, without recursion, only when they could not be
+    written as JSON)."""
     pending = [(path, value)]
     while pending:
         where, item = pending.pop()
@@ -243,7 +248,8 @@ def parse_event(raw: Any, index: int, now: datetime) -> IncomingEvent | Rejectio
         late=now - timestamp >= LATE_AFTER,
         top_level_keys=tuple(k for k in raw if isinstance(k, str)),
     )
-    return _outside_window(event, now) or event
+    age = now - timestamp
+    return _outside_window(event, now) if age > MAX_AGE or -age > MAX_SKEW else event
 
 
 def _outside_window(event: IncomingEvent, now: datetime) -> Rejection | None:
