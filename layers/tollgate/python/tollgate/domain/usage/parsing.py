@@ -252,8 +252,8 @@ def parse_event(raw: Any, index: int, now: datetime) -> IncomingEvent | Rejectio
     return _outside_window(event, now) if age > MAX_AGE or -age > MAX_SKEW else event
 
 
-def _outside_window(event: IncomingEvent, now: datetime) -> Rejection | None:
-    """TIMESTAMP_TOO_OLD (more than 90 days) or TIMESTAMP_IN_FUTURE (more than 5 minutes ahead), or None."""
+def _outside_window(event: IncomingEvent, now: datetime) -> Rejection:
+    """TIMESTAMP_TOO_OLD (more than 90 days) or else TIMESTAMP_IN_FUTURE (more than 5 minutes ahead)."""
     age = now - event.timestamp
     when = to_rfc3339(event.timestamp)
     if age > MAX_AGE:
@@ -262,14 +262,12 @@ def _outside_window(event: IncomingEvent, now: datetime) -> Rejection | None:
             f"timestamp {when} is more than 90 days old: events older than 90 days are rejected. "
             "Usage that old cannot be billed any more; check the timestamp your client sends."
         )
-    elif -age > MAX_SKEW:
+    else:
         code = Code.TIMESTAMP_IN_FUTURE
         detail = (
             f"timestamp {when} is {_duration(-age)} in the future (server time {to_rfc3339(now)}): "
             "events more than 5 minutes in the future are rejected for clock skew. Sync your server clock (NTP)."
         )
-    else:
-        return None
     return Rejection(
         event.index, code, detail, event.event_id, event.external_customer_id, event.event_name, event.timestamp
     )
