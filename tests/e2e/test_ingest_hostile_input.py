@@ -227,3 +227,25 @@ def test_ingest_settings_refuse_what_is_not_a_whole_number_in_range(t, body):
     assert time.monotonic() - started < 1.0
     assert r.status_code in (400, 422) and r.headers["content-type"] == "application/problem+json", r.text
     assert ok(own.owner.get("/v1/ingest/settings")) == before
+
+
+# -- times in queries bounded -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v1/ingest/events", {"to": "0001-01-01T00:00:00Z"}),
+        ("/v1/ingest/events", {"from": "9999-12-31T23:00:00Z", "to": "9999-12-31T23:59:59Z"}),
+        ("/v1/usage", {"from": "9999-12-01T00:00:00Z", "to": "9999-12-31T23:59:59Z", "window": "MONTH"}),
+        ("/v1/usage", {"from": "0001-01-01T00:00:00Z", "to": "0001-01-01T05:00:00Z", "window": "HOUR"}),
+    ],
+    ids=["log-year-1", "log-year-9999", "usage-year-9999", "usage-year-1"],
+)
+def test_query_times_outside_1970_to_9998_answer_422(t, path, params):
+    params = {"external_customer_id": t.c["external_id"], "event_name": t.m["event_name"], **params}
+    started = time.monotonic()
+    r = t.owner.get(path, params=params)
+    assert time.monotonic() - started < 1.0
+    assert problem(r, 422)["field"] in ("from", "to")
+    healthy(t)

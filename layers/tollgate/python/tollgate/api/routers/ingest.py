@@ -8,6 +8,7 @@ Request bodies are read here, not by the resolver's validation: numbers must be 
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
@@ -118,13 +119,21 @@ def ingest_events(caller: Caller_):
     return json_response(202, result.to_json())
 
 
-def _time(value: str | None, name: str):
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # windows and spans computed from a time stay within datetime's range
+
+
+def _time(value: str | None, name: str) -> datetime | None:
+    """A query time: RFC 3339 with an offset, from 1970 up to (not including) the year 9999."""
     if value is None:
         return None
     try:
-        return parse_rfc3339(value)
+        at = parse_rfc3339(value)
     except ValueError:
         raise InvalidInput(f"{name} must be RFC 3339 with an offset, e.g. 2026-04-17T10:00:00Z.", field=name) from None
+    if not EARLIEST <= at < LATEST:
+        raise InvalidInput(f"{name} must be from 1970-01-01T00:00:00Z up to the year 9999 (exclusive).", field=name)
+    return at
 
 
 @router.get(
