@@ -249,3 +249,17 @@ def test_query_times_outside_1970_to_9998_answer_422(t, path, params):
     assert time.monotonic() - started < 1.0
     assert problem(r, 422)["field"] in ("from", "to")
     healthy(t)
+
+
+def test_an_oversized_unique_count_value_is_rejected_and_the_rest_counted(t):
+    m = t.meter(function="UNIQUE_COUNT", field="properties.user")
+    cust = t.customer()["external_id"]
+    users = ["u" * 256, "u" * 257, "é" * 129, "x"]
+    sent = [{**event(cust, m["event_name"]), "properties": {"user": u}} for u in users]
+    answer = t.send({"events": sent})
+    assert answer["accepted"] == 2
+    assert [(r["index"], r["code"]) for r in answer["rejected"]] == [
+        (1, "AGGREGATION_FIELD_INVALID"),
+        (2, "AGGREGATION_FIELD_INVALID"),
+    ]
+    t.wait_usage(cust, m["event_name"], 2)
