@@ -101,10 +101,26 @@ def _str(item: dict[str, Any], name: str) -> str | None:
     return value.get("S") if value else None
 
 
+def _event_detail(text: str) -> dict[str, Any]:
+    """The ``d`` attribute of a raw event. Events stored before canonical JSON stopped marking decimals
+    in-band may hold properties that are not JSON (a client's "\\u0000dec:oops" was written as the bare
+    text oops): their other fields are still read, and the properties kept as the text they are (a JSON
+    string), so one such event never makes the tenant's event log or a resend fail."""
+    try:
+        return dict(json.loads(text, parse_float=Decimal))
+    except ValueError:
+        # ``"p"`` comes after x, n and q (JSON strings and a number, where `,"p":` cannot occur unescaped)
+        # and before h, st, r and k (the last `,"h":"` is the hash's: a property named h comes before it).
+        start, end = text.index(',"p":'), text.rindex(',"h":"')
+        d = dict(json.loads(text[:start] + text[end:], parse_float=Decimal))
+        d["p"] = json.dumps(text[start + 5 : end], ensure_ascii=False)
+        return d
+
+
 def stored_event_from_item(item: dict[str, Any]) -> StoredEvent:
     pk = item["pk"]["S"]
     value = item["value"]
-    d = json.loads(item["d"]["S"], parse_float=Decimal)
+    d = _event_detail(item["d"]["S"])
     return StoredEvent(
         tenant_id=pk[2 : pk.rindex("#EV#")],
         event_id=item["sk"]["S"],
@@ -116,7 +132,7 @@ def stored_event_from_item(item: dict[str, Any]) -> StoredEvent:
         value=Decimal(value["N"]) if "N" in value else value["S"],
         timestamp=parse_rfc3339(item["ts"]["S"]),
         quantity=Decimal(d["q"]),
-        properties_json=canonical_json(d["p"]),
+        properties_json=d["p"] if isinstance(d["p"], str) else canonical_json(d["p"]),
         payload_hash=d["h"],
         status=EventStatus(d["st"]),
         received_at=parse_rfc3339(d["r"]),
