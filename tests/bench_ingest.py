@@ -254,7 +254,7 @@ def ingest_cost() -> tuple[str, dict[str, float]]:
     import infra.local.stack as stack_module
     from infra.local import lambda_dispatch
 
-    stack, gateway, boot, call, meter, customers = _setup_stack()
+    stack, _gateway, _boot, call, _meter, customers = _setup_stack()
     invocations: Counter[str] = Counter()
     original_invoke = lambda_dispatch.invoke_local
 
@@ -316,13 +316,17 @@ def ingest_cost() -> tuple[str, dict[str, float]]:
         [
             "## Ingestion cost (issue 8)",
             "",
-            f"{REQUESTS} requests of {BATCH} events ({events} events, 3 customers) through the API function on the local",
-            "stack, then the aggregator, the outbox relay and the event-log consumer (`drain()`). Every AWS call of the",
-            "functions is counted by botocore hooks; write/read units are computed from the items' sizes with DynamoDB's",
+            f"{REQUESTS} requests of {BATCH} events ({events} events, 3 customers) through the API "
+            "function on the local",
+            "stack, then the aggregator, the outbox relay and the event-log consumer (`drain()`). "
+            "Every AWS call of the",
+            "functions is counted by botocore hooks; write/read units are computed from the items' "
+            "sizes with DynamoDB's",
             "sizing rules (moto's ConsumedCapacity is not faithful).",
             "",
             f"- AWS calls per event: **{per_event_calls:.3f}**; per request of {BATCH}: {calls}",
-            f"- DynamoDB write units per event: **{wru_per_event:.3f}** (floor 1.000: one write unit per stored event); "
+            f"- DynamoDB write units per event: **{wru_per_event:.3f}** (floor 1.000: one write unit "
+            "per stored event); "
             f"read units per event: {rru_per_event:.3f}",
             "- Lambda invocations per request: "
             + ", ".join(f"{k} {v / REQUESTS:.2f}" for k, v in sorted(invocations.items())),
@@ -338,13 +342,18 @@ def ingest_cost() -> tuple[str, dict[str, float]]:
             *[f"| {k} | {v:.4f} |" for k, v in costs.items()],
             f"| **total** | **{total:.4f}** |",
             "",
-            f"Goal ≤ $0.80 per million: **{'met' if total <= Decimal('0.80') else 'NOT met'}** (${total:.3f}); ratio to the floor of one "
-            f"write unit per event (${floor}): **{total / floor:.2f}×** (goal ≤ 1.3×: {'met' if total / floor <= Decimal('1.3') else 'NOT met'}).",
+            f"Goal ≤ $0.80 per million: **{'met' if total <= Decimal('0.80') else 'NOT met'}** "
+            f"(${total:.3f}); ratio to the floor of one "
+            f"write unit per event (${floor}): **{total / floor:.2f}x** "
+            f"(goal ≤ 1.3x: {'met' if total / floor <= Decimal('1.3') else 'NOT met'}).",
             "",
-            "Lambda duration is modelled (moto's speed says nothing about AWS): CPU (the API handler's measured CPU per event × "
-            f"{BATCH}; {CONSUMER_CPU_MS} ms for a consumer) + {CALL_LATENCY_MS} ms per AWS call, sequential; API 1024 MB, consumers 512 MB: "
+            "Lambda duration is modelled (moto's speed says nothing about AWS): CPU (the API "
+            "handler's measured CPU per event x "
+            f"{BATCH}; {CONSUMER_CPU_MS} ms for a consumer) + {CALL_LATENCY_MS} ms per AWS call, "
+            "sequential; API 1024 MB, consumers 512 MB: "
             + "; ".join(f"{k} {s * 1000:.0f} ms ({c:.1f} calls)" for k, (s, c) in sorted(durations.items()))
-            + ". Stream reads by Lambda are free. Not included: storage ($0.25/GB-month; a raw event is ~0.5 KB, so a million "
+            + ". Stream reads by Lambda are free. Not included: storage ($0.25/GB-month; "
+            "a raw event is ~0.5 KB, so a million "
             "events kept for a month cost ≈ $0.13), CloudWatch Logs, data transfer.",
             "",
         ]
@@ -412,7 +421,7 @@ def ingest_cpu() -> tuple[str, dict[str, float]]:
 
     from infra.local.lambda_dispatch import LocalContext
 
-    stack, gateway, boot, call, meter, customers = _setup_stack()
+    stack, _gateway, boot, _call, _meter, customers = _setup_stack()
     from functions.api.handler import lambda_handler
     from tollgate import wiring
 
@@ -517,18 +526,22 @@ def ingest_cpu() -> tuple[str, dict[str, float]]:
         [
             "## Ingestion handler CPU (issue 8)",
             "",
-            f"The API function handling one POST /v1/ingest/events of {size} events (parse with exact decimals, validate, look up",
-            "customer and meter, 40 conditional PartiQL batch inserts, the event log, the outbox), every AWS call answered",
+            f"The API function handling one POST /v1/ingest/events of {size} events (parse with exact "
+            "decimals, validate, look up",
+            "customer and meter, 40 conditional PartiQL batch inserts, the event log, the outbox), "
+            "every AWS call answered",
             "by a botocore `Stubber` with responses recorded from a moto run; CPU time (`process_time`), median of",
-            f"{len(ratios)} interleaved rounds. The floor, in the same rounds: `Batch.model_validate_json` of the same body",
-            "(one pydantic model) and the events serialized (TypeSerializer) into BatchWriteItem calls on the same stubbed client.",
+            f"{len(ratios)} interleaved rounds. The floor, in the same rounds: "
+            "`Batch.model_validate_json` of the same body",
+            "(one pydantic model) and the events serialized (TypeSerializer) into BatchWriteItem "
+            "calls on the same stubbed client.",
             "",
             "| | µs per event | events/s per core |",
             "|---|---:|---:|",
             f"| handler | {ours_med:.1f} | {1e6 / ours_med:,.0f} |",
             f"| floor | {floor_med:.1f} | {1e6 / floor_med:,.0f} |",
             "",
-            f"Ratio handler / floor: **{ratio:.2f}×** (goal ≤ 1.5×: {'met' if ratio <= 1.5 else 'NOT met'}).",
+            f"Ratio handler / floor: **{ratio:.2f}x** (goal ≤ 1.5x: {'met' if ratio <= 1.5 else 'NOT met'}).",
             "",
         ]
     )
@@ -543,7 +556,7 @@ def _op_method(client, operation_name: str) -> str:
 
 # -- 3. hot keys -------------------------------------------------------------------------------------------------
 def ingest_hot_keys() -> tuple[str, dict[str, float]]:
-    from tollgate.domain.usage.events import EVENT_SHARDS, shard_of
+    from tollgate.adapters.dynamodb.usage_events import EVENT_SHARDS, shard_of
 
     rate, seconds = 10_000, 10
     per_key = Counter(shard_of("ten_bench", str(uuid.uuid4())) for _ in range(rate * seconds))
@@ -557,10 +570,13 @@ def ingest_hot_keys() -> tuple[str, dict[str, float]]:
             f"`T#<tenant>#EV#<shard>` with shard = hash(tenant, event id) mod {EVENT_SHARDS}:",
             "",
             f"- partition keys written: **{len(per_key)}** (goal ≥ 10)",
-            f"- writes per second on the busiest key: {busiest:,.0f}; quietest: {quietest:,.0f} (DynamoDB allows ~1,000 write units/s per partition key)",
-            f"- the customer's hourly usage bucket takes one update per stream batch (batch size 500: ~{rate / 500:.0f} updates/s), the",
-            f"  tenant's rate counter one per request ({rate / BATCH:.0f}/s at batch {BATCH}), the event-log index one per request and meter.",
-            f"- ceiling of one tenant's raw-event writes: ~{EVENT_SHARDS * 1000:,} events/s (16 keys × 1,000 WCU/s).",
+            f"- writes per second on the busiest key: {busiest:,.0f}; quietest: {quietest:,.0f} "
+            "(DynamoDB allows ~1,000 write units/s per partition key)",
+            "- the customer's hourly usage bucket takes one update per stream batch (batch size 500: "
+            f"~{rate / 500:.0f} updates/s), the",
+            f"  tenant's rate counter one per request ({rate / BATCH:.0f}/s at batch {BATCH}), the "
+            "event-log index one per request and meter.",
+            f"- ceiling of one tenant's raw-event writes: ~{EVENT_SHARDS * 1000:,} events/s (16 keys x 1,000 WCU/s).",
             "",
         ]
     )

@@ -11,7 +11,7 @@ from decimal import Decimal
 import httpx
 
 from tests.e2e.conftest import client
-from tollgate.domain.usage.parsing import canonical_json
+from tollgate.domain.usage.canonical import canonical_json
 
 PROBLEM = "application/problem+json"
 

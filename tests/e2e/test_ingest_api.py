@@ -137,7 +137,7 @@ def test_unique_count_takes_strings_and_numbers_but_not_objects(t):
         }
         for v in ("u1", "u2", "u1", 7, Decimal("7.0"))
     ]
-    body = t.send({"events": events + [{**events[0], "event_id": unique("e"), "properties": {"user_id": {"id": 1}}}]})
+    body = t.send({"events": [*events, {**events[0], "event_id": unique("e"), "properties": {"user_id": {"id": 1}}}]})
     assert body["accepted"] == 5 and codes(body) == ["AGGREGATION_FIELD_INVALID"]
     t.wait_usage(cust, meter["event_name"], 3)  # u1, u2 and 7 (7 == 7.0)
 

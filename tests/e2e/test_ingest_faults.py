@@ -134,7 +134,7 @@ def test_20000_events_with_10_percent_of_aws_calls_failing_are_counted_exactly_o
     rng = random.Random(2026)
     expected: Counter[str] = Counter()
     batches = []
-    for start in range(0, EVENTS, BATCH):
+    for _start in range(0, EVENTS, BATCH):
         batch = []
         for _ in range(BATCH):
             cust, n = rng.choice(customers), rng.randint(1, 9)

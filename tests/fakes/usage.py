@@ -10,16 +10,17 @@ from decimal import Decimal
 from tollgate.domain.catalog.meters import AggregationFunction
 from tollgate.domain.usage.aggregation import Bucket, BucketDelta
 from tollgate.domain.usage.events import StoredEvent
-from tollgate.ports.usage import IndexEntry, InsertOutcome, LogEntry, LogQuery
+from tollgate.ports.usage import IndexEntry, InsertOutcome, LogEntry, LogQuery, UsageEventStore
 
 
-class InMemoryUsageEventStore:
+class InMemoryUsageEventStore(UsageEventStore):
+    """Typed against the port (explicit subclass), so a signature that drifts from it fails mypy."""
+
     def __init__(self) -> None:
         self.events: dict[tuple[str, str], StoredEvent] = {}
         self.inserted: list[StoredEvent] = []  # the "stream": INSERTs in order
         self.log: list[LogEntry] = []
         self.index: list[IndexEntry] = []
-        self.lose_answers = 0  # the next N inserts happen but their call "fails" (outcome unknown)
 
     def insert(self, events: list[StoredEvent], retention_days: int | None = None) -> list[InsertOutcome]:
         out = []
@@ -36,11 +37,11 @@ class InMemoryUsageEventStore:
     def get(self, tenant_id: str, event_ids: list[str]) -> dict[str, StoredEvent]:
         return {i: self.events[(tenant_id, i)] for i in event_ids if (tenant_id, i) in self.events}
 
-    def append_log(self, entries, index, retention_days=None) -> None:
+    def append_log(self, entries: list[LogEntry], index: list[IndexEntry], retention_days: int | None = None) -> None:
         self.log.extend(entries)
         self.index.extend(index)
 
-    def index_hour(self, tenant_id, hour, customer_id, meter_id):
+    def index_hour(self, tenant_id: str, hour: str, customer_id: str | None, meter_id: str | None) -> list[IndexEntry]:
         return [
             i
             for i in self.index
@@ -50,7 +51,8 @@ class InMemoryUsageEventStore:
             and (meter_id is None or i.meter_id == meter_id)
         ]
 
-    def log_hour(self, q: LogQuery):
+    def log_hour(self, query: LogQuery) -> list[LogEntry]:
+        q = query
         return [
             e
             for e in self.log

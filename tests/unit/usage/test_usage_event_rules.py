@@ -8,9 +8,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tollgate.adapters.dynamodb.usage_events import shard_of
 from tollgate.domain.catalog.meters import new_meter
-from tollgate.domain.usage.events import Code, IncomingEvent, Rejection, shard_of
+from tollgate.domain.usage.events import Code, IncomingEvent, Rejection
 from tollgate.domain.usage.measure import measure
 from tollgate.domain.usage.parsing import canonical_json, parse_event
 
@@ -209,3 +212,99 @@ def test_filters_not_matching_are_rejected_with_what_was_expected():
     assert measure(event(credits=1, model="gpt-4"), m) == 1
     r = measure(event(credits=1, model="gpt-3"), m)
     assert r.code is Code.FILTER_NOT_MATCHED and "model='gpt-4'" in r.detail and "model='gpt-3'" in r.detail
+
+
+# -- canonical JSON: byte-stable, nothing marked in-band (issue 13 class 3) ----------------------------
+
+# Derived ids computed with the encoder of before this change (in-band "\u0000dec:" markers): every
+# payload without such a string must keep its id, or a resend after the upgrade would count twice.
+PINNED_DERIVED_IDS = [
+    (
+        '{"external_customer_id":"c1","event_name":"model.usage","timestamp":"2026-11-20T10:00:00Z"}',
+        "evt_8754b5d2eee96664f011d301a3fff23d",
+    ),
+    (
+        '{"external_customer_id":"c1","event_name":"model.usage","timestamp":"2026-11-20T10:00:00Z","quantity":2.50,'
+        '"properties":{"tokens":1200,"rate":0.125,"model":"gpt-4","nested":{"b":[1,2.0,"x"],"a":null,"t":true}}}',
+        "evt_c3b2a5ad26bac58fbe0473ad7e0460b6",
+    ),
+    (
+        '{"external_customer_id":"cust_é","event_name":"api.calls","timestamp":"2026-11-20T11:59:59.123+01:00",'
+        '"quantity":1E+3,"properties":{"ünïcode":"日本","big":123456789012345678,"exp":1.5e-7}}',
+        "evt_0f5628d6286926e8f3c389c452cc709f",
+    ),
+    (
+        '{"customerId":"c2","metricId":"model.usage","timestamp":"2026-11-20T10:00:00Z","quantity":7}',
+        "evt_98f22afbc0751d5c6fbe4adb8b29d304",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "derived_id"), PINNED_DERIVED_IDS)
+def test_derived_event_ids_are_the_ones_computed_before_the_encoder_changed(body, derived_id):
+    e = parse(json.loads(body, parse_float=Decimal), now=datetime(2026, 11, 20, 12, tzinfo=UTC))
+    assert e.event_id == derived_id
+
+
+@pytest.mark.parametrize("text", ["\u0000dec:oops", "\u0000dec:5", 'x"\u0000dec:1"', "\\u0000dec:2"])
+def test_strings_that_look_like_markers_stay_strings(text):
+    properties = {"note": text, "n": [Decimal("2.50"), {"k": text}]}
+    encoded = canonical_json(properties)
+    assert json.loads(encoded, parse_float=Decimal) == properties
+    assert parse({"event_name": "a", "external_customer_id": "c", "properties": properties}).properties_json == encoded
+
+
+def test_canonical_json_is_json_dumps_when_there_is_no_decimal():
+    tree = {"b": [1, True, None, "é\u2028\n"], "a": {"z": -0, "y": 1.5}, "c": ""}
+    expected = json.dumps(tree, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical_json({**tree, "d": Decimal("1")}) == expected[:-1] + ',"d":1}'
+    assert canonical_json(tree) == expected
+
+
+# -- unicode: a string that cannot be stored rejects its event, naming the field (issue 13 class 5) ----
+
+ANY_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=12)
+
+
+def _storable_text(value) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@settings(max_examples=300, deadline=1000)
+@given(
+    st.sampled_from(["event_id", "external_customer_id", "event_name", "property key", "property value"]),
+    ANY_TEXT,
+)
+def test_a_string_with_any_code_point_is_stored_or_rejected_with_nothing_unstorable(where, text):
+    raw = {"event_id": "e1", "event_name": "model.usage", "external_customer_id": "c", "properties": {"k": "v"}}
+    if where == "property key":
+        raw["properties"] = {text: 1}
+    elif where == "property value":
+        raw["properties"] = {"k": [text]}
+    else:
+        raw[where] = text
+    out = parse_event(raw, 0, NOW)
+    if isinstance(out, Rejection):
+        assert _storable_text([out.detail, out.event_id, out.external_customer_id, out.event_name])
+        if not _storable_text(text):
+            assert out.code is Code.INVALID_EVENT and "cannot be stored" in out.detail
+            assert ("propert" if where.startswith("property") else where) in out.detail
+    else:
+        assert _storable_text([out.event_id, out.external_customer_id, out.event_name, out.properties_json])
+
+
+@pytest.mark.parametrize("field", ["event_id", "external_customer_id", "event_name"])
+def test_a_lone_surrogate_rejects_the_event_and_names_the_field(field):
+    raw = {"event_id": "e1", "event_name": "model.usage", "external_customer_id": "c", field: "\udc00x"}
+    r = reject(raw)
+    assert r.code is Code.INVALID_EVENT and r.detail.startswith(field) and "U+DC00" in r.detail
+    assert getattr(r, field) is None  # never echoed where it would be stored
+
+
+def test_a_lone_surrogate_in_a_property_key_is_named_by_its_place():
+    r = reject({"event_name": "model.usage", "external_customer_id": "c", "properties": {"a": {"\udc00x": 1}}})
+    assert r.code is Code.INVALID_EVENT and "property key in properties.a" in r.detail

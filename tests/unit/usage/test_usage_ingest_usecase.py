@@ -168,3 +168,82 @@ def test_the_index_lists_stored_events_and_late_ones_apart(deps):
     send(deps, [ev("on-time"), ev("late", timestamp=(NOW - timedelta(hours=30)).isoformat())])
     (entry,) = deps.events.index
     assert entry.accepted == {"on-time"} and entry.late == {"late"}
+
+
+# -- issue 13: every event judged before anything is written -------------------------------------------
+
+
+def _storable(*texts) -> bool:
+    try:
+        for text in texts:
+            (text or "").encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def test_lone_surrogates_reject_their_events_only_and_a_resend_works(deps):
+    bad = {5: "event_id", 11: "external_customer_id", 17: "event_name", 23: "key", 29: "value"}
+    batch = []
+    for n in range(30):
+        e = ev(f"e{n}")
+        where = bad.get(n)
+        if where == "key":
+            e["properties"] = {"credits": 1, "\udc00x": 1}
+        elif where == "value":
+            e["properties"] = {"credits": 1, "note": "\udc00x"}
+        elif where:
+            e[where] = "\udc00x"
+        batch.append(e)
+    r = send(deps, batch)
+    assert (r.accepted, [(x.index, x.code.value) for x in r.rejected]) == (25, [(n, "INVALID_EVENT") for n in bad])
+    assert len(deps.events.inserted) == 25
+    for line in deps.events.log:  # what the event log stores can be stored
+        assert _storable(line.detail, line.payload, line.event_id, line.external_customer_id, line.event_name)
+    again = send(deps, batch, at=NOW + timedelta(seconds=5), request_id="r2")
+    assert (again.accepted, again.duplicates, len(again.rejected)) == (0, 25, 5)
+    assert len(deps.events.inserted) == 25
+
+
+def test_an_oversized_distinct_value_is_rejected(deps):
+    deps.catalog.add_meter(
+        new_meter(
+            meter_id="mtr_u",
+            tenant_id=T,
+            data={"event_name": "users", "aggregation": {"function": "UNIQUE_COUNT", "field": "properties.user"}},
+            at=NOW,
+        ),
+        [],
+    )
+    events = [
+        {"event_id": f"u{n}", "event_name": "users", "external_customer_id": "cust_123", "properties": {"user": user}}
+        for n, user in enumerate(["a" * 256, "a" * 257, "é" * 129, Decimal("1E+300")])
+    ]
+    r = send(deps, events)
+    assert r.accepted == 1
+    assert [(x.index, x.code.value) for x in r.rejected] == [(n, "AGGREGATION_FIELD_INVALID") for n in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("value", [True, False, 0, 3651, "5", Decimal("5"), 10**30])
+def test_settings_are_whole_numbers_in_range_and_booleans_are_not_numbers(deps, value):
+    from tollgate.domain.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as error:
+        update_settings(deps, T, {"retention_days": value})
+    assert error.value.extra["field"] == "retention_days"
+    assert deps.settings.get(T) == {}
+
+
+def test_business_metrics_count_accepted_duplicate_and_rejected_events_by_code(deps, monkeypatch):
+    recorded: list[tuple[str, float, dict]] = []
+    monkeypatch.setattr(
+        "tollgate.usecases.ingest.count", lambda name, value=1, **dims: recorded.append((name, value, dims))
+    )
+    send(deps, [ev("e1"), ev("e2"), ev("e3", customer="nobody"), ev("e4", "two")])
+    send(deps, [ev("e1")], at=NOW + timedelta(seconds=1), request_id="r2")
+    assert recorded == [
+        ("EventsAccepted", 2, {}),
+        ("EventsRejected", 1, {"code": "AGGREGATION_FIELD_NOT_NUMERIC"}),
+        ("EventsRejected", 1, {"code": "CUSTOMER_NOT_FOUND"}),
+        ("EventsDuplicate", 1, {}),
+    ]

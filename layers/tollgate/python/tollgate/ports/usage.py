@@ -63,20 +63,29 @@ class LogQuery:
 
 
 class UsageEventStore(Protocol):
-    def insert(self, events: list[StoredEvent]) -> list[InsertOutcome]:
+    """Raw usage events (exactly once per tenant and event id) and the event log."""
+
+    def insert(self, events: list[StoredEvent], retention_days: int | None = None) -> list[InsertOutcome]:
         """Store each event unless its (tenant, event id) exists: one conditional insert per event, in
-        batches. Raises ``StoreUnavailable`` when some outcome stays unknown after retries."""
+        batches; the outcomes in the order of ``events``. ``retention_days`` (default: the store's) sets
+        when they expire. Raises ``StoreUnavailable`` when some outcome stays unknown after retries."""
+        ...
 
     def get(self, tenant_id: str, event_ids: list[str]) -> dict[str, StoredEvent]:
         """The stored events with these ids (strongly consistent)."""
+        ...
 
-    def append_log(self, entries: list[LogEntry], index: list[IndexEntry], retention_days: int) -> None: ...
+    def append_log(self, entries: list[LogEntry], index: list[IndexEntry], retention_days: int | None = None) -> None:
+        """Write rejections, duplicates and the index of stored events; they expire with the retention."""
+        ...
 
-    def index_hour(
-        self, tenant_id: str, hour: str, customer_id: str | None, meter_id: str | None
-    ) -> list[IndexEntry]: ...
+    def index_hour(self, tenant_id: str, hour: str, customer_id: str | None, meter_id: str | None) -> list[IndexEntry]:
+        """The index entries of requests received in ``hour`` ("2026-04-17T10"), optionally of one customer/meter."""
+        ...
 
-    def log_hour(self, query: LogQuery) -> list[LogEntry]: ...
+    def log_hour(self, query: LogQuery) -> list[LogEntry]:
+        """The log entries of requests received in ``query.hour`` that match the query."""
+        ...
 
 
 class UsageStore(Protocol):

@@ -4,383 +4,73 @@ diagnostics", seed 001's checklist).
 It looks at the caller's setup (the key, the meters, the customer and its subscriptions) and at what
 ingestion did recently (rejections by code, late arrivals, customers with stored events) and answers
 with the causes that apply, each with evidence and the fix; or ``"status": "ok"`` when none does.
+The steps, in order: the key, the catalog, the customer in focus, recent ingestion, billing.
+The causes and their wording live in ``diagnose_causes``.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tollgate.domain.access import Caller, KeyKind, Permission, Role, roles_with
-from tollgate.domain.catalog.meters import MeterStatus
-from tollgate.domain.clock import utcnow
+from tollgate.domain.access import ROLE_PERMISSIONS, Caller, KeyKind, Permission, Role, roles_with
+from tollgate.domain.catalog.meters import Meter, MeterStatus
+from tollgate.domain.clock import to_rfc3339
+from tollgate.domain.customers import Customer
 from tollgate.domain.usage.aggregation import Window, floor_to, hour_of
 from tollgate.domain.usage.events import Code
-from tollgate.ports.usage import LogQuery, UsageEventStore
+from tollgate.ports.catalog import CatalogRepository
+from tollgate.ports.customers import CustomerRepository, SubscriptionRepository
+from tollgate.ports.usage import LogEntry, LogQuery, UsageEventStore
+from tollgate.usecases.diagnose_causes import Cause, rejection_cause
 
 MAX_EXAMPLES = 3
-
-
-@dataclass
-class Cause:
-    code: str
-    title: str
-    detail: str
-    fix: str
-    count: int = 0
-    examples: list[dict[str, Any]] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "title": self.title,
-            "detail": self.detail,
-            "fix": self.fix,
-            "count": self.count,
-            "examples": self.examples or [],
-        }
-
-
-# Rejection code -> (cause code, title, fix). The seeds' documented causes, in Tollgate's words.
-REJECTION_CAUSES: dict[str, tuple[str, str, str]] = {
-    Code.METER_NOT_FOUND.value: (
-        "METER_NOT_FOUND",
-        'Events name a meter that does not exist ("metric not found")',
-        "Send the exact event name of an active meter (GET /v1/meters), or create the meter.",
-    ),
-    Code.METER_ARCHIVED.value: (
-        "METER_INACTIVE",
-        "Events name an archived (inactive) meter",
-        "Activate the meter (POST /v1/meters/{id}/activate), then resend the events.",
-    ),
-    Code.CUSTOMER_NOT_FOUND.value: (
-        "CUSTOMER_NOT_FOUND",
-        "Events name a customer that does not exist",
-        "Create the customer first (POST /v1/customers) or send the external_id of an existing one.",
-    ),
-    Code.TIMESTAMP_IN_FUTURE.value: (
-        "CLOCK_SKEW",
-        "Events are more than 5 minutes in the future (clock skew)",
-        "Sync the sending server's clock (NTP); send timestamps in UTC with an offset (…Z).",
-    ),
-    Code.TIMESTAMP_TOO_OLD.value: (
-        "TIMESTAMP_TOO_OLD",
-        "Events are more than 90 days old",
-        "Check the timestamps your client sends; usage older than 90 days is not accepted.",
-    ),
-    Code.AGGREGATION_FIELD_MISSING.value: (
-        "AGGREGATION_FIELD_MISSING",
-        "Events lack the meter's aggregation field (property name mismatch or missing properties)",
-        "Send the property the meter aggregates (its aggregation.field), spelled exactly, inside properties.",
-    ),
-    Code.AGGREGATION_FIELD_NOT_NUMERIC.value: (
-        "AGGREGATION_FIELD_NOT_NUMERIC",
-        "Events send the aggregation field as a string (or another non-number) for a SUM/MAX/AVG/LATEST meter",
-        'Send a JSON number: "credits": 2, not "credits": "2".',
-    ),
-    Code.AGGREGATION_FIELD_INVALID.value: (
-        "AGGREGATION_FIELD_INVALID",
-        "Events send an object, list or boolean to a UNIQUE_COUNT meter",
-        "Send a string or a number.",
-    ),
-    Code.FILTER_NOT_MATCHED.value: (
-        "FILTER_NOT_MATCHED",
-        "Events do not match the meter's filters",
-        "Send the property values the meter's filters require, or change the filters.",
-    ),
-    Code.IDEMPOTENCY_CONFLICT.value: (
-        "IDEMPOTENCY_CONFLICT",
-        "The same event_id was reused for different events",
-        "Give every event its own event_id; a retry must resend the same payload.",
-    ),
-    Code.CUSTOMER_NOT_ALLOWED.value: (
-        "CUSTOMER_KEY_FOR_ANOTHER_CUSTOMER",
-        "A customer API key sent events for another customer",
-        "Use each customer's own key, or an operator key with usage:ingest.",
-    ),
-}
-PAYLOAD_CODES = {
-    Code.INVALID_EVENT.value,
-    Code.MISSING_EVENT_NAME.value,
-    Code.MISSING_CUSTOMER.value,
-    Code.INVALID_TIMESTAMP.value,
-    Code.INVALID_QUANTITY.value,
-    Code.EVENT_TOO_LARGE.value,
-}
+CASE_HINT = "Did you mean"  # in METER_NOT_FOUND details when an active meter differs only by case
 
 
 def diagnose(
     *,
     caller: Caller,
     events: UsageEventStore,
-    customers,
-    subscriptions,
-    catalog,
-    tenancy,
+    customers: CustomerRepository,
+    subscriptions: SubscriptionRepository,
+    catalog: CatalogRepository,
+    tenancy: Any,
+    now: datetime,
     external_customer_id: str | None = None,
     event_name: str | None = None,
     key_id: str | None = None,
     hours: int = 24,
-    now: datetime | None = None,
 ) -> dict[str, Any]:
+    """The causes that explain missing or wrong usage for the caller (or the customer/key/event name named)."""
     tenant = caller.tenant_id
-    now = now or utcnow()
     start = now - timedelta(hours=hours)
-    causes: list[Cause] = []
-
-    # -- the key -----------------------------------------------------------------------------------
-    role: Role | None = caller.role if caller.kind is KeyKind.OPERATOR else None
-    key_label = "this key"
-    if key_id:
-        key = tenancy.get_key(tenant, key_id)
-        if key is None:
-            causes.append(
-                Cause(
-                    "KEY_NOT_FOUND",
-                    "The key named in key_id does not exist",
-                    f"No key {key_id} in this tenant.",
-                    "Check the key id (GET /v1/api-keys).",
-                )
-            )
-        else:
-            role, key_label = (key.role if key.kind is KeyKind.OPERATOR else None), f"key {key_id}"
-            if key.status.value != "ACTIVE":
-                causes.append(
-                    Cause(
-                        "KEY_REVOKED",
-                        "The ingestion key is revoked",
-                        f"{key_label} is revoked.",
-                        "Create a new key (POST /v1/api-keys).",
-                    )
-                )
-    if role is not None and Permission.USAGE_INGEST not in _role_permissions(role):
-        needed = " or ".join(r.value for r in roles_with(Permission.USAGE_INGEST))
-        causes.append(
-            Cause(
-                "KEY_WITHOUT_INGESTION_PERMISSION",
-                "The key has no ingestion permission",
-                f"{key_label} is an operator key with role {role.value}, which lacks usage:ingest: POST /v1/ingest/events "
-                "answers 403 for it.",
-                f"Ingest with an operator key of role {needed}, or with the customer's API key (sk_live_…).",
-            )
-        )
-
-    # -- the catalog ---------------------------------------------------------------------------------
+    causes = _key_causes(caller, tenancy, key_id)
     meters = catalog.list_meters(tenant)
     active = [m for m in meters if m.status is MeterStatus.ACTIVE]
-    if not active:
-        causes.append(
-            Cause(
-                "NO_ACTIVE_METERS",
-                "No active meter",
-                "The tenant has no active meter: every event is rejected.",
-                "Create a meter (POST /v1/meters).",
-            )
-        )
-    if event_name:
-        exact = catalog.find_meter_by_event_name(tenant, event_name)
-        if exact is None or exact.status is not MeterStatus.ACTIVE:
-            similar = sorted(
-                {
-                    m.event_name
-                    for m in catalog.find_meters_by_event_name_ignoring_case(tenant, event_name)
-                    if m.status is MeterStatus.ACTIVE
-                }
-            )
-            if similar:
-                causes.append(
-                    Cause(
-                        "METER_NAME_CASE",
-                        "The event name differs from the meter's only by case",
-                        f"No active meter is named {event_name!r}; {', '.join(repr(s) for s in similar)} is. Event names are case-sensitive.",
-                        f"Send event_name {similar[0]!r}.",
-                    )
-                )
-            elif exact is not None:
-                causes.append(
-                    Cause(
-                        "METER_INACTIVE",
-                        "The meter is archived (inactive)",
-                        f"Meter {exact.meter_id} ({event_name!r}) is archived: its events are rejected.",
-                        f"Activate it: POST /v1/meters/{exact.meter_id}/activate.",
-                    )
-                )
-            else:
-                causes.append(
-                    Cause(
-                        "METER_NOT_FOUND",
-                        "No meter has this event name",
-                        f"No meter is named {event_name!r}.",
-                        "Create the meter or fix the name.",
-                    )
-                )
-
-    focus = None
-    if caller.kind is KeyKind.CUSTOMER:
-        focus = customers.get(tenant, caller.customer_id or "")
-    elif external_customer_id:
-        focus = customers.get_by_external_id(tenant, external_customer_id)
-        if focus is None:
-            causes.append(
-                Cause(
-                    "CUSTOMER_NOT_FOUND",
-                    "The customer does not exist",
-                    f"No customer has external_customer_id {external_customer_id!r}: its events are rejected.",
-                    "Create the customer (POST /v1/customers) or use the right external id.",
-                )
-            )
-
-    # -- recent ingestion --------------------------------------------------------------------------------
-    by_code: dict[str, list[Any]] = defaultdict(list)
-    stored: dict[tuple[str, str], int] = Counter()
-    late = 0
-    hour = floor_to(now, Window.HOUR)
-    while hour >= floor_to(start, Window.HOUR):
-        key = hour_of(hour)
-        for line in events.log_hour(
-            LogQuery(
-                tenant,
-                key,
-                external_customer_id=focus.external_id if focus else external_customer_id,
-                statuses=frozenset({"REJECTED"}),
-            )
-        ):
-            if line.received_at >= start:
-                by_code[line.code].append(line)
-        for entry in events.index_hour(tenant, key, focus.customer_id if focus else None, None):
-            if entry.received_at >= start:
-                stored[(entry.customer_id, entry.meter_id)] += len(entry.accepted | entry.late)
-                late += len(entry.late)
-        hour -= timedelta(hours=1)
-
-    for code, lines in sorted(by_code.items(), key=lambda kv: -len(kv[1])):
-        examples = [
-            {
-                "event_id": l.event_id,
-                "event_name": l.event_name,
-                "external_customer_id": l.external_customer_id,
-                "detail": l.detail,
-            }
-            for l in lines[:MAX_EXAMPLES]
-        ]
-        if code == Code.METER_NOT_FOUND.value:
-            case_lines = [l for l in lines if "Did you mean" in l.detail]
-            other = [l for l in lines if "Did you mean" not in l.detail]
-            if case_lines:
-                names = sorted({l.event_name for l in case_lines if l.event_name})
-                causes.append(
-                    Cause(
-                        "METER_NAME_CASE",
-                        "Event names differ from the meter's only by case",
-                        f"{len(case_lines)} events were rejected because their event name ({', '.join(repr(n) for n in names)}) "
-                        "matches an active meter's only when case is ignored. Event names are case-sensitive.",
-                        'Send the meter\'s event name exactly, e.g. "model.usage" rather than "Model.Usage".',
-                        len(case_lines),
-                        [e for e in examples if "Did you mean" in e["detail"]] or examples,
-                    )
-                )
-            if not other:
-                continue
-            lines = other
-        if code in PAYLOAD_CODES:
-            cause = (
-                "INVALID_PAYLOAD",
-                "Events are malformed (missing or invalid fields)",
-                "Send event_name, the customer, an RFC 3339 timestamp and numbers as JSON numbers.",
-            )
-        else:
-            cause = REJECTION_CAUSES.get(code, (code, f"Events rejected with {code}", "See each rejection's detail."))
-        causes.append(
-            Cause(
-                cause[0],
-                cause[1],
-                f"{len(lines)} events rejected with {code} in the last {hours} hours.",
-                cause[2],
-                len(lines),
-                examples,
-            )
-        )
-
-    total_stored = sum(stored.values())
-    if late and late * 10 >= max(total_stored, 1):
-        causes.append(
-            Cause(
-                "LATE_ARRIVALS",
-                "Many events arrive late (24 hours or more after their timestamp)",
-                f"{late} of {total_stored} events stored in the last {hours} hours were late arrivals.",
-                "Check the sending server's clock and ensure NTP is configured; flush buffered events sooner.",
-                late,
-            )
-        )
-
-    # -- no charges in billing: events stored, but nothing would price them ---------------------------
-    meter_by_id = {m.meter_id: m for m in meters}
-    checked_customers = {c for c, _ in stored} | ({focus.customer_id} if focus else set())
-    for customer_id in sorted(checked_customers):
-        subs = [s for s in subscriptions.list_for_customer(tenant, customer_id) if s.live]
-        priced: set[str] = set()
-        for s in subs:
-            version = catalog.get_version(tenant, s.plan.plan_id, s.plan.version)
-            if version is not None:
-                priced |= {u.meter_id for u in version.content.usage_prices}
-        customer = customers.get(tenant, customer_id)
-        label = repr(customer.external_id) if customer else customer_id
-        metered = sorted(m for c, m in stored if c == customer_id)
-        if not subs:
-            if metered or focus is not None:
-                causes.append(
-                    Cause(
-                        "NO_CHARGES_NOT_SUBSCRIBED",
-                        "No charges in billing: the customer has no active subscription",
-                        f"Customer {label} has events"
-                        + (
-                            f" ({sum(stored[(customer_id, m)] for m in metered)} in the last {hours} hours)"
-                            if metered
-                            else ""
-                        )
-                        + " but no live subscription, so nothing bills them.",
-                        "Create a subscription for the customer (POST /v1/subscriptions) to a plan that prices the meter.",
-                        examples=[
-                            {
-                                "customer_id": customer_id,
-                                "external_customer_id": customer.external_id if customer else None,
-                            }
-                        ],
-                    )
-                )
-            continue
-        for meter_id in metered:
-            if meter_id not in priced:
-                meter = meter_by_id.get(meter_id)
-                causes.append(
-                    Cause(
-                        "NO_CHARGES_METER_NOT_IN_PLAN",
-                        "No charges in billing: the customer's plan does not price this meter",
-                        f"Customer {label} sends events for meter {meter_id} ({meter.event_name if meter else '?'!r}), but none "
-                        f"of its live subscriptions ({', '.join(s.subscription_id for s in subs)}) is on a plan version with a "
-                        "usage price for that meter.",
-                        "Add the meter to the plan (a new plan version with a usage price for it) and move the subscription to it.",
-                        stored[(customer_id, meter_id)],
-                        [{"customer_id": customer_id, "meter_id": meter_id}],
-                    )
-                )
-
+    causes += _catalog_causes(catalog, tenant, active, event_name)
+    focus, focus_causes = _focus(caller, customers, external_customer_id)
+    causes += focus_causes
+    recent = _recent_ingestion(events, tenant, focus, external_customer_id, start, now)
+    causes += _rejection_causes(recent.by_code, hours)
+    causes += _late_causes(recent, hours)
+    causes += _billing_causes(customers, subscriptions, catalog, tenant, meters, recent, focus, hours)
     checked = {
-        "from": start.isoformat().replace("+00:00", "Z"),
-        "to": now.isoformat().replace("+00:00", "Z"),
+        "from": to_rfc3339(start),
+        "to": to_rfc3339(now),
         "active_meters": len(active),
-        "stored_events": total_stored,
-        "rejected_events": sum(len(v) for v in by_code.values()),
-        "late_events": late,
+        "stored_events": recent.total_stored,
+        "rejected_events": sum(len(v) for v in recent.by_code.values()),
+        "late_events": recent.late,
         "customer": focus.external_id if focus else external_customer_id,
     }
     if not causes:
         return {
             "status": "ok",
-            "summary": f"No problems found: {total_stored} events stored and none rejected in the last {hours} hours; "
-            "the key may ingest and every customer with events has a subscription that prices its meters.",
+            "summary": f"No problems found: {recent.total_stored} events stored and none rejected in the last {hours} "
+            "hours; the key may ingest and every customer with events has a subscription that prices its meters.",
             "causes": [],
             "checked": checked,
         }
@@ -392,7 +82,274 @@ def diagnose(
     }
 
 
-def _role_permissions(role: Role):
-    from tollgate.domain.access import ROLE_PERMISSIONS
+def _key_causes(caller: Caller, tenancy: Any, key_id: str | None) -> list[Cause]:
+    """The key named (or the calling key): does it exist, is it active, may it ingest?"""
+    causes: list[Cause] = []
+    role: Role | None = caller.role if caller.kind is KeyKind.OPERATOR else None
+    key_label = "this key"
+    key = tenancy.get_key(caller.tenant_id, key_id) if key_id else None
+    if key_id and key is None:
+        causes.append(
+            Cause(
+                "KEY_NOT_FOUND",
+                "The key named in key_id does not exist",
+                f"No key {key_id} in this tenant.",
+                "Check the key id (GET /v1/api-keys).",
+            )
+        )
+    if key is not None:
+        role, key_label = (key.role if key.kind is KeyKind.OPERATOR else None), f"key {key_id}"
+        if key.status.value != "ACTIVE":
+            causes.append(
+                Cause(
+                    "KEY_REVOKED",
+                    "The ingestion key is revoked",
+                    f"{key_label} is revoked.",
+                    "Create a new key (POST /v1/api-keys).",
+                )
+            )
+    if role is not None and Permission.USAGE_INGEST not in ROLE_PERMISSIONS[role]:
+        needed = " or ".join(r.value for r in roles_with(Permission.USAGE_INGEST))
+        causes.append(
+            Cause(
+                "KEY_WITHOUT_INGESTION_PERMISSION",
+                "The key has no ingestion permission",
+                f"{key_label} is an operator key with role {role.value}, which lacks usage:ingest: "
+                "POST /v1/ingest/events answers 403 for it.",
+                f"Ingest with an operator key of role {needed}, or with the customer's API key (sk_live_…).",
+            )
+        )
+    return causes
 
-    return ROLE_PERMISSIONS[role]
+
+def _catalog_causes(
+    catalog: CatalogRepository, tenant: str, active: list[Meter], event_name: str | None
+) -> list[Cause]:
+    """No active meter at all, or the event name named matches no active meter (case, archived, unknown)."""
+    causes: list[Cause] = []
+    if not active:
+        causes.append(
+            Cause(
+                "NO_ACTIVE_METERS",
+                "No active meter",
+                "The tenant has no active meter: every event is rejected.",
+                "Create a meter (POST /v1/meters).",
+            )
+        )
+    if not event_name:
+        return causes
+    exact = catalog.find_meter_by_event_name(tenant, event_name)
+    if exact is not None and exact.status is MeterStatus.ACTIVE:
+        return causes
+    similar = sorted(
+        {
+            m.event_name
+            for m in catalog.find_meters_by_event_name_ignoring_case(tenant, event_name)
+            if m.status is MeterStatus.ACTIVE
+        }
+    )
+    if similar:
+        causes.append(
+            Cause(
+                "METER_NAME_CASE",
+                "The event name differs from the meter's only by case",
+                f"No active meter is named {event_name!r}; {', '.join(repr(s) for s in similar)} is. "
+                "Event names are case-sensitive.",
+                f"Send event_name {similar[0]!r}.",
+            )
+        )
+    elif exact is not None:
+        causes.append(
+            Cause(
+                "METER_INACTIVE",
+                "The meter is archived (inactive)",
+                f"Meter {exact.meter_id} ({event_name!r}) is archived: its events are rejected.",
+                f"Activate it: POST /v1/meters/{exact.meter_id}/activate.",
+            )
+        )
+    else:
+        causes.append(
+            Cause(
+                "METER_NOT_FOUND",
+                "No meter has this event name",
+                f"No meter is named {event_name!r}.",
+                "Create the meter or fix the name.",
+            )
+        )
+    return causes
+
+
+def _focus(
+    caller: Caller, customers: CustomerRepository, external_customer_id: str | None
+) -> tuple[Customer | None, list[Cause]]:
+    """The customer diagnosis focuses on: the customer key's own, or the one named (if it exists)."""
+    if caller.kind is KeyKind.CUSTOMER:
+        return customers.get(caller.tenant_id, caller.customer_id or ""), []
+    if not external_customer_id:
+        return None, []
+    focus = customers.get_by_external_id(caller.tenant_id, external_customer_id)
+    if focus is not None:
+        return focus, []
+    return None, [
+        Cause(
+            "CUSTOMER_NOT_FOUND",
+            "The customer does not exist",
+            f"No customer has external_customer_id {external_customer_id!r}: its events are rejected.",
+            "Create the customer (POST /v1/customers) or use the right external id.",
+        )
+    ]
+
+
+@dataclass
+class _Recent:
+    """What ingestion did in the window: rejections by code, events stored per (customer, meter), late ones."""
+
+    by_code: dict[str, list[LogEntry]] = field(default_factory=lambda: defaultdict(list))
+    stored: Counter[tuple[str, str]] = field(default_factory=Counter)
+    late: int = 0
+
+    @property
+    def total_stored(self) -> int:
+        return sum(self.stored.values())
+
+
+def _recent_ingestion(
+    events: UsageEventStore,
+    tenant: str,
+    focus: Customer | None,
+    external_customer_id: str | None,
+    start: datetime,
+    now: datetime,
+) -> _Recent:
+    recent = _Recent()
+    hour = floor_to(now, Window.HOUR)
+    external = focus.external_id if focus else external_customer_id
+    while hour >= floor_to(start, Window.HOUR):
+        key = hour_of(hour)
+        rejected = LogQuery(tenant, key, external_customer_id=external, statuses=frozenset({"REJECTED"}))
+        for line in events.log_hour(rejected):
+            if line.received_at >= start:
+                recent.by_code[line.code].append(line)
+        for entry in events.index_hour(tenant, key, focus.customer_id if focus else None, None):
+            if entry.received_at >= start:
+                recent.stored[(entry.customer_id, entry.meter_id)] += len(entry.accepted | entry.late)
+                recent.late += len(entry.late)
+        hour -= timedelta(hours=1)
+    return recent
+
+
+def _examples(lines: list[LogEntry]) -> list[dict[str, Any]]:
+    return [
+        {
+            "event_id": line.event_id,
+            "event_name": line.event_name,
+            "external_customer_id": line.external_customer_id,
+            "detail": line.detail,
+        }
+        for line in lines[:MAX_EXAMPLES]
+    ]
+
+
+def _rejection_causes(by_code: dict[str, list[LogEntry]], hours: int) -> list[Cause]:
+    """One cause per rejection code, the most frequent first; METER_NOT_FOUND by case is its own cause."""
+    causes: list[Cause] = []
+    for code, all_lines in sorted(by_code.items(), key=lambda kv: -len(kv[1])):
+        lines, examples = all_lines, _examples(all_lines)
+        if code == Code.METER_NOT_FOUND.value:
+            case_lines = [line for line in lines if CASE_HINT in line.detail]
+            if case_lines:
+                causes.append(_case_cause(case_lines, examples))
+            lines = [line for line in lines if CASE_HINT not in line.detail]
+            if not lines:
+                continue
+        cause_code, title, fix = rejection_cause(code)
+        detail = f"{len(lines)} events rejected with {code} in the last {hours} hours."
+        causes.append(Cause(cause_code, title, detail, fix, len(lines), examples))
+    return causes
+
+
+def _case_cause(case_lines: list[LogEntry], examples: list[dict[str, Any]]) -> Cause:
+    names = sorted({line.event_name for line in case_lines if line.event_name})
+    return Cause(
+        "METER_NAME_CASE",
+        "Event names differ from the meter's only by case",
+        f"{len(case_lines)} events were rejected because their event name ({', '.join(repr(n) for n in names)}) "
+        "matches an active meter's only when case is ignored. Event names are case-sensitive.",
+        'Send the meter\'s event name exactly, e.g. "model.usage" rather than "Model.Usage".',
+        len(case_lines),
+        [e for e in examples if CASE_HINT in e["detail"]] or examples,
+    )
+
+
+def _late_causes(recent: _Recent, hours: int) -> list[Cause]:
+    if not recent.late or recent.late * 10 < max(recent.total_stored, 1):
+        return []
+    return [
+        Cause(
+            "LATE_ARRIVALS",
+            "Many events arrive late (24 hours or more after their timestamp)",
+            f"{recent.late} of {recent.total_stored} events stored in the last {hours} hours were late arrivals.",
+            "Check the sending server's clock and ensure NTP is configured; flush buffered events sooner.",
+            recent.late,
+        )
+    ]
+
+
+def _billing_causes(
+    customers: CustomerRepository,
+    subscriptions: SubscriptionRepository,
+    catalog: CatalogRepository,
+    tenant: str,
+    meters: list[Meter],
+    recent: _Recent,
+    focus: Customer | None,
+    hours: int,
+) -> list[Cause]:
+    """No charges in billing: events stored, but no live subscription, or no plan that prices the meter."""
+    causes: list[Cause] = []
+    meter_by_id = {m.meter_id: m for m in meters}
+    checked_customers = {c for c, _ in recent.stored} | ({focus.customer_id} if focus else set())
+    for customer_id in sorted(checked_customers):
+        subs = [s for s in subscriptions.list_for_customer(tenant, customer_id) if s.live]
+        customer = customers.get(tenant, customer_id)
+        label = repr(customer.external_id) if customer else customer_id
+        metered = sorted(m for c, m in recent.stored if c == customer_id)
+        if not subs:
+            if metered or focus is not None:
+                causes.append(_not_subscribed(customer_id, customer, label, metered, recent, hours))
+            continue
+        priced: set[str] = set()
+        for s in subs:
+            version = catalog.get_version(tenant, s.plan.plan_id, s.plan.version)
+            if version is not None:
+                priced |= {u.meter_id for u in version.content.usage_prices}
+        for meter_id in metered:
+            if meter_id not in priced:
+                meter = meter_by_id.get(meter_id)
+                causes.append(
+                    Cause(
+                        "NO_CHARGES_METER_NOT_IN_PLAN",
+                        "No charges in billing: the customer's plan does not price this meter",
+                        f"Customer {label} sends events for meter {meter_id} ({meter.event_name if meter else '?'!r}), "
+                        f"but none of its live subscriptions ({', '.join(s.subscription_id for s in subs)}) is on a "
+                        "plan version with a usage price for that meter.",
+                        "Add the meter to the plan (a new plan version with a usage price for it) and move the "
+                        "subscription to it.",
+                        recent.stored[(customer_id, meter_id)],
+                        [{"customer_id": customer_id, "meter_id": meter_id}],
+                    )
+                )
+    return causes
+
+
+def _not_subscribed(
+    customer_id: str, customer: Customer | None, label: str, metered: list[str], recent: _Recent, hours: int
+) -> Cause:
+    counted = f" ({sum(recent.stored[(customer_id, m)] for m in metered)} in the last {hours} hours)" if metered else ""
+    return Cause(
+        "NO_CHARGES_NOT_SUBSCRIBED",
+        "No charges in billing: the customer has no active subscription",
+        f"Customer {label} has events{counted} but no live subscription, so nothing bills them.",
+        "Create a subscription for the customer (POST /v1/subscriptions) to a plan that prices the meter.",
+        examples=[{"customer_id": customer_id, "external_customer_id": customer.external_id if customer else None}],
+    )

@@ -124,6 +124,7 @@ def _meter_item(m: Meter) -> dict[str, Any]:
             "aggregation_field": m.aggregation.field,
             "filters": m.filters,
             "usage_reset": m.usage_reset.value,
+            "allow_negative": m.allow_negative,
             "status": m.status.value,
             # A string set cannot be empty: absent when no published version uses the meter.
             "published_in": {r.key for r in m.published_in} or None,
@@ -146,6 +147,7 @@ def _meter_from(item: dict[str, Any]) -> Meter:
         aggregation=Aggregation(AggregationFunction(item["aggregation_function"]), item.get("aggregation_field")),
         filters=_plain(item.get("filters") or {}),
         usage_reset=UsageReset(item["usage_reset"]),
+        allow_negative=bool(item.get("allow_negative", False)),
         status=MeterStatus(item["status"]),
         published_in=frozenset(PlanVersionRef.from_key(k) for k in item.get("published_in") or ()),
         created_at=dt(item["created_at"]),

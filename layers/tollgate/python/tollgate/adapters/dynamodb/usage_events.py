@@ -28,17 +28,20 @@ name, ``q`` quantity, ``p`` properties with their numbers as sent, ``h`` payload
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.retry import RETRYABLE_CODES, backoff, retrying
+from tollgate.adapters.dynamodb.retry import RETRYABLE_CODES, backoff, is_transient, retrying
 from tollgate.domain.catalog.meters import AggregationFunction
+from tollgate.domain.clock import parse_rfc3339
 from tollgate.domain.usage.aggregation import StreamEvent, hour_of, seq_key
-from tollgate.domain.usage.events import EventStatus, StoredEvent, format_ts, parse_ts, shard_of
-from tollgate.domain.usage.parsing import canonical_json
+from tollgate.domain.usage.canonical import canonical_json
+from tollgate.domain.usage.events import EventStatus, StoredEvent, format_ts
 from tollgate.ports.usage import IndexEntry, InsertOutcome, LogEntry, LogQuery, StoreUnavailable
 
 EVENT_TYPE = "USAGE_EVENT"
@@ -49,6 +52,16 @@ PARTIQL_BATCH = 25
 WRITE_BATCH = 25
 GET_BATCH = 100
 MAX_PAYLOAD_CHARS = 2000
+# Raw events of a tenant are spread over this many partition keys by a hash of the event id: one
+# customer sending 10k events/s writes to all of them (DynamoDB takes ~1000 write units/s per key).
+EVENT_SHARDS = 16
+
+
+def shard_of(tenant_id: str, event_id: str) -> int:
+    """Which of the tenant's EVENT_SHARDS partition keys holds the event (a function of the id only,
+    so a retry lands on the same item)."""
+    digest = hashlib.blake2b(f"{tenant_id}\x1f{event_id}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") % EVENT_SHARDS
 
 
 def event_pk(tenant_id: str, shard: int) -> str:
@@ -70,7 +83,7 @@ def _event_params(e: StoredEvent, expires_at: dict[str, str], received_at: str) 
         f'"k":{json.dumps(e.key_id)}}}'
     )
     return [
-        {"S": f"T#{e.tenant_id}#EV#{e.shard:02d}"},
+        {"S": event_pk(e.tenant_id, shard_of(e.tenant_id, e.event_id))},
         {"S": e.event_id},
         {"S": EVENT_TYPE},
         {"S": e.customer_id},
@@ -88,10 +101,26 @@ def _str(item: dict[str, Any], name: str) -> str | None:
     return value.get("S") if value else None
 
 
+def _event_detail(text: str) -> dict[str, Any]:
+    """The ``d`` attribute of a raw event. Events stored before canonical JSON stopped marking decimals
+    in-band may hold properties that are not JSON (a client's "\\u0000dec:oops" was written as the bare
+    text oops): their other fields are still read, and the properties kept as the text they are (a JSON
+    string), so one such event never makes the tenant's event log or a resend fail."""
+    try:
+        return dict(json.loads(text, parse_float=Decimal))
+    except ValueError:
+        # ``"p"`` comes after x, n and q (JSON strings and a number, where `,"p":` cannot occur unescaped)
+        # and before h, st, r and k (the last `,"h":"` is the hash's: a property named h comes before it).
+        start, end = text.index(',"p":'), text.rindex(',"h":"')
+        d = dict(json.loads(text[:start] + text[end:], parse_float=Decimal))
+        d["p"] = json.dumps(text[start + 5 : end], ensure_ascii=False)
+        return d
+
+
 def stored_event_from_item(item: dict[str, Any]) -> StoredEvent:
     pk = item["pk"]["S"]
     value = item["value"]
-    d = json.loads(item["d"]["S"], parse_float=Decimal)
+    d = _event_detail(item["d"]["S"])
     return StoredEvent(
         tenant_id=pk[2 : pk.rindex("#EV#")],
         event_id=item["sk"]["S"],
@@ -101,12 +130,12 @@ def stored_event_from_item(item: dict[str, Any]) -> StoredEvent:
         event_name=d["n"],
         function=AggregationFunction(item["fn"]["S"]),
         value=Decimal(value["N"]) if "N" in value else value["S"],
-        timestamp=parse_ts(item["ts"]["S"]),
+        timestamp=parse_rfc3339(item["ts"]["S"]),
         quantity=Decimal(d["q"]),
-        properties_json=canonical_json(d["p"]),
+        properties_json=d["p"] if isinstance(d["p"], str) else canonical_json(d["p"]),
         payload_hash=d["h"],
         status=EventStatus(d["st"]),
-        received_at=parse_ts(d["r"]),
+        received_at=parse_rfc3339(d["r"]),
         key_id=d.get("k") or "",
     )
 
@@ -170,12 +199,10 @@ class DynamoUsageEventStore:
                     for i in chunk
                 ]
                 try:
-                    responses = retrying(
-                        lambda statements=statements: client.batch_execute_statement(Statements=statements), attempts=3
-                    )["Responses"]
+                    responses = retrying(partial(client.batch_execute_statement, Statements=statements), attempts=3)[
+                        "Responses"
+                    ]
                 except Exception as exc:
-                    from tollgate.adapters.dynamodb.retry import is_transient
-
                     if not is_transient(exc):
                         raise
                     retry.extend(chunk)  # outcome unknown: the retry says INSERTED or EXISTS
@@ -203,7 +230,7 @@ class DynamoUsageEventStore:
         for start in range(0, len(keys), GET_BATCH):
             request = {self.table_name: {"Keys": keys[start : start + GET_BATCH], "ConsistentRead": True}}
             for attempt in range(8):
-                page = retrying(lambda request=request: client.batch_get_item(RequestItems=request))
+                page = retrying(partial(client.batch_get_item, RequestItems=request))
                 for item in page.get("Responses", {}).get(self.table_name, []):
                     event = stored_event_from_item(item)
                     found[event.event_id] = event
@@ -260,7 +287,7 @@ class DynamoUsageEventStore:
         for start in range(0, len(items), WRITE_BATCH):
             request = {self.table_name: [{"PutRequest": {"Item": i}} for i in items[start : start + WRITE_BATCH]]}
             for attempt in range(8):
-                result = retrying(lambda request=request: client.batch_write_item(RequestItems=request))
+                result = retrying(partial(client.batch_write_item, RequestItems=request))
                 request = result.get("UnprocessedItems") or {}
                 if not request:
                     break
@@ -292,7 +319,7 @@ class DynamoUsageEventStore:
         return [
             IndexEntry(
                 tenant_id=tenant_id,
-                received_at=parse_ts(i["received_at"]["S"]),
+                received_at=parse_rfc3339(i["received_at"]["S"]),
                 request_id=i["sk"]["S"].rsplit("#", 1)[-1],
                 customer_id=i["customer_id"]["S"],
                 meter_id=i["meter_id"]["S"],
@@ -333,7 +360,7 @@ class DynamoUsageEventStore:
             out.append(
                 LogEntry(
                     tenant_id=query.tenant_id,
-                    received_at=parse_ts(i["received_at"]["S"]),
+                    received_at=parse_rfc3339(i["received_at"]["S"]),
                     request_id=i["sk"]["S"].split("#")[1],
                     index=int(i["index"]["N"]),
                     status=i["status"]["S"],
@@ -344,7 +371,7 @@ class DynamoUsageEventStore:
                     customer_id=_str(i, "customer_id"),
                     event_name=_str(i, "event_name"),
                     meter_id=_str(i, "meter_id"),
-                    timestamp=parse_ts(ts) if ts else None,
+                    timestamp=parse_rfc3339(ts) if ts else None,
                     payload=i["payload"]["S"],
                 )
             )

@@ -184,6 +184,7 @@ class MeterIn(ApiModel):
     description: str = ""
     filters: Filters = Field(default_factory=dict)
     usage_reset: UsageReset = UsageReset.PERIODIC
+    allow_negative: bool = Field(default=False, description="SUM only: accept negative values (corrections).")
 
 
 class MeterPatch(ApiModel):
@@ -194,6 +195,7 @@ class MeterPatch(ApiModel):
     description: str | None = None
     filters: Filters | None = None
     usage_reset: UsageReset | None = None
+    allow_negative: bool | None = None
 
 
 class AggregationOut(ApiModel):
@@ -215,6 +217,7 @@ class MeterOut(ApiModel):
     aggregation: AggregationOut
     filters: dict[str, Any]
     usage_reset: UsageReset
+    allow_negative: bool = Field(description="SUM only: negative values (corrections) are accepted.")
     status: MeterStatus
     published_in: list[VersionRefOut] = Field(
         description="Published plan versions using the meter: while any does, its definition cannot change."
@@ -238,6 +241,7 @@ def meter_out(m: Meter) -> MeterOut:
         aggregation=AggregationOut(function=m.aggregation.function, field=m.aggregation.field),
         filters=m.filters,
         usage_reset=m.usage_reset,
+        allow_negative=m.allow_negative,
         status=m.status,
         published_in=[
             VersionRefOut(plan_id=r.plan_id, version=r.version)

@@ -18,9 +18,7 @@ its own customer, an operator key with usage:ingest for any. Events go through t
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+import contextlib
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
@@ -29,10 +27,14 @@ from aws_lambda_powertools.event_handler.depends import Depends
 from tollgate.api.access import current_caller, requires
 from tollgate.api.problems import PROBLEM_JSON, problem_body
 from tollgate.api.routers.ingest import json_response, read_json, run_ingest
+from tollgate.api.routers.ingest_schemas import LAGO_BATCH_BODY, LAGO_EVENT_BODY, OPENMETER_BODY, with_body
 from tollgate.domain.access import Caller, KeyKind, Permission
+from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.errors import BadRequest
-from tollgate.domain.usage.events import format_ts
-from tollgate.domain.usage.parsing import canonical_json
+from tollgate.domain.usage import numbers
+from tollgate.domain.usage.canonical import canonical_json
+from tollgate.domain.usage.numbers import unix_seconds_to_rfc3339
+from tollgate.domain.usage.parsing import storable
 
 router = Router()
 INGEST = requires(Permission.USAGE_INGEST, KeyKind.OPERATOR, KeyKind.CUSTOMER)
@@ -64,10 +66,8 @@ def from_cloudevent(ce: Any) -> Any:
         return ce
     data = ce.get("data")
     if isinstance(data, str):
-        try:
-            data = json.loads(data, parse_float=Decimal)
-        except ValueError:
-            pass
+        with contextlib.suppress(ValueError, RecursionError):
+            data = numbers.loads(data)
     event: dict[str, Any] = {
         "event_id": ce.get("id"),
         "event_name": ce.get("type"),
@@ -80,9 +80,11 @@ def from_cloudevent(ce: Any) -> Any:
 
 @router.post(
     "/compat/openmeter/api/v1/events",
-    openapi_extensions=INGEST,
+    openapi_extensions=with_body(INGEST, OPENMETER_BODY),
     tags=["compatibility"],
     summary="OpenMeter-compatible ingestion (CloudEvents; 204)",
+    # 400 (some events rejected: problem+json with the rejections) is documented with every problem response.
+    responses={204: {"description": "Every event stored (or stored before)"}},
 )
 def openmeter_ingest(caller: Caller_):
     payload = read_json()
@@ -100,24 +102,11 @@ def openmeter_ingest(caller: Caller_):
 
 # -- Lago ----------------------------------------------------------------------------------------------
 def _unix_to_rfc3339(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
+    """Lago's Unix seconds as RFC 3339; a value that is not in range (1970..9999) is passed on unchanged
+    and rejected by ingestion (INVALID_TIMESTAMP), a string that is no number may be RFC 3339 already."""
+    if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, str):
-        try:
-            value = Decimal(value)
-        except InvalidOperation:
-            return value  # maybe RFC 3339 already: ingestion judges it
-    if isinstance(value, int | Decimal):
-        try:
-            seconds = Decimal(value)
-            whole = int(seconds)
-            at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
-                seconds=whole, microseconds=int((seconds - whole) * 1_000_000)
-            )
-        except (InvalidOperation, OverflowError, ValueError):
-            return str(value)
-        return at.isoformat().replace("+00:00", "Z")
-    return value
+    return unix_seconds_to_rfc3339(value) or value
 
 
 def from_lago(event: Any) -> Any:
@@ -134,6 +123,13 @@ def from_lago(event: Any) -> Any:
     return {k: v for k, v in out.items() if v is not None}
 
 
+def _echoed(value: Any) -> Any:
+    """A field ingestion does not read, echoed only when it is a number in range or storable text."""
+    if numbers.billable_number(value) is not None:
+        return value
+    return storable(value)
+
+
 def _lago_event(sent: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
     stored = outcome.get("stored")
     return {
@@ -144,10 +140,10 @@ def _lago_event(sent: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]
         "external_subscription_id": sent.get("external_subscription_id") or "",
         "external_customer_id": stored.external_customer_id if stored else sent.get("external_customer_id"),
         "code": sent.get("code") or "",
-        "timestamp": format_ts(stored.timestamp) if stored else "",
-        "precise_total_amount_cents": sent.get("precise_total_amount_cents"),
+        "timestamp": to_rfc3339(stored.timestamp) if stored else "",
+        "precise_total_amount_cents": _echoed(sent.get("precise_total_amount_cents")),
         "properties": sent.get("properties") or {},
-        "created_at": format_ts(stored.received_at) if stored else None,
+        "created_at": to_rfc3339(stored.received_at) if stored else None,
     }
 
 
@@ -161,7 +157,7 @@ def _lago(caller: Caller, sent: list[Any], single: bool):
 
 @router.post(
     "/compat/lago/api/v1/events",
-    openapi_extensions=INGEST,
+    openapi_extensions=with_body(INGEST, LAGO_EVENT_BODY),
     tags=["compatibility"],
     summary="Lago-compatible ingestion of one event",
 )
@@ -177,7 +173,7 @@ def lago_event(caller: Caller_):
 
 @router.post(
     "/compat/lago/api/v1/events/batch",
-    openapi_extensions=INGEST,
+    openapi_extensions=with_body(INGEST, LAGO_BATCH_BODY),
     tags=["compatibility"],
     summary="Lago-compatible ingestion of a batch of events",
 )

@@ -8,8 +8,7 @@ Request bodies are read here, not by the resolver's validation: numbers must be 
 from __future__ import annotations
 
 import base64
-import json
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
@@ -20,16 +19,19 @@ from pydantic import Field
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
+from tollgate.api.routers.ingest_schemas import INGEST_BODY, with_body
 from tollgate.domain.access import Caller, KeyKind, Permission
 from tollgate.domain.clock import parse_rfc3339, utcnow
 from tollgate.domain.errors import BadRequest, InvalidInput
+from tollgate.domain.usage import numbers
 from tollgate.domain.usage.aggregation import Window
+from tollgate.domain.usage.canonical import canonical_json
 from tollgate.domain.usage.events import MAX_BATCH
-from tollgate.domain.usage.parsing import canonical_json
 from tollgate.ports.usage import StoreUnavailable
 from tollgate.usecases import ingest as ingest_cases
 from tollgate.usecases import usage as usage_cases
 from tollgate.usecases.diagnose import diagnose
+from tollgate.usecases.ingest_settings import SETTING_RANGES
 
 router = Router()
 
@@ -58,22 +60,21 @@ def request_id() -> str:
     return (event.raw_event.get("requestContext") or {}).get("requestId") or ""
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def read_json() -> Any:
-    """The body as JSON with exact numbers: fractions become Decimal, NaN/Infinity are refused."""
+    """The body as JSON with exact, bounded numbers (``tollgate.domain.usage.numbers.loads``): fractions
+    become Decimal, numbers out of range are judged per event, NaN/Infinity are refused."""
     event = router.current_event
     body = event.body
     if not body:
         raise BadRequest('The request has no body: send the event (or {"events": [...]}) as JSON.', code="EMPTY_BODY")
-    if event.raw_event.get("isBase64Encoded"):
-        body = base64.b64decode(body).decode("utf-8")
     try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_no_constant)
+        if event.raw_event.get("isBase64Encoded"):
+            body = base64.b64decode(body).decode("utf-8")
+        return numbers.loads(body)
     except ValueError as exc:
         raise BadRequest(f"The request body is not valid JSON ({exc}).", code="INVALID_JSON") from None
+    except RecursionError:
+        raise BadRequest("The request body nests JSON too deeply.", code="INVALID_JSON") from None
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None):
@@ -104,7 +105,7 @@ def native_events(payload: Any) -> tuple[list[Any], bool]:
 
 @router.post(
     "/v1/ingest/events",
-    openapi_extensions=INGEST,
+    openapi_extensions=with_body(INGEST, INGEST_BODY),
     tags=["ingestion"],
     summary="Send usage events (one, or a batch of up to 1000)",
     description=INGEST_DESCRIPTION,
@@ -118,13 +119,21 @@ def ingest_events(caller: Caller_):
     return json_response(202, result.to_json())
 
 
-def _time(value: str | None, name: str):
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # windows and spans computed from a time stay within datetime's range
+
+
+def _time(value: str | None, name: str) -> datetime | None:
+    """A query time: RFC 3339 with an offset, from 1970 up to (not including) the year 9999."""
     if value is None:
         return None
     try:
-        return parse_rfc3339(value)
+        at = parse_rfc3339(value)
     except ValueError:
         raise InvalidInput(f"{name} must be RFC 3339 with an offset, e.g. 2026-04-17T10:00:00Z.", field=name) from None
+    if not EARLIEST <= at < LATEST:
+        raise InvalidInput(f"{name} must be from 1970-01-01T00:00:00Z up to the year 9999 (exclusive).", field=name)
+    return at
 
 
 @router.get(
@@ -186,6 +195,7 @@ def ingest_diagnose(
         subscriptions=wiring.subscription_repository(),
         catalog=wiring.catalog_repository(),
         tenancy=wiring.tenancy_repository(),
+        now=utcnow(),
         external_customer_id=external_customer_id,
         event_name=event_name,
         key_id=key_id,
@@ -194,10 +204,16 @@ def ingest_diagnose(
     return json_response(200, body)
 
 
+def _setting(name: str, description: str) -> Any:
+    """A whole number within the setting's range; strict: ``true`` is not 1, ``"5"`` is not 5."""
+    low, high = SETTING_RANGES[name]
+    return Field(default=None, strict=True, ge=low, le=high, description=f"{description} ({low} to {high}).")
+
+
 class IngestSettingsIn(ApiModel):
-    rate_limit_per_second: int | None = Field(default=None, description="Events per second for the whole tenant.")
-    key_rate_limit_per_second: int | None = Field(default=None, description="Events per second for one API key.")
-    retention_days: int | None = Field(default=None, description="How long raw events and the event log are kept.")
+    rate_limit_per_second: int | None = _setting("rate_limit_per_second", "Events per second for the whole tenant")
+    key_rate_limit_per_second: int | None = _setting("key_rate_limit_per_second", "Events per second for one API key")
+    retention_days: int | None = _setting("retention_days", "Days raw events and the event log are kept")
 
 
 class IngestSettingsOut(ApiModel):

@@ -9,6 +9,10 @@ A meter says which events count and how (seed 001, "Check Feature Configuration"
   property path such as ``properties.tokens`` (``properties.usage.tokens`` for nested objects).
 - ``filters``: optional exact-match conditions on event properties, ``{"model": "gpt-4"}``.
 - ``usage_reset``: PERIODIC (usage restarts each billing period) or CUMULATIVE (keeps growing).
+- ``allow_negative`` (SUM only, default false): whether events may carry negative values, i.e.
+  corrections of usage sent before. Other meters, and SUM meters without it, reject negative values
+  (INVALID_QUANTITY / AGGREGATION_FIELD_INVALID). It can be changed at any time (it decides what
+  ingestion accepts from then on, not how stored usage is priced).
 - ``status``: ACTIVE or ARCHIVED. Events for an archived meter are not billed; reactivate it.
 
 Lifecycle (``METER_TRANSITIONS``; anything else is a 409 Conflict)::
@@ -80,7 +84,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # The fields that decide what a meter bills; locked while a published plan version uses the meter.
 DEFINITION = ("event_name", "aggregation", "filters", "usage_reset")
-EDITABLE = frozenset({"name", "description", "code", *DEFINITION})
+EDITABLE = frozenset({"name", "description", "code", "allow_negative", *DEFINITION})
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,7 @@ class Meter:
     published_in: frozenset[PlanVersionRef] = frozenset()
     archived_at: datetime | None = None
     revision: int = 1  # bumped by every save; a save is conditional on the revision it replaces
+    allow_negative: bool = False  # SUM only: negative values (corrections) accepted
 
     @property
     def subject(self) -> str:
@@ -213,6 +218,7 @@ def _editable(meter: Meter) -> dict[str, Any]:
         "aggregation": meter.aggregation,
         "filters": meter.filters,
         "usage_reset": meter.usage_reset,
+        "allow_negative": meter.allow_negative,
     }
 
 
@@ -236,7 +242,7 @@ def parse_aggregation(value: Any) -> Aggregation:
         name = min(unknown)
         raise InvalidInput(f"unknown field {name!r}", field=f"aggregation.{name}")
     try:
-        function = AggregationFunction(value.get("function"))
+        function = AggregationFunction(str(value.get("function")))
     except ValueError:
         choices = ", ".join(f.value for f in AggregationFunction)
         raise InvalidInput(f"aggregation.function must be one of {choices}", field="aggregation.function") from None
@@ -295,15 +301,32 @@ def _validated(values: Mapping[str, Any]) -> dict[str, Any]:
     except ValueError:
         raise InvalidInput("usage_reset must be PERIODIC or CUMULATIVE", field="usage_reset") from None
     name = event_name(values.get("event_name"))
+    aggregation = parse_aggregation(values.get("aggregation"))
     return {
         "name": text(values.get("name") or name, "name"),
         "description": text(values.get("description"), "description", required=False, max_length=MAX_DESCRIPTION),
         "code": optional_text(values.get("code"), "code"),
         "event_name": name,
-        "aggregation": parse_aggregation(values.get("aggregation")),
+        "aggregation": aggregation,
         "filters": parse_filters(values.get("filters")),
         "usage_reset": usage_reset,
+        "allow_negative": parse_allow_negative(values.get("allow_negative"), aggregation),
     }
+
+
+def parse_allow_negative(value: Any, aggregation: Aggregation) -> bool:
+    """``allow_negative``: a boolean (absent: false), true only on a SUM meter."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidInput("allow_negative must be true or false", field="allow_negative")
+    if value and aggregation.function is not AggregationFunction.SUM:
+        raise InvalidInput(
+            f"allow_negative applies to SUM meters only (corrections of a sum); this meter aggregates "
+            f"{aggregation.function.value}",
+            field="allow_negative",
+        )
+    return value
 
 
 def new_meter(*, meter_id: str, tenant_id: str, data: Mapping[str, Any], at: datetime) -> Meter:

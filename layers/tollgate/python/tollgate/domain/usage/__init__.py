@@ -26,14 +26,20 @@ Rules, each with its own code (``Code``) and a detail a person can act on:
 - ``timestamp``: RFC 3339 with an offset; more than 90 days old is rejected (``TIMESTAMP_TOO_OLD``),
   more than 5 minutes in the future is rejected for clock skew (``TIMESTAMP_IN_FUTURE``), 24 hours or
   more in the past is accepted and flagged LATE;
+- numbers are those the pricing engine prices (at most 18 digits written out), negative only on SUM
+  meters that allow corrections (``INVALID_QUANTITY``, ``AGGREGATION_FIELD_INVALID``); strings must be
+  valid Unicode (a lone surrogate rejects its event, ``INVALID_EVENT``); a UNIQUE_COUNT value takes at
+  most ``MAX_DISTINCT_VALUE_LENGTH`` (256) UTF-8 bytes;
 - ``event_id`` is the idempotency key (per tenant): the same id with the same payload is a DUPLICATE
   and changes nothing; the same id with another payload is rejected (``IDEMPOTENCY_CONFLICT``).
   Without an ``event_id``, the id is derived from the payload as sent (customer, event name,
   timestamp, quantity, properties): the very same payload sent twice counts once. Send an event_id to
   count identical usage more than once.
 
-Modules: ``events`` (limits, codes, the event as parsed and as stored), ``parsing`` (the checks that need
-nothing but the event), ``measure`` (the checks against the meter, and the value it counts) and
-``aggregation`` (accepted events folded into hourly buckets per customer and meter; day and month
-windows combine hours).
+Modules: ``events`` (limits, codes, the event as parsed and as stored), ``numbers`` (the one bounded
+reader of numbers and times: JSON literals bounded on their text, the numeric domain billing prices,
+Unix seconds), ``canonical`` (byte-stable compact JSON, Decimals as their exact text), ``parsing`` (the
+checks that need nothing but the event), ``measure`` (the checks against the meter, and the value it
+counts) and ``aggregation`` (accepted events folded into hourly buckets per customer and meter; day and
+month windows combine hours).
 """

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from tollgate.domain.catalog.meters import AggregationFunction
+from tollgate.domain.clock import to_rfc3339
 
 MAX_BATCH = 1000
 MAX_AGE = timedelta(days=90)
 MAX_SKEW = timedelta(minutes=5)
 LATE_AFTER = timedelta(hours=24)
-# Raw events of a tenant are spread over this many partition keys by a hash of the event id: one
-# customer sending 10k events/s writes to all of them (DynamoDB takes ~1000 write units/s per key).
-EVENT_SHARDS = 16
 MAX_ID_LENGTH = 255
 MAX_NAME_LENGTH = 200
-MAX_PROPERTIES_BYTES = 16_384
+MAX_PROPERTIES_BYTES = 16_384  # the properties as compact JSON, UTF-8
+# A UNIQUE_COUNT value (a string, or a number's canonical text) takes at most this many UTF-8 bytes: distinct
+# values are stored one per item by aggregation (tollgate.domain.usage.aggregation), which relies on it.
+MAX_DISTINCT_VALUE_LENGTH = 256
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: sorts as text
 
 
@@ -105,49 +105,17 @@ class IncomingEvent:
 
 
 def format_ts(value: datetime) -> str:
+    """A time as fixed-width RFC 3339 (microseconds always written: "2026-04-17T10:00:00.000000Z"), so that
+    text order is time order: the event log's times (sorted as text) and the event store's keys use it.
+    Parse it back with ``tollgate.domain.clock.parse_rfc3339``."""
     return value.astimezone(UTC).strftime(TS_FORMAT)
-
-
-def parse_ts(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError("no UTC offset")
-    return parsed.astimezone(UTC)
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, int | Decimal) and not isinstance(value, bool)
-
-
-def storable_number(value: int | Decimal) -> Decimal | None:
-    """The value as a Decimal DynamoDB can store exactly (38 significant digits, |exponent| <= 125)."""
-    try:
-        d = Decimal(value)
-    except (InvalidOperation, ValueError):
-        return None
-    if not d.is_finite():
-        return None
-    if d.is_zero():
-        return Decimal(0)
-    digits = len(d.normalize().as_tuple().digits)
-    if digits > 38 or not -129 <= d.adjusted() <= 125:
-        return None
-    return d
-
-
-def shard_of(tenant_id: str, event_id: str) -> int:
-    """Which of the tenant's EVENT_SHARDS partition keys holds the event (a function of the id only,
-    so a retry lands on the same item)."""
-    digest = hashlib.blake2b(f"{tenant_id}\x1f{event_id}".encode(), digest_size=4).digest()
-    return int.from_bytes(digest, "big") % EVENT_SHARDS
 
 
 def decimal_text(value: Decimal) -> str:
     """An exact decimal string without exponent or trailing zeros: "12.5", "3", "0"."""
     if value.is_zero():
         return "0"
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 # -- stored events and the idempotency rule ------------------------------------------------------------
@@ -171,17 +139,14 @@ class StoredEvent:
     received_at: datetime
     key_id: str = ""
 
-    @property
-    def shard(self) -> int:
-        return shard_of(self.tenant_id, self.event_id)
-
 
 def conflict(event: IncomingEvent, existing: StoredEvent) -> Rejection:
     return Rejection(
         event.index,
         Code.IDEMPOTENCY_CONFLICT,
-        f"event_id {event.event_id!r} was already used at {format_ts(existing.received_at)} for a different payload "
-        f"({existing.event_name!r} for customer {existing.external_customer_id!r} at {format_ts(existing.timestamp)}). "
+        f"event_id {event.event_id!r} was already used at {to_rfc3339(existing.received_at)} for a different "
+        f"payload ({existing.event_name!r} for customer {existing.external_customer_id!r} at "
+        f"{to_rfc3339(existing.timestamp)}). "
         "An event_id identifies one event: send a new event_id for a new event; a retry must resend the same payload.",
         event.event_id,
         event.external_customer_id,
