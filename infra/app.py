@@ -68,7 +68,7 @@ _RETENTION = {
 
 def _retention(days: object) -> logs.RetentionDays:
     try:
-        return _RETENTION[int(days)]
+        return _RETENTION[int(str(days))]
     except (KeyError, ValueError):
         raise ValueError(f"log_retention_days={days!r}: use one of {sorted(_RETENTION)}") from None
 

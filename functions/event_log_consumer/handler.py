@@ -3,6 +3,7 @@
 import json
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from tollgate import wiring
@@ -17,5 +18,5 @@ def record_event(record: SQSRecord) -> None:
     wiring.event_log().append([event_from_json(envelope["detail"])])
 
 
-def lambda_handler(event: dict, context) -> dict:
+def lambda_handler(event: dict, context) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_event, processor=processor, context=context)

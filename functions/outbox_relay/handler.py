@@ -1,6 +1,7 @@
 """DynamoDB stream (main table, outbox inserts only) -> EventBridge, in batches (thin adapter)."""
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from tollgate import wiring
@@ -16,5 +17,5 @@ def relay(record: DynamoDBRecord) -> None:
     wiring.event_publisher().publish([event_from_json(image["event"])])
 
 
-def lambda_handler(event: dict, context) -> dict:
+def lambda_handler(event: dict, context) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=relay, processor=processor, context=context)

@@ -4,6 +4,7 @@ dunning workflow (thin adapter). One execution per invoice: a redelivered event 
 import json
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from tollgate import wiring
@@ -18,5 +19,5 @@ def start_collection(record: SQSRecord) -> None:
     start(wiring.payment_repos(), event["tenant_id"], event["data"]["invoice_id"])
 
 
-def lambda_handler(event: dict, context) -> dict:
+def lambda_handler(event: dict, context) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=start_collection, processor=processor, context=context)

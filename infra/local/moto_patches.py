@@ -36,25 +36,26 @@ import re
 import threading
 from datetime import datetime
 
+from infra.local.moto_internals import is_replaced, replace
+
 TX_LOCK = threading.RLock()
-_patched = False
 
 
 def install() -> None:
-    global _patched
-    if _patched:
-        return
+    """Patch moto (once: until ``moto_internals.restore_all()``)."""
     from moto.dynamodb.models import DynamoDBBackend
+
+    if is_replaced(DynamoDBBackend, "transact_write_items"):
+        return
 
     def transact_write_items(self, transact_items):
         with TX_LOCK:
             return _two_phase_transaction(self, transact_items)
 
-    DynamoDBBackend.transact_write_items = transact_write_items
-    DynamoDBBackend.batch_execute_statement = _batch_insert(DynamoDBBackend.batch_execute_statement)
+    replace(DynamoDBBackend, "transact_write_items", transact_write_items)
+    replace(DynamoDBBackend, "batch_execute_statement", _batch_insert(DynamoDBBackend.batch_execute_statement))
     _fast_get_records()
     _partition_query()
-    _patched = True
 
 
 def _partition_query() -> None:
@@ -90,7 +91,7 @@ def _partition_query() -> None:
         finally:
             del self.all_items
 
-    Table.query = query
+    replace(Table, "query", query)
 
     def all_items(self):
         items = []
@@ -108,7 +109,7 @@ def _partition_query() -> None:
             )
         return sorted(items, key=lambda x: x.hash_key.cast_value)
 
-    Table.all_items = all_items
+    replace(Table, "all_items", all_items)
 
 
 def _index_hash_attr(table, index_name: str):
@@ -132,7 +133,7 @@ def _fast_get_records() -> None:
         result = self.backend.get_records(self._get_param("ShardIterator"), 1000 if limit is None else limit)
         return json.dumps(result, default=_epoch)
 
-    DynamoDBStreamsHandler.get_records = get_records
+    replace(DynamoDBStreamsHandler, "get_records", get_records)
 
     from moto.core.responses import ActionResult
     from moto.dynamodb.responses import DynamoHandler
@@ -150,7 +151,7 @@ def _fast_get_records() -> None:
             )
         return original(self, action_result)
 
-    DynamoHandler.serialized = serialized
+    replace(DynamoHandler, "serialized", serialized)
 
 
 _INSERT = re.compile(r"""^\s*INSERT\s+INTO\s+"([^"]+)"\s+VALUE\s+\{(.*)\}\s*$""", re.DOTALL | re.IGNORECASE)
@@ -261,7 +262,7 @@ def _two_phase_transaction(backend, transact_items):
         raise TransactionCanceledException(errors)
     # Phase 2: apply. Snapshot the touched items first, to undo if moto rejects a write half way.
     snapshots = []
-    for op_type, op, table_name, key in ops:
+    for op_type, _op, table_name, key in ops:
         if op_type != "ConditionCheck":
             current = backend.get_item(table_name, key)
             snapshots.append((table_name, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))

@@ -24,12 +24,15 @@ import time
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra import definitions
-from infra.local import lambda_dispatch, moto_patches
+from infra.local import lambda_dispatch, moto_internals, moto_patches
 from infra.local.clock import is_due
 from infra.local.matching import matches
+
+if TYPE_CHECKING:
+    from moto.core.models import MockAWS
 
 log = logging.getLogger("tollgate.local")
 
@@ -82,7 +85,7 @@ class LocalStack:
         self.dlq_urls: dict[str, str] = {}
         self.state_machine_arns: dict[str, str] = {}
         self.platform_key = ""
-        self._mock = None
+        self._mock: MockAWS | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._last_sequence: dict[str, str] = {}
@@ -138,6 +141,7 @@ class LocalStack:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        moto_internals.restore_all()
         self._reset_process_caches()
 
     def __enter__(self) -> LocalStack:
