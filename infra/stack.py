@@ -26,7 +26,7 @@ from constructs import Construct
 from infra.constructs.api import RestApi
 from infra.constructs.data import DataTables
 from infra.constructs.events import EventRouting
-from infra.constructs.functions import DEFAULT_POWERTOOLS_LAYER_VERSION, LambdaFunctions
+from infra.constructs.functions import DEFAULT_POWERTOOLS_LAYER_VERSION, LambdaFunctions, SharedResources
 from infra.constructs.secrets import PlatformAdminSecret
 from infra.constructs.workflows import Workflows
 
@@ -60,10 +60,12 @@ class TollgateStack(Stack):
             self,
             "Functions",
             stage=stage,
-            tables=self.data.tables,
-            buckets=self.data.buckets,
-            event_bus=self.events.bus,
-            platform_admin_secret=self.platform_admin.secret,
+            resources=SharedResources(
+                tables=self.data.tables,
+                buckets=self.data.buckets,
+                event_bus=self.events.bus,
+                platform_admin_secret=self.platform_admin.secret,
+            ),
             powertools_layer_version=settings.powertools_layer_version,
             log_retention=settings.log_retention,
             retain_logs=retain,

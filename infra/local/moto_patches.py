@@ -201,24 +201,28 @@ def _batch_insert(original):
 
 
 def _two_phase_transaction(backend, transact_items):
-    import copy
-
-    from moto.dynamodb.comparisons import get_filter_expression
-    from moto.dynamodb.exceptions import (
-        ConditionalCheckFailed,
-        MultipleTransactionsException,
-        TooManyTransactionsException,
-        TransactionCanceledException,
-        TransactWriteSingleOpException,
-    )
+    from moto.dynamodb.exceptions import TooManyTransactionsException, TransactionCanceledException
 
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
+    ops = _operations(backend, transact_items)
+    # Phase 1: evaluate every condition; write nothing.
+    errors = [_condition_error(backend, op) for op in ops]
+    if any(error[0] is not None for error in errors):
+        raise TransactionCanceledException(errors)
+    # Phase 2: apply.
+    _apply(backend, ops)
+
+
+_Operation = tuple[str, dict, str, dict]  # (operation type, operation, table name, key)
+
+
+def _operations(backend, transact_items) -> list[_Operation]:
+    """Validate the shape of every operation (one per item, each key once) and resolve its key."""
+    from moto.dynamodb.exceptions import MultipleTransactionsException, TransactWriteSingleOpException
+
     seen: set[tuple[str, str]] = set()
-    ops: list[tuple[str, dict, str, dict]] = []
-    errors: list = []
-    failed = False
-    # Phase 1: validate every operation and evaluate every condition; write nothing.
+    ops: list[_Operation] = []
     for item in transact_items:
         if len(item) > 1:
             raise TransactWriteSingleOpException
@@ -239,28 +243,38 @@ def _two_phase_transaction(backend, transact_items):
             raise MultipleTransactionsException()
         seen.add(marker)
         ops.append((op_type, op, table_name, key))
-        original_item = None
-        try:
-            current = backend.get_item(table_name, key)
-            condition = op.get("ConditionExpression")
-            if condition is not None:
-                check = get_filter_expression(
-                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-                )
-                if not check.expr(current):
-                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
-                        original_item = current.to_json()["Attributes"]
-                    raise ConditionalCheckFailed(item=original_item)
-            errors.append((None, None, None))
-        except ConditionalCheckFailed as e:
-            failed = True
-            errors.append(("ConditionalCheckFailed", str(e.message), original_item))
-        except Exception as e:
-            failed = True
-            errors.append((type(e).__name__, str(e), original_item))
-    if failed:
-        raise TransactionCanceledException(errors)
-    # Phase 2: apply. Snapshot the touched items first, to undo if moto rejects a write half way.
+    return ops
+
+
+def _condition_error(backend, operation: _Operation) -> tuple:
+    """``(None, None, None)`` if the operation's condition holds, else its cancellation reason."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import ConditionalCheckFailed
+
+    _, op, table_name, key = operation
+    original_item = None
+    try:
+        current = backend.get_item(table_name, key)
+        condition = op.get("ConditionExpression")
+        if condition is not None:
+            check = get_filter_expression(
+                condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            )
+            if not check.expr(current):
+                if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                    original_item = current.to_json()["Attributes"]
+                raise ConditionalCheckFailed(item=original_item)
+        return (None, None, None)
+    except ConditionalCheckFailed as e:
+        return ("ConditionalCheckFailed", str(e.message), original_item)
+    except Exception as e:
+        return (type(e).__name__, str(e), original_item)
+
+
+def _apply(backend, ops: list[_Operation]) -> None:
+    """Apply the writes; the touched items are snapshotted first, to undo a write moto rejects half way."""
+    import copy
+
     snapshots = []
     for op_type, _op, table_name, key in ops:
         if op_type != "ConditionCheck":
