@@ -33,13 +33,14 @@ from infra.local.event_sources import QueuePoller, StreamPoller
 from infra.local.resources import LocalResources, create_resources
 
 if TYPE_CHECKING:
+    from moto.core.config import DefaultConfig
     from moto.core.models import MockAWS
 
 __all__ = ["ACCOUNT", "LOCAL_ENV", "REGION", "Bootstrap", "LocalStack", "function_arn", "function_name"]
 
 log = logging.getLogger("tollgate.local")
 
-MOTO_CONFIG: dict[str, Any] = {
+MOTO_CONFIG: DefaultConfig = {
     "lambda": {"use_docker": False},
     "stepfunctions": {"execute_state_machine": True},
     "core": {"service_whitelist": None},
