@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from tollgate import wiring
 from tollgate.adapters.dynamodb.codec import event_from_json
+from tollgate.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -18,5 +19,8 @@ def record_event(record: SQSRecord) -> None:
     wiring.event_log().append([event_from_json(envelope["detail"])])
 
 
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_event, processor=processor, context=context)

@@ -1,6 +1,7 @@
 """The Lambda tasks of the state machines (thin adapter: task name -> use case)."""
 
 from tollgate import wiring
+from tollgate.observability import logger, metrics, tracer
 
 
 def _open(event: dict) -> dict:
@@ -129,6 +130,9 @@ class UnknownTask(Exception):
     pass
 
 
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context) -> dict:
     task = TASKS.get(event.get("task", ""))
     if task is None:

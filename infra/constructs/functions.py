@@ -73,6 +73,7 @@ POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python312-arm64"
 # ``powertools_layer_version`` (cdk.json) to it.
 DEFAULT_POWERTOOLS_LAYER_VERSION = 38
 SERVICE_NAME = "tollgate"
+METRICS_NAMESPACE = "Tollgate"  # tollgate.observability.NAMESPACE (checked by the infra tests)
 ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.mypy_cache", "**/.DS_Store"]
 
 # Env vars every function gets besides its declared resources.
@@ -208,6 +209,7 @@ class LambdaFunctions(Construct):
         environment = {
             STAGE_ENV: self.stage,
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
             # pydantic would scan every installed distribution for plugins at import: cold start.
             "PYDANTIC_DISABLE_PLUGINS": "__all__",

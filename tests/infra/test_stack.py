@@ -172,6 +172,7 @@ def expected_environment(synth, name: str, decl: definitions.Function) -> dict[s
     env: dict[str, Any] = {
         "TOLLGATE_STAGE": stack.settings.stage,
         "POWERTOOLS_SERVICE_NAME": "tollgate",
+        "POWERTOOLS_METRICS_NAMESPACE": "Tollgate",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "PYDANTIC_DISABLE_PLUGINS": "__all__",
     }
