@@ -190,7 +190,3 @@ def asgi_app(gateway: LocalApiGateway):
 
 def _canonical(name: str) -> str:
     return "-".join(part.capitalize() for part in name.split("-")) if name.islower() else name
-
-
-def dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2)
