@@ -109,7 +109,9 @@ class TollgateStack(Stack):
             retain=retain,
         )
         self.monitoring.notify(self)  # last: every alarm of the stack, whichever construct made it
+        self._outputs()
 
+    def _outputs(self) -> None:
         CfnOutput(self, "ApiUrl", value=self.api.api.url, description="Base URL of the REST API (stage included).")
         CfnOutput(
             self,

@@ -17,7 +17,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from infra import definitions
-from infra.local.stack import ACCOUNT, REGION, LocalStack
+from infra.local.environment import ACCOUNT, REGION
+from infra.local.stack import LocalStack
 from tollgate.api.problems import problem_proxy_response
 from tollgate.usecases.authorize import MISSING_HEADERS, header
 
