@@ -108,7 +108,7 @@ class TollgateStack(Stack):
             alarm_email=settings.alarm_email,
             retain=retain,
         )
-        self.monitoring.notify(self)  # last: every alarm of the stack, whichever construct made it
+        self.monitoring.watch_every_alarm(self)  # last: every alarm of the stack, whichever construct made it
         self._outputs()
 
     def _outputs(self) -> None:

@@ -3,7 +3,7 @@ that say something is broken, and a dashboard.
 
 - **The alarm topic** (SNS, encrypted with a customer-managed KMS key that CloudWatch may use, TLS
   enforced). It is the alarm *and* OK action of **every** ``cloudwatch.Alarm`` in the stack, including
-  the dead-letter and stream-failure alarms built by the other constructs (:meth:`Monitoring.notify`
+  the dead-letter and stream-failure alarms built by the other constructs (:meth:`Monitoring.watch_every_alarm`
   walks the construct tree, so an alarm added later cannot be forgotten). Subscribe to it with the
   context value ``alarm_email`` or any SNS subscription.
 - **Alarms** (all treat missing data as "not breaching"):
@@ -76,7 +76,8 @@ class Monitoring(Construct):
         )
         for name, table in tables.items():
             self._throttle_alarm(name, table)
-        self.dashboard = self._dashboard(functions, state_machines, api, tables)
+        self._watched = (functions, state_machines, api, tables)
+        self.dashboard: cloudwatch.Dashboard | None = None
 
     # -- the topic -----------------------------------------------------------------------------------
     def _topic(self, retain: bool) -> sns.Topic:
@@ -106,13 +107,15 @@ class Monitoring(Construct):
             enforce_ssl=True,
         )
 
-    def notify(self, scope: Construct) -> None:
-        """Every alarm under ``scope`` (the stack) notifies the topic when it fires and when it clears."""
+    def watch_every_alarm(self, scope: Construct) -> None:
+        """Every alarm under ``scope`` (the stack) notifies the topic when it fires and when it clears, and
+        shows on the dashboard (built here, once every construct has made its alarms)."""
         action = cloudwatch_actions.SnsAction(self.topic)
-        for construct in scope.node.find_all():
-            if isinstance(construct, cloudwatch.Alarm):
-                construct.add_alarm_action(action)
-                construct.add_ok_action(action)
+        alarms = [c for c in scope.node.find_all() if isinstance(c, cloudwatch.Alarm)]
+        for alarm in alarms:
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+        self.dashboard = self._dashboard(alarms, *self._watched)
 
     # -- alarms --------------------------------------------------------------------------------------
     def _alarm(
@@ -193,6 +196,7 @@ class Monitoring(Construct):
     # -- the dashboard -------------------------------------------------------------------------------
     def _dashboard(
         self,
+        alarms: list[cloudwatch.Alarm],
         functions: Mapping[str, lambda_.IFunction],
         state_machines: Mapping[str, sfn.StateMachine],
         api: apigw.RestApi,
@@ -203,9 +207,7 @@ class Monitoring(Construct):
 
         sum_ = cloudwatch.Stats.SUM
         dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"tollgate-{self.stage}")
-        dashboard.add_widgets(
-            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24, height=4)
-        )
+        dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=24, height=6))
         dashboard.add_widgets(
             graph(
                 "API requests and errors",

@@ -129,6 +129,9 @@ def test_a_dashboard_with_the_alarms_and_the_business_metrics(synth) -> None:
         assert title in body
     assert "Table throttle events" in body and "Stream iterator age" in body
     assert "SEARCH(" in body and "Namespace=" in body and "Tollgate" in body
+    # The alarm status widget lists every alarm of the stack.
+    for lid in synth.of_type("AWS::CloudWatch::Alarm"):
+        assert lid in body, lid
 
 
 def test_functions_and_state_machines_are_traced_and_configure_powertools(synth) -> None:
