@@ -83,3 +83,45 @@ def test_tracing_is_on_only_in_lambda_unless_disabled(monkeypatch, environment: 
     for key, value in environment.items():
         monkeypatch.setenv(key, value)
     assert tracing_enabled() is traced
+
+
+def test_metrics_are_flushed_as_emf_and_an_invocation_without_any_prints_and_warns_nothing(
+    monkeypatch, capsys, recwarn
+) -> None:
+    import json
+
+    from tollgate.observability import NAMESPACE, count, metrics
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+
+    @metrics.log_metrics
+    def quiet(event, context):
+        return "quiet"
+
+    @metrics.log_metrics
+    def finalizing(event, context):
+        count("InvoicesFinalized", 2)
+        return "done"
+
+    assert quiet({}, None) == "quiet"
+    assert capsys.readouterr().out == ""
+    assert not [w for w in recwarn if "No application metrics" in str(w.message)]
+    assert finalizing({}, None) == "done"
+    blob = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == NAMESPACE
+    assert blob["InvoicesFinalized"] == [2.0]
+
+
+def test_disabled_metrics_print_nothing(monkeypatch, capsys) -> None:
+    from tollgate.observability import count, metrics
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+
+    @metrics.log_metrics
+    def handler(event, context):
+        count("InvoicesFinalized")
+        count("PaymentsDeclined", code="card_declined")
+        return "ok"
+
+    assert handler({}, None) == "ok"
+    assert capsys.readouterr().out == ""
