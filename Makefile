@@ -1,4 +1,4 @@
-# Tollgate: the two commands a newcomer needs are `make run` and `make test`.
+# Tollgate: the two commands a newcomer needs are `make run` and `make test` (`make lint` before a commit).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -46,6 +46,12 @@ bench: $(BIN)/.installed
 ## synth: the CloudFormation template, offline (cdk.out/)
 synth: $(BIN)/.installed node_modules/.installed
 	PATH=$(abspath $(BIN)):$$PATH npx cdk synth --quiet
+
+## lint: style (ruff check), formatting (ruff format --check) and types (mypy); CI runs it before the tests
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/tollgate/python/tollgate functions infra tests/fakes
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .local

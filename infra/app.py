@@ -12,6 +12,7 @@ Context values (``-c name=value`` or ``cdk.json``):
 - ``powertools_layer_version``: version of the public Powertools layer (see ``infra.constructs.functions``).
 - ``log_retention_days`` (default 30): one of CloudWatch Logs' allowed retention values.
 - ``api_throttling_rate_limit`` / ``api_throttling_burst_limit``: stage-wide throttling.
+- ``alarm_email``: subscribed to the alarm topic (every alarm notifies it).
 
 Synth needs no AWS account or network: the stack is environment-agnostic (region and account are
 resolved by CloudFormation) unless ``CDK_DEFAULT_ACCOUNT``/``CDK_DEFAULT_REGION`` are set.
@@ -68,7 +69,7 @@ _RETENTION = {
 
 def _retention(days: object) -> logs.RetentionDays:
     try:
-        return _RETENTION[int(days)]
+        return _RETENTION[int(str(days))]
     except (KeyError, ValueError):
         raise ValueError(f"log_retention_days={days!r}: use one of {sorted(_RETENTION)}") from None
 
@@ -85,6 +86,7 @@ def settings_from_context(app: App) -> TollgateSettings:
         log_retention=_retention(ctx("log_retention_days")) if ctx("log_retention_days") else defaults.log_retention,
         api_throttling_rate_limit=float(ctx("api_throttling_rate_limit") or defaults.api_throttling_rate_limit),
         api_throttling_burst_limit=int(ctx("api_throttling_burst_limit") or defaults.api_throttling_burst_limit),
+        alarm_email=str(ctx("alarm_email")) if ctx("alarm_email") else None,
     )
 
 

@@ -46,6 +46,7 @@ from pathlib import Path
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -107,7 +108,7 @@ def packages_to_bundle() -> dict[str, str]:
     """``{canonical name: installed version}`` of what the functions need but Lambda lacks."""
     requirements = [r for r in runtime_requirements() if _applies(r, set())]
     needed = _closure({r.name: set(r.extras) for r in requirements}) - _closure(PROVIDED_ROOTS)
-    pins = {canonicalize_name(r.name): r.specifier for r in requirements}
+    pins: dict[str, SpecifierSet] = {str(canonicalize_name(r.name)): r.specifier for r in requirements}
     bundle: dict[str, str] = {}
     for name in sorted(needed):
         try:
@@ -140,7 +141,7 @@ def _files(name: str) -> list[tuple[Path, str]]:
         if file.suffix in COMPILED_SUFFIXES:
             if (
                 canonicalize_name(name) in PURE_FALLBACK
-                and Path(dist.locate_file(file)).with_name(parts[-1].split(".")[0] + ".py").exists()
+                and Path(str(dist.locate_file(file))).with_name(parts[-1].split(".")[0] + ".py").exists()
             ):
                 continue
             raise RuntimeError(
@@ -148,7 +149,7 @@ def _files(name: str) -> list[tuple[Path, str]]:
                 "Install it for manylinux2014_aarch64 / cp312 with pip --platform in a build step (see "
                 "infra/layer_build.py)."
             )
-        selected.append((Path(dist.locate_file(file)), Path(*parts).as_posix()))
+        selected.append((Path(str(dist.locate_file(file))), Path(*parts).as_posix()))
     return sorted(selected, key=lambda item: item[1])
 
 

@@ -13,6 +13,8 @@ Composition order (each step only needs what the previous ones made):
    then the functions that may start a state machine get its ARN and ``states:StartExecution``.
 6. The rule consumers get their SQS event sources.
 7. :class:`~infra.constructs.api.RestApi` — the REST API in front of the functions.
+8. :class:`~infra.constructs.monitoring.Monitoring` — the alarm topic (the action of every alarm), the
+   alarms on errors, failed executions, 5XX, throttles and stream lag, and the dashboard.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from constructs import Construct
 from infra.constructs.api import RestApi
 from infra.constructs.data import DataTables
 from infra.constructs.events import EventRouting
-from infra.constructs.functions import DEFAULT_POWERTOOLS_LAYER_VERSION, LambdaFunctions
+from infra.constructs.functions import DEFAULT_POWERTOOLS_LAYER_VERSION, LambdaFunctions, SharedResources
+from infra.constructs.monitoring import Monitoring
 from infra.constructs.secrets import PlatformAdminSecret
 from infra.constructs.workflows import Workflows
 
@@ -42,6 +45,8 @@ class TollgateSettings:
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
     api_throttling_rate_limit: float = 50
     api_throttling_burst_limit: int = 100
+    #: Subscribed to the alarm topic when set (SNS asks the address to confirm).
+    alarm_email: str | None = None
 
 
 class TollgateStack(Stack):
@@ -60,10 +65,12 @@ class TollgateStack(Stack):
             self,
             "Functions",
             stage=stage,
-            tables=self.data.tables,
-            buckets=self.data.buckets,
-            event_bus=self.events.bus,
-            platform_admin_secret=self.platform_admin.secret,
+            resources=SharedResources(
+                tables=self.data.tables,
+                buckets=self.data.buckets,
+                event_bus=self.events.bus,
+                platform_admin_secret=self.platform_admin.secret,
+            ),
             powertools_layer_version=settings.powertools_layer_version,
             log_retention=settings.log_retention,
             retain_logs=retain,
@@ -90,6 +97,21 @@ class TollgateStack(Stack):
             retain_logs=retain,
         )
 
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            stage=stage,
+            functions=self.functions.functions,
+            state_machines=self.workflows.state_machines,
+            api=self.api.api,
+            tables=self.data.tables,
+            alarm_email=settings.alarm_email,
+            retain=retain,
+        )
+        self.monitoring.watch_every_alarm(self)  # last: every alarm of the stack, whichever construct made it
+        self._outputs()
+
+    def _outputs(self) -> None:
         CfnOutput(self, "ApiUrl", value=self.api.api.url, description="Base URL of the REST API (stage included).")
         CfnOutput(
             self,
@@ -98,3 +120,9 @@ class TollgateStack(Stack):
             description="Secrets Manager secret holding the platform-admin credential.",
         )
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
+        CfnOutput(
+            self,
+            "AlarmTopicArn",
+            value=self.monitoring.topic.topic_arn,
+            description="SNS topic every alarm notifies: subscribe to it (or deploy with -c alarm_email=...).",
+        )

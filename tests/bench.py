@@ -84,11 +84,12 @@ def cold_start() -> tuple[str, dict[str, float]]:
 
 
 _FIRST_REQUEST = """
-import time
+import time, types
 t = time.perf_counter()
 import functions.api.handler as h
 event = {{"path": "{path}", "httpMethod": "GET", "headers": {{}}, "requestContext": {{"requestId": "bench"}}}}
-h.lambda_handler(event, None)
+ctx = types.SimpleNamespace(function_name="api", memory_limit_in_mb=1024, invoked_function_arn="", aws_request_id="")
+h.lambda_handler(event, ctx)
 print(time.perf_counter() - t)
 """
 

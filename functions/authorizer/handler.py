@@ -5,15 +5,20 @@ It always allows and passes the decision in the context: the API answers 401 wit
 identity headers for at most 60 s, which bounds how long a revoked key keeps working.
 """
 
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
     APIGatewayAuthorizerResponse,
 )
 
 from tollgate import wiring
+from tollgate.observability import logger, metrics, tracer
 from tollgate.usecases.authorize import authorize
 
 
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context) -> dict:
     request = APIGatewayAuthorizerRequestEvent(event)
     decision = authorize(wiring.tenancy_repository(), request.headers, platform_key_sha256=wiring.platform_key_sha256)

@@ -4,9 +4,11 @@ dunning workflow (thin adapter). One execution per invoice: a redelivered event 
 import json
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from tollgate import wiring
+from tollgate.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -18,5 +20,8 @@ def start_collection(record: SQSRecord) -> None:
     start(wiring.payment_repos(), event["tenant_id"], event["data"]["invoice_id"])
 
 
-def lambda_handler(event: dict, context) -> dict:
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict, context) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=start_collection, processor=processor, context=context)

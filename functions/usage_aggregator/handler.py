@@ -8,9 +8,13 @@ mapping's ParallelizationFactor at 1 (the default).
 
 from tollgate import wiring
 from tollgate.adapters.dynamodb.usage_events import decode_stream_record
+from tollgate.observability import logger, metrics, tracer
 from tollgate.usecases.usage import aggregate
 
 
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context) -> dict:
     events = [e for e in map(decode_stream_record, event.get("Records") or []) if e is not None]
     if events:

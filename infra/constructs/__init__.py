@@ -9,6 +9,7 @@ schedules, API routes, state machines); nothing here repeats a name, key or rout
 - :mod:`.functions`: the Lambda functions, each with its own least-privilege role, and the layers.
 - :mod:`.workflows`: the Step Functions state machines (from the ASL files) and their schedules.
 - :mod:`.api`: the REST API, its authorizers and the problem+json gateway responses.
+- :mod:`.monitoring`: the alarm topic (every alarm's action), the alarms and the dashboard.
 - :mod:`.naming`: small helpers shared by the constructs (construct ids, suppressions).
 
 (The package is imported as ``infra.constructs``; run the app as ``python3 -m infra.app`` or

@@ -256,40 +256,19 @@ class RestApi(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         decl = definitions.api()
-
         self.access_logs = logs.LogGroup(
             self,
             "AccessLogs",
             retention=log_retention,
             removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY,
         )
-        self.api = apigw.RestApi(
-            self,
-            "Api",
-            rest_api_name=f"tollgate-{stage}",
-            description=decl.description,
-            endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=True,
-            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
-            deploy_options=apigw.StageOptions(
-                stage_name=stage,
-                tracing_enabled=True,
-                metrics_enabled=True,
-                logging_level=apigw.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,
-                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
-                access_log_format=apigw.AccessLogFormat.custom(ACCESS_LOG_FORMAT),
-                throttling_rate_limit=throttling_rate_limit,
-                throttling_burst_limit=throttling_burst_limit,
-            ),
-        )
+        self.api = self._api(stage, decl.description, throttling_rate_limit, throttling_burst_limit)
         self.validator = self.api.add_request_validator(
             "RequestValidator",
             request_validator_name="parameters-and-body",
             validate_request_parameters=True,
             validate_request_body=True,
         )
-
         self.authorizers: dict[str, apigw.RequestAuthorizer] = {
             name: apigw.RequestAuthorizer(
                 self,
@@ -301,9 +280,37 @@ class RestApi(Construct):
             )
             for name, auth in decl.authorizers.items()
         }
+        self.methods: dict[str, apigw.Method] = self._routes(decl, functions)
+        self._gateway_responses()
+        self._acknowledge()
 
+    def _api(self, stage: str, description: str, rate_limit: float, burst_limit: int) -> apigw.RestApi:
+        """The REST API and its stage: JSON access logs, ERROR execution logs, X-Ray, throttling."""
+        return apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=f"tollgate-{stage}",
+            description=description,
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=stage,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+                throttling_rate_limit=rate_limit,
+                throttling_burst_limit=burst_limit,
+            ),
+        )
+
+    def _routes(self, decl: definitions.Api, functions: Mapping[str, lambda_.IFunction]) -> dict[str, apigw.Method]:
+        """An ``ANY`` method per declared path, proxied to its function (one integration per function)."""
         integrations: dict[str, apigw.LambdaIntegration] = {}
-        self.methods: dict[str, apigw.Method] = {}
+        methods: dict[str, apigw.Method] = {}
         for route in decl.routes:
             if route.function not in integrations:
                 integrations[route.function] = apigw.LambdaIntegration(
@@ -330,8 +337,10 @@ class RestApi(Construct):
                     request_validator=self.validator,
                     request_parameters={f"method.request.header.{h}": True for h in auth.identity_headers},
                 )
-            self.methods[route.path] = method
+            methods[route.path] = method
+        return methods
 
+    def _gateway_responses(self) -> None:
         for problem in PROBLEMS:
             self.api.add_gateway_response(
                 f"{pascal(problem.response_type.response_type.lower())}Response",
@@ -344,6 +353,7 @@ class RestApi(Construct):
                 templates={"application/json": problem_template(problem)},
             )
 
+    def _acknowledge(self) -> None:
         acknowledge(
             self.api,
             "AwsSolutions-COG4",

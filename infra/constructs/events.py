@@ -68,48 +68,51 @@ class EventRouting(Construct):
         self.alarms: dict[str, cloudwatch.Alarm] = {}
 
         for rule in decl.rules:
-            cid = pascal(rule.name)
-            consumer = functions[rule.consumer]
-            dlq = sqs.Queue(
-                self,
-                f"{cid}DeadLetterQueue",
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
-                retention_period=Duration.days(14),
-            )
-            queue = sqs.Queue(
-                self,
-                f"{cid}Queue",
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
-                visibility_timeout=Duration.seconds(consumer.timeout_seconds * VISIBILITY_TIMEOUT_FACTOR),
-                dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=rule.max_receive_count),
-            )
-            self.rules[rule.name] = events.Rule(
-                self,
-                f"{cid}Rule",
-                event_bus=self.bus,
-                description=rule.description,
-                event_pattern=event_pattern(rule.pattern),
-                targets=[targets.SqsQueue(queue, dead_letter_queue=dlq)],
-            )
-            self.alarms[rule.name] = cloudwatch.Alarm(
-                self,
-                f"{cid}DeadLetterAlarm",
-                alarm_description=(
-                    f"Messages of rule '{rule.name}' reached its dead-letter queue: the consumer "
-                    f"'{rule.consumer}' failed them {rule.max_receive_count} times, or EventBridge could not deliver."
-                ),
-                metric=dlq.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM
-                ),
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            self.queues[rule.name] = queue
-            self.dead_letter_queues[rule.name] = dlq
+            self._route(rule, functions[rule.consumer])
+
+    def _route(self, rule: definitions.Rule, consumer: definitions.Function) -> None:
+        """The rule's queue (with its DLQ) as its target, and an alarm on the DLQ."""
+        cid = pascal(rule.name)
+        dlq = sqs.Queue(
+            self,
+            f"{cid}DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        queue = sqs.Queue(
+            self,
+            f"{cid}Queue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(consumer.timeout_seconds * VISIBILITY_TIMEOUT_FACTOR),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=rule.max_receive_count),
+        )
+        self.rules[rule.name] = events.Rule(
+            self,
+            f"{cid}Rule",
+            event_bus=self.bus,
+            description=rule.description,
+            event_pattern=event_pattern(rule.pattern),
+            targets=[targets.SqsQueue(queue, dead_letter_queue=dlq)],
+        )
+        self.alarms[rule.name] = cloudwatch.Alarm(
+            self,
+            f"{cid}DeadLetterAlarm",
+            alarm_description=(
+                f"Messages of rule '{rule.name}' reached its dead-letter queue: the consumer "
+                f"'{rule.consumer}' failed them {rule.max_receive_count} times, or EventBridge could not deliver."
+            ),
+            metric=dlq.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM
+            ),
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.queues[rule.name] = queue
+        self.dead_letter_queues[rule.name] = dlq
 
     def attach_consumers(self, functions: Mapping[str, lambda_.IFunction]) -> None:
         """Each rule's consumer reads its queue (grants only the consume actions on that queue)."""

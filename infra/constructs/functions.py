@@ -44,6 +44,7 @@ layer version that carries a given Powertools release is published as the public
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -72,6 +73,7 @@ POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python312-arm64"
 # ``powertools_layer_version`` (cdk.json) to it.
 DEFAULT_POWERTOOLS_LAYER_VERSION = 38
 SERVICE_NAME = "tollgate"
+METRICS_NAMESPACE = "Tollgate"  # tollgate.observability.NAMESPACE (checked by the infra tests)
 ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.mypy_cache", "**/.DS_Store"]
 
 # Env vars every function gets besides its declared resources.
@@ -91,6 +93,16 @@ def powertools_layer_arn(scope: Construct, version: int) -> str:
     )
 
 
+@dataclass(frozen=True)
+class SharedResources:
+    """What a function's declaration may name: tables, buckets, the bus, the platform-admin secret."""
+
+    tables: Mapping[str, dynamodb.TableV2]
+    buckets: Mapping[str, s3.IBucket]
+    event_bus: events.IEventBus
+    platform_admin_secret: secretsmanager.ISecret
+
+
 class LambdaFunctions(Construct):
     """``functions[name]``, ``roles[name]``, ``log_groups[name]`` for each declared function."""
 
@@ -100,22 +112,28 @@ class LambdaFunctions(Construct):
         construct_id: str,
         *,
         stage: str,
-        tables: Mapping[str, dynamodb.TableV2],
-        buckets: Mapping[str, s3.IBucket],
-        event_bus: events.IEventBus,
-        platform_admin_secret: secretsmanager.ISecret,
+        resources: SharedResources,
         powertools_layer_version: int,
         log_retention: logs.RetentionDays,
         retain_logs: bool,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.stage = stage
+        self.resources = resources
+        self.log_retention = log_retention
+        self.retain_logs = retain_logs
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
         #: ``(function name, table name)`` -> on-failure queue / alarm of a stream event source.
         self.stream_failure_queues: dict[tuple[str, str], sqs.Queue] = {}
         self.stream_failure_alarms: dict[tuple[str, str], cloudwatch.Alarm] = {}
+        self.layers = self._layers(powertools_layer_version)
+        for name, decl in definitions.functions().items():
+            self._function(name, decl)
 
+    def _layers(self, powertools_layer_version: int) -> list[lambda_.ILayerVersion]:
+        """Powertools, then the dependencies layer (if anything needs it), then Tollgate's own code."""
         self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
             self, "PowertoolsLayer", powertools_layer_arn(self, powertools_layer_version)
         )
@@ -140,101 +158,98 @@ class LambdaFunctions(Construct):
             if dependencies_dir
             else None
         )
-        layers = [self.powertools_layer]
-        if self.dependencies_layer:
-            layers.append(self.dependencies_layer)
-        layers.append(self.tollgate_layer)
+        middle = [self.dependencies_layer] if self.dependencies_layer else []
+        return [self.powertools_layer, *middle, self.tollgate_layer]
 
-        events_decl = definitions.events()
-        for name, decl in definitions.functions().items():
-            cid = pascal(name)
-            code_dir = definitions.REPO_ROOT / decl.code
-            if not code_dir.is_dir():
-                raise FileNotFoundError(f"function '{name}': code folder {code_dir} does not exist")
+    def _function(self, name: str, decl: definitions.Function) -> None:
+        cid = pascal(name)
+        code_dir = definitions.REPO_ROOT / decl.code
+        if not code_dir.is_dir():
+            raise FileNotFoundError(f"function '{name}': code folder {code_dir} does not exist")
+        role = iam.Role(
+            self,
+            f"{cid}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Tollgate {self.stage} function '{name}': only the grants declared in functions.json.",
+        )
+        log_group = logs.LogGroup(
+            self,
+            f"{cid}Logs",
+            retention=self.log_retention,
+            removal_policy=RemovalPolicy.RETAIN if self.retain_logs else RemovalPolicy.DESTROY,
+        )
+        fn = lambda_.Function(
+            self,
+            cid,
+            description=decl.description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=decl.handler,
+            code=lambda_.Code.from_asset(str(code_dir), exclude=ASSET_EXCLUDE),
+            memory_size=decl.memory_mb,
+            timeout=Duration.seconds(decl.timeout_seconds),
+            role=role,
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            layers=self.layers,
+            environment=self._environment(decl),
+        )
+        log_group.grant_write(role)
+        self._grant(role, decl)
+        for source in decl.event_sources:
+            self._add_stream_source(name, fn, source)
+        self._acknowledge(fn, role, decl)
+        self.functions[name] = fn
+        self.roles[name] = role
+        self.log_groups[name] = log_group
 
-            role = iam.Role(
-                self,
-                f"{cid}Role",
-                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                description=f"Tollgate {stage} function '{name}': only the grants declared in functions.json.",
-            )
-            log_group = logs.LogGroup(
-                self,
-                f"{cid}Logs",
-                retention=log_retention,
-                removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY,
-            )
-            environment = {
-                STAGE_ENV: stage,
-                "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-                "POWERTOOLS_LOG_LEVEL": "INFO",
-                # pydantic would scan every installed distribution for plugins at import: cold start.
-                "PYDANTIC_DISABLE_PLUGINS": "__all__",
-            }
-            for table_name in decl.tables:
-                environment[definitions.tables()[table_name].env] = tables[table_name].table_name
-            for bucket_name in decl.buckets:
-                environment[definitions.buckets()[bucket_name].env] = buckets[bucket_name].bucket_name
-            if decl.event_bus:
-                environment[events_decl.bus.env] = event_bus.event_bus_name
-            if decl.platform_admin_secret:
-                environment[PLATFORM_ADMIN_SECRET_ENV] = platform_admin_secret.secret_arn
+    def _environment(self, decl: definitions.Function) -> dict[str, str]:
+        """The stage, Powertools' settings and the name of every resource the declaration names."""
+        r = self.resources
+        environment = {
+            STAGE_ENV: self.stage,
+            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            # pydantic would scan every installed distribution for plugins at import: cold start.
+            "PYDANTIC_DISABLE_PLUGINS": "__all__",
+        }
+        for table_name in decl.tables:
+            environment[definitions.tables()[table_name].env] = r.tables[table_name].table_name
+        for bucket_name in decl.buckets:
+            environment[definitions.buckets()[bucket_name].env] = r.buckets[bucket_name].bucket_name
+        if decl.event_bus:
+            environment[definitions.events().bus.env] = r.event_bus.event_bus_name
+        if decl.platform_admin_secret:
+            environment[PLATFORM_ADMIN_SECRET_ENV] = r.platform_admin_secret.secret_arn
+        return environment
 
-            fn = lambda_.Function(
-                self,
-                cid,
-                description=decl.description,
-                runtime=RUNTIME,
-                architecture=ARCHITECTURE,
-                handler=decl.handler,
-                code=lambda_.Code.from_asset(str(code_dir), exclude=ASSET_EXCLUDE),
-                memory_size=decl.memory_mb,
-                timeout=Duration.seconds(decl.timeout_seconds),
-                role=role,
-                log_group=log_group,
-                tracing=lambda_.Tracing.ACTIVE,
-                layers=layers,
-                environment=environment,
-            )
-
-            # Grants, exactly as declared.
-            log_group.grant_write(role)
-            for table_name, access in decl.tables.items():
-                if access == "read":
-                    tables[table_name].grant_read_data(role)
-                else:
-                    tables[table_name].grant_read_write_data(role)
-            for bucket_name, access in decl.buckets.items():
-                if access == "read":
-                    buckets[bucket_name].grant_read(role)
-                else:
-                    buckets[bucket_name].grant_read_write(role)
-            if decl.send_email:
-                identities = Stack.of(self).format_arn(service="ses", resource="identity", resource_name="*")
-                role.add_to_policy(
-                    iam.PolicyStatement(
-                        actions=["ses:SendEmail", "ses:SendRawEmail", "ses:VerifyEmailIdentity"], resources=[identities]
-                    )
+    def _grant(self, role: iam.Role, decl: definitions.Function) -> None:
+        """Exactly the grants the declaration names."""
+        r = self.resources
+        for table_name, access in decl.tables.items():
+            if access == "read":
+                r.tables[table_name].grant_read_data(role)
+            else:
+                r.tables[table_name].grant_read_write_data(role)
+        for bucket_name, access in decl.buckets.items():
+            if access == "read":
+                r.buckets[bucket_name].grant_read(role)
+            else:
+                r.buckets[bucket_name].grant_read_write(role)
+        if decl.send_email:
+            identities = Stack.of(self).format_arn(service="ses", resource="identity", resource_name="*")
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["ses:SendEmail", "ses:SendRawEmail", "ses:VerifyEmailIdentity"], resources=[identities]
                 )
-            if decl.event_bus:
-                event_bus.grant_put_events_to(role)
-            if decl.platform_admin_secret:
-                platform_admin_secret.grant_read(role)
-            for source in decl.event_sources:
-                self._add_stream_source(name, fn, tables, source)
+            )
+        if decl.event_bus:
+            r.event_bus.grant_put_events_to(role)
+        if decl.platform_admin_secret:
+            r.platform_admin_secret.grant_read(role)
 
-            self._acknowledge(fn, role, decl)
-            self.functions[name] = fn
-            self.roles[name] = role
-            self.log_groups[name] = log_group
-
-    def _add_stream_source(
-        self,
-        function_name: str,
-        fn: lambda_.Function,
-        tables: Mapping[str, dynamodb.TableV2],
-        source: definitions.StreamSource,
-    ) -> None:
+    def _add_stream_source(self, function_name: str, fn: lambda_.Function, source: definitions.StreamSource) -> None:
         if definitions.tables()[source.table].stream is None:
             raise ValueError(
                 f"function '{function_name}' declares a stream source on table '{source.table}', "
@@ -256,7 +271,7 @@ class LambdaFunctions(Construct):
         )
         fn.add_event_source(
             event_sources.DynamoEventSource(
-                tables[source.table],
+                self.resources.tables[source.table],
                 starting_position=lambda_.StartingPosition.TRIM_HORIZON,
                 batch_size=source.batch_size,
                 filters=[lambda_.FilterCriteria.filter(source.filter)] if source.filter else None,

@@ -10,7 +10,7 @@ from constructs import IConstruct
 
 
 def pascal(name: str) -> str:
-    """``workflow_tasks`` / ``event-log`` / ``main`` -> ``BillRunTasks`` / ``EventLog`` / ``Main``."""
+    """``bill_run_tasks`` / ``event-log`` / ``main`` -> ``BillRunTasks`` / ``EventLog`` / ``Main``."""
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
 
 

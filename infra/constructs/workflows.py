@@ -47,123 +47,141 @@ class Workflows(Construct):
         retain_logs: bool,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.stage = stage
+        self.log_retention = log_retention
+        self.retain_logs = retain_logs
         self.state_machines: dict[str, sfn.StateMachine] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
         self.schedules: dict[str, scheduler.Schedule] = {}
         self.schedule_roles: dict[str, iam.Role] = {}
-
         for name, decl in definitions.state_machines().items():
-            cid = pascal(name)
-            log_group = logs.LogGroup(
-                self,
-                f"{cid}Logs",
-                retention=log_retention,
-                removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY,
+            self._state_machine(name, decl, functions, buckets)
+        for schedule in definitions.schedules():
+            self._schedule(schedule)
+
+    def machine_name(self, name: str) -> str:
+        return f"tollgate-{self.stage}-{name.replace('_', '-')}"
+
+    def _state_machine(
+        self,
+        name: str,
+        decl: definitions.StateMachine,
+        functions: Mapping[str, lambda_.IFunction],
+        buckets: Mapping[str, s3.IBucket],
+    ) -> None:
+        cid = pascal(name)
+        log_group = logs.LogGroup(
+            self,
+            f"{cid}Logs",
+            retention=self.log_retention,
+            removal_policy=RemovalPolicy.RETAIN if self.retain_logs else RemovalPolicy.DESTROY,
+        )
+        machine = sfn.StateMachine(
+            self,
+            cid,
+            state_machine_name=self.machine_name(name),
+            comment=f"Tollgate {self.stage}: {decl.file}",
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_file(str(definitions.HERE / decl.file)),
+            definition_substitutions={
+                placeholder: functions[function_name].function_arn
+                for placeholder, function_name in decl.functions.items()
+            },
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            tracing_enabled=True,
+        )
+        # The definition names the functions by unqualified ARN: invoke exactly those, no ':*'.
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=sorted({functions[f].function_arn for f in decl.functions.values()}),
             )
-            machine_name = f"tollgate-{stage}-{name.replace('_', '-')}"
-            machine = sfn.StateMachine(
-                self,
-                cid,
-                state_machine_name=machine_name,
-                comment=f"Tollgate {stage}: {decl.file}",
-                state_machine_type=sfn.StateMachineType.STANDARD,
-                definition_body=sfn.DefinitionBody.from_file(str(definitions.HERE / decl.file)),
-                definition_substitutions={
-                    placeholder: functions[function_name].function_arn
-                    for placeholder, function_name in decl.functions.items()
-                },
-                logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
-                tracing_enabled=True,
-            )
-            # The definition names the functions by unqualified ARN: invoke exactly those, no ':*'.
-            machine.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["lambda:InvokeFunction"],
-                    resources=sorted({functions[f].function_arn for f in decl.functions.values()}),
-                )
-            )
-            for bucket_name in decl.item_buckets:
-                buckets[bucket_name].grant_read(machine.role)
-            if decl.item_buckets:
-                acknowledge(
-                    machine,
-                    "AwsSolutions-IAM5",
-                    "The Distributed Map reads its item manifest: s3:GetObject*/s3:List*/s3:GetBucket* on the "
-                    "declared manifest bucket and its objects only.",
-                    applies_to=[
-                        RegexAppliesTo(regex="/^Action::s3:.*\\*$/g"),
-                        RegexAppliesTo(regex="/^Resource::<.+Bucket.+\\.Arn>\\/\\*$/g"),
-                    ],
-                )
-            if decl.distributed_map:
-                acknowledge(
-                    machine,
-                    "AwsSolutions-IAM5",
-                    "A Distributed Map describes and stops the child executions of its own state machine: "
-                    "execution:<this machine>/* only.",
-                    applies_to=[
-                        RegexAppliesTo(
-                            regex="/^Resource::arn:<AWS::Partition>:states:.*:execution:tollgate-.*\\/\\*$/g"
-                        )
-                    ],
-                )
-            if decl.distributed_map:
-                # A Distributed Map runs each item as a child execution of this same state machine.
-                own_arn = Stack.of(self).format_arn(
-                    service="states",
-                    resource="stateMachine",
-                    resource_name=machine_name,
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                )
-                executions = Stack.of(self).format_arn(
-                    service="states",
-                    resource="execution",
-                    resource_name=f"{machine_name}/*",
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                )
-                machine.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[own_arn]))
-                machine.add_to_role_policy(
-                    iam.PolicyStatement(
-                        actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions]
-                    )
-                )
+        )
+        for bucket_name in decl.item_buckets:
+            buckets[bucket_name].grant_read(machine.role)
+        if decl.distributed_map:
+            self._grant_child_executions(machine, self.machine_name(name))
+        self._acknowledge(machine, decl)
+        self.state_machines[name] = machine
+        self.log_groups[name] = log_group
+
+    def _grant_child_executions(self, machine: sfn.StateMachine, machine_name: str) -> None:
+        """A Distributed Map runs each item as a child execution of this same state machine."""
+        stack = Stack.of(self)
+        own_arn = stack.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{machine_name}/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        machine.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[own_arn]))
+        machine.add_to_role_policy(
+            iam.PolicyStatement(actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions])
+        )
+
+    @staticmethod
+    def _acknowledge(machine: sfn.StateMachine, decl: definitions.StateMachine) -> None:
+        if decl.item_buckets:
             acknowledge(
                 machine,
                 "AwsSolutions-IAM5",
-                "Step Functions logging to CloudWatch Logs uses the log-delivery APIs (logs:CreateLogDelivery, "
-                "logs:DescribeResourcePolicies, ...) and X-Ray tracing uses xray:PutTraceSegments et al.; none "
-                "of these support resource-level permissions, so they are granted on Resource '*'.",
-                applies_to=["Resource::*"],
+                "The Distributed Map reads its item manifest: s3:GetObject*/s3:List*/s3:GetBucket* on the "
+                "declared manifest bucket and its objects only.",
+                applies_to=[
+                    RegexAppliesTo(regex="/^Action::s3:.*\\*$/g"),
+                    RegexAppliesTo(regex="/^Resource::<.+Bucket.+\\.Arn>\\/\\*$/g"),
+                ],
             )
-            self.state_machines[name] = machine
-            self.log_groups[name] = log_group
+        if decl.distributed_map:
+            acknowledge(
+                machine,
+                "AwsSolutions-IAM5",
+                "A Distributed Map describes and stops the child executions of its own state machine: "
+                "execution:<this machine>/* only.",
+                applies_to=[
+                    RegexAppliesTo(regex="/^Resource::arn:<AWS::Partition>:states:.*:execution:tollgate-.*\\/\\*$/g")
+                ],
+            )
+        acknowledge(
+            machine,
+            "AwsSolutions-IAM5",
+            "Step Functions logging to CloudWatch Logs uses the log-delivery APIs (logs:CreateLogDelivery, "
+            "logs:DescribeResourcePolicies, ...) and X-Ray tracing uses xray:PutTraceSegments et al.; none "
+            "of these support resource-level permissions, so they are granted on Resource '*'.",
+            applies_to=["Resource::*"],
+        )
 
-        account = Stack.of(self).account
-        for schedule in definitions.schedules():
-            cid = pascal(schedule.name)
-            target_machine = self.state_machines[schedule.target.state_machine]
-            role = iam.Role(
-                self,
-                f"{cid}ScheduleRole",
-                description=f"EventBridge Scheduler '{schedule.name}': start {schedule.target.state_machine} only.",
-                assumed_by=iam.ServicePrincipal(
-                    "scheduler.amazonaws.com",
-                    conditions={"StringEquals": {"aws:SourceAccount": account}},
-                ),
-            )
-            self.schedules[schedule.name] = scheduler.Schedule(
-                self,
-                f"{cid}Schedule",
-                description=schedule.description,
-                schedule=scheduler.ScheduleExpression.expression(schedule.expression, TimeZone.of(schedule.timezone)),
-                # The target grants the role states:StartExecution on this state machine only.
-                target=scheduler_targets.StepFunctionsStartExecution(
-                    target_machine,
-                    input=scheduler.ScheduleTargetInput.from_object(schedule.input),
-                    role=role,
-                ),
-            )
-            self.schedule_roles[schedule.name] = role
+    def _schedule(self, schedule: definitions.Schedule) -> None:
+        """Each schedule's own role: trusted by EventBridge Scheduler of this account, start its target only."""
+        cid = pascal(schedule.name)
+        role = iam.Role(
+            self,
+            f"{cid}ScheduleRole",
+            description=f"EventBridge Scheduler '{schedule.name}': start {schedule.target.state_machine} only.",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            ),
+        )
+        self.schedules[schedule.name] = scheduler.Schedule(
+            self,
+            f"{cid}Schedule",
+            description=schedule.description,
+            schedule=scheduler.ScheduleExpression.expression(schedule.expression, TimeZone.of(schedule.timezone)),
+            # The target grants the role states:StartExecution on this state machine only.
+            target=scheduler_targets.StepFunctionsStartExecution(
+                self.state_machines[schedule.target.state_machine],
+                input=scheduler.ScheduleTargetInput.from_object(schedule.input),
+                role=role,
+            ),
+        )
+        self.schedule_roles[schedule.name] = role
 
     def grant_starters(self, functions: Mapping[str, lambda_.Function]) -> None:
         """ARN env var + ``states:StartExecution`` for every function declared to start a state machine."""

@@ -48,7 +48,8 @@ def main() -> int:
                 f"  OWNER key      {boot.operator_key}",
                 f"  Written to     {out}",
                 "",
-                f"  curl -H 'Authorization: Bearer {boot.operator_key}' -H 'X-Tenant-Id: {boot.tenant_id}' {api_url}/v1/api-keys",
+                f"  curl -H 'Authorization: Bearer {boot.operator_key}' -H 'X-Tenant-Id: {boot.tenant_id}' "
+                f"{api_url}/v1/api-keys",
                 "",
             ]
         ),

@@ -17,7 +17,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from infra import definitions
-from infra.local.stack import ACCOUNT, REGION, LocalStack
+from infra.local.environment import ACCOUNT, REGION
+from infra.local.stack import LocalStack
 from tollgate.api.problems import problem_proxy_response
 from tollgate.usecases.authorize import MISSING_HEADERS, header
 
@@ -190,7 +191,3 @@ def asgi_app(gateway: LocalApiGateway):
 
 def _canonical(name: str) -> str:
     return "-".join(part.capitalize() for part in name.split("-")) if name.islower() else name
-
-
-def dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2)

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.local.moto_internals import is_replaced, replace
+
 Handler = Callable[[dict, Any], Any]
 
 _registry: dict[str, tuple[Handler, bool]] = {}
 _lock = threading.RLock()
-_patched = False
 # One handler runs at a time in the process: moto's in-memory backends are not safe for concurrent
 # writers (Step Functions' Map runs tasks on several threads). Handlers run under this lock.
 LOCK = threading.RLock()
@@ -88,11 +89,8 @@ def _dispatching_invoke(self, function_name, qualifier, body, headers, response_
 
 
 def install() -> None:
-    """Patch moto once per process."""
-    global _patched
-    if _patched:
-        return
+    """Patch moto (once: until ``moto_internals.restore_all()``)."""
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
-    LambdaSimpleBackend.invoke = _dispatching_invoke
-    _patched = True
+    if not is_replaced(LambdaSimpleBackend, "invoke"):
+        replace(LambdaSimpleBackend, "invoke", _dispatching_invoke)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
+def matches(pattern: dict[str, Any], event: Any) -> bool:
     for key, expected in pattern.items():
         present = isinstance(event, dict) and key in event
         value = event.get(key) if isinstance(event, dict) else None

@@ -36,25 +36,26 @@ import re
 import threading
 from datetime import datetime
 
+from infra.local.moto_internals import is_replaced, replace
+
 TX_LOCK = threading.RLock()
-_patched = False
 
 
 def install() -> None:
-    global _patched
-    if _patched:
-        return
+    """Patch moto (once: until ``moto_internals.restore_all()``)."""
     from moto.dynamodb.models import DynamoDBBackend
+
+    if is_replaced(DynamoDBBackend, "transact_write_items"):
+        return
 
     def transact_write_items(self, transact_items):
         with TX_LOCK:
             return _two_phase_transaction(self, transact_items)
 
-    DynamoDBBackend.transact_write_items = transact_write_items
-    DynamoDBBackend.batch_execute_statement = _batch_insert(DynamoDBBackend.batch_execute_statement)
+    replace(DynamoDBBackend, "transact_write_items", transact_write_items)
+    replace(DynamoDBBackend, "batch_execute_statement", _batch_insert(DynamoDBBackend.batch_execute_statement))
     _fast_get_records()
     _partition_query()
-    _patched = True
 
 
 def _partition_query() -> None:
@@ -90,7 +91,7 @@ def _partition_query() -> None:
         finally:
             del self.all_items
 
-    Table.query = query
+    replace(Table, "query", query)
 
     def all_items(self):
         items = []
@@ -108,7 +109,7 @@ def _partition_query() -> None:
             )
         return sorted(items, key=lambda x: x.hash_key.cast_value)
 
-    Table.all_items = all_items
+    replace(Table, "all_items", all_items)
 
 
 def _index_hash_attr(table, index_name: str):
@@ -132,7 +133,7 @@ def _fast_get_records() -> None:
         result = self.backend.get_records(self._get_param("ShardIterator"), 1000 if limit is None else limit)
         return json.dumps(result, default=_epoch)
 
-    DynamoDBStreamsHandler.get_records = get_records
+    replace(DynamoDBStreamsHandler, "get_records", get_records)
 
     from moto.core.responses import ActionResult
     from moto.dynamodb.responses import DynamoHandler
@@ -150,7 +151,7 @@ def _fast_get_records() -> None:
             )
         return original(self, action_result)
 
-    DynamoHandler.serialized = serialized
+    replace(DynamoHandler, "serialized", serialized)
 
 
 _INSERT = re.compile(r"""^\s*INSERT\s+INTO\s+"([^"]+)"\s+VALUE\s+\{(.*)\}\s*$""", re.DOTALL | re.IGNORECASE)
@@ -200,24 +201,28 @@ def _batch_insert(original):
 
 
 def _two_phase_transaction(backend, transact_items):
-    import copy
-
-    from moto.dynamodb.comparisons import get_filter_expression
-    from moto.dynamodb.exceptions import (
-        ConditionalCheckFailed,
-        MultipleTransactionsException,
-        TooManyTransactionsException,
-        TransactionCanceledException,
-        TransactWriteSingleOpException,
-    )
+    from moto.dynamodb.exceptions import TooManyTransactionsException, TransactionCanceledException
 
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
+    ops = _operations(backend, transact_items)
+    # Phase 1: evaluate every condition; write nothing.
+    errors = [_condition_error(backend, op) for op in ops]
+    if any(error[0] is not None for error in errors):
+        raise TransactionCanceledException(errors)
+    # Phase 2: apply.
+    _apply(backend, ops)
+
+
+_Operation = tuple[str, dict, str, dict]  # (operation type, operation, table name, key)
+
+
+def _operations(backend, transact_items) -> list[_Operation]:
+    """Validate the shape of every operation (one per item, each key once) and resolve its key."""
+    from moto.dynamodb.exceptions import MultipleTransactionsException, TransactWriteSingleOpException
+
     seen: set[tuple[str, str]] = set()
-    ops: list[tuple[str, dict, str, dict]] = []
-    errors: list = []
-    failed = False
-    # Phase 1: validate every operation and evaluate every condition; write nothing.
+    ops: list[_Operation] = []
     for item in transact_items:
         if len(item) > 1:
             raise TransactWriteSingleOpException
@@ -238,30 +243,40 @@ def _two_phase_transaction(backend, transact_items):
             raise MultipleTransactionsException()
         seen.add(marker)
         ops.append((op_type, op, table_name, key))
-        original_item = None
-        try:
-            current = backend.get_item(table_name, key)
-            condition = op.get("ConditionExpression")
-            if condition is not None:
-                check = get_filter_expression(
-                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-                )
-                if not check.expr(current):
-                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
-                        original_item = current.to_json()["Attributes"]
-                    raise ConditionalCheckFailed(item=original_item)
-            errors.append((None, None, None))
-        except ConditionalCheckFailed as e:
-            failed = True
-            errors.append(("ConditionalCheckFailed", str(e.message), original_item))
-        except Exception as e:
-            failed = True
-            errors.append((type(e).__name__, str(e), original_item))
-    if failed:
-        raise TransactionCanceledException(errors)
-    # Phase 2: apply. Snapshot the touched items first, to undo if moto rejects a write half way.
+    return ops
+
+
+def _condition_error(backend, operation: _Operation) -> tuple:
+    """``(None, None, None)`` if the operation's condition holds, else its cancellation reason."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import ConditionalCheckFailed
+
+    _, op, table_name, key = operation
+    original_item = None
+    try:
+        current = backend.get_item(table_name, key)
+        condition = op.get("ConditionExpression")
+        if condition is not None:
+            check = get_filter_expression(
+                condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            )
+            if not check.expr(current):
+                if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                    original_item = current.to_json()["Attributes"]
+                raise ConditionalCheckFailed(item=original_item)
+        return (None, None, None)
+    except ConditionalCheckFailed as e:
+        return ("ConditionalCheckFailed", str(e.message), original_item)
+    except Exception as e:
+        return (type(e).__name__, str(e), original_item)
+
+
+def _apply(backend, ops: list[_Operation]) -> None:
+    """Apply the writes; the touched items are snapshotted first, to undo a write moto rejects half way."""
+    import copy
+
     snapshots = []
-    for op_type, op, table_name, key in ops:
+    for op_type, _op, table_name, key in ops:
         if op_type != "ConditionCheck":
             current = backend.get_item(table_name, key)
             snapshots.append((table_name, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))

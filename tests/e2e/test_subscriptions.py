@@ -248,7 +248,7 @@ def test_migrating_to_the_current_plan_is_409_pointing_to_upgrade_and_downgrade(
 
 
 def test_migrating_while_a_bulk_migration_runs_is_409_until_it_completes(server, owner):
-    from functions.workflow_tasks import handler as tasks
+    from functions.migration_tasks import handler as tasks
     from infra.local import lambda_dispatch
     from infra.local.stack import function_name
 
@@ -263,7 +263,7 @@ def test_migrating_while_a_bulk_migration_runs_is_409_until_it_completes(server,
         with lambda_dispatch.LOCK:
             return tasks.lambda_handler(event, context)
 
-    lambda_dispatch.register(function_name("workflow_tasks"), slow_tasks, serialize=False)
+    lambda_dispatch.register(function_name("migration_tasks"), slow_tasks, serialize=False)
     try:
         started = ok(owner.post("/v1/migrations", json={"from_plan_id": old["id"], "to_plan_id": new["id"]}), 202)
         assert started["status"] == "RUNNING"
@@ -272,7 +272,7 @@ def test_migrating_while_a_bulk_migration_runs_is_409_until_it_completes(server,
         assert problem(owner.post("/v1/migrations", json={"from_plan_id": other["id"], "to_plan_id": new["id"]}), 409)
     finally:
         release.set()
-        lambda_dispatch.register(function_name("workflow_tasks"), tasks.lambda_handler)
+        lambda_dispatch.register(function_name("migration_tasks"), tasks.lambda_handler)
     done = wait_for(
         lambda: (m := ok(owner.get(f"/v1/migrations/{started['id']}")))["status"] != "RUNNING" and m, timeout=30
     )

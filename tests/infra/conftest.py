@@ -49,7 +49,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     app, stack = build(App(context=context, outdir=str(outdir)))
     template = Template.from_stack(stack)
     annotations = Annotations.from_stack(stack)
-    template_json = template.to_json()
+    template_json = dict(template.to_json())
     return Synth(
         app=app,
         stack=stack,

@@ -75,7 +75,7 @@ def policy_statements(resources: dict[str, dict]) -> Iterator[tuple[str, dict]]:
 def role_statements(synth, role_lid: str) -> list[dict]:
     """Allow statements of every AWS::IAM::Policy attached to the role, plus its inline policies."""
     statements = []
-    for lid, res in synth.of_type("AWS::IAM::Policy").items():
+    for res in synth.of_type("AWS::IAM::Policy").values():
         if {"Ref": role_lid} in res["Properties"].get("Roles", []):
             statements += as_list(res["Properties"]["PolicyDocument"]["Statement"])
     role = synth.resources[role_lid]["Properties"]
@@ -172,6 +172,7 @@ def expected_environment(synth, name: str, decl: definitions.Function) -> dict[s
     env: dict[str, Any] = {
         "TOLLGATE_STAGE": stack.settings.stage,
         "POWERTOOLS_SERVICE_NAME": "tollgate",
+        "POWERTOOLS_METRICS_NAMESPACE": "Tollgate",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "PYDANTIC_DISABLE_PLUGINS": "__all__",
     }

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from functions.workflow_tasks import handler as tasks
+from functions.bill_run_tasks import handler as tasks
 from infra.local import lambda_dispatch
 from infra.local.stack import function_name
 from tollgate import wiring
@@ -72,9 +72,9 @@ def task_calls(stack):
             raise pending.pop(0)
         return tasks.lambda_handler(event, context)
 
-    lambda_dispatch.register(function_name("workflow_tasks"), wrapped)
+    lambda_dispatch.register(function_name("bill_run_tasks"), wrapped)
     yield calls, faults
-    lambda_dispatch.register(function_name("workflow_tasks"), tasks.lambda_handler)
+    lambda_dispatch.register(function_name("bill_run_tasks"), tasks.lambda_handler)
 
 
 def run(stack, tenant_id: str, bill_run_id: str | None = None, **extra) -> dict:

@@ -110,7 +110,7 @@ def test_a_redelivered_event_starts_no_second_execution(stack, tenant_builder):
 def test_a_failing_task_is_retried_and_the_payment_is_made_once(stack, tenant_builder):
     """A task that fails (throttling, a timeout, a crash after the charge) is retried by the definition's
     Retry; the attempt number makes the retried charge the same attempt, recorded once."""
-    from functions.workflow_tasks import handler as tasks
+    from functions.dunning_tasks import handler as tasks
     from infra.local import lambda_dispatch
     from infra.local.stack import function_name
 
@@ -125,12 +125,12 @@ def test_a_failing_task_is_retried_and_the_payment_is_made_once(stack, tenant_bu
             raise RuntimeError("the Lambda timed out after doing its work")  # ...but the state machine sees a failure
         return result
 
-    lambda_dispatch.register(function_name("workflow_tasks"), flaky)
+    lambda_dispatch.register(function_name("dunning_tasks"), flaky)
     try:
         tenant_id, sub_id, invoice_id = _billed(stack, tenant_builder, "pm_card_visa")
         execution = _run(stack, invoice_id)
     finally:
-        lambda_dispatch.register(function_name("workflow_tasks"), tasks.lambda_handler)
+        lambda_dispatch.register(function_name("dunning_tasks"), tasks.lambda_handler)
     assert execution["status"] == "SUCCEEDED", execution
     invoice, _, _ = _state(stack, tenant_id, sub_id, invoice_id)
     assert invoice.status is InvoiceStatus.PAID and [a.number for a in invoice.payment_attempts] == [1]

@@ -19,7 +19,6 @@ class Settings(BaseModel):
     main_table: str = "tollgate-main"
     events_table: str = "tollgate-events"
     usage_table: str = "tollgate-usage"
-    idempotency_table: str = "tollgate-idempotency"
     event_bus: str = "tollgate"
     manifest_bucket: str = "tollgate-manifests"
     bill_run_state_machine_arn: str = ""

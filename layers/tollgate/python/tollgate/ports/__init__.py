@@ -39,10 +39,6 @@ class TenancyRepository(Protocol):
     def touch_key(self, key_hash: str, at: datetime) -> None: ...
 
 
-class EventPublisher(Protocol):
-    def publish(self, events: list[DomainEvent]) -> None: ...
-
-
 class EventLog(Protocol):
     """The per-tenant log of domain events (GET /v1/billing-events)."""
 

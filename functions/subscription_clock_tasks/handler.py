@@ -1,0 +1,26 @@
+"""The Lambda task of the subscription clock state machine (thin adapter over
+tollgate.usecases.subscriptions.apply_due_transitions). Its role may read and write the main table only."""
+
+from tollgate import wiring
+from tollgate.observability import logger, metrics, tracer
+from tollgate.workflow_tasks import run_task
+
+#: Due moves applied per invocation; the state machine loops while ``more`` is true.
+LIMIT = 100
+
+
+def apply_due_transitions(event: dict) -> dict:
+    from tollgate.usecases.subscriptions import apply_due_transitions as apply
+
+    applied = apply(wiring.subscription_repos(), limit=LIMIT)
+    return {"applied": len(applied), "more": len(applied) == LIMIT}
+
+
+TASKS = {"apply_due_transitions": apply_due_transitions}
+
+
+@logger.inject_lambda_context(correlation_id_path="execution", clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict, context) -> dict:
+    return run_task(TASKS, event)
