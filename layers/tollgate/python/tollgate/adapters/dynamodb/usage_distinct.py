@@ -136,29 +136,26 @@ def write_placements(
 def _value_writes(
     table: str, tenant_id: str, customer_id: str, meter_id: str, key: str, version: int, placement: Placement
 ) -> list[dict[str, Any]]:
+    """The value item and its month item, written whole (both were just read): Puts, conditioned on the
+    value's version (nothing else writes a value's items without moving its version)."""
     spans = {m: {"L": [{"S": first}, {"S": last}]} for m, (first, last) in placement.spans.items()}
     value: dict[str, Any] = {
         "TableName": table,
-        "Key": value_item_key(tenant_id, customer_id, meter_id, key),
-        "UpdateExpression": "SET #ver = :new, #sp = :sp",
-        "ExpressionAttributeNames": {"#ver": "ver", "#sp": "sp"},
-        "ExpressionAttributeValues": {":new": {"N": str(version + 1)}, ":sp": {"M": spans}},
+        "Item": {
+            **value_item_key(tenant_id, customer_id, meter_id, key),
+            "ver": {"N": str(version + 1)},
+            "sp": {"M": spans},
+        },
     }
     if version:
-        value["ConditionExpression"] = "#ver = :old"
-        value["ExpressionAttributeValues"][":old"] = {"N": str(version)}
+        value["ConditionExpression"] = "ver = :old"
+        value["ExpressionAttributeValues"] = {":old": {"N": str(version)}}
     else:
-        value["ConditionExpression"] = "attribute_not_exists(#ver)"
+        value["ConditionExpression"] = "attribute_not_exists(ver)"
     month = month_of(placement.hour)
-    return [
-        {"Update": value},
-        {
-            "Update": {
-                "TableName": table,
-                "Key": month_item_key(tenant_id, customer_id, meter_id, month, key),
-                "UpdateExpression": "ADD #hs :h",
-                "ExpressionAttributeNames": {"#hs": "hs"},
-                "ExpressionAttributeValues": {":h": {"NS": [str(hour_index(placement.hour))]}},
-            }
-        },
-    ]
+    hours = sorted({hour_index(h) for h in placement.month_hours})
+    month_item = {
+        **month_item_key(tenant_id, customer_id, meter_id, month, key),
+        "hs": {"NS": [str(h) for h in hours]},
+    }
+    return [{"Put": value}, {"Put": {"TableName": table, "Item": month_item}}]

@@ -79,6 +79,7 @@ class Placement:
     previous: str  # NEVER when it is the value's first occurrence
     following: str | None  # None when no later occurrence is stored
     spans: dict[str, tuple[str, str]]
+    month_hours: frozenset[str]  # the hours of ``hour``'s month, ``hour`` included
 
     def histogram_changes(self) -> dict[tuple[str, str], int]:
         """(hour, previous hour) -> change of the histogram entry."""
@@ -106,7 +107,7 @@ def place(history: ValueHistory, hour: str) -> Placement | None:
     spans = dict(history.spans)
     first, last = spans.get(month, (hour, hour))
     spans[month] = (min(first, hour), max(last, hour))
-    return Placement(hour, previous, following, spans)
+    return Placement(hour, previous, following, spans, history.month_hours | {hour})
 
 
 def merge_changes(placements: Iterable[Placement]) -> dict[tuple[str, str], int]:
