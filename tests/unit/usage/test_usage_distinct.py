@@ -162,3 +162,14 @@ def test_every_range_counts_exactly_whatever_the_delivery_order():
             first = hour_of(max(w.start, start))
             last = hour_of(w.end - timedelta(hours=1))
             assert w.value == expected(first, last), (window, w.start)
+
+
+def test_histogram_sort_keys_sort_right_after_their_hour_and_read_back():
+    from tollgate.adapters.dynamodb.usage_distinct import histogram_sk, read_histogram_sk
+
+    first, later = histogram_sk("2026-11-21T10", "", "a"), histogram_sk("2026-11-21T10", "2026-11-20T09", "0")
+    assert "H#2026-11-21T10" < first < "H#2026-11-21T10~" < "H#2026-11-21T11"
+    assert "H#2026-11-21T10" < later < "H#2026-11-21T10~"
+    assert read_histogram_sk(first) == ("2026-11-21T10", "")
+    assert read_histogram_sk(later) == ("2026-11-21T10", "2026-11-20T09")
+    assert read_histogram_sk("H#2026-11-21T10") is None

@@ -28,14 +28,14 @@ from tollgate.domain.usage.aggregation import (
     hour_of,
     windows,
 )
-from tollgate.domain.usage.distinct import Placement, ValueHistory, place, value_key
+from tollgate.domain.usage.distinct import Placement, ValueHistory, key_shard, place, value_key
 from tollgate.domain.usage.events import Code, EventStatus, decimal_text, format_ts
 from tollgate.ports.catalog import CatalogRepository
 from tollgate.ports.customers import CustomerRepository
 from tollgate.ports.usage import LogQuery, UsageEventStore, UsageStore
 
 MAX_GUARD_ROUNDS = 5
-VALUES_PER_PLACEMENT = 48  # values read (two items each, one BatchGetItem) and placed together
+VALUES_PER_PLACEMENT = 48  # values read (two items each, one BatchGetItem) and placed together, grouped by shard
 PLACEMENT_ATTEMPTS = 6
 
 
@@ -73,7 +73,7 @@ def place_distinct(delta: BucketDelta, store: UsageStore) -> int:
     """Place the delta's distinct values in its hour (``tollgate.domain.usage.distinct``): read their
     histories, then write the values new to the hour with their histogram changes. A value whose history
     changed meanwhile (another shard's batch) is read again. Returns the values newly placed."""
-    keys = sorted({value_key(v) for v in delta.uniques})
+    keys = sorted({value_key(v) for v in delta.uniques}, key=lambda k: (key_shard(k), k))  # a shard per placement
     placed = 0
     for start in range(0, len(keys), VALUES_PER_PLACEMENT):
         chunk = keys[start : start + VALUES_PER_PLACEMENT]

@@ -158,11 +158,12 @@ class DynamoUsageStore:
         while True:
             page = retrying(lambda: client.query(**kwargs))
             for i in page.get("Items", []):
-                hour, _, prior = i["sk"]["S"][2:].partition("#P#")
-                if _:
-                    previous.setdefault(hour, {})[prior] = int(i["n"]["N"])
+                entry = usage_distinct.read_histogram_sk(i["sk"]["S"])
+                if entry is None:
+                    items[i["sk"]["S"][2:]] = i
                 else:
-                    items[hour] = i
+                    counts = previous.setdefault(entry[0], {})
+                    counts[entry[1]] = counts.get(entry[1], 0) + int(i["n"]["N"])
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

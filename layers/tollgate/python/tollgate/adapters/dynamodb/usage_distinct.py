@@ -4,13 +4,17 @@
 |-------------------|---------------------------------------------|---------------------------|
 | value             | T#<tenant>#DV#<customer>#<meter>#<shard>    | <value key>               |
 | value's month     | T#<tenant>#DM#<customer>#<meter>#<yyyy-mm>  | <value key>               |
-| histogram entry   | T#<tenant>#U#<customer>#<meter>             | H#<hour>#P#<previous hour> |
+| histogram entry   | T#<tenant>#U#<customer>#<meter>             | H#<hour>#P#<previous hour>#<shard> |
 
 A value item holds ``ver`` (its version) and ``sp`` (month -> [first hour, last hour]); a month item
 ``hs``, the hours of the month the value occurred in (a number set of hour-of-month indexes, at most
 744, so the item stays under 3 KB); a histogram entry ``n``. Histogram entries share the hourly
 buckets' partition and sort right after their hour's bucket, so the Query that reads a range's buckets
-reads them too (and meters other than UNIQUE_COUNT, which have none, read nothing more).
+reads them too (and meters other than UNIQUE_COUNT, which have none, read nothing more). An entry is
+split by the values' shard (16 parts, added up when read): the aggregator's concurrent invocations (one
+per stream shard) place values of one hour at once, and a transaction touching an item another one is
+writing is cancelled (TransactionConflict, retried); values are placed grouped by shard, so two
+invocations rarely share an entry.
 
 Placing values is one ``TransactWriteItems`` per up to 100 items: each value's item (conditioned on
 the version read) and month item together with the histogram changes of those values.
@@ -25,7 +29,7 @@ from typing import Any
 from tollgate.adapters.dynamodb.retry import retrying
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.errors import ConcurrentUpdate
-from tollgate.domain.usage.distinct import Placement, ValueHistory, key_shard, merge_changes, month_of
+from tollgate.domain.usage.distinct import Placement, ValueHistory, key_shard, month_of
 
 MAX_TRANSACTION_ITEMS = 100
 MAX_BATCH_GET_KEYS = 100
@@ -39,8 +43,26 @@ def month_item_key(tenant_id: str, customer_id: str, meter_id: str, month: str, 
     return {"pk": {"S": f"T#{tenant_id}#DM#{customer_id}#{meter_id}#{month}"}, "sk": {"S": key}}
 
 
-def histogram_sk(hour: str, previous: str) -> str:
-    return f"H#{hour}#P#{previous}"
+def histogram_sk(hour: str, previous: str, shard: str) -> str:
+    return f"H#{hour}#P#{previous}#{shard}"
+
+
+def read_histogram_sk(sk: str) -> tuple[str, str] | None:
+    """(hour, previous hour) of a histogram entry's sort key; None for a bucket's."""
+    hour, marker, rest = sk.removeprefix("H#").partition("#P#")
+    return (hour, rest.rpartition("#")[0]) if marker else None
+
+
+def _histogram_changes(
+    placements: dict[str, tuple[int, Placement]], keys: list[str]
+) -> dict[tuple[str, str, str], int]:
+    """(hour, previous hour, shard) -> change, for the placements of ``keys`` (zero changes dropped)."""
+    total: dict[tuple[str, str, str], int] = {}
+    for key in keys:
+        shard = key_shard(key)
+        for (hour, previous), n in placements[key][1].histogram_changes().items():
+            total[(hour, previous, shard)] = total.get((hour, previous, shard), 0) + n
+    return {entry: n for entry, n in total.items() if n}
 
 
 def hour_index(hour: str) -> int:
@@ -103,7 +125,7 @@ def write_placements(
     groups: list[list[str]] = [[]]
     for key in placements:
         trial = [*groups[-1], key]
-        size = 2 * len(trial) + len(merge_changes(placements[k][1] for k in trial))
+        size = 2 * len(trial) + len(_histogram_changes(placements, trial))
         if groups[-1] and size > MAX_TRANSACTION_ITEMS:
             groups.append([key])
         else:
@@ -113,12 +135,12 @@ def write_placements(
         for key in group:
             version, placement = placements[key]
             items.extend(_value_writes(table, tenant_id, customer_id, meter_id, key, version, placement))
-        for (hour, previous), n in sorted(merge_changes(placements[k][1] for k in group).items()):
+        for (hour, previous, shard), n in sorted(_histogram_changes(placements, group).items()):
             items.append(
                 {
                     "Update": {
                         "TableName": table,
-                        "Key": {"pk": {"S": pk}, "sk": {"S": histogram_sk(hour, previous)}},
+                        "Key": {"pk": {"S": pk}, "sk": {"S": histogram_sk(hour, previous, shard)}},
                         "UpdateExpression": "ADD #n :n",
                         "ExpressionAttributeNames": {"#n": "n"},
                         "ExpressionAttributeValues": {":n": {"N": str(n)}},
