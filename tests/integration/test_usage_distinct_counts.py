@@ -104,7 +104,7 @@ def test_twenty_thousand_distinct_values_in_one_hour_count_exactly(local_stack, 
     (bucket,) = _buckets(local_stack, tenant_id, customer_id, BIG_HOUR, BIG_HOUR)
     assert bucket.count == VALUES and combine(AggregationFunction.UNIQUE_COUNT, [bucket]) == VALUES
     placed = VALUES + 2_000 + 1_000 + 500  # a value placed once per hour it occurs in
-    assert calls["TransactWriteItems"] <= placed / 40  # up to 48 values placed per transaction
+    assert calls["TransactWriteItems"] <= placed / 40  # up to 42 values placed per transaction
 
 
 def test_day_month_and_total_windows_count_each_value_once(local_stack, counted):

@@ -35,7 +35,9 @@ from tollgate.ports.customers import CustomerRepository
 from tollgate.ports.usage import LogQuery, UsageEventStore, UsageStore
 
 MAX_GUARD_ROUNDS = 5
-VALUES_PER_PLACEMENT = 48  # values read (two items each, one BatchGetItem) and placed together, grouped by shard
+# Values read (two items each: one BatchGetItem) and placed together (one transaction: two items each and up to
+# one histogram entry per shard for first occurrences: 2 * 42 + 16 = 100, DynamoDB's transaction limit).
+VALUES_PER_PLACEMENT = 42
 PLACEMENT_ATTEMPTS = 6
 
 

@@ -169,11 +169,12 @@ def _value_writes(
             "sp": {"M": spans},
         },
     }
+    value["ExpressionAttributeNames"] = {"#ver": "ver"}
     if version:
-        value["ConditionExpression"] = "ver = :old"
+        value["ConditionExpression"] = "#ver = :old"
         value["ExpressionAttributeValues"] = {":old": {"N": str(version)}}
     else:
-        value["ConditionExpression"] = "attribute_not_exists(ver)"
+        value["ConditionExpression"] = "attribute_not_exists(#ver)"
     month = month_of(placement.hour)
     hours = sorted({hour_index(h) for h in placement.month_hours})
     month_item = {
