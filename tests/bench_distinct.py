@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from tests.bench_ingest import PRICE, PRICES_DATE, _stored_size, item_size, rru, wru
 
@@ -110,6 +110,25 @@ def _run(events: list, store) -> float:
     return time.perf_counter() - started
 
 
+class Phase(NamedTuple):
+    events: int
+    seconds: float
+    calls: Counter[str]
+    wru: float
+    rru: float
+
+    def row(self, name: str) -> str:
+        return (
+            f"| {name} | {self.events:,} | {self.seconds:.1f} | {_calls(self.calls)} "
+            f"| {self.wru / self.events:.2f} | {self.rru / self.events:.2f} |"
+        )
+
+
+def _measure(capacity: Capacity, events: list, store) -> Phase:
+    seconds = _run(events, store)
+    return Phase(len(events), seconds, *capacity.reset())
+
+
 def distinct_scale() -> tuple[str, dict[str, float]]:
     from infra.local.stack import LocalStack
     from tollgate import wiring
@@ -119,31 +138,33 @@ def distinct_scale() -> tuple[str, dict[str, float]]:
 
     stack = LocalStack(run_workers=False).start()
     capacity = Capacity()
+    tenant, tenth = "ten_bench_distinct", VALUES // 10
+    first = [(v, v * HOURS // VALUES) for v in range(VALUES)]
+    again = [(v * 10, min(HOURS - 1, v * 10 * HOURS // VALUES + 24)) for v in range(tenth)]  # a day later
+    same_hour = [(v * 10 + 1, (v * 10 + 1) * HOURS // VALUES) for v in range(tenth)]  # an hour already counted
     try:
         client = aws.client("dynamodb")
         client.meta.events.register("before-call.dynamodb", capacity.before)
         client.meta.events.register_first("after-call.dynamodb", capacity.after)
         store = wiring.usage_store()
-        tenant = "ten_bench_distinct"
-        first = [(v, v * HOURS // VALUES) for v in range(VALUES)]
-        t1 = _run(_events(tenant, first, 0), store)
-        calls1, wru1, rru1 = capacity.reset()
-        tenth = VALUES // 10
-        again = [(v * 10, min(HOURS - 1, v * 10 * HOURS // VALUES + 24)) for v in range(tenth)]  # a day later
-        same_hour = [(v * 10 + 1, (v * 10 + 1) * HOURS // VALUES) for v in range(tenth)]  # an hour already counted
-        t2 = _run(_events(tenant, again, VALUES), store)
-        calls2, wru2, rru2 = capacity.reset()
-        t2b = _run(_events(tenant, same_hour, VALUES + tenth), store)
-        calls2b, wru2b, rru2b = capacity.reset()
-        now = PERIOD_START
+        phases = [
+            _measure(capacity, _events(tenant, first, 0), store),
+            _measure(capacity, _events(tenant, again, VALUES), store),
+            _measure(capacity, _events(tenant, same_hour, VALUES + tenth), store),
+        ]
         meter = Meter(
-            "mtr_bench", tenant, "Active users", "active.users", Aggregation(AggregationFunction.UNIQUE_COUNT), now, now
+            "mtr_bench",
+            tenant,
+            "Users",
+            "active.users",
+            Aggregation(AggregationFunction.UNIQUE_COUNT),
+            PERIOD_START,
+            PERIOD_START,
         )
         reader = BucketUsageReader(store)
         t = time.perf_counter()
         utc = reader.aggregate(tenant, "cus_bench", meter, PERIOD_START, PERIOD_START + timedelta(days=30))
-        t3 = time.perf_counter() - t
-        calls3, _, rru3 = capacity.reset()
+        phases.append(Phase(1, time.perf_counter() - t, *capacity.reset()))
         new_york = reader.aggregate(
             tenant, "cus_bench", meter, PERIOD_START + timedelta(hours=5), PERIOD_START + timedelta(days=30, hours=5)
         )
@@ -151,31 +172,32 @@ def distinct_scale() -> tuple[str, dict[str, float]]:
         client.meta.events.unregister("after-call.dynamodb", capacity.after)
     finally:
         stack.stop()
-    expected_ny = len({v for v, h in first + again + same_hour if h >= 5})
-    exact = utc.quantity == VALUES and new_york.quantity == expected_ny
+    counted = (int(utc.quantity), int(new_york.quantity))
+    expected = (VALUES, len({v for v, h in first + again + same_hour if h >= 5}))
+    return _section(phases, counted, expected)
+
+
+def _section(phases: list[Phase], counted: tuple[int, int], expected: tuple[int, int]) -> tuple[str, dict[str, float]]:
     price_w, price_r = PRICE["ddb_per_million_wru"], PRICE["ddb_per_million_rru"]
-    per_value_w, per_value_r = wru1 / VALUES, rru1 / VALUES
+    first, _, _, read = phases
+    per_value_w, per_value_r = first.wru / VALUES, first.rru / VALUES
     per_million = Decimal(str(per_value_w)) * price_w + Decimal(str(per_value_r)) * price_r
-    again_w, again_r = wru2 / tenth, rru2 / tenth
-    repeat_w, repeat_r = wru2b / tenth, rru2b / tenth
     figures = {
-        "seconds": t1,
+        "seconds": first.seconds,
         "wru_per_value": per_value_w,
         "rru_per_value": per_value_r,
         "usd_per_million_values": float(per_million),
-        "read_seconds": t3,
-        "exact": float(exact),
+        "read_seconds": read.seconds,
+        "exact": float(counted == expected),
     }
     rows = [
         "| phase | events | moto time (s) | DynamoDB calls | write units / event | read units / event |",
         "|---|---:|---:|---|---:|---:|",
-        f"| first occurrence of each value | {VALUES:,} | {t1:.1f} | {_calls(calls1)} "
-        f"| {per_value_w:.2f} | {per_value_r:.2f} |",
-        f"| 10% of the values again, a day later | {tenth:,} | {t2:.1f} | {_calls(calls2)} "
-        f"| {again_w:.2f} | {again_r:.2f} |",
-        f"| 10% of the values again, in the hour already counted | {tenth:,} | {t2b:.1f} | {_calls(calls2b)} "
-        f"| {repeat_w:.2f} | {repeat_r:.2f} |",
-        f"| billing reads the 30-day period | 1 read | {t3:.2f} | {_calls(calls3)} | 0 | {rru3:.0f} in all |",
+        first.row("first occurrence of each value"),
+        phases[1].row("10% of the values again, a day later"),
+        phases[2].row("10% of the values again, in the hour already counted"),
+        f"| billing reads the 30-day period | 1 read | {read.seconds:.2f} | {_calls(read.calls)} | 0 "
+        f"| {read.rru:.0f} in all |",
     ]
     text = "\n".join(
         [
@@ -189,8 +211,9 @@ def distinct_scale() -> tuple[str, dict[str, float]]:
             "",
             *rows,
             "",
-            f"Billing counted **{utc.quantity:,}** distinct values for the UTC period and **{new_york.quantity:,}**"
-            f" for the New York month (expected {VALUES:,} and {expected_ny:,}): {'exact' if exact else 'NOT exact'}.",
+            f"Billing counted **{counted[0]:,}** distinct values for the UTC period and **{counted[1]:,}** for the"
+            f" New York month (expected {expected[0]:,} and {expected[1]:,}):"
+            f" {'exact' if counted == expected else 'NOT exact'}.",
             "",
             f"Cost per million distinct values (each new to the period once), DynamoDB on-demand us-east-1 "
             f"(${price_w} per million write units, ${price_r} per million read units; prices dated {PRICES_DATE}): "
@@ -201,10 +224,9 @@ def distinct_scale() -> tuple[str, dict[str, float]]:
             "",
             "1,000,000 distinct values (extrapolated, not measured: every cost here is per value, no item grows with",
             f"the number of values): about {per_value_w:.1f} M write units and {per_value_r:.1f} M"
-            f" read units, ${per_million:.2f}; about {_calls(calls1, 1_000_000 / VALUES)} calls,"
-            f" {t1 * 1_000_000 / VALUES / 60:.0f} minutes of moto time. On AWS the calls take milliseconds each and"
-            " one customer's events spread over 16 partition keys (stream shards processed in"
-            " parallel).",
+            f" read units, ${per_million:.2f}; about {_calls(first.calls, 1_000_000 / VALUES)} calls,"
+            f" {first.seconds * 1_000_000 / VALUES / 60:.0f} minutes of moto time. On AWS the calls take milliseconds"
+            " each and one customer's events spread over 16 partition keys (stream shards processed in parallel).",
             "",
         ]
     )

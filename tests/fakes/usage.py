@@ -4,6 +4,7 @@ of it was applied already (per event shard watermark), answering the watermarks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 
@@ -77,7 +78,7 @@ class InMemoryUsageStore:
         self.value_reads = 0
         self.value_writes = 0
         self.histogram_writes = 0
-        self.before_place = None
+        self.before_place: Callable[[], None] | None = None
 
     def _item(self, d: BucketDelta) -> dict:
         return self.items.setdefault(
@@ -127,8 +128,9 @@ class InMemoryUsageStore:
         self.writes += 1
         if delta.function is AggregationFunction.MAX and ("mx" not in item or item["mx"] < delta.maximum):
             item["mx"] = delta.maximum
-        if delta.function is AggregationFunction.LATEST and ("lt" not in item or item["lt"][0] < delta.latest[0]):
-            item["lt"] = delta.latest
+        latest = delta.latest
+        if delta.function is AggregationFunction.LATEST and latest and ("lt" not in item or item["lt"][0] < latest[0]):
+            item["lt"] = latest
 
     def buckets(self, tenant_id, customer_id, meter_id, first_hour, last_hour) -> list[Bucket]:
         out = []

@@ -101,6 +101,7 @@ def test_interleaved_partition_keys_in_any_batch_split_count_exactly_once():
 def test_beyond_keeps_only_records_above_the_watermarks():
     (delta,) = fold([ev(1, shard="00"), ev(2, shard="01"), ev(3, shard="00")])
     rest = beyond(delta, {"00": ev(1).seq})
+    assert rest is not None
     assert [e.event_id for e in rest.events] == ["e2", "e3"] and rest.count == 2
     assert beyond(delta, {"00": ev(3).seq, "01": ev(2).seq}) is None
 

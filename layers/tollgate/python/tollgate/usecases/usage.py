@@ -29,7 +29,7 @@ from tollgate.domain.usage.aggregation import (
     windows,
 )
 from tollgate.domain.usage.distinct import Placement, ValueHistory, key_shard, place, value_key
-from tollgate.domain.usage.events import Code, EventStatus, decimal_text, format_ts
+from tollgate.domain.usage.events import Code, EventStatus, StoredEvent, decimal_text, format_ts
 from tollgate.ports.catalog import CatalogRepository
 from tollgate.ports.customers import CustomerRepository
 from tollgate.ports.usage import LogQuery, UsageEventStore, UsageStore
@@ -298,27 +298,7 @@ def list_event_log(
                     entries.append(_log_json(line))
         hour -= timedelta(hours=1)
     stored = events.get(tenant, list(wanted_ids)) if wanted_ids else {}
-    for event in stored.values():
-        entries.append(
-            {
-                "event_id": event.event_id,
-                "status": event.status.value,
-                "code": Code.LATE_EVENT.value if event.status is EventStatus.LATE else None,
-                "reason": (
-                    "accepted; flagged as a late arrival (timestamp 24 hours or more before it was received)"
-                    if event.status is EventStatus.LATE
-                    else "accepted"
-                ),
-                "external_customer_id": event.external_customer_id,
-                "customer_id": event.customer_id,
-                "event_name": event.event_name,
-                "meter_id": event.meter_id,
-                "timestamp": format_ts(event.timestamp),
-                "received_at": format_ts(event.received_at),
-                "quantity": decimal_text(event.quantity),
-                "properties": json.loads(event.properties_json, parse_float=Decimal),
-            }
-        )
+    entries.extend(_stored_json(event) for event in stored.values())
     entries.sort(key=lambda e: (e["received_at"], e.get("_index", 0)), reverse=True)
     for e in entries:
         e.pop("_index", None)
@@ -327,6 +307,27 @@ def list_event_log(
         "from": format_rfc(start),
         "to": format_rfc(end),
         "has_more": len(entries) > q.limit,
+    }
+
+
+def _stored_json(event: StoredEvent) -> dict[str, Any]:
+    return {
+        "event_id": event.event_id,
+        "status": event.status.value,
+        "code": Code.LATE_EVENT.value if event.status is EventStatus.LATE else None,
+        "reason": (
+            "accepted; flagged as a late arrival (timestamp 24 hours or more before it was received)"
+            if event.status is EventStatus.LATE
+            else "accepted"
+        ),
+        "external_customer_id": event.external_customer_id,
+        "customer_id": event.customer_id,
+        "event_name": event.event_name,
+        "meter_id": event.meter_id,
+        "timestamp": format_ts(event.timestamp),
+        "received_at": format_ts(event.received_at),
+        "quantity": decimal_text(event.quantity),
+        "properties": json.loads(event.properties_json, parse_float=Decimal),
     }
 
 
