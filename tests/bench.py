@@ -7,6 +7,8 @@ Sections (each issue adds its own):
   subscription, state transitions extrapolated to 1,000,000.
 - Usage ingestion (``tests/bench_ingest.py``): handler CPU per event vs a pydantic + BatchWriteItem floor; AWS
   calls, write units and cost per million events at batch 100; hot partition keys.
+- Distinct counts at scale (``tests/bench_distinct.py``): UNIQUE_COUNT at 100,000 distinct values for one
+  customer, meter and period: time, write and read units per value, cost per million values, 1,000,000.
 """
 
 from __future__ import annotations
@@ -156,7 +158,13 @@ def _billing_sections() -> list:
     return bench_billing.SECTIONS
 
 
-SECTIONS = [cold_start, api_first_request, *_ingest_sections(), *_billing_sections()]
+def _distinct_sections() -> list:
+    from tests import bench_distinct  # issue 13: UNIQUE_COUNT at BENCH_DISTINCT_VALUES (default 100,000)
+
+    return bench_distinct.SECTIONS
+
+
+SECTIONS = [cold_start, api_first_request, *_ingest_sections(), *_billing_sections(), *_distinct_sections()]
 
 
 def main() -> int:

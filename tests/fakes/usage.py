@@ -4,11 +4,14 @@ of it was applied already (per event shard watermark), answering the watermarks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 
 from tollgate.domain.catalog.meters import AggregationFunction
+from tollgate.domain.errors import ConcurrentUpdate
 from tollgate.domain.usage.aggregation import Bucket, BucketDelta
+from tollgate.domain.usage.distinct import Placement, ValueHistory, merge_changes, month_of
 from tollgate.domain.usage.events import StoredEvent
 from tollgate.ports.usage import IndexEntry, InsertOutcome, LogEntry, LogQuery, UsageEventStore
 
@@ -64,14 +67,51 @@ class InMemoryUsageEventStore(UsageEventStore):
 
 
 class InMemoryUsageStore:
+    """Buckets, and UNIQUE_COUNT's value histories and histograms, with the adapter's conditions
+    (``place_values`` refuses a value whose version moved). ``value_reads``/``value_writes`` count the
+    items the DynamoDB adapter would read and write; ``before_place`` runs before each placement (tests
+    use it to race another writer)."""
+
     def __init__(self) -> None:
         self.items: dict[tuple[str, str, str, str], dict] = {}
         self.writes = 0
+        self.histories: dict[tuple[str, str, str, str], tuple[int, dict, dict[str, set[str]]]] = {}
+        self.histogram: dict[tuple[str, str, str, str], dict[str, int]] = {}
+        self.value_reads = 0
+        self.value_writes = 0
+        self.histogram_writes = 0
+        self.before_place: Callable[[], None] | None = None
 
     def _item(self, d: BucketDelta) -> dict:
         return self.items.setdefault(
-            (d.tenant_id, d.customer_id, d.meter_id, d.hour), {"c": 0, "s": Decimal(0), "u": set(), "w": {}}
+            (d.tenant_id, d.customer_id, d.meter_id, d.hour), {"c": 0, "s": Decimal(0), "w": {}}
         )
+
+    def value_histories(self, tenant_id, customer_id, meter_id, hour, keys) -> dict[str, ValueHistory]:
+        self.value_reads += 2 * len(keys)
+        out = {}
+        for key in keys:
+            version, spans, months = self.histories.get((tenant_id, customer_id, meter_id, key), (0, {}, {}))
+            out[key] = ValueHistory(version, dict(spans), frozenset(months.get(month_of(hour), set())))
+        return out
+
+    def place_values(self, tenant_id, customer_id, meter_id, placements: dict[str, tuple[int, Placement]]) -> None:
+        if self.before_place is not None:
+            hook, self.before_place = self.before_place, None
+            hook()
+        for key, (version, _) in placements.items():
+            if self.histories.get((tenant_id, customer_id, meter_id, key), (0,))[0] != version:
+                raise ConcurrentUpdate(f"value {key} changed")
+        for key, (version, p) in placements.items():
+            _, _, months = self.histories.get((tenant_id, customer_id, meter_id, key), (0, {}, {}))
+            months.setdefault(month_of(p.hour), set()).add(p.hour)
+            self.histories[(tenant_id, customer_id, meter_id, key)] = (version + 1, dict(p.spans), months)
+        self.value_writes += 2 * len(placements)
+        changes = merge_changes(p for _, p in placements.values())
+        self.histogram_writes += len(changes)
+        for (hour, previous), n in changes.items():
+            entry = self.histogram.setdefault((tenant_id, customer_id, meter_id, hour), {})
+            entry[previous] = entry.get(previous, 0) + n
 
     def apply_guarded(self, delta: BucketDelta) -> dict[str, str] | None:
         item = self._item(delta)
@@ -79,9 +119,7 @@ class InMemoryUsageStore:
             return dict(item["w"])
         self.writes += 1
         item["c"] += delta.count
-        if delta.function is AggregationFunction.UNIQUE_COUNT:
-            item["u"] |= delta.uniques
-        elif delta.function is not AggregationFunction.COUNT:
+        if delta.function not in (AggregationFunction.COUNT, AggregationFunction.UNIQUE_COUNT):
             item["s"] += delta.total
         for shard, (_, high) in delta.marks.items():
             item["w"][shard] = high
@@ -92,14 +130,17 @@ class InMemoryUsageStore:
         self.writes += 1
         if delta.function is AggregationFunction.MAX and ("mx" not in item or item["mx"] < delta.maximum):
             item["mx"] = delta.maximum
-        if delta.function is AggregationFunction.LATEST and ("lt" not in item or item["lt"][0] < delta.latest[0]):
-            item["lt"] = delta.latest
+        latest = delta.latest
+        if delta.function is AggregationFunction.LATEST and latest and ("lt" not in item or item["lt"][0] < latest[0]):
+            item["lt"] = latest
 
     def buckets(self, tenant_id, customer_id, meter_id, first_hour, last_hour) -> list[Bucket]:
         out = []
-        for (t, c, m, hour), i in sorted(self.items.items()):
+        for t, c, m, hour in sorted({*self.items, *self.histogram}):
             if (t, c, m) == (tenant_id, customer_id, meter_id) and first_hour <= hour <= last_hour:
-                out.append(Bucket(hour, i["c"], i["s"], i.get("mx"), i.get("lt"), frozenset(i["u"])))
+                i = self.items.get((t, c, m, hour), {"c": 0, "s": Decimal(0)})
+                previous = dict(self.histogram.get((t, c, m, hour), {}))
+                out.append(Bucket(hour, i["c"], i["s"], i.get("mx"), i.get("lt"), previous))
         return out
 
 

@@ -101,6 +101,7 @@ def test_interleaved_partition_keys_in_any_batch_split_count_exactly_once():
 def test_beyond_keeps_only_records_above_the_watermarks():
     (delta,) = fold([ev(1, shard="00"), ev(2, shard="01"), ev(3, shard="00")])
     rest = beyond(delta, {"00": ev(1).seq})
+    assert rest is not None
     assert [e.event_id for e in rest.events] == ["e2", "e3"] and rest.count == 2
     assert beyond(delta, {"00": ev(3).seq, "01": ev(2).seq}) is None
 
@@ -117,18 +118,26 @@ def test_max_latest_and_unique_count_are_idempotent():
     rows = {k: v for k, v in store.items.items()}
     assert len(rows) == 1  # one bucket (same customer, meter, hour)
     (item,) = rows.values()
-    assert item["mx"] == 9 and item["lt"][1] == 4 and item["u"] == {"a", "b"} and item["c"] == 9
+    assert item["mx"] == 9 and item["lt"][1] == 4 and item["c"] == 9
+    (bucket,) = store.buckets("ten_1", "cus_1", "mtr_1", "2026-11-21T10", "2026-11-21T10")
+    assert combine(F.UNIQUE_COUNT, [bucket]) == 2  # a and b
 
 
 # -- combining hours -------------------------------------------------------------------------------------------
 
 
+# Distinct values: x in 20T23 and 21T00, y in 21T00, z in 21T05 (histograms: previous hour -> values).
 H = [
-    Bucket("2026-11-20T23", 2, Decimal(5), Decimal(4), ("2026-11-20T23:10:00.000000Z#a", Decimal(4)), frozenset({"x"})),
+    Bucket("2026-11-20T23", 2, Decimal(5), Decimal(4), ("2026-11-20T23:10:00.000000Z#a", Decimal(4)), {"": 1}),
     Bucket(
-        "2026-11-21T00", 1, Decimal(1), Decimal(1), ("2026-11-21T00:10:00.000000Z#b", Decimal(1)), frozenset({"x", "y"})
+        "2026-11-21T00",
+        1,
+        Decimal(1),
+        Decimal(1),
+        ("2026-11-21T00:10:00.000000Z#b", Decimal(1)),
+        {"2026-11-20T23": 1, "": 1},
     ),
-    Bucket("2026-11-21T05", 3, Decimal(9), Decimal(7), ("2026-11-21T05:10:00.000000Z#c", Decimal(2)), frozenset({"z"})),
+    Bucket("2026-11-21T05", 3, Decimal(9), Decimal(7), ("2026-11-21T05:10:00.000000Z#c", Decimal(2)), {"": 1}),
 ]
 
 

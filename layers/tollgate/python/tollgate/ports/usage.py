@@ -10,6 +10,7 @@ from typing import Protocol
 
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.usage.aggregation import Bucket, BucketDelta
+from tollgate.domain.usage.distinct import Placement, ValueHistory
 from tollgate.domain.usage.events import StoredEvent
 
 
@@ -90,15 +91,27 @@ class UsageEventStore(Protocol):
 
 class UsageStore(Protocol):
     def apply_guarded(self, delta: BucketDelta) -> dict[str, str] | None:
-        """Add the delta's count, sum and unique values if none of its records was applied yet (per event
+        """Add the delta's count and sum if none of its records was applied yet (per event
         shard watermark). Returns None when applied, else the watermarks stored on the bucket (so that
         only the rest is applied)."""
 
     def apply_idempotent(self, delta: BucketDelta) -> None:
         """MAX and LATEST: conditional sets, safe to repeat."""
 
+    def value_histories(
+        self, tenant_id: str, customer_id: str, meter_id: str, hour: str, keys: list[str]
+    ) -> dict[str, ValueHistory]:
+        """UNIQUE_COUNT: the stored history of each value key (strongly consistent; a value never stored
+        has version 0), with the hours of ``hour``'s month."""
+
+    def place_values(
+        self, tenant_id: str, customer_id: str, meter_id: str, placements: dict[str, tuple[int, Placement]]
+    ) -> None:
+        """UNIQUE_COUNT: store each placement (value key -> (version read, placement)) with its histogram
+        changes, atomically per value; raises ``ConcurrentUpdate`` when a value's version moved."""
+
     def buckets(self, tenant_id: str, customer_id: str, meter_id: str, first_hour: str, last_hour: str) -> list[Bucket]:
-        """Stored hours in [first_hour, last_hour], oldest first."""
+        """Stored hours in [first_hour, last_hour], oldest first, with their distinct-value histograms."""
 
 
 class RateLimiter(Protocol):

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from tollgate.domain.access import Caller, KeyKind
@@ -15,6 +16,7 @@ from tollgate.domain.catalog.meters import Meter
 from tollgate.domain.clock import utcnow
 from tollgate.domain.customers import Customer
 from tollgate.domain.errors import InvalidInput, NotFound, ServiceUnavailable
+from tollgate.domain.retry import retry_on_conflict
 from tollgate.domain.usage.aggregation import (
     BucketDelta,
     StreamEvent,
@@ -26,38 +28,76 @@ from tollgate.domain.usage.aggregation import (
     hour_of,
     windows,
 )
-from tollgate.domain.usage.events import Code, EventStatus, decimal_text, format_ts
+from tollgate.domain.usage.distinct import Placement, ValueHistory, key_shard, place, value_key
+from tollgate.domain.usage.events import Code, EventStatus, StoredEvent, decimal_text, format_ts
 from tollgate.ports.catalog import CatalogRepository
 from tollgate.ports.customers import CustomerRepository
 from tollgate.ports.usage import LogQuery, UsageEventStore, UsageStore
 
 MAX_GUARD_ROUNDS = 5
+# Values read (two items each: one BatchGetItem) and placed together (one transaction: two items each and up to
+# one histogram entry per shard for first occurrences: 2 * 42 + 16 = 100, DynamoDB's transaction limit).
+VALUES_PER_PLACEMENT = 42
+PLACEMENT_ATTEMPTS = 6
 
 
 # -- aggregation (the stream consumer) ----------------------------------------------------------------
 def aggregate(events: Iterable[StreamEvent], store: UsageStore) -> int:
     """Fold one stream batch into its buckets: one UpdateItem per bucket (two for MAX and LATEST). Safe to
     run again on the same records (Lambda redelivers a failed batch, possibly bisected or extended): the
-    additive part only takes the records beyond the bucket's watermarks; MAX/LATEST are conditional sets.
+    additive part only takes the records beyond the bucket's watermarks; MAX/LATEST are conditional sets;
+    UNIQUE_COUNT values are placed in their histories (``place_distinct``), a no-op for an hour placed.
     Returns the number of buckets written."""
     written = 0
     for delta in fold(events):
-        current: BucketDelta | None = delta
+        current = delta
         for _ in range(MAX_GUARD_ROUNDS):
             applied = store.apply_guarded(current)
             if applied is None:
                 written += 1
                 break
-            current = beyond(current, applied)
-            if current is None:  # all of it was applied by an earlier delivery
+            rest = beyond(current, applied)
+            if rest is None:  # all of it was applied by an earlier delivery
                 break
+            current = rest
         else:
             raise RuntimeError(
                 f"bucket {delta.customer_id}/{delta.meter_id}/{delta.hour} kept changing under the aggregator"
             )
         if delta.sets_value:
             store.apply_idempotent(delta)
+        if delta.uniques:
+            place_distinct(delta, store)
     return written
+
+
+def place_distinct(delta: BucketDelta, store: UsageStore) -> int:
+    """Place the delta's distinct values in its hour (``tollgate.domain.usage.distinct``): read their
+    histories, then write the values new to the hour with their histogram changes. A value whose history
+    changed meanwhile (another shard's batch) is read again. Returns the values newly placed."""
+    keys = sorted({value_key(v) for v in delta.uniques}, key=lambda k: (key_shard(k), k))  # a shard per placement
+    placed = 0
+    for start in range(0, len(keys), VALUES_PER_PLACEMENT):
+        chunk = keys[start : start + VALUES_PER_PLACEMENT]
+        placed += retry_on_conflict(
+            partial(_place_chunk, delta, chunk, store),
+            exhausted=f"distinct values of {delta.customer_id}/{delta.meter_id}/{delta.hour} kept changing",
+            attempts=PLACEMENT_ATTEMPTS,
+        )
+    return placed
+
+
+def _place_chunk(delta: BucketDelta, keys: list[str], store: UsageStore) -> int:
+    histories = store.value_histories(delta.tenant_id, delta.customer_id, delta.meter_id, delta.hour, keys)
+    placements: dict[str, tuple[int, Placement]] = {}
+    for key in keys:
+        history = histories.get(key, ValueHistory())
+        placement = place(history, delta.hour)
+        if placement is not None:
+            placements[key] = (history.version, placement)
+    if placements:
+        store.place_values(delta.tenant_id, delta.customer_id, delta.meter_id, placements)
+    return len(placements)
 
 
 # -- who and what a query is about ------------------------------------------------------------------
@@ -147,7 +187,8 @@ def usage_report(
         cursor, count = next_start(cursor, span_windows), count + 1
     if count > MAX_WINDOWS[span_windows]:
         raise InvalidInput(
-            f"At most {MAX_WINDOWS[span_windows]} {span_windows.value.lower()} windows per query; narrow from/to or use a larger window.",
+            f"At most {MAX_WINDOWS[span_windows]} {span_windows.value.lower()} windows per query; "
+            "narrow from/to or use a larger window.",
             field="window",
         )
     first, last = hour_of(start), hour_of(end - timedelta(microseconds=1))
@@ -162,7 +203,7 @@ def usage_report(
         "from": format_rfc(floor_to(start, Window.HOUR)),
         "to": format_rfc(end),
         "window": window.value if window else None,
-        "value": decimal_text(combine(function, buckets)),
+        "value": decimal_text(combine(function, buckets, first)),
     }
     if window:
         body["data"] = [
@@ -257,27 +298,7 @@ def list_event_log(
                     entries.append(_log_json(line))
         hour -= timedelta(hours=1)
     stored = events.get(tenant, list(wanted_ids)) if wanted_ids else {}
-    for event_id, event in stored.items():
-        entries.append(
-            {
-                "event_id": event.event_id,
-                "status": event.status.value,
-                "code": Code.LATE_EVENT.value if event.status is EventStatus.LATE else None,
-                "reason": (
-                    "accepted; flagged as a late arrival (timestamp 24 hours or more before it was received)"
-                    if event.status is EventStatus.LATE
-                    else "accepted"
-                ),
-                "external_customer_id": event.external_customer_id,
-                "customer_id": event.customer_id,
-                "event_name": event.event_name,
-                "meter_id": event.meter_id,
-                "timestamp": format_ts(event.timestamp),
-                "received_at": format_ts(event.received_at),
-                "quantity": decimal_text(event.quantity),
-                "properties": json.loads(event.properties_json, parse_float=Decimal),
-            }
-        )
+    entries.extend(_stored_json(event) for event in stored.values())
     entries.sort(key=lambda e: (e["received_at"], e.get("_index", 0)), reverse=True)
     for e in entries:
         e.pop("_index", None)
@@ -286,6 +307,27 @@ def list_event_log(
         "from": format_rfc(start),
         "to": format_rfc(end),
         "has_more": len(entries) > q.limit,
+    }
+
+
+def _stored_json(event: StoredEvent) -> dict[str, Any]:
+    return {
+        "event_id": event.event_id,
+        "status": event.status.value,
+        "code": Code.LATE_EVENT.value if event.status is EventStatus.LATE else None,
+        "reason": (
+            "accepted; flagged as a late arrival (timestamp 24 hours or more before it was received)"
+            if event.status is EventStatus.LATE
+            else "accepted"
+        ),
+        "external_customer_id": event.external_customer_id,
+        "customer_id": event.customer_id,
+        "event_name": event.event_name,
+        "meter_id": event.meter_id,
+        "timestamp": format_ts(event.timestamp),
+        "received_at": format_ts(event.received_at),
+        "quantity": decimal_text(event.quantity),
+        "properties": json.loads(event.properties_json, parse_float=Decimal),
     }
 
 
@@ -312,6 +354,4 @@ def _log_json(line) -> dict[str, Any]:
 
 def unavailable(detail: str) -> ServiceUnavailable:
     """503 with Retry-After: a store stayed unavailable; the request is safe to retry as it is."""
-    error = ServiceUnavailable(detail, code="STORE_UNAVAILABLE")
-    error.retry_after = 1  # rendered as the Retry-After header
-    return error
+    return ServiceUnavailable(detail, code="STORE_UNAVAILABLE", retry_after=1)  # rendered as the Retry-After header

@@ -3,12 +3,13 @@
 | item          | table | pk                                   | sk                 |
 |---------------|-------|--------------------------------------|--------------------|
 | usage bucket  | usage | T#<tenant>#U#<customer_id>#<meter_id> | H#<yyyy-mm-ddThh>  |
+| distinct values (UNIQUE_COUNT) | usage | see ``tollgate.adapters.dynamodb.usage_distinct`` | |
 | rate counter  | usage | T#<tenant>#RATE                      | <window start>     |
 | settings      | main  | T#<tenant>                           | INGEST_SETTINGS    |
 
-A bucket holds ``c`` (events, every meter), ``s`` (sum of the values; SUM, AVG, MAX, LATEST), ``u`` (a
-string set of the unique values; UNIQUE_COUNT), ``mx`` (MAX), ``lt``/``lv`` (LATEST: "<ts>#<event id>" and
-its value), ``fn`` (the aggregation), and one watermark ``w<shard>`` per event shard: the highest stream
+A bucket holds ``c`` (events, every meter), ``s`` (sum of the values; SUM, AVG, MAX, LATEST), ``mx``
+(MAX), ``lt``/``lv`` (LATEST: "<ts>#<event id>" and its value), ``fn`` (the aggregation), and one
+watermark ``w<shard>`` per event shard: the highest stream
 sequence key already added from that shard's partition key. The additive update applies only if every
 watermark it touches is below the update's lowest record (stream order is per partition key; an update
 of a redelivered batch fails its condition and the aggregator applies just the part that is new). MAX
@@ -19,12 +20,15 @@ expire: they are what invoices are computed from.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from tollgate.adapters import aws
+from tollgate.adapters.dynamodb import usage_distinct
 from tollgate.adapters.dynamodb.retry import retrying
 from tollgate.domain.catalog.meters import AggregationFunction
 from tollgate.domain.usage.aggregation import Bucket, BucketDelta
+from tollgate.domain.usage.distinct import Placement, ValueHistory
 
 
 def bucket_pk(tenant_id: str, customer_id: str, meter_id: str) -> str:
@@ -39,6 +43,12 @@ def _is_condition_failure(exc: Exception) -> bool:
     )
 
 
+def _old_item(exc: Exception) -> dict[str, Any] | None:
+    """The item a failed condition returned (ReturnValuesOnConditionCheckFailure), if any."""
+    response: dict[str, Any] = getattr(exc, "response", {})
+    return response.get("Item")
+
+
 class DynamoUsageStore:
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
@@ -51,15 +61,11 @@ class DynamoUsageStore:
         return {"pk": {"S": bucket_pk(d.tenant_id, d.customer_id, d.meter_id)}, "sk": {"S": f"H#{d.hour}"}}
 
     def apply_guarded(self, delta: BucketDelta) -> dict[str, str] | None:
-        """ADD c (and s or u) and move the watermarks, if no record of the delta was applied yet."""
+        """ADD c (and s) and move the watermarks, if no record of the delta was applied yet."""
         names = {"#c": "c", "#fn": "fn"}
         values: dict[str, Any] = {":c": {"N": str(delta.count)}, ":fn": {"S": delta.function.value}}
         add = ["#c :c"]
-        if delta.function is AggregationFunction.UNIQUE_COUNT:
-            names["#u"] = "u"
-            values[":u"] = {"SS": sorted(delta.uniques)}
-            add.append("#u :u")
-        elif delta.function is not AggregationFunction.COUNT:
+        if delta.function not in (AggregationFunction.COUNT, AggregationFunction.UNIQUE_COUNT):
             names["#s"] = "s"
             values[":s"] = {"N": str(delta.total)}
             add.append("#s :s")
@@ -87,7 +93,7 @@ class DynamoUsageStore:
         except Exception as exc:
             if not _is_condition_failure(exc):
                 raise
-            item = exc.response.get("Item")
+            item = _old_item(exc)
             if item is None:  # not returned: read the watermarks
                 item = retrying(
                     lambda: client.get_item(TableName=self.table_name, Key=self._key(delta), ConsistentRead=True)
@@ -123,7 +129,20 @@ class DynamoUsageStore:
             if not _is_condition_failure(exc):  # a larger max / a later latest is already there: fine
                 raise
 
+    def value_histories(
+        self, tenant_id: str, customer_id: str, meter_id: str, hour: str, keys: list[str]
+    ) -> dict[str, ValueHistory]:
+        return usage_distinct.read_histories(
+            self._client, self.table_name, tenant_id, customer_id, meter_id, hour, keys
+        )
+
+    def place_values(
+        self, tenant_id: str, customer_id: str, meter_id: str, placements: dict[str, tuple[int, Placement]]
+    ) -> None:
+        usage_distinct.write_placements(self._client, self.table_name, tenant_id, customer_id, meter_id, placements)
+
     def buckets(self, tenant_id: str, customer_id: str, meter_id: str, first_hour: str, last_hour: str) -> list[Bucket]:
+        """The hours' buckets with their distinct-value histogram entries (sorted right after each bucket)."""
         client = self._client
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
@@ -131,26 +150,35 @@ class DynamoUsageStore:
             "ExpressionAttributeValues": {
                 ":pk": {"S": bucket_pk(tenant_id, customer_id, meter_id)},
                 ":a": {"S": f"H#{first_hour}"},
-                ":b": {"S": f"H#{last_hour}"},
+                ":b": {"S": f"H#{last_hour}~"},  # "~" sorts after "#P#...": the last hour's histogram too
             },
         }
-        out: list[Bucket] = []
+        items: dict[str, dict[str, Any]] = {}
+        previous: dict[str, dict[str, int]] = {}
         while True:
             page = retrying(lambda: client.query(**kwargs))
             for i in page.get("Items", []):
-                out.append(
-                    Bucket(
-                        hour=i["sk"]["S"][2:],
-                        count=int(i["c"]["N"]) if "c" in i else 0,
-                        total=Decimal(i["s"]["N"]) if "s" in i else Decimal(0),
-                        maximum=Decimal(i["mx"]["N"]) if "mx" in i else None,
-                        latest=(i["lt"]["S"], Decimal(i["lv"]["N"])) if "lt" in i else None,
-                        uniques=frozenset(i["u"]["SS"]) if "u" in i else frozenset(),
-                    )
-                )
+                entry = usage_distinct.read_histogram_sk(i["sk"]["S"])
+                if entry is None:
+                    items[i["sk"]["S"][2:]] = i
+                else:
+                    counts = previous.setdefault(entry[0], {})
+                    counts[entry[1]] = counts.get(entry[1], 0) + int(i["n"]["N"])
             if "LastEvaluatedKey" not in page:
-                return out
+                break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [_bucket(hour, items.get(hour, {}), previous.get(hour, {})) for hour in sorted({*items, *previous})]
+
+
+def _bucket(hour: str, i: dict[str, Any], previous: dict[str, int]) -> Bucket:
+    return Bucket(
+        hour=hour,
+        count=int(i["c"]["N"]) if "c" in i else 0,
+        total=Decimal(i["s"]["N"]) if "s" in i else Decimal(0),
+        maximum=Decimal(i["mx"]["N"]) if "mx" in i else None,
+        latest=(i["lt"]["S"], Decimal(i["lv"]["N"])) if "lt" in i else None,
+        previous=previous,
+    )
 
 
 class DynamoRateLimiter:
@@ -177,7 +205,9 @@ class DynamoRateLimiter:
                     TableName=self.table_name,
                     Key={"pk": {"S": f"T#{tenant_id}#RATE"}, "sk": {"S": str(window_start)}},
                     UpdateExpression="ADD #t :n, #k :n SET expires_at = :exp",
-                    ConditionExpression="(attribute_not_exists(#t) OR #t <= :tmax) AND (attribute_not_exists(#k) OR #k <= :kmax)",
+                    ConditionExpression=(
+                        "(attribute_not_exists(#t) OR #t <= :tmax) AND (attribute_not_exists(#k) OR #k <= :kmax)"
+                    ),
                     ExpressionAttributeNames={"#t": "total", "#k": f"k_{key_id or 'anonymous'}"},
                     ExpressionAttributeValues={
                         ":n": {"N": str(n)},
@@ -192,7 +222,7 @@ class DynamoRateLimiter:
         except Exception as exc:
             if not _is_condition_failure(exc):
                 raise
-            item = exc.response.get("Item") or {}
+            item = _old_item(exc) or {}
             total = int(item.get("total", {}).get("N", "0"))
             return "tenant" if total + n > tenant_limit else "key"
 
@@ -238,9 +268,7 @@ class DynamoOutbox:
         for event in events:
             put = outbox_put(self.table_name, event)["Put"]
             try:
-                retrying(
-                    lambda put=put: table.put_item(Item=put["Item"], ConditionExpression=put["ConditionExpression"])
-                )
+                retrying(partial(table.put_item, Item=put["Item"], ConditionExpression=put["ConditionExpression"]))
             except Exception as exc:
                 if not _is_condition_failure(exc):
                     raise

@@ -5,6 +5,10 @@ Usage is attributed to billing periods by the hour: an event belongs to the peri
 start of its hour (hours [floor(start), floor(end)) belong to the period [start, end)). Consecutive
 periods therefore never count an hour twice nor lose one, and an invoice line's windows are exactly the
 stored hours behind it.
+
+UNIQUE_COUNT is exact for any period (calendar or anniversary, in any time zone, cumulative): the
+distinct values of the period's hours come from the hours' previous-occurrence histograms
+(``tollgate.domain.usage.distinct``), read with the buckets by the same Query.
 """
 
 from __future__ import annotations
@@ -44,4 +48,4 @@ class BucketUsageReader:
             for b in sorted(buckets, key=lambda b: b.hour)
             if b.count
         ]
-        return UsageAggregate(combine(function, buckets), windows)
+        return UsageAggregate(combine(function, buckets, hour_of(first)), windows)

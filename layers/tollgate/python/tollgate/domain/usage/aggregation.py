@@ -9,6 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from tollgate.domain.catalog.meters import AggregationFunction
+from tollgate.domain.usage.distinct import distinct_count
 
 
 # -- aggregation ---------------------------------------------------------------------------------------
@@ -51,7 +52,8 @@ class BucketDelta:
 
     Counts and sums add, so they are applied only over records beyond the bucket's watermark for each
     event shard (``marks``: shard -> (lowest, highest) sequence key in this delta); the unique values of
-    UNIQUE_COUNT are a set union. MAX and LATEST are conditional sets, idempotent, applied besides."""
+    UNIQUE_COUNT are placed in the values' histories (``tollgate.domain.usage.distinct``), idempotent
+    by themselves. MAX and LATEST are conditional sets, idempotent, applied besides."""
 
     tenant_id: str
     customer_id: str
@@ -108,14 +110,15 @@ def beyond(delta: BucketDelta, applied: Mapping[str, str]) -> BucketDelta | None
 
 @dataclass(frozen=True)
 class Bucket:
-    """One stored hour of usage of one customer and meter."""
+    """One stored hour of usage of one customer and meter. ``previous`` (UNIQUE_COUNT): previous hour ->
+    how many of the hour's distinct values occurred last in that hour before ("" = never before)."""
 
     hour: str  # "2026-04-17T10"
     count: int = 0
     total: Decimal = Decimal(0)
     maximum: Decimal | None = None
     latest: tuple[str, Decimal] | None = None
-    uniques: frozenset[str] = frozenset()
+    previous: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def start(self) -> datetime:
@@ -145,9 +148,12 @@ def next_start(start: datetime, window: Window) -> datetime:
     return start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
 
 
-def combine(function: AggregationFunction, buckets: Iterable[Bucket]) -> Decimal:
-    """The meter's aggregation over a set of hours: sums add, MAX is the largest, LATEST the value of the
-    latest event, AVG = total / count, UNIQUE_COUNT counts distinct values across the hours."""
+def combine(function: AggregationFunction, buckets: Iterable[Bucket], since: str | None = None) -> Decimal:
+    """The meter's aggregation over the stored hours of a range: sums add, MAX is the largest, LATEST the
+    value of the latest event, AVG = total / count, UNIQUE_COUNT counts distinct values across the hours.
+
+    ``since`` is the range's first hour (default: the first stored hour given, which counts the same
+    when ``buckets`` are all the stored hours of the range)."""
     buckets = list(buckets)
     if function is AggregationFunction.COUNT:
         return Decimal(sum(b.count for b in buckets))
@@ -162,10 +168,9 @@ def combine(function: AggregationFunction, buckets: Iterable[Bucket]) -> Decimal
     if function is AggregationFunction.LATEST:
         latest = [b.latest for b in buckets if b.latest is not None]
         return max(latest)[1] if latest else Decimal(0)
-    unique: set[str] = set()
-    for b in buckets:
-        unique |= b.uniques
-    return Decimal(len(unique))
+    if since is None:
+        since = min((b.hour for b in buckets), default="")
+    return Decimal(distinct_count((b.previous for b in buckets), since))
 
 
 @dataclass(frozen=True)
@@ -183,9 +188,10 @@ def windows(
     for b in buckets:
         by_window.setdefault(floor_to(b.start, window), []).append(b)
     out = []
-    cursor = floor_to(start, window)
+    cursor, first_hour = floor_to(start, window), floor_to(start, Window.HOUR)
     while cursor < end:
         nxt = next_start(cursor, window)
-        out.append(WindowValue(cursor, nxt, combine(function, by_window.get(cursor, []))))
+        since = hour_of(max(cursor, first_hour))  # the first window may start before the range
+        out.append(WindowValue(cursor, nxt, combine(function, by_window.get(cursor, []), since)))
         cursor = nxt
     return out
