@@ -28,7 +28,8 @@ from tollgate.domain.catalog import (
     new_product,
     parse_content,
 )
-from tollgate.domain.catalog.plans import CONTENT_FIELDS, current_after_archiving, first_version, next_version
+from tollgate.domain.catalog.plan_prices import CONTENT_FIELDS
+from tollgate.domain.catalog.plans import current_after_archiving, first_version, next_version
 from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict, InvalidInput, NotFound
 from tollgate.domain.events import DomainEvent

@@ -22,7 +22,8 @@ from typing import Any, Protocol
 from tollgate.domain.access import Caller, KeyKind
 from tollgate.domain.billing.plan_in_effect import PIN_MOVES
 from tollgate.domain.catalog import Plan, PlanVersion
-from tollgate.domain.catalog.plans import FeeTiming, VersionStatus
+from tollgate.domain.catalog.plan_prices import FeeTiming
+from tollgate.domain.catalog.plans import VersionStatus
 from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.errors import Conflict, InvalidInput, NotFound
 from tollgate.domain.events import DomainEvent

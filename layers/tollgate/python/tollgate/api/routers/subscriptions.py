@@ -17,11 +17,15 @@ from tollgate.domain.access import Caller, Permission
 from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.money import plain
 from tollgate.domain.subscriptions import Subscription
-from tollgate.usecases import migrations as migration_cases
 from tollgate.usecases import payments as payment_cases
 from tollgate.usecases import subscriptions as cases
 
 router = Router()
+
+
+def _answer(status: int, model: ApiModel) -> Response:
+    """A JSON response with a status other than 200 (the route's ``responses`` documents its model)."""
+    return Response(status, "application/json", model.model_dump(mode="json"))
 
 
 class SubscriptionIn(ApiModel):
@@ -181,7 +185,7 @@ Caller_ = Annotated[Caller, Depends(current_caller)]
 )
 def create_subscription(body: SubscriptionIn, caller: Caller_) -> Response[SubscriptionOut]:
     sub = cases.create_subscription(wiring.subscription_repos(), caller.tenant_id, body.model_dump())
-    return Response(201, "application/json", subscription_out(sub).model_dump(mode="json"))
+    return _answer(201, subscription_out(sub))
 
 
 @router.get(
@@ -214,8 +218,9 @@ def get_subscription(subscription_id: str, caller: Caller_) -> SubscriptionOut:
     tags=["subscriptions", "payments"],
     summary="Retry the payment of the subscription's unpaid invoices now (seed 000: stuck in PAST_DUE)",
     description=(
-        "Charges every FINALIZED or UNCOLLECTIBLE invoice of the subscription with the customer's current payment method. "
-        "Success: the invoice is PAID and a PAST_DUE subscription is ACTIVE again. A decline counts as a dunning attempt. "
+        "Charges every FINALIZED or UNCOLLECTIBLE invoice of the subscription with the customer's current payment "
+        "method. Success: the invoice is PAID and a PAST_DUE subscription is ACTIVE again. A decline counts as a "
+        "dunning attempt. "
         "409 NOTHING_TO_RETRY when nothing is unpaid, 409 PAYMENT_METHOD_MISSING without a payment method, "
         "503 PAYMENT_PROVIDER_UNAVAILABLE when the provider cannot be reached (nothing charged)."
     ),
@@ -326,7 +331,7 @@ def mint_key(subscription_id: str, body: KeyIn, caller: Caller_) -> Response[Key
     issued = cases.mint_subscription_key(
         wiring.subscription_repos(), caller, subscription_id, name=body.name, livemode=body.livemode
     )
-    return Response(201, "application/json", issued_out(issued).model_dump(mode="json"))
+    return _answer(201, issued_out(issued))
 
 
 @router.get(
@@ -350,79 +355,6 @@ def subscription_history(subscription_id: str, caller: Caller_) -> HistoryOut:
             for h in lines
         ]
     )
-
-
-class BulkMigrationIn(ApiModel):
-    from_plan_id: str
-    from_version: int | None = Field(default=None, description="Only subscriptions on this version (default: any).")
-    to_plan_id: str
-    to_version: int | None = Field(default=None, description="Default: the target plan's current published version.")
-    at_period_end: bool = False
-
-
-class MigrationOut(ApiModel):
-    id: str
-    status: str
-    from_plan_id: str
-    from_version: int | None
-    to_plan_id: str
-    to_version: int | None
-    total: int
-    migrated: int
-    skipped: int
-    failed: int
-    created_at: str
-    completed_at: str | None
-    error: str | None
-    results: list[dict]
-
-
-def migration_out(m, results) -> MigrationOut:
-    return MigrationOut(
-        id=m.migration_id,
-        status=m.status.value,
-        from_plan_id=m.from_plan_id,
-        from_version=m.from_version,
-        to_plan_id=m.to_plan_id,
-        to_version=m.to_version,
-        total=m.total,
-        migrated=m.migrated,
-        skipped=m.skipped,
-        failed=m.failed,
-        created_at=to_rfc3339(m.created_at),
-        completed_at=to_rfc3339(m.completed_at) if m.completed_at else None,
-        error=m.error,
-        results=[{"subscription_id": r.subscription_id, "outcome": r.outcome, "detail": r.detail} for r in results],
-    )
-
-
-@router.post(
-    "/v1/migrations",
-    openapi_extensions=requires(Permission.BILLING_WRITE),
-    tags=["migrations"],
-    summary="Migrate every subscription of a plan to another plan, asynchronously (202)",
-    responses={202: {"description": "Started", "content": {"application/json": {"model": MigrationOut}}}},
-)
-def start_migration(body: BulkMigrationIn, caller: Caller_) -> Response[MigrationOut]:
-    m = migration_cases.start_bulk_migration(
-        wiring.subscription_repos(),
-        wiring.migration_repository(),
-        wiring.workflow_starter(),
-        caller.tenant_id,
-        body.model_dump(),
-    )
-    return Response(202, "application/json", migration_out(m, []).model_dump(mode="json"))
-
-
-@router.get(
-    "/v1/migrations/<migration_id>",
-    openapi_extensions=requires(Permission.BILLING_READ),
-    tags=["migrations"],
-    summary="Progress and per-subscription results of a bulk migration",
-)
-def get_migration(migration_id: str, caller: Caller_) -> MigrationOut:
-    m, results = migration_cases.get_bulk_migration(wiring.migration_repository(), caller.tenant_id, migration_id)
-    return migration_out(m, results)
 
 
 @router.get(
