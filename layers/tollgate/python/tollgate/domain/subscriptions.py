@@ -20,9 +20,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tollgate.domain.errors import Conflict
+from tollgate.domain.events import DomainEvent
 from tollgate.domain.periods import Anchor, Interval, Period
 
 if TYPE_CHECKING:
@@ -74,7 +75,8 @@ def transition(status: SubscriptionStatus, action: Action) -> SubscriptionStatus
         raise Conflict("The subscription is already cancelled.", code="ALREADY_CANCELLED", status_now=status.value)
     if status in TERMINAL:
         raise Conflict(
-            f"The subscription is {status.value}, a terminal state: it cannot {action.value.lower().replace('_', ' ')}.",
+            f"The subscription is {status.value}, a terminal state: "
+            f"it cannot {action.value.lower().replace('_', ' ')}.",
             code="SUBSCRIPTION_TERMINAL",
             status_now=status.value,
         )
@@ -186,3 +188,17 @@ def prorate(old_amount: Decimal, new_amount: Decimal, period: Period, at: dateti
     total = Decimal((period.end - period.start).total_seconds())
     remaining = Decimal(max((period.end - max(at, period.start)).total_seconds(), 0))
     return (new_amount - old_amount) * remaining / total
+
+
+def subscription_event(type_: str, sub: Subscription, at: datetime, **data: Any) -> DomainEvent:
+    """The domain event of a move of ``sub`` (``subscription.created``, ``subscription.upgraded`` ...),
+    its id derived from the subscription's version so a retried write publishes it once."""
+    payload = {
+        "subscription_id": sub.subscription_id,
+        "customer_id": sub.customer_id,
+        "status": sub.status.value,
+        "plan_id": sub.plan.plan_id,
+        "plan_version": sub.plan.version,
+        **data,
+    }
+    return DomainEvent(type_, sub.tenant_id, at, payload).with_id(sub.subscription_id, type_, str(sub.version))

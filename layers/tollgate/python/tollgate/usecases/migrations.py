@@ -8,6 +8,7 @@ from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict, InvalidInput, NotFound
 from tollgate.domain.ids import new_id
 from tollgate.domain.migrations import BulkMigration, MigrationResult, MigrationStatus
+from tollgate.usecases import plan_changes
 from tollgate.usecases import subscriptions as subs
 
 PAGE_SIZE = 50
@@ -26,7 +27,7 @@ def start_bulk_migration(
         )
     if repos.catalog.get_plan(tenant_id, data["from_plan_id"]) is None:
         raise NotFound(f"Plan not found: {data['from_plan_id']}.")
-    subs._published_version(
+    subs.published_version(
         repos, tenant_id, data["to_plan_id"], data.get("to_version")
     )  # 404/409 before anything starts
     m = BulkMigration(
@@ -75,7 +76,7 @@ def migrate_page(
             result = MigrationResult(sid, "SKIPPED", "no longer on the source plan, or cancelled meanwhile")
         else:
             try:
-                subs.migrate_subscription(
+                plan_changes.migrate_subscription(
                     repos,
                     tenant_id,
                     sid,

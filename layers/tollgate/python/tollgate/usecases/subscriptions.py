@@ -5,30 +5,25 @@ Seed 000 ("Subscriptions") and seed 002 (several subscriptions per customer, one
 - A subscription pins the plan version it started on; publishing a new version changes nothing for it.
 - Cancel (``DELETE /v1/subscriptions/{id}``) works from TRIALING, ACTIVE and PAST_DUE, now or at the
   period end; the keys bound to it are revoked in the same write.
-- Upgrade: now, with proration of the recurring in-advance fees by the second (``domain.subscriptions.prorate``)
-  added to the next invoice. Downgrade: at the end of the current period, no proration.
-- Migration moves to *another* plan (its current published version unless one is named), now or at
-  the period end, without proration: 409 from CANCELLED/EXPIRED, 409 to the same plan (that is an
-  upgrade or downgrade), 409 while a bulk migration runs for the tenant.
+- Upgrade, downgrade and migration to another plan: ``tollgate.usecases.plan_changes``.
+- Every time comes from ``repos.clock()`` (the local stack and tests move it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, Protocol
 
 from tollgate.domain.access import Caller, KeyKind
 from tollgate.domain.billing.plan_in_effect import PIN_MOVES
 from tollgate.domain.catalog import Plan, PlanVersion
-from tollgate.domain.catalog.plan_prices import FeeTiming
 from tollgate.domain.catalog.plans import VersionStatus
-from tollgate.domain.clock import to_rfc3339, utcnow
+from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict, InvalidInput, NotFound
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.ids import new_id
-from tollgate.domain.money import plain
 from tollgate.domain.periods import Anchor, Interval
 from tollgate.domain.subscriptions import (
     APPLY_PENDING_PLAN,
@@ -37,7 +32,7 @@ from tollgate.domain.subscriptions import (
     Subscription,
     SubscriptionStatus,
     Transition,
-    prorate,
+    subscription_event,
 )
 from tollgate.ports import TenancyRepository
 from tollgate.ports.catalog import CatalogRepository
@@ -59,18 +54,13 @@ class Repos:
     catalog: CatalogRepository
     tenancy: TenancyRepository
     migrations: MigrationLock
+    clock: Callable[[], datetime] = utcnow
 
 
 def _event(type_: str, sub: Subscription, **data: Any) -> DomainEvent:
-    payload = {
-        "subscription_id": sub.subscription_id,
-        "customer_id": sub.customer_id,
-        "status": sub.status.value,
-        "plan_id": sub.plan.plan_id,
-        "plan_version": sub.plan.version,
-        **data,
-    }
-    return DomainEvent(type_, sub.tenant_id, utcnow(), payload).with_id(sub.subscription_id, type_, str(sub.version))
+    """Kept for ``usecases/payments`` (which has its own clock): the use cases here build events with
+    ``subscription_event`` at ``repos.clock()``."""
+    return subscription_event(type_, sub, utcnow(), **data)
 
 
 def get_subscription(repos: Repos, tenant_id: str, subscription_id: str) -> Subscription:
@@ -82,7 +72,7 @@ def get_subscription(repos: Repos, tenant_id: str, subscription_id: str) -> Subs
     return sub
 
 
-def _published_version(repos: Repos, tenant_id: str, plan_id: str, version: int | None) -> tuple[Plan, PlanVersion]:
+def published_version(repos: Repos, tenant_id: str, plan_id: str, version: int | None) -> tuple[Plan, PlanVersion]:
     plan = repos.catalog.get_plan(tenant_id, plan_id)
     if plan is None:
         raise NotFound(f"Plan not found: {plan_id}.")
@@ -103,10 +93,6 @@ def _published_version(repos: Repos, tenant_id: str, plan_id: str, version: int 
     return plan, found
 
 
-def recurring_in_advance(version: PlanVersion) -> Decimal:
-    return sum((f.amount for f in version.content.fees if f.timing is FeeTiming.IN_ADVANCE), Decimal(0))
-
-
 def create_subscription(repos: Repos, tenant_id: str, data: dict[str, Any]) -> Subscription:
     if data.get("customer_id"):
         customer = customer_cases.get_customer(repos.customers, tenant_id, data["customer_id"])
@@ -114,14 +100,15 @@ def create_subscription(repos: Repos, tenant_id: str, data: dict[str, Any]) -> S
         customer = customer_cases.get_customer_by_external_id(repos.customers, tenant_id, data["external_customer_id"])
     else:
         raise InvalidInput("Name the customer: customer_id or external_customer_id.", field="customer_id")
-    plan, version = _published_version(repos, tenant_id, data["plan_id"], data.get("version"))
+    plan, version = published_version(repos, tenant_id, data["plan_id"], data.get("version"))
     if plan.currency != customer.currency:
         raise Conflict(
-            f"Plan {plan.plan_id} is priced in {plan.currency} but customer {customer.customer_id} pays in {customer.currency}: "
+            f"Plan {plan.plan_id} is priced in {plan.currency} but customer {customer.customer_id} pays in "
+            f"{customer.currency}: "
             "subscribe them to the plan offered in their currency (one plan per currency).",
             code="CURRENCY_MISMATCH",
         )
-    now = utcnow()
+    now = repos.clock()
     started = data.get("start_at") or now
     trial_days = data["trial_days"] if data.get("trial_days") is not None else (plan.trial_days or 0)
     sub = Subscription(
@@ -142,11 +129,11 @@ def create_subscription(repos: Repos, tenant_id: str, data: dict[str, Any]) -> S
         plan_moves=0,
     )
     history = [Transition(now, "CREATED", None, sub.status, {"plan_id": plan.plan_id, "plan_version": version.version})]
-    repos.subscriptions.create(sub, [_event("subscription.created", sub)], history)
+    repos.subscriptions.create(sub, [subscription_event("subscription.created", sub, now)], history)
     return sub
 
 
-def _save(
+def save_move(
     repos: Repos,
     before: Subscription,
     after: Subscription,
@@ -159,12 +146,15 @@ def _save(
     after = replace(after, version=before.version + 1)
     if action in PIN_MOVES and before.plan_moves is not None:
         after = replace(after, plan_moves=before.plan_moves + 1)
-    now = utcnow()
+    now = repos.clock()
     history = [Transition(now, action, before.status, after.status, {k: v for k, v in detail.items() if v is not None})]
     repos.subscriptions.save(
         after,
         expected_version=before.version,
-        events=[_event(e, after, **{k: v for k, v in detail.items() if isinstance(v, str | int)}) for e in events],
+        events=[
+            subscription_event(e, after, now, **{k: v for k, v in detail.items() if isinstance(v, str | int)})
+            for e in events
+        ],
         history=history,
         revoke_keys_reason=KEY_REVOKED_REASON if revoke else None,
     )
@@ -175,13 +165,13 @@ def cancel_subscription(
     repos: Repos, tenant_id: str, subscription_id: str, *, at_period_end: bool = False
 ) -> Subscription:
     sub = get_subscription(repos, tenant_id, subscription_id)
-    now = utcnow()
+    now = repos.clock()
     if at_period_end:
         if not sub.live:
             sub.moved(Action.CANCEL)  # raises the 409 naming the state
         if sub.cancel_at_period_end:
             return sub
-        return _save(
+        return save_move(
             repos,
             sub,
             replace(sub, cancel_at_period_end=True),
@@ -189,7 +179,7 @@ def cancel_subscription(
             ["subscription.cancel_scheduled"],
         )
     after = sub.moved(Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None)
-    return _save(repos, sub, after, Action.CANCEL.value, ["subscription.cancelled"], revoke=True)
+    return save_move(repos, sub, after, Action.CANCEL.value, ["subscription.cancelled"], revoke=True)
 
 
 def mint_subscription_key(
@@ -214,137 +204,10 @@ def mint_subscription_key(
     )
 
 
-def _target(repos: Repos, sub: Subscription, plan_id: str, version: int | None) -> tuple[Plan, PlanVersion]:
-    plan, target = _published_version(repos, sub.tenant_id, plan_id, version)
-    if plan.currency != sub.currency:
-        raise Conflict(
-            f"Plan {plan_id} is priced in {plan.currency}, the subscription in {sub.currency}.",
-            code="CURRENCY_MISMATCH",
-        )
-    if Interval(plan.billing_interval.value) is not sub.interval:
-        raise Conflict(
-            f"Plan {plan_id} bills every {plan.billing_interval.value}, the subscription every {sub.interval.value}: "
-            "cancel and subscribe again to change the billing interval.",
-            code="INTERVAL_MISMATCH",
-        )
-    return plan, target
-
-
-def change_plan(
-    repos: Repos, tenant_id: str, subscription_id: str, *, plan_id: str, version: int | None, direction: str
-) -> tuple[Subscription, Decimal]:
-    """Upgrade (now, prorated) or downgrade (at the period end). Returns the subscription and the proration."""
-    sub = get_subscription(repos, tenant_id, subscription_id)
-    sub.moved(Action.CHANGE_PLAN)  # 409 from CANCELLED / EXPIRED
-    plan, target = _target(repos, sub, plan_id, version)
-    if PlanRef(plan.plan_id, target.version) == sub.plan:
-        raise Conflict(
-            f"The subscription is already on plan {plan_id} version {target.version}.", code="SAME_PLAN_VERSION"
-        )
-    current = repos.catalog.get_version(tenant_id, sub.plan.plan_id, sub.plan.version)
-    old_fee, new_fee = recurring_in_advance(current), recurring_in_advance(target)
-    if direction == "upgrade" and new_fee < old_fee:
-        raise Conflict(
-            f"{plan_id} v{target.version} costs less ({plain(new_fee)} < {plain(old_fee)}): use /downgrade.",
-            code="NOT_AN_UPGRADE",
-        )
-    if direction == "downgrade" and new_fee > old_fee:
-        raise Conflict(
-            f"{plan_id} v{target.version} costs more ({plain(new_fee)} > {plain(old_fee)}): use /upgrade.",
-            code="NOT_A_DOWNGRADE",
-        )
-    now = utcnow()
-    ref = PlanRef(plan.plan_id, target.version)
-    if direction == "downgrade":
-        after = replace(sub, pending_plan=ref)
-        saved = _save(
-            repos,
-            sub,
-            after,
-            "DOWNGRADE_SCHEDULED",
-            ["subscription.downgrade_scheduled"],
-            to_plan=ref.plan_id,
-            to_version=ref.version,
-        )
-        return saved, Decimal(0)
-    period = sub.period(now)
-    amount = prorate(old_fee, new_fee, period, now)
-    charges = sub.pending_charges
-    if amount:
-        label = f"Proration {sub.plan.plan_id} v{sub.plan.version} -> {ref.plan_id} v{ref.version} ({to_rfc3339(now)} to {to_rfc3339(period.end)})"
-        charges = (*charges, (label, plain(amount), to_rfc3339(now)))
-    after = sub.moved(Action.CHANGE_PLAN, plan=ref, pending_plan=None, pending_charges=charges)
-    saved = _save(
-        repos,
-        sub,
-        after,
-        "UPGRADED",
-        ["subscription.upgraded"],
-        to_plan=ref.plan_id,
-        to_version=ref.version,
-        proration=plain(amount),
-    )
-    return saved, amount
-
-
-def migrate_subscription(
-    repos: Repos,
-    tenant_id: str,
-    subscription_id: str,
-    *,
-    plan_id: str,
-    version: int | None,
-    at_period_end: bool = False,
-    bulk_migration_id: str | None = None,
-) -> Subscription:
-    sub = get_subscription(repos, tenant_id, subscription_id)
-    if not sub.live:
-        raise Conflict(
-            f"Subscription {subscription_id} is {sub.status.value}: cancelled and expired subscriptions are terminal and cannot be migrated.",
-            code="SUBSCRIPTION_TERMINAL",
-            status_now=sub.status.value,
-        )
-    running = repos.migrations.running_migration(tenant_id)
-    if running and running != bulk_migration_id:
-        raise Conflict(
-            f"Bulk migration {running} is in progress for this tenant; wait for it to complete (GET /v1/migrations/{running}).",
-            code="BULK_MIGRATION_RUNNING",
-        )
-    if plan_id == sub.plan.plan_id:
-        raise Conflict(
-            f"The subscription is already on plan {plan_id}: to move to another version or price of the same plan, use "
-            f"POST /v1/subscriptions/{subscription_id}/upgrade or /downgrade.",
-            code="SAME_PLAN",
-        )
-    plan, target = _target(repos, sub, plan_id, version)
-    ref = PlanRef(plan.plan_id, target.version)
-    if at_period_end:
-        return _save(
-            repos,
-            sub,
-            replace(sub, pending_plan=ref),
-            "MIGRATION_SCHEDULED",
-            ["subscription.migration_scheduled"],
-            to_plan=ref.plan_id,
-            to_version=ref.version,
-        )
-    after = sub.moved(Action.CHANGE_PLAN, plan=ref, pending_plan=None)
-    return _save(
-        repos,
-        sub,
-        after,
-        "MIGRATED",
-        ["subscription.migrated"],
-        to_plan=ref.plan_id,
-        to_version=ref.version,
-        from_plan=sub.plan.plan_id,
-    )
-
-
 def apply_due_transitions(repos: Repos, now: datetime | None = None, limit: int = 100) -> list[dict[str, str]]:
     """Run the timed moves whose time has come (the subscription clock). Idempotent: a move already
     made (or no longer due) is skipped, and its due marker is cleared by the save."""
-    now = now or utcnow()
+    now = now or repos.clock()
     applied = []
     for marker, tenant_id, subscription_id, action in repos.subscriptions.due_transitions(now, limit):
         sub = repos.subscriptions.get(tenant_id, subscription_id)
@@ -358,15 +221,15 @@ def apply_due_transitions(repos: Repos, now: datetime | None = None, limit: int 
                 and sub.trial_end
                 and sub.trial_end <= now
             ):
-                _save(repos, sub, sub.moved(Action.END_TRIAL), Action.END_TRIAL.value, ["subscription.activated"])
+                save_move(repos, sub, sub.moved(Action.END_TRIAL), Action.END_TRIAL.value, ["subscription.activated"])
             elif action == Action.CANCEL.value and sub.cancel_at_period_end:
                 after = sub.moved(
                     Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None
                 )
-                _save(repos, sub, after, Action.CANCEL.value, ["subscription.cancelled"], revoke=True)
+                save_move(repos, sub, after, Action.CANCEL.value, ["subscription.cancelled"], revoke=True)
             elif action == APPLY_PENDING_PLAN and sub.pending_plan is not None:
                 after = sub.moved(Action.CHANGE_PLAN, plan=sub.pending_plan, pending_plan=None)
-                _save(
+                save_move(
                     repos,
                     sub,
                     after,
@@ -395,19 +258,20 @@ def apply_discount(repos: Repos, coupons: Any, tenant_id: str, subscription_id: 
         sub.moved(Action.CHANGE_PLAN)  # the 409 naming the terminal state
     if coupon.currency is not None and coupon.currency != sub.currency:
         raise Conflict(
-            f"Coupon {coupon_id} takes {coupon.amount_off} {coupon.currency} off, but subscription {subscription_id} is billed in "
+            f"Coupon {coupon_id} takes {coupon.amount_off} {coupon.currency} off, but subscription {subscription_id} "
+            "is billed in "
             f"{sub.currency}: use a coupon in {sub.currency} or a percent_off coupon.",
             code="CURRENCY_MISMATCH",
         )
-    after = replace(sub, discount=discount_of(coupon, utcnow()))
-    return _save(repos, sub, after, "DISCOUNT_APPLIED", ["subscription.discount_applied"], coupon_id=coupon_id)
+    after = replace(sub, discount=discount_of(coupon, repos.clock()))
+    return save_move(repos, sub, after, "DISCOUNT_APPLIED", ["subscription.discount_applied"], coupon_id=coupon_id)
 
 
 def remove_discount(repos: Repos, tenant_id: str, subscription_id: str) -> Subscription:
     sub = get_subscription(repos, tenant_id, subscription_id)
     if sub.discount is None:
         raise NotFound(f"Subscription {subscription_id} has no discount.")
-    return _save(
+    return save_move(
         repos,
         sub,
         replace(sub, discount=None),

@@ -18,6 +18,7 @@ from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.money import plain
 from tollgate.domain.subscriptions import Subscription
 from tollgate.usecases import payments as payment_cases
+from tollgate.usecases import plan_changes
 from tollgate.usecases import subscriptions as cases
 
 router = Router()
@@ -291,7 +292,7 @@ def downgrade_subscription(subscription_id: str, body: PlanChangeIn, caller: Cal
 
 
 def _change_plan(caller: Caller, subscription_id: str, body: PlanChangeIn, direction: str) -> ChangeOut:
-    sub, amount = cases.change_plan(
+    sub, amount = plan_changes.change_plan(
         wiring.subscription_repos(),
         caller.tenant_id,
         subscription_id,
@@ -309,7 +310,7 @@ def _change_plan(caller: Caller, subscription_id: str, body: PlanChangeIn, direc
     summary="Move to another plan (409 if cancelled/expired, same plan, or a bulk migration runs)",
 )
 def migrate_subscription(subscription_id: str, body: MigrateIn, caller: Caller_) -> SubscriptionOut:
-    sub = cases.migrate_subscription(
+    sub = plan_changes.migrate_subscription(
         wiring.subscription_repos(),
         caller.tenant_id,
         subscription_id,
