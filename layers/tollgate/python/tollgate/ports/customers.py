@@ -12,17 +12,20 @@ from tollgate.domain.subscriptions import Subscription, Transition
 
 class CustomerRepository(Protocol):
     def create(self, customer: Customer, events: list[DomainEvent]) -> None:
-        """Conflict if the external id is taken in the tenant."""
+        """Conflict CUSTOMER_EXTERNAL_ID_TAKEN if the external id is taken in the tenant."""
 
     def get(self, tenant_id: str, customer_id: str) -> Customer | None: ...
 
     def get_by_external_id(self, tenant_id: str, external_id: str) -> Customer | None: ...
 
-    def list(
+    def list_page(
         self, tenant_id: str, *, limit: int = 100, after: str | None = None
-    ) -> tuple[list[Customer], str | None]: ...
+    ) -> tuple[list[Customer], str | None]:
+        """One page of the tenant's customers and the cursor of the next page (None on the last)."""
 
-    def update(self, before: Customer, after: Customer, events: list[DomainEvent]) -> None: ...
+    def update(self, before: Customer, after: Customer, events: list[DomainEvent]) -> None:
+        """Write ``after`` if the stored customer still has ``before``'s external id (ConcurrentUpdate
+        otherwise); Conflict CUSTOMER_EXTERNAL_ID_TAKEN if the new external id is taken."""
 
     def delete(self, customer: Customer, events: list[DomainEvent]) -> None: ...
 

@@ -1,8 +1,13 @@
-"""Customers: create, read (by id or external id), update, delete (refused while billable)."""
+"""Customers: create, read (by id or external id), list, update, delete (refused while billable).
+
+Times come from the ``clock`` argument (the system clock unless a test or the local stack passes one).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, Protocol
 
 from tollgate.domain.clock import utcnow
@@ -10,6 +15,7 @@ from tollgate.domain.customers import Customer, validate_customer_fields
 from tollgate.domain.errors import Conflict, NotFound
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.ids import new_id
+from tollgate.domain.retry import retry_on_conflict
 from tollgate.ports.customers import CustomerRepository
 
 
@@ -21,13 +27,18 @@ class BillableCheck(Protocol):
     def open_invoice_ids(self, tenant_id: str, customer_id: str) -> list[str]: ...
 
 
-def _event(type_: str, c: Customer, *parts: str) -> DomainEvent:
-    return DomainEvent(
-        type_, c.tenant_id, utcnow(), {"customer_id": c.customer_id, "external_id": c.external_id}
-    ).with_id(c.customer_id, type_, *parts)
+Clock = Callable[[], datetime]
 
 
-def create_customer(repo: CustomerRepository, tenant_id: str, data: dict[str, Any]) -> Customer:
+def _event(type_: str, c: Customer, at: datetime, *parts: str) -> DomainEvent:
+    return DomainEvent(type_, c.tenant_id, at, {"customer_id": c.customer_id, "external_id": c.external_id}).with_id(
+        c.customer_id, type_, *parts
+    )
+
+
+def create_customer(
+    repo: CustomerRepository, tenant_id: str, data: dict[str, Any], *, clock: Clock = utcnow
+) -> Customer:
     metadata = {k: str(v) for k, v in (data.get("metadata") or {}).items()}
     fields = {
         "external_id": data["external_id"],
@@ -37,10 +48,11 @@ def create_customer(repo: CustomerRepository, tenant_id: str, data: dict[str, An
         "metadata": metadata,
     }
     validate_customer_fields(**fields)
+    now = clock()
     customer = Customer(
-        customer_id=new_id("cus"), tenant_id=tenant_id, created_at=utcnow(), name=data.get("name") or "", **fields
+        customer_id=new_id("cus"), tenant_id=tenant_id, created_at=now, name=data.get("name") or "", **fields
     )
-    repo.create(customer, [_event("customer.created", customer)])
+    repo.create(customer, [_event("customer.created", customer, now)])
     return customer
 
 
@@ -60,7 +72,26 @@ def get_customer_by_external_id(repo: CustomerRepository, tenant_id: str, extern
     return customer
 
 
-def update_customer(repo: CustomerRepository, tenant_id: str, customer_id: str, changes: dict[str, Any]) -> Customer:
+def list_customers(
+    repo: CustomerRepository, tenant_id: str, *, limit: int, after: str | None
+) -> tuple[list[Customer], str | None]:
+    """One page of the tenant's customers and the cursor of the next page."""
+    return repo.list_page(tenant_id, limit=limit, after=after)
+
+
+def update_customer(
+    repo: CustomerRepository, tenant_id: str, customer_id: str, changes: dict[str, Any], *, clock: Clock = utcnow
+) -> Customer:
+    """Apply ``changes`` (a PATCH); a lost race with another update is read again and retried."""
+    return retry_on_conflict(
+        lambda: _update_once(repo, tenant_id, customer_id, changes, clock()),
+        exhausted=f"Customer {customer_id} kept changing while it was being updated; retry.",
+    )
+
+
+def _update_once(
+    repo: CustomerRepository, tenant_id: str, customer_id: str, changes: dict[str, Any], now: datetime
+) -> Customer:
     before = get_customer(repo, tenant_id, customer_id)
     metadata = dict(before.metadata)
     for k, v in (changes.get("metadata") or {}).items():
@@ -72,7 +103,7 @@ def update_customer(repo: CustomerRepository, tenant_id: str, customer_id: str, 
         before,
         external_id=changes.get("external_id") or before.external_id,
         name=changes["name"] if changes.get("name") is not None else before.name,
-        email=changes["email"] if "email" in changes else before.email,
+        email=changes.get("email", before.email),
         currency=changes.get("currency") or before.currency,
         timezone=changes.get("timezone") or before.timezone,
         metadata=metadata,
@@ -84,11 +115,13 @@ def update_customer(repo: CustomerRepository, tenant_id: str, customer_id: str, 
         timezone=after.timezone,
         metadata=after.metadata,
     )
-    repo.update(before, after, [_event("customer.updated", after, utcnow().isoformat())])
+    repo.update(before, after, [_event("customer.updated", after, now, now.isoformat())])
     return after
 
 
-def delete_customer(repo: CustomerRepository, billable: BillableCheck, tenant_id: str, customer_id: str) -> Customer:
+def delete_customer(
+    repo: CustomerRepository, billable: BillableCheck, tenant_id: str, customer_id: str, *, clock: Clock = utcnow
+) -> Customer:
     customer = get_customer(repo, tenant_id, customer_id)
     subscriptions = billable.live_subscription_ids(tenant_id, customer_id)
     invoices = billable.open_invoice_ids(tenant_id, customer_id)
@@ -103,5 +136,5 @@ def delete_customer(repo: CustomerRepository, billable: BillableCheck, tenant_id
         raise Conflict(
             f"Customer {customer_id} still has " + " and ".join(reasons) + ".", code="CUSTOMER_HAS_BILLABLES"
         )
-    repo.delete(customer, [_event("customer.deleted", customer)])
+    repo.delete(customer, [_event("customer.deleted", customer, clock())])
     return customer

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Protocol
 
 from tollgate.domain.clock import utcnow
@@ -39,7 +41,7 @@ def start_bulk_migration(
         to_version=data.get("to_version"),
         at_period_end=bool(data.get("at_period_end", False)),
         status=MigrationStatus.RUNNING,
-        created_at=utcnow(),
+        created_at=repos.clock(),
     )
     migrations.start(m)  # takes the tenant's lock, or 409
     starter.start("bulk_migration", m.migration_id, {"tenant_id": tenant_id, "migration_id": m.migration_id})
@@ -93,14 +95,18 @@ def migrate_page(
     return counts
 
 
-def close_bulk_migration(migrations, tenant_id: str, migration_id: str) -> dict[str, str]:
+def close_bulk_migration(
+    migrations, tenant_id: str, migration_id: str, *, clock: Callable[[], datetime] = utcnow
+) -> dict[str, str]:
     m = migrations.get(tenant_id, migration_id)
     status = MigrationStatus.PARTIALLY_FAILED if m.failed else MigrationStatus.COMPLETED
-    migrations.close(tenant_id, migration_id, status, utcnow())
+    migrations.close(tenant_id, migration_id, status, clock())
     return {"migration_id": migration_id, "status": status.value}
 
 
-def fail_bulk_migration(migrations, tenant_id: str, migration_id: str, error: dict[str, Any]) -> dict[str, str]:
+def fail_bulk_migration(
+    migrations, tenant_id: str, migration_id: str, error: dict[str, Any], *, clock: Callable[[], datetime] = utcnow
+) -> dict[str, str]:
     cause = f"{error.get('Error', 'Error')}: {str(error.get('Cause', ''))[:300]}"
-    migrations.close(tenant_id, migration_id, MigrationStatus.FAILED, utcnow(), cause)
+    migrations.close(tenant_id, migration_id, MigrationStatus.FAILED, clock(), cause)
     return {"migration_id": migration_id, "status": MigrationStatus.FAILED.value, "error": cause}

@@ -158,7 +158,7 @@ def list_customers(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> CustomerList:
-    items, nxt = wiring.customer_repository().list(caller.tenant_id, limit=limit, after=cursor)
+    items, nxt = cases.list_customers(wiring.customer_repository(), caller.tenant_id, limit=limit, after=cursor)
     return CustomerList(data=[customer_out(c) for c in items], next_cursor=nxt)
 
 
