@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from tollgate.domain.catalog.common import EXTERNAL_ID_RULE, is_external_id, string_metadata
 from tollgate.domain.clock import utcnow
 from tollgate.domain.customers import Customer, validate_customer_fields
 from tollgate.domain.errors import Conflict, NotFound
@@ -39,19 +40,17 @@ def _event(type_: str, c: Customer, at: datetime, *parts: str) -> DomainEvent:
 def create_customer(
     repo: CustomerRepository, tenant_id: str, data: dict[str, Any], *, clock: Clock = utcnow
 ) -> Customer:
-    metadata = {k: str(v) for k, v in (data.get("metadata") or {}).items()}
     fields = {
-        "external_id": data["external_id"],
+        "external_id": data.get("external_id"),
+        "name": data.get("name") or "",
         "email": data.get("email"),
         "currency": data.get("currency") or "USD",
         "timezone": data.get("timezone") or "UTC",
-        "metadata": metadata,
+        "metadata": string_metadata(data.get("metadata")),
     }
     validate_customer_fields(**fields)
     now = clock()
-    customer = Customer(
-        customer_id=new_id("cus"), tenant_id=tenant_id, created_at=now, name=data.get("name") or "", **fields
-    )
+    customer = Customer(customer_id=new_id("cus"), tenant_id=tenant_id, created_at=now, **fields)
     repo.create(customer, [_event("customer.created", customer, now)])
     return customer
 
@@ -66,6 +65,8 @@ def get_customer(repo: CustomerRepository, tenant_id: str, customer_id: str) -> 
 
 
 def get_customer_by_external_id(repo: CustomerRepository, tenant_id: str, external_id: str) -> Customer:
+    if not is_external_id(external_id):
+        raise NotFound(f"No customer with external_id {str(external_id)[:300]!r}: external ids are {EXTERNAL_ID_RULE}.")
     customer = repo.get_by_external_id(tenant_id, external_id)
     if customer is None:
         raise NotFound(f"No customer with external_id {external_id!r}. Create it first (POST /v1/customers).")
@@ -93,12 +94,11 @@ def _update_once(
     repo: CustomerRepository, tenant_id: str, customer_id: str, changes: dict[str, Any], now: datetime
 ) -> Customer:
     before = get_customer(repo, tenant_id, customer_id)
+    patch = changes.get("metadata") or {}
     metadata = dict(before.metadata)
-    for k, v in (changes.get("metadata") or {}).items():
-        if v is None:
-            metadata.pop(k, None)
-        else:
-            metadata[k] = str(v)
+    metadata.update(string_metadata({k: v for k, v in patch.items() if v is not None}))
+    for key in [k for k, v in patch.items() if v is None]:
+        metadata.pop(key, None)
     after = replace(
         before,
         external_id=changes.get("external_id") or before.external_id,
@@ -110,6 +110,7 @@ def _update_once(
     )
     validate_customer_fields(
         external_id=after.external_id,
+        name=after.name,
         email=after.email,
         currency=after.currency,
         timezone=after.timezone,

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 from tollgate.domain.access import Caller, KeyKind
 from tollgate.domain.billing.plan_in_effect import PIN_MOVES
-from tollgate.domain.catalog import Plan, PlanVersion
-from tollgate.domain.catalog.plans import VersionStatus
+from tollgate.domain.catalog import Plan, PlanVersion, common
+from tollgate.domain.catalog.plans import MAX_TRIAL_DAYS, VersionStatus
 from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict, InvalidInput, NotFound
 from tollgate.domain.events import DomainEvent
@@ -32,6 +32,7 @@ from tollgate.domain.subscriptions import (
     Subscription,
     SubscriptionStatus,
     Transition,
+    start_time,
     subscription_event,
 )
 from tollgate.ports import TenancyRepository
@@ -93,7 +94,23 @@ def published_version(repos: Repos, tenant_id: str, plan_id: str, version: int |
     return plan, found
 
 
+def _client_fields(data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """What the client chose for a new subscription, judged before anything is read or written."""
+    external_id = data.get("external_id")
+    trial_days = data.get("trial_days")
+    if trial_days is not None:
+        trial_days = common.non_negative_int(trial_days, "trial_days", maximum=MAX_TRIAL_DAYS)
+    return {
+        "started_at": start_time(data.get("start_at"), now),
+        "external_id": None if external_id is None else common.external_id(external_id),
+        "metadata": common.string_metadata(data.get("metadata")),
+        "trial_days": trial_days,
+    }
+
+
 def create_subscription(repos: Repos, tenant_id: str, data: dict[str, Any]) -> Subscription:
+    now = repos.clock()
+    chosen = _client_fields(data, now)
     if data.get("customer_id"):
         customer = customer_cases.get_customer(repos.customers, tenant_id, data["customer_id"])
     elif data.get("external_customer_id"):
@@ -108,9 +125,8 @@ def create_subscription(repos: Repos, tenant_id: str, data: dict[str, Any]) -> S
             "subscribe them to the plan offered in their currency (one plan per currency).",
             code="CURRENCY_MISMATCH",
         )
-    now = repos.clock()
-    started = data.get("start_at") or now
-    trial_days = data["trial_days"] if data.get("trial_days") is not None else (plan.trial_days or 0)
+    started = chosen["started_at"]
+    trial_days = chosen["trial_days"] if chosen["trial_days"] is not None else (plan.trial_days or 0)
     sub = Subscription(
         subscription_id=new_id("sub"),
         tenant_id=tenant_id,
@@ -122,9 +138,9 @@ def create_subscription(repos: Repos, tenant_id: str, data: dict[str, Any]) -> S
         anchor=Anchor(data.get("anchor") or Anchor.ANNIVERSARY.value),
         timezone=customer.timezone,
         currency=plan.currency,
-        external_id=data.get("external_id"),
+        external_id=chosen["external_id"],
         trial_end=started + timedelta(days=trial_days) if trial_days > 0 else None,
-        metadata={k: str(v) for k, v in (data.get("metadata") or {}).items()},
+        metadata=chosen["metadata"],
         version=1,
         plan_moves=0,
     )

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
+from tollgate.api.fields import Flag, Identifier, VersionNumber
 from tollgate.api.models import ApiModel
 from tollgate.domain.access import Caller, Permission
 from tollgate.domain.clock import to_rfc3339
@@ -29,11 +30,15 @@ Caller_ = Annotated[Caller, Depends(current_caller)]
 
 
 class BulkMigrationIn(ApiModel):
-    from_plan_id: str
-    from_version: int | None = Field(default=None, description="Only subscriptions on this version (default: any).")
-    to_plan_id: str
-    to_version: int | None = Field(default=None, description="Default: the target plan's current published version.")
-    at_period_end: bool = False
+    from_plan_id: Identifier
+    from_version: VersionNumber | None = Field(
+        default=None, description="Only subscriptions on this version (default: any)."
+    )
+    to_plan_id: Identifier
+    to_version: VersionNumber | None = Field(
+        default=None, description="Default: the target plan's current published version."
+    )
+    at_period_end: Flag = False
 
 
 class MigrationOut(ApiModel):

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from pydantic import Field, WithJsonSchema
 
 from tollgate import wiring
+from tollgate.api.fields import Flag, TrialDays
 from tollgate.api.models import ApiModel
 from tollgate.api.routers.catalog_common import (
     READ,
@@ -21,6 +22,7 @@ from tollgate.api.routers.catalog_common import (
 )
 from tollgate.api.routers.prices import DECIMAL_SCHEMA, DecimalValue, PriceObject
 from tollgate.domain.catalog import BillingInterval, EntitlementReset, FeeTiming, Plan, PlanVersion
+from tollgate.domain.catalog.plans import version_number
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.errors import NotFound
 from tollgate.usecases import catalog
@@ -46,7 +48,7 @@ class UsagePriceIn(ApiModel):
 class EntitlementIn(ApiModel):
     meter_id: str
     limit: DecimalValue
-    hard: bool = True
+    hard: Flag = True
     reset: EntitlementReset = EntitlementReset.PERIODIC
 
 
@@ -67,7 +69,7 @@ class PlanIn(VersionContentIn):
     billing_interval: BillingInterval = BillingInterval.MONTH
     code: str | None = None
     description: str = ""
-    trial_days: int | None = None
+    trial_days: TrialDays | None = None
     product_id: str | None = None
     metadata: Metadata = Field(
         default_factory=dict, description="max_payment_overdue_days: the payment grace period (3 days when absent)."
@@ -78,7 +80,7 @@ class PlanPatch(ApiModel):
     name: str | None = None
     code: str | None = None
     description: str | None = None
-    trial_days: int | None = None
+    trial_days: TrialDays | None = None
     product_id: str | None = None
     metadata: Metadata | None = None
 
@@ -198,10 +200,12 @@ def version_out(plan: Plan, v: PlanVersion) -> PlanVersionOut:
 
 
 def _version_number(plan_id: str, version: str) -> int:
-    """The version path segment as a number; anything else names no version (404)."""
-    if not version.isdigit() or int(version) < 1:
-        raise NotFound(f"Plan version not found: {plan_id} version {version}")
-    return int(version)
+    """The version path segment as a number (ASCII digits, 1 to MAX_VERSION); anything else names no
+    version (404, echoing at most 20 characters of it)."""
+    number = version_number(version)
+    if number is None:
+        raise NotFound(f"Plan version not found: {plan_id} version {version[:20]}")
+    return number
 
 
 @router.post(

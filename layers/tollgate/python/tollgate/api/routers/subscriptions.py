@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
+from tollgate.api.fields import ExternalId, Flag, Identifier, MetadataText, Name, Timestamp, TrialDays, VersionNumber
 from tollgate.api.models import ApiModel
 from tollgate.api.routers.api_keys import KeyOut, issued_out
 from tollgate.domain.access import Caller, Permission
@@ -30,33 +31,35 @@ def _answer(status: int, model: ApiModel) -> Response:
 
 
 class SubscriptionIn(ApiModel):
-    customer_id: str | None = None
-    external_customer_id: str | None = None
-    plan_id: str
-    version: int | None = Field(default=None, description="Default: the plan's current published version.")
-    external_id: str | None = Field(
+    customer_id: Identifier | None = None
+    external_customer_id: ExternalId | None = None
+    plan_id: Identifier
+    version: VersionNumber | None = Field(default=None, description="Default: the plan's current published version.")
+    external_id: ExternalId | None = Field(
         default=None, description="Your id for this subscription (Lago's external_subscription_id)."
     )
     anchor: Literal["CALENDAR", "ANNIVERSARY"] = "ANNIVERSARY"
-    trial_days: int | None = Field(default=None, ge=0, le=730, description="Default: the plan's trial_days.")
-    start_at: AwareDatetime | None = None
-    metadata: dict[str, str] = Field(default_factory=dict)
+    trial_days: TrialDays | None = Field(default=None, description="Default: the plan's trial_days.")
+    start_at: Timestamp | None = Field(
+        default=None, description="Default: now. At most 365 days back (billed from then) and 365 days ahead."
+    )
+    metadata: dict[Annotated[str, Field(max_length=40)], MetadataText] = Field(default_factory=dict)
 
 
 class PlanChangeIn(ApiModel):
-    plan_id: str
-    version: int | None = None
+    plan_id: Identifier
+    version: VersionNumber | None = None
 
 
 class MigrateIn(ApiModel):
-    plan_id: str
-    version: int | None = None
-    at_period_end: bool = False
+    plan_id: Identifier
+    version: VersionNumber | None = None
+    at_period_end: Flag = False
 
 
 class KeyIn(ApiModel):
-    name: str = ""
-    livemode: bool = True
+    name: Name = ""
+    livemode: Flag = True
 
 
 class PaymentOut(ApiModel):
@@ -107,7 +110,7 @@ class SubscriptionOut(ApiModel):
 
 
 class DiscountIn(ApiModel):
-    coupon_id: str
+    coupon_id: Identifier
 
 
 class RetryOut(ApiModel):

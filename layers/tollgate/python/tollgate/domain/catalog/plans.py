@@ -21,6 +21,7 @@ signed up for. A plan has at most one DRAFT version at a time; a new version cop
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -41,7 +42,7 @@ from tollgate.domain.catalog.plan_prices import Fee as Fee
 from tollgate.domain.catalog.plan_prices import FeeTiming as FeeTiming
 from tollgate.domain.catalog.plan_prices import UsagePrice as UsagePrice
 from tollgate.domain.catalog.plan_prices import VersionContent
-from tollgate.domain.errors import InvalidInput
+from tollgate.domain.errors import Conflict, InvalidInput
 from tollgate.domain.money import minor_units
 
 
@@ -82,6 +83,8 @@ _REFUSALS = {
 GRACE_PERIOD_KEY = "max_payment_overdue_days"
 DEFAULT_GRACE_PERIOD_DAYS = 3
 MAX_TRIAL_DAYS = 730
+MAX_VERSION = 100_000  # versions of one plan; a version number from a client is bounded by it
+_VERSION_DIGITS = re.compile(r"[0-9]{1,6}")
 MAX_GRACE_PERIOD_DAYS = 365
 
 
@@ -221,8 +224,22 @@ def first_version(plan: Plan, content: VersionContent) -> PlanVersion:
     )
 
 
+def version_number(segment: str) -> int | None:
+    """The version a URL path segment names: ASCII digits only (not an Arabic-Indic or a superscript
+    one), 1 to ``MAX_VERSION``; None for anything else."""
+    if not _VERSION_DIGITS.fullmatch(segment):
+        return None
+    number = int(segment)
+    return number if 1 <= number <= MAX_VERSION else None
+
+
 def next_version(plan: Plan, latest: PlanVersion, at: datetime) -> PlanVersion:
     """A new DRAFT numbered after the plan's latest, with a copy of ``latest``'s prices."""
+    if plan.latest_version >= MAX_VERSION:
+        raise Conflict(
+            f"Plan {plan.plan_id} has {MAX_VERSION} versions, the most a plan can have: create a new plan.",
+            code="TOO_MANY_VERSIONS",
+        )
     return PlanVersion(
         plan_id=plan.plan_id,
         tenant_id=plan.tenant_id,
