@@ -40,7 +40,7 @@ def _event(type_: str, c: Customer, at: datetime, *parts: str) -> DomainEvent:
 def create_customer(
     repo: CustomerRepository, tenant_id: str, data: dict[str, Any], *, clock: Clock = utcnow
 ) -> Customer:
-    fields = {
+    fields: dict[str, Any] = {
         "external_id": data.get("external_id"),
         "name": data.get("name") or "",
         "email": data.get("email"),

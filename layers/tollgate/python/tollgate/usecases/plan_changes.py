@@ -16,7 +16,7 @@ from decimal import Decimal
 from tollgate.domain.catalog import Plan, PlanVersion
 from tollgate.domain.catalog.plan_prices import FeeTiming
 from tollgate.domain.clock import to_rfc3339
-from tollgate.domain.errors import Conflict
+from tollgate.domain.errors import Conflict, NotFound
 from tollgate.domain.money import plain
 from tollgate.domain.periods import Interval
 from tollgate.domain.subscriptions import Action, PlanRef, Subscription, prorate
@@ -55,6 +55,8 @@ def change_plan(
             f"The subscription is already on plan {plan_id} version {target.version}.", code="SAME_PLAN_VERSION"
         )
     current = repos.catalog.get_version(tenant_id, sub.plan.plan_id, sub.plan.version)
+    if current is None:
+        raise NotFound(f"Plan {sub.plan.plan_id} version {sub.plan.version}, which the subscription is on, is gone.")
     old_fee, new_fee = recurring_in_advance(current), recurring_in_advance(target)
     if direction == "upgrade" and new_fee < old_fee:
         raise Conflict(

@@ -330,9 +330,8 @@ class DynamoSubscriptionRepository:
         ]
         items += self._due_writes(list(stored.get("due_keys", [])), due) + self._history_puts(sub, history)
         if revoke_keys_reason:
-            items += self._bound_key_updates(
-                sub, revoke_keys_reason, ts(history[-1].at if history else sub.cancelled_at)
-            )
+            revoked_at = history[-1].at if history else (sub.cancelled_at or utcnow())
+            items += self._bound_key_updates(sub, revoke_keys_reason, to_rfc3339(revoked_at))
         items += [outbox_put(self.table_name, e) for e in events]
         return items
 
@@ -344,7 +343,7 @@ class DynamoSubscriptionRepository:
         )
         return [
             Transition(
-                at=dt(i["at"]),
+                at=required_dt(i["at"]),
                 action=i["action"],
                 from_status=SubscriptionStatus(i["from_status"]) if i.get("from_status") else None,
                 to_status=SubscriptionStatus(i["to_status"]),

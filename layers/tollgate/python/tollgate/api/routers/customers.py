@@ -20,6 +20,12 @@ from tollgate.usecases import customers as cases
 
 router = Router()
 
+
+def _answer(status: int, model: ApiModel) -> Response:
+    """A JSON response with a status other than 200 (the route's ``responses`` documents its model)."""
+    return Response(status, "application/json", model.model_dump(mode="json"))
+
+
 Email = Annotated[str, Field(max_length=254)]
 Code = Annotated[str, Field(min_length=1, max_length=64)]  # a currency code or an IANA time zone
 MetadataKey = Annotated[str, Field(min_length=1, max_length=40)]
@@ -141,7 +147,7 @@ def create_checkout(
 
     session = payments.create_checkout(wiring.payment_repos(), caller.tenant_id, customer_id, body.model_dump())
     out = CheckoutOut(id=session.session_id, url=session.url, provider_customer_id=session.provider_customer_id)
-    return Response(201, "application/json", out.model_dump(mode="json"))
+    return _answer(201, out)
 
 
 @router.post(
@@ -153,7 +159,7 @@ def create_checkout(
 )
 def create_customer(body: CustomerIn, caller: Annotated[Caller, Depends(current_caller)]) -> Response[CustomerOut]:
     customer = cases.create_customer(wiring.customer_repository(), caller.tenant_id, body.model_dump())
-    return Response(201, "application/json", customer_out(customer).model_dump(mode="json"))
+    return _answer(201, customer_out(customer))
 
 
 @router.get(

@@ -84,10 +84,8 @@ class VersionContent:
 
     def meter_ids(self) -> list[str]:
         """Every meter the version references (usage prices, then entitlements), without repeats."""
-        seen: dict[str, None] = {}
-        for item in (*self.usage_prices, *self.entitlements):
-            seen.setdefault(item.meter_id)
-        return list(seen)
+        ids = [u.meter_id for u in self.usage_prices] + [e.meter_id for e in self.entitlements]
+        return list(dict.fromkeys(ids))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,12 +113,12 @@ def parse_content(data: Mapping[str, Any], currency: str) -> VersionContent:
         _usage_price(item, f"usage_prices[{i}]", currency)
         for i, item in enumerate(_items(data.get("usage_prices"), "usage_prices", MAX_USAGE_PRICES))
     )
-    _unique_meters(usage_prices, "usage_prices")
+    _unique_meters([u.meter_id for u in usage_prices], "usage_prices")
     entitlements = tuple(
         _entitlement(item, f"entitlements[{i}]")
         for i, item in enumerate(_items(data.get("entitlements"), "entitlements", MAX_ENTITLEMENTS))
     )
-    _unique_meters(entitlements, "entitlements")
+    _unique_meters([e.meter_id for e in entitlements], "entitlements")
     raw_minimum = data.get("minimum_commitment")
     minimum = None if raw_minimum is None else money_amount(raw_minimum, "minimum_commitment", currency)
     content = VersionContent(fees, usage_prices, minimum, entitlements)
@@ -201,12 +199,12 @@ def _entitlement(value: Any, path: str) -> Entitlement:
     return Entitlement(meter_id, limit, hard, reset)
 
 
-def _unique_meters(items: tuple[UsagePrice, ...] | tuple[Entitlement, ...], field: str) -> None:
+def _unique_meters(meter_ids: list[str], field: str) -> None:
     seen: set[str] = set()
-    for index, item in enumerate(items):
-        if item.meter_id in seen:
+    for index, meter_id in enumerate(meter_ids):
+        if meter_id in seen:
             raise InvalidInput(
-                f"{field}[{index}].meter_id: meter {item.meter_id} appears twice; one entry per meter",
+                f"{field}[{index}].meter_id: meter {meter_id} appears twice; one entry per meter",
                 field=f"{field}[{index}].meter_id",
             )
-        seen.add(item.meter_id)
+        seen.add(meter_id)

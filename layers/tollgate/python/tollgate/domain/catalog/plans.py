@@ -154,7 +154,8 @@ def _plan_fields(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def new_plan(*, plan_id: str, tenant_id: str, data: Mapping[str, Any], at: datetime) -> Plan:
     """A plan from its fixed and descriptive fields (not the version content)."""
-    currency = data.get("currency")
+    sent = data.get("currency")
+    currency = sent if isinstance(sent, str) else ""
     minor_units(currency)  # InvalidInput(field="currency") for anything but a known ISO 4217 code
     try:
         interval = BillingInterval(data.get("billing_interval") or BillingInterval.MONTH)
