@@ -672,3 +672,22 @@ def test_a_lone_surrogate_in_a_product_name_is_a_422_and_nothing_is_stored(owner
     body = problem(owner.post("/v1/products", content=raw, headers={"content-type": "application/json"}), 422)
     assert body["field"] == "name" and "surrogate" in body["detail"]
     assert len(ok(owner.get("/v1/products"))["data"]) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/products/{id}",
+        "/v1/meters/{id}",
+        "/v1/plans/{id}",
+        "/v1/plans/{id}/versions/1",
+        "/v1/customers/{id}",
+        "/v1/subscriptions/{id}",
+        "/v1/migrations/{id}",
+    ],
+)
+def test_an_id_longer_than_any_stored_one_is_a_404_echoing_a_bounded_part_of_it(owner, path):
+    """A 3,000-character id is longer than a DynamoDB sort key may be: it names nothing (404), and the
+    detail echoes 80 characters of it, not all of them."""
+    body = problem(owner.get(path.replace("{id}", "x" * 3000)), 404)
+    assert "x" * 80 in body["detail"] and len(body["detail"]) < 300

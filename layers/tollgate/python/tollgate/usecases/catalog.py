@@ -29,6 +29,7 @@ from tollgate.domain.catalog import (
     new_product,
     parse_content,
 )
+from tollgate.domain.catalog.common import is_identifier, shown
 from tollgate.domain.catalog.plan_prices import CONTENT_FIELDS
 from tollgate.domain.catalog.plans import current_after_archiving, first_version, next_version
 from tollgate.domain.clock import utcnow
@@ -70,9 +71,9 @@ def list_products(repo: CatalogRepository, caller: Caller, *, status: ProductSta
 
 
 def get_product(repo: CatalogRepository, caller: Caller, product_id: str) -> Product:
-    product = repo.get_product(caller.tenant_id, product_id)
+    product = repo.get_product(caller.tenant_id, product_id) if is_identifier(product_id) else None
     if product is None:
-        raise NotFound(f"Product not found: {product_id}")
+        raise NotFound(f"Product not found: {shown(product_id)}")
     return product
 
 
@@ -153,9 +154,9 @@ def list_meters(
 
 
 def get_meter(repo: CatalogRepository, caller: Caller, meter_id: str) -> Meter:
-    meter = repo.get_meter(caller.tenant_id, meter_id)
+    meter = repo.get_meter(caller.tenant_id, meter_id) if is_identifier(meter_id) else None
     if meter is None:
-        raise NotFound(f"Meter not found: {meter_id}")
+        raise NotFound(f"Meter not found: {shown(meter_id)}")
     return meter
 
 
@@ -247,9 +248,9 @@ def list_plans(repo: CatalogRepository, caller: Caller) -> list[Plan]:
 
 
 def get_plan(repo: CatalogRepository, caller: Caller, plan_id: str) -> Plan:
-    plan = repo.get_plan(caller.tenant_id, plan_id)
+    plan = repo.get_plan(caller.tenant_id, plan_id) if is_identifier(plan_id) else None
     if plan is None:
-        raise NotFound(f"Plan not found: {plan_id}")
+        raise NotFound(f"Plan not found: {shown(plan_id)}")
     return plan
 
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from tollgate.domain.catalog.common import EXTERNAL_ID_RULE, is_external_id, string_metadata
+from tollgate.domain.catalog.common import EXTERNAL_ID_RULE, is_external_id, is_identifier, shown, string_metadata
 from tollgate.domain.clock import utcnow
 from tollgate.domain.customers import Customer, validate_customer_fields
 from tollgate.domain.errors import Conflict, NotFound
@@ -56,17 +56,17 @@ def create_customer(
 
 
 def get_customer(repo: CustomerRepository, tenant_id: str, customer_id: str) -> Customer:
-    customer = repo.get(tenant_id, customer_id)
+    customer = repo.get(tenant_id, customer_id) if is_identifier(customer_id) else None
     if customer is None:
         raise NotFound(
-            f"Customer not found: {customer_id}. Check the id, and that X-Tenant-Id is the tenant that owns it."
+            f"Customer not found: {shown(customer_id)}. Check the id, and that X-Tenant-Id is the tenant that owns it."
         )
     return customer
 
 
 def get_customer_by_external_id(repo: CustomerRepository, tenant_id: str, external_id: str) -> Customer:
     if not is_external_id(external_id):
-        raise NotFound(f"No customer with external_id {str(external_id)[:300]!r}: external ids are {EXTERNAL_ID_RULE}.")
+        raise NotFound(f"No customer with external_id {shown(external_id)!r}: external ids are {EXTERNAL_ID_RULE}.")
     customer = repo.get_by_external_id(tenant_id, external_id)
     if customer is None:
         raise NotFound(f"No customer with external_id {external_id!r}. Create it first (POST /v1/customers).")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
+from tollgate.domain.catalog.common import is_identifier, shown
 from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict, InvalidInput, NotFound
 from tollgate.domain.ids import new_id
@@ -49,9 +50,9 @@ def start_bulk_migration(
 
 
 def get_bulk_migration(migrations, tenant_id: str, migration_id: str) -> tuple[BulkMigration, list[MigrationResult]]:
-    m = migrations.get(tenant_id, migration_id)
+    m = migrations.get(tenant_id, migration_id) if is_identifier(migration_id) else None
     if m is None:
-        raise NotFound(f"Migration not found: {migration_id}.")
+        raise NotFound(f"Migration not found: {shown(migration_id)}.")
     return m, migrations.results(tenant_id, migration_id)
 
 

@@ -65,10 +65,11 @@ def _event(type_: str, sub: Subscription, **data: Any) -> DomainEvent:
 
 
 def get_subscription(repos: Repos, tenant_id: str, subscription_id: str) -> Subscription:
-    sub = repos.subscriptions.get(tenant_id, subscription_id)
+    sub = repos.subscriptions.get(tenant_id, subscription_id) if common.is_identifier(subscription_id) else None
     if sub is None:
         raise NotFound(
-            f"Subscription not found: {subscription_id}. Check the id, and that X-Tenant-Id is the tenant that owns it."
+            f"Subscription not found: {common.shown(subscription_id)}. Check the id, and that X-Tenant-Id is the "
+            "tenant that owns it."
         )
     return sub
 

@@ -114,7 +114,9 @@ def create_meter(body: MeterIn, caller: CallerDep) -> Response[MeterOut]:
 def list_meters(
     caller: CallerDep,
     status: Annotated[MeterStatus | None, Query()] = None,
-    event_name: Annotated[str | None, Query(description="Only meters with exactly this event name.")] = None,
+    event_name: Annotated[
+        str | None, Query(max_length=255, description="Only meters with exactly this event name.")
+    ] = None,
 ) -> MeterList:
     meters = catalog.list_meters(wiring.catalog_repository(), caller, status=status, event_name=event_name)
     return MeterList(data=[meter_out(m) for m in meters])

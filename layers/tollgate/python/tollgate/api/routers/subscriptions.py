@@ -198,7 +198,9 @@ def create_subscription(body: SubscriptionIn, caller: Caller_) -> Response[Subsc
     tags=["subscriptions"],
     summary="List subscriptions",
 )
-def list_subscriptions(caller: Caller_, customer_id: Annotated[str | None, Query()] = None) -> SubscriptionList:
+def list_subscriptions(
+    caller: Caller_, customer_id: Annotated[str | None, Query(max_length=255)] = None
+) -> SubscriptionList:
     repo = wiring.subscription_repository()
     subs = (
         repo.list_for_customer(caller.tenant_id, customer_id) if customer_id else repo.list_for_tenant(caller.tenant_id)

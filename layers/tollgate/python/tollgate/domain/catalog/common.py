@@ -45,6 +45,18 @@ def storable(value: str, field: str) -> str:
     return value
 
 
+def is_identifier(value: Any) -> bool:
+    """Whether ``value`` could name something Tollgate stores (an id in a path or a body): ids longer
+    than ``MAX_EXTERNAL_ID`` or holding a lone surrogate name nothing, and DynamoDB keys stay in bounds."""
+    return isinstance(value, str) and 0 < len(value) <= MAX_EXTERNAL_ID and not has_lone_surrogate(value)
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``value`` as echoed in a problem detail: at most ``limit`` characters."""
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
 def is_external_id(value: Any) -> bool:
     return (
         isinstance(value, str) and 0 < len(value) <= MAX_EXTERNAL_ID and value == value.strip() and value.isprintable()
