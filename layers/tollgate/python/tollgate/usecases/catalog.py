@@ -1,4 +1,4 @@
-"""The product catalog: products, meters, plans and their versions; quoting a price.
+"""The product catalog: products, meters, plans and their versions (quoting a price: ``usecases/prices``).
 
 Every function acts for ``caller.tenant_id`` only: an id of another tenant answers the same 404 as
 an id that does not exist ("Product not found: prod_x").
@@ -36,7 +36,6 @@ from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict, InvalidInput, NotFound
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.ids import new_id
-from tollgate.domain.pricing import Quote, quote
 from tollgate.ports.catalog import CatalogRepository
 
 T = TypeVar("T", Product, Meter, Plan, PlanVersion)
@@ -381,18 +380,3 @@ def archive_plan_version(
     plan = _next(replace(current_plan, current_version=new_current, updated_at=now), current_plan)
     repo.archive_version(plan, archived, meters, [_version_event("plan_version.archived", plan, archived)])
     return plan, archived
-
-
-# -- quoting ----------------------------------------------------------------------------------------
-
-
-def quote_price(price: Any, quantity: Any) -> Quote:
-    """Price ``quantity`` with a price object (no catalog access). Every InvalidInput names its field
-    in the detail too ("tiers[1].up_to: ...")."""
-    try:
-        return quote(price, quantity)
-    except InvalidInput as error:
-        field = error.extra.get("field")
-        if field and field not in error.detail:
-            raise InvalidInput(f"{field}: {error.detail}", **error.extra) from None
-        raise
