@@ -75,3 +75,35 @@ def test_a_stale_product_save_is_a_concurrent_update_and_changes_nothing(local_s
         with pytest.raises(ConcurrentUpdate):
             repo.save_product(stale, [])
         assert repo.get_product(tenant, product.product_id).name == "Weather API"
+
+
+def test_a_cancel_that_loses_a_race_with_another_save_is_read_again_and_applied_once(local_stack, monkeypatch):
+    from tollgate.usecases import subscriptions
+
+    tenant = local_stack.bootstrap_tenant("subscription race").tenant_id
+    caller = Caller(tenant, KeyKind.OPERATOR, "key_x", Role.OWNER)
+    with local_stack.exclusive():
+        plan, _ = catalog.create_plan(
+            wiring.catalog_repository(),
+            caller,
+            {"name": "Pro", "currency": "USD", "fees": [{"name": "Base", "amount": "10.00"}]},
+        )
+        catalog.publish_plan_version(wiring.catalog_repository(), caller, plan.plan_id, 1)
+        c = customers.create_customer(wiring.customer_repository(), tenant, {"external_id": "race-1"})
+        repos = wiring.subscription_repos()
+        sub = subscriptions.create_subscription(repos, tenant, {"customer_id": c.customer_id, "plan_id": plan.plan_id})
+        real_save, raced = repos.subscriptions.save, []
+
+        def save_after_a_bill_run(after, *, expected_version, **rest):
+            if not raced:  # a bill run saves the subscription between our read and our write
+                raced.append(1)
+                stored = repos.subscriptions.get(tenant, sub.subscription_id)
+                bumped = replace(stored, version=stored.version + 1)
+                real_save(bumped, expected_version=stored.version, events=[], history=[])
+            return real_save(after, expected_version=expected_version, **rest)
+
+        monkeypatch.setattr(repos.subscriptions, "save", save_after_a_bill_run)
+        cancelled = subscriptions.cancel_subscription(repos, tenant, sub.subscription_id)
+        assert cancelled.status.value == "CANCELLED" and raced == [1]
+        history = repos.subscriptions.history(tenant, sub.subscription_id)
+        assert [h.action for h in history].count("CANCEL") == 1

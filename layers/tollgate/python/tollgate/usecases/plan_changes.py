@@ -20,7 +20,7 @@ from tollgate.domain.errors import Conflict, NotFound
 from tollgate.domain.money import plain
 from tollgate.domain.periods import Interval
 from tollgate.domain.subscriptions import Action, PlanRef, Subscription, prorate
-from tollgate.usecases.subscriptions import Repos, get_subscription, published_version, save_move
+from tollgate.usecases.subscriptions import Repos, get_subscription, published_version, retried_on_lost_race, save_move
 
 
 def recurring_in_advance(version: PlanVersion) -> Decimal:
@@ -43,6 +43,7 @@ def _target(repos: Repos, sub: Subscription, plan_id: str, version: int | None) 
     return plan, target
 
 
+@retried_on_lost_race
 def change_plan(
     repos: Repos, tenant_id: str, subscription_id: str, *, plan_id: str, version: int | None, direction: str
 ) -> tuple[Subscription, Decimal]:
@@ -105,6 +106,7 @@ def change_plan(
     return saved, amount
 
 
+@retried_on_lost_race
 def migrate_subscription(
     repos: Repos,
     tenant_id: str,

@@ -7,14 +7,18 @@ Seed 000 ("Subscriptions") and seed 002 (several subscriptions per customer, one
   period end; the keys bound to it are revoked in the same write.
 - Upgrade, downgrade and migration to another plan: ``tollgate.usecases.plan_changes``.
 - Every time comes from ``repos.clock()`` (the local stack and tests move it).
+- A move whose conditional write lost a race (a bill run, a payment or another request saved the
+  subscription meanwhile) is read, decided and written again (``retried_on_lost_race``); after three
+  lost races it answers 409 CONCURRENT_UPDATE.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from tollgate.domain.access import Caller, KeyKind
 from tollgate.domain.billing.plan_in_effect import PIN_MOVES
@@ -25,6 +29,7 @@ from tollgate.domain.errors import Conflict, InvalidInput, NotFound
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.ids import new_id
 from tollgate.domain.periods import Anchor, Interval
+from tollgate.domain.retry import retry_on_conflict
 from tollgate.domain.subscriptions import (
     APPLY_PENDING_PLAN,
     Action,
@@ -42,6 +47,8 @@ from tollgate.usecases import customers as customer_cases
 from tollgate.usecases.tenancy import IssuedKey, create_api_key
 
 KEY_REVOKED_REASON = "subscription cancelled"
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class MigrationLock(Protocol):
@@ -62,6 +69,20 @@ def _event(type_: str, sub: Subscription, **data: Any) -> DomainEvent:
     """Kept for ``usecases/payments`` (which has its own clock): the use cases here build events with
     ``subscription_event`` at ``repos.clock()``."""
     return subscription_event(type_, sub, utcnow(), **data)
+
+
+def retried_on_lost_race(move: Callable[P, T]) -> Callable[P, T]:
+    """Run a read-decide-write move of a subscription again, on fresh data, when its conditional write
+    lost a race (a bill run, a payment or another request saved the subscription in between)."""
+
+    @functools.wraps(move)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        return retry_on_conflict(
+            lambda: move(*args, **kwargs),
+            exhausted="The subscription kept changing while this request was applied; read it again and retry.",
+        )
+
+    return run
 
 
 def get_subscription(repos: Repos, tenant_id: str, subscription_id: str) -> Subscription:
@@ -178,6 +199,7 @@ def save_move(
     return after
 
 
+@retried_on_lost_race
 def cancel_subscription(
     repos: Repos, tenant_id: str, subscription_id: str, *, at_period_end: bool = False
 ) -> Subscription:
@@ -264,6 +286,7 @@ def apply_due_transitions(repos: Repos, now: datetime | None = None, limit: int 
     return applied
 
 
+@retried_on_lost_race
 def apply_discount(repos: Repos, coupons: Any, tenant_id: str, subscription_id: str, coupon_id: str) -> Subscription:
     """Give the subscription the coupon's discount from its next invoice on (it replaces any other)."""
     from tollgate.domain.billing.discounts import discount_of
@@ -284,6 +307,7 @@ def apply_discount(repos: Repos, coupons: Any, tenant_id: str, subscription_id: 
     return save_move(repos, sub, after, "DISCOUNT_APPLIED", ["subscription.discount_applied"], coupon_id=coupon_id)
 
 
+@retried_on_lost_race
 def remove_discount(repos: Repos, tenant_id: str, subscription_id: str) -> Subscription:
     sub = get_subscription(repos, tenant_id, subscription_id)
     if sub.discount is None:
