@@ -27,7 +27,9 @@ class CustomerRepository(Protocol):
         """Write ``after`` if the stored customer still has ``before``'s external id (ConcurrentUpdate
         otherwise); Conflict CUSTOMER_EXTERNAL_ID_TAKEN if the new external id is taken."""
 
-    def delete(self, customer: Customer, events: list[DomainEvent]) -> None: ...
+    def delete(self, customer: Customer, events: list[DomainEvent]) -> None:
+        """Delete ``customer`` and its external-id guard if it still has the external id it was read with
+        (ConcurrentUpdate otherwise)."""
 
     def set_provider_customer_id(self, tenant_id: str, customer_id: str, provider_customer_id: str) -> None:
         """Record the payment provider's customer id, unless one is already recorded (nothing else changes)."""

@@ -123,6 +123,17 @@ def _update_once(
 def delete_customer(
     repo: CustomerRepository, billable: BillableCheck, tenant_id: str, customer_id: str, *, clock: Clock = utcnow
 ) -> Customer:
+    """Delete the customer (409 CUSTOMER_HAS_BILLABLES while it has live subscriptions or open invoices);
+    a rename racing the delete is read again."""
+    return retry_on_conflict(
+        lambda: _delete_once(repo, billable, tenant_id, customer_id, clock()),
+        exhausted=f"Customer {shown(customer_id)} kept changing while it was being deleted; retry.",
+    )
+
+
+def _delete_once(
+    repo: CustomerRepository, billable: BillableCheck, tenant_id: str, customer_id: str, now: datetime
+) -> Customer:
     customer = get_customer(repo, tenant_id, customer_id)
     subscriptions = billable.live_subscription_ids(tenant_id, customer_id)
     invoices = billable.open_invoice_ids(tenant_id, customer_id)
@@ -137,5 +148,5 @@ def delete_customer(
         raise Conflict(
             f"Customer {customer_id} still has " + " and ".join(reasons) + ".", code="CUSTOMER_HAS_BILLABLES"
         )
-    repo.delete(customer, [_event("customer.deleted", customer, clock())])
+    repo.delete(customer, [_event("customer.deleted", customer, now)])
     return customer

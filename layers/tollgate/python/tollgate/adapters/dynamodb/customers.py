@@ -7,8 +7,9 @@
 
 The guard item makes the external id unique per tenant: it is written in the same transaction as
 the customer, conditional on its absence (a failed condition there is 409 CUSTOMER_EXTERNAL_ID_TAKEN).
-An update is conditional on the external id it read, so two requests renaming one customer cannot
-both move its guard (the loser gets ``ConcurrentUpdate`` and the use case reads again).
+An update or a delete is conditional on the external id it read, so two requests renaming (or
+renaming and deleting) one customer cannot leave a guard behind: the loser gets ``ConcurrentUpdate``
+and the use case reads again.
 """
 
 from __future__ import annotations
@@ -176,7 +177,14 @@ class DynamoCustomerRepository:
 
     def delete(self, customer: Customer, events: list[DomainEvent]) -> None:
         items = [
-            {"Delete": {"TableName": self.table_name, "Key": customer_key(customer.tenant_id, customer.customer_id)}},
+            {
+                "Delete": {
+                    "TableName": self.table_name,
+                    "Key": customer_key(customer.tenant_id, customer.customer_id),
+                    "ConditionExpression": "external_id = :read",
+                    "ExpressionAttributeValues": {":read": customer.external_id},
+                }
+            },
             {
                 "Delete": {
                     "TableName": self.table_name,
