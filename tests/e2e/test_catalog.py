@@ -643,3 +643,51 @@ def test_the_dynamodb_adapter_guards_event_names_and_revisions_itself(server):
     with pytest.raises(Conflict):
         repo.save_meter(replace(archived.apply(MeterAction.ACTIVATE, utcnow()), revision=4), archived, [])
     assert repo.get_meter(tenant, first.meter_id).status.value == "ARCHIVED"
+
+
+# -- loose types (issue 13, class 8) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("segment", ["\u0661", "%C2%B9", "%EF%BC%91", "0", "100001", "9" * 40, "1.0"])
+def test_a_plan_version_path_takes_only_ascii_digits_in_range(owner, segment):
+    created = ok(owner.post("/v1/plans", json={"name": "Digits", "currency": "USD"}), 201)
+    for method, suffix in [("GET", ""), ("PUT", ""), ("POST", "/publish"), ("POST", "/archive")]:
+        path = f"/v1/plans/{created['id']}/versions/{segment}{suffix}"
+        r = owner.request(method, path, json={} if method == "PUT" else None)
+        assert problem(r, 404)["detail"].startswith(f"Plan version not found: {created['id']} version ")
+    assert ok(owner.get(f"/v1/plans/{created['id']}/versions/1"))["status"] == "DRAFT"
+
+
+def test_trial_days_true_is_not_one_day(owner):
+    body = problem(owner.post("/v1/plans", json={"name": "Trial", "currency": "USD", "trial_days": True}), 422)
+    assert "trial_days" in body["detail"]
+    entitlement = {"meter_id": "mtr_x", "limit": "5", "hard": 1}
+    body = problem(owner.post("/v1/plans", json={"name": "E", "currency": "USD", "entitlements": [entitlement]}), 422)
+    assert "hard" in body["detail"]
+
+
+def test_a_lone_surrogate_in_a_product_name_is_a_422_and_nothing_is_stored(owner):
+    before = len(ok(owner.get("/v1/products"))["data"])
+    raw = b'{"name": "\\udc00x"}'
+    body = problem(owner.post("/v1/products", content=raw, headers={"content-type": "application/json"}), 422)
+    assert body["field"] == "name" and "surrogate" in body["detail"]
+    assert len(ok(owner.get("/v1/products"))["data"]) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/products/{id}",
+        "/v1/meters/{id}",
+        "/v1/plans/{id}",
+        "/v1/plans/{id}/versions/1",
+        "/v1/customers/{id}",
+        "/v1/subscriptions/{id}",
+        "/v1/migrations/{id}",
+    ],
+)
+def test_an_id_longer_than_any_stored_one_is_a_404_echoing_a_bounded_part_of_it(owner, path):
+    """A 3,000-character id is longer than a DynamoDB sort key may be: it names nothing (404), and the
+    detail echoes 80 characters of it, not all of them."""
+    body = problem(owner.get(path.replace("{id}", "x" * 3000)), 404)
+    assert "x" * 80 in body["detail"] and len(body["detail"]) < 300

@@ -83,14 +83,14 @@ def test_a_new_plan_version_never_changes_an_existing_subscription(owner):
     assert after["plan_version"] == v2
     # The upcoming invoice prices the old subscription at v1's fee, the new one at v2's.
     old_fees = {
-        l["amount"]
-        for l in ok(owner.get(f"/v1/subscriptions/{before['id']}/upcoming-invoice"))["lines"]
-        if l["kind"] == "fee"
+        line["amount"]
+        for line in ok(owner.get(f"/v1/subscriptions/{before['id']}/upcoming-invoice"))["lines"]
+        if line["kind"] == "fee"
     }
     new_fees = {
-        l["amount"]
-        for l in ok(owner.get(f"/v1/subscriptions/{after['id']}/upcoming-invoice"))["lines"]
-        if l["kind"] == "fee"
+        line["amount"]
+        for line in ok(owner.get(f"/v1/subscriptions/{after['id']}/upcoming-invoice"))["lines"]
+        if line["kind"] == "fee"
     }
     assert old_fees == {"10.00"} and new_fees == {"25.00"}
 
@@ -303,3 +303,67 @@ def test_every_transition_is_a_domain_event_and_a_history_line(server, owner):
     wait_for(logged, timeout=10)
     history = ok(owner.get(f"/v1/subscriptions/{s['id']}/history"))["data"]
     assert [(h["from_status"], h["to_status"]) for h in history] == [(None, "TRIALING"), ("TRIALING", "CANCELLED")]
+
+
+# -- loose types (issue 13, class 8) ------------------------------------------------------------------
+
+
+def _refused_quickly(request, field: str) -> dict:
+    started = time.monotonic()
+    r = request()
+    assert time.monotonic() - started < 1.0
+    body = problem(r, 422)
+    assert field in body["detail"] and body.get("field", field) == field
+    return body
+
+
+@pytest.mark.parametrize("external_id", ["a\u0000b", "bell\u0007", "   ", " padded", "tab\tinside", "\u200b"])
+def test_an_unreachable_external_id_is_refused_naming_the_field_and_the_rule_and_nothing_is_stored(owner, external_id):
+    before = ok(owner.get("/v1/customers", params={"limit": 100}))["data"]
+    body = _refused_quickly(lambda: owner.post("/v1/customers", json={"external_id": external_id}), "external_id")
+    assert "printable" in body["detail"] and "whitespace" in body["detail"]
+    assert external_id not in [c["external_id"] for c in ok(owner.get("/v1/customers", params={"limit": 100}))["data"]]
+    assert len(ok(owner.get("/v1/customers", params={"limit": 100}))["data"]) == len(before)
+    c = customer(owner)
+    _refused_quickly(lambda: owner.patch(f"/v1/customers/{c['id']}", json={"external_id": external_id}), "external_id")
+    assert ok(owner.get(f"/v1/customers/{c['id']}"))["external_id"] == c["external_id"]
+
+
+def test_a_lone_surrogate_anywhere_in_a_customer_is_a_422_not_a_500(owner):
+    raw = '{"external_id": "ok-' + str(time.time_ns()) + '", "name": "\\udc00x", "metadata": {"k": "\\ud800"}}'
+    r = owner.post("/v1/customers", content=raw.encode(), headers={"content-type": "application/json"})
+    problem(r, 422)
+
+
+def test_booleans_are_not_numbers_and_floats_are_not_integers(owner):
+    c, p = customer(owner), plan(owner)
+    for field, value in [("version", True), ("trial_days", True), ("trial_days", 1.0), ("version", "1")]:
+        body = {"customer_id": c["id"], "plan_id": p["id"], field: value}
+        _refused_quickly(lambda body=body: owner.post("/v1/subscriptions", json=body), field)
+    _refused_quickly(lambda: owner.post("/v1/customers", json={"external_id": "b1", "metadata": {"vip": True}}), "vip")
+    assert ok(owner.get("/v1/subscriptions", params={"customer_id": c["id"]}))["data"] == []
+
+
+@pytest.mark.parametrize(
+    "start_at", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "9999-12-31T23:00:00-05:00", 1e11, "yesterday"]
+)
+def test_a_start_outside_a_year_either_side_of_now_is_422_and_creates_nothing(server, owner, start_at):
+    c, p = customer(owner), plan(owner)
+    body = {"customer_id": c["id"], "plan_id": p["id"], "start_at": start_at}
+    _refused_quickly(lambda: owner.post("/v1/subscriptions", json=body), "start_at")
+    assert ok(owner.get("/v1/subscriptions", params={"customer_id": c["id"]}))["data"] == []
+    assert client(server, None, None).get("/health").status_code == 200
+
+
+def test_a_start_eleven_months_back_is_kept(owner):
+    c, p = customer(owner), plan(owner)
+    start = (datetime.now(UTC) - timedelta(days=330)).replace(microsecond=0)
+    s = subscribe(owner, c["id"], p["id"], start_at=start)
+    assert datetime.fromisoformat(s["started_at"].replace("Z", "+00:00")) == start
+
+
+def test_a_subscription_external_id_follows_the_same_rule(owner):
+    c, p = customer(owner), plan(owner)
+    body = {"customer_id": c["id"], "plan_id": p["id"], "external_id": "sub\u0000"}
+    _refused_quickly(lambda: owner.post("/v1/subscriptions", json=body), "external_id")
+    assert ok(owner.get("/v1/subscriptions", params={"customer_id": c["id"]}))["data"] == []

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from tollgate.domain.catalog import Meter, MeterStatus, Plan, PlanVersion, Product, ProductStatus
-from tollgate.domain.errors import Conflict
+from tollgate.domain.errors import ConcurrentUpdate, Conflict
 from tollgate.domain.events import DomainEvent
+from tollgate.ports.catalog import CatalogRepository
 
 
 class InMemoryCatalogRepository:
@@ -20,7 +21,7 @@ class InMemoryCatalogRepository:
     @staticmethod
     def _check_revision(stored, new, what: str) -> None:
         if stored is None or stored.revision != new.revision - 1:
-            raise Conflict(f"{what} was changed by another request; fetch it again and retry.")
+            raise ConcurrentUpdate(f"{what} was changed by another request; fetch it again and retry.")
 
     def _claim_conflict(self, tenant_id: str, event_name: str) -> Conflict:
         holder = self.claims[(tenant_id, event_name)]
@@ -157,8 +158,15 @@ class InMemoryCatalogRepository:
         for meter in meters:
             stored = self.meters.get((meter.tenant_id, meter.meter_id))
             if stored is None or stored.status is not MeterStatus.ACTIVE:
-                raise Conflict(f"Meter {meter.meter_id} is not ACTIVE.")
+                raise ConcurrentUpdate(
+                    f"Meter {meter.meter_id} was changed by another request; fetch it again and retry."
+                )
         self._save_transition(plan, version, meters, events)
 
     def archive_version(self, plan: Plan, version: PlanVersion, meters: list[Meter], events: list[DomainEvent]) -> None:
         self._save_transition(plan, version, meters, events)
+
+
+def _typed_against_the_port() -> CatalogRepository:
+    """mypy checks the fake against ``CatalogRepository``: a drifted signature fails the type check."""
+    return InMemoryCatalogRepository()

@@ -6,7 +6,7 @@ from tests.fakes.catalog import InMemoryCatalogRepository
 from tollgate.domain.access import Caller, KeyKind, Role
 from tollgate.domain.catalog import ProductStatus
 from tollgate.domain.errors import InvalidInput, NotFound
-from tollgate.usecases import catalog
+from tollgate.usecases import catalog, prices
 
 A = Caller("ten_a", KeyKind.OPERATOR, "key_a", Role.OWNER)
 B = Caller("ten_b", KeyKind.OPERATOR, "key_b", Role.OWNER)
@@ -81,7 +81,7 @@ TIERS = [{"up_to": 1000, "unit_amount": "0.10"}, {"up_to": None, "unit_amount": 
 
 
 def test_quote_returns_the_engines_quote():
-    result = catalog.quote_price({"model": "graduated", "currency": "USD", "tiers": TIERS}, "15000")
+    result = prices.quote_price({"model": "graduated", "currency": "USD", "tiers": TIERS}, "15000")
     assert result.to_json()["amount"] == "800.00"
 
 
@@ -103,6 +103,6 @@ def test_quote_returns_the_engines_quote():
 )
 def test_quote_errors_name_the_field_in_the_detail_too(price, quantity, field):
     with pytest.raises(InvalidInput) as invalid:
-        catalog.quote_price(price, quantity)
+        prices.quote_price(price, quantity)
     assert invalid.value.extra["field"] == field
     assert field in invalid.value.detail

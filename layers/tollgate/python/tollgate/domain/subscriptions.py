@@ -12,17 +12,23 @@ Its state moves only along this table; any other (state, action) is a Conflict n
 | EXPIRED       | -         | -              | -                 | -         | -       | -           |
 
 CANCELLED and EXPIRED are terminal. CHANGE_PLAN covers upgrade, downgrade and migration.
+
+A new subscription starts now, or at ``start_at``: an RFC 3339 time with an offset, at most one year
+back (``MAX_BACKDATE``: the first bill run invoices every period since, at most twelve monthly ones)
+and at most one year ahead (``MAX_START_AHEAD``). Anything else is a 422 naming ``start_at``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from tollgate.domain.errors import Conflict
+from tollgate.domain.clock import parse_rfc3339
+from tollgate.domain.errors import Conflict, InvalidInput
+from tollgate.domain.events import DomainEvent
 from tollgate.domain.periods import Anchor, Interval, Period
 
 if TYPE_CHECKING:
@@ -74,7 +80,8 @@ def transition(status: SubscriptionStatus, action: Action) -> SubscriptionStatus
         raise Conflict("The subscription is already cancelled.", code="ALREADY_CANCELLED", status_now=status.value)
     if status in TERMINAL:
         raise Conflict(
-            f"The subscription is {status.value}, a terminal state: it cannot {action.value.lower().replace('_', ' ')}.",
+            f"The subscription is {status.value}, a terminal state: "
+            f"it cannot {action.value.lower().replace('_', ' ')}.",
             code="SUBSCRIPTION_TERMINAL",
             status_now=status.value,
         )
@@ -186,3 +193,44 @@ def prorate(old_amount: Decimal, new_amount: Decimal, period: Period, at: dateti
     total = Decimal((period.end - period.start).total_seconds())
     remaining = Decimal(max((period.end - max(at, period.start)).total_seconds(), 0))
     return (new_amount - old_amount) * remaining / total
+
+
+def subscription_event(type_: str, sub: Subscription, at: datetime, **data: Any) -> DomainEvent:
+    """The domain event of a move of ``sub`` (``subscription.created``, ``subscription.upgraded`` ...),
+    its id derived from the subscription's version so a retried write publishes it once."""
+    payload = {
+        "subscription_id": sub.subscription_id,
+        "customer_id": sub.customer_id,
+        "status": sub.status.value,
+        "plan_id": sub.plan.plan_id,
+        "plan_version": sub.plan.version,
+        **data,
+    }
+    return DomainEvent(type_, sub.tenant_id, at, payload).with_id(sub.subscription_id, type_, str(sub.version))
+
+
+MAX_BACKDATE = timedelta(days=365)
+MAX_START_AHEAD = timedelta(days=365)
+
+
+def start_time(value: object, now: datetime) -> datetime:
+    """When a new subscription starts: ``now`` when ``value`` is None, else an RFC 3339 string (or an
+    aware datetime) within ``MAX_BACKDATE`` before and ``MAX_START_AHEAD`` after ``now``."""
+    if value is None:
+        return now
+    rule = (
+        f"start_at must be an RFC 3339 time with an offset (e.g. 2026-04-17T10:00:00Z) from "
+        f"{MAX_BACKDATE.days} days before to {MAX_START_AHEAD.days} days after now"
+    )
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        at = value
+    elif isinstance(value, str) and len(value) <= 64:
+        try:
+            at = parse_rfc3339(value)
+        except (ValueError, OverflowError):
+            raise InvalidInput(f"{rule}; got {value!r}.", field="start_at") from None
+    else:
+        raise InvalidInput(f"{rule}.", field="start_at")
+    if not now - MAX_BACKDATE <= at <= now + MAX_START_AHEAD:
+        raise InvalidInput(f"{rule}; got {value!r}.", field="start_at")
+    return at

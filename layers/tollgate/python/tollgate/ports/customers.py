@@ -12,19 +12,24 @@ from tollgate.domain.subscriptions import Subscription, Transition
 
 class CustomerRepository(Protocol):
     def create(self, customer: Customer, events: list[DomainEvent]) -> None:
-        """Conflict if the external id is taken in the tenant."""
+        """Conflict CUSTOMER_EXTERNAL_ID_TAKEN if the external id is taken in the tenant."""
 
     def get(self, tenant_id: str, customer_id: str) -> Customer | None: ...
 
     def get_by_external_id(self, tenant_id: str, external_id: str) -> Customer | None: ...
 
-    def list(
+    def list_page(
         self, tenant_id: str, *, limit: int = 100, after: str | None = None
-    ) -> tuple[list[Customer], str | None]: ...
+    ) -> tuple[list[Customer], str | None]:
+        """One page of the tenant's customers and the cursor of the next page (None on the last)."""
 
-    def update(self, before: Customer, after: Customer, events: list[DomainEvent]) -> None: ...
+    def update(self, before: Customer, after: Customer, events: list[DomainEvent]) -> None:
+        """Write ``after`` if the stored customer still has ``before``'s external id (ConcurrentUpdate
+        otherwise); Conflict CUSTOMER_EXTERNAL_ID_TAKEN if the new external id is taken."""
 
-    def delete(self, customer: Customer, events: list[DomainEvent]) -> None: ...
+    def delete(self, customer: Customer, events: list[DomainEvent]) -> None:
+        """Delete ``customer`` and its external-id guard if it still has the external id it was read with
+        (ConcurrentUpdate otherwise)."""
 
     def set_provider_customer_id(self, tenant_id: str, customer_id: str, provider_customer_id: str) -> None:
         """Record the payment provider's customer id, unless one is already recorded (nothing else changes)."""

@@ -1,4 +1,4 @@
-"""The product catalog: products, meters, plans and their versions; quoting a price.
+"""The product catalog: products, meters, plans and their versions (quoting a price: ``usecases/prices``).
 
 Every function acts for ``caller.tenant_id`` only: an id of another tenant answers the same 404 as
 an id that does not exist ("Product not found: prod_x").
@@ -6,8 +6,9 @@ an id that does not exist ("Product not found: prod_x").
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, TypeVar
 
 from tollgate.domain.access import Caller
@@ -28,15 +29,17 @@ from tollgate.domain.catalog import (
     new_product,
     parse_content,
 )
-from tollgate.domain.catalog.plans import CONTENT_FIELDS, current_after_archiving, first_version, next_version
+from tollgate.domain.catalog.common import is_identifier, shown
+from tollgate.domain.catalog.plan_prices import CONTENT_FIELDS
+from tollgate.domain.catalog.plans import current_after_archiving, first_version, next_version
 from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict, InvalidInput, NotFound
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.ids import new_id
-from tollgate.domain.pricing import Quote, quote
 from tollgate.ports.catalog import CatalogRepository
 
 T = TypeVar("T", Product, Meter, Plan, PlanVersion)
+Clock = Callable[[], datetime]  # the use cases take the time from ``clock`` (the system clock by default)
 
 
 def _next(entity: T, current: T) -> T:
@@ -54,8 +57,10 @@ def _product_event(type_: str, product: Product) -> DomainEvent:
     )
 
 
-def create_product(repo: CatalogRepository, caller: Caller, data: Mapping[str, Any]) -> Product:
-    product = new_product(product_id=new_id("prod"), tenant_id=caller.tenant_id, data=data, at=utcnow())
+def create_product(
+    repo: CatalogRepository, caller: Caller, data: Mapping[str, Any], *, clock: Clock = utcnow
+) -> Product:
+    product = new_product(product_id=new_id("prod"), tenant_id=caller.tenant_id, data=data, at=clock())
     repo.add_product(product, [_product_event("product.created", product)])
     return product
 
@@ -65,15 +70,17 @@ def list_products(repo: CatalogRepository, caller: Caller, *, status: ProductSta
 
 
 def get_product(repo: CatalogRepository, caller: Caller, product_id: str) -> Product:
-    product = repo.get_product(caller.tenant_id, product_id)
+    product = repo.get_product(caller.tenant_id, product_id) if is_identifier(product_id) else None
     if product is None:
-        raise NotFound(f"Product not found: {product_id}")
+        raise NotFound(f"Product not found: {shown(product_id)}")
     return product
 
 
-def update_product(repo: CatalogRepository, caller: Caller, product_id: str, changes: Mapping[str, Any]) -> Product:
+def update_product(
+    repo: CatalogRepository, caller: Caller, product_id: str, changes: Mapping[str, Any], *, clock: Clock = utcnow
+) -> Product:
     current = get_product(repo, caller, product_id)
-    edited = current.edited(changes, utcnow())
+    edited = current.edited(changes, clock())
     if edited == current:
         return current  # e.g. PATCH {"status": "PUBLISHED"} of a published product
     product = _next(edited, current)
@@ -84,9 +91,9 @@ def update_product(repo: CatalogRepository, caller: Caller, product_id: str, cha
     return product
 
 
-def archive_product(repo: CatalogRepository, caller: Caller, product_id: str) -> Product:
+def archive_product(repo: CatalogRepository, caller: Caller, product_id: str, *, clock: Clock = utcnow) -> Product:
     current = get_product(repo, caller, product_id)
-    product = _next(current.apply(ProductAction.ARCHIVE, utcnow()), current)
+    product = _next(current.apply(ProductAction.ARCHIVE, clock()), current)
     repo.save_product(product, [_product_event("product.archived", product)])
     return product
 
@@ -123,8 +130,8 @@ def _check_event_name_free(repo: CatalogRepository, meter: Meter) -> None:
         raise _event_name_taken(holder)
 
 
-def create_meter(repo: CatalogRepository, caller: Caller, data: Mapping[str, Any]) -> Meter:
-    meter = new_meter(meter_id=new_id("mtr"), tenant_id=caller.tenant_id, data=data, at=utcnow())
+def create_meter(repo: CatalogRepository, caller: Caller, data: Mapping[str, Any], *, clock: Clock = utcnow) -> Meter:
+    meter = new_meter(meter_id=new_id("mtr"), tenant_id=caller.tenant_id, data=data, at=clock())
     _check_event_name_free(repo, meter)
     repo.add_meter(meter, [_meter_event("meter.created", meter)])
     return meter
@@ -146,35 +153,37 @@ def list_meters(
 
 
 def get_meter(repo: CatalogRepository, caller: Caller, meter_id: str) -> Meter:
-    meter = repo.get_meter(caller.tenant_id, meter_id)
+    meter = repo.get_meter(caller.tenant_id, meter_id) if is_identifier(meter_id) else None
     if meter is None:
-        raise NotFound(f"Meter not found: {meter_id}")
+        raise NotFound(f"Meter not found: {shown(meter_id)}")
     return meter
 
 
-def update_meter(repo: CatalogRepository, caller: Caller, meter_id: str, changes: Mapping[str, Any]) -> Meter:
+def update_meter(
+    repo: CatalogRepository, caller: Caller, meter_id: str, changes: Mapping[str, Any], *, clock: Clock = utcnow
+) -> Meter:
     current = get_meter(repo, caller, meter_id)
     if not changes:
         return current
-    meter = _next(current.edited(changes, utcnow()), current)
+    meter = _next(current.edited(changes, clock()), current)
     if meter.event_name != current.event_name:
         _check_event_name_free(repo, meter)
     repo.save_meter(meter, current, [_meter_event("meter.updated", meter)])
     return meter
 
 
-def archive_meter(repo: CatalogRepository, caller: Caller, meter_id: str) -> Meter:
+def archive_meter(repo: CatalogRepository, caller: Caller, meter_id: str, *, clock: Clock = utcnow) -> Meter:
     current = get_meter(repo, caller, meter_id)
-    meter = _next(current.apply(MeterAction.ARCHIVE, utcnow()), current)
+    meter = _next(current.apply(MeterAction.ARCHIVE, clock()), current)
     repo.save_meter(meter, current, [_meter_event("meter.archived", meter)])
     return meter
 
 
-def activate_meter(repo: CatalogRepository, caller: Caller, meter_id: str) -> Meter:
+def activate_meter(repo: CatalogRepository, caller: Caller, meter_id: str, *, clock: Clock = utcnow) -> Meter:
     """Seed 001, "Feature Not Active": an archived meter can be made active again (if no other active
     meter has taken its event name meanwhile)."""
     current = get_meter(repo, caller, meter_id)
-    meter = _next(current.apply(MeterAction.ACTIVATE, utcnow()), current)
+    meter = _next(current.apply(MeterAction.ACTIVATE, clock()), current)
     _check_event_name_free(repo, meter)
     repo.save_meter(meter, current, [_meter_event("meter.activated", meter)])
     return meter
@@ -218,10 +227,12 @@ def _check_product(repo: CatalogRepository, caller: Caller, product_id: str | No
         raise Conflict(f"Product {product_id} is ARCHIVED: plans cannot be attached to an archived product.")
 
 
-def create_plan(repo: CatalogRepository, caller: Caller, data: Mapping[str, Any]) -> tuple[Plan, PlanVersion]:
+def create_plan(
+    repo: CatalogRepository, caller: Caller, data: Mapping[str, Any], *, clock: Clock = utcnow
+) -> tuple[Plan, PlanVersion]:
     """A plan and its version 1 (DRAFT) from the plan fields plus the version's prices."""
     plan_data = {k: v for k, v in data.items() if k not in CONTENT_FIELDS}
-    plan = new_plan(plan_id=new_id("plan"), tenant_id=caller.tenant_id, data=plan_data, at=utcnow())
+    plan = new_plan(plan_id=new_id("plan"), tenant_id=caller.tenant_id, data=plan_data, at=clock())
     content = parse_content({k: v for k, v in data.items() if k in CONTENT_FIELDS}, plan.currency)
     _check_product(repo, caller, plan.product_id)
     version = first_version(plan, content)
@@ -236,9 +247,9 @@ def list_plans(repo: CatalogRepository, caller: Caller) -> list[Plan]:
 
 
 def get_plan(repo: CatalogRepository, caller: Caller, plan_id: str) -> Plan:
-    plan = repo.get_plan(caller.tenant_id, plan_id)
+    plan = repo.get_plan(caller.tenant_id, plan_id) if is_identifier(plan_id) else None
     if plan is None:
-        raise NotFound(f"Plan not found: {plan_id}")
+        raise NotFound(f"Plan not found: {shown(plan_id)}")
     return plan
 
 
@@ -247,11 +258,13 @@ def get_plan_with_versions(repo: CatalogRepository, caller: Caller, plan_id: str
     return plan, sorted(repo.list_versions(caller.tenant_id, plan_id), key=lambda v: v.version)
 
 
-def update_plan(repo: CatalogRepository, caller: Caller, plan_id: str, changes: Mapping[str, Any]) -> Plan:
+def update_plan(
+    repo: CatalogRepository, caller: Caller, plan_id: str, changes: Mapping[str, Any], *, clock: Clock = utcnow
+) -> Plan:
     current = get_plan(repo, caller, plan_id)
     if not changes:
         return current
-    plan = _next(current.edited(changes, utcnow()), current)
+    plan = _next(current.edited(changes, clock()), current)
     if plan.product_id != current.product_id:
         _check_product(repo, caller, plan.product_id)
     repo.save_plan(plan, [_plan_event("plan.updated", plan)])
@@ -267,18 +280,27 @@ def get_plan_version(repo: CatalogRepository, caller: Caller, plan_id: str, vers
 
 
 def replace_draft(
-    repo: CatalogRepository, caller: Caller, plan_id: str, version: int, data: Mapping[str, Any]
+    repo: CatalogRepository,
+    caller: Caller,
+    plan_id: str,
+    version: int,
+    data: Mapping[str, Any],
+    *,
+    clock: Clock = utcnow,
 ) -> tuple[Plan, PlanVersion]:
     """Replace the prices of a DRAFT version (PUT); a PUBLISHED or ARCHIVED version is a 409."""
     plan, current = get_plan_version(repo, caller, plan_id, version)
-    current.apply(VersionAction.EDIT, utcnow())  # the lifecycle answer first, before judging the payload
+    now = clock()
+    current.apply(VersionAction.EDIT, now)  # the lifecycle answer first, before judging the payload
     content = parse_content(data, plan.currency)
-    updated = _next(current.with_content(content, utcnow()), current)
+    updated = _next(current.with_content(content, now), current)
     repo.save_version(updated, [_version_event("plan_version.updated", plan, updated)])
     return plan, updated
 
 
-def create_plan_version(repo: CatalogRepository, caller: Caller, plan_id: str) -> tuple[Plan, PlanVersion]:
+def create_plan_version(
+    repo: CatalogRepository, caller: Caller, plan_id: str, *, clock: Clock = utcnow
+) -> tuple[Plan, PlanVersion]:
     """A new DRAFT version numbered after the latest, with a copy of the latest version's prices."""
     current_plan, versions = get_plan_with_versions(repo, caller, plan_id)
     draft = next((v for v in versions if v.status is VersionStatus.DRAFT), None)
@@ -290,7 +312,7 @@ def create_plan_version(repo: CatalogRepository, caller: Caller, plan_id: str) -
             version=draft.version,
         )
     latest = versions[-1]
-    now = utcnow()
+    now = clock()
     version = next_version(current_plan, latest, now)
     plan = _next(replace(current_plan, latest_version=version.version, updated_at=now), current_plan)
     repo.add_version(plan, version, [_version_event("plan_version.created", plan, version, copied_from=latest.version)])
@@ -320,12 +342,12 @@ def _referenced_meters(repo: CatalogRepository, caller: Caller, version: PlanVer
 
 
 def publish_plan_version(
-    repo: CatalogRepository, caller: Caller, plan_id: str, version: int
+    repo: CatalogRepository, caller: Caller, plan_id: str, version: int, *, clock: Clock = utcnow
 ) -> tuple[Plan, PlanVersion]:
     """DRAFT -> PUBLISHED: the version becomes the plan's current version and locks its meters' definitions.
     Older published versions stay PUBLISHED (superseded) for the subscriptions pinned to them."""
     current_plan, current = get_plan_version(repo, caller, plan_id, version)
-    now = utcnow()
+    now = clock()
     published = _next(current.apply(VersionAction.PUBLISH, now), current)
     ref = PlanVersionRef(plan_id, version)
     meters = [_next(m.used_by(ref), m) for m in _referenced_meters(repo, caller, current)]
@@ -337,7 +359,7 @@ def publish_plan_version(
 
 
 def archive_plan_version(
-    repo: CatalogRepository, caller: Caller, plan_id: str, version: int
+    repo: CatalogRepository, caller: Caller, plan_id: str, version: int, *, clock: Clock = utcnow
 ) -> tuple[Plan, PlanVersion]:
     """DRAFT or PUBLISHED -> ARCHIVED. Archiving the current version makes the highest other published
     version current (or none)."""
@@ -345,7 +367,7 @@ def archive_plan_version(
     current = next((v for v in versions if v.version == version), None)
     if current is None:
         raise NotFound(f"Plan version not found: {plan_id} version {version}")
-    now = utcnow()
+    now = clock()
     archived = _next(current.apply(VersionAction.ARCHIVE, now), current)
     meters: list[Meter] = []
     if current.status is VersionStatus.PUBLISHED:
@@ -358,18 +380,3 @@ def archive_plan_version(
     plan = _next(replace(current_plan, current_version=new_current, updated_at=now), current_plan)
     repo.archive_version(plan, archived, meters, [_version_event("plan_version.archived", plan, archived)])
     return plan, archived
-
-
-# -- quoting ----------------------------------------------------------------------------------------
-
-
-def quote_price(price: Any, quantity: Any) -> Quote:
-    """Price ``quantity`` with a price object (no catalog access). Every InvalidInput names its field
-    in the detail too ("tiers[1].up_to: ...")."""
-    try:
-        return quote(price, quantity)
-    except InvalidInput as error:
-        field = error.extra.get("field")
-        if field and field not in error.detail:
-            raise InvalidInput(f"{field}: {error.detail}", **error.extra) from None
-        raise

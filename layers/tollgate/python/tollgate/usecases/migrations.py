@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Protocol
 
+from tollgate.domain.catalog.common import is_identifier, shown
 from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict, InvalidInput, NotFound
 from tollgate.domain.ids import new_id
 from tollgate.domain.migrations import BulkMigration, MigrationResult, MigrationStatus
+from tollgate.usecases import plan_changes
 from tollgate.usecases import subscriptions as subs
 
 PAGE_SIZE = 50
@@ -26,7 +30,7 @@ def start_bulk_migration(
         )
     if repos.catalog.get_plan(tenant_id, data["from_plan_id"]) is None:
         raise NotFound(f"Plan not found: {data['from_plan_id']}.")
-    subs._published_version(
+    subs.published_version(
         repos, tenant_id, data["to_plan_id"], data.get("to_version")
     )  # 404/409 before anything starts
     m = BulkMigration(
@@ -38,7 +42,7 @@ def start_bulk_migration(
         to_version=data.get("to_version"),
         at_period_end=bool(data.get("at_period_end", False)),
         status=MigrationStatus.RUNNING,
-        created_at=utcnow(),
+        created_at=repos.clock(),
     )
     migrations.start(m)  # takes the tenant's lock, or 409
     starter.start("bulk_migration", m.migration_id, {"tenant_id": tenant_id, "migration_id": m.migration_id})
@@ -46,9 +50,9 @@ def start_bulk_migration(
 
 
 def get_bulk_migration(migrations, tenant_id: str, migration_id: str) -> tuple[BulkMigration, list[MigrationResult]]:
-    m = migrations.get(tenant_id, migration_id)
+    m = migrations.get(tenant_id, migration_id) if is_identifier(migration_id) else None
     if m is None:
-        raise NotFound(f"Migration not found: {migration_id}.")
+        raise NotFound(f"Migration not found: {shown(migration_id)}.")
     return m, migrations.results(tenant_id, migration_id)
 
 
@@ -75,7 +79,7 @@ def migrate_page(
             result = MigrationResult(sid, "SKIPPED", "no longer on the source plan, or cancelled meanwhile")
         else:
             try:
-                subs.migrate_subscription(
+                plan_changes.migrate_subscription(
                     repos,
                     tenant_id,
                     sid,
@@ -92,14 +96,18 @@ def migrate_page(
     return counts
 
 
-def close_bulk_migration(migrations, tenant_id: str, migration_id: str) -> dict[str, str]:
+def close_bulk_migration(
+    migrations, tenant_id: str, migration_id: str, *, clock: Callable[[], datetime] = utcnow
+) -> dict[str, str]:
     m = migrations.get(tenant_id, migration_id)
     status = MigrationStatus.PARTIALLY_FAILED if m.failed else MigrationStatus.COMPLETED
-    migrations.close(tenant_id, migration_id, status, utcnow())
+    migrations.close(tenant_id, migration_id, status, clock())
     return {"migration_id": migration_id, "status": status.value}
 
 
-def fail_bulk_migration(migrations, tenant_id: str, migration_id: str, error: dict[str, Any]) -> dict[str, str]:
+def fail_bulk_migration(
+    migrations, tenant_id: str, migration_id: str, error: dict[str, Any], *, clock: Callable[[], datetime] = utcnow
+) -> dict[str, str]:
     cause = f"{error.get('Error', 'Error')}: {str(error.get('Cause', ''))[:300]}"
-    migrations.close(tenant_id, migration_id, MigrationStatus.FAILED, utcnow(), cause)
+    migrations.close(tenant_id, migration_id, MigrationStatus.FAILED, clock(), cause)
     return {"migration_id": migration_id, "status": MigrationStatus.FAILED.value, "error": cause}

@@ -5,30 +5,31 @@ Seed 000 ("Subscriptions") and seed 002 (several subscriptions per customer, one
 - A subscription pins the plan version it started on; publishing a new version changes nothing for it.
 - Cancel (``DELETE /v1/subscriptions/{id}``) works from TRIALING, ACTIVE and PAST_DUE, now or at the
   period end; the keys bound to it are revoked in the same write.
-- Upgrade: now, with proration of the recurring in-advance fees by the second (``domain.subscriptions.prorate``)
-  added to the next invoice. Downgrade: at the end of the current period, no proration.
-- Migration moves to *another* plan (its current published version unless one is named), now or at
-  the period end, without proration: 409 from CANCELLED/EXPIRED, 409 to the same plan (that is an
-  upgrade or downgrade), 409 while a bulk migration runs for the tenant.
+- Upgrade, downgrade and migration to another plan: ``tollgate.usecases.plan_changes``.
+- Every time comes from ``repos.clock()`` (the local stack and tests move it).
+- A move whose conditional write lost a race (a bill run, a payment or another request saved the
+  subscription meanwhile) is read, decided and written again (``retried_on_lost_race``); after three
+  lost races it answers 409 CONCURRENT_UPDATE.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from tollgate.domain.access import Caller, KeyKind
 from tollgate.domain.billing.plan_in_effect import PIN_MOVES
-from tollgate.domain.catalog import Plan, PlanVersion
-from tollgate.domain.catalog.plans import FeeTiming, VersionStatus
-from tollgate.domain.clock import to_rfc3339, utcnow
+from tollgate.domain.catalog import Plan, PlanVersion, common
+from tollgate.domain.catalog.plans import MAX_TRIAL_DAYS, VersionStatus
+from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict, InvalidInput, NotFound
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.ids import new_id
-from tollgate.domain.money import plain
 from tollgate.domain.periods import Anchor, Interval
+from tollgate.domain.retry import retry_on_conflict
 from tollgate.domain.subscriptions import (
     APPLY_PENDING_PLAN,
     Action,
@@ -36,7 +37,8 @@ from tollgate.domain.subscriptions import (
     Subscription,
     SubscriptionStatus,
     Transition,
-    prorate,
+    start_time,
+    subscription_event,
 )
 from tollgate.ports import TenancyRepository
 from tollgate.ports.catalog import CatalogRepository
@@ -45,6 +47,8 @@ from tollgate.usecases import customers as customer_cases
 from tollgate.usecases.tenancy import IssuedKey, create_api_key
 
 KEY_REVOKED_REASON = "subscription cancelled"
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class MigrationLock(Protocol):
@@ -58,30 +62,40 @@ class Repos:
     catalog: CatalogRepository
     tenancy: TenancyRepository
     migrations: MigrationLock
+    clock: Callable[[], datetime] = utcnow
 
 
 def _event(type_: str, sub: Subscription, **data: Any) -> DomainEvent:
-    payload = {
-        "subscription_id": sub.subscription_id,
-        "customer_id": sub.customer_id,
-        "status": sub.status.value,
-        "plan_id": sub.plan.plan_id,
-        "plan_version": sub.plan.version,
-        **data,
-    }
-    return DomainEvent(type_, sub.tenant_id, utcnow(), payload).with_id(sub.subscription_id, type_, str(sub.version))
+    """Kept for ``usecases/payments`` (which has its own clock): the use cases here build events with
+    ``subscription_event`` at ``repos.clock()``."""
+    return subscription_event(type_, sub, utcnow(), **data)
+
+
+def retried_on_lost_race(move: Callable[P, T]) -> Callable[P, T]:
+    """Run a read-decide-write move of a subscription again, on fresh data, when its conditional write
+    lost a race (a bill run, a payment or another request saved the subscription in between)."""
+
+    @functools.wraps(move)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        return retry_on_conflict(
+            lambda: move(*args, **kwargs),
+            exhausted="The subscription kept changing while this request was applied; read it again and retry.",
+        )
+
+    return run
 
 
 def get_subscription(repos: Repos, tenant_id: str, subscription_id: str) -> Subscription:
-    sub = repos.subscriptions.get(tenant_id, subscription_id)
+    sub = repos.subscriptions.get(tenant_id, subscription_id) if common.is_identifier(subscription_id) else None
     if sub is None:
         raise NotFound(
-            f"Subscription not found: {subscription_id}. Check the id, and that X-Tenant-Id is the tenant that owns it."
+            f"Subscription not found: {common.shown(subscription_id)}. Check the id, and that X-Tenant-Id is the "
+            "tenant that owns it."
         )
     return sub
 
 
-def _published_version(repos: Repos, tenant_id: str, plan_id: str, version: int | None) -> tuple[Plan, PlanVersion]:
+def published_version(repos: Repos, tenant_id: str, plan_id: str, version: int | None) -> tuple[Plan, PlanVersion]:
     plan = repos.catalog.get_plan(tenant_id, plan_id)
     if plan is None:
         raise NotFound(f"Plan not found: {plan_id}.")
@@ -102,27 +116,39 @@ def _published_version(repos: Repos, tenant_id: str, plan_id: str, version: int 
     return plan, found
 
 
-def recurring_in_advance(version: PlanVersion) -> Decimal:
-    return sum((f.amount for f in version.content.fees if f.timing is FeeTiming.IN_ADVANCE), Decimal(0))
+def _client_fields(data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """What the client chose for a new subscription, judged before anything is read or written."""
+    external_id = data.get("external_id")
+    trial_days = data.get("trial_days")
+    if trial_days is not None:
+        trial_days = common.non_negative_int(trial_days, "trial_days", maximum=MAX_TRIAL_DAYS)
+    return {
+        "started_at": start_time(data.get("start_at"), now),
+        "external_id": None if external_id is None else common.external_id(external_id),
+        "metadata": common.string_metadata(data.get("metadata")),
+        "trial_days": trial_days,
+    }
 
 
 def create_subscription(repos: Repos, tenant_id: str, data: dict[str, Any]) -> Subscription:
+    now = repos.clock()
+    chosen = _client_fields(data, now)
     if data.get("customer_id"):
         customer = customer_cases.get_customer(repos.customers, tenant_id, data["customer_id"])
     elif data.get("external_customer_id"):
         customer = customer_cases.get_customer_by_external_id(repos.customers, tenant_id, data["external_customer_id"])
     else:
         raise InvalidInput("Name the customer: customer_id or external_customer_id.", field="customer_id")
-    plan, version = _published_version(repos, tenant_id, data["plan_id"], data.get("version"))
+    plan, version = published_version(repos, tenant_id, data["plan_id"], data.get("version"))
     if plan.currency != customer.currency:
         raise Conflict(
-            f"Plan {plan.plan_id} is priced in {plan.currency} but customer {customer.customer_id} pays in {customer.currency}: "
+            f"Plan {plan.plan_id} is priced in {plan.currency} but customer {customer.customer_id} pays in "
+            f"{customer.currency}: "
             "subscribe them to the plan offered in their currency (one plan per currency).",
             code="CURRENCY_MISMATCH",
         )
-    now = utcnow()
-    started = data.get("start_at") or now
-    trial_days = data["trial_days"] if data.get("trial_days") is not None else (plan.trial_days or 0)
+    started = chosen["started_at"]
+    trial_days = chosen["trial_days"] if chosen["trial_days"] is not None else (plan.trial_days or 0)
     sub = Subscription(
         subscription_id=new_id("sub"),
         tenant_id=tenant_id,
@@ -134,18 +160,18 @@ def create_subscription(repos: Repos, tenant_id: str, data: dict[str, Any]) -> S
         anchor=Anchor(data.get("anchor") or Anchor.ANNIVERSARY.value),
         timezone=customer.timezone,
         currency=plan.currency,
-        external_id=data.get("external_id"),
+        external_id=chosen["external_id"],
         trial_end=started + timedelta(days=trial_days) if trial_days > 0 else None,
-        metadata={k: str(v) for k, v in (data.get("metadata") or {}).items()},
+        metadata=chosen["metadata"],
         version=1,
         plan_moves=0,
     )
     history = [Transition(now, "CREATED", None, sub.status, {"plan_id": plan.plan_id, "plan_version": version.version})]
-    repos.subscriptions.create(sub, [_event("subscription.created", sub)], history)
+    repos.subscriptions.create(sub, [subscription_event("subscription.created", sub, now)], history)
     return sub
 
 
-def _save(
+def save_move(
     repos: Repos,
     before: Subscription,
     after: Subscription,
@@ -158,29 +184,33 @@ def _save(
     after = replace(after, version=before.version + 1)
     if action in PIN_MOVES and before.plan_moves is not None:
         after = replace(after, plan_moves=before.plan_moves + 1)
-    now = utcnow()
+    now = repos.clock()
     history = [Transition(now, action, before.status, after.status, {k: v for k, v in detail.items() if v is not None})]
     repos.subscriptions.save(
         after,
         expected_version=before.version,
-        events=[_event(e, after, **{k: v for k, v in detail.items() if isinstance(v, str | int)}) for e in events],
+        events=[
+            subscription_event(e, after, now, **{k: v for k, v in detail.items() if isinstance(v, str | int)})
+            for e in events
+        ],
         history=history,
         revoke_keys_reason=KEY_REVOKED_REASON if revoke else None,
     )
     return after
 
 
+@retried_on_lost_race
 def cancel_subscription(
     repos: Repos, tenant_id: str, subscription_id: str, *, at_period_end: bool = False
 ) -> Subscription:
     sub = get_subscription(repos, tenant_id, subscription_id)
-    now = utcnow()
+    now = repos.clock()
     if at_period_end:
         if not sub.live:
             sub.moved(Action.CANCEL)  # raises the 409 naming the state
         if sub.cancel_at_period_end:
             return sub
-        return _save(
+        return save_move(
             repos,
             sub,
             replace(sub, cancel_at_period_end=True),
@@ -188,7 +218,7 @@ def cancel_subscription(
             ["subscription.cancel_scheduled"],
         )
     after = sub.moved(Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None)
-    return _save(repos, sub, after, Action.CANCEL.value, ["subscription.cancelled"], revoke=True)
+    return save_move(repos, sub, after, Action.CANCEL.value, ["subscription.cancelled"], revoke=True)
 
 
 def mint_subscription_key(
@@ -213,137 +243,10 @@ def mint_subscription_key(
     )
 
 
-def _target(repos: Repos, sub: Subscription, plan_id: str, version: int | None) -> tuple[Plan, PlanVersion]:
-    plan, target = _published_version(repos, sub.tenant_id, plan_id, version)
-    if plan.currency != sub.currency:
-        raise Conflict(
-            f"Plan {plan_id} is priced in {plan.currency}, the subscription in {sub.currency}.",
-            code="CURRENCY_MISMATCH",
-        )
-    if Interval(plan.billing_interval.value) is not sub.interval:
-        raise Conflict(
-            f"Plan {plan_id} bills every {plan.billing_interval.value}, the subscription every {sub.interval.value}: "
-            "cancel and subscribe again to change the billing interval.",
-            code="INTERVAL_MISMATCH",
-        )
-    return plan, target
-
-
-def change_plan(
-    repos: Repos, tenant_id: str, subscription_id: str, *, plan_id: str, version: int | None, direction: str
-) -> tuple[Subscription, Decimal]:
-    """Upgrade (now, prorated) or downgrade (at the period end). Returns the subscription and the proration."""
-    sub = get_subscription(repos, tenant_id, subscription_id)
-    sub.moved(Action.CHANGE_PLAN)  # 409 from CANCELLED / EXPIRED
-    plan, target = _target(repos, sub, plan_id, version)
-    if PlanRef(plan.plan_id, target.version) == sub.plan:
-        raise Conflict(
-            f"The subscription is already on plan {plan_id} version {target.version}.", code="SAME_PLAN_VERSION"
-        )
-    current = repos.catalog.get_version(tenant_id, sub.plan.plan_id, sub.plan.version)
-    old_fee, new_fee = recurring_in_advance(current), recurring_in_advance(target)
-    if direction == "upgrade" and new_fee < old_fee:
-        raise Conflict(
-            f"{plan_id} v{target.version} costs less ({plain(new_fee)} < {plain(old_fee)}): use /downgrade.",
-            code="NOT_AN_UPGRADE",
-        )
-    if direction == "downgrade" and new_fee > old_fee:
-        raise Conflict(
-            f"{plan_id} v{target.version} costs more ({plain(new_fee)} > {plain(old_fee)}): use /upgrade.",
-            code="NOT_A_DOWNGRADE",
-        )
-    now = utcnow()
-    ref = PlanRef(plan.plan_id, target.version)
-    if direction == "downgrade":
-        after = replace(sub, pending_plan=ref)
-        saved = _save(
-            repos,
-            sub,
-            after,
-            "DOWNGRADE_SCHEDULED",
-            ["subscription.downgrade_scheduled"],
-            to_plan=ref.plan_id,
-            to_version=ref.version,
-        )
-        return saved, Decimal(0)
-    period = sub.period(now)
-    amount = prorate(old_fee, new_fee, period, now)
-    charges = sub.pending_charges
-    if amount:
-        label = f"Proration {sub.plan.plan_id} v{sub.plan.version} -> {ref.plan_id} v{ref.version} ({to_rfc3339(now)} to {to_rfc3339(period.end)})"
-        charges = (*charges, (label, plain(amount), to_rfc3339(now)))
-    after = sub.moved(Action.CHANGE_PLAN, plan=ref, pending_plan=None, pending_charges=charges)
-    saved = _save(
-        repos,
-        sub,
-        after,
-        "UPGRADED",
-        ["subscription.upgraded"],
-        to_plan=ref.plan_id,
-        to_version=ref.version,
-        proration=plain(amount),
-    )
-    return saved, amount
-
-
-def migrate_subscription(
-    repos: Repos,
-    tenant_id: str,
-    subscription_id: str,
-    *,
-    plan_id: str,
-    version: int | None,
-    at_period_end: bool = False,
-    bulk_migration_id: str | None = None,
-) -> Subscription:
-    sub = get_subscription(repos, tenant_id, subscription_id)
-    if not sub.live:
-        raise Conflict(
-            f"Subscription {subscription_id} is {sub.status.value}: cancelled and expired subscriptions are terminal and cannot be migrated.",
-            code="SUBSCRIPTION_TERMINAL",
-            status_now=sub.status.value,
-        )
-    running = repos.migrations.running_migration(tenant_id)
-    if running and running != bulk_migration_id:
-        raise Conflict(
-            f"Bulk migration {running} is in progress for this tenant; wait for it to complete (GET /v1/migrations/{running}).",
-            code="BULK_MIGRATION_RUNNING",
-        )
-    if plan_id == sub.plan.plan_id:
-        raise Conflict(
-            f"The subscription is already on plan {plan_id}: to move to another version or price of the same plan, use "
-            f"POST /v1/subscriptions/{subscription_id}/upgrade or /downgrade.",
-            code="SAME_PLAN",
-        )
-    plan, target = _target(repos, sub, plan_id, version)
-    ref = PlanRef(plan.plan_id, target.version)
-    if at_period_end:
-        return _save(
-            repos,
-            sub,
-            replace(sub, pending_plan=ref),
-            "MIGRATION_SCHEDULED",
-            ["subscription.migration_scheduled"],
-            to_plan=ref.plan_id,
-            to_version=ref.version,
-        )
-    after = sub.moved(Action.CHANGE_PLAN, plan=ref, pending_plan=None)
-    return _save(
-        repos,
-        sub,
-        after,
-        "MIGRATED",
-        ["subscription.migrated"],
-        to_plan=ref.plan_id,
-        to_version=ref.version,
-        from_plan=sub.plan.plan_id,
-    )
-
-
 def apply_due_transitions(repos: Repos, now: datetime | None = None, limit: int = 100) -> list[dict[str, str]]:
     """Run the timed moves whose time has come (the subscription clock). Idempotent: a move already
     made (or no longer due) is skipped, and its due marker is cleared by the save."""
-    now = now or utcnow()
+    now = now or repos.clock()
     applied = []
     for marker, tenant_id, subscription_id, action in repos.subscriptions.due_transitions(now, limit):
         sub = repos.subscriptions.get(tenant_id, subscription_id)
@@ -357,15 +260,15 @@ def apply_due_transitions(repos: Repos, now: datetime | None = None, limit: int 
                 and sub.trial_end
                 and sub.trial_end <= now
             ):
-                _save(repos, sub, sub.moved(Action.END_TRIAL), Action.END_TRIAL.value, ["subscription.activated"])
+                save_move(repos, sub, sub.moved(Action.END_TRIAL), Action.END_TRIAL.value, ["subscription.activated"])
             elif action == Action.CANCEL.value and sub.cancel_at_period_end:
                 after = sub.moved(
                     Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None
                 )
-                _save(repos, sub, after, Action.CANCEL.value, ["subscription.cancelled"], revoke=True)
+                save_move(repos, sub, after, Action.CANCEL.value, ["subscription.cancelled"], revoke=True)
             elif action == APPLY_PENDING_PLAN and sub.pending_plan is not None:
                 after = sub.moved(Action.CHANGE_PLAN, plan=sub.pending_plan, pending_plan=None)
-                _save(
+                save_move(
                     repos,
                     sub,
                     after,
@@ -383,6 +286,7 @@ def apply_due_transitions(repos: Repos, now: datetime | None = None, limit: int 
     return applied
 
 
+@retried_on_lost_race
 def apply_discount(repos: Repos, coupons: Any, tenant_id: str, subscription_id: str, coupon_id: str) -> Subscription:
     """Give the subscription the coupon's discount from its next invoice on (it replaces any other)."""
     from tollgate.domain.billing.discounts import discount_of
@@ -394,19 +298,21 @@ def apply_discount(repos: Repos, coupons: Any, tenant_id: str, subscription_id: 
         sub.moved(Action.CHANGE_PLAN)  # the 409 naming the terminal state
     if coupon.currency is not None and coupon.currency != sub.currency:
         raise Conflict(
-            f"Coupon {coupon_id} takes {coupon.amount_off} {coupon.currency} off, but subscription {subscription_id} is billed in "
+            f"Coupon {coupon_id} takes {coupon.amount_off} {coupon.currency} off, but subscription {subscription_id} "
+            "is billed in "
             f"{sub.currency}: use a coupon in {sub.currency} or a percent_off coupon.",
             code="CURRENCY_MISMATCH",
         )
-    after = replace(sub, discount=discount_of(coupon, utcnow()))
-    return _save(repos, sub, after, "DISCOUNT_APPLIED", ["subscription.discount_applied"], coupon_id=coupon_id)
+    after = replace(sub, discount=discount_of(coupon, repos.clock()))
+    return save_move(repos, sub, after, "DISCOUNT_APPLIED", ["subscription.discount_applied"], coupon_id=coupon_id)
 
 
+@retried_on_lost_race
 def remove_discount(repos: Repos, tenant_id: str, subscription_id: str) -> Subscription:
     sub = get_subscription(repos, tenant_id, subscription_id)
     if sub.discount is None:
         raise NotFound(f"Subscription {subscription_id} has no discount.")
-    return _save(
+    return save_move(
         repos,
         sub,
         replace(sub, discount=None),

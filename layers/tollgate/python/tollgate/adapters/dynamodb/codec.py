@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339
 from tollgate.domain.events import DomainEvent
+from tollgate.domain.money import plain
 
 OUTBOX_TTL = timedelta(days=7)
 
@@ -17,6 +19,11 @@ def ts(value: datetime | None) -> str | None:
 
 def dt(value: str | None) -> datetime | None:
     return parse_rfc3339(value) if value else None
+
+
+def required_dt(value: str) -> datetime:
+    """A timestamp attribute every item of its kind has (``created_at``)."""
+    return parse_rfc3339(value)
 
 
 def without_none(item: dict[str, Any]) -> dict[str, Any]:
@@ -70,15 +77,13 @@ def batch_get(table: Any, keys: list[dict[str, str]], chunk: int = 100) -> dict[
 
 def plain_json(value: Any) -> Any:
     """DynamoDB returns every number as Decimal: give integers back as int and other numbers as exact
-    decimal strings (money never becomes a float)."""
-    from decimal import Decimal
-
+    decimal strings (``tollgate.domain.money.plain``: money never becomes a float)."""
     if isinstance(value, dict):
         return {k: plain_json(v) for k, v in value.items()}
     if isinstance(value, list):
         return [plain_json(v) for v in value]
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else str(value)
+        return int(value) if value == value.to_integral_value() else plain(value)
     return value
 
 

@@ -6,25 +6,30 @@
 | external-id guard    | T#<tenant>  | CUSTOMER_EXT#<external_id> |
 
 The guard item makes the external id unique per tenant: it is written in the same transaction as
-the customer, conditional on its absence.
+the customer, conditional on its absence (a failed condition there is 409 CUSTOMER_EXTERNAL_ID_TAKEN).
+An update or a delete is conditional on the external id it read, so two requests renaming (or
+renaming and deleting) one customer cannot leave a guard behind: the loser gets ``ConcurrentUpdate``
+and the use case reads again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.codec import dt, outbox_put, ts, without_none
+from tollgate.adapters.dynamodb.codec import outbox_put, required_dt, ts, without_none
+from tollgate.adapters.dynamodb.keys import CUSTOMER_PREFIX, customer_external_id_key, customer_key, tenant_pk
+from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.customers import Customer
-from tollgate.domain.errors import Conflict
+from tollgate.domain.errors import ConcurrentUpdate, Conflict
 from tollgate.domain.events import DomainEvent
 
 
 def _item(c: Customer) -> dict[str, Any]:
     return without_none(
         {
-            "pk": f"T#{c.tenant_id}",
-            "sk": f"CUSTOMER#{c.customer_id}",
+            **customer_key(c.tenant_id, c.customer_id),
             "item_type": "CUSTOMER",
             "customer_id": c.customer_id,
             "tenant_id": c.tenant_id,
@@ -46,7 +51,7 @@ def _from_item(item: dict[str, Any]) -> Customer:
         customer_id=item["customer_id"],
         tenant_id=item["tenant_id"],
         external_id=item["external_id"],
-        created_at=dt(item["created_at"]),
+        created_at=required_dt(item["created_at"]),
         name=item.get("name", ""),
         email=item.get("email"),
         currency=item.get("currency", "USD"),
@@ -59,11 +64,14 @@ def _from_item(item: dict[str, Any]) -> Customer:
 
 def _guard(tenant_id: str, external_id: str, customer_id: str) -> dict[str, Any]:
     return {
-        "pk": f"T#{tenant_id}",
-        "sk": f"CUSTOMER_EXT#{external_id}",
+        **customer_external_id_key(tenant_id, external_id),
         "item_type": "CUSTOMER_EXTERNAL_ID",
         "customer_id": customer_id,
     }
+
+
+def _changed(customer_id: str) -> ConcurrentUpdate:
+    return ConcurrentUpdate(f"Customer {customer_id} was changed by another request; fetch it again and retry.")
 
 
 class DynamoCustomerRepository:
@@ -71,113 +79,117 @@ class DynamoCustomerRepository:
         self.table_name = table_name
 
     @property
-    def _table(self):
+    def _table(self) -> Any:
         return aws.table(self.table_name)
 
-    def _transact(self, items: list[dict[str, Any]], conflict: str) -> None:
-        client = self._table.meta.client
-        try:
-            client.transact_write_items(TransactItems=items)
-        except client.exceptions.TransactionCanceledException as exc:
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if "ConditionalCheckFailed" in reasons:
-                raise Conflict(conflict, code="CUSTOMER_EXTERNAL_ID_TAKEN") from exc
-            raise
+    def _transact(
+        self,
+        items: list[dict[str, Any]],
+        events: list[DomainEvent],
+        on_condition_failed: Callable[[list[int]], Exception],
+    ) -> None:
+        outbox = [outbox_put(self.table_name, e) for e in events]
+        transact_write(self._table.meta.client, [*items, *outbox], on_condition_failed)
+
+    def _external_id_taken(self, tenant_id: str, external_id: str) -> Conflict:
+        holder = self.get_by_external_id(tenant_id, external_id)
+        by = f"customer {holder.customer_id}" if holder else "another customer"
+        return Conflict(f"external_id {external_id!r} is already used by {by}.", code="CUSTOMER_EXTERNAL_ID_TAKEN")
 
     def create(self, customer: Customer, events: list[DomainEvent]) -> None:
         cond = "attribute_not_exists(pk)"
-        existing = self.get_by_external_id(customer.tenant_id, customer.external_id)
-        taken = (
-            f"external_id {customer.external_id!r} is already used by customer {existing.customer_id}."
-            if existing
-            else (f"external_id {customer.external_id!r} is already used by another customer.")
-        )
-        self._transact(
-            [
-                {
-                    "Put": {
-                        "TableName": self.table_name,
-                        "Item": _guard(customer.tenant_id, customer.external_id, customer.customer_id),
-                        "ConditionExpression": cond,
-                    }
-                },
-                {"Put": {"TableName": self.table_name, "Item": _item(customer), "ConditionExpression": cond}},
-                *(outbox_put(self.table_name, e) for e in events),
-            ],
-            taken,
-        )
+        guard = _guard(customer.tenant_id, customer.external_id, customer.customer_id)
+        items = [
+            {"Put": {"TableName": self.table_name, "Item": guard, "ConditionExpression": cond}},
+            {"Put": {"TableName": self.table_name, "Item": _item(customer), "ConditionExpression": cond}},
+        ]
+
+        def refused(failed: list[int]) -> Exception:
+            if 0 in failed:
+                return self._external_id_taken(customer.tenant_id, customer.external_id)
+            return Conflict(f"Customer {customer.customer_id} already exists.")
+
+        self._transact(items, events, refused)
 
     def get(self, tenant_id: str, customer_id: str) -> Customer | None:
-        item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"CUSTOMER#{customer_id}"}).get("Item")
+        item = self._table.get_item(Key=customer_key(tenant_id, customer_id)).get("Item")
         return _from_item(item) if item else None
 
     def get_by_external_id(self, tenant_id: str, external_id: str) -> Customer | None:
-        guard = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"CUSTOMER_EXT#{external_id}"}).get("Item")
+        guard = self._table.get_item(Key=customer_external_id_key(tenant_id, external_id)).get("Item")
         return self.get(tenant_id, guard["customer_id"]) if guard else None
 
-    def list(self, tenant_id: str, *, limit: int = 100, after: str | None = None) -> tuple[list[Customer], str | None]:
+    def list_page(
+        self, tenant_id: str, *, limit: int = 100, after: str | None = None
+    ) -> tuple[list[Customer], str | None]:
         from boto3.dynamodb.conditions import Key
 
         kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("CUSTOMER#"),
+            "KeyConditionExpression": Key("pk").eq(tenant_pk(tenant_id)) & Key("sk").begins_with(CUSTOMER_PREFIX),
             "Limit": limit,
         }
         if after:
-            kwargs["ExclusiveStartKey"] = {"pk": f"T#{tenant_id}", "sk": f"CUSTOMER#{after}"}
+            kwargs["ExclusiveStartKey"] = customer_key(tenant_id, after)
         page = self._table.query(**kwargs)
         items = [_from_item(i) for i in page["Items"]]
-        cursor = page.get("LastEvaluatedKey", {}).get("sk", "").removeprefix("CUSTOMER#") or None
+        cursor = page.get("LastEvaluatedKey", {}).get("sk", "").removeprefix(CUSTOMER_PREFIX) or None
         return items, cursor
 
     def update(self, before: Customer, after: Customer, events: list[DomainEvent]) -> None:
         items: list[dict[str, Any]] = [
-            {"Put": {"TableName": self.table_name, "Item": _item(after), "ConditionExpression": "attribute_exists(pk)"}}
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": _item(after),
+                    "ConditionExpression": "attribute_exists(pk) AND external_id = :read",
+                    "ExpressionAttributeValues": {":read": before.external_id},
+                }
+            }
         ]
         if before.external_id != after.external_id:
+            guard = _guard(after.tenant_id, after.external_id, after.customer_id)
             items.append(
                 {
                     "Put": {
                         "TableName": self.table_name,
-                        "Item": _guard(after.tenant_id, after.external_id, after.customer_id),
+                        "Item": guard,
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 }
             )
-            items.append(
-                {
-                    "Delete": {
-                        "TableName": self.table_name,
-                        "Key": {"pk": f"T#{before.tenant_id}", "sk": f"CUSTOMER_EXT#{before.external_id}"},
-                    }
-                }
-            )
-        items.extend(outbox_put(self.table_name, e) for e in events)
-        self._transact(items, f"external_id {after.external_id!r} is already used by another customer.")
+            old_guard = customer_external_id_key(before.tenant_id, before.external_id)
+            items.append({"Delete": {"TableName": self.table_name, "Key": old_guard}})
+
+        def refused(failed: list[int]) -> Exception:
+            if 1 in failed:
+                return self._external_id_taken(after.tenant_id, after.external_id)
+            return _changed(after.customer_id)
+
+        self._transact(items, events, refused)
 
     def set_provider_customer_id(self, tenant_id: str, customer_id: str, provider_customer_id: str) -> None:
         self._table.update_item(
-            Key={"pk": f"T#{tenant_id}", "sk": f"CUSTOMER#{customer_id}"},
+            Key=customer_key(tenant_id, customer_id),
             UpdateExpression="SET provider_customer_id = if_not_exists(provider_customer_id, :p)",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues={":p": provider_customer_id},
         )
 
     def delete(self, customer: Customer, events: list[DomainEvent]) -> None:
-        self._transact(
-            [
-                {
-                    "Delete": {
-                        "TableName": self.table_name,
-                        "Key": {"pk": f"T#{customer.tenant_id}", "sk": f"CUSTOMER#{customer.customer_id}"},
-                    }
-                },
-                {
-                    "Delete": {
-                        "TableName": self.table_name,
-                        "Key": {"pk": f"T#{customer.tenant_id}", "sk": f"CUSTOMER_EXT#{customer.external_id}"},
-                    }
-                },
-                *(outbox_put(self.table_name, e) for e in events),
-            ],
-            "The customer changed while it was being deleted; retry.",
-        )
+        items = [
+            {
+                "Delete": {
+                    "TableName": self.table_name,
+                    "Key": customer_key(customer.tenant_id, customer.customer_id),
+                    "ConditionExpression": "external_id = :read",
+                    "ExpressionAttributeValues": {":read": customer.external_id},
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self.table_name,
+                    "Key": customer_external_id_key(customer.tenant_id, customer.external_id),
+                }
+            },
+        ]
+        self._transact(items, events, lambda _failed: _changed(customer.customer_id))

@@ -7,16 +7,24 @@
 | result      | T#<tenant>#MIGRATION#<id>   | RESULT#<subscription>   |
 
 A result and the counters it moves are written in one transaction, conditional on the result being new,
-so a retried page never counts a subscription twice.
+so a retried page never counts a subscription twice. Keys are built in ``keys.py``.
 """
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.codec import dt, query_all, ts, without_none
+from tollgate.adapters.dynamodb.codec import dt, query_all, required_dt, ts, without_none
+from tollgate.adapters.dynamodb.keys import (
+    migration_key,
+    migration_lock_key,
+    migration_result_key,
+    migration_results_pk,
+)
+from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.errors import Conflict
 from tollgate.domain.migrations import BulkMigration, MigrationResult, MigrationStatus
 
@@ -31,7 +39,7 @@ def _from_item(i: dict[str, Any]) -> BulkMigration:
         to_version=int(i["to_version"]) if i.get("to_version") is not None else None,
         at_period_end=bool(i.get("at_period_end", False)),
         status=MigrationStatus(i["status"]),
-        created_at=dt(i["created_at"]),
+        created_at=required_dt(i["created_at"]),
         total=int(i.get("total", 0)),
         migrated=int(i.get("migrated", 0)),
         skipped=int(i.get("skipped", 0)),
@@ -41,24 +49,26 @@ def _from_item(i: dict[str, Any]) -> BulkMigration:
     )
 
 
+class _AlreadyRecorded(Exception):
+    """The result of this subscription was written by an earlier attempt of the page."""
+
+
 class DynamoMigrationRepository:
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
 
     @property
-    def _table(self):
+    def _table(self) -> Any:
         return aws.table(self.table_name)
 
     def running_migration(self, tenant_id: str) -> str | None:
-        item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": "MIGRATION_LOCK"}).get("Item")
+        item = self._table.get_item(Key=migration_lock_key(tenant_id)).get("Item")
         return item["migration_id"] if item else None
 
     def start(self, m: BulkMigration) -> None:
-        client = self._table.meta.client
         item = without_none(
             {
-                "pk": f"T#{m.tenant_id}",
-                "sk": f"MIGRATION#{m.migration_id}",
+                **migration_key(m.tenant_id, m.migration_id),
                 "item_type": "BULK_MIGRATION",
                 "migration_id": m.migration_id,
                 "tenant_id": m.tenant_id,
@@ -75,111 +85,104 @@ class DynamoMigrationRepository:
                 "failed": 0,
             }
         )
-        try:
-            client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": {"pk": f"T#{m.tenant_id}", "sk": "MIGRATION_LOCK", "migration_id": m.migration_id},
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": item,
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                ]
-            )
-        except client.exceptions.TransactionCanceledException as exc:
-            running = self.running_migration(m.tenant_id)
-            raise Conflict(
-                f"Bulk migration {running} is already in progress for this tenant; wait for it to complete.",
+        lock = {**migration_lock_key(m.tenant_id), "migration_id": m.migration_id}
+        new = "attribute_not_exists(pk)"
+        items = [
+            {"Put": {"TableName": self.table_name, "Item": lock, "ConditionExpression": new}},
+            {"Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": new}},
+        ]
+
+        def running(_failed: list[int]) -> Exception:
+            return Conflict(
+                f"Bulk migration {self.running_migration(m.tenant_id)} is already in progress for this tenant; "
+                "wait for it to complete.",
                 code="BULK_MIGRATION_RUNNING",
-            ) from exc
+            )
+
+        transact_write(self._table.meta.client, items, running)
 
     def get(self, tenant_id: str, migration_id: str) -> BulkMigration | None:
-        item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"MIGRATION#{migration_id}"}).get("Item")
+        item = self._table.get_item(Key=migration_key(tenant_id, migration_id)).get("Item")
         return _from_item(item) if item else None
 
     def set_total(self, tenant_id: str, migration_id: str, total: int) -> None:
         self._table.update_item(
-            Key={"pk": f"T#{tenant_id}", "sk": f"MIGRATION#{migration_id}"},
+            Key=migration_key(tenant_id, migration_id),
             UpdateExpression="SET #t = :t",
             ExpressionAttributeNames={"#t": "total"},
             ExpressionAttributeValues={":t": total},
         )
 
     def record(self, tenant_id: str, migration_id: str, result: MigrationResult) -> None:
-        client = self._table.meta.client
         counter = {"MIGRATED": "migrated", "SKIPPED": "skipped", "FAILED": "failed"}[result.outcome]
-        try:
-            client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": {
-                                "pk": f"T#{tenant_id}#MIGRATION#{migration_id}",
-                                "sk": f"RESULT#{result.subscription_id}",
-                                "subscription_id": result.subscription_id,
-                                "outcome": result.outcome,
-                                "detail": result.detail,
-                            },
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self.table_name,
-                            "Key": {"pk": f"T#{tenant_id}", "sk": f"MIGRATION#{migration_id}"},
-                            "UpdateExpression": "ADD #c :one",
-                            "ExpressionAttributeNames": {"#c": counter},
-                            "ExpressionAttributeValues": {":one": 1},
-                        }
-                    },
-                ]
-            )
-        except client.exceptions.TransactionCanceledException:
-            pass  # already recorded by an earlier attempt of this page
+        result_item = {
+            **migration_result_key(tenant_id, migration_id, result.subscription_id),
+            "subscription_id": result.subscription_id,
+            "outcome": result.outcome,
+            "detail": result.detail,
+        }
+        items = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": result_item,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": migration_key(tenant_id, migration_id),
+                    "UpdateExpression": "ADD #c :one",
+                    "ExpressionAttributeNames": {"#c": counter},
+                    "ExpressionAttributeValues": {":one": 1},
+                }
+            },
+        ]
+        with contextlib.suppress(_AlreadyRecorded):  # counted by an earlier attempt of this page
+            transact_write(self._table.meta.client, items, lambda _failed: _AlreadyRecorded())
 
     def results(self, tenant_id: str, migration_id: str) -> list[MigrationResult]:
         from boto3.dynamodb.conditions import Key
 
-        items = query_all(self._table, KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}#MIGRATION#{migration_id}"))
+        items = query_all(
+            self._table, KeyConditionExpression=Key("pk").eq(migration_results_pk(tenant_id, migration_id))
+        )
         return [MigrationResult(i["subscription_id"], i["outcome"], i.get("detail", "")) for i in items]
 
     def close(
         self, tenant_id: str, migration_id: str, status: MigrationStatus, at: datetime, error: str | None = None
     ) -> None:
-        values: dict[str, Any] = {":s": status.value, ":at": ts(at), ":id": migration_id}
+        values: dict[str, Any] = {":s": status.value, ":at": ts(at)}
         update = "SET #s = :s, completed_at = :at"
         if error:
             update += ", #e = :e"
             values[":e"] = error
         names = {"#s": "status", **({"#e": "error"} if error else {})}
-        client = self._table.meta.client
-        client.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": self.table_name,
-                        "Key": {"pk": f"T#{tenant_id}", "sk": f"MIGRATION#{migration_id}"},
-                        "UpdateExpression": update,
-                        "ExpressionAttributeNames": names,
-                        "ExpressionAttributeValues": {k: v for k, v in values.items() if k != ":id"},
-                    }
-                },
-                {
-                    "Delete": {
-                        "TableName": self.table_name,
-                        "Key": {"pk": f"T#{tenant_id}", "sk": "MIGRATION_LOCK"},
-                        "ConditionExpression": "attribute_not_exists(pk) OR migration_id = :id",
-                        "ExpressionAttributeValues": {":id": migration_id},
-                    }
-                },
-            ]
-        )
+        items = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": migration_key(tenant_id, migration_id),
+                    "UpdateExpression": update,
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self.table_name,
+                    "Key": migration_lock_key(tenant_id),
+                    "ConditionExpression": "attribute_not_exists(pk) OR migration_id = :id",
+                    "ExpressionAttributeValues": {":id": migration_id},
+                }
+            },
+        ]
+
+        def lock_taken(_failed: list[int]) -> Exception:
+            return Conflict(
+                f"The migration lock of the tenant is held by another migration than {migration_id}.",
+                code="BULK_MIGRATION_RUNNING",
+            )
+
+        transact_write(self._table.meta.client, items, lock_taken)

@@ -1,40 +1,68 @@
 """Subscriptions in the main table.
 
-| item                   | pk                          | sk                                   | gsi1pk                        | gsi1sk  |
-|------------------------|-----------------------------|--------------------------------------|-------------------------------|---------|
-| subscription           | T#<tenant>                  | SUB#<subscription_id>                | T#<tenant>#CUSTSUBS#<customer> | <sub id> |
-| external-id guard      | T#<tenant>                  | SUB_EXT#<external_id>                |                               |         |
-| history line           | T#<tenant>#SUBHIST#<sub id> | <at>#<n>                             |                               |         |
-| due transition         | DUE_TRANSITIONS             | <due at>#<tenant>#<sub id>#<action>  |                               |         |
+| item              | pk                          | sk                                  | gsi1pk / gsi2pk           |
+|-------------------|-----------------------------|-------------------------------------|---------------------------|
+| subscription      | T#<tenant>                  | SUB#<subscription_id>               | T#<tenant>#CUSTSUBS#<cus> |
+| external-id guard | T#<tenant>                  | SUB_EXT#<external_id>               |                           |
+| history line      | T#<tenant>#SUBHIST#<sub id> | <at>#<version>#<n>                  |                           |
+| due transition    | DUE_TRANSITIONS             | <due at>#<tenant>#<sub id>#<action> |                           |
 
-Every save is conditional on the version it replaces (optimistic concurrency); a cancel revokes the
-subscription's keys in the same transaction.
+gsi1sk is the subscription id; gsi2 (``T#<tenant>#BILLDUE``, sparse) lists a subscription under the end
+of its next billing period.
+
+Every save is conditional on the version it replaces (optimistic concurrency: a lost race raises
+``ConcurrentUpdate``); a cancel revokes the subscription's keys in the same transaction. A taken
+external id is 409 SUBSCRIPTION_EXTERNAL_ID_TAKEN. Keys are built in ``keys.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.codec import dt, outbox_put, query_all, ts, without_none
+from tollgate.adapters.dynamodb.codec import (
+    batch_get,
+    dt,
+    outbox_put,
+    plain_json,
+    query_all,
+    required_dt,
+    ts,
+    without_none,
+)
+from tollgate.adapters.dynamodb.keys import (
+    DUE_TRANSITIONS_PK,
+    SUBSCRIPTION_PREFIX,
+    billing_due_gsi2pk,
+    customer_subscriptions_gsi1pk,
+    due_transition_key,
+    subscription_external_id_key,
+    subscription_history_pk,
+    subscription_key,
+    tenant_pk,
+)
+from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.clock import to_rfc3339, utcnow
-from tollgate.domain.errors import Conflict
+from tollgate.domain.errors import ConcurrentUpdate, Conflict
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.keys import KeyStatus
 from tollgate.domain.periods import Anchor, Interval
 from tollgate.domain.subscriptions import PlanRef, Subscription, SubscriptionStatus, Transition, scheduled_moves
 
-DUE = "DUE_TRANSITIONS"
+if TYPE_CHECKING:
+    from tollgate.domain.billing.discounts import Discount
+
+DUE = DUE_TRANSITIONS_PK
 
 
 def _item(s: Subscription) -> dict[str, Any]:
     return without_none(
         {
-            "pk": f"T#{s.tenant_id}",
-            "sk": f"SUB#{s.subscription_id}",
+            **subscription_key(s.tenant_id, s.subscription_id),
             "item_type": "SUBSCRIPTION",
-            "gsi1pk": f"T#{s.tenant_id}#CUSTSUBS#{s.customer_id}",
+            "gsi1pk": customer_subscriptions_gsi1pk(s.tenant_id, s.customer_id),
             "gsi1sk": s.subscription_id,
             "subscription_id": s.subscription_id,
             "tenant_id": s.tenant_id,
@@ -72,7 +100,7 @@ def _due_index(s: Subscription) -> dict[str, str]:
     period = s.next_bill_period()
     if period is None:
         return {}
-    return {"gsi2pk": f"T#{s.tenant_id}#BILLDUE", "gsi2sk": f"{to_rfc3339(period.end)}#{s.subscription_id}"}
+    return {"gsi2pk": billing_due_gsi2pk(s.tenant_id), "gsi2sk": f"{to_rfc3339(period.end)}#{s.subscription_id}"}
 
 
 def _from_item(i: dict[str, Any]) -> Subscription:
@@ -82,7 +110,7 @@ def _from_item(i: dict[str, Any]) -> Subscription:
         customer_id=i["customer_id"],
         plan=PlanRef(i["plan_id"], int(i["plan_version"])),
         status=SubscriptionStatus(i["status"]),
-        started_at=dt(i["started_at"]),
+        started_at=required_dt(i["started_at"]),
         interval=Interval(i["interval"]),
         anchor=Anchor(i["anchor"]),
         timezone=i["timezone"],
@@ -106,10 +134,9 @@ def _from_item(i: dict[str, Any]) -> Subscription:
     )
 
 
-def _discount(value: dict[str, Any] | None):
+def _discount(value: dict[str, Any] | None) -> Discount | None:
     if not value:
         return None
-    from tollgate.adapters.dynamodb.codec import plain_json
     from tollgate.domain.billing.discounts import Discount
 
     return Discount.from_json(plain_json(value))
@@ -126,7 +153,7 @@ class DynamoSubscriptionRepository:
         self.table_name = table_name
 
     @property
-    def _table(self):
+    def _table(self) -> Any:
         return aws.table(self.table_name)
 
     def _history_puts(self, s: Subscription, history: list[Transition]) -> list[dict[str, Any]]:
@@ -136,7 +163,7 @@ class DynamoSubscriptionRepository:
                     "TableName": self.table_name,
                     "Item": without_none(
                         {
-                            "pk": f"T#{s.tenant_id}#SUBHIST#{s.subscription_id}",
+                            "pk": subscription_history_pk(s.tenant_id, s.subscription_id),
                             "sk": f"{to_rfc3339(h.at)}#{s.version:06d}#{n}",
                             "item_type": "SUBSCRIPTION_HISTORY",
                             "at": ts(h.at),
@@ -155,20 +182,16 @@ class DynamoSubscriptionRepository:
         """Markers are deleted by the keys stored on the item, so a marker never outlives its move."""
         old, new = set(stored_keys), set(new_keys)
         writes: list[dict[str, Any]] = [
-            {"Delete": {"TableName": self.table_name, "Key": {"pk": DUE, "sk": k}}} for k in old - new
+            {"Delete": {"TableName": self.table_name, "Key": due_transition_key(k)}} for k in old - new
         ]
         writes += [
-            {"Put": {"TableName": self.table_name, "Item": {"pk": DUE, "sk": k, "item_type": "DUE_TRANSITION"}}}
+            {"Put": {"TableName": self.table_name, "Item": {**due_transition_key(k), "item_type": "DUE_TRANSITION"}}}
             for k in new - old
         ]
         return writes
 
-    def _transact(self, items: list[dict[str, Any]], conflict: str) -> None:
-        client = self._table.meta.client
-        try:
-            client.transact_write_items(TransactItems=items)
-        except client.exceptions.TransactionCanceledException as exc:
-            raise Conflict(conflict, code="CONCURRENT_UPDATE") from exc
+    def _transact(self, items: list[dict[str, Any]], on_condition_failed: Callable[[list[int]], Exception]) -> None:
+        transact_write(self._table.meta.client, items, on_condition_failed)
 
     def create(self, sub: Subscription, events: list[DomainEvent], history: list[Transition]) -> None:
         due = _due_keys(sub)
@@ -187,8 +210,7 @@ class DynamoSubscriptionRepository:
                     "Put": {
                         "TableName": self.table_name,
                         "Item": {
-                            "pk": f"T#{sub.tenant_id}",
-                            "sk": f"SUB_EXT#{sub.external_id}",
+                            **subscription_external_id_key(sub.tenant_id, sub.external_id),
                             "subscription_id": sub.subscription_id,
                         },
                         "ConditionExpression": "attribute_not_exists(pk)",
@@ -197,38 +219,47 @@ class DynamoSubscriptionRepository:
             )
         items += self._due_writes([], due) + self._history_puts(sub, history)
         items += [outbox_put(self.table_name, e) for e in events]
-        self._transact(items, f"external_id {sub.external_id!r} is already used by another subscription.")
+
+        def refused(failed: list[int]) -> Exception:
+            if sub.external_id and 1 in failed:
+                return Conflict(
+                    f"external_id {sub.external_id!r} is already used by another subscription.",
+                    code="SUBSCRIPTION_EXTERNAL_ID_TAKEN",
+                )
+            return Conflict(f"Subscription {sub.subscription_id} already exists.")
+
+        self._transact(items, refused)
 
     def get(self, tenant_id: str, subscription_id: str) -> Subscription | None:
-        item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"SUB#{subscription_id}"}).get("Item")
+        item = self._table.get_item(Key=subscription_key(tenant_id, subscription_id)).get("Item")
         return _from_item(item) if item else None
 
     def get_many(self, tenant_id: str, subscription_ids: list[str]) -> dict[str, Subscription]:
         """The existing ones of ``subscription_ids`` (BatchGetItem, strongly consistent)."""
-        from tollgate.adapters.dynamodb.codec import batch_get
-
-        items = batch_get(self._table, [{"pk": f"T#{tenant_id}", "sk": f"SUB#{i}"} for i in subscription_ids])
+        items = batch_get(self._table, [subscription_key(tenant_id, i) for i in subscription_ids])
         return {item["subscription_id"]: _from_item(item) for item in items.values()}
 
     def get_by_external_id(self, tenant_id: str, external_id: str) -> Subscription | None:
-        guard = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"SUB_EXT#{external_id}"}).get("Item")
+        guard = self._table.get_item(Key=subscription_external_id_key(tenant_id, external_id)).get("Item")
         return self.get(tenant_id, guard["subscription_id"]) if guard else None
 
-    def _query_all(self, **kwargs) -> list[dict[str, Any]]:
+    def _query_all(self, **kwargs: Any) -> list[dict[str, Any]]:
         return query_all(self._table, **kwargs)
 
     def list_for_customer(self, tenant_id: str, customer_id: str) -> list[Subscription]:
         from boto3.dynamodb.conditions import Key
 
         items = self._query_all(
-            IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#CUSTSUBS#{customer_id}")
+            IndexName="gsi1",
+            KeyConditionExpression=Key("gsi1pk").eq(customer_subscriptions_gsi1pk(tenant_id, customer_id)),
         )
         return [_from_item(i) for i in items]
 
     def list_for_tenant(self, tenant_id: str) -> list[Subscription]:
         from boto3.dynamodb.conditions import Key
 
-        items = self._query_all(KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("SUB#"))
+        condition = Key("pk").eq(tenant_pk(tenant_id)) & Key("sk").begins_with(SUBSCRIPTION_PREFIX)
+        items = self._query_all(KeyConditionExpression=condition)
         return [_from_item(i) for i in items]
 
     def _bound_key_updates(self, sub: Subscription, reason: str, at: str) -> list[dict[str, Any]]:
@@ -265,7 +296,8 @@ class DynamoSubscriptionRepository:
             history=history,
             revoke_keys_reason=revoke_keys_reason,
         )
-        self._transact(items, f"Subscription {sub.subscription_id} changed meanwhile; read it again and retry.")
+        lost = ConcurrentUpdate(f"Subscription {sub.subscription_id} changed meanwhile; read it again and retry.")
+        self._transact(items, lambda _failed: lost)
         return sub
 
     def save_items(
@@ -279,9 +311,9 @@ class DynamoSubscriptionRepository:
     ) -> list[dict[str, Any]]:
         """The TransactWriteItems entries of ``save`` (for writes that must land with another entity's)."""
         stored = (
-            self._table.get_item(
-                Key={"pk": f"T#{sub.tenant_id}", "sk": f"SUB#{sub.subscription_id}"}, ConsistentRead=True
-            ).get("Item")
+            self._table.get_item(Key=subscription_key(sub.tenant_id, sub.subscription_id), ConsistentRead=True).get(
+                "Item"
+            )
             or {}
         )
         due = _due_keys(sub)
@@ -298,19 +330,20 @@ class DynamoSubscriptionRepository:
         ]
         items += self._due_writes(list(stored.get("due_keys", [])), due) + self._history_puts(sub, history)
         if revoke_keys_reason:
-            items += self._bound_key_updates(
-                sub, revoke_keys_reason, ts(history[-1].at if history else sub.cancelled_at)
-            )
+            revoked_at = history[-1].at if history else (sub.cancelled_at or utcnow())
+            items += self._bound_key_updates(sub, revoke_keys_reason, to_rfc3339(revoked_at))
         items += [outbox_put(self.table_name, e) for e in events]
         return items
 
     def history(self, tenant_id: str, subscription_id: str) -> list[Transition]:
         from boto3.dynamodb.conditions import Key
 
-        items = self._query_all(KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}#SUBHIST#{subscription_id}"))
+        items = self._query_all(
+            KeyConditionExpression=Key("pk").eq(subscription_history_pk(tenant_id, subscription_id))
+        )
         return [
             Transition(
-                at=dt(i["at"]),
+                at=required_dt(i["at"]),
                 action=i["action"],
                 from_status=SubscriptionStatus(i["from_status"]) if i.get("from_status") else None,
                 to_status=SubscriptionStatus(i["to_status"]),
@@ -338,11 +371,11 @@ class DynamoSubscriptionRepository:
         items = query_all(
             self._table,
             IndexName="gsi2",
-            KeyConditionExpression=Key("gsi2pk").eq(f"T#{tenant_id}#BILLDUE")
+            KeyConditionExpression=Key("gsi2pk").eq(billing_due_gsi2pk(tenant_id))
             & Key("gsi2sk").lte(f"{to_rfc3339(until)}#~"),
             ProjectionExpression="subscription_id",
         )
         return [i["subscription_id"] for i in items]
 
     def discard_due(self, marker: str) -> None:
-        self._table.delete_item(Key={"pk": DUE, "sk": marker})
+        self._table.delete_item(Key=due_transition_key(marker))

@@ -16,8 +16,11 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("/v1/tenants", "/v1/api-keys", "/v1/billing-events", "/v1/portal"),
         ("tenants", "api_keys", "event_log", "portal"),
     ),
-    "catalog": (("/v1/products", "/v1/meters", "/v1/plans", "/v1/prices"), ("catalog", "prices")),
-    "subscriptions": (("/v1/customers", "/v1/subscriptions", "/v1/migrations"), ("customers", "subscriptions")),
+    "catalog": (("/v1/products", "/v1/meters", "/v1/plans", "/v1/prices"), ("products", "meters", "plans", "prices")),
+    "subscriptions": (
+        ("/v1/customers", "/v1/subscriptions", "/v1/migrations"),
+        ("customers", "subscriptions", "migrations"),
+    ),
     "ingest": (("/v1/ingest", "/v1/usage", "/compat"), ("ingest", "compat")),
     "bill_runs": (("/v1/bill-runs",), ("bill_runs",)),
     "billing": (

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
+from tollgate.api.fields import ExternalId, Identifier, MetadataValue, Name
 from tollgate.api.models import ApiModel
 from tollgate.domain.access import Caller, Permission
 from tollgate.domain.clock import to_rfc3339
@@ -20,24 +21,38 @@ from tollgate.usecases import customers as cases
 router = Router()
 
 
+def _answer(status: int, model: ApiModel) -> Response:
+    """A JSON response with a status other than 200 (the route's ``responses`` documents its model)."""
+    return Response(status, "application/json", model.model_dump(mode="json"))
+
+
+Email = Annotated[str, Field(max_length=254)]
+Code = Annotated[str, Field(min_length=1, max_length=64)]  # a currency code or an IANA time zone
+MetadataKey = Annotated[str, Field(min_length=1, max_length=40)]
+Url = Annotated[str, Field(min_length=1, max_length=2048)]
+
+
 class CustomerIn(ApiModel):
-    external_id: str = Field(min_length=1, max_length=255, description="Your id for this customer (unique per tenant).")
-    name: str = Field(default="", max_length=200)
-    email: str | None = None
-    currency: str = Field(default="USD", description="ISO 4217 code the customer is billed in.")
-    timezone: str = Field(default="UTC", description="IANA time zone: billing periods follow its midnight.")
-    metadata: dict[str, str | int] = Field(
-        default_factory=dict, description="Free-form; `max_payment_overdue_days` sets a payment grace period."
+    external_id: ExternalId = Field(description="Your id for this customer (unique per tenant).")
+    name: Name = ""
+    email: Email | None = None
+    currency: Code = Field(default="USD", description="ISO 4217 code the customer is billed in.")
+    timezone: Code = Field(default="UTC", description="IANA time zone: billing periods follow its midnight.")
+    metadata: dict[MetadataKey, MetadataValue] = Field(
+        default_factory=dict,
+        description="Up to 50 keys; `max_payment_overdue_days` sets a payment grace period (0 to 365 days).",
     )
 
 
 class CustomerPatch(ApiModel):
-    external_id: str | None = Field(default=None, min_length=1, max_length=255)
-    name: str | None = None
-    email: str | None = None
-    currency: str | None = None
-    timezone: str | None = None
-    metadata: dict[str, str | int | None] | None = None
+    external_id: ExternalId | None = None
+    name: Name | None = None
+    email: Email | None = None
+    currency: Code | None = None
+    timezone: Code | None = None
+    metadata: dict[MetadataKey, MetadataValue | None] | None = Field(
+        default=None, description="The keys to set; a null value removes the key."
+    )
 
 
 class CustomerOut(ApiModel):
@@ -86,9 +101,9 @@ class PaymentMethodIn(ApiModel):
 
 
 class CheckoutIn(ApiModel):
-    success_url: str
-    cancel_url: str
-    plan_id: str | None = Field(
+    success_url: Url
+    cancel_url: Url
+    plan_id: Identifier | None = Field(
         default=None, description="Subscribe the customer to this plan when checkout completes."
     )
     idempotency_key: str | None = Field(
@@ -132,7 +147,7 @@ def create_checkout(
 
     session = payments.create_checkout(wiring.payment_repos(), caller.tenant_id, customer_id, body.model_dump())
     out = CheckoutOut(id=session.session_id, url=session.url, provider_customer_id=session.provider_customer_id)
-    return Response(201, "application/json", out.model_dump(mode="json"))
+    return _answer(201, out)
 
 
 @router.post(
@@ -144,7 +159,7 @@ def create_checkout(
 )
 def create_customer(body: CustomerIn, caller: Annotated[Caller, Depends(current_caller)]) -> Response[CustomerOut]:
     customer = cases.create_customer(wiring.customer_repository(), caller.tenant_id, body.model_dump())
-    return Response(201, "application/json", customer_out(customer).model_dump(mode="json"))
+    return _answer(201, customer_out(customer))
 
 
 @router.get(
@@ -156,9 +171,9 @@ def create_customer(body: CustomerIn, caller: Annotated[Caller, Depends(current_
 def list_customers(
     caller: Annotated[Caller, Depends(current_caller)],
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[str | None, Query(max_length=64, description="next_cursor of the previous page")] = None,
 ) -> CustomerList:
-    items, nxt = wiring.customer_repository().list(caller.tenant_id, limit=limit, after=cursor)
+    items, nxt = cases.list_customers(wiring.customer_repository(), caller.tenant_id, limit=limit, after=cursor)
     return CustomerList(data=[customer_out(c) for c in items], next_cursor=nxt)
 
 

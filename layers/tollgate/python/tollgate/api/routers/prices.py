@@ -11,7 +11,7 @@ from tollgate.api.access import requires
 from tollgate.api.models import ApiModel
 from tollgate.domain.access import Permission
 from tollgate.domain.pricing import MODELS
-from tollgate.usecases import catalog
+from tollgate.usecases import prices
 
 router = Router()
 
@@ -108,6 +108,6 @@ class QuoteOut(ApiModel):
     responses={200: {"description": "The quote", "content": {"application/json": {"model": QuoteOut}}}},
 )
 def quote_price(body: QuoteIn):
-    result = catalog.quote_price(body.price, body.quantity)
+    result = prices.quote_price(body.price, body.quantity)
     # Returned as is: lines carry only the fields their model uses (see QuoteOut for the shape).
     return Response(200, "application/json", result.to_json())

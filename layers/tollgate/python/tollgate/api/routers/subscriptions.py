@@ -7,51 +7,59 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
+from tollgate.api.fields import ExternalId, Flag, Identifier, MetadataText, Name, Timestamp, TrialDays, VersionNumber
 from tollgate.api.models import ApiModel
 from tollgate.api.routers.api_keys import KeyOut, issued_out
 from tollgate.domain.access import Caller, Permission
 from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.money import plain
 from tollgate.domain.subscriptions import Subscription
-from tollgate.usecases import migrations as migration_cases
 from tollgate.usecases import payments as payment_cases
+from tollgate.usecases import plan_changes
 from tollgate.usecases import subscriptions as cases
 
 router = Router()
 
 
+def _answer(status: int, model: ApiModel) -> Response:
+    """A JSON response with a status other than 200 (the route's ``responses`` documents its model)."""
+    return Response(status, "application/json", model.model_dump(mode="json"))
+
+
 class SubscriptionIn(ApiModel):
-    customer_id: str | None = None
-    external_customer_id: str | None = None
-    plan_id: str
-    version: int | None = Field(default=None, description="Default: the plan's current published version.")
-    external_id: str | None = Field(
+    customer_id: Identifier | None = None
+    external_customer_id: ExternalId | None = None
+    plan_id: Identifier
+    version: VersionNumber | None = Field(default=None, description="Default: the plan's current published version.")
+    external_id: ExternalId | None = Field(
         default=None, description="Your id for this subscription (Lago's external_subscription_id)."
     )
     anchor: Literal["CALENDAR", "ANNIVERSARY"] = "ANNIVERSARY"
-    trial_days: int | None = Field(default=None, ge=0, le=730, description="Default: the plan's trial_days.")
-    start_at: AwareDatetime | None = None
-    metadata: dict[str, str] = Field(default_factory=dict)
+    trial_days: TrialDays | None = Field(default=None, description="Default: the plan's trial_days.")
+    start_at: Timestamp | None = Field(
+        default=None, description="Default: now. At most 365 days back (billed from then) and 365 days ahead."
+    )
+    metadata: dict[Annotated[str, Field(max_length=40)], MetadataText] = Field(default_factory=dict)
 
 
 class PlanChangeIn(ApiModel):
-    plan_id: str
-    version: int | None = None
+    plan_id: Identifier
+    version: VersionNumber | None = None
 
 
 class MigrateIn(ApiModel):
-    plan_id: str
-    version: int | None = None
-    at_period_end: bool = False
+    plan_id: Identifier
+    version: VersionNumber | None = None
+    at_period_end: Flag = False
 
 
 class KeyIn(ApiModel):
-    name: str = ""
-    livemode: bool = True
+    name: Name = ""
+    livemode: Flag = True
 
 
 class PaymentOut(ApiModel):
@@ -102,7 +110,7 @@ class SubscriptionOut(ApiModel):
 
 
 class DiscountIn(ApiModel):
-    coupon_id: str
+    coupon_id: Identifier
 
 
 class RetryOut(ApiModel):
@@ -181,7 +189,7 @@ Caller_ = Annotated[Caller, Depends(current_caller)]
 )
 def create_subscription(body: SubscriptionIn, caller: Caller_) -> Response[SubscriptionOut]:
     sub = cases.create_subscription(wiring.subscription_repos(), caller.tenant_id, body.model_dump())
-    return Response(201, "application/json", subscription_out(sub).model_dump(mode="json"))
+    return _answer(201, subscription_out(sub))
 
 
 @router.get(
@@ -190,7 +198,9 @@ def create_subscription(body: SubscriptionIn, caller: Caller_) -> Response[Subsc
     tags=["subscriptions"],
     summary="List subscriptions",
 )
-def list_subscriptions(caller: Caller_, customer_id: Annotated[str | None, Query()] = None) -> SubscriptionList:
+def list_subscriptions(
+    caller: Caller_, customer_id: Annotated[str | None, Query(max_length=255)] = None
+) -> SubscriptionList:
     repo = wiring.subscription_repository()
     subs = (
         repo.list_for_customer(caller.tenant_id, customer_id) if customer_id else repo.list_for_tenant(caller.tenant_id)
@@ -214,8 +224,9 @@ def get_subscription(subscription_id: str, caller: Caller_) -> SubscriptionOut:
     tags=["subscriptions", "payments"],
     summary="Retry the payment of the subscription's unpaid invoices now (seed 000: stuck in PAST_DUE)",
     description=(
-        "Charges every FINALIZED or UNCOLLECTIBLE invoice of the subscription with the customer's current payment method. "
-        "Success: the invoice is PAID and a PAST_DUE subscription is ACTIVE again. A decline counts as a dunning attempt. "
+        "Charges every FINALIZED or UNCOLLECTIBLE invoice of the subscription with the customer's current payment "
+        "method. Success: the invoice is PAID and a PAST_DUE subscription is ACTIVE again. A decline counts as a "
+        "dunning attempt. "
         "409 NOTHING_TO_RETRY when nothing is unpaid, 409 PAYMENT_METHOD_MISSING without a payment method, "
         "503 PAYMENT_PROVIDER_UNAVAILABLE when the provider cannot be reached (nothing charged)."
     ),
@@ -286,7 +297,7 @@ def downgrade_subscription(subscription_id: str, body: PlanChangeIn, caller: Cal
 
 
 def _change_plan(caller: Caller, subscription_id: str, body: PlanChangeIn, direction: str) -> ChangeOut:
-    sub, amount = cases.change_plan(
+    sub, amount = plan_changes.change_plan(
         wiring.subscription_repos(),
         caller.tenant_id,
         subscription_id,
@@ -304,7 +315,7 @@ def _change_plan(caller: Caller, subscription_id: str, body: PlanChangeIn, direc
     summary="Move to another plan (409 if cancelled/expired, same plan, or a bulk migration runs)",
 )
 def migrate_subscription(subscription_id: str, body: MigrateIn, caller: Caller_) -> SubscriptionOut:
-    sub = cases.migrate_subscription(
+    sub = plan_changes.migrate_subscription(
         wiring.subscription_repos(),
         caller.tenant_id,
         subscription_id,
@@ -326,7 +337,7 @@ def mint_key(subscription_id: str, body: KeyIn, caller: Caller_) -> Response[Key
     issued = cases.mint_subscription_key(
         wiring.subscription_repos(), caller, subscription_id, name=body.name, livemode=body.livemode
     )
-    return Response(201, "application/json", issued_out(issued).model_dump(mode="json"))
+    return _answer(201, issued_out(issued))
 
 
 @router.get(
@@ -350,79 +361,6 @@ def subscription_history(subscription_id: str, caller: Caller_) -> HistoryOut:
             for h in lines
         ]
     )
-
-
-class BulkMigrationIn(ApiModel):
-    from_plan_id: str
-    from_version: int | None = Field(default=None, description="Only subscriptions on this version (default: any).")
-    to_plan_id: str
-    to_version: int | None = Field(default=None, description="Default: the target plan's current published version.")
-    at_period_end: bool = False
-
-
-class MigrationOut(ApiModel):
-    id: str
-    status: str
-    from_plan_id: str
-    from_version: int | None
-    to_plan_id: str
-    to_version: int | None
-    total: int
-    migrated: int
-    skipped: int
-    failed: int
-    created_at: str
-    completed_at: str | None
-    error: str | None
-    results: list[dict]
-
-
-def migration_out(m, results) -> MigrationOut:
-    return MigrationOut(
-        id=m.migration_id,
-        status=m.status.value,
-        from_plan_id=m.from_plan_id,
-        from_version=m.from_version,
-        to_plan_id=m.to_plan_id,
-        to_version=m.to_version,
-        total=m.total,
-        migrated=m.migrated,
-        skipped=m.skipped,
-        failed=m.failed,
-        created_at=to_rfc3339(m.created_at),
-        completed_at=to_rfc3339(m.completed_at) if m.completed_at else None,
-        error=m.error,
-        results=[{"subscription_id": r.subscription_id, "outcome": r.outcome, "detail": r.detail} for r in results],
-    )
-
-
-@router.post(
-    "/v1/migrations",
-    openapi_extensions=requires(Permission.BILLING_WRITE),
-    tags=["migrations"],
-    summary="Migrate every subscription of a plan to another plan, asynchronously (202)",
-    responses={202: {"description": "Started", "content": {"application/json": {"model": MigrationOut}}}},
-)
-def start_migration(body: BulkMigrationIn, caller: Caller_) -> Response[MigrationOut]:
-    m = migration_cases.start_bulk_migration(
-        wiring.subscription_repos(),
-        wiring.migration_repository(),
-        wiring.workflow_starter(),
-        caller.tenant_id,
-        body.model_dump(),
-    )
-    return Response(202, "application/json", migration_out(m, []).model_dump(mode="json"))
-
-
-@router.get(
-    "/v1/migrations/<migration_id>",
-    openapi_extensions=requires(Permission.BILLING_READ),
-    tags=["migrations"],
-    summary="Progress and per-subscription results of a bulk migration",
-)
-def get_migration(migration_id: str, caller: Caller_) -> MigrationOut:
-    m, results = migration_cases.get_bulk_migration(wiring.migration_repository(), caller.tenant_id, migration_id)
-    return migration_out(m, results)
 
 
 @router.get(

@@ -2,8 +2,8 @@
 
 - ``products``: Product (DRAFT -> PUBLISHED -> ARCHIVED).
 - ``meters``: Meter (billable unit / metric / feature): event name, aggregation, filters, usage reset.
-- ``plans``: Plan (currency, billing interval) and PlanVersion (fees, usage prices, minimum
-  commitment, entitlements), DRAFT -> PUBLISHED (immutable) -> ARCHIVED.
+- ``plans``: Plan (currency, billing interval) and PlanVersion, DRAFT -> PUBLISHED (immutable) -> ARCHIVED.
+- ``plan_prices``: a version's prices (fees, usage prices, minimum commitment, entitlements).
 
 Each module writes its lifecycle as a transition table ``{(state, action): new_state}``; a move that
 is not in the table is a 409 Conflict (``common.transition``). Prices are the price objects of
@@ -22,21 +22,23 @@ from tollgate.domain.catalog.meters import (
     UsageReset,
     new_meter,
 )
-from tollgate.domain.catalog.plans import (
-    VERSION_TRANSITIONS,
-    BillingInterval,
+from tollgate.domain.catalog.plan_prices import (
     Entitlement,
     EntitlementReset,
     Fee,
     FeeTiming,
+    UsagePrice,
+    VersionContent,
+    parse_content,
+)
+from tollgate.domain.catalog.plans import (
+    VERSION_TRANSITIONS,
+    BillingInterval,
     Plan,
     PlanVersion,
-    UsagePrice,
     VersionAction,
-    VersionContent,
     VersionStatus,
     new_plan,
-    parse_content,
 )
 from tollgate.domain.catalog.products import PRODUCT_TRANSITIONS, Product, ProductAction, ProductStatus, new_product
 

@@ -1,4 +1,12 @@
-"""Helpers shared by the catalog entities: lifecycle tables, text, metadata and money-amount rules."""
+"""Helpers shared by the catalog, customer and subscription entities: lifecycle tables, and the one
+place that decides which client strings, identifiers, metadata and amounts are storable.
+
+- Every string must be valid Unicode: a lone surrogate (``"\\udc00"``) cannot be encoded as UTF-8,
+  so DynamoDB could not store it (nor the API echo it back); it is refused with 422, naming the field.
+- External ids (a customer's or a subscription's id in the tenant's own system) are looked up by URL
+  (``GET /v1/customers/external/{id}``): 1 to 255 printable characters, without leading or trailing
+  whitespace (no NUL, no control characters, no lone surrogates).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +26,48 @@ MAX_DESCRIPTION = 2000
 MAX_METADATA_KEYS = 50
 MAX_METADATA_KEY = 40
 MAX_METADATA_VALUE = 500
+MAX_EXTERNAL_ID = 255
+EXTERNAL_ID_RULE = (
+    f"1 to {MAX_EXTERNAL_ID} printable characters without leading or trailing whitespace "
+    "(no control characters or lone surrogates)"
+)
+
+
+def has_lone_surrogate(value: str) -> bool:
+    """Whether ``value`` holds a UTF-16 surrogate code point, which UTF-8 (and so DynamoDB) cannot encode."""
+    return any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
+def storable(value: str, field: str) -> str:
+    """``value`` if every code point of it can be stored; InvalidInput naming ``field`` otherwise."""
+    if has_lone_surrogate(value):
+        raise InvalidInput(f"{field} must be valid Unicode text (it holds a lone surrogate)", field=field)
+    return value
+
+
+def is_identifier(value: Any) -> bool:
+    """Whether ``value`` could name something Tollgate stores (an id in a path or a body): ids longer
+    than ``MAX_EXTERNAL_ID`` or holding a lone surrogate name nothing, and DynamoDB keys stay in bounds."""
+    return isinstance(value, str) and 0 < len(value) <= MAX_EXTERNAL_ID and not has_lone_surrogate(value)
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``value`` as echoed in a problem detail: at most ``limit`` characters."""
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+def is_external_id(value: Any) -> bool:
+    return (
+        isinstance(value, str) and 0 < len(value) <= MAX_EXTERNAL_ID and value == value.strip() and value.isprintable()
+    )
+
+
+def external_id(value: Any, field: str = "external_id") -> str:
+    """A tenant's own id for a customer or subscription: see ``EXTERNAL_ID_RULE``."""
+    if not is_external_id(value):
+        raise InvalidInput(f"{field} must be {EXTERNAL_ID_RULE}.", field=field, rule=EXTERNAL_ID_RULE)
+    return value
 
 
 def transition(
@@ -57,7 +107,7 @@ def text(value: Any, field: str, *, required: bool = True, max_length: int = MAX
         raise InvalidInput(f"{field} must not be empty", field=field)
     if len(value) > max_length:
         raise InvalidInput(f"{field} must be at most {max_length} characters", field=field)
-    return value
+    return storable(value, field)
 
 
 def optional_text(value: Any, field: str, *, max_length: int = MAX_NAME) -> str | None:
@@ -78,7 +128,7 @@ def scalar(value: Any, field: str, *, max_length: int = MAX_METADATA_VALUE) -> s
     if isinstance(value, str):
         if len(value) > max_length:
             raise InvalidInput(f"{field} must be at most {max_length} characters", field=field)
-        return value
+        return storable(value, field)
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return int(value)  # an integer read back from DynamoDB
     if isinstance(value, float | Decimal):
@@ -96,9 +146,39 @@ def metadata(value: Any, field: str = "metadata") -> dict[str, str | int | bool]
         raise InvalidInput(f"{field} has more than {MAX_METADATA_KEYS} keys", field=field)
     out: dict[str, str | int | bool] = {}
     for key, item in value.items():
-        if not isinstance(key, str) or not key or len(key) > MAX_METADATA_KEY:
-            raise InvalidInput(f"{field} keys must be 1 to {MAX_METADATA_KEY} characters", field=f"{field}.{key}")
+        _metadata_key(key, field)
         out[key] = scalar(item, f"{field}.{key}")
+    return out
+
+
+def _metadata_key(key: Any, field: str) -> None:
+    if not isinstance(key, str) or not key or len(key) > MAX_METADATA_KEY or has_lone_surrogate(key):
+        raise InvalidInput(
+            f"{field} keys must be 1 to {MAX_METADATA_KEY} characters of valid Unicode text", field=field
+        )
+
+
+def string_metadata(value: Any, field: str = "metadata") -> dict[str, str]:
+    """Metadata kept as strings (customers, subscriptions): at most 50 keys of 1 to 40 characters; each
+    value a string or an integer (stored as its decimal string, at most 500 characters), not a boolean."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"{field} must be an object", field=field)
+    if len(value) > MAX_METADATA_KEYS:
+        raise InvalidInput(f"{field} has more than {MAX_METADATA_KEYS} keys", field=field)
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        _metadata_key(key, field)
+        path = f"{field}.{key}"
+        if isinstance(item, bool) or not isinstance(item, str | int):
+            raise InvalidInput(f"{path} must be a string or an integer", field=path)
+        if isinstance(item, int) and abs(item) >= 10**18:
+            raise InvalidInput(f"{path} must have at most 18 digits", field=path)
+        text_value = item if isinstance(item, str) else str(item)
+        if len(text_value) > MAX_METADATA_VALUE:
+            raise InvalidInput(f"{path} must be at most {MAX_METADATA_VALUE} characters", field=path)
+        out[key] = storable(text_value, path)
     return out
 
 

@@ -3,14 +3,8 @@
 A plan holds what does not change between versions: ``currency`` (ISO 4217), ``billing_interval``
 (MONTH, QUARTER, YEAR), and descriptive fields (``name``, ``code``, ``description``,
 ``trial_days``, ``product_id``, ``metadata``; ``metadata.max_payment_overdue_days`` is the payment
-grace period, 3 days when absent). Prices live on numbered versions:
-
-- ``fees``: recurring flat fees ``{"name", "amount", "timing": "in_advance" | "in_arrears"}``;
-- ``usage_prices``: one per meter, ``{"meter_id", "price": <price object of tollgate.domain.pricing>}``,
-  the price in the plan's currency;
-- ``minimum_commitment``: an optional amount per billing period;
-- ``entitlements``: one per meter, ``{"meter_id", "limit", "hard", "reset": PERIODIC | CUMULATIVE |
-  NEVER}``, enforced by the gateway.
+grace period, 3 days when absent). Prices live on numbered versions
+(``plan_prices``: fees, usage prices, minimum commitment, entitlements).
 
 Version lifecycle (``VERSION_TRANSITIONS``; anything else is a 409 Conflict)::
 
@@ -27,26 +21,29 @@ signed up for. A plan has at most one DRAFT version at a time; a new version cop
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from tollgate.domain.catalog.common import (
     MAX_DESCRIPTION,
     metadata,
-    money_amount,
     non_negative_int,
     optional_text,
-    prefixed,
     text,
     transition,
 )
-from tollgate.domain.errors import InvalidInput
-from tollgate.domain.money import minor_units, plain, to_decimal
-from tollgate.domain.pricing import Price, parse_price
+
+# A version's prices are defined in plan_prices; the billing modules import these three from here.
+from tollgate.domain.catalog.plan_prices import Fee as Fee
+from tollgate.domain.catalog.plan_prices import FeeTiming as FeeTiming
+from tollgate.domain.catalog.plan_prices import UsagePrice as UsagePrice
+from tollgate.domain.catalog.plan_prices import VersionContent
+from tollgate.domain.errors import Conflict, InvalidInput
+from tollgate.domain.money import minor_units
 
 
 class BillingInterval(StrEnum):
@@ -65,17 +62,6 @@ class VersionAction(StrEnum):
     EDIT = "edit"
     PUBLISH = "publish"
     ARCHIVE = "archive"
-
-
-class FeeTiming(StrEnum):
-    IN_ADVANCE = "in_advance"
-    IN_ARREARS = "in_arrears"
-
-
-class EntitlementReset(StrEnum):
-    PERIODIC = "PERIODIC"
-    CUMULATIVE = "CUMULATIVE"
-    NEVER = "NEVER"
 
 
 VERSION_TRANSITIONS: dict[tuple[VersionStatus, VersionAction], VersionStatus] = {
@@ -97,181 +83,9 @@ _REFUSALS = {
 GRACE_PERIOD_KEY = "max_payment_overdue_days"
 DEFAULT_GRACE_PERIOD_DAYS = 3
 MAX_TRIAL_DAYS = 730
+MAX_VERSION = 100_000  # versions of one plan; a version number from a client is bounded by it
+_VERSION_DIGITS = re.compile(r"[0-9]{1,6}")
 MAX_GRACE_PERIOD_DAYS = 365
-MAX_FEES = 20
-MAX_USAGE_PRICES = 50
-MAX_ENTITLEMENTS = 50
-MAX_METERS_PER_VERSION = 50  # keeps publishing within one DynamoDB transaction
-MAX_TIERS = 100
-
-
-@dataclass(frozen=True)
-class Fee:
-    name: str
-    amount: Decimal
-    timing: FeeTiming = FeeTiming.IN_ADVANCE
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "amount": plain(self.amount), "timing": self.timing.value}
-
-
-@dataclass(frozen=True)
-class UsagePrice:
-    meter_id: str
-    price: Price
-
-    def to_json(self) -> dict[str, Any]:
-        return {"meter_id": self.meter_id, "price": self.price.to_json()}
-
-
-@dataclass(frozen=True)
-class Entitlement:
-    meter_id: str
-    limit: Decimal
-    hard: bool = True
-    reset: EntitlementReset = EntitlementReset.PERIODIC
-
-    def to_json(self) -> dict[str, Any]:
-        return {"meter_id": self.meter_id, "limit": plain(self.limit), "hard": self.hard, "reset": self.reset.value}
-
-
-@dataclass(frozen=True)
-class VersionContent:
-    """The priced part of a plan version (what PUT replaces and what publishing freezes)."""
-
-    fees: tuple[Fee, ...] = ()
-    usage_prices: tuple[UsagePrice, ...] = ()
-    minimum_commitment: Decimal | None = None
-    entitlements: tuple[Entitlement, ...] = ()
-
-    def meter_ids(self) -> list[str]:
-        """Every meter the version references (usage prices, then entitlements), without repeats."""
-        seen: dict[str, None] = {}
-        for item in (*self.usage_prices, *self.entitlements):
-            seen.setdefault(item.meter_id)
-        return list(seen)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "fees": [f.to_json() for f in self.fees],
-            "usage_prices": [u.to_json() for u in self.usage_prices],
-            "minimum_commitment": None if self.minimum_commitment is None else plain(self.minimum_commitment),
-            "entitlements": [e.to_json() for e in self.entitlements],
-        }
-
-
-CONTENT_FIELDS = ("fees", "usage_prices", "minimum_commitment", "entitlements")
-
-
-def parse_content(data: Mapping[str, Any], currency: str) -> VersionContent:
-    """Validate a version's prices against the plan ``currency``; InvalidInput names the field path
-    (``usage_prices[0].price.tiers[1].up_to``)."""
-    unknown = set(data) - set(CONTENT_FIELDS)
-    if unknown:
-        name = min(unknown)
-        raise InvalidInput(f"unknown field {name!r}", field=name)
-    fees = tuple(
-        _fee(item, f"fees[{i}]", currency) for i, item in enumerate(_items(data.get("fees"), "fees", MAX_FEES))
-    )
-    usage_prices = tuple(
-        _usage_price(item, f"usage_prices[{i}]", currency)
-        for i, item in enumerate(_items(data.get("usage_prices"), "usage_prices", MAX_USAGE_PRICES))
-    )
-    _unique_meters(usage_prices, "usage_prices")
-    entitlements = tuple(
-        _entitlement(item, f"entitlements[{i}]")
-        for i, item in enumerate(_items(data.get("entitlements"), "entitlements", MAX_ENTITLEMENTS))
-    )
-    _unique_meters(entitlements, "entitlements")
-    raw_minimum = data.get("minimum_commitment")
-    minimum = None if raw_minimum is None else money_amount(raw_minimum, "minimum_commitment", currency)
-    content = VersionContent(fees, usage_prices, minimum, entitlements)
-    if len(content.meter_ids()) > MAX_METERS_PER_VERSION:
-        raise InvalidInput(
-            f"a plan version may reference at most {MAX_METERS_PER_VERSION} meters", field="usage_prices"
-        )
-    return content
-
-
-def _items(value: Any, field: str, maximum: int) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list | tuple):
-        raise InvalidInput(f"{field} must be a list", field=field)
-    if len(value) > maximum:
-        raise InvalidInput(f"{field} has more than {maximum} entries", field=field)
-    return list(value)
-
-
-def _object(value: Any, path: str, allowed: set[str]) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise InvalidInput(f"{path} must be an object", field=path)
-    unknown = set(value) - allowed
-    if unknown:
-        name = min(unknown)
-        raise InvalidInput(f"unknown field {name!r}", field=f"{path}.{name}")
-    return value
-
-
-def _fee(value: Any, path: str, currency: str) -> Fee:
-    item = _object(value, path, {"name", "amount", "timing"})
-    if item.get("amount") is None:
-        raise InvalidInput(f"{path}.amount is required", field=f"{path}.amount")
-    try:
-        timing = FeeTiming(item.get("timing") or FeeTiming.IN_ADVANCE)
-    except ValueError:
-        raise InvalidInput(f'{path}.timing must be "in_advance" or "in_arrears"', field=f"{path}.timing") from None
-    return Fee(text(item.get("name"), f"{path}.name"), money_amount(item["amount"], f"{path}.amount", currency), timing)
-
-
-def _usage_price(value: Any, path: str, currency: str) -> UsagePrice:
-    item = _object(value, path, {"meter_id", "price"})
-    meter_id = text(item.get("meter_id"), f"{path}.meter_id")
-    raw = item.get("price")
-    if raw is None:
-        raise InvalidInput(f"{path}.price is required", field=f"{path}.price")
-    if isinstance(raw, Mapping) and isinstance(raw.get("tiers"), list) and len(raw["tiers"]) > MAX_TIERS:
-        raise InvalidInput(f"{path}.price.tiers has more than {MAX_TIERS} tiers", field=f"{path}.price.tiers")
-    try:
-        price = raw if isinstance(raw, Price) else parse_price(raw)
-    except InvalidInput as error:
-        raise prefixed(error, f"{path}.price") from None
-    if price.currency != currency:
-        raise InvalidInput(
-            f"{path}.price.currency is {price.currency} but the plan is priced in {currency}; "
-            "every price of a plan uses the plan's currency",
-            field=f"{path}.price.currency",
-        )
-    return UsagePrice(meter_id, price)
-
-
-def _entitlement(value: Any, path: str) -> Entitlement:
-    item = _object(value, path, {"meter_id", "limit", "hard", "reset"})
-    meter_id = text(item.get("meter_id"), f"{path}.meter_id")
-    if item.get("limit") is None:
-        raise InvalidInput(f"{path}.limit is required", field=f"{path}.limit")
-    limit = to_decimal(item["limit"], f"{path}.limit")
-    if limit < 0:
-        raise InvalidInput(f"{path}.limit must not be negative", field=f"{path}.limit")
-    hard = item.get("hard", True)
-    if not isinstance(hard, bool):
-        raise InvalidInput(f"{path}.hard must be true or false", field=f"{path}.hard")
-    try:
-        reset = EntitlementReset(item.get("reset") or EntitlementReset.PERIODIC)
-    except ValueError:
-        raise InvalidInput(f"{path}.reset must be PERIODIC, CUMULATIVE or NEVER", field=f"{path}.reset") from None
-    return Entitlement(meter_id, limit, hard, reset)
-
-
-def _unique_meters(items: tuple[UsagePrice, ...] | tuple[Entitlement, ...], field: str) -> None:
-    seen: set[str] = set()
-    for index, item in enumerate(items):
-        if item.meter_id in seen:
-            raise InvalidInput(
-                f"{field}[{index}].meter_id: meter {item.meter_id} appears twice; one entry per meter",
-                field=f"{field}[{index}].meter_id",
-            )
-        seen.add(item.meter_id)
 
 
 @dataclass(frozen=True)
@@ -340,7 +154,8 @@ def _plan_fields(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def new_plan(*, plan_id: str, tenant_id: str, data: Mapping[str, Any], at: datetime) -> Plan:
     """A plan from its fixed and descriptive fields (not the version content)."""
-    currency = data.get("currency")
+    sent = data.get("currency")
+    currency = sent if isinstance(sent, str) else ""
     minor_units(currency)  # InvalidInput(field="currency") for anything but a known ISO 4217 code
     try:
         interval = BillingInterval(data.get("billing_interval") or BillingInterval.MONTH)
@@ -410,8 +225,22 @@ def first_version(plan: Plan, content: VersionContent) -> PlanVersion:
     )
 
 
+def version_number(segment: str) -> int | None:
+    """The version a URL path segment names: ASCII digits only (not an Arabic-Indic or a superscript
+    one), 1 to ``MAX_VERSION``; None for anything else."""
+    if not _VERSION_DIGITS.fullmatch(segment):
+        return None
+    number = int(segment)
+    return number if 1 <= number <= MAX_VERSION else None
+
+
 def next_version(plan: Plan, latest: PlanVersion, at: datetime) -> PlanVersion:
     """A new DRAFT numbered after the plan's latest, with a copy of ``latest``'s prices."""
+    if plan.latest_version >= MAX_VERSION:
+        raise Conflict(
+            f"Plan {plan.plan_id} has {MAX_VERSION} versions, the most a plan can have: create a new plan.",
+            code="TOO_MANY_VERSIONS",
+        )
     return PlanVersion(
         plan_id=plan.plan_id,
         tenant_id=plan.tenant_id,
