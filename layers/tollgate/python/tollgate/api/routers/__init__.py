@@ -18,7 +18,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "catalog": (("/v1/products", "/v1/meters", "/v1/plans", "/v1/prices"), ("catalog", "prices")),
     "subscriptions": (("/v1/customers", "/v1/subscriptions", "/v1/migrations"), ("customers", "subscriptions")),
-    "ingest": (("/v1/ingest", "/v1/usage", "/compat"), ("ingest", "compat")),
+    "ingest": (("/v1/ingest", "/v1/usage", "/compat"), ("ingest", "compat", "compat_stripe")),
     "bill_runs": (("/v1/bill-runs",), ("bill_runs",)),
     "billing": (
         ("/v1/invoices", "/v1/credit-notes", "/v1/wallets", "/v1/settings", "/v1/coupons"),
