@@ -89,7 +89,9 @@ class Ledger:
         self.add(dropped=1)
         callback = self.settings.on_drop
         if callback is None:
-            log.warning("tollgate: event %s dropped: %s", event.get("event_id"), reason)
+            total = self.counts["dropped"]
+            if total == 1 or total % 1000 == 0:  # a full queue drops many: say so, without a line per event
+                log.warning("tollgate: %d events dropped so far (latest %s): %s", total, event.get("event_id"), reason)
             return
         self._call(callback, event, reason)
 
