@@ -12,6 +12,7 @@ import sys
 import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
 
 import pytest
 from tollgate_sdk import AsyncClient, Client, EventTooLarge, InvalidEvent, flush_on_return
@@ -160,7 +161,7 @@ def test_events_the_api_would_refuse_for_their_shape_fail_at_ingest_with_a_clear
     with pytest.raises(EventTooLarge, match="16384"):
         client.ingest("api.call", "acme", properties={"blob": "x" * 17_000})
     with pytest.raises(InvalidEvent, match="quantity must be a number"):
-        client.ingest("api.call", "acme", quantity="2")  # type: ignore[arg-type]  # what a user might pass
+        client.ingest("api.call", "acme", quantity=cast(Any, "2"))  # what an untyped caller might pass
     with pytest.raises(InvalidEvent, match="event_name"):
         client.ingest("", "acme")
     assert client.stats()["queued"] == 0
@@ -237,6 +238,24 @@ def test_a_script_that_exits_without_flush_still_sends_within_the_exit_bound(t):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     t.wait_usage(t.ext, t.event_name, 30, timeout=15)
+
+
+def test_an_async_script_that_ends_without_close_still_sends_at_exit(t):
+    script = textwrap.dedent(
+        f"""
+        import asyncio, sys; sys.path.insert(0, {str(SDK_PATH)!r})
+        from tollgate_sdk import AsyncClient
+        client = AsyncClient(api_url={t.server.url!r}, api_key={t.owner_key!r}, tenant_id={t.tenant_id!r},
+                             flush_interval=60)
+        async def main():
+            for _ in range(12):
+                await client.ingest({t.event_name!r}, {t.ext!r})
+        asyncio.run(main())  # the loop is gone before anything was sent
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    t.wait_usage(t.ext, t.event_name, 12, timeout=15)
 
 
 def test_the_async_client_explains_an_ingest_that_was_not_awaited():
