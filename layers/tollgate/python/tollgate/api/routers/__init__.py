@@ -21,7 +21,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("/v1/customers", "/v1/subscriptions", "/v1/migrations"),
         ("customers", "subscriptions", "migrations"),
     ),
-    "ingest": (("/v1/ingest", "/v1/usage", "/compat"), ("ingest", "compat")),
+    "ingest": (("/v1/ingest", "/v1/usage", "/compat"), ("ingest", "compat", "compat_stripe")),
     "bill_runs": (("/v1/bill-runs",), ("bill_runs",)),
     "billing": (
         ("/v1/invoices", "/v1/credit-notes", "/v1/wallets", "/v1/settings", "/v1/coupons"),

@@ -1,0 +1,3 @@
+from tollgate_sdk.cli import main
+
+main()
