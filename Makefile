@@ -24,9 +24,10 @@ node_modules/.installed: package.json package-lock.json
 run: $(BIN)/.installed
 	PORT=$(PORT) $(BIN)/python -m infra.local
 
-## test: the whole suite (unit, integration, workflows, infra, e2e)
+## test: the whole suite (unit, integration, workflows, infra, e2e, schema, sdk) and the Node SDK's tests
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
+	node --test sdk/typescript/test/client.test.mjs
 
 unit: $(BIN)/.installed
 	$(BIN)/python -m pytest tests/unit

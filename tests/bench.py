@@ -164,7 +164,20 @@ def _distinct_sections() -> list:
     return bench_distinct.SECTIONS
 
 
-SECTIONS = [cold_start, api_first_request, *_ingest_sections(), *_billing_sections(), *_distinct_sections()]
+def _sdk_sections() -> list:
+    from tests.sdk import bench_sdk  # issue 17: the SDK's cost per ingest() and BENCH_SDK_EVENTS sent beside peers' clients
+
+    return bench_sdk.SECTIONS
+
+
+SECTIONS = [
+    cold_start,
+    api_first_request,
+    *_ingest_sections(),
+    *_billing_sections(),
+    *_distinct_sections(),
+    *_sdk_sections(),
+]
 
 
 def main() -> int:
