@@ -89,3 +89,44 @@ def test_a_late_event_is_billed_once_on_the_next_invoice_for_its_own_period(serv
     assert bill(t.tenant_id, sub["id"], november).status == "ALREADY_INVOICED"
     assert ok(t.owner.get(f"/v1/invoices/{second.invoice_id}"))["lines"] == invoice["lines"]
     assert ok(t.owner.get(f"/v1/invoices/{first.invoice_id}"))["totals"]["total"] == "1.00"
+
+    # Reconciliation: every event is billed exactly once.
+    body = ok(t.owner.get("/v1/reconciliation", params={"from": rfc(october.start), "to": rfc(november.end)}))
+    assert body["checked"] == 2 and body["differences"] == [], body
+
+
+def test_reconciliation_finds_a_usage_bucket_altered_behind_tollgates_back(server):
+    from tollgate import wiring
+    from tollgate.adapters import aws
+    from tollgate.adapters.dynamodb.usage import bucket_pk
+
+    t = fresh_tenant(server, "reconciliation")
+    calls = t.meter(function="COUNT")
+    price = {"model": "per_unit", "currency": "USD", "unit_amount": "0.10"}
+    plan = builders.plan(t.owner, fees=[], usage_prices=[{"meter_id": calls["id"], "price": price}])
+    customer = t.customer()
+    sub = builders.subscribe(t.owner, customer["id"], plan["id"], anchor="ANNIVERSARY", start_at=two_periods_ago())
+    october, _ = periods(t.tenant_id, sub["id"])
+    at = october.start + timedelta(days=3, minutes=7)
+    sent = [event(customer["external_id"], calls["event_name"], timestamp=rfc(at)) for _ in range(3)]
+    assert t.send({"events": sent})["rejected"] == []
+    t.settle()
+    assert bill(t.tenant_id, sub["id"], october).status == "INVOICED"
+    window = {"from": rfc(october.start), "to": rfc(october.end)}
+    assert ok(t.owner.get("/v1/reconciliation", params=window))["differences"] == []
+
+    hour = at.strftime("%Y-%m-%dT%H")
+    aws.client("dynamodb").update_item(
+        TableName=wiring.get_settings().usage_table,
+        Key={"pk": {"S": bucket_pk(t.tenant_id, customer["id"], calls["id"])}, "sk": {"S": f"H#{hour}"}},
+        UpdateExpression="ADD c :two",
+        ExpressionAttributeValues={":two": {"N": "2"}},
+    )
+    (difference,) = ok(t.owner.get("/v1/reconciliation", params=window))["differences"]
+    assert difference["kind"] == "AGGREGATION_MISMATCH"
+    assert (difference["raw_quantity"], difference["aggregated_quantity"], difference["billed_quantity"]) == (
+        "3",
+        "5",
+        "3",
+    )
+    assert difference["subscription_id"] == sub["id"] and difference["meter_id"] == calls["id"]

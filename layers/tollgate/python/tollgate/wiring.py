@@ -208,6 +208,15 @@ def billing_repos():
     )
 
 
+def reconciliation_repos():
+    """Reconciliation reads invoices, the usage buckets and the raw events."""
+    from tollgate.adapters.dynamodb.reconciliation import DynamoRawUsage
+    from tollgate.usecases.reconciliation import ReconciliationRepos
+
+    raw = DynamoRawUsage(get_settings().events_table)
+    return ReconciliationRepos(billing_repository(), usage_reader(), catalog_repository(), raw)
+
+
 @lru_cache(maxsize=1)
 def coupon_repository():
     from tollgate.adapters.dynamodb.coupons import DynamoCouponRepository
