@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from tollgate.adapters import aws
@@ -25,6 +26,7 @@ class DynamoRawUsage:
         return aws.client("dynamodb")
 
     def raw_events(self, tenant_id: str, start: datetime, end: datetime) -> list[RawEvent]:
+        client = self._client
         out: list[RawEvent] = []
         for shard in range(EVENT_SHARDS):
             kwargs: dict[str, Any] = {
@@ -40,7 +42,7 @@ class DynamoRawUsage:
                 },
             }
             while True:
-                page = retrying(lambda query=kwargs: self._client.query(**query))
+                page = retrying(partial(client.query, **kwargs))
                 out.extend(_raw_event(item) for item in page.get("Items", []) if "meter_id" in item)
                 if "LastEvaluatedKey" not in page:
                     break
