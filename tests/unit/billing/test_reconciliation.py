@@ -115,3 +115,25 @@ def test_raw_events_aggregate_as_the_meter_does(function, values, expected):
         for i, v in enumerate(values)
     ]
     assert aggregate_raw(function, events) == Decimal(expected)
+
+
+def test_the_scheduled_job_reports_each_tenants_differences_and_one_failing_tenant_fails_no_other(
+    world: World, billed_january
+):
+    from tollgate.usecases.reconciliation import reconcile_tenants
+
+    raw, meter, sub = billed_january
+    ingest(world, raw, sub, meter, JAN[0] + timedelta(days=9))  # late, not billed yet
+
+    class Broken(RawEvents):
+        def raw_events(self, tenant_id, start, end):
+            if tenant_id == "ten_broken":
+                raise RuntimeError("throttled")
+            return super().raw_events(tenant_id, start, end)
+
+    broken = Broken()
+    broken.events = raw.events
+    world.billing.invoices[("ten_broken", "inv_x")] = next(iter(world.billing.invoices.values()))
+    found = reconcile_tenants(repos(world, broken), ["ten_broken", TENANT], FEB[1])
+    assert "ten_broken" not in found
+    assert [r.kind.value for r in found[TENANT] if r.kind] == ["UNBILLED_LATE_USAGE"]

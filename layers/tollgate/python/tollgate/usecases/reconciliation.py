@@ -5,14 +5,17 @@ exactly once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from tollgate.domain.billing.late_usage import BILLED_STATUSES, BilledUsage, billed_usage
 from tollgate.domain.billing.reconciliation import (
     MAX_RANGE,
+    DifferenceKind,
     PeriodUsage,
     RawEvent,
     aggregate_raw,
@@ -22,8 +25,11 @@ from tollgate.domain.billing.reconciliation import (
 from tollgate.domain.catalog.meters import Meter
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.errors import InvalidInput
+from tollgate.observability import count
 from tollgate.ports.billing import InvoiceRepository, UsageReader
 from tollgate.ports.catalog import CatalogRepository
+
+_log = logging.getLogger(__name__)
 
 MAX_INVOICES = 100_000  # a tenant's invoices read for one reconciliation
 
@@ -106,3 +112,28 @@ def reconciliation_report(repos: ReconciliationRepos, tenant_id: str, start: dat
         "checked": len(rows),
         "differences": [r.to_json() for r in differences(rows)],
     }
+
+
+SCHEDULED_RANGE = timedelta(days=120)  # the job checks the periods that may still change: 90-day window + one period
+
+
+def reconcile_tenants(
+    repos: ReconciliationRepos, tenant_ids: Iterable[str], now: datetime
+) -> dict[str, list[PeriodUsage]]:
+    """The scheduled job: every tenant's differences over the last ``SCHEDULED_RANGE``; one metric per
+    kind (``ReconciliationDifferences``, the alarm's), one error log per difference. A tenant whose
+    reconciliation fails is logged and counted (``ReconciliationFailures``), never fails the others."""
+    found: dict[str, list[PeriodUsage]] = {}
+    for tenant_id in tenant_ids:
+        try:
+            found[tenant_id] = differences(reconcile(repos, tenant_id, now - SCHEDULED_RANGE, now))
+        except Exception:
+            _log.exception("reconciling tenant %s failed", tenant_id)
+            count("ReconciliationFailures")
+            continue
+        for row in found[tenant_id]:
+            _log.error("reconciliation difference in tenant %s: %s", tenant_id, row.to_json())
+    kinds = Counter(row.kind.value for rows in found.values() for row in rows if row.kind)
+    for kind in DifferenceKind:
+        count("ReconciliationDifferences", kinds.get(kind.value, 0), kind=kind.value)
+    return found
