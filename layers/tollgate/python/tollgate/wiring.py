@@ -205,7 +205,16 @@ def billing_repos():
         usage=usage_reader(),
         mailer=mailer(),
         tax_providers=tax_providers(),
+        watermarks=usage_watermarks(),
     )
+
+
+def usage_watermarks():
+    """The aggregator's per-partition watermarks (the bill run waits for them)."""
+    from tollgate.adapters.dynamodb.usage_watermarks import DynamoUsageWatermarks
+
+    settings = get_settings()
+    return DynamoUsageWatermarks(settings.events_table, settings.usage_table)
 
 
 def reconciliation_repos():
