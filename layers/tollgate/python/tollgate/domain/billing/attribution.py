@@ -105,3 +105,18 @@ def attribution(lines: list[InvoiceLine] | tuple[InvoiceLine, ...], totals: Invo
         {"stage": "total", "amount": plain(totals.total), "amount_due": plain(totals.amount_due)},
     ]
     return {"stages": stages, "usage": per_meter}
+
+
+def with_credit_note(attr: dict[str, Any], totals: InvoiceTotals, credit_note_id: str) -> dict[str, Any]:
+    """The attribution of an issued invoice after a credit note against it: the ``credit_notes`` stage
+    shows all the credit (``totals.credit_notes``) and the note, the ``total`` stage the new amount due."""
+    stages = []
+    for stage in attr.get("stages", []):
+        if stage.get("stage") == "credit_notes":
+            ids = [*stage.get("credit_notes", []), credit_note_id]
+            stage = {**stage, "amount": plain(-totals.credit_notes), "credit_notes": ids}
+            stage["after_finalization"] = {"credited": plain(totals.credited), "applied": plain(totals.credit_applied)}
+        elif stage.get("stage") == "total":
+            stage = {**stage, "amount_due": plain(totals.amount_due)}
+        stages.append(stage)
+    return {**attr, "stages": stages}
