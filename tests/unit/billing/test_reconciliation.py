@@ -137,3 +137,11 @@ def test_the_scheduled_job_reports_each_tenants_differences_and_one_failing_tena
     found = reconcile_tenants(repos(world, broken), ["ten_broken", TENANT], FEB[1])
     assert "ten_broken" not in found
     assert [r.kind.value for r in found[TENANT] if r.kind] == ["UNBILLED_LATE_USAGE"]
+
+
+def test_raw_sums_keep_the_38_significant_digits_ingestion_accepts():
+    big = Decimal("1234567890123456789012345678901234.5")  # 35 digits
+    events = [
+        RawEvent(f"e{i}", "c", "m", AggregationFunction.SUM, v, JAN[0]) for i, v in enumerate([big, Decimal("0.1")])
+    ]
+    assert aggregate_raw(AggregationFunction.SUM, events) == Decimal("1234567890123456789012345678901234.6")

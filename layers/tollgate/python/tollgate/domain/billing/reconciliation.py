@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from enum import StrEnum
 from typing import Any
 
@@ -53,8 +53,13 @@ def floor_hour(at: datetime) -> datetime:
 
 def aggregate_raw(function: AggregationFunction, events: Iterable[RawEvent]) -> Decimal:
     """The meter's aggregation over raw events (as ``tollgate.domain.usage.aggregation.combine`` over
-    buckets): COUNT, SUM, MAX, AVG, LATEST (the value of the latest event), UNIQUE_COUNT."""
-    events = list(events)
+    buckets): COUNT, SUM, MAX, AVG, LATEST (the value of the latest event), UNIQUE_COUNT. Computed with
+    38 significant digits, what ingestion accepts and DynamoDB stores (not Python's default 28)."""
+    with localcontext(Context(prec=38)):
+        return _aggregate(function, list(events))
+
+
+def _aggregate(function: AggregationFunction, events: list[RawEvent]) -> Decimal:
     numbers = [e.value for e in events if isinstance(e.value, Decimal)]
     if function is AggregationFunction.COUNT:
         return Decimal(len(events))
