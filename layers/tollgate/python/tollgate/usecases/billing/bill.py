@@ -14,8 +14,10 @@ from typing import Any
 
 from tollgate.domain.bill_runs import ResultStatus
 from tollgate.domain.billing.errors import BillingErrorCode, BillingFailure
-from tollgate.domain.billing.invoices import ISSUED, Invoice, invoice_id_for
+from tollgate.domain.billing.invoices import ISSUED, Invoice, InvoiceStatus, invoice_id_for
 from tollgate.domain.billing.pipeline import after_tax, before_tax, drafted_invoice, tax_request
+from tollgate.domain.billing.settings import grace_period_end
+from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.errors import ConcurrentUpdate, Conflict, NotFound
 from tollgate.domain.periods import Period
 from tollgate.domain.retry import retry_on_conflict
@@ -83,6 +85,8 @@ def _bill_once(
     existing = snapshot.invoice(invoice_id)
     if existing is not None and existing.status in ISSUED:
         return _already_invoiced(existing)
+    grace_end = grace_period_end(snapshot.settings(), period.end)
+    finalize = finalize and repos.clock() >= grace_end  # in its grace period an invoice stays DRAFT
     try:
         priced = price(snapshot, subscription_id, period, existing)
         write = finalizing_write(priced, repos.clock(), finalize)
@@ -98,6 +102,8 @@ def _bill_once(
         except Exception:
             _log.exception("sending invoice %s failed", invoice_id)
     detail = f"Invoice {invoice_id} is {invoice.status.value}."
+    if invoice.status is InvoiceStatus.DRAFT and grace_end > period.end:
+        detail += f" It is finalized after its grace period, at the first bill run from {to_rfc3339(grace_end)}."
     return BillResult(invoice_id, ResultStatus.INVOICED, detail=detail, invoice=invoice)
 
 
