@@ -94,3 +94,29 @@ def test_a_draft_period_is_not_billed_as_late_usage_and_a_period_outside_the_win
     world.now = JAN[1] + timedelta(days=95)  # January is past the 90-day ingestion window
     may = bill_subscription(world.repos, TENANT, sub.subscription_id, *FEB)
     assert late_lines(may.invoice) == []
+
+
+def test_an_ended_subscriptions_late_usage_gets_a_final_adjustment_invoice_once(world: World):
+    from tollgate.domain.billing.invoices import InvoiceStatus
+    from tollgate.domain.subscriptions import SubscriptionStatus
+    from tollgate.usecases.billing.adjustment import bill_late_usage_adjustment
+
+    meter = world.meter()
+    version = world.plan(usage_prices=[{"meter_id": meter, "price": GRADUATED}])
+    sub = world.subscribe(version, status=SubscriptionStatus.CANCELLED, ended_at=JAN[1])
+    world.record(sub, meter, JAN[0] + timedelta(days=3), times=9)
+    january = bill_subscription(world.repos, TENANT, sub.subscription_id, *JAN)
+    assert january.invoice.totals.total == D("9.00")
+    assert bill_late_usage_adjustment(world.repos, TENANT, sub.subscription_id) is None  # nothing late
+    world.record(sub, meter, JAN[0] + timedelta(days=30), times=3)  # 1 more at 1.00, 2 at 0.10
+    world.later(days=5)
+    adjustment = bill_late_usage_adjustment(world.repos, TENANT, sub.subscription_id)
+    assert adjustment.status == "INVOICED" and adjustment.invoice.status is InvoiceStatus.FINALIZED
+    (late,) = late_lines(adjustment.invoice)
+    assert late.amount == D("1.20") and adjustment.invoice.totals.total == D("1.20")
+    assert late.details["late_for_invoice"] == january.invoice_id
+    again = bill_late_usage_adjustment(world.repos, TENANT, sub.subscription_id)
+    assert again is None  # billed: nothing late any more
+    world.record(sub, meter, JAN[0] + timedelta(days=30))
+    (more,) = late_lines(bill_late_usage_adjustment(world.repos, TENANT, sub.subscription_id).invoice)
+    assert more.amount == D("0.10") and more.details["quantity"] == "1"

@@ -145,3 +145,23 @@ def test_raw_sums_keep_the_38_significant_digits_ingestion_accepts():
         RawEvent(f"e{i}", "c", "m", AggregationFunction.SUM, v, JAN[0]) for i, v in enumerate([big, Decimal("0.1")])
     ]
     assert aggregate_raw(AggregationFunction.SUM, events) == Decimal("1234567890123456789012345678901234.6")
+
+
+def test_the_job_bills_the_adjustment_invoice_of_an_ended_subscriptions_late_usage(world: World):
+    from dataclasses import replace
+
+    from tollgate.domain.subscriptions import SubscriptionStatus
+    from tollgate.usecases.reconciliation import reconcile_tenants
+
+    raw = RawEvents()
+    meter = world.meter()
+    version = world.plan(usage_prices=[{"meter_id": meter, "price": PER_UNIT}])
+    sub = world.subscribe(version, status=SubscriptionStatus.CANCELLED, ended_at=JAN[1])
+    ingest(world, raw, sub, meter, JAN[0] + timedelta(days=2))
+    assert bill_subscription(world.repos, TENANT, sub.subscription_id, *JAN).status == "INVOICED"
+    ingest(world, raw, sub, meter, JAN[0] + timedelta(days=9), times=2)
+    job = replace(repos(world, raw), billing=world.repos)
+    found = reconcile_tenants(job, [TENANT], FEB[0] + timedelta(days=3))
+    assert [r.kind.value for r in found[TENANT] if r.kind] == ["UNBILLED_LATE_USAGE"]
+    assert reconciliation_report(job, TENANT, *YEAR)["differences"] == []  # billed by the job
+    assert reconcile_tenants(job, [TENANT], FEB[0] + timedelta(days=4))[TENANT] == []

@@ -223,7 +223,7 @@ def reconciliation_repos():
     from tollgate.usecases.reconciliation import ReconciliationRepos
 
     raw = DynamoRawUsage(get_settings().events_table)
-    return ReconciliationRepos(billing_repository(), usage_reader(), catalog_repository(), raw)
+    return ReconciliationRepos(billing_repository(), usage_reader(), catalog_repository(), raw, billing_repos())
 
 
 @lru_cache(maxsize=1)

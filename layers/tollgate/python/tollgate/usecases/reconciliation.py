@@ -28,6 +28,8 @@ from tollgate.domain.errors import InvalidInput
 from tollgate.observability import count
 from tollgate.ports.billing import InvoiceRepository, UsageReader
 from tollgate.ports.catalog import CatalogRepository
+from tollgate.usecases.billing.adjustment import bill_late_usage_adjustment
+from tollgate.usecases.billing.repos import BillingRepos
 
 _log = logging.getLogger(__name__)
 
@@ -46,6 +48,8 @@ class ReconciliationRepos:
     usage: UsageReader
     catalog: CatalogRepository
     raw: RawUsageSource
+    # To bill the final adjustment invoice of an ended subscription's late usage (the job does).
+    billing: BillingRepos | None = None
 
 
 def check_range(start: datetime, end: datetime) -> None:
@@ -133,7 +137,25 @@ def reconcile_tenants(
             continue
         for row in found[tenant_id]:
             _log.error("reconciliation difference in tenant %s: %s", tenant_id, row.to_json())
+        _adjust_ended(repos, tenant_id, found[tenant_id])
     kinds = Counter(row.kind.value for rows in found.values() for row in rows if row.kind)
     for kind in DifferenceKind:
         count("ReconciliationDifferences", kinds.get(kind.value, 0), kind=kind.value)
     return found
+
+
+def _adjust_ended(repos: ReconciliationRepos, tenant_id: str, rows: list[PeriodUsage]) -> None:
+    """Late usage of a subscription that has ended has no next invoice: bill its adjustment invoice
+    (``tollgate.usecases.billing.adjustment``); a live subscription's next invoice carries it."""
+    if repos.billing is None:
+        return
+    pending = sorted({r.subscription_id for r in rows if r.kind is DifferenceKind.UNBILLED_LATE_USAGE})
+    for subscription_id in pending:
+        try:
+            result = bill_late_usage_adjustment(repos.billing, tenant_id, subscription_id)
+        except Exception:  # one subscription's failure (a tax engine down...) never stops the others
+            _log.exception("the adjustment invoice of subscription %s failed", subscription_id)
+            count("LateUsageAdjustmentFailures")
+            continue
+        if result is not None:
+            count("LateUsageAdjustments")

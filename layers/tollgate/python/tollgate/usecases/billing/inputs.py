@@ -54,7 +54,7 @@ def gather_inputs(
     next_version = None if ends else (version if next_ref == during_ref else _version(snapshot, next_ref))
     usage = _metered_usage(snapshot, sub, version, period, now if preview else None)
     late = gather_late_usage(
-        snapshot, sub, period, now, lambda meter, start, end: _read_usage(snapshot, sub.customer_id, meter, start, end)
+        snapshot, sub, period, now, lambda meter, start, end: read_usage(snapshot, sub.customer_id, meter, start, end)
     )
     return BillingInputs(
         invoice_id=invoice_id_for(tenant_id, subscription_id, period.start),
@@ -98,12 +98,12 @@ def _metered_usage(
             )
         end = min(period.end, until) if until else period.end
         start, end = usage_window(meter, sub.started_at, period.start, end, sub.ended_at)
-        aggregate = _read_usage(snapshot, sub.customer_id, meter, start, end)
+        aggregate = read_usage(snapshot, sub.customer_id, meter, start, end)
         usage.append(MeteredUsage(usage_price, meter, aggregate, start, end))
     return tuple(usage)
 
 
-def _read_usage(
+def read_usage(
     snapshot: PageSnapshot, customer_id: str, meter: Meter, start: datetime, end: datetime
 ) -> UsageAggregate:
     try:
