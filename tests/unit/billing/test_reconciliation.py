@@ -165,3 +165,22 @@ def test_the_job_bills_the_adjustment_invoice_of_an_ended_subscriptions_late_usa
     assert [r.kind.value for r in found[TENANT] if r.kind] == ["UNBILLED_LATE_USAGE"]
     assert reconciliation_report(job, TENANT, *YEAR)["differences"] == []  # billed by the job
     assert reconcile_tenants(job, [TENANT], FEB[0] + timedelta(days=4))[TENANT] == []
+
+
+def test_the_reconciliation_function_reconciles_every_tenant(world: World, billed_january, monkeypatch):
+    from functions.reconciliation import handler
+    from infra.local.lambda_dispatch import LocalContext
+    from tollgate import wiring
+
+    raw, meter, sub = billed_january
+    ingest(world, raw, sub, meter, JAN[0] + timedelta(days=9))
+
+    class Tenants:
+        def list_tenant_ids(self) -> list[str]:
+            return [TENANT]
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.setattr(wiring, "tenancy_repository", Tenants)
+    monkeypatch.setattr(wiring, "reconciliation_repos", lambda: repos(world, raw))
+    monkeypatch.setattr(handler, "utcnow", lambda: FEB[0] + timedelta(days=3))
+    assert handler.lambda_handler({}, LocalContext("reconciliation")) == {"tenants": 1, "differences": 1}
