@@ -120,3 +120,15 @@ def test_an_ended_subscriptions_late_usage_gets_a_final_adjustment_invoice_once(
     world.record(sub, meter, JAN[0] + timedelta(days=30))
     (more,) = late_lines(bill_late_usage_adjustment(world.repos, TENANT, sub.subscription_id).invoice)
     assert more.amount == D("0.10") and more.details["quantity"] == "1"
+
+
+def test_late_usage_the_pricing_engine_refuses_fails_the_bill_with_usage_invalid(world: World):
+    meter = world.meter(function="SUM", field_="properties.n")
+    sub = world.subscribe(world.plan(usage_prices=[{"meter_id": meter, "price": GRADUATED}]))
+    world.record(sub, meter, JAN[0] + timedelta(days=3), quantity=2)
+    assert bill_subscription(world.repos, TENANT, sub.subscription_id, *JAN).status == "INVOICED"
+    world.record(sub, meter, JAN[0] + timedelta(days=20), quantity=10**19)  # past the engine's 18 digits
+    world.now = FEB[1] + timedelta(minutes=30)
+    february = bill_subscription(world.repos, TENANT, sub.subscription_id, *FEB)
+    assert (february.status, february.error_code) == ("FAILED", "USAGE_INVALID")
+    assert "late usage" in february.detail

@@ -167,7 +167,20 @@ def rate_late_usage(inputs: BillingInputs, bill: Bill) -> Bill:
     """Usage that reached an earlier invoiced period after it was finalized (``late_usage``): a line per
     period and meter, the increment of that period's amount. After the minimum commitment, which is
     this period's."""
-    return bill.plus(*(late_usage_line(late) for late in inputs.late_usage))
+    return bill.plus(*(_late_usage_line(inputs, late) for late in inputs.late_usage))
+
+
+def _late_usage_line(inputs: BillingInputs, late: LateUsage) -> InvoiceLine | None:
+    try:
+        return late_usage_line(late)
+    except (InvalidInput, ArithmeticError) as exc:
+        reason = exc.detail if isinstance(exc, InvalidInput) else f"{type(exc).__name__} in exact arithmetic"
+        raise UsageInvalid(
+            f"The pricing engine refused the late usage of meter {late.meter.meter_id} for the period of invoice "
+            f"{late.billed.invoice_id} (aggregated quantity {_shown(late.now.quantity)}: {reason}). Correct the "
+            f"usage events, then retry the invoice (POST /v1/invoices/{inputs.invoice_id}/retry).",
+            meter_id=late.meter.meter_id,
+        ) from exc
 
 
 # -- before tax ---------------------------------------------------------------------------------------------
