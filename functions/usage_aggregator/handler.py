@@ -16,7 +16,9 @@ from tollgate.usecases.usage import aggregate
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context) -> dict:
-    events = [e for e in map(decode_stream_record, event.get("Records") or []) if e is not None]
+    records = event.get("Records") or []
+    events = [e for e in map(decode_stream_record, records) if e is not None]
     if events:
         aggregate(events, wiring.usage_store())
+    wiring.usage_watermarks().record(records)  # after the batch is folded: the bill run waits for these
     return {"batchItemFailures": []}

@@ -26,6 +26,7 @@ def test_the_stages_run_rating_then_pre_tax_then_post_tax_in_the_documented_orde
         "rate_usage",
         "pending_charges",
         "minimum_commitment",
+        "rate_late_usage",
         "discount",
         "credit_notes",
         "prepaid_wallet",

@@ -205,7 +205,25 @@ def billing_repos():
         usage=usage_reader(),
         mailer=mailer(),
         tax_providers=tax_providers(),
+        watermarks=usage_watermarks(),
     )
+
+
+def usage_watermarks():
+    """The aggregator's per-partition watermarks (the bill run waits for them)."""
+    from tollgate.adapters.dynamodb.usage_watermarks import DynamoUsageWatermarks
+
+    settings = get_settings()
+    return DynamoUsageWatermarks(settings.events_table, settings.usage_table)
+
+
+def reconciliation_repos():
+    """Reconciliation reads invoices, the usage buckets and the raw events."""
+    from tollgate.adapters.dynamodb.reconciliation import DynamoRawUsage
+    from tollgate.usecases.reconciliation import ReconciliationRepos
+
+    raw = DynamoRawUsage(get_settings().events_table)
+    return ReconciliationRepos(billing_repository(), usage_reader(), catalog_repository(), raw, billing_repos())
 
 
 @lru_cache(maxsize=1)

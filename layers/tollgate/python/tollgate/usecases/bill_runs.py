@@ -186,6 +186,9 @@ def rate_page(deps: Deps, bill: Biller, page: dict[str, Any]) -> dict[str, Any]:
         period = sub.next_bill_period()
         if period is not None and period.end <= as_of:
             due[subscription_id] = period
+    await_usage = getattr(bill, "await_usage", None)  # the bill run waits for the usage data (issue 14)
+    if await_usage is not None and due:
+        await_usage(tenant_id, as_of)
     prefetch = getattr(bill, "prefetch", None)  # the biller may read the page's items in bulk
     if prefetch is not None and due:
         try:

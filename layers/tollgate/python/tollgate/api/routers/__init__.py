@@ -24,8 +24,8 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "ingest": (("/v1/ingest", "/v1/usage", "/compat"), ("ingest", "compat", "compat_stripe")),
     "bill_runs": (("/v1/bill-runs",), ("bill_runs",)),
     "billing": (
-        ("/v1/invoices", "/v1/credit-notes", "/v1/wallets", "/v1/settings", "/v1/coupons"),
-        ("invoices", "wallets", "coupons"),
+        ("/v1/invoices", "/v1/credit-notes", "/v1/wallets", "/v1/settings", "/v1/coupons", "/v1/reconciliation"),
+        ("invoices", "wallets", "coupons", "reconciliation"),
     ),
     "payments": (("/v1/settings/payments", "/v1/webhooks"), ("payments",)),
 }

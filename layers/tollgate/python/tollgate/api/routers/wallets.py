@@ -121,6 +121,9 @@ class BillingSettingsIn(ApiModel):
     sender_name: str = Field(default="", max_length=200)
     tax: TaxIn = Field(default_factory=TaxIn)
     payment_terms_days: int = Field(default=0, ge=0, le=365, description="Days from finalization to the due date")
+    invoice_grace_period_days: int = Field(
+        default=0, ge=0, le=365, description="Days an invoice of a closed period stays DRAFT (late usage added)"
+    )
 
 
 class BillingSettingsOut(ApiModel):
@@ -128,6 +131,7 @@ class BillingSettingsOut(ApiModel):
     sender_name: str
     tax: dict[str, Any]
     payment_terms_days: int
+    invoice_grace_period_days: int
     updated_at: str | None
     revision: int
 

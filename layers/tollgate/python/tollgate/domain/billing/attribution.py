@@ -36,6 +36,19 @@ def _sum(lines: list[InvoiceLine], kind: LineKind) -> Decimal:
     return sum((ln.amount for ln in lines if ln.kind is kind), Decimal(0))
 
 
+def _late(line: InvoiceLine) -> dict[str, Any]:
+    """A late-usage line (``tollgate.domain.billing.late_usage``): the period and invoice it belongs to."""
+    if "late_for_invoice" not in line.details:
+        return {}
+    return {"late_for_invoice": line.details["late_for_invoice"], "late_for_period": line.details["late_for_period"]}
+
+
+def _key(entry: dict[str, Any]) -> str:
+    """A meter's key in the stage figures; a late-usage entry is keyed by its meter and period."""
+    period = entry.get("late_for_period")
+    return f"{entry['meter_id']} (late, {period['start']})" if period else str(entry["meter_id"])
+
+
 def attribution(lines: list[InvoiceLine] | tuple[InvoiceLine, ...], totals: InvoiceTotals) -> dict[str, Any]:
     lines = list(lines)
     usage = [ln for ln in lines if ln.kind is LineKind.USAGE]
@@ -52,6 +65,7 @@ def attribution(lines: list[InvoiceLine] | tuple[InvoiceLine, ...], totals: Invo
             "billable_quantity": ln.details.get("billable_quantity"),
             "tiers": ln.details.get("breakdown", []),
             "amount": plain(ln.amount),
+            **_late(ln),
         }
         for ln in usage
     ]
@@ -61,13 +75,13 @@ def attribution(lines: list[InvoiceLine] | tuple[InvoiceLine, ...], totals: Invo
             "event_count": sum(int(m["event_count"]) for m in per_meter),
             "windows": sum(len(m["windows"]) for m in per_meter),
         },
-        {"stage": "aggregated", "quantities": {m["meter_id"]: m["aggregated_quantity"] for m in per_meter}},
+        {"stage": "aggregated", "quantities": {_key(m): m["aggregated_quantity"] for m in per_meter}},
         {
             "stage": "included_units",
-            "included": {m["meter_id"]: m["included_units"] for m in per_meter},
-            "billable": {m["meter_id"]: m["billable_quantity"] for m in per_meter},
+            "included": {_key(m): m["included_units"] for m in per_meter},
+            "billable": {_key(m): m["billable_quantity"] for m in per_meter},
         },
-        {"stage": "tiers", "amounts": {m["meter_id"]: m["amount"] for m in per_meter}},
+        {"stage": "tiers", "amounts": {_key(m): m["amount"] for m in per_meter}},
         {
             "stage": "subtotal",
             "amount": plain(totals.subtotal),
@@ -91,3 +105,18 @@ def attribution(lines: list[InvoiceLine] | tuple[InvoiceLine, ...], totals: Invo
         {"stage": "total", "amount": plain(totals.total), "amount_due": plain(totals.amount_due)},
     ]
     return {"stages": stages, "usage": per_meter}
+
+
+def with_credit_note(attr: dict[str, Any], totals: InvoiceTotals, credit_note_id: str) -> dict[str, Any]:
+    """The attribution of an issued invoice after a credit note against it: the ``credit_notes`` stage
+    shows all the credit (``totals.credit_notes``) and the note, the ``total`` stage the new amount due."""
+    stages = []
+    for stage in attr.get("stages", []):
+        if stage.get("stage") == "credit_notes":
+            ids = [*stage.get("credit_notes", []), credit_note_id]
+            stage = {**stage, "amount": plain(-totals.credit_notes), "credit_notes": ids}
+            stage["after_finalization"] = {"credited": plain(totals.credited), "applied": plain(totals.credit_applied)}
+        elif stage.get("stage") == "total":
+            stage = {**stage, "amount_due": plain(totals.amount_due)}
+        stages.append(stage)
+    return {**attr, "stages": stages}

@@ -141,9 +141,12 @@ class InvoiceTotals:
 
     - ``subtotal``: fees + usage + prorations + minimum-commitment true-up;
     - ``discounts``: the coupon discount (a positive number, shown as a negative line);
-    - ``credit_notes``: credit carried from credit notes (a positive number, shown as negative lines);
+    - ``credit_notes``: credit from credit notes (a positive number): carried onto this invoice as negative
+      lines when it was billed, plus the credit notes issued against it after finalization (``credited``,
+      which reduce the amount due, not the total);
     - ``tax``: the tax lines (for inclusive tax, the part of the subtotal that is tax);
-    - ``total`` = subtotal - discounts - credit_notes + exclusive tax: what the invoice is worth;
+    - ``total`` = subtotal - discounts - (credit_notes - credited) + exclusive tax: what the invoice was
+      worth when finalized;
     - ``wallet``: paid from the prepaid wallet at finalization;
     - ``credited``: credit notes issued against this invoice after it was finalized (all of them);
     - ``credit_applied``: the part of those credit notes that reduced this invoice's amount due (the

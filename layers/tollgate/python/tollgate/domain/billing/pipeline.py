@@ -5,7 +5,8 @@ The use case gathers every input first (``BillingInputs``: the subscription, its
 versions, the metered usage, the credit notes, the wallet, the settings), then runs:
 
 1. ``RATING`` -- the pricer: usage lines (the pricing engine), recurring fees, pending charges
-   (prorations), the minimum-commitment true-up;
+   (prorations), the minimum-commitment true-up, then late usage of earlier invoiced periods
+   (``tollgate.domain.billing.late_usage``);
 2. ``PRE_TAX`` -- mutators on the subtotal: the subscription's discount, then credit notes;
 3. tax -- ``tax_request`` says what to ask; the use case calls the tax provider (I/O, a timeout) and
    ``with_tax`` adds its lines;
@@ -36,6 +37,7 @@ from tollgate.domain.billing.fees import (
     minimum_commitment_line,
 )
 from tollgate.domain.billing.invoices import Invoice, InvoiceLine, InvoiceStatus, LineKind, totals_of
+from tollgate.domain.billing.late_usage import LateUsage, late_usage_line
 from tollgate.domain.billing.settings import BillingSettings
 from tollgate.domain.billing.tax import BUILTIN, TaxMode, TaxRequest, TaxResult, tax_lines
 from tollgate.domain.billing.usage import UsageAggregate, usage_line
@@ -82,6 +84,7 @@ class BillingInputs:
     settings: BillingSettings
     existing: Invoice | None = None
     preview: bool = False
+    late_usage: tuple[LateUsage, ...] = ()  # earlier invoiced periods and their usage now
 
     @property
     def currency(self) -> str:
@@ -160,6 +163,26 @@ def minimum_commitment(inputs: BillingInputs, bill: Bill) -> Bill:
     return bill.plus(minimum_commitment_line(minimum, counted, inputs.currency, inputs.period))
 
 
+def rate_late_usage(inputs: BillingInputs, bill: Bill) -> Bill:
+    """Usage that reached an earlier invoiced period after it was finalized (``late_usage``): a line per
+    period and meter, the increment of that period's amount. After the minimum commitment, which is
+    this period's."""
+    return bill.plus(*(_late_usage_line(inputs, late) for late in inputs.late_usage))
+
+
+def _late_usage_line(inputs: BillingInputs, late: LateUsage) -> InvoiceLine | None:
+    try:
+        return late_usage_line(late)
+    except (InvalidInput, ArithmeticError) as exc:
+        reason = exc.detail if isinstance(exc, InvalidInput) else f"{type(exc).__name__} in exact arithmetic"
+        raise UsageInvalid(
+            f"The pricing engine refused the late usage of meter {late.meter.meter_id} for the period of invoice "
+            f"{late.billed.invoice_id} (aggregated quantity {_shown(late.now.quantity)}: {reason}). Correct the "
+            f"usage events, then retry the invoice (POST /v1/invoices/{inputs.invoice_id}/retry).",
+            meter_id=late.meter.meter_id,
+        ) from exc
+
+
 # -- before tax ---------------------------------------------------------------------------------------------
 
 
@@ -223,7 +246,7 @@ def prepaid_wallet(inputs: BillingInputs, bill: Bill) -> Bill:
     return bill.plus(line, wallet=burnt, warnings=warnings)
 
 
-RATING: tuple[Stage, ...] = (recurring_fees, rate_usage, pending_charges, minimum_commitment)
+RATING: tuple[Stage, ...] = (recurring_fees, rate_usage, pending_charges, minimum_commitment, rate_late_usage)
 PRE_TAX: tuple[Stage, ...] = (discount, credit_notes)
 POST_TAX: tuple[Stage, ...] = (prepaid_wallet,)
 

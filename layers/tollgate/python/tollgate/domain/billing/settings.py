@@ -7,13 +7,16 @@
   ``provider`` ("builtin", or the name of an external engine this deployment registers) and the
   engine's ``timeout_seconds``.
 - ``payment_terms_days``: days from finalization to the due date (0: due on receipt).
+- ``invoice_grace_period_days``: days an invoice of a closed period stays DRAFT, recomputed by every bill
+  run meanwhile so late usage lands on it, before it is finalized (0: at once; Lago's
+  ``invoice_grace_period``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +38,7 @@ class BillingSettings:
     tax_provider: str = BUILTIN
     tax_timeout_seconds: float = DEFAULT_TAX_TIMEOUT
     payment_terms_days: int = 0
+    invoice_grace_period_days: int = 0
     updated_at: datetime | None = None
     revision: int = 0
 
@@ -49,6 +53,7 @@ class BillingSettings:
                 "timeout_seconds": self.tax_timeout_seconds,
             },
             "payment_terms_days": self.payment_terms_days,
+            "invoice_grace_period_days": self.invoice_grace_period_days,
             "updated_at": to_rfc3339(self.updated_at) if self.updated_at else None,
             "revision": self.revision,
         }
@@ -65,9 +70,22 @@ class BillingSettings:
             tax_provider=tax.get("provider") or BUILTIN,
             tax_timeout_seconds=float(Decimal(str(tax.get("timeout_seconds", DEFAULT_TAX_TIMEOUT)))),
             payment_terms_days=int(d.get("payment_terms_days") or 0),
+            invoice_grace_period_days=int(d.get("invoice_grace_period_days") or 0),
             updated_at=parse_rfc3339(d["updated_at"]) if d.get("updated_at") else None,
             revision=int(d.get("revision") or 0),
         )
+
+
+def _days(data: dict[str, Any], name: str) -> int:
+    value = data.get(name, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 365:
+        raise InvalidInput(f"{name} must be a whole number of days between 0 and 365", field=name)
+    return value
+
+
+def grace_period_end(settings: BillingSettings, period_end: datetime) -> datetime:
+    """When an invoice of a period ending at ``period_end`` may be finalized (its grace period's end)."""
+    return period_end + timedelta(days=settings.invoice_grace_period_days)
 
 
 def parse_settings(
@@ -100,6 +118,7 @@ def parse_settings(
         raise InvalidInput(
             "payment_terms_days must be a whole number of days between 0 and 365", field="payment_terms_days"
         )
+    grace = _days(data, "invoice_grace_period_days")
     rates = parse_rates(tax.get("rates"))
     if mode is not TaxMode.NONE and provider == BUILTIN and not rates:
         raise InvalidInput(
@@ -114,6 +133,7 @@ def parse_settings(
         tax_provider=provider,
         tax_timeout_seconds=timeout_value,
         payment_terms_days=terms,
+        invoice_grace_period_days=grace,
         updated_at=at,
         revision=revision,
     )

@@ -14,8 +14,10 @@ from typing import Any
 
 from tollgate.domain.bill_runs import ResultStatus
 from tollgate.domain.billing.errors import BillingErrorCode, BillingFailure
-from tollgate.domain.billing.invoices import ISSUED, Invoice, invoice_id_for
+from tollgate.domain.billing.invoices import ISSUED, Invoice, InvoiceStatus, invoice_id_for
 from tollgate.domain.billing.pipeline import after_tax, before_tax, drafted_invoice, tax_request
+from tollgate.domain.billing.settings import grace_period_end
+from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.errors import ConcurrentUpdate, Conflict, NotFound
 from tollgate.domain.periods import Period
 from tollgate.domain.retry import retry_on_conflict
@@ -26,6 +28,7 @@ from tollgate.usecases.billing.inputs import gather_inputs
 from tollgate.usecases.billing.repos import BillingRepos
 from tollgate.usecases.billing.snapshot import CatalogReads, PageSnapshot, read_page
 from tollgate.usecases.billing.tax import calculate_tax
+from tollgate.usecases.billing.usage_readiness import await_usage
 from tollgate.usecases.billing.writes import PricedBill, finalizing_write, record_failure
 
 _log = logging.getLogger(__name__)
@@ -82,6 +85,8 @@ def _bill_once(
     existing = snapshot.invoice(invoice_id)
     if existing is not None and existing.status in ISSUED:
         return _already_invoiced(existing)
+    grace_end = grace_period_end(snapshot.settings(), period.end)
+    finalize = finalize and repos.clock() >= grace_end  # in its grace period an invoice stays DRAFT
     try:
         priced = price(snapshot, subscription_id, period, existing)
         write = finalizing_write(priced, repos.clock(), finalize)
@@ -97,6 +102,8 @@ def _bill_once(
         except Exception:
             _log.exception("sending invoice %s failed", invoice_id)
     detail = f"Invoice {invoice_id} is {invoice.status.value}."
+    if invoice.status is InvoiceStatus.DRAFT and grace_end > period.end:
+        detail += f" It is finalized after its grace period, at the first bill run from {to_rfc3339(grace_end)}."
     return BillResult(invoice_id, ResultStatus.INVOICED, detail=detail, invoice=invoice)
 
 
@@ -231,6 +238,17 @@ class PageBiller:
         self.repos = repos
         self._catalogs: dict[str, CatalogReads] = {}  # by tenant
         self._snapshots: dict[str, PageSnapshot] = {}
+        self._unavailable: dict[str, BillingFailure] = {}  # by tenant: the usage was not aggregated in time
+
+    def await_usage(self, tenant_id: str, cutoff: datetime) -> None:
+        """Before the page: wait until every event received before ``cutoff`` is aggregated (raises
+        ``TransientError`` for the state machine to retry the page; after ``MAX_WAIT`` each subscription
+        of the page fails with USAGE_DATA_UNAVAILABLE instead of being billed short)."""
+        failure = await_usage(self.repos, tenant_id, cutoff)
+        if failure is None:
+            self._unavailable.pop(tenant_id, None)
+        else:
+            self._unavailable[tenant_id] = failure
 
     def prefetch(self, tenant_id: str, subscriptions: list[Subscription], periods: Mapping[str, Period]) -> None:
         catalog = self._catalogs.setdefault(tenant_id, CatalogReads())
@@ -239,6 +257,14 @@ class PageBiller:
     def __call__(self, tenant_id: str, subscription_id: str, period_start: datetime, period_end: datetime):
         from tollgate.usecases.bill_runs import BillOutcome
 
+        unavailable = self._unavailable.get(tenant_id)
+        if unavailable is not None:
+            invoice_id = invoice_id_for(tenant_id, subscription_id, period_start)
+            existing = self.repos.invoices.get_invoice(tenant_id, invoice_id)
+            if existing is None or existing.status not in ISSUED:  # an issued invoice is ALREADY_INVOICED below
+                record_failure(self.repos, tenant_id, subscription_id, Period(period_start, period_end), unavailable)
+                count("BillFailures", code=unavailable.error_code.value)
+                return BillOutcome(ResultStatus.FAILED, invoice_id, unavailable.error_code.value, unavailable.detail)
         snapshot = self._snapshots.get(tenant_id) or PageSnapshot(
             self.repos, tenant_id, catalog=self._catalogs.setdefault(tenant_id, CatalogReads())
         )

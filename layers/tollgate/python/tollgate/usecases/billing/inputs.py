@@ -20,6 +20,7 @@ from tollgate.domain.catalog.plans import PlanVersion
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.periods import Period
 from tollgate.domain.subscriptions import PlanRef, Subscription
+from tollgate.usecases.billing.late_usage import gather_late_usage
 from tollgate.usecases.billing.snapshot import PageSnapshot
 
 
@@ -52,6 +53,9 @@ def gather_inputs(
     ends = ends_with_period(sub, history, period, next_period)
     next_version = None if ends else (version if next_ref == during_ref else _version(snapshot, next_ref))
     usage = _metered_usage(snapshot, sub, version, period, now if preview else None)
+    late = gather_late_usage(
+        snapshot, sub, period, now, lambda meter, start, end: read_usage(snapshot, sub.customer_id, meter, start, end)
+    )
     return BillingInputs(
         invoice_id=invoice_id_for(tenant_id, subscription_id, period.start),
         subscription=sub,
@@ -67,6 +71,7 @@ def gather_inputs(
         settings=snapshot.settings(),
         existing=existing,
         preview=preview,
+        late_usage=late,
     )
 
 
@@ -93,12 +98,12 @@ def _metered_usage(
             )
         end = min(period.end, until) if until else period.end
         start, end = usage_window(meter, sub.started_at, period.start, end, sub.ended_at)
-        aggregate = _read_usage(snapshot, sub.customer_id, meter, start, end)
+        aggregate = read_usage(snapshot, sub.customer_id, meter, start, end)
         usage.append(MeteredUsage(usage_price, meter, aggregate, start, end))
     return tuple(usage)
 
 
-def _read_usage(
+def read_usage(
     snapshot: PageSnapshot, customer_id: str, meter: Meter, start: datetime, end: datetime
 ) -> UsageAggregate:
     try:

@@ -19,6 +19,7 @@ from tollgate.ports.billing import (
 )
 from tollgate.ports.catalog import CatalogRepository
 from tollgate.ports.customers import CustomerRepository, SubscriptionRepository
+from tollgate.ports.usage_watermarks import UsageWatermarks
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class BillingRepos:
     # External tax engines by name; "builtin" (the tenant's own rates) is always available.
     tax_providers: Mapping[str, TaxProvider] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
+    # The aggregator's watermarks: a bill run waits for them (None: no wait, e.g. the in-memory fakes).
+    watermarks: UsageWatermarks | None = None
 
     def tax_provider(self, name: str) -> TaxProvider | None:
         if name == BUILTIN:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from tollgate.domain.billing.attribution import with_credit_note
 from tollgate.domain.billing.credit_notes import CreditNote
 from tollgate.domain.billing.events import credit_note_created, invoice_event
 from tollgate.domain.billing.invoices import Invoice, InvoiceAction, InvoiceStatus
@@ -72,10 +73,14 @@ def create_credit_note(repos: BillingRepos, tenant_id: str, data: dict[str, Any]
         )
         totals = replace(
             invoice.totals,
+            credit_notes=invoice.totals.credit_notes + amount,
             credited=invoice.totals.credited + amount,
             credit_applied=invoice.totals.credit_applied + absorbed,
         )
-        updated = replace(invoice, totals=totals, updated_at=now, revision=invoice.revision + 1)
+        attribution = with_credit_note(invoice.attribution, totals, note.credit_note_id)
+        updated = replace(
+            invoice, totals=totals, attribution=attribution, updated_at=now, revision=invoice.revision + 1
+        )
         events = [credit_note_created(note, now)]
         if updated.amount_due == 0 and updated.status is not InvoiceStatus.PAID:
             updated = replace(updated.moved(InvoiceAction.PAY, now, paid_at=now), revision=updated.revision)
