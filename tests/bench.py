@@ -165,7 +165,9 @@ def _distinct_sections() -> list:
 
 
 def _sdk_sections() -> list:
-    from tests.sdk import bench_sdk  # issue 17: the SDK's cost per ingest() and BENCH_SDK_EVENTS sent beside peers' clients
+    from tests.sdk import (
+        bench_sdk,  # issue 17: the SDK's cost per ingest() and BENCH_SDK_EVENTS sent beside peers' clients
+    )
 
     return bench_sdk.SECTIONS
 

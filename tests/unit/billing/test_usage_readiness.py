@@ -10,17 +10,21 @@ import pytest
 
 from tests.unit.billing.billing_world import JAN, TENANT, World
 from tollgate.domain.billing.invoices import InvoiceStatus, invoice_id_for
-from tollgate.domain.billing.usage_readiness import SHARDS, Readiness, readiness
+from tollgate.domain.billing.usage_readiness import Readiness, readiness
 from tollgate.usecases.billing import PageBiller
 from tollgate.usecases.billing.usage_readiness import TransientError
 
 CUTOFF = datetime(2026, 2, 1, 0, 15, tzinfo=UTC)
+SHARDS = tuple(f"{n:02d}" for n in range(16))  # the DynamoDB store's event partitions
 
 
 class Watermarks:
     def __init__(self) -> None:
         self.marks: dict[str, datetime] = {}
         self.probes: dict[datetime, datetime] = {}
+
+    def partitions(self) -> tuple[str, ...]:
+        return SHARDS
 
     def watermarks(self, tenant_id: str) -> dict[str, datetime]:
         return dict(self.marks)
@@ -36,10 +40,10 @@ class Watermarks:
 
 def test_ready_only_when_every_partition_has_passed_the_cutoff():
     everywhere = {s: CUTOFF for s in SHARDS}
-    assert readiness(everywhere, CUTOFF, None, CUTOFF) is Readiness.READY
+    assert readiness(everywhere, CUTOFF, SHARDS, None, CUTOFF) is Readiness.READY
     one_behind = {**everywhere, "07": CUTOFF - timedelta(seconds=1)}
-    assert readiness(one_behind, CUTOFF, CUTOFF, CUTOFF + timedelta(seconds=2)) is Readiness.WAIT
-    assert readiness(one_behind, CUTOFF, CUTOFF, CUTOFF + timedelta(seconds=6)) is Readiness.GIVE_UP
+    assert readiness(one_behind, CUTOFF, SHARDS, CUTOFF, CUTOFF + timedelta(seconds=2)) is Readiness.WAIT
+    assert readiness(one_behind, CUTOFF, SHARDS, CUTOFF, CUTOFF + timedelta(seconds=6)) is Readiness.GIVE_UP
 
 
 @pytest.fixture

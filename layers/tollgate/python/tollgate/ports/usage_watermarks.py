@@ -7,6 +7,10 @@ from typing import Protocol
 
 
 class UsageWatermarks(Protocol):
+    def partitions(self) -> tuple[str, ...]:
+        """The names of a tenant's event partitions ("00".."15"): each has its own watermark."""
+        ...
+
     def watermarks(self, tenant_id: str) -> dict[str, datetime]:
         """Per event partition ("00".."15"): the latest cutoff whose probe the aggregator has folded."""
         ...

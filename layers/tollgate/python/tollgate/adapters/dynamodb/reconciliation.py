@@ -11,10 +11,11 @@ from typing import Any
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.retry import retrying
-from tollgate.adapters.dynamodb.usage_events import event_pk
+from tollgate.adapters.dynamodb.usage_events import EVENT_SHARDS, event_pk
 from tollgate.domain.billing.reconciliation import RawEvent
 from tollgate.domain.catalog.meters import AggregationFunction
-from tollgate.domain.usage.events import EVENT_SHARDS, format_ts, parse_ts
+from tollgate.domain.clock import parse_rfc3339 as parse_ts
+from tollgate.domain.usage.events import format_ts
 
 
 class DynamoRawUsage:

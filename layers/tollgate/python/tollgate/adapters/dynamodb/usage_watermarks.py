@@ -18,8 +18,9 @@ from typing import Any
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.retry import retrying
-from tollgate.adapters.dynamodb.usage_events import event_pk
-from tollgate.domain.usage.events import EVENT_SHARDS, format_ts, parse_ts
+from tollgate.adapters.dynamodb.usage_events import EVENT_SHARDS, event_pk
+from tollgate.domain.clock import parse_rfc3339 as parse_ts
+from tollgate.domain.usage.events import format_ts
 
 PROBE_TYPE = "WATERMARK"
 PROBE_TTL = timedelta(days=2)
@@ -42,6 +43,9 @@ class DynamoUsageWatermarks:
     @property
     def _client(self):
         return aws.client("dynamodb")
+
+    def partitions(self) -> tuple[str, ...]:
+        return tuple(f"{n:02d}" for n in range(EVENT_SHARDS))
 
     def watermarks(self, tenant_id: str) -> dict[str, datetime]:
         page = retrying(

@@ -27,16 +27,17 @@ def await_usage(repos: BillingRepos, tenant_id: str, cutoff: datetime) -> UsageD
     now = repos.clock()
     cutoff = min(cutoff, now)
     found = marks.watermarks(tenant_id)
-    if caught_up(found, cutoff):
+    partitions = marks.partitions()
+    if caught_up(found, cutoff, partitions):
         return None
     probed_at = marks.probe(tenant_id, cutoff, now)
-    decision = readiness(found, cutoff, probed_at, now)
+    decision = readiness(found, cutoff, partitions, probed_at, now)
     if decision is Readiness.WAIT:
         raise TransientError(f"usage received before {to_rfc3339(cutoff)} is not aggregated yet; retrying the page")
     if decision is Readiness.READY:
         return None
     count("UsageNotAggregated")
-    lagging = ", ".join(behind(found, cutoff))
+    lagging = ", ".join(behind(found, cutoff, partitions))
     return UsageDataUnavailable(
         f"Usage received before {to_rfc3339(cutoff)} was still not aggregated after {int(MAX_WAIT.total_seconds())} s "
         f"(event partitions behind: {lagging}); nothing was billed short. Re-run the bill run "
