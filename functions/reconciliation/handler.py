@@ -3,11 +3,12 @@ adapter). Emits ``ReconciliationDifferences`` by kind (alarm: > 0) and ``Reconci
 
 from tollgate import wiring
 from tollgate.domain.clock import utcnow
-from tollgate.observability import logger, metrics
+from tollgate.observability import logger, metrics, tracer
 
 
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context) -> dict:
     from tollgate.usecases.reconciliation import reconcile_tenants
 

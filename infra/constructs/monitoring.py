@@ -43,6 +43,22 @@ PERIOD = Duration.minutes(5)
 ITERATOR_AGE_MINUTES = 5
 
 
+#: Reconciliation differences that mean money was billed wrong (UNBILLED_LATE_USAGE is normal until the
+#: next invoice carries it).
+RECONCILIATION_ALARM_KINDS = ("AGGREGATION_MISMATCH", "BILLED_MORE_THAN_USED")
+NAMESPACE, SERVICE = "Tollgate", "tollgate"  # tollgate.observability (not imported: it loads Powertools)
+
+
+def _business_metric(name: str, period: Duration, **dimensions: str) -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace=NAMESPACE,
+        metric_name=name,
+        dimensions_map=dimensions,
+        period=period,
+        statistic=cloudwatch.Stats.SUM,
+    )
+
+
 class Monitoring(Construct):
     """``topic``; ``alarms[name]`` of the alarms built here; ``dashboard``."""
 
@@ -76,6 +92,7 @@ class Monitoring(Construct):
         )
         for name, table in tables.items():
             self._throttle_alarm(name, table)
+        self._business_alarms()
         self._watched = (functions, state_machines, api, tables)
         self.dashboard: cloudwatch.Dashboard | None = None
 
@@ -170,6 +187,22 @@ class Monitoring(Construct):
             f"An execution of the '{name}' state machine timed out: see its execution history.",
             machine.metric_timed_out(period=PERIOD, statistic=cloudwatch.Stats.SUM),
         )
+
+    def _business_alarms(self) -> None:
+        """Money at risk, from the business metrics (``tollgate.observability.count``, namespace Tollgate)."""
+        for kind in RECONCILIATION_ALARM_KINDS:
+            self._alarm(
+                f"Reconciliation{pascal(kind.lower())}",
+                f"The daily reconciliation found {kind} differences between raw usage and what invoices carry: "
+                "GET /v1/reconciliation lists them (subscription, meter, period, quantities).",
+                _business_metric("ReconciliationDifferences", Duration.days(1), kind=kind),
+            )
+        for name, what in (
+            ("ReconciliationFailures", "The reconciliation of a tenant failed: see the reconciliation function's log."),
+            ("LateUsageAdjustmentFailures", "A final adjustment invoice for late usage could not be billed."),
+            ("UsageNotAggregated", "A bill run gave up waiting for the aggregator: re-run it once usage is current."),
+        ):
+            self._alarm(name, what, _business_metric(name, PERIOD, service=SERVICE))
 
     @staticmethod
     def _throttles(name: str, table: dynamodb.TableV2) -> cloudwatch.IMetric:

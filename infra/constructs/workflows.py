@@ -57,7 +57,7 @@ class Workflows(Construct):
         for name, decl in definitions.state_machines().items():
             self._state_machine(name, decl, functions, buckets)
         for schedule in definitions.schedules():
-            self._schedule(schedule)
+            self._schedule(schedule, functions)
 
     def machine_name(self, name: str) -> str:
         return f"tollgate-{self.stage}-{name.replace('_', '-')}"
@@ -157,30 +157,43 @@ class Workflows(Construct):
             applies_to=["Resource::*"],
         )
 
-    def _schedule(self, schedule: definitions.Schedule) -> None:
+    def _schedule(self, schedule: definitions.Schedule, functions: Mapping[str, lambda_.IFunction]) -> None:
         """Each schedule's own role: trusted by EventBridge Scheduler of this account, start its target only."""
         cid = pascal(schedule.name)
+        what = schedule.target.state_machine or schedule.target.function
         role = iam.Role(
             self,
             f"{cid}ScheduleRole",
-            description=f"EventBridge Scheduler '{schedule.name}': start {schedule.target.state_machine} only.",
+            description=f"EventBridge Scheduler '{schedule.name}': start {what} only.",
             assumed_by=iam.ServicePrincipal(
                 "scheduler.amazonaws.com",
                 conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
             ),
         )
+        payload = scheduler.ScheduleTargetInput.from_object(schedule.input)
+        # Each target grants the role states:StartExecution / lambda:InvokeFunction on its own target only.
+        target: scheduler.IScheduleTarget
+        if schedule.target.state_machine:
+            machine = self.state_machines[schedule.target.state_machine]
+            target = scheduler_targets.StepFunctionsStartExecution(machine, input=payload, role=role)
+        else:
+            function = functions[str(schedule.target.function)]
+            target = scheduler_targets.LambdaInvoke(function, input=payload, role=role)
         self.schedules[schedule.name] = scheduler.Schedule(
             self,
             f"{cid}Schedule",
             description=schedule.description,
             schedule=scheduler.ScheduleExpression.expression(schedule.expression, TimeZone.of(schedule.timezone)),
-            # The target grants the role states:StartExecution on this state machine only.
-            target=scheduler_targets.StepFunctionsStartExecution(
-                self.state_machines[schedule.target.state_machine],
-                input=scheduler.ScheduleTargetInput.from_object(schedule.input),
-                role=role,
-            ),
+            target=target,
         )
+        if schedule.target.function:  # acknowledged once the target has granted the role (its DefaultPolicy)
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5",
+                f"The LambdaInvoke target grants lambda:InvokeFunction on the '{schedule.target.function}' "
+                "function and '<its arn>:*', which are that same function's versions and aliases only.",
+                applies_to=[RegexAppliesTo(regex="/^Resource::<.+\\.Arn>:\\*$/g")],
+            )
         self.schedule_roles[schedule.name] = role
 
     def grant_starters(self, functions: Mapping[str, lambda_.Function]) -> None:

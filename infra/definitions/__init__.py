@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 HERE = Path(__file__).parent
 REPO_ROOT = HERE.parent.parent
@@ -105,7 +105,16 @@ class Events(_Model):
 
 
 class ScheduleTarget(_Model):
-    state_machine: str
+    """What a schedule starts: a state machine's execution, or one function's invocation (exactly one)."""
+
+    state_machine: str | None = None
+    function: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ScheduleTarget:
+        if (self.state_machine is None) == (self.function is None):
+            raise ValueError("a schedule targets exactly one of state_machine or function")
+        return self
 
 
 class Schedule(_Model):

@@ -191,7 +191,11 @@ def create_schedules(scheduler: Any, made: LocalResources) -> None:
             ScheduleExpressionTimezone=s.timezone,
             FlexibleTimeWindow={"Mode": "OFF"},
             Target={
-                "Arn": made.state_machine_arns[s.target.state_machine],
+                "Arn": (
+                    made.state_machine_arns[s.target.state_machine]
+                    if s.target.state_machine
+                    else function_arn(str(s.target.function))
+                ),
                 "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/tollgate-local-scheduler",
                 "Input": json.dumps(s.input),
             },

@@ -188,11 +188,15 @@ class LocalStack:
         return lambda_dispatch.invoke_local(function_name(name), event)
 
     def fire_schedule(self, schedule_name: str) -> str:
-        """Start what the named schedule starts, now (what the clock does when it is due)."""
+        """Start what the named schedule starts, now (what the clock does when it is due): a state machine's
+        execution (its ARN is returned) or a function's invocation (run now, in-process; its name is returned)."""
         s = next(x for x in definitions.schedules() if x.name == schedule_name)
+        if s.target.function:
+            self.invoke(s.target.function, s.input)
+            return s.target.function
         # Scheduler names executions itself; a unique name per firing, as AWS does.
         return self.client("stepfunctions").start_execution(
-            stateMachineArn=self.state_machine_arns[s.target.state_machine],
+            stateMachineArn=self.state_machine_arns[str(s.target.state_machine)],
             name=f"{s.name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{os.urandom(3).hex()}",
             input=json.dumps(s.input),
         )["executionArn"]

@@ -495,13 +495,20 @@ def test_state_machines_from_the_asl_files(synth) -> None:
         assert invoke_targets == {synth.logical_id(stack.functions.functions[f]) for f in decl.functions.values()}
 
 
-def test_schedules_start_their_state_machine_and_nothing_else(synth) -> None:
+def test_schedules_start_their_target_and_nothing_else(synth) -> None:
     stack = synth.stack
     schedules = definitions.schedules()
     assert len(synth.of_type("AWS::Scheduler::Schedule")) == len(schedules)
     for schedule in schedules:
         props = synth.resources[synth.logical_id(stack.workflows.schedules[schedule.name])]["Properties"]
-        machine_lid = synth.logical_id(stack.workflows.state_machines[schedule.target.state_machine])
+        if schedule.target.function:
+            fn_lid = synth.logical_id(stack.functions.functions[schedule.target.function])
+            assert props["Target"]["Arn"] == {"Fn::GetAtt": [fn_lid, "Arn"]}
+            statements = role_statements(synth, props["Target"]["RoleArn"]["Fn::GetAtt"][0])
+            assert [as_list(s["Action"]) for s in statements] == [["lambda:InvokeFunction"]]
+            assert json.dumps(statements).count(fn_lid) == len(as_list(statements[0]["Resource"]))
+            continue
+        machine_lid = synth.logical_id(stack.workflows.state_machines[str(schedule.target.state_machine)])
         assert props["ScheduleExpression"] == schedule.expression
         assert props["ScheduleExpressionTimezone"] == schedule.timezone
         assert props["State"] == "ENABLED"
