@@ -50,4 +50,7 @@ def test_events_accepted_a_moment_before_a_bill_run_are_all_on_the_invoice(serve
     assert Decimal(line["quantity"]) == len(sent) and Decimal(invoice["totals"]["total"]) == Decimal("40.00")
     with server.stack.exclusive():
         marks = wiring.usage_watermarks().watermarks(t.tenant_id)
-    assert caught_up(marks, parse_rfc3339(run["as_of"])), marks
+        partitions = wiring.usage_watermarks().partitions()
+    assert caught_up(marks, parse_rfc3339(run["as_of"]), partitions), marks
+    window = {"from": rfc(period.start), "to": rfc(period.end)}
+    assert ok(t.owner.get("/v1/reconciliation", params=window))["differences"] == [], "every event billed once"
