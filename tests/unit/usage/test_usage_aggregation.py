@@ -166,3 +166,18 @@ def test_day_and_month_windows_sum_their_hours_and_empty_windows_are_zero():
 
 def test_decimal_text_is_exact_without_exponent():
     assert [decimal_text(Decimal(x)) for x in ("1E+3", "2.50", "0.000", "-0.1")] == ["1000", "2.5", "0", "-0.1"]
+
+
+def test_sums_keep_the_38_significant_digits_dynamodb_stores():
+    """Python's default context keeps 28 digits; a bucket and a range must add up exactly as stored."""
+    big, small = Decimal("999999999999999999"), Decimal("0.000000000000000001")
+    buckets = [Bucket("2026-11-20T23", 1, big), Bucket("2026-11-21T00", 1, small)]
+    assert combine(F.SUM, buckets) == Decimal("999999999999999999.000000000000000001")
+
+
+def test_billing_prices_an_aggregate_rounded_to_the_pricing_engines_digits():
+    from tollgate.domain.money import within_digits
+
+    assert within_digits(Decimal(4) / Decimal(3)) == Decimal("1.33333333333333333")
+    assert within_digits(Decimal("999999999999999999.5")) == Decimal("1000000000000000000")
+    assert within_digits(Decimal("12.5")) == Decimal("12.5")

@@ -136,6 +136,16 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(quantum, rounding=ROUND_HALF_UP, context=Context(prec=_EXACT.prec))
 
 
+def within_digits(number: Decimal, digits: int = MAX_DIGITS) -> Decimal:
+    """``number`` rounded half-up to at most ``digits`` digits written out (integer digits plus decimal
+    places), the pricing engine's domain: an AVG of 1, 1 and 2 (1.333…) is priced as 1.33333333333333333.
+    A number whose integer part alone is longer is returned as it is (the pricing engine refuses it)."""
+    if _digits(number) <= digits:
+        return number
+    places = max(0, digits - max(0, number.adjusted() + 1))
+    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=Context(prec=_EXACT.prec))
+
+
 def plain(number: Decimal) -> str:
     """A decimal as a JSON string without exponent notation (``Decimal("1E+3")`` -> ``"1000"``)."""
     return format(number, "f")

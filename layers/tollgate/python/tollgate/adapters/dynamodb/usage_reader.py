@@ -19,6 +19,7 @@ from tollgate.domain.billing.errors import UsageDataUnavailable
 from tollgate.domain.billing.usage import UsageAggregate, UsageWindow
 from tollgate.domain.catalog import Meter
 from tollgate.domain.catalog.meters import AggregationFunction
+from tollgate.domain.money import within_digits
 from tollgate.domain.usage.aggregation import Window, combine, floor_to, hour_of
 
 
@@ -48,4 +49,5 @@ class BucketUsageReader:
             for b in sorted(buckets, key=lambda b: b.hour)
             if b.count
         ]
-        return UsageAggregate(combine(function, buckets, hour_of(first)), windows)
+        # Billing prices at most 18 digits written out (an AVG or a long sum may have more): rounded once, here.
+        return UsageAggregate(within_digits(combine(function, buckets, hour_of(first))), windows)

@@ -29,7 +29,7 @@ from typing import Any
 
 from tollgate.domain.catalog.meters import AggregationFunction
 from tollgate.domain.clock import to_rfc3339
-from tollgate.domain.money import plain
+from tollgate.domain.money import plain, within_digits
 
 ZERO = Decimal(0)
 MAX_RANGE = timedelta(days=400)  # a reconciliation covers at most this much (bounded reads)
@@ -109,11 +109,12 @@ class PeriodUsage:
     def kind(self) -> DifferenceKind | None:
         """None when they all agree; else what disagrees (see the module docstring)."""
         raw, aggregated, billed = self.raw_quantity, self.aggregated_quantity, self.billed_quantity
-        if raw == aggregated == billed:
-            return None
         if raw != aggregated:
             return DifferenceKind.AGGREGATION_MISMATCH
-        if billed < raw:
+        priced = within_digits(raw)  # billing prices the quantity rounded to the pricing engine's digits
+        if billed == priced:
+            return None
+        if billed < priced:
             return DifferenceKind.UNBILLED_LATE_USAGE
         return DifferenceKind.BILLED_MORE_THAN_USED
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from enum import StrEnum
 
 from tollgate.domain.catalog.meters import AggregationFunction
@@ -73,8 +73,18 @@ class BucketDelta:
         return self.function in VALUE_SETS
 
 
+#: DynamoDB keeps 38 significant digits: sums are computed with as many (Python's default is 28), so a
+#: bucket's total and a range's aggregate are what the raw events add up to.
+STORED_DIGITS = Context(prec=38)
+
+
 def fold(events: Iterable[StreamEvent]) -> list[BucketDelta]:
     """Group a batch's events by (tenant, customer, meter, hour) and sum each group up."""
+    with localcontext(STORED_DIGITS):
+        return _fold(events)
+
+
+def _fold(events: Iterable[StreamEvent]) -> list[BucketDelta]:
     deltas: dict[tuple[str, str, str, str, str], BucketDelta] = {}
     for e in events:
         key = (*e.bucket, e.function.value)
@@ -154,7 +164,11 @@ def combine(function: AggregationFunction, buckets: Iterable[Bucket], since: str
 
     ``since`` is the range's first hour (default: the first stored hour given, which counts the same
     when ``buckets`` are all the stored hours of the range)."""
-    buckets = list(buckets)
+    with localcontext(STORED_DIGITS):
+        return _combine(function, list(buckets), since)
+
+
+def _combine(function: AggregationFunction, buckets: list[Bucket], since: str | None) -> Decimal:
     if function is AggregationFunction.COUNT:
         return Decimal(sum(b.count for b in buckets))
     if function is AggregationFunction.SUM:
