@@ -1,7 +1,7 @@
 """Is the usage of a bill run's cutoff aggregated? (the bill run waits for the data, issue 14)
 
-Usage events are stored under several partition keys per tenant (the store names them: ``partitions``); the aggregator reads
-the table's stream, where records of one partition key arrive in the order they were written. So a
+Usage events are stored under several partition keys per tenant (the store names them: ``partitions``);
+the aggregator reads the table's stream, where records of one partition key arrive in the order they were written. So a
 marker written into every partition key of the tenant AFTER the cutoff (a *watermark probe*) reaches
 the aggregator after every event stored there before it. When the aggregator has folded a partition's
 batch, it records the probe's cutoff as that partition's *watermark*. Once every partition's watermark
