@@ -105,7 +105,7 @@ class _AccessThenValidation(OpenAPIRequestValidationMiddleware):
 def _allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
     """The methods some route of ``app`` serves at ``path`` (for a 405's Allow header)."""
     routes = app._static_routes + app._dynamic_routes
-    return sorted({r.method for r in routes if r.rule.match(path)})
+    return sorted({r.method for r in routes if r.rule.fullmatch(path)})
 
 
 def _install_error_handlers(app: APIGatewayRestResolver) -> None:
