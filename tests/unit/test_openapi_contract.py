@@ -72,3 +72,13 @@ def test_a_raw_body_route_documents_its_body_schema_for_each_media_type():
         "$ref": "#/components/schemas/Item"
     }
     assert "sku" in doc["components"]["schemas"]["Item"]["properties"]
+
+
+def test_the_whole_published_document_is_valid_openapi_3_1():
+    from openapi_spec_validator import validate
+
+    from tollgate.api.grouped import GroupedApi
+
+    app = GroupedApi().app_for("*")
+    response = app.resolve({"path": "/openapi.json", "httpMethod": "GET", "headers": {}, "requestContext": {}}, None)
+    validate(json.loads(response["body"]))

@@ -135,8 +135,8 @@ def complete_document(document: dict[str, Any]) -> dict[str, Any]:
             if method in item:
                 _document_request_body(item[method], schemas)
                 _document_problems(item[method])
-    # Powertools' own 422 shapes are never sent: every 422 is a Problem.
-    for unused in ("HTTPValidationError", "ValidationError"):
+    # Powertools' own validation-error shapes are never sent: every 4xx is a Problem.
+    for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
         schemas.pop(unused, None)
     schemas[PROBLEM_SCHEMA_NAME] = PROBLEM_SCHEMA
     components.setdefault("headers", {}).update(
