@@ -233,7 +233,8 @@ def _http_response(response: dict) -> tuple[int, list[tuple[bytes, bytes]], byte
     payload = response.get("body") or ""
     if not isinstance(payload, str):
         payload = json.dumps(payload)
-    data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8")
+    # "replace": a lone surrogate in a text body (a bug upstream) must not crash the front.
+    data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8", "replace")
     # Header values go out as latin-1 (HTTP/1.1); anything else is percent-encoded, never a crash.
     encoded = [(k.encode("latin-1", "replace"), _header_value(v)) for k, vs in out_headers.items() for v in vs]
     return int(response.get("statusCode", 200)), encoded, data
