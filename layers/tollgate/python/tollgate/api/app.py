@@ -65,6 +65,9 @@ def _body_param_accepts_array(route: Any) -> bool:
     return _is_or_contains_sequence(params[0].field_info.annotation)
 
 
+_JSON_KINDS = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+
+
 def _refuse_unusable_body(app: APIGatewayRestResolver) -> None:
     """What Powertools' body validation lets through, refused before it runs: a JSON array sent to a
     route that takes an object (Powertools would validate its first element instead), and strings no
@@ -72,9 +75,12 @@ def _refuse_unusable_body(app: APIGatewayRestResolver) -> None:
     route = app.context.get("_route")
     if route is None or not route.dependant.body_params or not app.current_event.body:
         return
-    body = json.loads(app.current_event.body)  # checked JSON at the edge (tollgate.api.entry)
+    try:
+        body = json.loads(app.current_event.body)  # checked at the edge (tollgate.api.entry)
+    except (ValueError, RecursionError):
+        return  # not reached through the edge: Powertools' validation answers it
     if body is not None and not isinstance(body, dict) and not _body_param_accepts_array(route):
-        kind = "an array" if isinstance(body, list) else f"a JSON {type(body).__name__}"
+        kind = _JSON_KINDS.get(type(body), "a JSON value")
         raise InvalidInput(
             f"The request body must be a JSON object ({{...}}), not {kind}.",
             code="BODY_NOT_AN_OBJECT",
