@@ -133,7 +133,7 @@ def test_a_json_value_that_is_not_an_object_is_a_422_for_an_object_body(value):
 def test_an_unsupported_method_on_an_existing_path_is_a_405_with_allow():
     response, body, elapsed = answer(event("PUT", "/v1/products"))
     assert_problem(response, body, elapsed, 405, "METHOD_NOT_ALLOWED")
-    assert set(header_of(response, "Allow").split(", ")) == {"GET", "POST"}
+    assert header_of(response, "Allow") == "GET, POST"
 
 
 def test_an_unknown_path_is_still_a_404():
