@@ -148,3 +148,9 @@ def test_a_boolean_is_not_a_number(flag):
     response, problem, elapsed = answer(event("PUT", "/v1/ingest/settings", body))
     assert_problem(response, problem, elapsed, 422, "INVALID_INPUT")
     assert problem["errors"] == [{"field": "retention_days", "message": "Value error, must be a number, not a boolean"}]
+
+
+@given(st.sampled_from(["/v1/plans/", "/v1/products/", "/v1/customers/"]), st.characters(max_codepoint=0x1F))
+def test_a_path_with_a_control_character_is_a_404_not_another_route(prefix, control):
+    response, body, elapsed = answer(event("GET", prefix + control))
+    assert_problem(response, body, elapsed, 404, "ROUTE_NOT_FOUND")

@@ -20,6 +20,11 @@ logger = Logger(service="tollgate")
 _PLACEHOLDER = re.compile(r"\{[^/{}]*\}")
 
 
+# A control character (a decoded %0A, %00, ...) is never part of a Tollgate path; the router's
+# patterns would even read "/v1/plans/\n" as "/v1/plans" ($ matches before a final newline).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def find_placeholder(path: str) -> str | None:
     match = _PLACEHOLDER.search(unquote(path or ""))
     return match.group(0) if match else None
@@ -89,6 +94,14 @@ def lambda_entry(app: Any) -> Callable[[dict, Any], dict]:
                 "from the API reference. Replace every {param} in the path with a real id before sending.",
                 path,
                 "UNSUBSTITUTED_PLACEHOLDER",
+            )
+        elif _CONTROL.search(path):
+            response = problem_proxy_response(
+                404,
+                "Not found",
+                "No endpoint: the path contains a control character (such as %0A or %00); no id has one.",
+                path,
+                "ROUTE_NOT_FOUND",
             )
         elif (body_problem := _read_json_body(event)) is not None:
             response = problem_proxy_response(400, "Bad request", body_problem.detail, path, body_problem.code)
