@@ -83,6 +83,8 @@ class ContractTenant:
 
 @pytest.fixture(scope="module")
 def contract_tenant(server) -> ContractTenant:
+    served = httpx.get(f"{server.url}/openapi.json", timeout=30).json()
+    assert served == DOCUMENT, f"the server at {server.url} does not serve this checkout's document"
     boot = server.stack.bootstrap_tenant("Contract tier tenant")
     owner = {"Authorization": f"Bearer {boot.operator_key}", "X-Tenant-Id": boot.tenant_id}
     with httpx.Client(base_url=server.url, headers=owner, timeout=30) as c:
