@@ -14,7 +14,9 @@ import re
 import time
 import uuid
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, quote, unquote
+
+from aws_lambda_powertools import Logger
 
 from infra import definitions
 from infra.local.environment import ACCOUNT, REGION
@@ -22,8 +24,23 @@ from infra.local.stack import LocalStack
 from tollgate.api.problems import problem_proxy_response
 from tollgate.usecases.authorize import MISSING_HEADERS, header
 
+logger = Logger(service="tollgate-local")
+
 STAGE = "local"
 API_ID = "localapi"
+# API Gateway refuses payloads over 10 MB itself, before any authorizer or function runs.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+
+
+def _body_field(body: bytes) -> tuple[str | None, bool]:
+    """The proxy event's body: UTF-8 text, or base64 (API Gateway's binary pass-through) for bytes
+    that are not UTF-8 -- the API function decides what to answer, after the authorizer ran."""
+    if not body:
+        return None, False
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), True
 
 
 def _route_regex(path: str) -> re.Pattern[str]:
@@ -95,7 +112,7 @@ class LocalApiGateway:
         path = unquote(raw_path) if "%7B" not in raw_path.upper() else raw_path
         route, params = self.match(path)
         qs = parse_qs(query, keep_blank_values=True)
-        text = body.decode("utf-8") if body else None
+        text, is_base64 = _body_field(body)
         event: dict[str, Any] = {
             "resource": route.path if route else path,
             "path": path,
@@ -107,7 +124,7 @@ class LocalApiGateway:
             "pathParameters": params or None,
             "stageVariables": None,
             "body": text,
-            "isBase64Encoded": False,
+            "isBase64Encoded": is_base64,
             "requestContext": {
                 "requestId": request_id,
                 "stage": STAGE,
@@ -120,7 +137,15 @@ class LocalApiGateway:
                 "requestTimeEpoch": int(time.time() * 1000),
             },
         }
-        if route is None:
+        if len(body) > MAX_PAYLOAD_BYTES:
+            response = problem_proxy_response(
+                413,
+                "Payload too large",
+                f"The request body is {len(body)} bytes; the limit is {MAX_PAYLOAD_BYTES} bytes.",
+                path,
+                "PAYLOAD_TOO_LARGE",
+            )
+        elif route is None:
             response = problem_proxy_response(
                 404, "Not found", f"No endpoint {method} {path}.", path, "ROUTE_NOT_FOUND"
             )
@@ -140,6 +165,33 @@ class LocalApiGateway:
         return response
 
 
+def _answer(gateway: LocalApiGateway, method: str, raw_path: str, query: str, headers: dict[str, str], body: bytes):
+    """The gateway's answer; an exception escaping it (a bug) is still a problem+json 500 with a
+    request id, as API Gateway answers for a failed integration, never a bare text/plain page."""
+    try:
+        return gateway.handle(method, raw_path, query, headers, body)
+    except Exception:
+        logger.exception("local API gateway failed")
+        request_id = header(headers, "X-Request-Id") or str(uuid.uuid4())
+        response = problem_proxy_response(
+            500,
+            "Internal error",
+            f"Something went wrong on our side. Contact support with request id {request_id}.",
+            raw_path,
+            "INTERNAL_ERROR",
+        )
+        response["headers"]["X-Request-Id"] = request_id
+        return response
+
+
+def _lifespan_done(message: dict) -> dict | None:
+    if message["type"] == "lifespan.startup":
+        return {"type": "lifespan.startup.complete"}
+    if message["type"] == "lifespan.shutdown":
+        return {"type": "lifespan.shutdown.complete"}
+    return None
+
+
 def asgi_app(gateway: LocalApiGateway):
     """A plain ASGI callable (served by uvicorn) in front of the local API Gateway."""
     import anyio
@@ -147,12 +199,11 @@ def asgi_app(gateway: LocalApiGateway):
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
             while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+                reply = _lifespan_done(await receive())
+                if reply:
+                    await send(reply)
+                    if reply["type"] == "lifespan.shutdown.complete":
+                        return
         body = b""
         while True:
             message = await receive()
@@ -165,28 +216,36 @@ def asgi_app(gateway: LocalApiGateway):
             # Keep the client's spelling of common headers, as API Gateway passes them through.
             headers[_canonical(name)] = v.decode("latin-1")
         raw_path = scope.get("raw_path", b"").decode("latin-1").split("?")[0] or scope["path"]
-        response = await anyio.to_thread.run_sync(
-            gateway.handle, scope["method"], raw_path, scope.get("query_string", b"").decode("latin-1"), headers, body
-        )
-        out_headers: dict[str, list[str]] = {}
-        for k, v in (response.get("headers") or {}).items():
-            out_headers[k] = [str(v)]
-        for k, vs in (response.get("multiValueHeaders") or {}).items():
-            out_headers[k] = [str(v) for v in vs]
-        payload = response.get("body") or ""
-        if not isinstance(payload, str):
-            payload = json.dumps(payload)
-        data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": int(response.get("statusCode", 200)),
-                "headers": [(k.encode(), v.encode()) for k, vs in out_headers.items() for v in vs],
-            }
-        )
+        query = scope.get("query_string", b"").decode("latin-1")
+        response = await anyio.to_thread.run_sync(_answer, gateway, scope["method"], raw_path, query, headers, body)
+        status, out_headers, data = _http_response(response)
+        await send({"type": "http.response.start", "status": status, "headers": out_headers})
         await send({"type": "http.response.body", "body": data})
 
     return app
+
+
+def _http_response(response: dict) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    out_headers: dict[str, list[str]] = {}
+    for k, v in (response.get("headers") or {}).items():
+        out_headers[k] = [str(v)]
+    for k, vs in (response.get("multiValueHeaders") or {}).items():
+        out_headers[k] = [str(v) for v in vs]
+    payload = response.get("body") or ""
+    if not isinstance(payload, str):
+        payload = json.dumps(payload)
+    # "replace": a lone surrogate in a text body (a bug upstream) must not crash the front.
+    data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8", "replace")
+    # Header values go out as latin-1 (HTTP/1.1); anything else is percent-encoded, never a crash.
+    encoded = [(k.encode("latin-1", "replace"), _header_value(v)) for k, vs in out_headers.items() for v in vs]
+    return int(response.get("statusCode", 200)), encoded, data
+
+
+def _header_value(value: str) -> bytes:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return quote(value, safe=" !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~").encode("ascii")
 
 
 def _canonical(name: str) -> str:

@@ -46,3 +46,11 @@ def test_a_placeholder_path_is_a_404_naming_the_placeholder_before_any_route_run
     assert response["statusCode"] == 404
     assert "{id}" in body["detail"] and "placeholder" in body["detail"]
     assert body["instance"] == "/v1/products/%7Bid%7D"
+
+
+def test_echoed_input_is_bounded_in_a_problem():
+    from tollgate.api.problems import MAX_DETAIL_CHARS, MAX_INSTANCE_CHARS, problem_body
+
+    body = problem_body(401, "Unauthorized", "tenant " + "x" * 100_000, "/v1/" + "y" * 100_000, "UNAUTHORIZED")
+    assert len(body["detail"]) == MAX_DETAIL_CHARS and body["detail"].endswith("…")
+    assert len(body["instance"]) == MAX_INSTANCE_CHARS

@@ -2,26 +2,49 @@
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING, Any, cast
+
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response, Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+    _is_or_contains_sequence,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from tollgate.api.access import enforce_access, public
+from tollgate.api.contract import complete_document
+from tollgate.api.json_body import lone_surrogate_at
 from tollgate.api.problems import PROBLEM_JSON, problem_body
-from tollgate.domain.errors import TollgateError
+from tollgate.domain.errors import BadRequest, InvalidInput, TollgateError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+    from aws_lambda_powertools.event_handler.types import EventHandlerInstance
 
 API_TITLE = "Tollgate API"
 API_VERSION = "1.0.0"
 
 
-def _problem(app: APIGatewayRestResolver, status: int, title: str, detail: str, code: str, **extra) -> Response:
-    headers = {}
+def _problem(
+    app: APIGatewayRestResolver,
+    status: int,
+    title: str,
+    detail: str,
+    code: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    headers = dict(headers or {})
     if "retry_after" in extra:
         headers["Retry-After"] = str(extra.pop("retry_after"))
     return Response(
         status_code=status,
         content_type=PROBLEM_JSON,
-        body=problem_body(status, title, detail, app.current_event.path, code, **extra),
+        # Serialized here: Powertools serializes application/json bodies only, and a proxy response's
+        # body must be a string (API Gateway answers 502 to anything else).
+        body=json.dumps(problem_body(status, title, detail, app.current_event.path, code, **extra)),
         headers=headers,
     )
 
@@ -35,23 +58,69 @@ def _validation_detail(errors: list[dict]) -> tuple[str, list[dict]]:
     return detail, fields
 
 
-def create_app(*routers: Router, title: str = API_TITLE) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
-    # Powertools runs request validation before any user middleware; a caller must be authenticated
-    # and authorized before we tell it anything about its payload (401/403 before 422). So the access
-    # check is chained in front of the validation middleware (Powertools is pinned; a test guards it).
-    validation = app._request_validation_middleware
+def _body_param_accepts_array(route: Any) -> bool:
+    params = route.dependant.body_params
+    if len(params) != 1 or getattr(params[0].field_info, "embed", None):
+        return False
+    return _is_or_contains_sequence(params[0].field_info.annotation)
 
-    def access_then_validation(app_: APIGatewayRestResolver, next_middleware):
-        return enforce_access(app_, lambda a: validation(a, next_middleware))
 
-    app._request_validation_middleware = access_then_validation
+_JSON_KINDS = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
 
+
+def _refuse_unusable_body(app: APIGatewayRestResolver) -> None:
+    """What Powertools' body validation lets through, refused before it runs: a JSON array sent to a
+    route that takes an object (Powertools would validate its first element instead), and strings no
+    store can encode (a lone UTF-16 surrogate such as "\\udc00")."""
+    route = app.context.get("_route")
+    if route is None or not route.dependant.body_params or not app.current_event.body:
+        return
+    try:
+        body = json.loads(app.current_event.body)  # checked at the edge (tollgate.api.entry)
+    except (ValueError, RecursionError):
+        return  # not reached through the edge: Powertools' validation answers it
+    if body is not None and not isinstance(body, dict) and not _body_param_accepts_array(route):
+        kind = _JSON_KINDS.get(type(body), "a JSON value")
+        raise InvalidInput(
+            f"The request body must be a JSON object ({{...}}), not {kind}.",
+            code="BODY_NOT_AN_OBJECT",
+            errors=[{"field": "body", "message": "must be a JSON object"}],
+        )
+    where = lone_surrogate_at(body)
+    if where is not None:
+        raise BadRequest(
+            f"The request body has a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape) at {where}; "
+            "every string must be valid Unicode.",
+            code="INVALID_UNICODE",
+        )
+
+
+class _AccessThenValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools runs request validation before any user middleware; a caller must be authenticated
+    and authorized before we tell it anything about its payload (401/403 before 400/422). So the access
+    check runs first, then the body checks, then Powertools' validation (pinned; a test guards it)."""
+
+    def handler(self, app: EventHandlerInstance, next_middleware: NextMiddleware) -> Response:
+        def validate(app_: APIGatewayRestResolver) -> Response:
+            _refuse_unusable_body(app_)
+            return OpenAPIRequestValidationMiddleware.handler(self, app_, next_middleware)
+
+        return enforce_access(cast(APIGatewayRestResolver, app), validate)
+
+
+def _allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
+    """The methods some route of ``app`` serves at ``path`` (for a 405's Allow header)."""
+    routes = app._static_routes + app._dynamic_routes
+    return sorted({r.method for r in routes if r.rule.fullmatch(path)})
+
+
+def _install_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(TollgateError)
     def _domain_error(exc: TollgateError) -> Response:
         extra = dict(exc.extra)
-        if getattr(exc, "retry_after", None) is not None:
-            extra["retry_after"] = exc.retry_after
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            extra["retry_after"] = retry_after
         return _problem(app, exc.status, exc.title, exc.detail, exc.code, **extra)
 
     @app.exception_handler(RequestValidationError)
@@ -62,6 +131,12 @@ def create_app(*routers: Router, title: str = API_TITLE) -> APIGatewayRestResolv
     @app.exception_handler(NotFoundError)
     def _no_route(exc: NotFoundError) -> Response:
         ev = app.current_event
+        allowed = _allowed_methods(app, ev.path)
+        if allowed:
+            detail = f"{ev.http_method} is not supported on {ev.path}; use {', '.join(allowed)}."
+            return _problem(
+                app, 405, "Method not allowed", detail, "METHOD_NOT_ALLOWED", headers={"Allow": ", ".join(allowed)}
+            )
         hint = " See /swagger for the API reference."
         if ev.path.rstrip("/").endswith("/cancel") and "/subscriptions/" in ev.path:
             hint = " To cancel a subscription, send DELETE /v1/subscriptions/{id} (there is no /cancel)."
@@ -69,19 +144,23 @@ def create_app(*routers: Router, title: str = API_TITLE) -> APIGatewayRestResolv
             hint = ' Usage events are ingested at POST /v1/ingest/events (seed 000: "Verify the endpoint").'
         return _problem(app, 404, "Not found", f"No endpoint {ev.http_method} {ev.path}.{hint}", "ROUTE_NOT_FOUND")
 
-    @app.get("/health", openapi_extensions=public(), tags=["meta"], summary="Liveness")
-    def health() -> dict:
-        return {"status": "ok"}
+
+def _install_docs(app: APIGatewayRestResolver, title: str) -> None:
+    document: list[str] = []
 
     def openapi_json() -> str:
-        return app.get_openapi_json_schema(
-            title=title,
-            version=API_VERSION,
-            openapi_version="3.1.0",
-            description=API_DESCRIPTION,
-            security_schemes=_security_schemes(),
-            security=[{"bearer": [], "tenant": []}],
-        )
+        # Built once per resolver, on first request: the routes do not change after start.
+        if not document:
+            generated = app.get_openapi_json_schema(
+                title=title,
+                version=API_VERSION,
+                openapi_version="3.1.0",
+                description=API_DESCRIPTION,
+                security_schemes=_security_schemes(),
+                security=[{"bearer": [], "tenant": []}],
+            )
+            document.append(json.dumps(complete_document(json.loads(generated)), indent=2))
+        return document[0]
 
     @app.get("/openapi.json", openapi_extensions=public(), include_in_schema=False)
     def openapi_document():
@@ -95,6 +174,17 @@ def create_app(*routers: Router, title: str = API_TITLE) -> APIGatewayRestResolv
             return Response(status_code=200, content_type="application/json", body=openapi_json())
         return Response(status_code=200, content_type="text/html", body=_swagger_html(openapi_json()))
 
+
+def create_app(*routers: Router, title: str = API_TITLE) -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+    app._request_validation_middleware = _AccessThenValidation()
+    _install_error_handlers(app)
+
+    @app.get("/health", openapi_extensions=public(), tags=["meta"], summary="Liveness")
+    def health() -> dict:
+        return {"status": "ok"}
+
+    _install_docs(app, title)
     for router in routers:
         app.include_router(router)
     return app
@@ -109,11 +199,11 @@ API_DESCRIPTION = (
 
 
 def _security_schemes():
-    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, HTTPBearer
 
     return {
         "bearer": HTTPBearer(description="An operator key (afo_…) or a customer API key (sk_live_…, sk_test_…)."),
-        "tenant": APIKey(name="X-Tenant-Id", in_=APIKeyIn.header, description="Your tenant id."),
+        "tenant": APIKey.model_validate({"name": "X-Tenant-Id", "in": "header", "description": "Your tenant id."}),
     }
 
 

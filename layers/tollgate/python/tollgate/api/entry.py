@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger
 
+from tollgate.api.json_body import BodyProblem, check_json, read_text
 from tollgate.api.problems import problem_proxy_response
 
 logger = Logger(service="tollgate")
@@ -18,6 +18,11 @@ logger = Logger(service="tollgate")
 # "{id}", "{customerId}" sent literally (or percent-encoded) in a path: the caller copied a path
 # template from the reference without substituting it (seed 000, "404 Not Found on an endpoint that exists").
 _PLACEHOLDER = re.compile(r"\{[^/{}]*\}")
+
+
+# A control character (a decoded %0A, %00, ...) is never part of a Tollgate path; the router's
+# patterns would even read "/v1/plans/\n" as "/v1/plans" ($ matches before a final newline).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def find_placeholder(path: str) -> str | None:
@@ -40,28 +45,37 @@ def _set_header(response: dict, name: str, value: str) -> dict:
     return response
 
 
-def _assume_json(event: dict) -> str | None:
-    """JSON is the only body format: a JSON body sent without a JSON content type (curl -d) is read as
-    JSON; a body that is not JSON at all is refused. Returns the parse error, if any."""
-    body = event.get("body")
-    if not body or not isinstance(body, str) or event.get("isBase64Encoded"):
-        return None
-    try:
-        json.loads(body)
-    except ValueError as exc:
-        return str(exc)
+def _use_json_content_type(event: dict) -> None:
+    """A JSON body sent without a JSON content type (curl -d) is read as JSON."""
     headers = event.get("headers") or {}
     ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    if "json" not in (ctype or "").lower():
-        for k in [k for k in headers if k.lower() == "content-type"]:
-            headers.pop(k)
-        headers["Content-Type"] = "application/json"
-        event["headers"] = headers
-        if event.get("multiValueHeaders") is not None:
-            mv = {k: v for k, v in event["multiValueHeaders"].items() if k.lower() != "content-type"}
-            mv["Content-Type"] = ["application/json"]
-            event["multiValueHeaders"] = mv
-    return None
+    if "json" in (ctype or "").lower():
+        return
+    for k in [k for k in headers if k.lower() == "content-type"]:
+        headers.pop(k)
+    headers["Content-Type"] = "application/json"
+    event["headers"] = headers
+    if event.get("multiValueHeaders") is not None:
+        mv = {k: v for k, v in event["multiValueHeaders"].items() if k.lower() != "content-type"}
+        mv["Content-Type"] = ["application/json"]
+        event["multiValueHeaders"] = mv
+
+
+def _read_json_body(event: dict) -> BodyProblem | None:
+    """JSON is the only body format. A base64 body (binary pass-through) becomes text when it is
+    UTF-8; a body that is not UTF-8, nested too deep or not JSON at all is refused before any route
+    (or recursive parser) sees it. Returns the problem, if any."""
+    body = event.get("body")
+    if not body or not isinstance(body, str):
+        return None
+    text = read_text(body, bool(event.get("isBase64Encoded")))
+    if isinstance(text, BodyProblem):
+        return text
+    event["body"], event["isBase64Encoded"] = text, False
+    problem = check_json(text)
+    if problem is None:
+        _use_json_content_type(event)
+    return problem
 
 
 def lambda_entry(app: Any) -> Callable[[dict, Any], dict]:
@@ -81,10 +95,16 @@ def lambda_entry(app: Any) -> Callable[[dict, Any], dict]:
                 path,
                 "UNSUBSTITUTED_PLACEHOLDER",
             )
-        elif (json_error := _assume_json(event)) is not None:
+        elif _CONTROL.search(path):
             response = problem_proxy_response(
-                400, "Bad request", f"The request body is not valid JSON ({json_error}).", path, "INVALID_JSON"
+                404,
+                "Not found",
+                "No endpoint: the path contains a control character (such as %0A or %00); no id has one.",
+                path,
+                "ROUTE_NOT_FOUND",
             )
+        elif (body_problem := _read_json_body(event)) is not None:
+            response = problem_proxy_response(400, "Bad request", body_problem.detail, path, body_problem.code)
         else:
             try:
                 response = app.resolve(event, context)

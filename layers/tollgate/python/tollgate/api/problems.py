@@ -7,6 +7,13 @@ from typing import Any
 from urllib.parse import quote
 
 PROBLEM_JSON = "application/problem+json"
+# Echoed input is bounded: a detail or path quoting a 100 KB header or id is cut, not sent back whole.
+MAX_DETAIL_CHARS = 2000
+MAX_INSTANCE_CHARS = 1000
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def problem_body(status: int, title: str, detail: str, instance: str, code: str, **extra: Any) -> dict[str, Any]:
@@ -14,8 +21,8 @@ def problem_body(status: int, title: str, detail: str, instance: str, code: str,
         "type": f"/problems/{code.lower().replace('_', '-')}",
         "title": title,
         "status": status,
-        "detail": detail,
-        "instance": quote(instance, safe="/:@!$&'()*+,;=-._~%"),
+        "detail": _bounded(detail, MAX_DETAIL_CHARS),
+        "instance": _bounded(quote(instance, safe="/:@!$&'()*+,;=-._~%"), MAX_INSTANCE_CHARS),
         "code": code,
     }
     body.update({k: v for k, v in extra.items() if v is not None})
