@@ -43,8 +43,16 @@ RAW_BODY_OPERATIONS = (
     "POST /compat/lago/api/v1/events",
     "POST /compat/lago/api/v1/events/batch",
     "POST /v1/webhooks/stripe/{tenant_id}",
+    "POST /compat/stripe/v1/billing/meter_events",
+    "POST /compat/stripe/v2/billing/meter_event_stream",
 )
-JSON_MEDIA_TYPES = ("application/json", "application/cloudevents+json", "application/cloudevents-batch+json")
+# Bodies Tollgate reads (Stripe's v1 meter events are form-encoded, as Stripe's clients send them).
+JSON_MEDIA_TYPES = (
+    "application/json",
+    "application/cloudevents+json",
+    "application/cloudevents-batch+json",
+    "application/x-www-form-urlencoded",
+)
 
 
 def published_document() -> dict:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 import stripe
 
@@ -23,19 +22,8 @@ def meter(t):
 
 @pytest.fixture
 def global_stripe(t):
-    """stripe's module-level configuration, as Stripe's docs show it, restored afterwards.
-
-    v1 is form-encoded: until ``tollgate.api.entry`` lets form bodies through to the routes (it refuses
-    every non-JSON body with INVALID_JSON before routing), the v1 tests are expected to fail."""
-    probe = httpx.post(
-        f"{t.server.url}/compat/stripe/v1/billing/meter_events",
-        content="identifier=probe",
-        headers={"Authorization": f"Bearer {t.owner_key}", "Content-Type": "application/x-www-form-urlencoded"},
-    )
-    if probe.status_code == 400 and probe.json().get("code") == "INVALID_JSON":
-        pytest.xfail(
-            "api/entry.py refuses form-encoded bodies before routing (INVALID_JSON): Stripe v1 cannot reach us"
-        )
+    """stripe's module-level configuration, as Stripe's docs show it, restored afterwards (v1 is
+    form-encoded: ``tollgate.api.entry`` lets form bodies through on the Stripe-compatible routes only)."""
     saved = stripe.api_key, stripe.api_base
     stripe.api_key, stripe.api_base = t.owner_key, f"{t.server.url}/compat/stripe"
     yield stripe

@@ -111,10 +111,24 @@ def _document_request_body(operation: dict[str, Any], schemas: dict[str, Any]) -
     operation["requestBody"] = body
 
 
+_POWERTOOLS_SHAPES = ("HTTPValidationError", "ResponseValidationError", "ValidationError")
+
+
+def _declared_model(content: dict[str, Any]) -> bool:
+    ref = str((content.get("schema") or {}).get("$ref", ""))
+    return bool(ref) and not ref.endswith(_POWERTOOLS_SHAPES)
+
+
 def _document_problems(operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     for status, description in PROBLEM_RESPONSES.items():
-        own = (responses.get(str(status)) or {}).get("description")
+        declared = responses.get(str(status)) or {}
+        own = declared.get("description")
+        # A route that answers some problems in another shape (the Stripe-compatible routes answer in
+        # Stripe's error shape) documents that content; it is kept beside the Problem.
+        # (Only a declared model counts: Powertools fills a bare description with a generic object, and its
+        # 422 with its own validation-error shape, which is never sent.)
+        own_content = {k: v for k, v in (declared.get("content") or {}).items() if _declared_model(v)}
         headers = {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}}
         if status in (429, 503):
             headers["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
@@ -122,7 +136,7 @@ def _document_problems(operation: dict[str, Any]) -> None:
             # A route's own description of the status (e.g. which codes it uses) wins over the generic one.
             "description": own if own and own != "Validation Error" else description,
             "headers": headers,
-            "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}},
+            "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}, **own_content},
         }
 
 

@@ -61,10 +61,21 @@ def _use_json_content_type(event: dict) -> None:
         event["multiValueHeaders"] = mv
 
 
+#: Stripe's v1 API is form-encoded: its compatible routes take the body as Stripe's clients send it.
+FORM_ENCODED_PREFIXES = ("/compat/stripe/",)
+
+
+def _is_form_for_stripe(event: dict) -> bool:
+    headers = event.get("headers") or {}
+    ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "") or ""
+    path = event.get("path") or ""
+    return "x-www-form-urlencoded" in ctype.lower() and path.startswith(FORM_ENCODED_PREFIXES)
+
+
 def _read_json_body(event: dict) -> BodyProblem | None:
-    """JSON is the only body format. A base64 body (binary pass-through) becomes text when it is
-    UTF-8; a body that is not UTF-8, nested too deep or not JSON at all is refused before any route
-    (or recursive parser) sees it. Returns the problem, if any."""
+    """JSON is the only body format (but Stripe's form-encoded v1 on its compatible routes). A base64
+    body (binary pass-through) becomes text when it is UTF-8; a body that is not UTF-8, nested too deep
+    or not JSON at all is refused before any route (or recursive parser) sees it. Returns the problem."""
     body = event.get("body")
     if not body or not isinstance(body, str):
         return None
@@ -72,6 +83,8 @@ def _read_json_body(event: dict) -> BodyProblem | None:
     if isinstance(text, BodyProblem):
         return text
     event["body"], event["isBase64Encoded"] = text, False
+    if _is_form_for_stripe(event):
+        return None
     problem = check_json(text)
     if problem is None:
         _use_json_content_type(event)

@@ -29,8 +29,10 @@ from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.depends import Depends
+from pydantic import BaseModel, ConfigDict, Field
 
 from tollgate.api.access import current_caller, requires
+from tollgate.api.contract import json_body_schema
 from tollgate.api.routers.ingest import run_ingest
 from tollgate.domain.access import Caller, KeyKind, Permission
 from tollgate.domain.clock import to_rfc3339, utcnow
@@ -41,6 +43,53 @@ router = Router()
 INGEST = requires(Permission.USAGE_INGEST, KeyKind.OPERATOR, KeyKind.CUSTOMER)
 Caller_ = Annotated[Caller, Depends(current_caller)]
 STREAM_MAX_EVENTS = 100  # Stripe's limit per meter_event_stream request
+
+
+class StripeMeterEventForm(BaseModel):
+    """v1 ``POST /v1/billing/meter_events``, form-encoded as Stripe's clients send it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    event_name: str = Field(description="The meter's event name")
+    identifier: str | None = Field(default=None, description="Idempotency: Tollgate's event_id")
+    timestamp: int | None = Field(default=None, description="Unix seconds (default: now)")
+    stripe_customer_id: str = Field(alias="payload[stripe_customer_id]", description="The customer's external id")
+    value: str | None = Field(default=None, alias="payload[value]", description="The quantity, a decimal string")
+
+
+class StripeStreamEvent(BaseModel):
+    event_name: str
+    identifier: str | None = None
+    timestamp: str | None = Field(default=None, description="RFC 3339")
+    payload: dict[str, str] = Field(description="stripe_customer_id and value, as strings")
+
+
+class StripeMeterEventStream(BaseModel):
+    """v2 ``POST /v2/billing/meter_event_stream``."""
+
+    events: list[StripeStreamEvent] = Field(min_length=1, max_length=STREAM_MAX_EVENTS)
+
+
+class StripeErrorDetail(BaseModel):
+    type: str = Field(description="invalid_request_error, api_error")
+    code: str
+    message: str
+    param: str | None = None
+
+
+class StripeErrorBody(BaseModel):
+    """Stripe's error shape: what Stripe's clients parse into their exception classes."""
+
+    error: StripeErrorDetail
+
+
+#: Ingestion's refusals are answered in Stripe's error shape (401s from the authorizer stay problems).
+STRIPE_ERRORS: dict[int, Any] = {
+    status: {
+        "description": "Refused, in Stripe's error shape (or a Problem from the gateway edge)",
+        "content": {"application/json": {"model": StripeErrorBody}},
+    }
+    for status in (400, 403, 409, 413, 422, 429, 503)
+}
 SESSION_MINUTES = 15
 
 # Tollgate's rejection codes, as Stripe's request parameter they are about
@@ -152,7 +201,11 @@ def _answer(handler):
 # -- v1 ------------------------------------------------------------------------------------------------
 @router.post(
     "/compat/stripe/v1/billing/meter_events",
-    openapi_extensions=INGEST,
+    openapi_extensions={
+        **INGEST,
+        **json_body_schema(StripeMeterEventForm, media_types=("application/x-www-form-urlencoded",)),
+    },
+    responses=STRIPE_ERRORS,
     tags=["compatibility"],
     summary="Stripe-compatible meter event (v1, form-encoded)",
 )
@@ -186,6 +239,7 @@ def stripe_meter_event(caller: Caller_):
 @router.post(
     "/compat/stripe/v2/billing/meter_event_session",
     openapi_extensions=INGEST,
+    responses=STRIPE_ERRORS,
     tags=["compatibility"],
     summary="Stripe-compatible meter event session (v2): the token for the meter event stream",
 )
@@ -214,7 +268,8 @@ def _bearer(headers: dict[str, str]) -> str:
 
 @router.post(
     "/compat/stripe/v2/billing/meter_event_stream",
-    openapi_extensions=INGEST,
+    openapi_extensions={**INGEST, **json_body_schema(StripeMeterEventStream)},
+    responses=STRIPE_ERRORS,
     tags=["compatibility"],
     summary="Stripe-compatible meter event stream (v2, JSON; up to 100 events)",
 )

@@ -6,10 +6,11 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from tollgate import wiring
 from tollgate.api.access import current_caller, public, requires
+from tollgate.api.contract import json_body_schema
 from tollgate.api.models import ApiModel
 from tollgate.domain.access import Caller, Permission, echo
 from tollgate.domain.errors import NotFound
@@ -104,9 +105,32 @@ class WebhookOut(ApiModel):
     detail: str
 
 
+class StripeEventObject(ApiModel):
+    """The object a Stripe event is about (a PaymentIntent, a Checkout Session...), as Stripe sends it."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str | None = None
+    object: str | None = None
+
+
+class StripeEventData(ApiModel):
+    model_config = ConfigDict(extra="allow")
+    object: StripeEventObject
+
+
+class StripeWebhookEvent(ApiModel):
+    """A Stripe event as Stripe posts it (only the fields Tollgate reads are described; the rest is kept)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(description="evt_…: each event id is applied once")
+    type: str = Field(description="payment_intent.succeeded, checkout.session.completed, …")
+    livemode: bool = False
+    data: StripeEventData
+
+
 @router.post(
     "/v1/webhooks/stripe/<tenant_id>",
-    openapi_extensions=public(),
+    openapi_extensions={**public(), **json_body_schema(StripeWebhookEvent)},
     tags=["payments"],
     summary="Stripe webhook endpoint of a tenant (signed with the tenant's whsec_ secret; no API key)",
     description=(
