@@ -52,7 +52,7 @@ def _seed(stack, tenant_id: str, plan, version: int, n: int, started: datetime) 
             )
             batch.put_item(Item=customer_item(c))
             batch.put_item(Item=_guard(tenant_id, c.external_id, c.customer_id))
-            batch.put_item(Item={**subscription_item(s), "due_keys": _due_keys(s)})
+            batch.put_item(Item={**subscription_item(s), "due_keys": _due_keys(s, started)})
             ids.append(s.subscription_id)
     return ids
 

@@ -14,7 +14,7 @@ cannot be applied twice, and an event is never marked without its effect.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tollgate.adapters import aws
@@ -33,10 +33,11 @@ WEBHOOK_TTL = timedelta(days=90)
 
 
 class DynamoPaymentRepository:
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, clock: Callable[[], datetime] = utcnow) -> None:
         self.table_name = table_name
+        self._clock = clock  # when a webhook event was received
         self._billing = DynamoBillingRepository(table_name)
-        self._subscriptions = DynamoSubscriptionRepository(table_name)
+        self._subscriptions = DynamoSubscriptionRepository(table_name, clock)
 
     @property
     def _table(self):
@@ -75,7 +76,7 @@ class DynamoPaymentRepository:
         items: list[dict[str, Any]] = []
         if write.webhook_event is not None:
             tenant_id, event_id, summary = write.webhook_event
-            now = utcnow()
+            now = self._clock()
             items.append(
                 {
                     "Put": {

@@ -142,15 +142,14 @@ def _discount(value: dict[str, Any] | None) -> Discount | None:
     return Discount.from_json(plain_json(value))
 
 
-def _due_keys(s: Subscription) -> list[str]:
-    return [
-        f"{to_rfc3339(at)}#{s.tenant_id}#{s.subscription_id}#{action}" for at, action in scheduled_moves(s, utcnow())
-    ]
+def _due_keys(s: Subscription, now: datetime) -> list[str]:
+    return [f"{to_rfc3339(at)}#{s.tenant_id}#{s.subscription_id}#{action}" for at, action in scheduled_moves(s, now)]
 
 
 class DynamoSubscriptionRepository:
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, clock: Callable[[], datetime] = utcnow) -> None:
         self.table_name = table_name
+        self._clock = clock  # the current period, for the due transitions of a save
 
     @property
     def _table(self) -> Any:
@@ -194,7 +193,7 @@ class DynamoSubscriptionRepository:
         transact_write(self._table.meta.client, items, on_condition_failed)
 
     def create(self, sub: Subscription, events: list[DomainEvent], history: list[Transition]) -> None:
-        due = _due_keys(sub)
+        due = _due_keys(sub, self._clock())
         items: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -316,7 +315,7 @@ class DynamoSubscriptionRepository:
             )
             or {}
         )
-        due = _due_keys(sub)
+        due = _due_keys(sub, self._clock())
         items: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -330,7 +329,7 @@ class DynamoSubscriptionRepository:
         ]
         items += self._due_writes(list(stored.get("due_keys", [])), due) + self._history_puts(sub, history)
         if revoke_keys_reason:
-            revoked_at = history[-1].at if history else (sub.cancelled_at or utcnow())
+            revoked_at = history[-1].at if history else (sub.cancelled_at or self._clock())
             items += self._bound_key_updates(sub, revoke_keys_reason, to_rfc3339(revoked_at))
         items += [outbox_put(self.table_name, e) for e in events]
         return items
