@@ -20,11 +20,10 @@ conditions and filters need.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.codec import outbox_put, plain_json, query_all
+from tollgate.adapters.dynamodb.codec import guarded_put, outbox_put, plain_json, query_all, storable
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.billing.credit_notes import CreditNote
 from tollgate.domain.billing.delivery import InvoiceDelivery
@@ -37,17 +36,6 @@ from tollgate.domain.events import DomainEvent
 from tollgate.ports.billing import BillingWrite
 
 SETTINGS_SK = "BILLING_SETTINGS"
-
-
-def _storable(value: Any) -> Any:
-    """JSON as DynamoDB takes it: floats become exact Decimals (money is already decimal strings)."""
-    if isinstance(value, dict):
-        return {k: _storable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_storable(v) for v in value]
-    if isinstance(value, float):
-        return Decimal(str(value))
-    return value
 
 
 class DynamoBillingRepository:
@@ -64,14 +52,12 @@ class DynamoBillingRepository:
         return self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": sk}).get("Item")
 
     def _guarded_put(self, item: dict[str, Any], expected_revision: int | None) -> dict[str, Any]:
-        put: dict[str, Any] = {"TableName": self.table_name, "Item": _storable(item)}
-        if expected_revision is None:
-            put["ConditionExpression"] = "attribute_not_exists(pk)"
-        else:
-            put["ConditionExpression"] = "#r = :expected"
-            put["ExpressionAttributeNames"] = {"#r": "revision"}
-            put["ExpressionAttributeValues"] = {":expected": expected_revision}
-        return {"Put": put}
+        return guarded_put(self.table_name, item, expected_revision)
+
+    def invoice_put(self, invoice: Invoice, expected_revision: int | None) -> dict[str, Any]:
+        """The TransactWriteItems entry of an invoice write (for writes that must land with another
+        entity's): new, or conditional on the revision it replaces."""
+        return self._guarded_put(self._invoice_item(invoice), expected_revision)
 
     def _transact(self, items: list[dict[str, Any]], conflict: str) -> None:
         """One transaction; a failed condition is a lost race (``ConcurrentUpdate``, retried by the use case)."""
@@ -158,7 +144,7 @@ class DynamoBillingRepository:
     def commit(self, write: BillingWrite) -> None:
         items: list[dict[str, Any]] = []
         if write.invoice is not None:
-            items.append(self._guarded_put(self._invoice_item(write.invoice), write.invoice_expected_revision))
+            items.append(self.invoice_put(write.invoice, write.invoice_expected_revision))
         for note, expected in write.credit_notes:
             items.append(self._guarded_put(self._note_item(note), expected))
         if write.wallet is not None:
@@ -214,7 +200,7 @@ class DynamoBillingRepository:
     ) -> tuple[dict[str, Any], dict[str, Invoice], dict[str, Wallet]]:
         """Customers, invoices and wallets of a bill-run page in BatchGetItem calls (absent ones are left out)."""
         from tollgate.adapters.dynamodb.codec import batch_get
-        from tollgate.adapters.dynamodb.customers import _from_item as customer_from_item
+        from tollgate.adapters.dynamodb.customers import customer_from_item
 
         pk = f"T#{tenant_id}"
         keys = [{"pk": pk, "sk": f"CUSTOMER#{c}"} for c in customer_ids]
@@ -247,7 +233,7 @@ class DynamoBillingRepository:
             "item_type": "INVOICE_DELIVERY",
             "doc": delivery.to_json(),
         }
-        items = [{"Put": {"TableName": self.table_name, "Item": _storable(item)}}]
+        items = [{"Put": {"TableName": self.table_name, "Item": storable(item)}}]
         items += [outbox_put(self.table_name, e) for e in events]
         self._transact(items, "The invoice delivery record changed meanwhile; retry.")
 

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.billing import DynamoBillingRepository, _storable
-from tollgate.adapters.dynamodb.codec import outbox_put, plain_json
+from tollgate.adapters.dynamodb.billing import DynamoBillingRepository
+from tollgate.adapters.dynamodb.codec import guarded_put, outbox_put, plain_json, storable
 from tollgate.adapters.dynamodb.subscriptions import DynamoSubscriptionRepository
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.clock import to_rfc3339, utcnow
@@ -57,7 +57,7 @@ class DynamoPaymentRepository:
             "revision": settings.revision,
             "doc": settings.to_json(),
         }
-        put = self._billing._guarded_put(item, expected_revision or None)
+        put = guarded_put(self.table_name, item, expected_revision or None)
         transact_write(
             self._table.meta.client,
             [put, *(outbox_put(self.table_name, e) for e in events)],
@@ -81,7 +81,7 @@ class DynamoPaymentRepository:
                 {
                     "Put": {
                         "TableName": self.table_name,
-                        "Item": _storable(
+                        "Item": storable(
                             {
                                 "pk": f"T#{tenant_id}",
                                 "sk": f"WEBHOOK#{event_id}",
@@ -96,9 +96,7 @@ class DynamoPaymentRepository:
                 }
             )
         if write.invoice is not None:
-            items.append(
-                self._billing._guarded_put(self._billing._invoice_item(write.invoice), write.invoice_expected_revision)
-            )
+            items.append(self._billing.invoice_put(write.invoice, write.invoice_expected_revision))
         if write.subscription is not None:
             s = write.subscription
             items += self._subscriptions.save_items(
