@@ -230,7 +230,7 @@ def start_time(value: object, now: datetime) -> datetime:
     elif isinstance(value, str) and len(value) <= 64:
         try:
             at = parse_rfc3339(value)
-        except (ValueError, OverflowError):
+        except ValueError:
             raise InvalidInput(f"{rule}; got {value!r}.", field="start_at") from None
     else:
         raise InvalidInput(f"{rule}.", field="start_at")
