@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from tollgate.adapters.dynamodb.keys import outbox_key
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.money import plain
@@ -62,8 +63,7 @@ def outbox_put(table_name: str, event: DomainEvent) -> dict[str, Any]:
         "Put": {
             "TableName": table_name,
             "Item": {
-                "pk": f"T#{event.tenant_id}#OUTBOX",
-                "sk": f"{to_rfc3339(event.occurred_at)}#{event.event_id}",
+                **outbox_key(event.tenant_id, event.occurred_at, event.event_id),
                 "item_type": "OUTBOX",
                 "event": event.to_json(),
                 "expires_at": int((event.occurred_at + OUTBOX_TTL).timestamp()),

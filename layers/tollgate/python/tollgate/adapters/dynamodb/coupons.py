@@ -6,6 +6,7 @@ from typing import Any
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import outbox_put, plain_json, query_all
+from tollgate.adapters.dynamodb.keys import COUPON_PREFIX, coupon_key, tenant_pk
 from tollgate.domain.billing.discounts import Coupon
 from tollgate.domain.errors import Conflict
 from tollgate.domain.events import DomainEvent
@@ -21,8 +22,7 @@ class DynamoCouponRepository:
 
     def create(self, coupon: Coupon, events: list[DomainEvent]) -> None:
         item: dict[str, Any] = {
-            "pk": f"T#{coupon.tenant_id}",
-            "sk": f"COUPON#{coupon.coupon_id}",
+            **coupon_key(coupon.tenant_id, coupon.coupon_id),
             "item_type": "COUPON",
             "doc": coupon.to_json(),
         }
@@ -46,13 +46,14 @@ class DynamoCouponRepository:
             ) from exc
 
     def get(self, tenant_id: str, coupon_id: str) -> Coupon | None:
-        item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"COUPON#{coupon_id}"}).get("Item")
+        item = self._table.get_item(Key=coupon_key(tenant_id, coupon_id)).get("Item")
         return Coupon.from_json(tenant_id, plain_json(item["doc"])) if item else None
 
     def list_coupons(self, tenant_id: str) -> list[Coupon]:
         from boto3.dynamodb.conditions import Key
 
         items = query_all(
-            self._table, KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("COUPON#")
+            self._table,
+            KeyConditionExpression=Key("pk").eq(tenant_pk(tenant_id)) & Key("sk").begins_with(COUPON_PREFIX),
         )
         return [Coupon.from_json(tenant_id, plain_json(i["doc"])) for i in items]

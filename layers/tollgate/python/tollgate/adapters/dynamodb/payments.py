@@ -20,6 +20,7 @@ from typing import Any
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.billing import DynamoBillingRepository
 from tollgate.adapters.dynamodb.codec import guarded_put, outbox_put, plain_json, storable
+from tollgate.adapters.dynamodb.keys import payment_settings_key, webhook_event_key
 from tollgate.adapters.dynamodb.subscriptions import DynamoSubscriptionRepository
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.clock import to_rfc3339, utcnow
@@ -28,7 +29,6 @@ from tollgate.domain.events import DomainEvent
 from tollgate.domain.payment_settings import PaymentSettings
 from tollgate.ports.payments import DuplicateWebhook, PaymentWrite
 
-SETTINGS_SK = "PAYMENT_SETTINGS"
 WEBHOOK_TTL = timedelta(days=90)
 
 
@@ -44,15 +44,14 @@ class DynamoPaymentRepository:
         return aws.table(self.table_name)
 
     def get_payment_settings(self, tenant_id: str) -> PaymentSettings:
-        item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": SETTINGS_SK}).get("Item")
+        item = self._table.get_item(Key=payment_settings_key(tenant_id)).get("Item")
         return PaymentSettings.from_json(tenant_id, plain_json(item["doc"])) if item else PaymentSettings(tenant_id)
 
     def save_payment_settings(
         self, settings: PaymentSettings, expected_revision: int, events: list[DomainEvent]
     ) -> None:
         item = {
-            "pk": f"T#{settings.tenant_id}",
-            "sk": SETTINGS_SK,
+            **payment_settings_key(settings.tenant_id),
             "item_type": "PAYMENT_SETTINGS",
             "revision": settings.revision,
             "doc": settings.to_json(),
@@ -65,12 +64,10 @@ class DynamoPaymentRepository:
         )
 
     def webhook_seen(self, tenant_id: str, event_id: str) -> bool:
-        return "Item" in self._table.get_item(
-            Key={"pk": f"T#{tenant_id}", "sk": f"WEBHOOK#{event_id}"}, ProjectionExpression="pk"
-        )
+        return "Item" in self._table.get_item(Key=webhook_event_key(tenant_id, event_id), ProjectionExpression="pk")
 
     def release_webhook(self, tenant_id: str, event_id: str) -> None:
-        self._table.delete_item(Key={"pk": f"T#{tenant_id}", "sk": f"WEBHOOK#{event_id}"})
+        self._table.delete_item(Key=webhook_event_key(tenant_id, event_id))
 
     def commit_payment(self, write: PaymentWrite) -> None:
         items: list[dict[str, Any]] = []
@@ -83,8 +80,7 @@ class DynamoPaymentRepository:
                         "TableName": self.table_name,
                         "Item": storable(
                             {
-                                "pk": f"T#{tenant_id}",
-                                "sk": f"WEBHOOK#{event_id}",
+                                **webhook_event_key(tenant_id, event_id),
                                 "item_type": "WEBHOOK_EVENT",
                                 "received_at": to_rfc3339(now),
                                 "summary": summary,
