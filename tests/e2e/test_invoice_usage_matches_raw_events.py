@@ -62,8 +62,8 @@ def test_the_raw_events_behind_every_usage_line_match_the_line(server):
     result = next(r for r in run["results"] if r["subscription_id"] == sub["id"])
     assert result["status"] == "INVOICED", result
     invoice = ok(t.owner.get(f"/v1/invoices/{result['invoice_id']}"))
-    usage_lines = [l for l in invoice["lines"] if l["kind"] == "usage"]
-    assert {l["meter_id"] for l in usage_lines} == {tokens["id"], calls["id"]}
+    usage_lines = [u for u in invoice["lines"] if u["kind"] == "usage"]
+    assert {u["meter_id"] for u in usage_lines} == {tokens["id"], calls["id"]}
     raw = t.log(customer_id=customer["id"], limit=500)  # received in the last 24 hours: all of them
     assert len(raw) == len(events), "the event log shows every ingested event"
     for line in usage_lines:
@@ -81,5 +81,5 @@ def test_the_raw_events_behind_every_usage_line_match_the_line(server):
             assert value == Decimal(window["quantity"])
             total += value
         assert total == Decimal(line["quantity"])
-    tokens_line = next(l for l in usage_lines if l["meter_id"] == tokens["id"])
+    tokens_line = next(u for u in usage_lines if u["meter_id"] == tokens["id"])
     assert Decimal(tokens_line["quantity"]) == expected_sum
