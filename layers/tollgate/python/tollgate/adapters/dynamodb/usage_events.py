@@ -45,7 +45,14 @@ from tollgate.adapters.dynamodb.keys import (
     tenant_of_usage_event_pk,
     usage_event_pk,
 )
-from tollgate.adapters.dynamodb.retry import RETRYABLE_CODES, backoff, is_transient, retrying
+from tollgate.adapters.dynamodb.retry import (
+    BATCH_ROUNDS,
+    RETRYABLE_CODES,
+    backoff,
+    is_transient,
+    retrying,
+    until_processed,
+)
 from tollgate.domain.catalog.meters import AggregationFunction
 from tollgate.domain.clock import parse_rfc3339
 from tollgate.domain.usage.aggregation import StreamEvent, hour_of, seq_key
@@ -190,7 +197,7 @@ class DynamoUsageEventStore:
         received = {at: (format_ts(at), {"N": str(_expiry(at, days))}) for at in {e.received_at for e in events}}
         pending = list(range(len(events)))
         client = self._client
-        for attempt in range(8):
+        for attempt in range(BATCH_ROUNDS):
             retry: list[int] = []
             for start in range(0, len(pending), PARTIQL_BATCH):
                 chunk = pending[start : start + PARTIQL_BATCH]
@@ -234,19 +241,20 @@ class DynamoUsageEventStore:
         keys = [
             {"pk": _s(usage_event_pk(tenant_id, shard_of(tenant_id, e))), "sk": _s(e)} for e in dict.fromkeys(event_ids)
         ]
+
+        def read(page: dict[str, Any]) -> None:
+            for item in page.get("Responses", {}).get(self.table_name, []):
+                event = stored_event_from_item(item)
+                found[event.event_id] = event
+
         for start in range(0, len(keys), GET_BATCH):
-            request = {self.table_name: {"Keys": keys[start : start + GET_BATCH], "ConsistentRead": True}}
-            for attempt in range(8):
-                page = retrying(partial(client.batch_get_item, RequestItems=request))
-                for item in page.get("Responses", {}).get(self.table_name, []):
-                    event = stored_event_from_item(item)
-                    found[event.event_id] = event
-                request = page.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                backoff(attempt)
-            else:
-                raise StoreUnavailable("stored events could not be read back; retry the request.")
+            until_processed(
+                client.batch_get_item,
+                {self.table_name: {"Keys": keys[start : start + GET_BATCH], "ConsistentRead": True}},
+                "UnprocessedKeys",
+                StoreUnavailable("stored events could not be read back; retry the request."),
+                on_page=read,
+            )
         return found
 
     # -- the event log ---------------------------------------------------------------------------
@@ -292,15 +300,12 @@ class DynamoUsageEventStore:
         items = [self._index_item(e, days) for e in index] + [self._log_item(e, days) for e in entries]
         client = self._client
         for start in range(0, len(items), WRITE_BATCH):
-            request = {self.table_name: [{"PutRequest": {"Item": i}} for i in items[start : start + WRITE_BATCH]]}
-            for attempt in range(8):
-                result = retrying(partial(client.batch_write_item, RequestItems=request))
-                request = result.get("UnprocessedItems") or {}
-                if not request:
-                    break
-                backoff(attempt)
-            else:
-                raise StoreUnavailable("the event log could not be written; retry the request (it is idempotent).")
+            until_processed(
+                client.batch_write_item,
+                {self.table_name: [{"PutRequest": {"Item": i}} for i in items[start : start + WRITE_BATCH]]},
+                "UnprocessedItems",
+                StoreUnavailable("the event log could not be written; retry the request (it is idempotent)."),
+            )
 
     def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
         client = self._client
