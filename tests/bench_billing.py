@@ -52,7 +52,7 @@ def _seed(stack, tenant_id: str, plan, version: int, n: int, started: datetime) 
             )
             batch.put_item(Item=customer_item(c))
             batch.put_item(Item=_guard(tenant_id, c.external_id, c.customer_id))
-            batch.put_item(Item={**subscription_item(s), "due_keys": _due_keys(s)})
+            batch.put_item(Item={**subscription_item(s), "due_keys": _due_keys(s, started)})
             ids.append(s.subscription_id)
     return ids
 
@@ -159,12 +159,14 @@ def bill_run_scale() -> tuple[str, dict[str, float]]:
         "|---|---:|",
         f"| subscriptions billed (5 metered prices + a recurring fee each) | {invoiced:,} of {SUBSCRIPTIONS:,} |",
         f"| pages (100 subscriptions each) = Distributed Map child executions | {pages:,} |",
-        f"| bill run wall time on moto (one process, handlers serialized) | {run_seconds:,.0f} s ({run_seconds / SUBSCRIPTIONS * 1000:.1f} ms per subscription) |",
+        f"| bill run wall time on moto (one process, handlers serialized) | {run_seconds:,.0f} s "
+        f"({run_seconds / SUBSCRIPTIONS * 1000:.1f} ms per subscription) |",
         f"| AWS calls by Tollgate's functions, per subscription (goal ≤ 10) | {per_sub:.1f} |",
         *[f"| &nbsp;&nbsp;of which {s} | {n / SUBSCRIPTIONS:.2f} |" for s, n in sorted(by_service.items())],
         f"| state transitions: parent / per child / total | {parent_transitions} / {per_child:.1f} / {transitions:,} |",
         f"| parent history events (limit 25,000) | {len(parent)} |",
-        f"| extrapolated to 1,000,000 subscriptions: transitions | {million_transitions:,.0f} (${million_transitions * float(TRANSITION_PRICE):,.2f}) |",
+        f"| extrapolated to 1,000,000 subscriptions: transitions | {million_transitions:,.0f} "
+        f"(${million_transitions * float(TRANSITION_PRICE):,.2f}) |",
         f"| seeding {SUBSCRIPTIONS:,} customers + subscriptions (batch writes) | {seed_seconds:,.0f} s |",
     ]
     top = ", ".join(f"{s}:{o} {n / SUBSCRIPTIONS:.2f}" for (s, o), n in sorted(ours.items(), key=lambda kv: -kv[1])[:8])

@@ -16,7 +16,16 @@ def to_rfc3339(value: datetime) -> str:
 
 
 def parse_rfc3339(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    """The UTC time of an RFC 3339 timestamp. Anything else (not a timestamp, no offset, or a time whose
+    UTC equivalent falls outside years 1..9999) is a ValueError naming the value and the expected form."""
+    example = "send RFC 3339 with an offset, e.g. 2026-04-17T10:00:00Z"
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"timestamp {value!r} is not RFC 3339; {example}") from None
     if parsed.tzinfo is None:
-        raise ValueError(f"timestamp {value!r} has no UTC offset; send RFC 3339, e.g. 2026-04-17T10:00:00Z")
-    return parsed.astimezone(UTC)
+        raise ValueError(f"timestamp {value!r} has no UTC offset; {example}")
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 is before year 1 in UTC
+        raise ValueError(f"timestamp {value!r} is out of range in UTC (years 1 to 9999); {example}") from None

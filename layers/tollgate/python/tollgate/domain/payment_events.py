@@ -1,8 +1,9 @@
 """The domain events of collecting an invoice: what the payment use cases publish through the outbox.
 
 Public builders (the payment use cases used to import the billing and subscription use cases'
-private helpers). Each event takes its time from the caller's clock, and its id from what it
-reports, so a retried write yields the same event id."""
+private helpers); ``subscription.*`` events come from ``tollgate.domain.subscriptions.subscription_event``.
+Each event takes its time from the caller's clock, and its id from what it reports, so a retried write
+yields the same event id."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from tollgate.domain.billing.invoices import Invoice
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.payments import PaymentAttempt, attempts_made
-from tollgate.domain.subscriptions import Subscription
 
 
 def invoice_payment_event(
@@ -27,17 +27,3 @@ def invoice_payment_event(
         **({"attempt": attempt.to_json()} if attempt else {}),
     }
     return invoice_event(type_, invoice, attempt.at if attempt else at, number, when, **payment, **extra)
-
-
-def subscription_event(type_: str, sub: Subscription, at: datetime, **data: Any) -> DomainEvent:
-    """A ``subscription.*`` event (same payload as the subscription use cases'), with the dunning count."""
-    payload = {
-        "subscription_id": sub.subscription_id,
-        "customer_id": sub.customer_id,
-        "status": sub.status.value,
-        "plan_id": sub.plan.plan_id,
-        "plan_version": sub.plan.version,
-        "dunning_attempts": sub.dunning_attempts,
-        **data,
-    }
-    return DomainEvent(type_, sub.tenant_id, at, payload).with_id(sub.subscription_id, type_, str(sub.version))

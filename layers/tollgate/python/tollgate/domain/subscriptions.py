@@ -197,13 +197,16 @@ def prorate(old_amount: Decimal, new_amount: Decimal, period: Period, at: dateti
 
 def subscription_event(type_: str, sub: Subscription, at: datetime, **data: Any) -> DomainEvent:
     """The domain event of a move of ``sub`` (``subscription.created``, ``subscription.upgraded`` ...),
-    its id derived from the subscription's version so a retried write publishes it once."""
+    its id derived from the subscription's version so a retried write publishes it once. The payload
+    carries the state a consumer needs to act on it, the dunning count included (the payment use cases'
+    ``subscription.past_due``/``reactivated``/``cancelled`` report it)."""
     payload = {
         "subscription_id": sub.subscription_id,
         "customer_id": sub.customer_id,
         "status": sub.status.value,
         "plan_id": sub.plan.plan_id,
         "plan_version": sub.plan.version,
+        "dunning_attempts": sub.dunning_attempts,
         **data,
     }
     return DomainEvent(type_, sub.tenant_id, at, payload).with_id(sub.subscription_id, type_, str(sub.version))
@@ -227,7 +230,7 @@ def start_time(value: object, now: datetime) -> datetime:
     elif isinstance(value, str) and len(value) <= 64:
         try:
             at = parse_rfc3339(value)
-        except (ValueError, OverflowError):
+        except ValueError:
             raise InvalidInput(f"{rule}; got {value!r}.", field="start_at") from None
     else:
         raise InvalidInput(f"{rule}.", field="start_at")

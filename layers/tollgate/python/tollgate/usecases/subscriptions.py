@@ -26,7 +26,6 @@ from tollgate.domain.catalog import Plan, PlanVersion, common
 from tollgate.domain.catalog.plans import MAX_TRIAL_DAYS, VersionStatus
 from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict, InvalidInput, NotFound
-from tollgate.domain.events import DomainEvent
 from tollgate.domain.ids import new_id
 from tollgate.domain.periods import Anchor, Interval
 from tollgate.domain.retry import retry_on_conflict
@@ -63,12 +62,6 @@ class Repos:
     tenancy: TenancyRepository
     migrations: MigrationLock
     clock: Callable[[], datetime] = utcnow
-
-
-def _event(type_: str, sub: Subscription, **data: Any) -> DomainEvent:
-    """Kept for ``usecases/payments`` (which has its own clock): the use cases here build events with
-    ``subscription_event`` at ``repos.clock()``."""
-    return subscription_event(type_, sub, utcnow(), **data)
 
 
 def retried_on_lost_race(move: Callable[P, T]) -> Callable[P, T]:

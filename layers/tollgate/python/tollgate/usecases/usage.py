@@ -13,7 +13,6 @@ from typing import Any
 
 from tollgate.domain.access import Caller, KeyKind
 from tollgate.domain.catalog.meters import Meter
-from tollgate.domain.clock import utcnow
 from tollgate.domain.customers import Customer
 from tollgate.domain.errors import InvalidInput, NotFound, ServiceUnavailable
 from tollgate.domain.retry import retry_on_conflict
@@ -173,11 +172,12 @@ def usage_report(
     start: datetime | None,
     end: datetime | None,
     window: Window | None,
+    now: datetime,
 ) -> dict[str, Any]:
     customer = _customer(customers, caller, customer_id, external_customer_id, required=True)
     meter = _meter(catalog, caller.tenant_id, meter_id, event_name, required=True)
     assert customer is not None and meter is not None
-    start, end = _range(start, end, None, utcnow())
+    start, end = _range(start, end, None, now)
     span_windows = window or Window.DAY
     count = 0
     cursor = floor_to(start, span_windows)
@@ -236,11 +236,17 @@ class EventLogQuery:
 
 
 def list_event_log(
-    events: UsageEventStore, customers: CustomerRepository, catalog: CatalogRepository, caller: Caller, q: EventLogQuery
+    events: UsageEventStore,
+    customers: CustomerRepository,
+    catalog: CatalogRepository,
+    caller: Caller,
+    q: EventLogQuery,
+    *,
+    now: datetime,
 ) -> dict[str, Any]:
     """What ingestion did, newest first: stored events (ACCEPTED, LATE) and the submissions it did not
     store (REJECTED with the reason, DUPLICATE). ``from``/``to`` bound the time Tollgate received them
-    (default: the last 24 hours; at most 31 days)."""
+    (default: the 24 hours before ``now``; at most 31 days)."""
     tenant = caller.tenant_id
     try:
         customer = _customer(customers, caller, q.customer_id, None, required=False)
@@ -263,7 +269,7 @@ def list_event_log(
             if q.meter_id:
                 raise
     statuses = {q.status} if q.status else set(STORED | LOGGED)
-    start, end = _range(q.start, q.end, timedelta(hours=24), utcnow())
+    start, end = _range(q.start, q.end, timedelta(hours=24), now)
     if end - start > MAX_LOG_SPAN:
         raise InvalidInput("from and to may be at most 31 days apart.", field="from")
     entries: list[dict[str, Any]] = []

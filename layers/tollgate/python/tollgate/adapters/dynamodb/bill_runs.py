@@ -17,6 +17,13 @@ from typing import Any
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import dt, query_all, ts, without_none
+from tollgate.adapters.dynamodb.keys import (
+    bill_run_key,
+    bill_run_result_key,
+    bill_run_results_pk,
+    bill_runs_gsi1pk,
+    bill_runs_gsi1sk,
+)
 from tollgate.domain.bill_runs import DONE, BillRun, BillRunStatus, ResultStatus, SubscriptionResult
 from tollgate.domain.clock import parse_rfc3339
 
@@ -61,11 +68,10 @@ class DynamoBillRunRepository:
         """Create the run, or return the existing one with the same id. Returns (run, created)."""
         item = without_none(
             {
-                "pk": f"T#{run.tenant_id}",
-                "sk": f"BILLRUN#{run.bill_run_id}",
+                **bill_run_key(run.tenant_id, run.bill_run_id),
                 "item_type": "BILL_RUN",
-                "gsi1pk": f"T#{run.tenant_id}#BILLRUNS",
-                "gsi1sk": f"{ts(run.created_at)}#{run.bill_run_id}",
+                "gsi1pk": bill_runs_gsi1pk(run.tenant_id),
+                "gsi1sk": bill_runs_gsi1sk(run.created_at, run.bill_run_id),
                 "bill_run_id": run.bill_run_id,
                 "tenant_id": run.tenant_id,
                 "trigger": run.trigger,
@@ -87,7 +93,7 @@ class DynamoBillRunRepository:
 
     def start_attempt(self, tenant_id: str, bill_run_id: str) -> BillRun:
         item = self._table.update_item(
-            Key={"pk": f"T#{tenant_id}", "sk": f"BILLRUN#{bill_run_id}"},
+            Key=bill_run_key(tenant_id, bill_run_id),
             UpdateExpression="SET #s = :running ADD attempts :one REMOVE closed_at, #e",
             ExpressionAttributeNames={"#s": "status", "#e": "error"},
             ExpressionAttributeValues={":running": BillRunStatus.RUNNING.value, ":one": 1},
@@ -96,7 +102,7 @@ class DynamoBillRunRepository:
         return _run_from_item(item)
 
     def get(self, tenant_id: str, bill_run_id: str) -> BillRun | None:
-        item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"BILLRUN#{bill_run_id}"}).get("Item")
+        item = self._table.get_item(Key=bill_run_key(tenant_id, bill_run_id)).get("Item")
         return _run_from_item(item) if item else None
 
     def list_runs(self, tenant_id: str, limit: int = 50) -> list[BillRun]:
@@ -104,7 +110,7 @@ class DynamoBillRunRepository:
 
         page = self._table.query(
             IndexName="gsi1",
-            KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#BILLRUNS"),
+            KeyConditionExpression=Key("gsi1pk").eq(bill_runs_gsi1pk(tenant_id)),
             ScanIndexForward=False,
             Limit=limit,
         )
@@ -116,8 +122,7 @@ class DynamoBillRunRepository:
                 batch.put_item(
                     Item=without_none(
                         {
-                            "pk": f"T#{tenant_id}#BILLRUN#{bill_run_id}",
-                            "sk": f"SUB#{r.subscription_id}",
+                            **bill_run_result_key(tenant_id, bill_run_id, r.subscription_id),
                             "item_type": "BILL_RUN_RESULT",
                             "subscription_id": r.subscription_id,
                             "status": r.status.value,
@@ -133,7 +138,7 @@ class DynamoBillRunRepository:
     def results(self, tenant_id: str, bill_run_id: str) -> list[SubscriptionResult]:
         from boto3.dynamodb.conditions import Key
 
-        items = query_all(self._table, KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}#BILLRUN#{bill_run_id}"))
+        items = query_all(self._table, KeyConditionExpression=Key("pk").eq(bill_run_results_pk(tenant_id, bill_run_id)))
         return [_result_from_item(i) for i in items]
 
     def unfinished(self, tenant_id: str, bill_run_id: str) -> list[str]:
@@ -152,7 +157,7 @@ class DynamoBillRunRepository:
             names["#e"] = "error"
             values[":e"] = error
         item = self._table.update_item(
-            Key={"pk": f"T#{tenant_id}", "sk": f"BILLRUN#{bill_run_id}"},
+            Key=bill_run_key(tenant_id, bill_run_id),
             UpdateExpression=update,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,

@@ -20,11 +20,31 @@ conditions and filters need.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.codec import outbox_put, plain_json, query_all
+from tollgate.adapters.dynamodb.codec import guarded_put, outbox_put, plain_json, query_all, storable
+from tollgate.adapters.dynamodb.keys import (
+    CREDIT_NOTE_PREFIX,
+    INVOICE_PREFIX,
+    WALLET_PREFIX,
+    Key,
+    billing_due_gsi2pk,
+    billing_due_gsi2sk,
+    billing_settings_key,
+    credit_note_key,
+    customer_credit_notes_gsi1pk,
+    customer_credit_notes_gsi1sk,
+    customer_invoices_gsi1pk,
+    customer_invoices_gsi1sk,
+    customer_key,
+    customer_wallets_gsi1pk,
+    invoice_delivery_key,
+    invoice_key,
+    subscription_key,
+    tenant_pk,
+    wallet_key,
+)
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.billing.credit_notes import CreditNote
 from tollgate.domain.billing.delivery import InvoiceDelivery
@@ -35,19 +55,6 @@ from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.errors import ConcurrentUpdate
 from tollgate.domain.events import DomainEvent
 from tollgate.ports.billing import BillingWrite
-
-SETTINGS_SK = "BILLING_SETTINGS"
-
-
-def _storable(value: Any) -> Any:
-    """JSON as DynamoDB takes it: floats become exact Decimals (money is already decimal strings)."""
-    if isinstance(value, dict):
-        return {k: _storable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_storable(v) for v in value]
-    if isinstance(value, float):
-        return Decimal(str(value))
-    return value
 
 
 class DynamoBillingRepository:
@@ -60,18 +67,16 @@ class DynamoBillingRepository:
     def _table(self):
         return aws.table(self.table_name)
 
-    def _get(self, tenant_id: str, sk: str) -> dict[str, Any] | None:
-        return self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": sk}).get("Item")
+    def _get(self, key: Key) -> dict[str, Any] | None:
+        return self._table.get_item(Key=key).get("Item")
 
     def _guarded_put(self, item: dict[str, Any], expected_revision: int | None) -> dict[str, Any]:
-        put: dict[str, Any] = {"TableName": self.table_name, "Item": _storable(item)}
-        if expected_revision is None:
-            put["ConditionExpression"] = "attribute_not_exists(pk)"
-        else:
-            put["ConditionExpression"] = "#r = :expected"
-            put["ExpressionAttributeNames"] = {"#r": "revision"}
-            put["ExpressionAttributeValues"] = {":expected": expected_revision}
-        return {"Put": put}
+        return guarded_put(self.table_name, item, expected_revision)
+
+    def invoice_put(self, invoice: Invoice, expected_revision: int | None) -> dict[str, Any]:
+        """The TransactWriteItems entry of an invoice write (for writes that must land with another
+        entity's): new, or conditional on the revision it replaces."""
+        return self._guarded_put(self._invoice_item(invoice), expected_revision)
 
     def _transact(self, items: list[dict[str, Any]], conflict: str) -> None:
         """One transaction; a failed condition is a lost race (``ConcurrentUpdate``, retried by the use case)."""
@@ -81,11 +86,10 @@ class DynamoBillingRepository:
     @staticmethod
     def _invoice_item(i: Invoice) -> dict[str, Any]:
         return {
-            "pk": f"T#{i.tenant_id}",
-            "sk": f"INV#{i.invoice_id}",
+            **invoice_key(i.tenant_id, i.invoice_id),
             "item_type": "INVOICE",
-            "gsi1pk": f"T#{i.tenant_id}#CUSTINV#{i.customer_id}",
-            "gsi1sk": f"{to_rfc3339(i.period_start)}#{i.invoice_id}",
+            "gsi1pk": customer_invoices_gsi1pk(i.tenant_id, i.customer_id),
+            "gsi1sk": customer_invoices_gsi1sk(i.period_start, i.invoice_id),
             "customer_id": i.customer_id,
             "subscription_id": i.subscription_id,
             "status": i.status.value,
@@ -96,11 +100,10 @@ class DynamoBillingRepository:
     @staticmethod
     def _note_item(n: CreditNote) -> dict[str, Any]:
         return {
-            "pk": f"T#{n.tenant_id}",
-            "sk": f"CN#{n.credit_note_id}",
+            **credit_note_key(n.tenant_id, n.credit_note_id),
             "item_type": "CREDIT_NOTE",
-            "gsi1pk": f"T#{n.tenant_id}#CUSTCN#{n.customer_id}",
-            "gsi1sk": f"{to_rfc3339(n.created_at)}#{n.credit_note_id}",
+            "gsi1pk": customer_credit_notes_gsi1pk(n.tenant_id, n.customer_id),
+            "gsi1sk": customer_credit_notes_gsi1sk(n.created_at, n.credit_note_id),
             "invoice_id": n.invoice_id,
             "currency": n.currency,
             "available": n.balance > 0,
@@ -111,10 +114,9 @@ class DynamoBillingRepository:
     @staticmethod
     def _wallet_item(w: Wallet) -> dict[str, Any]:
         return {
-            "pk": f"T#{w.tenant_id}",
-            "sk": f"WALLET#{w.wallet_id}",
+            **wallet_key(w.tenant_id, w.wallet_id),
             "item_type": "WALLET",
-            "gsi1pk": f"T#{w.tenant_id}#CUSTWAL#{w.customer_id}",
+            "gsi1pk": customer_wallets_gsi1pk(w.tenant_id, w.customer_id),
             "gsi1sk": w.currency,
             "revision": w.revision,
             "doc": w.to_json(),
@@ -122,7 +124,7 @@ class DynamoBillingRepository:
 
     # -- invoices -------------------------------------------------------------------------------------
     def get_invoice(self, tenant_id: str, invoice_id: str) -> Invoice | None:
-        item = self._get(tenant_id, f"INV#{invoice_id}")
+        item = self._get(invoice_key(tenant_id, invoice_id))
         return Invoice.from_json(plain_json(item["doc"])) if item else None
 
     def list_invoices(
@@ -140,10 +142,12 @@ class DynamoBillingRepository:
         if customer_id:
             kwargs = {
                 "IndexName": "gsi1",
-                "KeyConditionExpression": Key("gsi1pk").eq(f"T#{tenant_id}#CUSTINV#{customer_id}"),
+                "KeyConditionExpression": Key("gsi1pk").eq(customer_invoices_gsi1pk(tenant_id, customer_id)),
             }
         else:
-            kwargs = {"KeyConditionExpression": Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("INV#")}
+            kwargs = {
+                "KeyConditionExpression": Key("pk").eq(tenant_pk(tenant_id)) & Key("sk").begins_with(INVOICE_PREFIX)
+            }
         condition = None
         if subscription_id:
             condition = Attr("subscription_id").eq(subscription_id)
@@ -158,7 +162,7 @@ class DynamoBillingRepository:
     def commit(self, write: BillingWrite) -> None:
         items: list[dict[str, Any]] = []
         if write.invoice is not None:
-            items.append(self._guarded_put(self._invoice_item(write.invoice), write.invoice_expected_revision))
+            items.append(self.invoice_put(write.invoice, write.invoice_expected_revision))
         for note, expected in write.credit_notes:
             items.append(self._guarded_put(self._note_item(note), expected))
         if write.wallet is not None:
@@ -178,8 +182,8 @@ class DynamoBillingRepository:
                 values[":bt"] = to_rfc3339(c.billed_through)
                 if c.next_period_end is not None:  # the sparse due index of subscriptions to bill (gsi2)
                     sets += ["gsi2pk = :dpk", "gsi2sk = :dsk"]
-                    values[":dpk"] = f"T#{c.tenant_id}#BILLDUE"
-                    values[":dsk"] = f"{to_rfc3339(c.next_period_end)}#{c.subscription_id}"
+                    values[":dpk"] = billing_due_gsi2pk(c.tenant_id)
+                    values[":dsk"] = billing_due_gsi2sk(c.next_period_end, c.subscription_id)
                 else:
                     removes += ["gsi2pk", "gsi2sk"]
             if c.discount_used:
@@ -192,7 +196,7 @@ class DynamoBillingRepository:
                 {
                     "Update": {
                         "TableName": self.table_name,
-                        "Key": {"pk": f"T#{c.tenant_id}", "sk": f"SUB#{c.subscription_id}"},
+                        "Key": subscription_key(c.tenant_id, c.subscription_id),
                         "UpdateExpression": "SET "
                         + ", ".join(sets)
                         + (" REMOVE " + ", ".join(removes) if removes else ""),
@@ -214,46 +218,40 @@ class DynamoBillingRepository:
     ) -> tuple[dict[str, Any], dict[str, Invoice], dict[str, Wallet]]:
         """Customers, invoices and wallets of a bill-run page in BatchGetItem calls (absent ones are left out)."""
         from tollgate.adapters.dynamodb.codec import batch_get
-        from tollgate.adapters.dynamodb.customers import _from_item as customer_from_item
+        from tollgate.adapters.dynamodb.customers import customer_from_item
 
-        pk = f"T#{tenant_id}"
-        keys = [{"pk": pk, "sk": f"CUSTOMER#{c}"} for c in customer_ids]
-        keys += [{"pk": pk, "sk": f"INV#{i}"} for i in invoice_ids]
-        keys += [{"pk": pk, "sk": f"WALLET#{w}"} for w in wallet_ids]
-        items = batch_get(self._table, keys)
-        customers = {
-            c: customer_from_item(items[(pk, f"CUSTOMER#{c}")]) for c in customer_ids if (pk, f"CUSTOMER#{c}") in items
+        wanted = {
+            "customer": {c: customer_key(tenant_id, c) for c in customer_ids},
+            "invoice": {i: invoice_key(tenant_id, i) for i in invoice_ids},
+            "wallet": {w: wallet_key(tenant_id, w) for w in wallet_ids},
         }
-        invoices = {
-            i: Invoice.from_json(plain_json(items[(pk, f"INV#{i}")]["doc"]))
-            for i in invoice_ids
-            if (pk, f"INV#{i}") in items
+        items = batch_get(self._table, [key for keys in wanted.values() for key in keys.values()])
+        found = {
+            noun: {id_: items[(key["pk"], key["sk"])] for id_, key in keys.items() if (key["pk"], key["sk"]) in items}
+            for noun, keys in wanted.items()
         }
-        wallets = {
-            w: Wallet.from_json(plain_json(items[(pk, f"WALLET#{w}")]["doc"]))
-            for w in wallet_ids
-            if (pk, f"WALLET#{w}") in items
-        }
+        customers = {c: customer_from_item(item) for c, item in found["customer"].items()}
+        invoices = {i: Invoice.from_json(plain_json(item["doc"])) for i, item in found["invoice"].items()}
+        wallets = {w: Wallet.from_json(plain_json(item["doc"])) for w, item in found["wallet"].items()}
         return customers, invoices, wallets
 
     def get_delivery(self, tenant_id: str, invoice_id: str) -> InvoiceDelivery | None:
-        item = self._get(tenant_id, f"INVSEND#{invoice_id}")
+        item = self._get(invoice_delivery_key(tenant_id, invoice_id))
         return InvoiceDelivery.from_json(tenant_id, plain_json(item["doc"])) if item else None
 
     def save_delivery(self, delivery: InvoiceDelivery, events: list[DomainEvent]) -> None:
         item = {
-            "pk": f"T#{delivery.tenant_id}",
-            "sk": f"INVSEND#{delivery.invoice_id}",
+            **invoice_delivery_key(delivery.tenant_id, delivery.invoice_id),
             "item_type": "INVOICE_DELIVERY",
             "doc": delivery.to_json(),
         }
-        items = [{"Put": {"TableName": self.table_name, "Item": _storable(item)}}]
+        items = [{"Put": {"TableName": self.table_name, "Item": storable(item)}}]
         items += [outbox_put(self.table_name, e) for e in events]
         self._transact(items, "The invoice delivery record changed meanwhile; retry.")
 
     # -- credit notes ---------------------------------------------------------------------------------
     def get_credit_note(self, tenant_id: str, credit_note_id: str) -> CreditNote | None:
-        item = self._get(tenant_id, f"CN#{credit_note_id}")
+        item = self._get(credit_note_key(tenant_id, credit_note_id))
         return CreditNote.from_json(plain_json(item["doc"])) if item else None
 
     def list_credit_notes(
@@ -264,10 +262,12 @@ class DynamoBillingRepository:
         if customer_id:
             kwargs: dict[str, Any] = {
                 "IndexName": "gsi1",
-                "KeyConditionExpression": Key("gsi1pk").eq(f"T#{tenant_id}#CUSTCN#{customer_id}"),
+                "KeyConditionExpression": Key("gsi1pk").eq(customer_credit_notes_gsi1pk(tenant_id, customer_id)),
             }
         else:
-            kwargs = {"KeyConditionExpression": Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("CN#")}
+            kwargs = {
+                "KeyConditionExpression": Key("pk").eq(tenant_pk(tenant_id)) & Key("sk").begins_with(CREDIT_NOTE_PREFIX)
+            }
         if invoice_id:
             kwargs["FilterExpression"] = Attr("invoice_id").eq(invoice_id)
         notes = [CreditNote.from_json(plain_json(i["doc"])) for i in query_all(self._table, **kwargs)]
@@ -279,7 +279,7 @@ class DynamoBillingRepository:
         items = query_all(
             self._table,
             IndexName="gsi1",
-            KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#CUSTCN#{customer_id}"),
+            KeyConditionExpression=Key("gsi1pk").eq(customer_credit_notes_gsi1pk(tenant_id, customer_id)),
             FilterExpression=Attr("available").eq(True) & Attr("currency").eq(currency),
         )
         # The index is eventually consistent: read each candidate strongly for its current balance.
@@ -290,7 +290,7 @@ class DynamoBillingRepository:
 
     # -- wallets --------------------------------------------------------------------------------------
     def get_wallet(self, tenant_id: str, wallet_id: str) -> Wallet | None:
-        item = self._get(tenant_id, f"WALLET#{wallet_id}")
+        item = self._get(wallet_key(tenant_id, wallet_id))
         return Wallet.from_json(plain_json(item["doc"])) if item else None
 
     def find_wallet(self, tenant_id: str, customer_id: str, currency: str) -> Wallet | None:
@@ -305,11 +305,12 @@ class DynamoBillingRepository:
             items = query_all(
                 self._table,
                 IndexName="gsi1",
-                KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#CUSTWAL#{customer_id}"),
+                KeyConditionExpression=Key("gsi1pk").eq(customer_wallets_gsi1pk(tenant_id, customer_id)),
             )
         else:
             items = query_all(
-                self._table, KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("WALLET#")
+                self._table,
+                KeyConditionExpression=Key("pk").eq(tenant_pk(tenant_id)) & Key("sk").begins_with(WALLET_PREFIX),
             )
         return [Wallet.from_json(plain_json(i["doc"])) for i in items]
 
@@ -318,13 +319,12 @@ class DynamoBillingRepository:
 
     # -- settings -------------------------------------------------------------------------------------
     def get_settings(self, tenant_id: str) -> BillingSettings:
-        item = self._get(tenant_id, SETTINGS_SK)
+        item = self._get(billing_settings_key(tenant_id))
         return BillingSettings.from_json(tenant_id, plain_json(item["doc"])) if item else BillingSettings(tenant_id)
 
     def save_settings(self, settings: BillingSettings, expected_revision: int, events: list[DomainEvent]) -> None:
         item = {
-            "pk": f"T#{settings.tenant_id}",
-            "sk": SETTINGS_SK,
+            **billing_settings_key(settings.tenant_id),
             "item_type": "BILLING_SETTINGS",
             "revision": settings.revision,
             "doc": settings.to_json(),

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from tollgate.adapters.dynamodb.keys import outbox_key
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.money import plain
@@ -30,6 +31,30 @@ def without_none(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if v is not None}
 
 
+def storable(value: Any) -> Any:
+    """JSON as DynamoDB takes it: floats become exact Decimals (money is already decimal strings)."""
+    if isinstance(value, dict):
+        return {k: storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return value
+
+
+def guarded_put(table_name: str, item: dict[str, Any], expected_revision: int | None) -> dict[str, Any]:
+    """A transaction item that writes ``item`` (made ``storable``) if it is new (``expected_revision``
+    None) or still at ``expected_revision``: a lost race fails the transaction's condition."""
+    put: dict[str, Any] = {"TableName": table_name, "Item": storable(item)}
+    if expected_revision is None:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        put["ConditionExpression"] = "#r = :expected"
+        put["ExpressionAttributeNames"] = {"#r": "revision"}
+        put["ExpressionAttributeValues"] = {":expected": expected_revision}
+    return {"Put": put}
+
+
 def outbox_put(table_name: str, event: DomainEvent) -> dict[str, Any]:
     """A transaction item that records ``event`` in the outbox; the relay publishes it to EventBridge.
 
@@ -38,8 +63,7 @@ def outbox_put(table_name: str, event: DomainEvent) -> dict[str, Any]:
         "Put": {
             "TableName": table_name,
             "Item": {
-                "pk": f"T#{event.tenant_id}#OUTBOX",
-                "sk": f"{to_rfc3339(event.occurred_at)}#{event.event_id}",
+                **outbox_key(event.tenant_id, event.occurred_at, event.event_id),
                 "item_type": "OUTBOX",
                 "event": event.to_json(),
                 "expires_at": int((event.occurred_at + OUTBOX_TTL).timestamp()),

@@ -6,6 +6,8 @@ from typing import Any
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import outbox_put, plain_json, query_all
+from tollgate.adapters.dynamodb.keys import COUPON_PREFIX, coupon_key, tenant_pk
+from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.billing.discounts import Coupon
 from tollgate.domain.errors import Conflict
 from tollgate.domain.events import DomainEvent
@@ -21,38 +23,36 @@ class DynamoCouponRepository:
 
     def create(self, coupon: Coupon, events: list[DomainEvent]) -> None:
         item: dict[str, Any] = {
-            "pk": f"T#{coupon.tenant_id}",
-            "sk": f"COUPON#{coupon.coupon_id}",
+            **coupon_key(coupon.tenant_id, coupon.coupon_id),
             "item_type": "COUPON",
             "doc": coupon.to_json(),
         }
-        client = self._table.meta.client
-        try:
-            client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": item,
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    *(outbox_put(self.table_name, e) for e in events),
-                ]
-            )
-        except client.exceptions.TransactionCanceledException as exc:
-            raise Conflict(
+        transact_write(
+            self._table.meta.client,
+            [
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                *(outbox_put(self.table_name, e) for e in events),
+            ],
+            lambda _failed: Conflict(
                 f"Coupon {coupon.coupon_id} already exists: choose another id.", code="COUPON_EXISTS"
-            ) from exc
+            ),
+        )
 
     def get(self, tenant_id: str, coupon_id: str) -> Coupon | None:
-        item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": f"COUPON#{coupon_id}"}).get("Item")
+        item = self._table.get_item(Key=coupon_key(tenant_id, coupon_id)).get("Item")
         return Coupon.from_json(tenant_id, plain_json(item["doc"])) if item else None
 
     def list_coupons(self, tenant_id: str) -> list[Coupon]:
         from boto3.dynamodb.conditions import Key
 
         items = query_all(
-            self._table, KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}") & Key("sk").begins_with("COUPON#")
+            self._table,
+            KeyConditionExpression=Key("pk").eq(tenant_pk(tenant_id)) & Key("sk").begins_with(COUPON_PREFIX),
         )
         return [Coupon.from_json(tenant_id, plain_json(i["doc"])) for i in items]

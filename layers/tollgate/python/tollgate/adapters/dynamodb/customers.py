@@ -46,7 +46,7 @@ def _item(c: Customer) -> dict[str, Any]:
     )
 
 
-def _from_item(item: dict[str, Any]) -> Customer:
+def customer_from_item(item: dict[str, Any]) -> Customer:
     return Customer(
         customer_id=item["customer_id"],
         tenant_id=item["tenant_id"],
@@ -113,7 +113,7 @@ class DynamoCustomerRepository:
 
     def get(self, tenant_id: str, customer_id: str) -> Customer | None:
         item = self._table.get_item(Key=customer_key(tenant_id, customer_id)).get("Item")
-        return _from_item(item) if item else None
+        return customer_from_item(item) if item else None
 
     def get_by_external_id(self, tenant_id: str, external_id: str) -> Customer | None:
         guard = self._table.get_item(Key=customer_external_id_key(tenant_id, external_id)).get("Item")
@@ -131,7 +131,7 @@ class DynamoCustomerRepository:
         if after:
             kwargs["ExclusiveStartKey"] = customer_key(tenant_id, after)
         page = self._table.query(**kwargs)
-        items = [_from_item(i) for i in page["Items"]]
+        items = [customer_from_item(i) for i in page["Items"]]
         cursor = page.get("LastEvaluatedKey", {}).get("sk", "").removeprefix(CUSTOMER_PREFIX) or None
         return items, cursor
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import event_from_json
-from tollgate.domain.clock import to_rfc3339
+from tollgate.adapters.dynamodb.keys import event_log_key, event_log_pk
 from tollgate.domain.events import DomainEvent
 
 RETENTION = timedelta(days=400)
@@ -22,8 +22,7 @@ class DynamoEventLog:
             for e in events:
                 batch.put_item(
                     Item={
-                        "pk": f"T#{e.tenant_id}#EVENTLOG",
-                        "sk": f"{to_rfc3339(e.occurred_at)}#{e.event_id}",
+                        **event_log_key(e.tenant_id, e.occurred_at, e.event_id),
                         "item_type": "EVENT_LOG",
                         "type": e.type,
                         "event": e.to_json(),
@@ -35,7 +34,7 @@ class DynamoEventLog:
         from boto3.dynamodb.conditions import Attr, Key
 
         kwargs = {
-            "KeyConditionExpression": Key("pk").eq(f"T#{tenant_id}#EVENTLOG"),
+            "KeyConditionExpression": Key("pk").eq(event_log_pk(tenant_id)),
             "ScanIndexForward": False,
         }
         if type_prefix:

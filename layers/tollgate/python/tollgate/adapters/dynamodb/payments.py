@@ -14,12 +14,13 @@ cannot be applied twice, and an event is never marked without its effect.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.billing import DynamoBillingRepository, _storable
-from tollgate.adapters.dynamodb.codec import outbox_put, plain_json
+from tollgate.adapters.dynamodb.billing import DynamoBillingRepository
+from tollgate.adapters.dynamodb.codec import guarded_put, outbox_put, plain_json, storable
+from tollgate.adapters.dynamodb.keys import payment_settings_key, webhook_event_key
 from tollgate.adapters.dynamodb.subscriptions import DynamoSubscriptionRepository
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.clock import to_rfc3339, utcnow
@@ -28,35 +29,34 @@ from tollgate.domain.events import DomainEvent
 from tollgate.domain.payment_settings import PaymentSettings
 from tollgate.ports.payments import DuplicateWebhook, PaymentWrite
 
-SETTINGS_SK = "PAYMENT_SETTINGS"
 WEBHOOK_TTL = timedelta(days=90)
 
 
 class DynamoPaymentRepository:
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, clock: Callable[[], datetime] = utcnow) -> None:
         self.table_name = table_name
+        self._clock = clock  # when a webhook event was received
         self._billing = DynamoBillingRepository(table_name)
-        self._subscriptions = DynamoSubscriptionRepository(table_name)
+        self._subscriptions = DynamoSubscriptionRepository(table_name, clock)
 
     @property
     def _table(self):
         return aws.table(self.table_name)
 
     def get_payment_settings(self, tenant_id: str) -> PaymentSettings:
-        item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": SETTINGS_SK}).get("Item")
+        item = self._table.get_item(Key=payment_settings_key(tenant_id)).get("Item")
         return PaymentSettings.from_json(tenant_id, plain_json(item["doc"])) if item else PaymentSettings(tenant_id)
 
     def save_payment_settings(
         self, settings: PaymentSettings, expected_revision: int, events: list[DomainEvent]
     ) -> None:
         item = {
-            "pk": f"T#{settings.tenant_id}",
-            "sk": SETTINGS_SK,
+            **payment_settings_key(settings.tenant_id),
             "item_type": "PAYMENT_SETTINGS",
             "revision": settings.revision,
             "doc": settings.to_json(),
         }
-        put = self._billing._guarded_put(item, expected_revision or None)
+        put = guarded_put(self.table_name, item, expected_revision or None)
         transact_write(
             self._table.meta.client,
             [put, *(outbox_put(self.table_name, e) for e in events)],
@@ -64,26 +64,23 @@ class DynamoPaymentRepository:
         )
 
     def webhook_seen(self, tenant_id: str, event_id: str) -> bool:
-        return "Item" in self._table.get_item(
-            Key={"pk": f"T#{tenant_id}", "sk": f"WEBHOOK#{event_id}"}, ProjectionExpression="pk"
-        )
+        return "Item" in self._table.get_item(Key=webhook_event_key(tenant_id, event_id), ProjectionExpression="pk")
 
     def release_webhook(self, tenant_id: str, event_id: str) -> None:
-        self._table.delete_item(Key={"pk": f"T#{tenant_id}", "sk": f"WEBHOOK#{event_id}"})
+        self._table.delete_item(Key=webhook_event_key(tenant_id, event_id))
 
     def commit_payment(self, write: PaymentWrite) -> None:
         items: list[dict[str, Any]] = []
         if write.webhook_event is not None:
             tenant_id, event_id, summary = write.webhook_event
-            now = utcnow()
+            now = self._clock()
             items.append(
                 {
                     "Put": {
                         "TableName": self.table_name,
-                        "Item": _storable(
+                        "Item": storable(
                             {
-                                "pk": f"T#{tenant_id}",
-                                "sk": f"WEBHOOK#{event_id}",
+                                **webhook_event_key(tenant_id, event_id),
                                 "item_type": "WEBHOOK_EVENT",
                                 "received_at": to_rfc3339(now),
                                 "summary": summary,
@@ -95,9 +92,7 @@ class DynamoPaymentRepository:
                 }
             )
         if write.invoice is not None:
-            items.append(
-                self._billing._guarded_put(self._billing._invoice_item(write.invoice), write.invoice_expected_revision)
-            )
+            items.append(self._billing.invoice_put(write.invoice, write.invoice_expected_revision))
         if write.subscription is not None:
             s = write.subscription
             items += self._subscriptions.save_items(

@@ -8,7 +8,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -32,6 +33,7 @@ RETRYABLE_CODES = frozenset(
 ATTEMPTS = 6
 BASE_DELAY = 0.02
 MAX_DELAY = 0.5
+BATCH_ROUNDS = 8  # rounds of a batch call whose unprocessed part is sent again
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -57,3 +59,24 @@ def retrying(call: Callable[[], T], attempts: int = ATTEMPTS) -> T:
                 raise
             backoff(attempt)
     raise AssertionError("unreachable")
+
+
+def until_processed(
+    call: Callable[..., dict[str, Any]],
+    request: dict[str, Any],
+    unprocessed: str,
+    exhausted: Exception,
+    on_page: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Send a batch request (BatchGetItem, BatchWriteItem) until DynamoDB has processed all of it: it
+    answers what it did not under ``unprocessed``, sent again after a backoff; ``exhausted`` is raised
+    after BATCH_ROUNDS rounds. ``on_page`` reads each answer."""
+    for attempt in range(BATCH_ROUNDS):
+        page = retrying(partial(call, RequestItems=request))
+        if on_page is not None:
+            on_page(page)
+        request = page.get(unprocessed) or {}
+        if not request:
+            return
+        backoff(attempt)
+    raise exhausted

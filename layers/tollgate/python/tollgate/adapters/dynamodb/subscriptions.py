@@ -36,11 +36,16 @@ from tollgate.adapters.dynamodb.keys import (
     DUE_TRANSITIONS_PK,
     SUBSCRIPTION_PREFIX,
     billing_due_gsi2pk,
+    billing_due_gsi2sk,
     customer_subscriptions_gsi1pk,
     due_transition_key,
+    due_transition_marker,
+    due_until,
     subscription_external_id_key,
     subscription_history_pk,
+    subscription_history_sk,
     subscription_key,
+    tenant_api_keys_gsi1pk,
     tenant_pk,
 )
 from tollgate.adapters.dynamodb.transactions import transact_write
@@ -100,7 +105,7 @@ def _due_index(s: Subscription) -> dict[str, str]:
     period = s.next_bill_period()
     if period is None:
         return {}
-    return {"gsi2pk": billing_due_gsi2pk(s.tenant_id), "gsi2sk": f"{to_rfc3339(period.end)}#{s.subscription_id}"}
+    return {"gsi2pk": billing_due_gsi2pk(s.tenant_id), "gsi2sk": billing_due_gsi2sk(period.end, s.subscription_id)}
 
 
 def _from_item(i: dict[str, Any]) -> Subscription:
@@ -142,15 +147,14 @@ def _discount(value: dict[str, Any] | None) -> Discount | None:
     return Discount.from_json(plain_json(value))
 
 
-def _due_keys(s: Subscription) -> list[str]:
-    return [
-        f"{to_rfc3339(at)}#{s.tenant_id}#{s.subscription_id}#{action}" for at, action in scheduled_moves(s, utcnow())
-    ]
+def _due_keys(s: Subscription, now: datetime) -> list[str]:
+    return [due_transition_marker(at, s.tenant_id, s.subscription_id, action) for at, action in scheduled_moves(s, now)]
 
 
 class DynamoSubscriptionRepository:
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, clock: Callable[[], datetime] = utcnow) -> None:
         self.table_name = table_name
+        self._clock = clock  # the current period, for the due transitions of a save
 
     @property
     def _table(self) -> Any:
@@ -164,7 +168,7 @@ class DynamoSubscriptionRepository:
                     "Item": without_none(
                         {
                             "pk": subscription_history_pk(s.tenant_id, s.subscription_id),
-                            "sk": f"{to_rfc3339(h.at)}#{s.version:06d}#{n}",
+                            "sk": subscription_history_sk(h.at, s.version, n),
                             "item_type": "SUBSCRIPTION_HISTORY",
                             "at": ts(h.at),
                             "action": h.action,
@@ -194,7 +198,7 @@ class DynamoSubscriptionRepository:
         transact_write(self._table.meta.client, items, on_condition_failed)
 
     def create(self, sub: Subscription, events: list[DomainEvent], history: list[Transition]) -> None:
-        due = _due_keys(sub)
+        due = _due_keys(sub, self._clock())
         items: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -265,7 +269,9 @@ class DynamoSubscriptionRepository:
     def _bound_key_updates(self, sub: Subscription, reason: str, at: str) -> list[dict[str, Any]]:
         from boto3.dynamodb.conditions import Key
 
-        keys = self._query_all(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"T#{sub.tenant_id}#KEYS"))
+        keys = self._query_all(
+            IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(tenant_api_keys_gsi1pk(sub.tenant_id))
+        )
         return [
             {
                 "Update": {
@@ -316,7 +322,7 @@ class DynamoSubscriptionRepository:
             )
             or {}
         )
-        due = _due_keys(sub)
+        due = _due_keys(sub, self._clock())
         items: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -330,7 +336,7 @@ class DynamoSubscriptionRepository:
         ]
         items += self._due_writes(list(stored.get("due_keys", [])), due) + self._history_puts(sub, history)
         if revoke_keys_reason:
-            revoked_at = history[-1].at if history else (sub.cancelled_at or utcnow())
+            revoked_at = history[-1].at if history else (sub.cancelled_at or self._clock())
             items += self._bound_key_updates(sub, revoke_keys_reason, to_rfc3339(revoked_at))
         items += [outbox_put(self.table_name, e) for e in events]
         return items
@@ -356,7 +362,7 @@ class DynamoSubscriptionRepository:
         from boto3.dynamodb.conditions import Key
 
         page = self._table.query(
-            KeyConditionExpression=Key("pk").eq(DUE) & Key("sk").lte(f"{to_rfc3339(until)}#~"), Limit=limit
+            KeyConditionExpression=Key("pk").eq(DUE) & Key("sk").lte(due_until(until)), Limit=limit
         )
         out = []
         for item in page["Items"]:
@@ -372,7 +378,7 @@ class DynamoSubscriptionRepository:
             self._table,
             IndexName="gsi2",
             KeyConditionExpression=Key("gsi2pk").eq(billing_due_gsi2pk(tenant_id))
-            & Key("gsi2sk").lte(f"{to_rfc3339(until)}#~"),
+            & Key("gsi2sk").lte(due_until(until)),
             ProjectionExpression="subscription_id",
         )
         return [i["subscription_id"] for i in items]

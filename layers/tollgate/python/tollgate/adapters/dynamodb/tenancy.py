@@ -8,6 +8,7 @@ from typing import Any
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import dt, outbox_put, query_all, ts, without_none
+from tollgate.adapters.dynamodb.keys import TENANTS_GSI1PK, api_key_key, tenant_api_keys_gsi1pk, tenant_key
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.access import KeyKind, Role
 from tollgate.domain.clock import parse_rfc3339
@@ -20,10 +21,9 @@ from tollgate.domain.tenants import Tenant
 def _key_item(key: ApiKey, key_hash: str) -> dict[str, Any]:
     return without_none(
         {
-            "pk": f"KEY#{key_hash}",
-            "sk": "KEY",
+            **api_key_key(key_hash),
             "item_type": "API_KEY",
-            "gsi1pk": f"T#{key.tenant_id}#KEYS",
+            "gsi1pk": tenant_api_keys_gsi1pk(key.tenant_id),
             "gsi1sk": key.key_id,
             "key_id": key.key_id,
             "tenant_id": key.tenant_id,
@@ -77,10 +77,9 @@ class DynamoTenancyRepository:
 
     def create_tenant(self, tenant: Tenant, owner_key: ApiKey, owner_key_hash: str, events: list[DomainEvent]) -> None:
         tenant_item = {
-            "pk": f"T#{tenant.tenant_id}",
-            "sk": "TENANT",
+            **tenant_key(tenant.tenant_id),
             "item_type": "TENANT",
-            "gsi1pk": "TENANTS",
+            "gsi1pk": TENANTS_GSI1PK,
             "gsi1sk": tenant.tenant_id,
             "tenant_id": tenant.tenant_id,
             "name": tenant.name,
@@ -102,7 +101,7 @@ class DynamoTenancyRepository:
         self._transact(items, lambda _: Conflict(f"Tenant {tenant.tenant_id} already exists.", code="TENANT_EXISTS"))
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
-        item = self._table.get_item(Key={"pk": f"T#{tenant_id}", "sk": "TENANT"}).get("Item")
+        item = self._table.get_item(Key=tenant_key(tenant_id)).get("Item")
         if not item:
             return None
         created = parse_rfc3339(item["created_at"])
@@ -111,7 +110,7 @@ class DynamoTenancyRepository:
     def list_tenant_ids(self) -> list[str]:
         from boto3.dynamodb.conditions import Key
 
-        items = query_all(self._table, IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq("TENANTS"))
+        items = query_all(self._table, IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(TENANTS_GSI1PK))
         return [i["gsi1sk"] for i in items]
 
     def add_key(self, key: ApiKey, key_hash: str, events: list[DomainEvent]) -> None:
@@ -130,7 +129,7 @@ class DynamoTenancyRepository:
         )
 
     def find_key_by_hash(self, key_hash: str) -> ApiKey | None:
-        item = self._table.get_item(Key={"pk": f"KEY#{key_hash}", "sk": "KEY"}).get("Item")
+        item = self._table.get_item(Key=api_key_key(key_hash)).get("Item")
         return _key_from_item(item) if item else None
 
     def _key_item_by_id(self, tenant_id: str, key_id: str) -> dict[str, Any] | None:
@@ -138,7 +137,7 @@ class DynamoTenancyRepository:
 
         items = self._table.query(
             IndexName="gsi1",
-            KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#KEYS") & Key("gsi1sk").eq(key_id),
+            KeyConditionExpression=Key("gsi1pk").eq(tenant_api_keys_gsi1pk(tenant_id)) & Key("gsi1sk").eq(key_id),
         )["Items"]
         return items[0] if items else None
 
@@ -149,7 +148,9 @@ class DynamoTenancyRepository:
     def list_keys(self, tenant_id: str) -> list[ApiKey]:
         from boto3.dynamodb.conditions import Key
 
-        items = query_all(self._table, IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"T#{tenant_id}#KEYS"))
+        items = query_all(
+            self._table, IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(tenant_api_keys_gsi1pk(tenant_id))
+        )
         return [_key_from_item(i) for i in items]
 
     def revoke_key(
@@ -201,7 +202,7 @@ class DynamoTenancyRepository:
 
     def touch_key(self, key_hash: str, at: datetime) -> None:
         self._table.update_item(
-            Key={"pk": f"KEY#{key_hash}", "sk": "KEY"},
+            Key=api_key_key(key_hash),
             UpdateExpression="SET last_used_at = :at",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues={":at": ts(at)},

@@ -25,14 +25,16 @@ from typing import Any
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb import usage_distinct
+from tollgate.adapters.dynamodb.keys import ingest_settings_key, rate_counter_key, usage_bucket_pk, usage_bucket_sk
 from tollgate.adapters.dynamodb.retry import retrying
 from tollgate.domain.catalog.meters import AggregationFunction
 from tollgate.domain.usage.aggregation import Bucket, BucketDelta
 from tollgate.domain.usage.distinct import Placement, ValueHistory
 
 
-def bucket_pk(tenant_id: str, customer_id: str, meter_id: str) -> str:
-    return f"T#{tenant_id}#U#{customer_id}#{meter_id}"
+def _typed(key: dict[str, str]) -> dict[str, Any]:
+    """A key in the low-level client's form (every key attribute is a string)."""
+    return {name: {"S": value} for name, value in key.items()}
 
 
 def _is_condition_failure(exc: Exception) -> bool:
@@ -58,7 +60,10 @@ class DynamoUsageStore:
         return aws.client("dynamodb")
 
     def _key(self, d: BucketDelta) -> dict[str, Any]:
-        return {"pk": {"S": bucket_pk(d.tenant_id, d.customer_id, d.meter_id)}, "sk": {"S": f"H#{d.hour}"}}
+        return {
+            "pk": {"S": usage_bucket_pk(d.tenant_id, d.customer_id, d.meter_id)},
+            "sk": {"S": usage_bucket_sk(d.hour)},
+        }
 
     def apply_guarded(self, delta: BucketDelta) -> dict[str, str] | None:
         """ADD c (and s) and move the watermarks, if no record of the delta was applied yet."""
@@ -148,9 +153,11 @@ class DynamoUsageStore:
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
             "ExpressionAttributeValues": {
-                ":pk": {"S": bucket_pk(tenant_id, customer_id, meter_id)},
-                ":a": {"S": f"H#{first_hour}"},
-                ":b": {"S": f"H#{last_hour}~"},  # "~" sorts after "#P#...": the last hour's histogram too
+                ":pk": {"S": usage_bucket_pk(tenant_id, customer_id, meter_id)},
+                ":a": {"S": usage_bucket_sk(first_hour)},
+                ":b": {
+                    "S": usage_bucket_sk(last_hour) + "~"
+                },  # "~" sorts after "#P#...": the last hour's histogram too
             },
         }
         items: dict[str, dict[str, Any]] = {}
@@ -203,7 +210,7 @@ class DynamoRateLimiter:
             retrying(
                 lambda: client.update_item(
                     TableName=self.table_name,
-                    Key={"pk": {"S": f"T#{tenant_id}#RATE"}, "sk": {"S": str(window_start)}},
+                    Key=_typed(rate_counter_key(tenant_id, window_start)),
                     UpdateExpression="ADD #t :n, #k :n SET expires_at = :exp",
                     ConditionExpression=(
                         "(attribute_not_exists(#t) OR #t <= :tmax) AND (attribute_not_exists(#k) OR #k <= :kmax)"
@@ -237,7 +244,7 @@ class DynamoIngestSettingsRepository:
         item = (
             retrying(
                 lambda: aws.client("dynamodb").get_item(
-                    TableName=self.table_name, Key={"pk": {"S": f"T#{tenant_id}"}, "sk": {"S": "INGEST_SETTINGS"}}
+                    TableName=self.table_name, Key=_typed(ingest_settings_key(tenant_id))
                 )
             ).get("Item")
             or {}
@@ -246,8 +253,7 @@ class DynamoIngestSettingsRepository:
 
     def put(self, tenant_id: str, values: dict[str, int]) -> None:
         item: dict[str, Any] = {
-            "pk": {"S": f"T#{tenant_id}"},
-            "sk": {"S": "INGEST_SETTINGS"},
+            **_typed(ingest_settings_key(tenant_id)),
             "item_type": {"S": "INGEST_SETTINGS"},
         }
         item.update({f: {"N": str(v)} for f, v in values.items() if f in self.FIELDS})

@@ -26,6 +26,13 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
+from tollgate.adapters.dynamodb.keys import (
+    distinct_month_pk,
+    distinct_months_prefix,
+    distinct_value_pk,
+    histogram_sk,
+    usage_bucket_pk,
+)
 from tollgate.adapters.dynamodb.retry import retrying
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.errors import ConcurrentUpdate
@@ -36,15 +43,11 @@ MAX_BATCH_GET_KEYS = 100
 
 
 def value_item_key(tenant_id: str, customer_id: str, meter_id: str, key: str) -> dict[str, Any]:
-    return {"pk": {"S": f"T#{tenant_id}#DV#{customer_id}#{meter_id}#{key_shard(key)}"}, "sk": {"S": key}}
+    return {"pk": {"S": distinct_value_pk(tenant_id, customer_id, meter_id, key_shard(key))}, "sk": {"S": key}}
 
 
 def month_item_key(tenant_id: str, customer_id: str, meter_id: str, month: str, key: str) -> dict[str, Any]:
-    return {"pk": {"S": f"T#{tenant_id}#DM#{customer_id}#{meter_id}#{month}"}, "sk": {"S": key}}
-
-
-def histogram_sk(hour: str, previous: str, shard: str) -> str:
-    return f"H#{hour}#P#{previous}#{shard}"
+    return {"pk": {"S": distinct_month_pk(tenant_id, customer_id, meter_id, month)}, "sk": {"S": key}}
 
 
 def read_histogram_sk(sk: str) -> tuple[str, str] | None:
@@ -88,7 +91,7 @@ def read_histories(
     hours: dict[str, frozenset[str]] = {}
     for item in _batch_get(client, table, wanted):
         key = item["sk"]["S"]
-        if item["pk"]["S"].startswith(f"T#{tenant_id}#DM#"):
+        if item["pk"]["S"].startswith(distinct_months_prefix(tenant_id)):
             hours[key] = frozenset(hour_at(month, int(i)) for i in item.get("hs", {}).get("NS", []))
         else:
             spans = {m: (v["L"][0]["S"], v["L"][1]["S"]) for m, v in item.get("sp", {}).get("M", {}).items()}
@@ -119,9 +122,7 @@ def write_placements(
 ) -> int:
     """Write the placements (value key -> (version read, placement)) in as few transactions as fit;
     raises ``ConcurrentUpdate`` when a value changed since it was read. Returns the transactions made."""
-    from tollgate.adapters.dynamodb.usage import bucket_pk
-
-    pk = bucket_pk(tenant_id, customer_id, meter_id)
+    pk = usage_bucket_pk(tenant_id, customer_id, meter_id)
     groups: list[list[str]] = [[]]
     for key in placements:
         trial = [*groups[-1], key]

@@ -36,7 +36,23 @@ from functools import partial
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.retry import RETRYABLE_CODES, backoff, is_transient, retrying
+from tollgate.adapters.dynamodb.keys import (
+    ingest_index_pk,
+    ingest_index_prefix,
+    ingest_index_sk,
+    ingest_log_pk,
+    ingest_log_sk,
+    tenant_of_usage_event_pk,
+    usage_event_pk,
+)
+from tollgate.adapters.dynamodb.retry import (
+    BATCH_ROUNDS,
+    RETRYABLE_CODES,
+    backoff,
+    is_transient,
+    retrying,
+    until_processed,
+)
 from tollgate.domain.catalog.meters import AggregationFunction
 from tollgate.domain.clock import parse_rfc3339
 from tollgate.domain.usage.aggregation import StreamEvent, hour_of, seq_key
@@ -64,10 +80,6 @@ def shard_of(tenant_id: str, event_id: str) -> int:
     return int.from_bytes(digest, "big") % EVENT_SHARDS
 
 
-def event_pk(tenant_id: str, shard: int) -> str:
-    return f"T#{tenant_id}#EV#{shard:02d}"
-
-
 def _s(value: str) -> dict[str, str]:
     return {"S": value}
 
@@ -83,7 +95,7 @@ def _event_params(e: StoredEvent, expires_at: dict[str, str], received_at: str) 
         f'"k":{json.dumps(e.key_id)}}}'
     )
     return [
-        {"S": event_pk(e.tenant_id, shard_of(e.tenant_id, e.event_id))},
+        {"S": usage_event_pk(e.tenant_id, shard_of(e.tenant_id, e.event_id))},
         {"S": e.event_id},
         {"S": EVENT_TYPE},
         {"S": e.customer_id},
@@ -122,7 +134,7 @@ def stored_event_from_item(item: dict[str, Any]) -> StoredEvent:
     value = item["value"]
     d = _event_detail(item["d"]["S"])
     return StoredEvent(
-        tenant_id=pk[2 : pk.rindex("#EV#")],
+        tenant_id=tenant_of_usage_event_pk(pk),
         event_id=item["sk"]["S"],
         customer_id=item["customer_id"]["S"],
         external_customer_id=d["x"],
@@ -152,7 +164,7 @@ def decode_stream_record(record: dict[str, Any]) -> StreamEvent | None:
     pk = image["pk"]["S"]
     value = image["value"]
     return StreamEvent(
-        tenant_id=pk[2 : pk.rindex("#EV#")],
+        tenant_id=tenant_of_usage_event_pk(pk),
         customer_id=image["customer_id"]["S"],
         meter_id=image["meter_id"]["S"],
         function=AggregationFunction(image["fn"]["S"]),
@@ -185,7 +197,7 @@ class DynamoUsageEventStore:
         received = {at: (format_ts(at), {"N": str(_expiry(at, days))}) for at in {e.received_at for e in events}}
         pending = list(range(len(events)))
         client = self._client
-        for attempt in range(8):
+        for attempt in range(BATCH_ROUNDS):
             retry: list[int] = []
             for start in range(0, len(pending), PARTIQL_BATCH):
                 chunk = pending[start : start + PARTIQL_BATCH]
@@ -226,27 +238,30 @@ class DynamoUsageEventStore:
     def get(self, tenant_id: str, event_ids: list[str]) -> dict[str, StoredEvent]:
         found: dict[str, StoredEvent] = {}
         client = self._client
-        keys = [{"pk": _s(event_pk(tenant_id, shard_of(tenant_id, e))), "sk": _s(e)} for e in dict.fromkeys(event_ids)]
+        keys = [
+            {"pk": _s(usage_event_pk(tenant_id, shard_of(tenant_id, e))), "sk": _s(e)} for e in dict.fromkeys(event_ids)
+        ]
+
+        def read(page: dict[str, Any]) -> None:
+            for item in page.get("Responses", {}).get(self.table_name, []):
+                event = stored_event_from_item(item)
+                found[event.event_id] = event
+
         for start in range(0, len(keys), GET_BATCH):
-            request = {self.table_name: {"Keys": keys[start : start + GET_BATCH], "ConsistentRead": True}}
-            for attempt in range(8):
-                page = retrying(partial(client.batch_get_item, RequestItems=request))
-                for item in page.get("Responses", {}).get(self.table_name, []):
-                    event = stored_event_from_item(item)
-                    found[event.event_id] = event
-                request = page.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                backoff(attempt)
-            else:
-                raise StoreUnavailable("stored events could not be read back; retry the request.")
+            until_processed(
+                client.batch_get_item,
+                {self.table_name: {"Keys": keys[start : start + GET_BATCH], "ConsistentRead": True}},
+                "UnprocessedKeys",
+                StoreUnavailable("stored events could not be read back; retry the request."),
+                on_page=read,
+            )
         return found
 
     # -- the event log ---------------------------------------------------------------------------
     def _log_item(self, e: LogEntry, days: int) -> dict[str, Any]:
         item: dict[str, Any] = {
-            "pk": _s(f"T#{e.tenant_id}#LOG#{hour_of(e.received_at)}"),
-            "sk": _s(f"{format_ts(e.received_at)}#{e.request_id}#{e.index:04d}"),
+            "pk": _s(ingest_log_pk(e.tenant_id, hour_of(e.received_at))),
+            "sk": _s(ingest_log_sk(format_ts(e.received_at), e.request_id, e.index)),
             "item_type": _s("INGEST_LOG"),
             "status": _s(e.status),
             "code": _s(e.code),
@@ -266,8 +281,8 @@ class DynamoUsageEventStore:
 
     def _index_item(self, e: IndexEntry, days: int) -> dict[str, Any]:
         item: dict[str, Any] = {
-            "pk": _s(f"T#{e.tenant_id}#IDX#{hour_of(e.received_at)}"),
-            "sk": _s(f"{e.customer_id}#{e.meter_id}#{format_ts(e.received_at)}#{e.request_id}"),
+            "pk": _s(ingest_index_pk(e.tenant_id, hour_of(e.received_at))),
+            "sk": _s(ingest_index_sk(e.customer_id, e.meter_id, format_ts(e.received_at), e.request_id)),
             "item_type": _s("EVENT_INDEX"),
             "customer_id": _s(e.customer_id),
             "meter_id": _s(e.meter_id),
@@ -285,15 +300,12 @@ class DynamoUsageEventStore:
         items = [self._index_item(e, days) for e in index] + [self._log_item(e, days) for e in entries]
         client = self._client
         for start in range(0, len(items), WRITE_BATCH):
-            request = {self.table_name: [{"PutRequest": {"Item": i}} for i in items[start : start + WRITE_BATCH]]}
-            for attempt in range(8):
-                result = retrying(partial(client.batch_write_item, RequestItems=request))
-                request = result.get("UnprocessedItems") or {}
-                if not request:
-                    break
-                backoff(attempt)
-            else:
-                raise StoreUnavailable("the event log could not be written; retry the request (it is idempotent).")
+            until_processed(
+                client.batch_write_item,
+                {self.table_name: [{"PutRequest": {"Item": i}} for i in items[start : start + WRITE_BATCH]]},
+                "UnprocessedItems",
+                StoreUnavailable("the event log could not be written; retry the request (it is idempotent)."),
+            )
 
     def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
         client = self._client
@@ -306,11 +318,11 @@ class DynamoUsageEventStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def index_hour(self, tenant_id: str, hour: str, customer_id: str | None, meter_id: str | None) -> list[IndexEntry]:
-        values: dict[str, Any] = {":pk": _s(f"T#{tenant_id}#IDX#{hour}")}
+        values: dict[str, Any] = {":pk": _s(ingest_index_pk(tenant_id, hour))}
         condition = "pk = :pk"
         extra: dict[str, Any] = {}
         if customer_id:
-            values[":prefix"] = _s(f"{customer_id}#{meter_id}#" if meter_id else f"{customer_id}#")
+            values[":prefix"] = _s(ingest_index_prefix(customer_id, meter_id))
             condition += " AND begins_with(sk, :prefix)"
         elif meter_id:
             values[":m"] = _s(meter_id)
@@ -330,7 +342,7 @@ class DynamoUsageEventStore:
         ]
 
     def log_hour(self, query: LogQuery) -> list[LogEntry]:
-        values: dict[str, Any] = {":pk": _s(f"T#{query.tenant_id}#LOG#{query.hour}")}
+        values: dict[str, Any] = {":pk": _s(ingest_log_pk(query.tenant_id, query.hour))}
         names: dict[str, str] = {}
         filters = []
         for attr, wanted in (

@@ -166,7 +166,12 @@ def event_log(
         limit=limit,
     )
     body = usage_cases.list_event_log(
-        wiring.usage_event_store(), wiring.customer_repository(), wiring.catalog_repository(), caller, query
+        wiring.usage_event_store(),
+        wiring.customer_repository(),
+        wiring.catalog_repository(),
+        caller,
+        query,
+        now=utcnow(),
     )
     return json_response(200, body)
 
@@ -276,5 +281,6 @@ def usage_query(
         start=_time(from_, "from"),
         end=_time(to, "to"),
         window=window,
+        now=utcnow(),
     )
     return json_response(200, body)

@@ -10,7 +10,7 @@ place that decides which client strings, identifiers, metadata and amounts are s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -138,38 +138,31 @@ def scalar(value: Any, field: str, *, max_length: int = MAX_METADATA_VALUE) -> s
 
 def metadata(value: Any, field: str = "metadata") -> dict[str, str | int | bool]:
     """Free-form key/value pairs: at most 50 keys, scalar values (no floats, no nesting)."""
+    return {key: scalar(item, f"{field}.{key}") for key, item in _metadata_items(value, field)}
+
+
+def _metadata_items(value: Any, field: str) -> Iterator[tuple[str, Any]]:
+    """The pairs of a metadata object (none for None): an object of at most 50 keys, each 1 to 40
+    characters of valid Unicode text (checked as each pair is taken, so the first bad pair is named)."""
     if value is None:
-        return {}
+        return
     if not isinstance(value, Mapping):
         raise InvalidInput(f"{field} must be an object", field=field)
     if len(value) > MAX_METADATA_KEYS:
         raise InvalidInput(f"{field} has more than {MAX_METADATA_KEYS} keys", field=field)
-    out: dict[str, str | int | bool] = {}
     for key, item in value.items():
-        _metadata_key(key, field)
-        out[key] = scalar(item, f"{field}.{key}")
-    return out
-
-
-def _metadata_key(key: Any, field: str) -> None:
-    if not isinstance(key, str) or not key or len(key) > MAX_METADATA_KEY or has_lone_surrogate(key):
-        raise InvalidInput(
-            f"{field} keys must be 1 to {MAX_METADATA_KEY} characters of valid Unicode text", field=field
-        )
+        if not isinstance(key, str) or not key or len(key) > MAX_METADATA_KEY or has_lone_surrogate(key):
+            raise InvalidInput(
+                f"{field} keys must be 1 to {MAX_METADATA_KEY} characters of valid Unicode text", field=field
+            )
+        yield key, item
 
 
 def string_metadata(value: Any, field: str = "metadata") -> dict[str, str]:
     """Metadata kept as strings (customers, subscriptions): at most 50 keys of 1 to 40 characters; each
     value a string or an integer (stored as its decimal string, at most 500 characters), not a boolean."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise InvalidInput(f"{field} must be an object", field=field)
-    if len(value) > MAX_METADATA_KEYS:
-        raise InvalidInput(f"{field} has more than {MAX_METADATA_KEYS} keys", field=field)
     out: dict[str, str] = {}
-    for key, item in value.items():
-        _metadata_key(key, field)
+    for key, item in _metadata_items(value, field):
         path = f"{field}.{key}"
         if isinstance(item, bool) or not isinstance(item, str | int):
             raise InvalidInput(f"{path} must be a string or an integer", field=path)

@@ -11,9 +11,8 @@ from datetime import datetime
 from tollgate.domain.catalog.plans import GRACE_PERIOD_KEY
 from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict
-from tollgate.domain.payment_events import subscription_event
 from tollgate.domain.payments import NextAttempt, PaymentStatus, grace_period_days, next_attempt, payment_status
-from tollgate.domain.subscriptions import Action, Subscription, SubscriptionStatus, Transition
+from tollgate.domain.subscriptions import Action, Subscription, SubscriptionStatus, Transition, subscription_event
 from tollgate.ports.billing import InvoiceRepository
 from tollgate.ports.customers import SubscriptionRepository
 from tollgate.ports.payments import PaymentWrite, SubscriptionSave

@@ -13,10 +13,10 @@ from datetime import datetime
 from tollgate.domain.billing.invoices import Invoice, InvoiceAction, InvoiceStatus
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.money import plain
-from tollgate.domain.payment_events import invoice_payment_event, subscription_event
+from tollgate.domain.payment_events import invoice_payment_event
 from tollgate.domain.payment_settings import FinalStatus, PaymentSettings
 from tollgate.domain.payments import PaymentAttempt, PaymentOutcome, attempts_made
-from tollgate.domain.subscriptions import Action, Subscription, SubscriptionStatus, Transition
+from tollgate.domain.subscriptions import Action, Subscription, SubscriptionStatus, Transition, subscription_event
 from tollgate.ports.payments import SubscriptionSave
 
 KEY_REVOKED_REASON = "subscription cancelled: payment failed after the last dunning attempt"
