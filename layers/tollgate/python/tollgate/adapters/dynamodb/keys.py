@@ -333,6 +333,18 @@ def rate_counter_key(tenant_id: str, window_start: int) -> Key:
     return {"pk": f"T#{tenant_id}#RATE", "sk": str(window_start)}
 
 
+# -- the aggregator's per-partition watermarks (the bill run waits for them) ------------------------
+
+
+def usage_watermarks_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#WM"
+
+
+def watermark_probe_sk(cutoff: str) -> str:
+    """The probe written into each event partition for a bill run's cutoff (fixed-width time text)."""
+    return f"~WM#{cutoff}"
+
+
 # == the events table ===============================================================================
 
 # -- raw usage events -------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ from functools import partial
 from typing import Any
 
 from tollgate.adapters import aws
+from tollgate.adapters.dynamodb import keys
 from tollgate.adapters.dynamodb.retry import retrying
-from tollgate.adapters.dynamodb.usage_events import EVENT_SHARDS, event_pk
+from tollgate.adapters.dynamodb.usage_events import EVENT_SHARDS
 from tollgate.domain.billing.reconciliation import RawEvent
 from tollgate.domain.catalog.meters import AggregationFunction
 from tollgate.domain.clock import parse_rfc3339 as parse_ts
@@ -37,7 +38,7 @@ class DynamoRawUsage:
                 "ProjectionExpression": "sk, customer_id, meter_id, fn, #v, #ts",
                 "ExpressionAttributeNames": {"#ts": "ts", "#v": "value"},
                 "ExpressionAttributeValues": {
-                    ":pk": {"S": event_pk(tenant_id, shard)},
+                    ":pk": {"S": keys.usage_event_pk(tenant_id, shard)},
                     ":start": {"S": format_ts(start)},
                     ":end": {"S": format_ts(end)},
                 },

@@ -17,8 +17,9 @@ from functools import partial
 from typing import Any
 
 from tollgate.adapters import aws
+from tollgate.adapters.dynamodb import keys
 from tollgate.adapters.dynamodb.retry import retrying
-from tollgate.adapters.dynamodb.usage_events import EVENT_SHARDS, event_pk
+from tollgate.adapters.dynamodb.usage_events import EVENT_SHARDS
 from tollgate.domain.clock import parse_rfc3339 as parse_ts
 from tollgate.domain.usage.events import format_ts
 
@@ -32,7 +33,7 @@ def _is_condition_failure(exc: Exception) -> bool:
 
 
 def watermark_pk(tenant_id: str) -> str:
-    return f"T#{tenant_id}#WM"
+    return keys.usage_watermarks_pk(tenant_id)
 
 
 class DynamoUsageWatermarks:
@@ -60,12 +61,12 @@ class DynamoUsageWatermarks:
         return {i["sk"]["S"]: parse_ts(i["through"]["S"]) for i in page.get("Items", []) if "through" in i}
 
     def probe(self, tenant_id: str, cutoff: datetime, now: datetime) -> datetime:
-        client, sk = self._client, f"~WM#{format_ts(cutoff)}"
+        client, sk = self._client, keys.watermark_probe_sk(format_ts(cutoff))
         first = retrying(
             partial(
                 client.get_item,
                 TableName=self.events_table,
-                Key={"pk": {"S": event_pk(tenant_id, 0)}, "sk": {"S": sk}},
+                Key={"pk": {"S": keys.usage_event_pk(tenant_id, 0)}, "sk": {"S": sk}},
                 ConsistentRead=True,
             )
         ).get("Item")
@@ -73,7 +74,7 @@ class DynamoUsageWatermarks:
             return parse_ts(first["written_at"]["S"])
         for shard in reversed(range(EVENT_SHARDS)):  # shard 0 last: its probe says all were written
             item = {
-                "pk": {"S": event_pk(tenant_id, shard)},
+                "pk": {"S": keys.usage_event_pk(tenant_id, shard)},
                 "sk": {"S": sk},
                 "item_type": {"S": PROBE_TYPE},
                 "cutoff": {"S": format_ts(cutoff)},
@@ -102,7 +103,7 @@ class DynamoUsageWatermarks:
             if record.get("eventName") != "INSERT" or (image.get("item_type") or {}).get("S") != PROBE_TYPE:
                 continue
             pk = image["pk"]["S"]
-            self._raise(pk[2 : pk.rindex("#EV#")], pk[-2:], image["cutoff"]["S"])
+            self._raise(keys.tenant_of_usage_event_pk(pk), pk[-2:], image["cutoff"]["S"])
             raised += 1
         return raised
 

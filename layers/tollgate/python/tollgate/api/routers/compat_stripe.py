@@ -46,7 +46,7 @@ STREAM_MAX_EVENTS = 100  # Stripe's limit per meter_event_stream request
 
 
 class StripeMeterEventForm(BaseModel):
-    """v1 ``POST /v1/billing/meter_events``, form-encoded as Stripe's clients send it."""
+    """Stripe v1 ``POST /compat/stripe/v1/billing/meter_events``, form-encoded as Stripe's clients send it."""
 
     model_config = ConfigDict(populate_by_name=True)
     event_name: str = Field(description="The meter's event name")
@@ -64,7 +64,7 @@ class StripeStreamEvent(BaseModel):
 
 
 class StripeMeterEventStream(BaseModel):
-    """v2 ``POST /v2/billing/meter_event_stream``."""
+    """Stripe v2 ``POST /compat/stripe/v2/billing/meter_event_stream``."""
 
     events: list[StripeStreamEvent] = Field(min_length=1, max_length=STREAM_MAX_EVENTS)
 
