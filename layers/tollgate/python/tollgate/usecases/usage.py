@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from tollgate.domain.access import Caller, KeyKind
 from tollgate.domain.catalog.meters import Meter
+from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.customers import Customer
 from tollgate.domain.errors import InvalidInput, NotFound, ServiceUnavailable
 from tollgate.domain.retry import retry_on_conflict
@@ -200,21 +201,17 @@ def usage_report(
         "meter_id": meter.meter_id,
         "event_name": meter.event_name,
         "aggregation": meter.aggregation.to_json(),
-        "from": format_rfc(floor_to(start, Window.HOUR)),
-        "to": format_rfc(end),
+        "from": to_rfc3339(floor_to(start, Window.HOUR)),
+        "to": to_rfc3339(end),
         "window": window.value if window else None,
         "value": decimal_text(combine(function, buckets, first)),
     }
     if window:
         body["data"] = [
-            {"from": format_rfc(w.start), "to": format_rfc(w.end), "value": decimal_text(w.value)}
+            {"from": to_rfc3339(w.start), "to": to_rfc3339(w.end), "value": decimal_text(w.value)}
             for w in windows(function, buckets, start, end, window)
         ]
     return body
-
-
-def format_rfc(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # -- the event log ------------------------------------------------------------------------------------
@@ -310,8 +307,8 @@ def list_event_log(
         e.pop("_index", None)
     return {
         "data": entries[: q.limit],
-        "from": format_rfc(start),
-        "to": format_rfc(end),
+        "from": to_rfc3339(start),
+        "to": to_rfc3339(end),
         "has_more": len(entries) > q.limit,
     }
 
