@@ -92,3 +92,11 @@ def test_the_whole_published_document_is_valid_openapi_3_1():
     from tollgate.api.grouped import GroupedApi
 
     validate(published(GroupedApi()))
+
+
+def test_a_204_documents_no_body():
+    from tollgate.api.routers import routers_of
+
+    doc = published(create_app(*routers_of("ingest")))
+    no_content = doc["paths"]["/compat/openmeter/api/v1/events"]["post"]["responses"]["204"]
+    assert "content" not in no_content

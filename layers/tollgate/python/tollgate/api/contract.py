@@ -149,6 +149,8 @@ def complete_document(document: dict[str, Any]) -> dict[str, Any]:
             if method in item:
                 _document_request_body(item[method], schemas)
                 _document_problems(item[method])
+                # A 204 has no body (RFC 9110); Powertools gives every response a JSON content entry.
+                item[method].get("responses", {}).get("204", {}).pop("content", None)
     # Powertools' own validation-error shapes are never sent: every 4xx is a Problem.
     for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
         schemas.pop(unused, None)
