@@ -82,6 +82,33 @@ class StripeErrorBody(BaseModel):
     error: StripeErrorDetail
 
 
+class StripeMeterEventOut(BaseModel):
+    object: str = "billing.meter_event"
+    created: int
+    event_name: str
+    identifier: str | None
+    livemode: bool
+    payload: dict[str, Any]
+    timestamp: int
+
+
+class StripeMeterEventSessionOut(BaseModel):
+    id: str
+    object: str = "v2.billing.meter_event_session"
+    authentication_token: str = Field(description="Send it as the stream's Bearer token (the caller's own key)")
+    created: str
+    expires_at: str
+    livemode: bool
+
+
+class StripeStreamAccepted(BaseModel):
+    """Stripe answers an accepted meter event stream with an empty object."""
+
+
+def _success(status: int, model: type[BaseModel], what: str) -> dict[int, Any]:
+    return {status: {"description": what, "content": {"application/json": {"model": model}}}}
+
+
 #: Ingestion's refusals are answered in Stripe's error shape (401s from the authorizer stay problems).
 STRIPE_ERRORS: dict[int, Any] = {
     status: {
@@ -205,7 +232,7 @@ def _answer(handler):
         **INGEST,
         **json_body_schema(StripeMeterEventForm, media_types=("application/x-www-form-urlencoded",)),
     },
-    responses=STRIPE_ERRORS,
+    responses={**_success(200, StripeMeterEventOut, "The meter event, as Stripe answers it"), **STRIPE_ERRORS},
     tags=["compatibility"],
     summary="Stripe-compatible meter event (v1, form-encoded)",
 )
@@ -239,7 +266,7 @@ def stripe_meter_event(caller: Caller_):
 @router.post(
     "/compat/stripe/v2/billing/meter_event_session",
     openapi_extensions=INGEST,
-    responses=STRIPE_ERRORS,
+    responses={**_success(200, StripeMeterEventSessionOut, "The session and its token"), **STRIPE_ERRORS},
     tags=["compatibility"],
     summary="Stripe-compatible meter event session (v2): the token for the meter event stream",
 )
@@ -269,7 +296,7 @@ def _bearer(headers: dict[str, str]) -> str:
 @router.post(
     "/compat/stripe/v2/billing/meter_event_stream",
     openapi_extensions={**INGEST, **json_body_schema(StripeMeterEventStream)},
-    responses=STRIPE_ERRORS,
+    responses={**_success(202, StripeStreamAccepted, "Every event accepted (an empty object)"), **STRIPE_ERRORS},
     tags=["compatibility"],
     summary="Stripe-compatible meter event stream (v2, JSON; up to 100 events)",
 )
