@@ -666,11 +666,12 @@ def test_trial_days_true_is_not_one_day(owner):
     assert "hard" in body["detail"]
 
 
-def test_a_lone_surrogate_in_a_product_name_is_a_422_and_nothing_is_stored(owner):
+def test_a_lone_surrogate_in_a_product_name_is_a_400_naming_it_and_nothing_is_stored(owner):
+    """Refused at the HTTP edge (tollgate.api.json_body), before any route: the body is not valid Unicode."""
     before = len(ok(owner.get("/v1/products"))["data"])
     raw = b'{"name": "\\udc00x"}'
-    body = problem(owner.post("/v1/products", content=raw, headers={"content-type": "application/json"}), 422)
-    assert body["field"] == "name" and "surrogate" in body["detail"]
+    body = problem(owner.post("/v1/products", content=raw, headers={"content-type": "application/json"}), 400)
+    assert body["code"] == "INVALID_UNICODE" and "$.name" in body["detail"] and "surrogate" in body["detail"]
     assert len(ok(owner.get("/v1/products"))["data"]) == before
 
 

@@ -98,7 +98,7 @@ def test_a_late_event_is_billed_once_on_the_next_invoice_for_its_own_period(serv
 def test_reconciliation_finds_a_usage_bucket_altered_behind_tollgates_back(server):
     from tollgate import wiring
     from tollgate.adapters import aws
-    from tollgate.adapters.dynamodb.usage import bucket_pk
+    from tollgate.adapters.dynamodb.keys import usage_bucket_pk, usage_bucket_sk
 
     t = fresh_tenant(server, "reconciliation")
     calls = t.meter(function="COUNT")
@@ -118,7 +118,10 @@ def test_reconciliation_finds_a_usage_bucket_altered_behind_tollgates_back(serve
     hour = at.strftime("%Y-%m-%dT%H")
     aws.client("dynamodb").update_item(
         TableName=wiring.get_settings().usage_table,
-        Key={"pk": {"S": bucket_pk(t.tenant_id, customer["id"], calls["id"])}, "sk": {"S": f"H#{hour}"}},
+        Key={
+            "pk": {"S": usage_bucket_pk(t.tenant_id, customer["id"], calls["id"])},
+            "sk": {"S": usage_bucket_sk(hour)},
+        },
         UpdateExpression="ADD c :two",
         ExpressionAttributeValues={":two": {"N": "2"}},
     )
