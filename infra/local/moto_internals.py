@@ -49,6 +49,15 @@ def restore_all() -> None:
                 setattr(owner, name, original)
 
 
+def original(owner: type, name: str) -> Any:
+    """moto's own ``owner.name``, whether or not a running local stack replaced it."""
+    with _lock:
+        first = next((o for w, n, o in _originals if w is owner and n == name), None)
+    if first is None:
+        return getattr(owner, name)
+    return getattr(owner.__mro__[1], name) if first is _INHERITED else first
+
+
 def is_replaced(owner: type, name: str) -> bool:
     with _lock:
         return any(o is owner and n == name for o, n, _ in _originals)

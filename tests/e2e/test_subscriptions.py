@@ -329,10 +329,13 @@ def test_an_unreachable_external_id_is_refused_naming_the_field_and_the_rule_and
     assert ok(owner.get(f"/v1/customers/{c['id']}"))["external_id"] == c["external_id"]
 
 
-def test_a_lone_surrogate_anywhere_in_a_customer_is_a_422_not_a_500(owner):
-    raw = '{"external_id": "ok-' + str(time.time_ns()) + '", "name": "\\udc00x", "metadata": {"k": "\\ud800"}}'
+def test_a_lone_surrogate_anywhere_in_a_customer_is_a_400_not_a_500(owner):
+    """Refused at the HTTP edge (tollgate.api.json_body) with the JSON path of the first bad string."""
+    external_id = "ok-" + str(time.time_ns())
+    raw = '{"external_id": "' + external_id + '", "name": "\\udc00x", "metadata": {"k": "\\ud800"}}'
     r = owner.post("/v1/customers", content=raw.encode(), headers={"content-type": "application/json"})
-    problem(r, 422)
+    assert problem(r, 400)["code"] == "INVALID_UNICODE"
+    assert owner.get(f"/v1/customers/external/{external_id}").status_code == 404, "nothing stored"
 
 
 def test_booleans_are_not_numbers_and_floats_are_not_integers(owner):

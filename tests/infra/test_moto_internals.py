@@ -14,7 +14,7 @@ from importlib import metadata
 import pytest
 
 from infra import definitions
-from infra.local.moto_internals import PATCHED
+from infra.local.moto_internals import PATCHED, original
 
 #: (module, class, attribute) -> the leading parameters the replacement (or the call) relies on.
 SIGNATURES: dict[tuple[str, str, str], list[str]] = {
@@ -70,7 +70,8 @@ KEYWORDS: dict[tuple[str, str, str], set[str]] = {
 
 
 def _attribute(module: str, cls: str, name: str):
-    return getattr(getattr(importlib.import_module(module), cls), name)
+    """moto's own attribute, even while a local stack of this test session has replaced it."""
+    return original(getattr(importlib.import_module(module), cls), name)
 
 
 def test_moto_is_the_pinned_version() -> None:
@@ -119,7 +120,7 @@ def test_the_helpers_the_transaction_patch_calls_exist() -> None:
 
 _STOP_PROBE = """
 import importlib, json
-from infra.local.moto_internals import PATCHED, is_replaced
+from infra.local.moto_internals import PATCHED, original, is_replaced
 from infra.local.stack import LocalStack
 
 def owner(module, cls):
