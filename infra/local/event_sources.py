@@ -98,11 +98,13 @@ class StreamPoller:
         # A table's stream ARN never changes (and moto's DescribeTable sizes every item): looked up once.
         self._stream_arns: dict[str, str] = {}
 
-    def poll(self) -> int:
+    def poll(self, only: str | None = None) -> int:
+        """Deliver what is pending on every stream source (or only those of the function ``only``)."""
         with self._lock:
             return sum(
                 self._poll_source(name, source)
                 for name, fn in definitions.functions().items()
+                if only in (None, name)
                 for source in fn.event_sources
             )
 

@@ -222,8 +222,8 @@ class LocalStack:
     def poll_queues(self) -> int:
         return self._queues.poll()
 
-    def poll_streams(self) -> int:
-        return self._streams.poll()
+    def poll_streams(self, only: str | None = None) -> int:
+        return self._streams.poll(only)
 
     def _start_workers(self) -> None:
         workers: tuple[tuple[str, Callable[[], object], float], ...] = (

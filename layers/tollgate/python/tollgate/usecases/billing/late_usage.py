@@ -21,6 +21,8 @@ def gather_late_usage(
 ) -> tuple[LateUsage, ...]:
     """The late usage candidates of billing ``sub`` for ``period``; ``read_usage(meter, start, end)``
     reads an aggregate (raising ``UsageDataUnavailable`` when it cannot)."""
+    if sub.billed_through is None:
+        return ()  # never invoiced (every finalized invoice moves billed_through): no earlier period to re-read
     invoices = snapshot.repos.invoices.list_invoices(
         snapshot.tenant_id, customer_id=sub.customer_id, subscription_id=sub.subscription_id, limit=MAX_INVOICES
     )
