@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infra.local.http import MAX_PAYLOAD_BYTES
+from tests.timing import assert_prompt
 
 
 def timed(send) -> tuple[httpx.Response, float]:
@@ -26,7 +27,7 @@ def assert_problem(response: httpx.Response, elapsed: float, status: int, code: 
     assert response.headers["x-request-id"]
     body = response.json()
     assert body["code"] == code and body["status"] == status and body["detail"]
-    assert elapsed < 1.0
+    assert_prompt(elapsed)
     return body
 
 

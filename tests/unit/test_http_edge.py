@@ -9,6 +9,7 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.timing import assert_prompt
 from tollgate.api.entry import lambda_entry
 from tollgate.api.grouped import GroupedApi
 from tollgate.api.json_body import MAX_DEPTH, nesting_depth_exceeds
@@ -54,7 +55,7 @@ def assert_problem(response: dict, body: dict, elapsed: float, status: int, code
     assert header_of(response, "Content-Type") == "application/problem+json"
     assert header_of(response, "X-Request-Id") == "rid-edge"
     assert body["code"] == code and body["status"] == status and body["detail"]
-    assert elapsed < 1.0
+    assert_prompt(elapsed)
 
 
 def assert_healthy() -> None:

@@ -119,7 +119,7 @@ def test_any_error_of_the_usage_reader_counts_as_usage_data_unavailable(world: W
 
 
 def test_a_slow_tax_provider_fails_with_tax_calculation_failed_then_retry_succeeds(world: World):
-    slow = SlowTaxProvider(delay=1.0)
+    slow = SlowTaxProvider(delay=4.0)
     world.tax_providers[slow.name] = slow
     put_billing_settings(
         world.repos, TENANT, {"tax": {"mode": "EXCLUSIVE", "provider": slow.name, "timeout_seconds": "0.1"}}
@@ -127,7 +127,7 @@ def test_a_slow_tax_provider_fails_with_tax_calculation_failed_then_retry_succee
     sub = world.subscribe(fee_plan(world, "100"))
     began = time.monotonic()
     result = bill_subscription(world.repos, TENANT, sub.subscription_id, *JAN)
-    assert time.monotonic() - began < 0.9  # the timeout, not the provider, decided
+    assert time.monotonic() - began < 3.5  # the 0.1 s timeout decided, not the 4 s provider
     assert (result.status, result.error_code) == ("FAILED", "TAX_CALCULATION_FAILED")
     assert "0.1s" in result.detail and f"/v1/invoices/{result.invoice_id}/retry" in result.detail
     # the engine is back (fast): retry just that invoice
