@@ -13,6 +13,9 @@ Context values (``-c name=value`` or ``cdk.json``):
 - ``log_retention_days`` (default 30): one of CloudWatch Logs' allowed retention values.
 - ``api_throttling_rate_limit`` / ``api_throttling_burst_limit``: stage-wide throttling.
 - ``alarm_email``: subscribed to the alarm topic (every alarm notifies it).
+- ``sample_tenant_api`` (default on): also synthesize ``TollgateSampleTenantApi``, a tenant's REST API
+  behind the gateway authorizer construct (``sample_tollgate_api_url``, ``sample_tenant_id``). Deploy the
+  platform alone with ``npx cdk deploy Tollgate``.
 
 Synth needs no AWS account or network: the stack is environment-agnostic (region and account are
 resolved by CloudFormation) unless ``CDK_DEFAULT_ACCOUNT``/``CDK_DEFAULT_REGION`` are set.
@@ -35,9 +38,11 @@ from aws_cdk import App, Aspects, Environment  # noqa: E402
 from aws_cdk import aws_logs as logs  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
+from infra.examples.tenant_api import SampleTenantApiStack  # noqa: E402
 from infra.stack import TollgateSettings, TollgateStack  # noqa: E402
 
 STACK_NAME = "Tollgate"
+SAMPLE_STACK_NAME = "TollgateSampleTenantApi"
 
 
 def _bool(value: object) -> bool:
@@ -101,6 +106,16 @@ def build(app: App | None = None) -> tuple[App, TollgateStack]:
         env=Environment(account=account, region=region) if account and region else None,
         description="Tollgate: usage-based billing and API monetization (API, functions, tables, events, workflows).",
     )
+    ctx = app.node.try_get_context
+    if _bool(ctx("sample_tenant_api") if ctx("sample_tenant_api") is not None else True):
+        SampleTenantApiStack(
+            app,
+            SAMPLE_STACK_NAME,
+            tollgate_api_url=str(ctx("sample_tollgate_api_url") or "https://api.tollgate.example"),
+            tenant_id=str(ctx("sample_tenant_id") or "ten_sample"),
+            env=Environment(account=account, region=region) if account and region else None,
+            description="Sample: a tenant REST API behind the Tollgate gateway authorizer (not needed by Tollgate).",
+        )
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return app, stack
 

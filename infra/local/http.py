@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, quote, unquote
 from aws_lambda_powertools import Logger
 
 from infra import definitions
+from infra.local.demo_api import DemoApi
 from infra.local.environment import ACCOUNT, REGION
 from infra.local.stack import LocalStack
 from tollgate.api.problems import problem_proxy_response
@@ -58,6 +59,7 @@ class LocalApiGateway:
         self.routes = sorted(spec.routes, key=lambda r: ("{proxy+}" in r.path, -len(r.path)))
         self._compiled = [(r, _route_regex(r.path)) for r in self.routes]
         self._cache: dict[tuple, tuple[float, dict]] = {}
+        self.demo = DemoApi(self)  # /demo-api/: a tenant's API behind the gateway middleware
 
     def match(self, path: str):
         for route, regex in self._compiled:
@@ -145,6 +147,8 @@ class LocalApiGateway:
                 path,
                 "PAYLOAD_TOO_LARGE",
             )
+        elif route is None and self.demo.serves(path):
+            response = self.demo.invoke(event)
         elif route is None:
             response = problem_proxy_response(
                 404, "Not found", f"No endpoint {method} {path}.", path, "ROUTE_NOT_FOUND"
