@@ -59,7 +59,7 @@ def test_uncovered_routes_are_not_checked_again_within_the_ttl():
 
 def test_hard_meter_local_consumption_then_the_server_denies_and_the_denial_is_cached():
     fake = FakeGateway(limit=Decimal(5))
-    gw, clock = make(fake)
+    gw, clock = make(fake, spend_fraction=1.0)
     allowed = 0
     for _ in range(5):
         d = gw.check("sk_live_good", "GET", "/v1/widgets")
@@ -78,11 +78,18 @@ def test_hard_meter_local_consumption_then_the_server_denies_and_the_denial_is_c
 
 def test_increments_over_one_and_response_meters_deplete_the_local_allowance():
     fake = FakeGateway(limit=Decimal(30), policies=[policy(meters={"api_requests": 10})])
-    gw, _ = make(fake)
+    gw, _ = make(fake, spend_fraction=1.0)
     assert gw.check("sk_live_good", "GET", "/v1/widgets").increments == {"api_requests": Decimal(10)}
     assert gw.check("sk_live_good", "GET", "/v1/widgets").source == "cache"
     gw.meter("r1", "sk_live_good", "GET", "/v1/widgets", 200, response_meters={"api_requests": "15"})
     assert gw.check("sk_live_good", "GET", "/v1/widgets").source == "server"  # 10 + 15 consumed of 30
+
+
+def test_by_default_an_instance_spends_half_of_the_remaining_before_asking_again():
+    fake = FakeGateway(limit=Decimal(8))
+    gw, _ = make(fake)
+    sources = [gw.check("sk_live_good", "GET", "/v1/widgets").source for _ in range(5)]
+    assert sources == ["server", "cache", "cache", "cache", "server"]  # 4 of the 8 remaining, then ask
 
 
 def test_strict_policies_are_never_served_from_the_cache():
@@ -137,7 +144,7 @@ def test_server_errors_count_as_unreachable():
 
 def test_concurrent_callers_never_exceed_the_cached_remaining():
     fake = FakeGateway(limit=Decimal(300))
-    gw, _ = make(fake)
+    gw, _ = make(fake, spend_fraction=1.0)
     assert gw.check("sk_live_good", "GET", "/v1/widgets").allowed  # 299 left in the cached answer
     fake.used = fake.limit  # the server now denies: only the cache can allow
     results: list[bool] = []

@@ -57,12 +57,14 @@ class GatewayClient:
         cache: DecisionCache | None = None,
         clock: Clock | None = None,
         wall: Clock | None = None,
+        spend_fraction: float = 0.5,
     ):
         if fail_policy not in FAIL_POLICIES:
             raise ValueError(f"fail_policy={fail_policy!r}: use one of {FAIL_POLICIES}")
         self.fail_policy = fail_policy
         self.meter_attempts = max(1, meter_attempts)
         kwargs: dict[str, Any] = {k: v for k, v in (("clock", clock), ("wall", wall)) if v is not None}
+        kwargs["spend_fraction"] = spend_fraction
         self.cache = cache or DecisionCache(**kwargs)
         headers = {
             "Authorization": f"Bearer {gateway_key}",
