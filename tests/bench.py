@@ -9,6 +9,9 @@ Sections (each issue adds its own):
   calls, write units and cost per million events at batch 100; hot partition keys.
 - Distinct counts at scale (``tests/bench_distinct.py``): UNIQUE_COUNT at 100,000 distinct values for one
   customer, meter and period: time, write and read units per value, cost per million values, 1,000,000.
+- Gateway enforcement (``tests/bench_gateway.py``): warm-cache decision time, backend reads per 100
+  decisions, cached mode's overshoot, AWS calls per uncached check, strict mode's writes, the middleware's
+  metering flush, cost per million decisions per surface.
 """
 
 from __future__ import annotations
@@ -172,6 +175,12 @@ def _sdk_sections() -> list:
     return bench_sdk.SECTIONS
 
 
+def _gateway_sections() -> list:
+    from tests import bench_gateway  # issue 15: decision time, backend reads, overshoot, cost per surface
+
+    return bench_gateway.SECTIONS
+
+
 SECTIONS = [
     cold_start,
     api_first_request,
@@ -179,6 +188,7 @@ SECTIONS = [
     *_billing_sections(),
     *_distinct_sections(),
     *_sdk_sections(),
+    *_gateway_sections(),
 ]
 
 
