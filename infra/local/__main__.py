@@ -1,6 +1,8 @@
 """``python -m infra.local`` (what ``make run`` starts): the local stack and its HTTP API in the foreground.
 
 Prints the API URL, a tenant id and an OWNER operator key, and writes them to .local/bootstrap.json.
+Also serves the demo API under /demo-api/ (``infra.local.demo_api``), protected by the gateway middleware
+with the tenant's GATEWAY key, and prints two customer keys to call it with (``infra.local.demo_seed``).
 PORT picks the port (default 8000). Ctrl-C stops it.
 """
 
@@ -27,12 +29,14 @@ def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     stack = LocalStack().start()
     boot = stack.bootstrap_tenant("Local tenant")
+    gateway = LocalApiGateway(stack)
     api_url = f"http://{host}:{port}"
     info = {
         "api_url": api_url,
         "tenant_id": boot.tenant_id,
         "operator_key": boot.operator_key,
         "platform_key": boot.platform_key,
+        **_demo(gateway, boot.tenant_id, boot.operator_key),
     }
     out = Path(os.environ.get("TOLLGATE_BOOTSTRAP_FILE", REPO_ROOT / ".local" / "bootstrap.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -51,15 +55,39 @@ def main() -> int:
                 f"  curl -H 'Authorization: Bearer {boot.operator_key}' -H 'X-Tenant-Id: {boot.tenant_id}' "
                 f"{api_url}/v1/api-keys",
                 "",
+                "  Demo API (/demo-api/, behind the gateway middleware): a free plan with 5 requests a month,",
+                "  then 403; a plan limited to 3 requests a minute, then 429:",
+                f"  for i in 1 2 3 4 5 6; do curl -s -H 'Authorization: Bearer {info.get('demo_free_key', '')}' "
+                f"{api_url}/demo-api/widgets; echo; done",
+                f"  for i in 1 2 3 4; do curl -s -H 'Authorization: Bearer {info.get('demo_rate_limited_key', '')}' "
+                f"{api_url}/demo-api/widgets; echo; done",
+                "",
             ]
         ),
         flush=True,
     )
     try:
-        uvicorn.run(asgi_app(LocalApiGateway(stack)), host=host, port=port, log_level="warning", lifespan="on")
+        uvicorn.run(asgi_app(gateway), host=host, port=port, log_level="warning", lifespan="on")
     finally:
         stack.stop()
     return 0
+
+
+def _demo(gateway, tenant_id: str, owner_key: str) -> dict[str, str]:
+    """Seed and configure the demo API; a failure leaves the stack up (the demo answers 503)."""
+    from infra.local.demo_seed import seed_demo
+
+    try:
+        seed = seed_demo(gateway, tenant_id, owner_key)
+    except Exception:
+        logging.getLogger("tollgate.local").exception("the demo API could not be set up")
+        return {}
+    gateway.demo.configure(tenant_id, seed.gateway_key)
+    return {
+        "demo_gateway_key": seed.gateway_key,
+        "demo_free_key": seed.free_key,
+        "demo_rate_limited_key": seed.rate_limited_key,
+    }
 
 
 if __name__ == "__main__":

@@ -49,7 +49,12 @@ def test_make_run_serves_health_and_writes_a_working_owner_key(tmp_path):
             headers={"Authorization": f"Bearer {info['operator_key']}", "X-Tenant-Id": info["tenant_id"]},
         )
         assert r.status_code == 200
-        assert r.json()["data"][0]["role"] == "OWNER"
+        assert "OWNER" in {k.get("role") for k in r.json()["data"]}
+        # The demo API answers a customer key of the seeded free plan (allow / 403 / 429: README "Demo API").
+        demo = httpx.get(
+            f"{info['api_url']}/demo-api/widgets", headers={"Authorization": f"Bearer {info['demo_free_key']}"}
+        )
+        assert demo.status_code == 200, demo.text
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
         proc.wait(timeout=20)
