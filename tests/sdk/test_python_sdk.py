@@ -271,6 +271,18 @@ def test_the_async_client_explains_an_ingest_that_was_not_awaited():
         gc.collect()
 
 
+def test_gzip_bodies_are_accepted_by_the_api_and_count_once(t):
+    """`gzip=True` sends `Content-Encoding: gzip`; the API decodes it at its edge (issue 17)."""
+    client = sdk_client(t, gzip=True)
+    for i in range(120):
+        client.ingest(t.event_name, t.ext, properties={"path": f"/v1/widgets/{i}", "pad": "x" * 200})
+    assert client.flush(timeout=30)
+    stats = client.stats()
+    assert (stats["sent"], stats["rejected"], stats["failed"]) == (120, 0, 0), stats
+    t.wait_usage(t.ext, t.event_name, 120, timeout=15)
+    client.close()
+
+
 def test_gzip_is_opt_in_and_sends_a_gzip_body():
     import gzip
 
