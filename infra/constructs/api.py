@@ -292,6 +292,9 @@ class RestApi(Construct):
             rest_api_name=f"tollgate-{stage}",
             description=description,
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            # Every body reaches the function as bytes (base64), so a gzip/deflate body
+            # (Content-Encoding) arrives intact; the API's edge decodes it (tollgate.api.json_body).
+            binary_media_types=["*/*"],
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             deploy_options=apigw.StageOptions(

@@ -147,7 +147,7 @@ def test_every_operation_documents_every_problem_as_problem_json():
     wrong = []
     for path, item in DOCUMENT["paths"].items():
         for method, operation in item.items():
-            for status in ("400", "401", "403", "404", "409", "413", "422", "429", "503"):
+            for status in ("400", "401", "403", "404", "409", "413", "415", "422", "429", "503"):
                 content = operation["responses"].get(status, {}).get("content", {})
                 # The Stripe-compatible routes also answer ingestion's refusals in Stripe's error shape.
                 other = {"application/json"} if path.startswith("/compat/stripe/") else set()

@@ -33,6 +33,15 @@ def test_missing_tenant_header_is_401_until_both_headers_are_sent(server):
     assert client(server, server.owner_key, server.tenant_id).get("/v1/api-keys").status_code == 200
 
 
+def test_a_customer_key_needs_no_tenant_header_but_an_operator_key_does(server, owner):
+    customer_id = builders.customer(owner)["id"]
+    secret = owner.post("/v1/api-keys", json={"name": "c", "kind": "customer", "customer_id": customer_id}).json()
+    customer = client(server, secret["secret"], None)
+    assert customer.get("/v1/portal/me").status_code == 200
+    assert problem(client(server, server.owner_key, None).get("/v1/customers"), 401)["code"] == "UNAUTHORIZED"
+    assert problem(client(server, secret["secret"], "ten_someone_else").get("/v1/portal/me"), 401)
+
+
 # 401, cause 2: wrong key prefix for the API
 def test_an_operator_key_on_the_customer_api_is_401_until_the_customer_key_is_used(server, owner):
     body = problem(owner.get("/v1/portal/me"), 401)

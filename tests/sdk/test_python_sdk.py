@@ -130,10 +130,9 @@ def test_a_forked_child_sends_its_own_events_and_not_its_parents(t):
 def test_a_customer_key_sends_for_its_customer_and_rejections_reach_on_rejected(t):
     key = t.key(kind="customer", customer_id=t.c["id"], name="sdk")
     rejected: list[tuple[str, str, str]] = []
-    client = Client(
+    client = Client(  # no tenant_id: a customer key names its tenant itself
         api_url=t.server.url,
         api_key=key,
-        tenant_id=t.tenant_id,
         on_rejected=lambda e, code, d: rejected.append((e["event_id"], code, d)),
     )
     client.ingest(t.event_name)  # a customer key may leave the customer out
@@ -269,6 +268,18 @@ def test_the_async_client_explains_an_ingest_that_was_not_awaited():
         import gc
 
         gc.collect()
+
+
+def test_gzip_bodies_are_accepted_by_the_api_and_count_once(t):
+    """`gzip=True` sends `Content-Encoding: gzip`; the API decodes it at its edge (issue 17)."""
+    client = sdk_client(t, gzip=True)
+    for i in range(120):
+        client.ingest(t.event_name, t.ext, properties={"path": f"/v1/widgets/{i}", "pad": "x" * 200})
+    assert client.flush(timeout=30)
+    stats = client.stats()
+    assert (stats["sent"], stats["rejected"], stats["failed"]) == (120, 0, 0), stats
+    t.wait_usage(t.ext, t.event_name, 120, timeout=15)
+    client.close()
 
 
 def test_gzip_is_opt_in_and_sends_a_gzip_body():

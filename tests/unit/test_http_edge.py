@@ -3,16 +3,19 @@ deep, lone surrogates, arrays sent for objects and booleans sent for numbers are
 problem+json, answered within a second, before any route runs; the function stays healthy."""
 
 import base64
+import gzip
 import json
 import time
+import zlib
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.timing import assert_prompt
 from tollgate.api.entry import lambda_entry
 from tollgate.api.grouped import GroupedApi
-from tollgate.api.json_body import MAX_DEPTH, nesting_depth_exceeds
+from tollgate.api.json_body import MAX_DECODED_BYTES, MAX_DEPTH, nesting_depth_exceeds
 
 handler = lambda_entry(GroupedApi())
 TENANT = "ten_edge"
@@ -155,3 +158,56 @@ def test_a_boolean_is_not_a_number(flag):
 def test_a_path_with_a_control_character_is_a_404_not_another_route(prefix, control):
     response, body, elapsed = answer(event("GET", prefix + control))
     assert_problem(response, body, elapsed, 404, "ROUTE_NOT_FOUND")
+
+
+# -- Content-Encoding: gzip / deflate bodies (the SDKs' gzip option) ---------------------------------------
+
+
+def _compressed(ev: dict, raw: bytes, encoding: str) -> dict:
+    ev["body"], ev["isBase64Encoded"] = base64.b64encode(raw).decode(), True
+    ev["headers"]["Content-Encoding"] = encoding
+    ev["multiValueHeaders"]["Content-Encoding"] = [encoding]
+    return ev
+
+
+def _reached_the_route(response: dict, body: dict) -> None:
+    """The route's own model validation answered (422 naming `name`): the decoded JSON reached it."""
+    assert response["statusCode"] == 422, body
+    assert "name" in json.dumps(body.get("errors") or body["detail"])
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "GZIP", "x-gzip", "deflate"])
+def test_a_compressed_body_reaches_the_route_as_its_json(encoding):
+    body = json.dumps({"name": 5}).encode()
+    raw = gzip.compress(body) if "gzip" in encoding.lower() else zlib.compress(body)
+    response, problem, _ = answer(_compressed(event("POST", "/v1/products", None), raw, encoding))
+    _reached_the_route(response, problem)
+
+
+def test_a_body_api_gateway_already_inflated_is_taken_as_it_is():
+    ev = event("POST", "/v1/products", json.dumps({"name": 5}))
+    ev["headers"]["Content-Encoding"] = "gzip"
+    _reached_the_route(*answer(ev)[:2])
+
+
+@pytest.mark.parametrize(
+    ("raw", "encoding", "status", "code"),
+    [
+        (b"\x1f\x8b\x08\x00garbage", "gzip", 400, "INVALID_CONTENT_ENCODING"),
+        (gzip.compress(b'{"name": "x"}')[:-12], "gzip", 400, "INVALID_CONTENT_ENCODING"),
+        (b'{"name": "x"}', "br", 415, "UNSUPPORTED_CONTENT_ENCODING"),
+        (gzip.compress(b"\xff\xfe not utf-8"), "gzip", 400, "BODY_NOT_UTF8"),
+        (gzip.compress(b"[" * 1000), "gzip", 400, "JSON_TOO_DEEP"),
+    ],
+    ids=["not-gzip", "truncated", "brotli", "not-utf8", "too-deep"],
+)
+def test_a_body_that_does_not_decode_is_a_clear_problem(raw, encoding, status, code):
+    assert_problem(*answer(_compressed(event("POST", "/v1/products", None), raw, encoding)), status, code)
+
+
+def test_a_zip_bomb_is_a_413_without_inflating_it_all():
+    bomb = gzip.compress(b" " * (MAX_DECODED_BYTES + 1024 * 1024), compresslevel=9)
+    assert len(bomb) < 64 * 1024
+    response, body, elapsed = answer(_compressed(event("POST", "/v1/ingest/events", None), bomb, "gzip"))
+    assert_problem(response, body, elapsed, 413, "PAYLOAD_TOO_LARGE")
+    assert_healthy()

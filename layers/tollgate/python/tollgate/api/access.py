@@ -50,6 +50,14 @@ def caller_from_event(event: dict) -> tuple[Caller | None, str | None]:
     )
 
 
+# An operator key (afo_) acts for the tenant it names; a customer key's tenant is the key's own, so
+# customer keys (and the compatibility routes' clients) need no X-Tenant-Id.
+MISSING_TENANT = (
+    "Missing credentials: an operator key (afo_) must be sent with both 'Authorization: Bearer <key>' "
+    "and 'X-Tenant-Id: <your-tenant-id>'."
+)
+
+
 def enforce_access(app: APIGatewayRestResolver, next_middleware) -> Response:
     route = app.context.get("_route")
     ext = (getattr(route, "openapi_extensions", None) or {}).get(EXTENSION)
@@ -68,7 +76,10 @@ def enforce_access(app: APIGatewayRestResolver, next_middleware) -> Response:
             from tollgate.usecases.authorize import header, tenant_mismatch
 
             display = ((event.get("requestContext") or {}).get("authorizer") or {}).get("key_display", "")
-            mismatch = tenant_mismatch(caller, display, header(event.get("headers"), "X-Tenant-Id"))
+            tenant_header = header(event.get("headers"), "X-Tenant-Id")
+            if tenant_header is None and caller.kind is KeyKind.OPERATOR:
+                raise Unauthorized(MISSING_TENANT)
+            mismatch = tenant_mismatch(caller, display, tenant_header)
             if mismatch:
                 raise Unauthorized(mismatch)
         try:

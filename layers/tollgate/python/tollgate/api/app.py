@@ -157,7 +157,7 @@ def _install_docs(app: APIGatewayRestResolver, title: str) -> None:
                 openapi_version="3.1.0",
                 description=API_DESCRIPTION,
                 security_schemes=_security_schemes(),
-                security=[{"bearer": [], "tenant": []}],
+                security=[{"bearer": [], "tenant": []}, {"bearer": []}],
             )
             document.append(json.dumps(complete_document(json.loads(generated)), indent=2))
         return document[0]
@@ -203,7 +203,13 @@ def _security_schemes():
 
     return {
         "bearer": HTTPBearer(description="An operator key (afo_…) or a customer API key (sk_live_…, sk_test_…)."),
-        "tenant": APIKey.model_validate({"name": "X-Tenant-Id", "in": "header", "description": "Your tenant id."}),
+        "tenant": APIKey.model_validate(
+            {
+                "name": "X-Tenant-Id",
+                "in": "header",
+                "description": "Your tenant id: required with an operator key (afo_…); a customer key has its own.",
+            }
+        ),
     }
 
 

@@ -57,6 +57,7 @@ PROBLEM_RESPONSES: dict[int, str] = {
     404: "Not found: no such resource in this tenant (or no such route).",
     409: "Conflict: the resource's state does not allow this change, or it already exists.",
     413: "Payload too large: the body or a batch exceeds the documented limit.",
+    415: "Unsupported media type: a Content-Encoding other than gzip, deflate or identity.",
     422: "Invalid input: a field is missing, of the wrong type or out of range (see `errors`).",
     429: "Too many requests: retry after the number of seconds in Retry-After.",
     503: "Service unavailable: a dependency is temporarily unavailable; nothing was changed; retry.",

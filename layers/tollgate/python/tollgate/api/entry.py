@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger
 
-from tollgate.api.json_body import BodyProblem, check_json, read_text
+from tollgate.api.json_body import BodyProblem, check_json, decode_content, read_text
 from tollgate.api.problems import problem_proxy_response
 
 logger = Logger(service="tollgate")
@@ -72,6 +72,17 @@ def _is_form_for_stripe(event: dict) -> bool:
     return "x-www-form-urlencoded" in ctype.lower() and path.startswith(FORM_ENCODED_PREFIXES)
 
 
+def _pop_content_encoding(event: dict) -> str:
+    """The request's Content-Encoding, removed from the event: the routes see the decoded body."""
+    found = ""
+    for field in ("headers", "multiValueHeaders"):
+        headers = event.get(field) or {}
+        for name in [n for n in headers if n.lower() == "content-encoding"]:
+            value = headers.pop(name)
+            found = found or (value[0] if isinstance(value, list) and value else str(value or ""))
+    return found
+
+
 def _read_json_body(event: dict) -> BodyProblem | None:
     """JSON is the only body format (but Stripe's form-encoded v1 on its compatible routes). A base64
     body (binary pass-through) becomes text when it is UTF-8; a body that is not UTF-8, nested too deep
@@ -79,7 +90,10 @@ def _read_json_body(event: dict) -> BodyProblem | None:
     body = event.get("body")
     if not body or not isinstance(body, str):
         return None
-    text = read_text(body, bool(event.get("isBase64Encoded")))
+    decoded = decode_content(body, bool(event.get("isBase64Encoded")), _pop_content_encoding(event))
+    if isinstance(decoded, BodyProblem):
+        return decoded
+    text = read_text(*decoded)
     if isinstance(text, BodyProblem):
         return text
     event["body"], event["isBase64Encoded"] = text, False
@@ -89,6 +103,10 @@ def _read_json_body(event: dict) -> BodyProblem | None:
     if problem is None:
         _use_json_content_type(event)
     return problem
+
+
+_BODY_PROBLEM_STATUS = {"UNSUPPORTED_CONTENT_ENCODING": 415, "PAYLOAD_TOO_LARGE": 413}
+_TITLES = {400: "Bad request", 413: "Payload too large", 415: "Unsupported media type"}
 
 
 def lambda_entry(app: Any) -> Callable[[dict, Any], dict]:
@@ -117,7 +135,8 @@ def lambda_entry(app: Any) -> Callable[[dict, Any], dict]:
                 "ROUTE_NOT_FOUND",
             )
         elif (body_problem := _read_json_body(event)) is not None:
-            response = problem_proxy_response(400, "Bad request", body_problem.detail, path, body_problem.code)
+            status = _BODY_PROBLEM_STATUS.get(body_problem.code, 400)
+            response = problem_proxy_response(status, _TITLES[status], body_problem.detail, path, body_problem.code)
         else:
             try:
                 response = app.resolve(event, context)

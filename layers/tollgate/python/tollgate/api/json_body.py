@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,67 @@ _BRACKETS = re.compile(r"[\[\]{}]+")
 class BodyProblem:
     code: str
     detail: str
+
+
+# What a compressed body may inflate to: API Gateway's own payload limit (10 MB), so a "zip bomb"
+# costs at most that much memory and is refused with 413 past it.
+MAX_DECODED_BYTES = 10 * 1024 * 1024
+# Content-Encoding -> zlib window bits (gzip framing, zlib framing).
+_DECODERS = {"gzip": 31, "x-gzip": 31, "deflate": 15}
+SUPPORTED_ENCODINGS = ("gzip", "deflate", "identity")
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def decode_content(body: str, base64_encoded: bool, encoding: str) -> tuple[str, bool] | BodyProblem:
+    """The body with its ``Content-Encoding`` undone, as ``(body, base64_encoded)`` for ``read_text``.
+
+    A compressed body arrives base64-encoded (binary pass-through). When API Gateway already
+    decompressed it (payload compression enabled on the API), it arrives as plain text and is taken
+    as it is. Anything but gzip, deflate or identity is a 415; a body that does not inflate is a 400;
+    one that inflates past ``MAX_DECODED_BYTES`` is a 413, found without inflating further."""
+    name = encoding.strip().lower()
+    if name in ("", "identity"):
+        return body, base64_encoded
+    if name not in _DECODERS:
+        return BodyProblem(
+            "UNSUPPORTED_CONTENT_ENCODING",
+            f"Content-Encoding {encoding.strip()[:40]!r} is not supported: send gzip, deflate or an uncompressed body.",
+        )
+    if not base64_encoded:
+        return body, False  # already decompressed upstream: JSON text, not compressed bytes
+    try:
+        raw = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return BodyProblem("INVALID_BODY", "The request body could not be decoded (invalid base64).")
+    if not _looks_compressed(raw, name):
+        return body, True  # API Gateway inflated it and kept the header: take the bytes as they are
+    inflater = zlib.decompressobj(_DECODERS[name])
+    try:
+        inflated = inflater.decompress(raw, MAX_DECODED_BYTES + 1)
+        complete = inflater.eof and not inflater.unconsumed_tail
+    except zlib.error as exc:
+        return BodyProblem(
+            "INVALID_CONTENT_ENCODING",
+            f"The request body is not valid {name} data ({str(exc)[:120]}); compress the whole body once, "
+            "or drop the Content-Encoding header.",
+        )
+    if len(inflated) > MAX_DECODED_BYTES:
+        return BodyProblem(
+            "PAYLOAD_TOO_LARGE",
+            f"The request body inflates to more than {MAX_DECODED_BYTES // (1024 * 1024)} MB; send smaller batches.",
+        )
+    if not complete:
+        return BodyProblem(
+            "INVALID_CONTENT_ENCODING",
+            f"The request body is truncated {name} data; compress the whole body once.",
+        )
+    return base64.b64encode(inflated).decode("ascii"), True
+
+
+def _looks_compressed(raw: bytes, name: str) -> bool:
+    if _DECODERS[name] == 31:
+        return raw[:2] == _GZIP_MAGIC
+    return len(raw) >= 2 and raw[0] & 0x0F == 8 and (raw[0] << 8 | raw[1]) % 31 == 0  # RFC 1950 header
 
 
 def read_text(body: str, base64_encoded: bool) -> str | BodyProblem:
