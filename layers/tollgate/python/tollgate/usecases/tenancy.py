@@ -87,7 +87,9 @@ def create_api_key(
 ) -> IssuedKey:
     if kind is KeyKind.OPERATOR:
         if role is None:
-            raise InvalidInput("An operator key needs a role: OWNER, ADMIN, MEMBER or BILLING_ADMIN.", field="role")
+            raise InvalidInput(
+                "An operator key needs a role: OWNER, ADMIN, MEMBER, BILLING_ADMIN or GATEWAY.", field="role"
+            )
         if role is Role.OWNER and caller.role is not Role.OWNER:
             raise Forbidden(f"Role {caller.role} cannot create OWNER keys; use a key with role OWNER.")
     elif kind is KeyKind.CUSTOMER:
