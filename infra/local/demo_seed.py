@@ -6,6 +6,8 @@ minute), a customer subscribed to each with its subscription key, and two polici
 - ``POST /demo-api/reports`` meters ``api_credits`` (the upstream sets ``X-Tollgate-Meter-api_credits``);
 - ``* /demo-api/*`` meters ``api_requests`` by 1 (first matching policy wins: the reports policy first).
 
+Both policies are strict (zero overshoot), so a quick loop of curls shows the limits exactly.
+
 Everything goes through the local API in-process, with the tenant's OWNER key, as a user would call it.
 """
 
@@ -78,7 +80,9 @@ def seed_demo(gateway: LocalApiGateway, tenant_id: str, owner_key: str, cache_tt
         ],
         {"rate_limit_per_minute": 3},
     )
-    common = {"cache_ttl_seconds": cache_ttl_seconds, "error_overrides": {}}
+    # Strict: every request is decided (and counted) by the server, so a quick curl loop shows exactly 5
+    # allowed, then 403, and the rate limit's 429; a cached policy would let a fast loop run ahead of metering.
+    common = {"cache_ttl_seconds": cache_ttl_seconds, "limit_mode": "strict"}
     call(
         "POST",
         "/v1/gateway/policies",
