@@ -31,7 +31,7 @@ if str(REPO_ROOT / "sdk" / "python") not in sys.path:
     sys.path.append(str(REPO_ROOT / "sdk" / "python"))
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from tollgate_sdk.gateway import GatewayClient, TollgateGatewayMiddleware
+from tollgate_sdk.gateway import GatewayClient, SyncMeterSink, TollgateGatewayMiddleware
 from tollgate_sdk.gateway.decision import FailPolicy
 
 from tollgate.api.problems import problem_proxy_response
@@ -61,9 +61,9 @@ class InProcessTransport(httpx.BaseTransport):
         return httpx.Response(int(answer.get("statusCode", 200)), headers=out_headers, content=answer.get("body") or "")
 
 
-def build_app(client: GatewayClient) -> APIGatewayRestResolver:
+def build_app(middleware: TollgateGatewayMiddleware) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver()
-    app.use(middlewares=[TollgateGatewayMiddleware(client)])
+    app.use(middlewares=[middleware])
 
     @app.get(f"{PREFIX}/widgets")
     def widgets() -> dict:
@@ -97,6 +97,7 @@ class DemoApi:
         global ACTIVE
         self.transport = InProcessTransport(gateway)
         self.client: GatewayClient | None = None
+        self.sink: SyncMeterSink | None = None
         self.app: APIGatewayRestResolver | None = None
         ACTIVE = self
 
@@ -105,7 +106,8 @@ class DemoApi:
         self.client = GatewayClient(
             "http://local", gateway_key, tenant_id, transport=self.transport, fail_policy=fail_policy
         )
-        self.app = build_app(self.client)
+        self.sink = SyncMeterSink(self.client)  # flushed before the handler returns; keeps each meter answer
+        self.app = build_app(TollgateGatewayMiddleware(self.client, self.sink))
         return self.client
 
     @property
