@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 
 from tollgate import wiring
 from tollgate.observability import logger, metrics, tracer
-from tollgate.usecases.authorize import authorize
+from tollgate.usecases.authorize import authorize, credential_header_for
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
@@ -21,7 +21,12 @@ from tollgate.usecases.authorize import authorize
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context) -> dict:
     request = APIGatewayAuthorizerRequestEvent(event)
-    decision = authorize(wiring.tenancy_repository(), request.headers, platform_key_sha256=wiring.platform_key_sha256)
+    decision = authorize(
+        wiring.tenancy_repository(),
+        request.headers,
+        platform_key_sha256=wiring.platform_key_sha256,
+        credential_header=credential_header_for(event.get("resource")),
+    )
     arn = request.parsed_arn
     policy = APIGatewayAuthorizerResponse(
         principal_id=decision.caller.key_id if decision.caller else "anonymous",

@@ -130,6 +130,8 @@ class Authorizer(_Model):
     function: str
     identity_headers: list[str]
     cache_ttl_seconds: int
+    # The header holding the caller's key (the authorizer function reads it: tollgate.usecases.authorize).
+    credential_header: str = "Authorization"
 
 
 class ApiRoute(_Model):

@@ -7,7 +7,9 @@ independently of tollgate.domain.access:
 - BILLING_ADMIN cannot touch the product catalog -> 403 on "catalog:*";
 - only OWNER and ADMIN manage keys or send usage (an operator "key without ingestion permission" is
   seed 000's cause); customer keys only ingest and read their own usage and invoices;
-- the platform-admin credential only creates tenants and recovers a tenant's OWNER key.
+- the platform-admin credential only creates tenants and recovers a tenant's OWNER key;
+- GATEWAY (an API gateway's key, issue 15) only checks and meters requests ("gateway:check",
+  "gateway:meter"), which among the other roles only OWNER and ADMIN may do.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from tests.e2e.conftest import client
 
 pytestmark = pytest.mark.e2e
 
-PRINCIPALS = ["none", "OWNER", "ADMIN", "MEMBER", "BILLING_ADMIN", "customer", "platform"]
+PRINCIPALS = ["none", "OWNER", "ADMIN", "MEMBER", "BILLING_ADMIN", "GATEWAY", "customer", "platform"]
+GATEWAY_PERMISSIONS = {"gateway:check", "gateway:meter"}
 CUSTOMER_PERMISSIONS = {"usage:ingest", "usage:read", "billing:read"}
 
 
@@ -41,6 +44,10 @@ def expected(rule: dict, principal: str) -> int | str:
     if kind == "customer":
         return "allowed" if rule["permission"] in CUSTOMER_PERMISSIONS else 403
     if area == "tenants":
+        return 403
+    if principal == "GATEWAY":
+        return "allowed" if rule["permission"] in GATEWAY_PERMISSIONS else 403
+    if area == "gateway" and principal not in ("OWNER", "ADMIN"):
         return 403
     if principal == "MEMBER" and action != "read":
         return 403
@@ -63,7 +70,7 @@ def operations(doc: dict):
 @pytest.fixture(scope="module")
 def clients(server, owner) -> dict[str, httpx.Client]:
     out = {"none": client(server, None, None), "OWNER": owner}
-    for role in ("ADMIN", "MEMBER", "BILLING_ADMIN"):
+    for role in ("ADMIN", "MEMBER", "BILLING_ADMIN", "GATEWAY"):
         r = owner.post("/v1/api-keys", json={"kind": "operator", "role": role, "name": f"matrix {role}"})
         assert r.status_code == 201, r.text
         out[role] = client(server, r.json()["secret"], server.tenant_id)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tollgate.adapters.dynamodb import gateway_keys as gk
 from tollgate.adapters.dynamodb import keys as k
 
 AT = datetime(2026, 4, 17, 10, 0, tzinfo=UTC)
@@ -84,6 +85,13 @@ PINNED = [
     ),
     (k.ingest_index_prefix("cus_1"), "cus_1#"),
     (k.ingest_index_prefix("cus_1", "mtr_1"), "cus_1#mtr_1#"),
+    # gateway enforcement (adapters/dynamodb/gateway_keys.py)
+    (gk.gateway_policy_key("ten_1", "pol_1"), {"pk": "T#ten_1", "sk": "GWPOLICY#pol_1"}),
+    (gk.access_snapshot_key("abc123"), {"pk": "KEY#abc123", "sk": "ACCESS"}),
+    (gk.customer_access_keys_key("ten_1", "cus_1"), {"pk": "T#ten_1", "sk": "GWKEYS#cus_1"}),
+    (gk.gateway_counter_key("ten_1", "sub_1", "api", "P"), {"pk": "T#ten_1#GWCOUNT#sub_1", "sk": "api#P"}),
+    (gk.gateway_rate_key("ten_1", "sub_1", 60), {"pk": "T#ten_1#GWRATE#sub_1", "sk": "60"}),
+    (gk.gateway_unmetered_key("ten_1", "NOT_COVERED"), {"pk": "T#ten_1", "sk": "GWUNMETERED#NOT_COVERED"}),
 ]
 
 

@@ -269,6 +269,30 @@ def payment_repos():
     )
 
 
+@lru_cache(maxsize=1)
+def gateway_store():
+    from tollgate.adapters.dynamodb.gateway import DynamoGatewayStore
+
+    return DynamoGatewayStore(get_settings().main_table)
+
+
+def gateway_repos():
+    from tollgate.usecases.gateway.repos import GatewayRepos
+
+    return GatewayRepos(
+        store=gateway_store(),
+        tenancy=tenancy_repository(),
+        customers=customer_repository(),
+        subscriptions=subscription_repository(),
+        catalog=catalog_repository(),
+        invoices=billing_repository(),
+        wallets=billing_repository(),
+        payments=payment_repository(),
+        usage=usage_reader(),
+        ingest=ingest_deps,
+    )
+
+
 def reset() -> None:
     for f in (
         tenancy_repository,
@@ -289,5 +313,6 @@ def reset() -> None:
         tax_providers,
         payment_repository,
         coupon_repository,
+        gateway_store,
     ):
         f.cache_clear()

@@ -21,6 +21,7 @@ class Role(StrEnum):
     ADMIN = "ADMIN"
     MEMBER = "MEMBER"
     BILLING_ADMIN = "BILLING_ADMIN"
+    GATEWAY = "GATEWAY"  # an API gateway's key: check and meter only (issue 15)
 
 
 class Permission(StrEnum):
@@ -34,6 +35,8 @@ class Permission(StrEnum):
     KEYS_WRITE = "keys:write"
     USAGE_INGEST = "usage:ingest"
     USAGE_READ = "usage:read"
+    GATEWAY_CHECK = "gateway:check"
+    GATEWAY_METER = "gateway:meter"
     TENANTS_CREATE = "tenants:create"
     TENANTS_RECOVER = "tenants:recover"  # mint a new OWNER key for a tenant locked out of its own
 
@@ -42,7 +45,8 @@ PLATFORM_PERMISSIONS = frozenset({Permission.TENANTS_CREATE, Permission.TENANTS_
 
 
 # MEMBER reads but never creates or modifies; BILLING_ADMIN never touches the product catalog;
-# only OWNER and ADMIN manage keys (and ADMIN cannot manage OWNER keys: checked in the use case).
+# only OWNER and ADMIN manage keys (and ADMIN cannot manage OWNER keys: checked in the use case);
+# GATEWAY (an API gateway's key) only checks and meters requests.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(p for p in Permission if p not in PLATFORM_PERMISSIONS),
     Role.ADMIN: frozenset(p for p in Permission if p not in PLATFORM_PERMISSIONS),
@@ -63,6 +67,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.USAGE_READ,
         }
     ),
+    Role.GATEWAY: frozenset({Permission.GATEWAY_CHECK, Permission.GATEWAY_METER}),
 }
 
 # A customer key acts for its own customer only: send usage, read its usage and invoices.

@@ -19,6 +19,15 @@ from tollgate.domain.keys import KeyStatus, hash_key, kind_of_prefix, prefix_of
 from tollgate.ports import TenancyRepository
 
 MISSING_HEADERS = "Missing credentials: send both 'Authorization: Bearer <key>' and 'X-Tenant-Id: <your-tenant-id>'."
+# Envoy's ext_authz forwards the client's own Authorization (the customer's key): the tenant's GATEWAY key
+# travels in this header on that one route (api.json: the "gateway_key" authorizer caches on it).
+GATEWAY_KEY_HEADER = "X-Tollgate-Gateway-Key"
+EXT_AUTHZ_RESOURCE = "/v1/gateway/ext-authz/{proxy+}"
+
+
+def credential_header_for(resource: str | None) -> str:
+    """The header holding the caller's key on the API Gateway resource ``resource``."""
+    return GATEWAY_KEY_HEADER if resource == EXT_AUTHZ_RESOURCE else "Authorization"
 
 
 @dataclass(frozen=True)
@@ -66,12 +75,15 @@ def authorize(
     *,
     platform_key_sha256: Callable[[], str | None],
     clock: Callable[[], datetime] = utcnow,
+    credential_header: str = "Authorization",
 ) -> Decision:
     """Decide who calls, from the key alone. API Gateway caches this decision on the identity headers
     (only ``Authorization`` for the compatibility endpoints), so it must not depend on anything else:
     ``X-Tenant-Id`` is checked against the key's tenant by the API on every request
     (:func:`tenant_mismatch`)."""
-    authorization = header(headers, "Authorization")
+    authorization = header(headers, credential_header)
+    if credential_header != "Authorization" and authorization and " " not in authorization.strip():
+        authorization = f"Bearer {authorization.strip()}"  # the gateway key header holds the bare key
     token = bearer_token(authorization)
     if token is None:
         if authorization:

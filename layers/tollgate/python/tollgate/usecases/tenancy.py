@@ -32,6 +32,7 @@ def _key_event(type_: str, key: ApiKey, at: datetime, **extra: str) -> DomainEve
         "kind": key.kind.value,
         "role": key.role.value if key.role else None,
         "display": key.display,
+        "customer_id": key.customer_id,
         **extra,
     }
     return DomainEvent(type_, key.tenant_id, at, data).with_id(key.key_id, type_)
@@ -87,7 +88,9 @@ def create_api_key(
 ) -> IssuedKey:
     if kind is KeyKind.OPERATOR:
         if role is None:
-            raise InvalidInput("An operator key needs a role: OWNER, ADMIN, MEMBER or BILLING_ADMIN.", field="role")
+            raise InvalidInput(
+                "An operator key needs a role: OWNER, ADMIN, MEMBER, BILLING_ADMIN or GATEWAY.", field="role"
+            )
         if role is Role.OWNER and caller.role is not Role.OWNER:
             raise Forbidden(f"Role {caller.role} cannot create OWNER keys; use a key with role OWNER.")
     elif kind is KeyKind.CUSTOMER:

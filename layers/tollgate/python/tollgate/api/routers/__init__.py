@@ -28,6 +28,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("invoices", "wallets", "coupons", "reconciliation"),
     ),
     "payments": (("/v1/settings/payments", "/v1/webhooks"), ("payments",)),
+    "gateway": (("/v1/gateway",), ("gateway",)),
 }
 # Paths no group claims (unknown routes, /health) are answered by this group.
 DEFAULT_GROUP = "core"
