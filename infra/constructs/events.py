@@ -12,6 +12,7 @@ both "EventBridge could not deliver" and "the consumer kept failing".
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -49,7 +50,7 @@ def event_pattern(pattern: Mapping) -> events.EventPattern:
     return events.EventPattern(**{_PATTERN_FIELDS[key]: _matchers(value) for key, value in pattern.items()})
 
 
-def _matchers(values: object) -> object:
+def _matchers(values: Any) -> Any:
     """EventBridge content filters (``{"prefix": "invoice."}``) as CDK matchers; plain values as they are."""
     if not isinstance(values, list) or not any(isinstance(v, Mapping) for v in values):
         return values
