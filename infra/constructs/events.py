@@ -12,6 +12,7 @@ both "EventBridge could not deliver" and "the consumer kept failing".
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -46,7 +47,22 @@ def event_pattern(pattern: Mapping) -> events.EventPattern:
     unknown = set(pattern) - set(_PATTERN_FIELDS)
     if unknown:
         raise ValueError(f"event pattern fields not supported by the CDK stack: {sorted(unknown)}")
-    return events.EventPattern(**{_PATTERN_FIELDS[key]: value for key, value in pattern.items()})
+    return events.EventPattern(**{_PATTERN_FIELDS[key]: _matchers(value) for key, value in pattern.items()})
+
+
+def _matchers(values: Any) -> Any:
+    """EventBridge content filters (``{"prefix": "invoice."}``) as CDK matchers; plain values as they are."""
+    if not isinstance(values, list) or not any(isinstance(v, Mapping) for v in values):
+        return values
+    matchers = []
+    for value in values:
+        if isinstance(value, Mapping) and set(value) == {"prefix"}:
+            matchers.extend(events.Match.prefix(value["prefix"]))
+        elif isinstance(value, Mapping):
+            raise ValueError(f"event pattern filter not supported by the CDK stack: {value}")
+        else:
+            matchers.extend(events.Match.exact_string(value))
+    return events.Match.any_of(*matchers)
 
 
 class EventRouting(Construct):

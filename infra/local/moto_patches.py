@@ -27,6 +27,11 @@ happened. ``transact_write_items`` here is two-phase instead, as DynamoDB behave
 evaluated first against the current items; only if all hold are the writes applied (the few touched
 items are snapshotted to undo a write that moto itself rejects half way). ``TX_LOCK`` serializes
 transactions with the local stack's stream reads.
+
+Single-item writes: DynamoDB applies a conditional PutItem, UpdateItem or DeleteItem atomically (two
+callers can never both pass ``used <= :most`` on the same item). moto evaluates the condition and then
+writes, with no lock between: concurrent callers both passed it (50 threads against a strict-mode limit
+of 100 got 118 grants). They run under ``TX_LOCK`` here, as one step, like DynamoDB.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ def install() -> None:
             return _two_phase_transaction(self, transact_items)
 
     replace(DynamoDBBackend, "transact_write_items", transact_write_items)
+    for name in ("put_item", "update_item", "delete_item"):
+        replace(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
     replace(DynamoDBBackend, "batch_execute_statement", _batch_insert(DynamoDBBackend.batch_execute_statement))
     _fast_get_records()
     _partition_query()
@@ -198,6 +205,16 @@ def _batch_insert(original):
         return responses
 
     return batch_execute_statement
+
+
+def _atomic(write):
+    """A single-item write evaluated and applied as one step (DynamoDB's per-item atomicity)."""
+
+    def atomic(self, *args, **kwargs):
+        with TX_LOCK:
+            return write(self, *args, **kwargs)
+
+    return atomic
 
 
 def _two_phase_transaction(backend, transact_items):

@@ -32,6 +32,7 @@ def _key_event(type_: str, key: ApiKey, at: datetime, **extra: str) -> DomainEve
         "kind": key.kind.value,
         "role": key.role.value if key.role else None,
         "display": key.display,
+        "customer_id": key.customer_id,
         **extra,
     }
     return DomainEvent(type_, key.tenant_id, at, data).with_id(key.key_id, type_)
