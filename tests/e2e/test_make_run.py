@@ -50,7 +50,7 @@ def test_make_run_serves_health_and_writes_a_working_owner_key(tmp_path):
         )
         assert r.status_code == 200
         assert "OWNER" in {k.get("role") for k in r.json()["data"]}
-        # The demo API answers a customer key of the seeded free plan (allow / 403 / 429: README "Demo API").
+        # The demo API answers a customer key of the seeded free plan (allow / 403 / 429: README "Protecting an API").
         demo = httpx.get(
             f"{info['api_url']}/demo-api/widgets", headers={"Authorization": f"Bearer {info['demo_free_key']}"}
         )
