@@ -4,8 +4,9 @@ API Gateway caches the authorizer's answer per identity source (the customer's k
 authorizer's TTL and reuses it for every route, so the answer must be right for every route: the
 policy document allows the whole API (``<api>/<stage>/*/*``) and denies, per method ARN, the routes of
 each policy the server denies (IAM: an explicit Deny wins). A key refused outright (``KEY_INVALID``,
-``NO_SUBSCRIPTION``, ``PAYMENT_OVERDUE`` ...) gets a Deny on every policy's routes (on the whole API when
-no policy is known); a missing or wrong-scheme credential is ``Unauthorized`` (401).
+``NO_SUBSCRIPTION`` ...) gets a Deny on the routes of every policy the answer lists, or on the whole API
+when it lists none (as the server answers for an unknown key); a missing or wrong-scheme credential is
+``Unauthorized`` (401).
 
 Limitation: IAM evaluates Deny before Allow, not "first matching policy wins"; give overlapping policies
 the same answer, or order routes so that they do not overlap.
