@@ -212,3 +212,35 @@ def test_access_logs_are_metered_in_batches_by_request_id(fake):
     fake.down = True
     with pytest.raises(RuntimeError, match="could not be sent"):
         handler(awslogs(lines), None)
+
+
+def test_the_sqs_mode_queues_meter_requests_and_the_consumer_meters_them_in_batches(fake):
+    from tollgate_sdk.gateway import SqsMeterSink, sqs_meter_consumer
+
+    class FakeSqs:
+        def __init__(self) -> None:
+            self.sent: list[dict] = []
+
+        def send_message(self, **kwargs) -> None:
+            self.sent.append(kwargs)
+
+    sqs = FakeSqs()
+    gw = GatewayClient("http://tollgate.test", "afo_gw", "ten_1", transport=fake.transport())
+    app = APIGatewayRestResolver()
+    app.use(middlewares=[TollgateGatewayMiddleware(gw, SqsMeterSink("https://sqs/q", sqs))])
+    app.get("/v1/widgets")(lambda: {"ok": True})
+    for n in range(3):
+        assert (
+            app.resolve(rest_event("GET", "/v1/widgets", {"Authorization": "Bearer sk_live_good"}, f"r{n}"), None)[
+                "statusCode"
+            ]
+            == 200
+        )
+    assert fake.meters == [] and len(sqs.sent) == 3  # nothing sent to Tollgate in the request path
+    records = [{"messageId": f"m{i}", "body": m["MessageBody"]} for i, m in enumerate(sqs.sent)]
+    records.append({"messageId": "bad", "body": "not json"})
+    assert sqs_meter_consumer(gw)({"Records": records}, None) == {"batchItemFailures": []}
+    assert [m["request_id"] for m in fake.meters] == ["r0", "r1", "r2"]
+    fake.down = True
+    failed = sqs_meter_consumer(gw)({"Records": records[:2]}, None)
+    assert failed == {"batchItemFailures": [{"itemIdentifier": "m0"}, {"itemIdentifier": "m1"}]}
