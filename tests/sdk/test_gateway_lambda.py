@@ -244,3 +244,25 @@ def test_the_sqs_mode_queues_meter_requests_and_the_consumer_meters_them_in_batc
     fake.down = True
     failed = sqs_meter_consumer(gw)({"Records": records[:2]}, None)
     assert failed == {"batchItemFailures": [{"itemIdentifier": "m0"}, {"itemIdentifier": "m1"}]}
+
+
+def test_the_constructs_lambda_entry_reads_the_gateway_key_secret_once(fake, monkeypatch):
+    import boto3
+    from moto import mock_aws
+    from tollgate_sdk.gateway import lambda_entry
+
+    with mock_aws():
+        arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+            Name="gw", SecretString="afo_from_secret\n"
+        )["ARN"]
+        monkeypatch.setenv("TOLLGATE_GATEWAY_KEY_SECRET_ARN", arn)
+        monkeypatch.setenv("TOLLGATE_API_URL", "http://tollgate.test")
+        monkeypatch.setenv("TOLLGATE_TENANT_ID", "ten_1")
+        monkeypatch.setattr(lambda_entry, "_client", None)
+        client = lambda_entry.gateway_client()
+        assert lambda_entry.gateway_client() is client
+    assert client._http.headers["Authorization"] == "Bearer afo_from_secret"
+    assert client._http.headers["X-Tenant-Id"] == "ten_1"
+    monkeypatch.setattr(lambda_entry, "_client", GatewayClient("http://t", "afo", transport=fake.transport()))
+    result = lambda_entry.authorizer(authorizer_event({"Authorization": "Bearer sk_live_good"}), None)
+    assert statements(result) == {"Allow": ["arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/*/*"]}
