@@ -248,19 +248,23 @@ def test_the_sqs_mode_queues_meter_requests_and_the_consumer_meters_them_in_batc
 
 def test_the_constructs_lambda_entry_reads_the_gateway_key_secret_once(fake, monkeypatch):
     import boto3
-    from moto import mock_aws
     from tollgate_sdk.gateway import lambda_entry
 
-    with mock_aws():
-        arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
-            Name="gw", SecretString="afo_from_secret\n"
-        )["ARN"]
-        monkeypatch.setenv("TOLLGATE_GATEWAY_KEY_SECRET_ARN", arn)
-        monkeypatch.setenv("TOLLGATE_API_URL", "http://tollgate.test")
-        monkeypatch.setenv("TOLLGATE_TENANT_ID", "ten_1")
-        monkeypatch.setattr(lambda_entry, "_client", None)
-        client = lambda_entry.gateway_client()
-        assert lambda_entry.gateway_client() is client
+    reads: list[str] = []
+
+    class FakeSecrets:
+        def get_secret_value(self, SecretId: str) -> dict:
+            reads.append(SecretId)
+            return {"SecretString": "afo_from_secret\n"}
+
+    # Not moto: a nested mock_aws would change the session's local stack configuration.
+    monkeypatch.setattr(boto3, "client", lambda service, **kw: FakeSecrets())
+    monkeypatch.setenv("TOLLGATE_GATEWAY_KEY_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:gw")
+    monkeypatch.setenv("TOLLGATE_API_URL", "http://tollgate.test")
+    monkeypatch.setenv("TOLLGATE_TENANT_ID", "ten_1")
+    monkeypatch.setattr(lambda_entry, "_client", None)
+    client = lambda_entry.gateway_client()
+    assert lambda_entry.gateway_client() is client and reads == ["arn:aws:secretsmanager:us-east-1:1:secret:gw"]
     assert client._http.headers["Authorization"] == "Bearer afo_from_secret"
     assert client._http.headers["X-Tenant-Id"] == "ten_1"
     monkeypatch.setattr(lambda_entry, "_client", GatewayClient("http://t", "afo", transport=fake.transport()))
