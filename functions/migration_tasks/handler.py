@@ -1,5 +1,5 @@
 """The Lambda tasks of the bulk migration state machine (thin adapter: task name ->
-tollgate.usecases.migrations). Its role may read and write the main table only."""
+tollgate.usecases.migrations). Its role may read and write the main table and the manifests bucket."""
 
 from tollgate import wiring
 from tollgate.observability import logger, metrics, tracer
@@ -11,7 +11,11 @@ def plan_bulk_migration(event: dict) -> dict:
 
     i = event["input"]
     return migrations.plan_bulk_migration(
-        wiring.subscription_repos(), wiring.migration_repository(), i["tenant_id"], i["migration_id"]
+        wiring.subscription_repos(),
+        wiring.migration_repository(),
+        wiring.manifests(),
+        i["tenant_id"],
+        i["migration_id"],
     )
 
 

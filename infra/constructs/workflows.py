@@ -197,7 +197,8 @@ class Workflows(Construct):
         self.schedule_roles[schedule.name] = role
 
     def grant_starters(self, functions: Mapping[str, lambda_.Function]) -> None:
-        """ARN env var + ``states:StartExecution`` for every function declared to start a state machine."""
+        """ARN env var + ``states:StartExecution`` (and ``states:DescribeExecution`` on its executions) for every
+        function declared to start a state machine."""
         for function_name, decl in definitions.functions().items():
             for machine_name in decl.state_machines:
                 machine = self.state_machines[machine_name]
@@ -205,3 +206,6 @@ class Workflows(Construct):
                     definitions.state_machines()[machine_name].env, machine.state_machine_arn
                 )
                 machine.grant_start_execution(functions[function_name])
+                # A start that finds a lock (a bulk migration) or a run (a bill run) still marked RUNNING asks
+                # whether the execution that holds it is still running (a stale one is taken over).
+                machine.grant_execution(functions[function_name], "states:DescribeExecution")

@@ -353,9 +353,11 @@ class InMemoryBillRuns:
         self.runs[key] = run
         return run, True
 
-    def start_attempt(self, tenant_id: str, bill_run_id: str) -> BillRun:
+    def start_attempt(self, tenant_id: str, bill_run_id: str, execution: str = "") -> BillRun:
         run = self.runs[(tenant_id, bill_run_id)]
-        self.runs[(tenant_id, bill_run_id)] = run = replace(run, attempts=run.attempts + 1)
+        self.runs[(tenant_id, bill_run_id)] = run = replace(
+            run, attempts=run.attempts + 1, status=BillRunStatus.RUNNING, execution=execution
+        )
         return run
 
     def get(self, tenant_id: str, bill_run_id: str) -> BillRun | None:
