@@ -83,10 +83,9 @@ class Workflows(Construct):
             comment=f"Tollgate {self.stage}: {decl.file}",
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_file(str(definitions.HERE / decl.file)),
-            definition_substitutions={
-                placeholder: functions[function_name].function_arn
-                for placeholder, function_name in decl.functions.items()
-            },
+            definition_substitutions=decl.placeholders(
+                lambda f: functions[f].function_arn, lambda b: buckets[b].bucket_name
+            ),
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             tracing_enabled=True,
         )
@@ -99,6 +98,8 @@ class Workflows(Construct):
         )
         for bucket_name in decl.item_buckets:
             buckets[bucket_name].grant_read(machine.role)
+        if decl.result_bucket:
+            buckets[decl.result_bucket].grant_put(machine.role)
         if decl.distributed_map:
             self._grant_child_executions(machine, self.machine_name(name))
         self._acknowledge(machine, decl)
@@ -209,3 +210,11 @@ class Workflows(Construct):
                 # A start that finds a lock (a bulk migration) or a run (a bill run) still marked RUNNING asks
                 # whether the execution that holds it is still running (a stale one is taken over).
                 machine.grant_execution(functions[function_name], "states:DescribeExecution")
+            if decl.state_machines:
+                acknowledge(
+                    functions[function_name].role or functions[function_name],
+                    "AwsSolutions-IAM5",
+                    "states:DescribeExecution on the executions of the state machines this function starts "
+                    "(execution:<machine>:*): the execution names are ids made at run time.",
+                    applies_to=[RegexAppliesTo(regex="/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/g")],
+                )
