@@ -32,6 +32,15 @@ def migrate_page(event: dict) -> dict:
     )
 
 
+def record_page_failure(event: dict) -> dict:
+    from tollgate.usecases import migrations
+
+    i = event["input"]
+    return migrations.record_page_failure(
+        wiring.migration_repository(), i["tenant_id"], i["migration_id"], i["subscription_ids"], i.get("error", {})
+    )
+
+
 def close_bulk_migration(event: dict) -> dict:
     from tollgate.usecases import migrations
 
@@ -51,6 +60,7 @@ def fail_bulk_migration(event: dict) -> dict:
 TASKS = {
     "plan_bulk_migration": plan_bulk_migration,
     "migrate_page": migrate_page,
+    "record_page_failure": record_page_failure,
     "close_bulk_migration": close_bulk_migration,
     "fail_bulk_migration": fail_bulk_migration,
 }

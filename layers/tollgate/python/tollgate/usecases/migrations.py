@@ -147,6 +147,16 @@ def migrate_page(
     return counts
 
 
+def record_page_failure(
+    migrations, tenant_id: str, migration_id: str, subscription_ids: list[str], error: dict[str, Any]
+) -> dict[str, int]:
+    """A page that failed as a whole: its subscriptions without a result are FAILED, with the cause."""
+    cause = f"The page failed: {error.get('Error', 'Error')}: {str(error.get('Cause', ''))[:300]}"
+    for sid in subscription_ids:
+        migrations.record(tenant_id, migration_id, MigrationResult(sid, "FAILED", cause))  # a recorded one stays
+    return {"FAILED": len(subscription_ids)}
+
+
 def close_bulk_migration(
     migrations, tenant_id: str, migration_id: str, *, clock: Callable[[], datetime] = utcnow
 ) -> dict[str, str]:
