@@ -118,6 +118,16 @@ class InMemoryBilling:
             raise ConcurrentUpdate(f"{what} changed meanwhile.")
 
     def commit(self, write: BillingWrite) -> None:
+        # The DynamoDB adapter writes all of it in one TransactWriteItems, which takes at most 100 items.
+        items = (
+            (write.invoice is not None)
+            + len(write.credit_notes)
+            + (write.wallet is not None)
+            + (write.charges is not None)
+            + len(write.events)
+        )
+        if items > 100:
+            raise AssertionError(f"a transaction of {items} items: DynamoDB refuses more than 100")
         with self._lock:
             if self.fail_next_commit:
                 self.fail_next_commit -= 1
