@@ -101,20 +101,28 @@ class Workflows(Construct):
         if decl.result_bucket:
             buckets[decl.result_bucket].grant_put(machine.role)
         if decl.distributed_map:
-            self._grant_child_executions(machine, self.machine_name(name))
+            self._grant_child_executions(machine, name)
+        if decl.continues_as_new:  # its task function starts the next generation of the same machine
+            for function_name in decl.functions.values():
+                functions[function_name].add_to_role_policy(
+                    iam.PolicyStatement(actions=["states:StartExecution"], resources=[self._own_arn(name)])
+                )
         self._acknowledge(machine, decl)
         self.state_machines[name] = machine
         self.log_groups[name] = log_group
 
-    def _grant_child_executions(self, machine: sfn.StateMachine, machine_name: str) -> None:
-        """A Distributed Map runs each item as a child execution of this same state machine."""
-        stack = Stack.of(self)
-        own_arn = stack.format_arn(
+    def _own_arn(self, name: str) -> str:
+        """The state machine's ARN built from its name (its own attribute would make its role depend on it)."""
+        return Stack.of(self).format_arn(
             service="states",
             resource="stateMachine",
-            resource_name=machine_name,
+            resource_name=self.machine_name(name),
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
+
+    def _grant_child_executions(self, machine: sfn.StateMachine, name: str) -> None:
+        """A Distributed Map runs each item as a child execution of this same state machine."""
+        stack, machine_name, own_arn = Stack.of(self), self.machine_name(name), self._own_arn(name)
         executions = stack.format_arn(
             service="states",
             resource="execution",

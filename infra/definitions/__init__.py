@@ -158,6 +158,9 @@ class StateMachine(_Model):
     result_bucket: str | None = None
     # A Distributed Map starts child executions of its own state machine.
     distributed_map: bool = False
+    # Its task function starts a new execution of this state machine (continue-as-new) before the
+    # history grows too long (states:StartExecution on this machine only).
+    continues_as_new: bool = False
 
     def placeholders(self, function_arn: Callable[[str], str], bucket_name: Callable[[str], str]) -> dict[str, str]:
         """The values of the definition's ``${Name}`` placeholders: function ARNs and the result bucket's name."""

@@ -12,7 +12,10 @@ from tollgate.settings import get_settings
 
 class StepFunctionsStarter:
     def start(self, machine: str, name: str, payload: dict[str, Any]) -> str:
-        arn = getattr(get_settings(), f"{machine}_state_machine_arn")
+        return self.start_at(getattr(get_settings(), f"{machine}_state_machine_arn"), name, payload)
+
+    def start_at(self, arn: str, name: str, payload: dict[str, Any]) -> str:
+        """Start an execution of the state machine ``arn`` (idempotent per name)."""
         client = aws.client("stepfunctions")
         try:
             return client.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))["executionArn"]
