@@ -1,7 +1,8 @@
-"""A workflow's lock never outlives its execution (issue 16): a bulk migration that fails mid-way releases the
-tenant's migration lock through its Catch, and one whose execution ends with no Catch running (aborted,
-timed out) is taken over by the next start; a bill run left RUNNING by an aborted execution can be re-run.
-Each answer is 202, never the 409 that used to last forever."""
+"""Workflow limits (issue 16). A workflow's lock never outlives its execution: a bulk migration that fails
+mid-way releases the tenant's migration lock through its Catch, and one whose execution ends with no Catch
+running (aborted, timed out) is taken over by the next start; a bill run left RUNNING by an aborted
+execution can be re-run. Each answer is 202, never the 409 that used to last forever. A dunning retry
+schedule must fit in one execution (Step Functions ends an execution after a year)."""
 
 from __future__ import annotations
 
@@ -144,3 +145,12 @@ def test_a_bill_run_whose_execution_was_aborted_can_be_rerun(server, owner, monk
         )
     mine = {r["subscription_id"]: r["status"] for r in done["results"] if r["subscription_id"] in subs}
     assert done["status"] == "COMPLETED" and mine == dict.fromkeys(subs, "INVOICED")
+
+
+def test_a_retry_schedule_longer_than_an_execution_can_last_is_a_422_that_changes_nothing(owner):
+    before = ok(owner.get("/v1/settings/payments"))
+    r = owner.put("/v1/settings/payments", json={"retry_schedule": ["P200D", "P200D"]})
+    body = r.json()
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    assert body["code"] == "INVALID_INPUT" and "P400D" in body["detail"] and "360 days" in body["detail"]
+    assert ok(owner.get("/v1/settings/payments"))["retry_schedule"] == before["retry_schedule"]
