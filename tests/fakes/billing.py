@@ -320,6 +320,26 @@ class SlowTaxProvider:
         return TaxResult((TaxAmount("Engine tax", Decimal(10), amount),), inclusive=False, provider=self.name)
 
 
+class HungTaxProvider:
+    """An external tax engine whose first ``hang`` calls never answer until ``release`` is set; later
+    calls answer at once (10% exclusive)."""
+
+    def __init__(self, hang: int, name: str = "hung-engine") -> None:
+        self.hang, self.name = hang, name
+        self.release = threading.Event()
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def calculate(self, request: TaxRequest, timeout_seconds: float) -> TaxResult:
+        with self._lock:
+            self.calls += 1
+            hangs = self.calls <= self.hang
+        if hangs:
+            self.release.wait(timeout=60)
+        amount = round_money(request.taxable_amount * Decimal("0.10"), request.currency)
+        return TaxResult((TaxAmount("Engine tax", Decimal(10), amount),), inclusive=False, provider=self.name)
+
+
 class FailingTaxProvider:
     name = "broken-engine"
 
