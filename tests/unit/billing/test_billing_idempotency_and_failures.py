@@ -168,6 +168,12 @@ def test_hung_tax_calls_never_jam_the_later_ones_and_past_the_bound_fail_at_once
         # ... and the next is refused at once, naming why, instead of queueing behind them.
         refused = bill()
         assert refused.error_code == "TAX_CALCULATION_FAILED" and "6 calls still unanswered" in refused.detail
+        # Meanwhile another provider answers (a shared pool of 4 threads had jammed after four hung calls).
+        fast = SlowTaxProvider(delay=0, name="fast-engine")
+        world.tax_providers[fast.name] = fast
+        put_billing_settings(world.repos, TENANT, {"tax": {"mode": "EXCLUSIVE", "provider": fast.name}})
+        assert bill().status == "INVOICED"
+        put_billing_settings(world.repos, TENANT, {"tax": {"mode": "EXCLUSIVE", "provider": hung.name}})
         hung.release.set()  # the hung calls return: their threads end and free their slots
         began = time.monotonic()
         while (answered := bill()).status != "INVOICED":
