@@ -154,3 +154,30 @@ def test_a_retry_schedule_longer_than_an_execution_can_last_is_a_422_that_change
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
     assert body["code"] == "INVALID_INPUT" and "P400D" in body["detail"] and "360 days" in body["detail"]
     assert ok(owner.get("/v1/settings/payments"))["retry_schedule"] == before["retry_schedule"]
+
+
+def test_one_poison_move_of_the_subscription_clock_fails_alone_and_the_others_apply(server, owner, monkeypatch):
+    from tollgate.adapters.dynamodb.subscriptions import DynamoSubscriptionRepository
+
+    p = plan(owner, trial_days=14)
+    ended = datetime.now(UTC) - timedelta(days=14, seconds=5)
+    poison, healthy = (subscribe(owner, customer(owner)["id"], p["id"], start_at=ended)["id"] for _ in range(2))
+    real_get = DynamoSubscriptionRepository.get
+
+    def get(self, tenant_id, subscription_id):
+        if subscription_id == poison:
+            raise ValueError("an item this code cannot read")
+        return real_get(self, tenant_id, subscription_id)
+
+    def tick() -> dict:
+        execution = server.stack.wait_for_execution(server.stack.fire_schedule("subscription-clock"))
+        assert execution["status"] == "SUCCEEDED", execution
+        return execution
+
+    monkeypatch.setattr(DynamoSubscriptionRepository, "get", get)
+    assert '"failed":1' in tick()["output"].replace(" ", "")
+    monkeypatch.setattr(DynamoSubscriptionRepository, "get", real_get)
+    assert ok(owner.get(f"/v1/subscriptions/{healthy}"))["status"] == "ACTIVE"
+    assert ok(owner.get(f"/v1/subscriptions/{poison}"))["status"] == "TRIALING"  # still due, not lost
+    tick()
+    assert ok(owner.get(f"/v1/subscriptions/{poison}"))["status"] == "ACTIVE"
