@@ -154,13 +154,29 @@ def open_bill_run(deps: Deps, request: dict[str, Any], execution_name: str) -> d
         runs = [
             deps.runs.open(
                 BillRun(
-                    run_id, request["tenant_id"], request.get("trigger", "api"), BillRunStatus.RUNNING, now, as_of=as_of
+                    run_id,
+                    request["tenant_id"],
+                    request.get("trigger", "api"),
+                    BillRunStatus.RUNNING,
+                    now,
+                    as_of=as_of,
+                    execution=execution_name,
                 )
             )
         ]
     else:  # the daily schedule bills every tenant
         runs = [
-            deps.runs.open(BillRun(scheduled_run_id(t, as_of), t, "schedule", BillRunStatus.RUNNING, now, as_of=as_of))
+            deps.runs.open(
+                BillRun(
+                    scheduled_run_id(t, as_of),
+                    t,
+                    "schedule",
+                    BillRunStatus.RUNNING,
+                    now,
+                    as_of=as_of,
+                    execution=execution_name,
+                )
+            )
             for t in deps.tenants.list_tenant_ids()
         ]
     pages: list[dict[str, Any]] = []

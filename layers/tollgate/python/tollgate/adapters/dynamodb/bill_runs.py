@@ -81,6 +81,7 @@ class DynamoBillRunRepository:
                 "as_of": ts(run.as_of),
                 "customer_ids": list(run.customer_ids) or None,
                 "attempts": 0,
+                "execution": run.execution,  # the execution that opened it (a re-run asks whether it still runs)
             }
         )
         client = self._table.meta.client
