@@ -31,7 +31,7 @@ def record_page_failure(event: dict) -> dict:
 def close_bill_run(event: dict) -> dict:
     from tollgate.usecases import bill_runs
 
-    return bill_runs.close_bill_run(wiring.bill_run_deps(), event["input"]["bill_runs"])
+    return bill_runs.close_bill_run(wiring.bill_run_deps(), event["input"])
 
 
 def fail_bill_run(event: dict) -> dict:

@@ -1,5 +1,5 @@
 """The Lambda tasks of the bulk migration state machine (thin adapter: task name ->
-tollgate.usecases.migrations). Its role may read and write the main table only."""
+tollgate.usecases.migrations). Its role may read and write the main table and the manifests bucket."""
 
 from tollgate import wiring
 from tollgate.observability import logger, metrics, tracer
@@ -11,7 +11,11 @@ def plan_bulk_migration(event: dict) -> dict:
 
     i = event["input"]
     return migrations.plan_bulk_migration(
-        wiring.subscription_repos(), wiring.migration_repository(), i["tenant_id"], i["migration_id"]
+        wiring.subscription_repos(),
+        wiring.migration_repository(),
+        wiring.manifests(),
+        i["tenant_id"],
+        i["migration_id"],
     )
 
 
@@ -25,6 +29,15 @@ def migrate_page(event: dict) -> dict:
         i["tenant_id"],
         i["migration_id"],
         i["subscription_ids"],
+    )
+
+
+def record_page_failure(event: dict) -> dict:
+    from tollgate.usecases import migrations
+
+    i = event["input"]
+    return migrations.record_page_failure(
+        wiring.migration_repository(), i["tenant_id"], i["migration_id"], i["subscription_ids"], i.get("error", {})
     )
 
 
@@ -47,6 +60,7 @@ def fail_bulk_migration(event: dict) -> dict:
 TASKS = {
     "plan_bulk_migration": plan_bulk_migration,
     "migrate_page": migrate_page,
+    "record_page_failure": record_page_failure,
     "close_bulk_migration": close_bulk_migration,
     "fail_bulk_migration": fail_bulk_migration,
 }

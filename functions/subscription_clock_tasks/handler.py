@@ -12,8 +12,11 @@ LIMIT = 100
 def apply_due_transitions(event: dict) -> dict:
     from tollgate.usecases.subscriptions import apply_due_transitions as apply
 
-    applied = apply(wiring.subscription_repos(), limit=LIMIT)
-    return {"applied": len(applied), "more": len(applied) == LIMIT}
+    page = apply(wiring.subscription_repos(), limit=LIMIT)
+    # Go on while pages are full and make progress: moves that failed stay due, and a page of nothing but
+    # failed moves ends this run (the next tick, 5 minutes later, tries them again).
+    more = page.read == LIMIT and bool(page.applied)
+    return {"applied": len(page.applied), "failed": len(page.failed), "more": more}
 
 
 TASKS = {"apply_due_transitions": apply_due_transitions}

@@ -83,10 +83,9 @@ class Workflows(Construct):
             comment=f"Tollgate {self.stage}: {decl.file}",
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_file(str(definitions.HERE / decl.file)),
-            definition_substitutions={
-                placeholder: functions[function_name].function_arn
-                for placeholder, function_name in decl.functions.items()
-            },
+            definition_substitutions=decl.placeholders(
+                lambda f: functions[f].function_arn, lambda b: buckets[b].bucket_name
+            ),
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             tracing_enabled=True,
         )
@@ -99,21 +98,31 @@ class Workflows(Construct):
         )
         for bucket_name in decl.item_buckets:
             buckets[bucket_name].grant_read(machine.role)
+        if decl.result_bucket:
+            buckets[decl.result_bucket].grant_put(machine.role)
         if decl.distributed_map:
-            self._grant_child_executions(machine, self.machine_name(name))
+            self._grant_child_executions(machine, name)
+        if decl.continues_as_new:  # its task function starts the next generation of the same machine
+            for function_name in decl.functions.values():
+                functions[function_name].add_to_role_policy(
+                    iam.PolicyStatement(actions=["states:StartExecution"], resources=[self._own_arn(name)])
+                )
         self._acknowledge(machine, decl)
         self.state_machines[name] = machine
         self.log_groups[name] = log_group
 
-    def _grant_child_executions(self, machine: sfn.StateMachine, machine_name: str) -> None:
-        """A Distributed Map runs each item as a child execution of this same state machine."""
-        stack = Stack.of(self)
-        own_arn = stack.format_arn(
+    def _own_arn(self, name: str) -> str:
+        """The state machine's ARN built from its name (its own attribute would make its role depend on it)."""
+        return Stack.of(self).format_arn(
             service="states",
             resource="stateMachine",
-            resource_name=machine_name,
+            resource_name=self.machine_name(name),
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
+
+    def _grant_child_executions(self, machine: sfn.StateMachine, name: str) -> None:
+        """A Distributed Map runs each item as a child execution of this same state machine."""
+        stack, machine_name, own_arn = Stack.of(self), self.machine_name(name), self._own_arn(name)
         executions = stack.format_arn(
             service="states",
             resource="execution",
@@ -197,7 +206,8 @@ class Workflows(Construct):
         self.schedule_roles[schedule.name] = role
 
     def grant_starters(self, functions: Mapping[str, lambda_.Function]) -> None:
-        """ARN env var + ``states:StartExecution`` for every function declared to start a state machine."""
+        """ARN env var + ``states:StartExecution`` (and ``states:DescribeExecution`` on its executions) for every
+        function declared to start a state machine."""
         for function_name, decl in definitions.functions().items():
             for machine_name in decl.state_machines:
                 machine = self.state_machines[machine_name]
@@ -205,3 +215,14 @@ class Workflows(Construct):
                     definitions.state_machines()[machine_name].env, machine.state_machine_arn
                 )
                 machine.grant_start_execution(functions[function_name])
+                # A start that finds a lock (a bulk migration) or a run (a bill run) still marked RUNNING asks
+                # whether the execution that holds it is still running (a stale one is taken over).
+                machine.grant_execution(functions[function_name], "states:DescribeExecution")
+            if decl.state_machines:
+                acknowledge(
+                    functions[function_name].role or functions[function_name],
+                    "AwsSolutions-IAM5",
+                    "states:DescribeExecution on the executions of the state machines this function starts "
+                    "(execution:<machine>:*): the execution names are ids made at run time.",
+                    applies_to=[RegexAppliesTo(regex="/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/g")],
+                )

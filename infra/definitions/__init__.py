@@ -8,6 +8,7 @@ Tables, functions, the event bus and its rules, schedules, API routes and state 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -153,8 +154,22 @@ class StateMachine(_Model):
     functions: dict[str, str]
     # Buckets a Distributed Map reads its items from (s3:GetObject for the state machine's role).
     item_buckets: list[str] = []
+    # The bucket a Distributed Map writes its child results to (ResultWriter: s3:PutObject; the definition
+    # names it ${ResultBucketName}), so that the Map's output is a reference instead of one entry per child
+    # (100,000 children would exceed 256 KB).
+    result_bucket: str | None = None
     # A Distributed Map starts child executions of its own state machine.
     distributed_map: bool = False
+    # Its task function starts a new execution of this state machine (continue-as-new) before the
+    # history grows too long (states:StartExecution on this machine only).
+    continues_as_new: bool = False
+
+    def placeholders(self, function_arn: Callable[[str], str], bucket_name: Callable[[str], str]) -> dict[str, str]:
+        """The values of the definition's ``${Name}`` placeholders: function ARNs and the result bucket's name."""
+        values = {placeholder: function_arn(function) for placeholder, function in self.functions.items()}
+        if self.result_bucket:
+            values["ResultBucketName"] = bucket_name(self.result_bucket)
+        return values
 
     def definition(self, substitutions: dict[str, str]) -> str:
         """The ASL text with ``${Name}`` placeholders replaced (what CDK's definitionSubstitutions does)."""

@@ -174,7 +174,7 @@ def lazy_handler(fn: definitions.Function) -> lambda_dispatch.Handler:
 
 def create_state_machines(sfn: Any, made: LocalResources) -> None:
     for name, sm in definitions.state_machines().items():
-        definition = sm.definition({ph: function_arn(fn) for ph, fn in sm.functions.items()})
+        definition = sm.definition(sm.placeholders(function_arn, lambda b: definitions.buckets()[b].local_name))
         arn = sfn.create_state_machine(
             name=sm.local_name, definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT}:role/tollgate-local-sfn"
         )["stateMachineArn"]

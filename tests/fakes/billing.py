@@ -118,6 +118,16 @@ class InMemoryBilling:
             raise ConcurrentUpdate(f"{what} changed meanwhile.")
 
     def commit(self, write: BillingWrite) -> None:
+        # The DynamoDB adapter writes all of it in one TransactWriteItems, which takes at most 100 items.
+        items = (
+            (write.invoice is not None)
+            + len(write.credit_notes)
+            + (write.wallet is not None)
+            + (write.charges is not None)
+            + len(write.events)
+        )
+        if items > 100:
+            raise AssertionError(f"a transaction of {items} items: DynamoDB refuses more than 100")
         with self._lock:
             if self.fail_next_commit:
                 self.fail_next_commit -= 1
@@ -310,6 +320,26 @@ class SlowTaxProvider:
         return TaxResult((TaxAmount("Engine tax", Decimal(10), amount),), inclusive=False, provider=self.name)
 
 
+class HungTaxProvider:
+    """An external tax engine whose first ``hang`` calls never answer until ``release`` is set; later
+    calls answer at once (10% exclusive)."""
+
+    def __init__(self, hang: int, name: str = "hung-engine") -> None:
+        self.hang, self.name = hang, name
+        self.release = threading.Event()
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def calculate(self, request: TaxRequest, timeout_seconds: float) -> TaxResult:
+        with self._lock:
+            self.calls += 1
+            hangs = self.calls <= self.hang
+        if hangs:
+            self.release.wait(timeout=60)
+        amount = round_money(request.taxable_amount * Decimal("0.10"), request.currency)
+        return TaxResult((TaxAmount("Engine tax", Decimal(10), amount),), inclusive=False, provider=self.name)
+
+
 class FailingTaxProvider:
     name = "broken-engine"
 
@@ -353,9 +383,11 @@ class InMemoryBillRuns:
         self.runs[key] = run
         return run, True
 
-    def start_attempt(self, tenant_id: str, bill_run_id: str) -> BillRun:
+    def start_attempt(self, tenant_id: str, bill_run_id: str, execution: str = "") -> BillRun:
         run = self.runs[(tenant_id, bill_run_id)]
-        self.runs[(tenant_id, bill_run_id)] = run = replace(run, attempts=run.attempts + 1)
+        self.runs[(tenant_id, bill_run_id)] = run = replace(
+            run, attempts=run.attempts + 1, status=BillRunStatus.RUNNING, execution=execution
+        )
         return run
 
     def get(self, tenant_id: str, bill_run_id: str) -> BillRun | None:

@@ -470,10 +470,17 @@ def test_state_machines_from_the_asl_files(synth) -> None:
         props = synth.resources[synth.logical_id(stack.workflows.state_machines[name])]["Properties"]
         asl_text = (definitions.HERE / decl.file).read_text()
         placeholders = set(re.findall(r"\$\{(\w+)\}", asl_text))
-        assert placeholders == set(decl.functions), f"{decl.file}: every placeholder is declared"
+        assert placeholders == set(decl.placeholders(str, str)), f"{decl.file}: every placeholder is declared"
         assert props["DefinitionSubstitutions"] == {
-            placeholder: {"Fn::GetAtt": [synth.logical_id(stack.functions.functions[fn]), "Arn"]}
-            for placeholder, fn in decl.functions.items()
+            **{
+                placeholder: {"Fn::GetAtt": [synth.logical_id(stack.functions.functions[fn]), "Arn"]}
+                for placeholder, fn in decl.functions.items()
+            },
+            **(
+                {"ResultBucketName": {"Ref": synth.logical_id(stack.data.buckets[decl.result_bucket])}}
+                if decl.result_bucket
+                else {}
+            ),
         }
         # The deployed definition is the ASL file (DefinitionBody.from_file -> an S3 asset).
         asset_hash = props["DefinitionS3Location"]["Key"].removesuffix(".json")
@@ -481,7 +488,7 @@ def test_state_machines_from_the_asl_files(synth) -> None:
         deployed = json.loads(staged.read_text())
         assert state_names(deployed) == state_names(json.loads(asl_text)), name
         # ... and after substitution every Lambda task names a declared function.
-        substituted = json.loads(decl.definition({p: f"arn:fn:{f}" for p, f in decl.functions.items()}))
+        substituted = json.loads(decl.definition(decl.placeholders(lambda f: f"arn:fn:{f}", lambda b: f"bucket-{b}")))
         assert "${" not in json.dumps(substituted)
 
         assert props["LoggingConfiguration"]["Level"] == "ALL"

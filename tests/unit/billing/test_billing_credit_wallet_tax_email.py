@@ -91,6 +91,26 @@ def test_credit_left_on_a_note_of_a_paid_invoice_is_applied_to_the_next_invoice_
     assert world.billing.get_credit_note(TENANT, note.credit_note_id).balance == 0
 
 
+def test_150_credit_notes_are_consumed_50_per_invoice_and_the_rest_carry_over(world: World):
+    """The finalize transaction holds one item per consumed note and takes at most 100 items."""
+    from tests.unit.billing.billing_world import MAR
+    from tollgate.domain.billing.credit_notes import MAX_NOTES_PER_INVOICE
+
+    sub, invoice = billed(world)
+    mark_paid(world.repos, TENANT, invoice.invoice_id)
+    notes = [
+        create_credit_note(world.repos, TENANT, {"invoice_id": invoice.invoice_id, "amount": "0.5"}) for _ in range(150)
+    ]
+    for period, consumed, left in ((FEB, 50, 100), (MAR, 100, 50)):
+        world.now = period[1] + timedelta(hours=1)
+        nxt = bill_subscription(world.repos, TENANT, sub.subscription_id, *period).invoice
+        credits = [ln for ln in nxt.lines if ln.kind is LineKind.CREDIT_NOTE]
+        assert len(credits) == MAX_NOTES_PER_INVOICE and nxt.totals.credit_notes == D("25")
+        oldest_first = sorted(notes, key=lambda n: (n.created_at, n.credit_note_id))
+        balances = [world.billing.get_credit_note(TENANT, n.credit_note_id).balance for n in oldest_first]
+        assert balances == [D("0")] * consumed + [D("0.5")] * left  # oldest first; the rest keep their balance
+
+
 # -- wallets ---------------------------------------------------------------------------------------------
 
 

@@ -7,10 +7,12 @@ import itertools
 import time
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from tests.fakes.billing import FailingTaxProvider, SlowTaxProvider, UnavailableUsageReader
+from tests.fakes.billing import FailingTaxProvider, HungTaxProvider, SlowTaxProvider, UnavailableUsageReader
+from tests.timing import assert_prompt
 from tests.unit.billing.billing_world import JAN, TENANT, World
 from tollgate.domain.billing.errors import UsageDataUnavailable
 from tollgate.domain.billing.invoices import TRANSITIONS, InvoiceAction, InvoiceStatus, transition
@@ -139,6 +141,47 @@ def test_a_slow_tax_provider_fails_with_tax_calculation_failed_then_retry_succee
         and retried.invoice.totals.total == D("110.00")
     )
     assert retried.invoice.attempts == 2 and retried.invoice.error_code is None
+
+
+def test_hung_tax_calls_never_jam_the_later_ones_and_past_the_bound_fail_at_once(world: World, monkeypatch):
+    from tollgate.usecases.billing import tax
+
+    monkeypatch.setattr(tax, "_slots", {})
+    monkeypatch.setattr(tax, "MAX_IN_FLIGHT", 6)
+    hung = HungTaxProvider(hang=6)
+    world.tax_providers[hung.name] = hung
+    put_billing_settings(
+        world.repos, TENANT, {"tax": {"mode": "EXCLUSIVE", "provider": hung.name, "timeout_seconds": "0.1"}}
+    )
+    version = fee_plan(world, "100")
+
+    def bill() -> Any:
+        return bill_subscription(world.repos, TENANT, world.subscribe(version).subscription_id, *JAN)
+
+    try:
+        began = time.monotonic()
+        for _ in range(5):  # five hung calls: each fails on its own timeout...
+            failed = bill()
+            assert failed.error_code == "TAX_CALCULATION_FAILED" and "within 0.1s" in failed.detail
+        assert_prompt(time.monotonic() - began)
+        assert bill().error_code == "TAX_CALCULATION_FAILED"  # the sixth hangs too: six calls outstanding
+        # ... and the next is refused at once, naming why, instead of queueing behind them.
+        refused = bill()
+        assert refused.error_code == "TAX_CALCULATION_FAILED" and "6 calls still unanswered" in refused.detail
+        # Meanwhile another provider answers (a shared pool of 4 threads had jammed after four hung calls).
+        fast = SlowTaxProvider(delay=0, name="fast-engine")
+        world.tax_providers[fast.name] = fast
+        put_billing_settings(world.repos, TENANT, {"tax": {"mode": "EXCLUSIVE", "provider": fast.name}})
+        assert bill().status == "INVOICED"
+        put_billing_settings(world.repos, TENANT, {"tax": {"mode": "EXCLUSIVE", "provider": hung.name}})
+        hung.release.set()  # the hung calls return: their threads end and free their slots
+        began = time.monotonic()
+        while (answered := bill()).status != "INVOICED":
+            assert_prompt(time.monotonic() - began, "freeing the slots")
+            time.sleep(0.05)
+        assert answered.invoice.totals.tax == D("10.00")
+    finally:
+        hung.release.set()
 
 
 def test_a_failing_tax_provider_fails_with_tax_calculation_failed(world: World):

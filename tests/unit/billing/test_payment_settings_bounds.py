@@ -48,8 +48,17 @@ def test_a_malformed_retry_interval_is_refused(interval):
         _put([interval])
 
 
-def test_the_longest_schedule_still_plans_its_last_retry():
-    s = _put(["P365D"] * 10)
+def test_a_schedule_whose_waits_add_up_past_360_days_is_refused_naming_the_total():
+    """A dunning run is one Step Functions execution, and an execution ends after a year."""
+    assert _put(["P120D", "P120D", "P120D"]).retry_schedule == (timedelta(days=120),) * 3
+    with pytest.raises(InvalidInput) as exc:
+        _put(["P120D", "P120D", "P120D", "PT1S"])
+    assert exc.value.status == 422 and exc.value.extra["field"] == "retry_schedule"
+    assert "P360DT1S" in exc.value.detail and "at most 360 days" in exc.value.detail
+
+
+def test_the_longest_stored_schedule_still_plans_its_last_retry():
+    s = PaymentSettings(TENANT, retry_schedule=(MAX_RETRY_WAIT,) * 10)  # stored before the total was bounded
     last = PaymentAttempt(10, NOW, PaymentOutcome.DECLINED, Decimal("1"), "dunning")
     step = next_attempt(
         owed=True, amount_due=Decimal("1"), has_payment_method=True, attempts=(last,) * 10, settings=s, now=NOW

@@ -46,15 +46,20 @@ def platform_key_sha256() -> str | None:
     return None
 
 
-def bill_run_deps():
+def manifests():
     from tollgate.adapters.s3 import S3ManifestStore
+
+    return S3ManifestStore(get_settings().manifest_bucket)
+
+
+def bill_run_deps():
     from tollgate.usecases.bill_runs import Deps
 
     return Deps(
         runs=bill_run_repository(),
         tenants=tenancy_repository(),
         subscriptions=subscription_repository(),
-        manifests=S3ManifestStore(get_settings().manifest_bucket),
+        manifests=manifests(),
     )
 
 

@@ -1,4 +1,5 @@
-"""Bill-run manifests in S3: the JSON array of pages a Distributed Map reads (ItemReader)."""
+"""Manifests in S3: the JSON array of pages a Distributed Map reads (ItemReader), or a list of references
+that a later task of the same execution reads back (never carried in the state: 256 KB per state)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,8 @@ class S3ManifestStore:
             ContentType="application/json",
         )
         return {"bucket": self.bucket, "key": key}
+
+    def get(self, key: str) -> list[dict[str, Any]]:
+        body = aws.client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        items: list[dict[str, Any]] = json.loads(body)
+        return items

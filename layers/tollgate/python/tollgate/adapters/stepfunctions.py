@@ -12,12 +12,28 @@ from tollgate.settings import get_settings
 
 class StepFunctionsStarter:
     def start(self, machine: str, name: str, payload: dict[str, Any]) -> str:
-        arn = getattr(get_settings(), f"{machine}_state_machine_arn")
+        return self.start_at(getattr(get_settings(), f"{machine}_state_machine_arn"), name, payload)
+
+    def start_at(self, arn: str, name: str, payload: dict[str, Any]) -> str:
+        """Start an execution of the state machine ``arn`` (idempotent per name)."""
         client = aws.client("stepfunctions")
         try:
             return client.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))["executionArn"]
         except client.exceptions.ExecutionAlreadyExists:
-            return f"{arn.replace(':stateMachine:', ':execution:')}:{name}"
+            return self.execution_arn(arn, name)
+
+    def status(self, machine: str, name: str) -> str | None:
+        """RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED of the execution ``name``; None if there is none."""
+        arn = getattr(get_settings(), f"{machine}_state_machine_arn")
+        client = aws.client("stepfunctions")
+        try:
+            return str(client.describe_execution(executionArn=self.execution_arn(arn, name))["status"])
+        except client.exceptions.ExecutionDoesNotExist:
+            return None
+
+    @staticmethod
+    def execution_arn(machine_arn: str, name: str) -> str:
+        return f"{machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
 
 
 class DunningWorkflow:

@@ -47,6 +47,7 @@ class BillRun:
     totals: dict[str, int] = field(default_factory=dict)
     attempts: int = 0
     error: str | None = None
+    execution: str | None = None  # the name of the execution making the latest attempt
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,13 @@ subscription's result is recorded once: MIGRATED, SKIPPED (no longer eligible) o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+
+# The bulk-migration state machine times out after MAX_RUNTIME (its TimeoutSeconds); the tenant's lock
+# expires a little later (DynamoDB TTL), so a lock can never outlive its execution by more than LOCK_MARGIN.
+MAX_RUNTIME = timedelta(hours=24)
+LOCK_MARGIN = timedelta(hours=1)
 
 
 class MigrationStatus(StrEnum):
@@ -42,3 +47,11 @@ class MigrationResult:
     subscription_id: str
     outcome: str  # MIGRATED | SKIPPED | FAILED
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """The tenant's migration lock: which migration (= execution name) holds it, since when."""
+
+    migration_id: str
+    locked_at: datetime

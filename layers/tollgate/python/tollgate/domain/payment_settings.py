@@ -28,6 +28,9 @@ class FinalStatus(StrEnum):
 _DURATION = re.compile(r"P(?:(?P<d>[0-9]+)D)?(?:T(?:(?P<h>[0-9]+)H)?(?:(?P<m>[0-9]+)M)?(?:(?P<s>[0-9]+)S)?)?")
 MAX_DURATION_CHARS = 40  # "P365D" needs 5; a longer string is refused before any digit is converted
 MAX_RETRY_WAIT = timedelta(days=365)  # the longest wait before a retry
+# A dunning run is one Step Functions execution, which ends after a year: the whole schedule must fit,
+# with room for the pauses after task errors (a day at most per execution).
+MAX_SCHEDULE_TOTAL = timedelta(days=360)
 STORED_RETRY_WAIT = timedelta(days=100_000)  # what a stored schedule may hold (older settings had no bound)
 
 
@@ -167,6 +170,14 @@ def parse_payment_settings(
     if not isinstance(raw_schedule, list) or len(raw_schedule) > MAX_RETRIES:
         raise InvalidInput(f"retry_schedule must be a list of at most {MAX_RETRIES} intervals", field="retry_schedule")
     schedule = tuple(parse_duration(x, f"retry_schedule[{i}]") for i, x in enumerate(raw_schedule))
+    total = sum(schedule, timedelta())
+    if total > MAX_SCHEDULE_TOTAL:
+        raise InvalidInput(
+            f"retry_schedule adds up to {format_duration(total)}; all its waits together may last at most "
+            f"{MAX_SCHEDULE_TOTAL.days} days (a dunning run is one Step Functions execution, which ends after a "
+            "year): shorten or remove intervals.",
+            field="retry_schedule",
+        )
     try:
         final = FinalStatus(str(data.get("final_subscription_status", FinalStatus.CANCELLED)).upper())
     except ValueError:

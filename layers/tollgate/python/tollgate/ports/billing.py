@@ -139,8 +139,10 @@ class BillingSettingsRepository(Protocol):
 class TaxProvider(Protocol):
     """An external tax engine (Avalara/Vertex style) or the built-in calculator.
 
-    ``calculate`` may be slow; the use case waits at most ``timeout_seconds`` (it runs the call on
-    a worker thread) and turns a timeout or any exception into TAX_CALCULATION_FAILED."""
+    ``calculate`` may be slow; the use case waits at most ``timeout_seconds`` (it runs the call on a
+    thread of its own, at most 16 outstanding) and turns a timeout or any exception into
+    TAX_CALCULATION_FAILED. An HTTP provider passes ``timeout_seconds`` to its HTTP client as well, so
+    that a hung connection ends and frees its thread."""
 
     name: str
 

@@ -3,6 +3,11 @@ and the API's start / re-run.
 
 open_bill_run -> (Distributed Map over an S3 manifest of pages) rate_page | record_page_failure
 -> close_bill_run; fail_bill_run on a run-level error. Every step is idempotent.
+
+No state grows with the number of tenants or subscriptions (Step Functions refuses a state over 256 KB with
+an uncatchable States.DataLimitExceeded): the pages and, for the daily run over every tenant, the list of
+runs opened are written to S3; the states carry their locations and counts only. A run whose execution
+ended without closing it (aborted, timed out) is closed as FAILED by the next re-run instead of a 409.
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ Biller = Callable[[str, str, datetime, datetime], BillOutcome]
 class Starter(Protocol):
     def start(self, machine: str, name: str, payload: dict[str, Any]) -> str: ...
 
+    def status(self, machine: str, name: str) -> str | None: ...
+
 
 @dataclass(frozen=True)
 class Deps:
@@ -94,6 +101,10 @@ def start_bill_run(
 def rerun_bill_run(deps: Deps, starter: Starter, tenant_id: str, bill_run_id: str) -> BillRun:
     """POST /v1/bill-runs/{id}/rerun: retry only what is still PENDING or FAILED."""
     run = get_bill_run(deps, tenant_id, bill_run_id)
+    if run.status is BillRunStatus.RUNNING and (ended := _ended(starter, run)):
+        run = deps.runs.close(
+            tenant_id, bill_run_id, deps.clock(), error=f"Its execution ended ({ended}) without closing the run."
+        )
     if run.status is BillRunStatus.RUNNING:
         raise Conflict(
             f"Bill run {bill_run_id} is still running; re-run it once it has finished.", code="BILL_RUN_RUNNING"
@@ -107,6 +118,13 @@ def rerun_bill_run(deps: Deps, starter: Starter, tenant_id: str, bill_run_id: st
         {"tenant_id": tenant_id, "bill_run_id": bill_run_id, "rerun": True},
     )
     return run
+
+
+def _ended(starter: Starter, run: BillRun) -> str | None:
+    """How the execution of the run's latest attempt ended, or None while it runs (or is about to start)."""
+    name = run.execution or (run.bill_run_id if run.trigger == "api" else None)
+    status = starter.status("bill_run", name) if name else None
+    return status if status not in (None, "RUNNING") else None
 
 
 def get_bill_run(deps: Deps, tenant_id: str, bill_run_id: str) -> BillRun:
@@ -136,17 +154,33 @@ def open_bill_run(deps: Deps, request: dict[str, Any], execution_name: str) -> d
         runs = [
             deps.runs.open(
                 BillRun(
-                    run_id, request["tenant_id"], request.get("trigger", "api"), BillRunStatus.RUNNING, now, as_of=as_of
+                    run_id,
+                    request["tenant_id"],
+                    request.get("trigger", "api"),
+                    BillRunStatus.RUNNING,
+                    now,
+                    as_of=as_of,
+                    execution=execution_name,
                 )
             )
         ]
     else:  # the daily schedule bills every tenant
         runs = [
-            deps.runs.open(BillRun(scheduled_run_id(t, as_of), t, "schedule", BillRunStatus.RUNNING, now, as_of=as_of))
+            deps.runs.open(
+                BillRun(
+                    scheduled_run_id(t, as_of),
+                    t,
+                    "schedule",
+                    BillRunStatus.RUNNING,
+                    now,
+                    as_of=as_of,
+                    execution=execution_name,
+                )
+            )
             for t in deps.tenants.list_tenant_ids()
         ]
     pages: list[dict[str, Any]] = []
-    refs = []
+    refs: list[dict[str, str]] = []
     for run, _created in runs:
         # The first attempt (the API may have opened the run already) bills what is due; any later one
         # (a re-run, or the schedule firing again) retries what is still PENDING or FAILED.
@@ -157,7 +191,7 @@ def open_bill_run(deps: Deps, request: dict[str, Any], execution_name: str) -> d
             deps.runs.record_results(
                 run.tenant_id, run.bill_run_id, [SubscriptionResult(s, ResultStatus.PENDING) for s in targets]
             )
-        run = deps.runs.start_attempt(run.tenant_id, run.bill_run_id)
+        run = deps.runs.start_attempt(run.tenant_id, run.bill_run_id, execution_name)
         refs.append({"tenant_id": run.tenant_id, "bill_run_id": run.bill_run_id})
         run_as_of = to_rfc3339(run.as_of or as_of)
         for n, start in enumerate(range(0, len(targets), PAGE_SIZE)):
@@ -172,7 +206,18 @@ def open_bill_run(deps: Deps, request: dict[str, Any], execution_name: str) -> d
                 }
             )
     manifest = deps.manifests.put(f"bill-runs/{execution_name}.json", pages)
-    return {"bill_runs": refs, "manifest": manifest, "page_count": len(pages)}
+    counted = {"page_count": len(pages)}
+    if request.get("tenant_id"):
+        return {"bill_runs": refs, "manifest": manifest, **counted}
+    # The daily run opened one run per tenant: their references go to S3 (100,000 tenants = 8 MB), not the state.
+    opened = deps.manifests.put(f"bill-runs/{execution_name}-runs.json", refs)
+    return {
+        "bill_runs": [],
+        "runs_manifest": opened,
+        "run_count": len(refs),
+        "manifest": manifest,
+        "page_count": len(pages),
+    }
 
 
 def rate_page(deps: Deps, bill: Biller, page: dict[str, Any]) -> dict[str, Any]:
@@ -278,20 +323,34 @@ def record_page_failure(deps: Deps, page: dict[str, Any], error: dict[str, Any])
     return {"bill_run_id": page["bill_run_id"], "page": page["page"], "FAILED": len(failed)}
 
 
-def close_bill_run(deps: Deps, bill_runs: list[dict[str, str]]) -> dict[str, Any]:
-    closed = []
-    for ref in bill_runs:
+# At most this many closed runs are named in the execution's output (the rest are counted by status).
+OUTPUT_RUNS = 10
+
+
+def _refs(deps: Deps, state: dict[str, Any]) -> list[dict[str, str]]:
+    refs: list[dict[str, str]] = list(state.get("bill_runs") or [])
+    if state.get("runs_manifest"):
+        refs += deps.manifests.get(state["runs_manifest"]["key"])
+    return refs
+
+
+def close_bill_run(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
+    closed: list[dict[str, Any]] = []
+    statuses: dict[str, int] = {}
+    for ref in _refs(deps, state):
         run = deps.runs.close(ref["tenant_id"], ref["bill_run_id"], deps.clock())
-        closed.append({"bill_run_id": run.bill_run_id, "status": run.status.value, "totals": run.totals})
-    return {"bill_runs": closed}
+        statuses[run.status.value] = statuses.get(run.status.value, 0) + 1
+        if len(closed) < OUTPUT_RUNS:
+            closed.append({"bill_run_id": run.bill_run_id, "status": run.status.value, "totals": run.totals})
+    return {"bill_runs": closed, "closed": sum(statuses.values()), "statuses": statuses}
 
 
 def fail_bill_run(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     error = state.get("error") or {}
     cause = f"{error.get('Error', 'Error')}: {str(error.get('Cause', ''))[:300]}"
-    bill_runs = state.get("bill_runs") or (
+    bill_runs = _refs(deps, state) or (
         [{"tenant_id": state["tenant_id"], "bill_run_id": state["bill_run_id"]}] if state.get("bill_run_id") else []
     )
     for ref in bill_runs:
         deps.runs.close(ref["tenant_id"], ref["bill_run_id"], deps.clock(), error=cause)
-    return {"bill_runs": bill_runs, "error": cause}
+    return {"bill_runs": bill_runs[:OUTPUT_RUNS], "failed": len(bill_runs), "error": cause}

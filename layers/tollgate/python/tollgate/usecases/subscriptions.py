@@ -15,6 +15,7 @@ Seed 000 ("Subscriptions") and seed 002 (several subscriptions per customer, one
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ from tollgate.domain.subscriptions import (
     start_time,
     subscription_event,
 )
+from tollgate.observability import count
 from tollgate.ports import TenancyRepository
 from tollgate.ports.catalog import CatalogRepository
 from tollgate.ports.customers import CustomerRepository, SubscriptionRepository
@@ -48,6 +50,7 @@ from tollgate.usecases.tenancy import IssuedKey, create_api_key
 KEY_REVOKED_REASON = "subscription cancelled"
 P = ParamSpec("P")
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 
 class MigrationLock(Protocol):
@@ -236,47 +239,67 @@ def mint_subscription_key(
     )
 
 
-def apply_due_transitions(repos: Repos, now: datetime | None = None, limit: int = 100) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class ClockPage:
+    """One page of the subscription clock: how many due moves it read, which it applied, which failed."""
+
+    read: int
+    applied: list[dict[str, str]]
+    failed: list[dict[str, str]]
+
+
+def apply_due_transitions(repos: Repos, now: datetime | None = None, limit: int = 100) -> ClockPage:
     """Run the timed moves whose time has come (the subscription clock). Idempotent: a move already
-    made (or no longer due) is skipped, and its due marker is cleared by the save."""
+    made (or no longer due) is skipped, and its due marker is cleared by the save. A move that fails for
+    any other reason (an unreadable item, a rejected write) fails alone: it is logged and counted
+    (``SubscriptionClockFailures``), stays due for the next tick, and every other move goes on."""
     now = now or repos.clock()
-    applied = []
-    for marker, tenant_id, subscription_id, action in repos.subscriptions.due_transitions(now, limit):
-        sub = repos.subscriptions.get(tenant_id, subscription_id)
-        if sub is None or not sub.live:
-            repos.subscriptions.discard_due(marker)
-            continue
+    due = repos.subscriptions.due_transitions(now, limit)
+    applied, failed = [], []
+    for marker, tenant_id, subscription_id, action in due:
+        move = {"tenant_id": tenant_id, "subscription_id": subscription_id, "action": action}
         try:
-            if (
-                action == Action.END_TRIAL.value
-                and sub.status is SubscriptionStatus.TRIALING
-                and sub.trial_end
-                and sub.trial_end <= now
-            ):
-                save_move(repos, sub, sub.moved(Action.END_TRIAL), Action.END_TRIAL.value, ["subscription.activated"])
-            elif action == Action.CANCEL.value and sub.cancel_at_period_end:
-                after = sub.moved(
-                    Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None
-                )
-                save_move(repos, sub, after, Action.CANCEL.value, ["subscription.cancelled"], revoke=True)
-            elif action == APPLY_PENDING_PLAN and sub.pending_plan is not None:
-                after = sub.moved(Action.CHANGE_PLAN, plan=sub.pending_plan, pending_plan=None)
-                save_move(
-                    repos,
-                    sub,
-                    after,
-                    "PLAN_CHANGED_AT_PERIOD_END",
-                    ["subscription.plan_changed"],
-                    to_plan=sub.pending_plan.plan_id,
-                    to_version=sub.pending_plan.version,
-                )
-            else:
-                repos.subscriptions.discard_due(marker)  # no longer applies (e.g. the trial was cancelled)
-                continue
+            if _apply_due(repos, now, marker, tenant_id, subscription_id, action):
+                applied.append(move)
         except Conflict:
             continue  # changed meanwhile: the next tick sees the new state
-        applied.append({"tenant_id": tenant_id, "subscription_id": subscription_id, "action": action})
-    return applied
+        except Exception:
+            _log.exception("due move %s of subscription %s failed", action, subscription_id)
+            count("SubscriptionClockFailures")
+            failed.append(move)
+    return ClockPage(len(due), applied, failed)
+
+
+def _apply_due(repos: Repos, now: datetime, marker: str, tenant_id: str, subscription_id: str, action: str) -> bool:
+    sub = repos.subscriptions.get(tenant_id, subscription_id)
+    if sub is None or not sub.live:
+        repos.subscriptions.discard_due(marker)
+        return False
+    if (
+        action == Action.END_TRIAL.value
+        and sub.status is SubscriptionStatus.TRIALING
+        and sub.trial_end
+        and sub.trial_end <= now
+    ):
+        save_move(repos, sub, sub.moved(Action.END_TRIAL), Action.END_TRIAL.value, ["subscription.activated"])
+    elif action == Action.CANCEL.value and sub.cancel_at_period_end:
+        after = sub.moved(Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None)
+        save_move(repos, sub, after, Action.CANCEL.value, ["subscription.cancelled"], revoke=True)
+    elif action == APPLY_PENDING_PLAN and sub.pending_plan is not None:
+        after = sub.moved(Action.CHANGE_PLAN, plan=sub.pending_plan, pending_plan=None)
+        save_move(
+            repos,
+            sub,
+            after,
+            "PLAN_CHANGED_AT_PERIOD_END",
+            ["subscription.plan_changed"],
+            to_plan=sub.pending_plan.plan_id,
+            to_version=sub.pending_plan.version,
+        )
+    else:
+        repos.subscriptions.discard_due(marker)  # no longer applies (e.g. the trial was cancelled)
+        return False
+    return True
 
 
 @retried_on_lost_race

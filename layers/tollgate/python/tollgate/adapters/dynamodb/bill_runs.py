@@ -41,6 +41,7 @@ def _run_from_item(item: dict[str, Any]) -> BillRun:
         totals={k: int(v) for k, v in (item.get("totals") or {}).items()},
         attempts=int(item.get("attempts", 0)),
         error=item.get("error"),
+        execution=item.get("execution"),
     )
 
 
@@ -80,6 +81,7 @@ class DynamoBillRunRepository:
                 "as_of": ts(run.as_of),
                 "customer_ids": list(run.customer_ids) or None,
                 "attempts": 0,
+                "execution": run.execution,  # the execution that opened it (a re-run asks whether it still runs)
             }
         )
         client = self._table.meta.client
@@ -91,12 +93,13 @@ class DynamoBillRunRepository:
             assert existing is not None
             return existing, False
 
-    def start_attempt(self, tenant_id: str, bill_run_id: str) -> BillRun:
+    def start_attempt(self, tenant_id: str, bill_run_id: str, execution: str = "") -> BillRun:
+        """Count an attempt, recording the name of the execution making it (a re-run asks whether it still runs)."""
         item = self._table.update_item(
             Key=bill_run_key(tenant_id, bill_run_id),
-            UpdateExpression="SET #s = :running ADD attempts :one REMOVE closed_at, #e",
+            UpdateExpression="SET #s = :running, execution = :x ADD attempts :one REMOVE closed_at, #e",
             ExpressionAttributeNames={"#s": "status", "#e": "error"},
-            ExpressionAttributeValues={":running": BillRunStatus.RUNNING.value, ":one": 1},
+            ExpressionAttributeValues={":running": BillRunStatus.RUNNING.value, ":one": 1, ":x": execution},
             ReturnValues="ALL_NEW",
         )["Attributes"]
         return _run_from_item(item)

@@ -2,7 +2,7 @@
 
 | item        | pk                          | sk                      |
 |-------------|-----------------------------|-------------------------|
-| lock        | T#<tenant>                  | MIGRATION_LOCK          |
+| lock        | T#<tenant>                  | MIGRATION_LOCK          |  (TTL: expires_at)
 | migration   | T#<tenant>                  | MIGRATION#<id>          |
 | result      | T#<tenant>#MIGRATION#<id>   | RESULT#<subscription>   |
 
@@ -25,8 +25,16 @@ from tollgate.adapters.dynamodb.keys import (
     migration_results_pk,
 )
 from tollgate.adapters.dynamodb.transactions import transact_write
+from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict
-from tollgate.domain.migrations import BulkMigration, MigrationResult, MigrationStatus
+from tollgate.domain.migrations import (
+    LOCK_MARGIN,
+    MAX_RUNTIME,
+    BulkMigration,
+    LockHolder,
+    MigrationResult,
+    MigrationStatus,
+)
 
 
 def _from_item(i: dict[str, Any]) -> BulkMigration:
@@ -62,8 +70,15 @@ class DynamoMigrationRepository:
         return aws.table(self.table_name)
 
     def running_migration(self, tenant_id: str) -> str | None:
-        item = self._table.get_item(Key=migration_lock_key(tenant_id)).get("Item")
-        return item["migration_id"] if item else None
+        holder = self.lock_holder(tenant_id)
+        return holder.migration_id if holder else None
+
+    def lock_holder(self, tenant_id: str) -> LockHolder | None:
+        """The lock, unless it expired (DynamoDB deletes expired items only within a day or two)."""
+        item = self._table.get_item(Key=migration_lock_key(tenant_id), ConsistentRead=True).get("Item")
+        if not item or int(item.get("expires_at", 2**62)) <= int(utcnow().timestamp()):
+            return None
+        return LockHolder(item["migration_id"], dt(item.get("locked_at")) or utcnow())
 
     def start(self, m: BulkMigration) -> None:
         item = without_none(
@@ -85,10 +100,19 @@ class DynamoMigrationRepository:
                 "failed": 0,
             }
         )
-        lock = {**migration_lock_key(m.tenant_id), "migration_id": m.migration_id}
+        lock = {
+            **migration_lock_key(m.tenant_id),
+            "migration_id": m.migration_id,
+            "locked_at": ts(m.created_at),
+            "expires_at": int((m.created_at + MAX_RUNTIME + LOCK_MARGIN).timestamp()),
+        }
         new = "attribute_not_exists(pk)"
+        free = {
+            "ConditionExpression": "attribute_not_exists(pk) OR expires_at <= :now",
+            "ExpressionAttributeValues": {":now": int(m.created_at.timestamp())},
+        }
         items = [
-            {"Put": {"TableName": self.table_name, "Item": lock, "ConditionExpression": new}},
+            {"Put": {"TableName": self.table_name, "Item": lock, **free}},
             {"Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": new}},
         ]
 

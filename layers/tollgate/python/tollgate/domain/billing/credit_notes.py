@@ -8,6 +8,9 @@
 - What the invoice could not absorb (it was already paid, or owed less) stays on the credit note as
   ``balance`` and is carried to the customer's next invoices in that currency: the "credit notes"
   stage of the billing pipeline consumes balances oldest first, before tax.
+- An invoice consumes at most ``MAX_NOTES_PER_INVOICE`` credit notes: the invoice, the notes it consumes,
+  the wallet, the subscription and the invoice's events are written in one DynamoDB transaction, which
+  takes at most 100 items. The notes left keep their balance for the customer's next invoices.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from tollgate.domain.billing.invoices import InvoiceLine, LineKind
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339
 from tollgate.domain.money import plain
 
+# TransactWriteItems takes 100 items; the finalize write adds the invoice, the wallet, the subscription
+# and up to two events (finalized, paid) to the notes it consumes: 50 leaves room for more of those.
+MAX_NOTES_PER_INVOICE = 50
 ZERO = Decimal(0)
 
 
@@ -103,15 +109,16 @@ class CreditNote:
 
 
 def apply_credit_notes(
-    notes: list[CreditNote], invoice_id: str, available: Decimal
+    notes: list[CreditNote], invoice_id: str, available: Decimal, limit: int = MAX_NOTES_PER_INVOICE
 ) -> tuple[list[InvoiceLine], list[CreditNote]]:
-    """Consume the notes' balances, oldest first, up to ``available`` (the invoice's subtotal).
+    """Consume the notes' balances, oldest first, up to ``available`` (the invoice's subtotal) and at most
+    ``limit`` notes (the rest carry over to the next invoice).
 
     Returns the (negative) invoice lines and the credit notes as they are after consumption."""
     lines: list[InvoiceLine] = []
     changed: list[CreditNote] = []
     for note in sorted(notes, key=lambda n: (n.created_at, n.credit_note_id)):
-        if available <= 0:
+        if available <= 0 or len(changed) >= limit:
             break
         take = min(note.balance, available)
         if take <= 0:

@@ -17,6 +17,8 @@ The names below are the package's public use cases (``from tollgate.usecases imp
 from tollgate.usecases.payments.attempts import AttemptOutcome, attempt_payment, retry_payment
 from tollgate.usecases.payments.checkout import create_checkout, set_payment_method
 from tollgate.usecases.payments.dunning import (
+    loop_counters,
+    plan_continuation,
     plan_dunning,
     reconcile_subscription,
     start_collection,
@@ -38,6 +40,8 @@ __all__ = [
     "create_checkout",
     "get_payment_settings",
     "handle_stripe_webhook",
+    "loop_counters",
+    "plan_continuation",
     "plan_dunning",
     "put_payment_settings",
     "reconcile_subscription",

@@ -4,9 +4,11 @@ gateway reads, and ending PAST_DUE when an invoice is settled outside a payment.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from tollgate.domain.catalog.plans import GRACE_PERIOD_KEY
 from tollgate.domain.clock import utcnow
@@ -48,6 +50,28 @@ def plan_dunning(repos: PaymentRepos, tenant_id: str, invoice_id: str) -> NextAt
             raise TransientError(f"invoice {invoice_id} changed while dunning ended; planning again") from None
         count_outcome(invoice, final)
     return step
+
+
+def loop_counters(state: dict[str, Any]) -> dict[str, int]:
+    """The dunning definition's counters, carried through every task: pauses after errors in this execution
+    and its generation (how many executions came before it by continue-as-new)."""
+    return {"pauses": int(state.get("pauses") or 0), "generation": int(state.get("generation") or 0)}
+
+
+def plan_continuation(state: dict[str, Any], execution: str) -> dict[str, Any]:
+    """The next generation of a dunning run whose history grew long: its execution name (the run's own name
+    with ``-g<n>``, so a retried start finds it) and its input (the counters start again)."""
+    generation = loop_counters(state)["generation"] + 1
+    base = re.sub(r"-g\d+$", "", execution) or state["invoice_id"]
+    return {
+        "name": f"{base}-g{generation}"[:80],
+        "input": {
+            "tenant_id": state["tenant_id"],
+            "invoice_id": state["invoice_id"],
+            "pauses": 0,
+            "generation": generation,
+        },
+    }
 
 
 def start_collection(repos: PaymentRepos, tenant_id: str, invoice_id: str) -> str:
