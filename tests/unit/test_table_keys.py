@@ -65,6 +65,11 @@ PINNED = [
     (k.payment_settings_key("ten_1"), {"pk": "T#ten_1", "sk": "PAYMENT_SETTINGS"}),
     (k.ingest_settings_key("ten_1"), {"pk": "T#ten_1", "sk": "INGEST_SETTINGS"}),
     (k.webhook_event_key("ten_1", "evt_9"), {"pk": "T#ten_1", "sk": "WEBHOOK#evt_9"}),
+    (k.webhook_endpoint_key("ten_1", "we_1"), {"pk": "T#ten_1", "sk": "WHEP#we_1"}),
+    (k.webhook_delivery_key("ten_1", "whdlv_1"), {"pk": "T#ten_1", "sk": "WHDLV#whdlv_1"}),
+    (k.webhook_log_pk("ten_1", "we_1"), "T#ten_1#WHEP#we_1"),
+    (k.webhook_attempt_sk(AT, "whdlv_1", 3), "ATT#2026-04-17T10:00:00.000000Z#whdlv_1#03"),
+    (k.webhook_failed_sk(AT, "whdlv_1"), "FAIL#2026-04-17T10:00:00.000000Z#whdlv_1"),
     # the usage table
     (k.usage_bucket_pk("ten_1", "cus_1", "mtr_1"), "T#ten_1#U#cus_1#mtr_1"),
     (k.usage_bucket_sk("2026-04-17T10"), "H#2026-04-17T10"),

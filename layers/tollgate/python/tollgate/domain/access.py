@@ -34,6 +34,8 @@ class Permission(StrEnum):
     KEYS_WRITE = "keys:write"
     USAGE_INGEST = "usage:ingest"
     USAGE_READ = "usage:read"
+    WEBHOOKS_READ = "webhooks:read"
+    WEBHOOKS_WRITE = "webhooks:write"
     TENANTS_CREATE = "tenants:create"
     TENANTS_RECOVER = "tenants:recover"  # mint a new OWNER key for a tenant locked out of its own
 
@@ -52,6 +54,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMERS_READ,
             Permission.BILLING_READ,
             Permission.USAGE_READ,
+            Permission.WEBHOOKS_READ,
         }
     ),
     Role.BILLING_ADMIN: frozenset(
