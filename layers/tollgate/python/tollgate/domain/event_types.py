@@ -11,7 +11,9 @@ Types that other parts of Tollgate emit without a model yet are catalogued with 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any
+
+from typing_extensions import TypedDict  # pydantic reads these on Python 3.11 (JSON Schemas)
 
 
 class GenericData(TypedDict):
