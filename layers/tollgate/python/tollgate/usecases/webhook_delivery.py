@@ -174,9 +174,9 @@ def _email(deps: WebhookDeps, endpoint: WebhookEndpoint, reason: str) -> None:
     text = (
         f"Tollgate disabled your webhook endpoint {endpoint.endpoint_id} ({endpoint.url}).\n\n"
         f"Reason: {reason}\n\n"
-        "Fix the receiver, then enable the endpoint again (PATCH /v1/webhook-endpoints/"
-        f'{endpoint.endpoint_id} with {{"disabled": false}}) and replay what failed '
-        f"(POST /v1/webhook-endpoints/{endpoint.endpoint_id}/replay).\n"
+        "Fix the receiver, then enable the endpoint again and replay what failed:\n"
+        f'PATCH /v1/webhook-endpoints/{endpoint.endpoint_id} with {{"disabled": false}}\n'
+        f"POST /v1/webhook-endpoints/{endpoint.endpoint_id}/replay (body: since)\n"
     )
     with contextlib.suppress(MailRejected):  # the webhook_endpoint.disabled event is the record
         deps.mailer.send(sender=sender, to=sender, subject="Your Tollgate webhook endpoint was disabled", text=text)
