@@ -115,3 +115,10 @@ def test_every_catalogued_type_has_a_description_and_a_json_schema():
     for t in CATALOGUE:
         assert t.description and TypeAdapter(t.data).json_schema()["type"] == "object"
     assert "amount_due" in TypeAdapter(BY_NAME["invoice.finalized"].data).json_schema()["properties"]
+
+
+def test_the_readme_lists_every_event_type():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    assert [t.name for t in CATALOGUE if f"`{t.name}`" not in readme] == []
