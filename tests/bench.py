@@ -9,6 +9,8 @@ Sections (each issue adds its own):
   calls, write units and cost per million events at batch 100; hot partition keys.
 - Distinct counts at scale (``tests/bench_distinct.py``): UNIQUE_COUNT at 100,000 distinct values for one
   customer, meter and period: time, write and read units per value, cost per million values, 1,000,000.
+- Outbound webhooks (``tests/bench_webhooks.py``): deliveries per second to one endpoint on the local stack;
+  AWS calls, capacity units and cost per million deliveries.
 """
 
 from __future__ import annotations
@@ -164,6 +166,12 @@ def _distinct_sections() -> list:
     return bench_distinct.SECTIONS
 
 
+def _webhook_sections() -> list:
+    from tests import bench_webhooks  # issue 20: outbound webhooks, BENCH_WEBHOOK_DELIVERIES (default 200)
+
+    return bench_webhooks.SECTIONS
+
+
 def _sdk_sections() -> list:
     from tests.sdk import (
         bench_sdk,  # issue 17: the SDK's cost per ingest() and BENCH_SDK_EVENTS sent beside peers' clients
@@ -179,6 +187,7 @@ SECTIONS = [
     *_billing_sections(),
     *_distinct_sections(),
     *_sdk_sections(),
+    *_webhook_sections(),
 ]
 
 

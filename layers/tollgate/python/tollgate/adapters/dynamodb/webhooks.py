@@ -290,7 +290,8 @@ class DynamoWebhookRepository:
         if delivery.status == DeliveryStatus.FAILED:
             index = {**failed_key, "delivery_id": delivery.delivery_id, "expires_at": _expires(delivery.created_at)}
             items.append({"Put": {"TableName": self.table_name, "Item": index}})
-        elif delivery.status == DeliveryStatus.SUCCEEDED:
+        elif delivery.status == DeliveryStatus.SUCCEEDED and attempt.manual:
+            # a resend or replay of a delivery that had failed: it leaves the failed index
             items.append({"Delete": {"TableName": self.table_name, "Key": failed_key}})
         try:
             transact_write(self._table.meta.client, items, lambda _failed: Conflict("recorded already"))
