@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.event_types import WebhookEndpointDisabledData
@@ -22,8 +23,10 @@ from tollgate.domain.webhooks.deliveries import MAX_RESPONSE_BODY, Attempt, Deli
 from tollgate.domain.webhooks.endpoints import WebhookEndpoint
 from tollgate.domain.webhooks.signing import signature_headers
 from tollgate.domain.webhooks.urls import Resolver, check_url
-from tollgate.ports.billing import BillingSettingsRepository, Mailer
 from tollgate.ports.webhooks import DeliveryQueue, HttpAnswer, WebhookRepository, WebhookSender
+
+if TYPE_CHECKING:  # the billing ports import the billing domain: not on the delivery path
+    from tollgate.ports.billing import BillingSettingsRepository, Mailer
 
 MAX_QUEUE_DELAY = 900  # seconds: SQS delays a message at most 15 minutes; longer waits hop
 USER_AGENT = "Tollgate-Webhooks/1"
