@@ -64,6 +64,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.BILLING_READ,
             Permission.BILLING_WRITE,
             Permission.USAGE_READ,
+            Permission.WEBHOOKS_READ,
+            Permission.WEBHOOKS_WRITE,
         }
     ),
 }
