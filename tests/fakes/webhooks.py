@@ -28,7 +28,7 @@ class ScriptedReceiver:
     script: list[tuple[int | None, dict[str, str]]]
     received: list[tuple[str, bytes, dict[str, str]]] = field(default_factory=list)
 
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> HttpAnswer:
+    def post(self, url: str, body: bytes, headers: dict[str, str], *, connect_to: str | None = None) -> HttpAnswer:
         self.received.append((url, body, headers))
         status, answer_headers = self.script[min(len(self.received), len(self.script)) - 1]
         if status is None:

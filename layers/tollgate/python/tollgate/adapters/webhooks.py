@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import socket
 import time
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from tollgate.adapters import aws
 from tollgate.ports.webhooks import HttpAnswer
@@ -35,21 +36,60 @@ class SqsDeliveryQueue:
 def _pool() -> Any:
     import urllib3
 
-    return urllib3.PoolManager(
-        num_pools=50,
-        maxsize=4,
+    return urllib3.PoolManager(num_pools=50, maxsize=4, retries=False, timeout=_timeout())
+
+
+def _timeout() -> Any:
+    import urllib3
+
+    return urllib3.Timeout(total=TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT)
+
+
+@lru_cache(maxsize=64)
+def _pinned_pool(address: str, host: str, port: int, ca_certs: str | None) -> Any:
+    """A TLS pool that connects to ``address`` and checks the certificate against ``host`` (SNI too)."""
+    import urllib3
+
+    return urllib3.HTTPSConnectionPool(
+        address,
+        port,
+        server_hostname=host,
+        assert_hostname=host,
+        maxsize=2,
         retries=False,
-        timeout=urllib3.Timeout(total=TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT),
+        timeout=_timeout(),
+        ca_certs=ca_certs,
     )
 
 
 class Urllib3Sender:
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> HttpAnswer:
+    def __init__(self, ca_certs: str | None = None) -> None:
+        self.ca_certs = ca_certs  # tests trust their own CA; None: the system's
+
+    def post(self, url: str, body: bytes, headers: dict[str, str], *, connect_to: str | None = None) -> HttpAnswer:
         import urllib3
 
         started = time.monotonic()
         try:
-            response = _pool().request("POST", url, body=body, headers=headers, redirect=False, preload_content=False)
+            if connect_to is None:
+                response = _pool().request(
+                    "POST", url, body=body, headers=headers, redirect=False, preload_content=False
+                )
+            else:
+                parts = urlsplit(url)
+                pool = _pinned_pool(connect_to, str(parts.hostname), parts.port or 443, self.ca_certs)
+                target = parts.path or "/"
+                if parts.query:
+                    target += "?" + parts.query
+                response = pool.urlopen(
+                    "POST",
+                    target,
+                    body=body,
+                    headers={**headers, "host": parts.netloc},
+                    redirect=False,
+                    preload_content=False,
+                    retries=False,
+                )
         except urllib3.exceptions.HTTPError as exc:
             return HttpAnswer(None, "", _ms(started), error=f"{type(exc).__name__}: {exc}"[:500])
         try:

@@ -76,4 +76,6 @@ class HttpAnswer:
 
 
 class WebhookSender(Protocol):
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> HttpAnswer: ...
+    def post(self, url: str, body: bytes, headers: dict[str, str], *, connect_to: str | None = None) -> HttpAnswer:
+        """POST to ``url``; with ``connect_to``, connect to that address (TLS still checks the URL's host name)."""
+        ...

@@ -22,7 +22,7 @@ from tollgate.domain.webhooks import schedule
 from tollgate.domain.webhooks.deliveries import MAX_RESPONSE_BODY, Attempt, Delivery, DeliveryStatus, Task
 from tollgate.domain.webhooks.endpoints import WebhookEndpoint
 from tollgate.domain.webhooks.signing import signature_headers
-from tollgate.domain.webhooks.urls import Resolver, check_url
+from tollgate.domain.webhooks.urls import Resolver, vetted_address
 from tollgate.ports.webhooks import DeliveryQueue, HttpAnswer, WebhookRepository, WebhookSender
 
 if TYPE_CHECKING:  # the billing ports import the billing domain: not on the delivery path
@@ -113,13 +113,13 @@ def attempt(deps: WebhookDeps, task: Task) -> str:
 def _send(deps: WebhookDeps, endpoint: WebhookEndpoint, delivery: Delivery, now: datetime) -> HttpAnswer:
     from tollgate.domain.errors import InvalidInput
 
-    try:
-        check_url(endpoint.url, allow_private=deps.allow_private_urls, resolve=deps.resolve)
-    except InvalidInput as exc:  # the name now resolves somewhere it must not (DNS rebinding)
+    try:  # resolved again at every attempt, and the connection goes to the address checked here
+        address = vetted_address(endpoint.url, allow_private=deps.allow_private_urls, resolve=deps.resolve)
+    except InvalidInput as exc:  # the name now resolves somewhere it must not
         return HttpAnswer(None, "", 0, error=f"Not sent: {exc.detail}")
     headers = signature_headers(delivery.message_id, delivery.body, endpoint.signing_secrets(now), now)
     headers.update({"content-type": "application/json", "user-agent": USER_AGENT})
-    return deps.sender.post(endpoint.url, delivery.body.encode(), headers)
+    return deps.sender.post(endpoint.url, delivery.body.encode(), headers, connect_to=address)
 
 
 def _record(

@@ -33,6 +33,14 @@ def is_public_address(address: str) -> bool:
 
 def check_url(url: str, *, allow_private: bool, resolve: Resolver) -> str:
     """The URL if deliveries may go there, else InvalidInput (400) saying why."""
+    vetted_address(url, allow_private=allow_private, resolve=resolve)
+    return url
+
+
+def vetted_address(url: str, *, allow_private: bool, resolve: Resolver) -> str | None:
+    """The public address to connect to for ``url`` (None when private addresses are allowed), else
+    InvalidInput saying why. Connecting to this very address (not resolving the name again) is what
+    keeps a name that changes its answer (DNS rebinding) from reaching an internal address."""
     if len(url) > MAX_URL_LENGTH:
         raise InvalidInput(f"url is longer than {MAX_URL_LENGTH} characters.", field="url")
     try:
@@ -49,7 +57,7 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver) -> str:
     if parts.username or parts.password:
         raise InvalidInput("url must not carry credentials (user:password@): sign-in is by signature.", field="url")
     if allow_private:
-        return url
+        return None
     try:
         addresses = list(resolve(host))
     except OSError:
@@ -59,4 +67,4 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver) -> str:
             f"url host {host!r} resolves to a private, loopback or link-local address: webhooks go to public hosts.",
             field="url",
         )
-    return url
+    return addresses[0]
