@@ -122,3 +122,11 @@ def test_the_readme_lists_every_event_type():
 
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     assert [t.name for t in CATALOGUE if f"`{t.name}`" not in readme] == []
+
+
+def test_the_address_to_dial_is_a_vetted_one_ipv4_first():
+    from tollgate.domain.webhooks.urls import vetted_address
+
+    both = ["2606:2800:220:1:248:1893:25c8:1946", "93.184.216.34"]
+    assert vetted_address("https://example.com/h", allow_private=False, resolve=lambda h: both) == "93.184.216.34"
+    assert vetted_address("http://127.0.0.1:9/h", allow_private=True, resolve=lambda h: []) is None

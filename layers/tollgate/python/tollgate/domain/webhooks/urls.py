@@ -67,4 +67,4 @@ def vetted_address(url: str, *, allow_private: bool, resolve: Resolver) -> str |
             f"url host {host!r} resolves to a private, loopback or link-local address: webhooks go to public hosts.",
             field="url",
         )
-    return addresses[0]
+    return min(addresses, key=lambda a: ":" in a)  # IPv4 first: not every network routes IPv6
