@@ -381,34 +381,17 @@ def ingest_index_sk(customer_id: str, meter_id: str, received_at: str, request_i
     return f"{customer_id}#{meter_id}#{received_at}#{request_id}"
 
 
-# -- outbound webhooks: endpoints, deliveries, the attempt log and the failed-delivery index ---------
-
-WEBHOOK_ENDPOINT_PREFIX = "WHEP#"
-WEBHOOK_ATTEMPT_PREFIX = "ATT#"
-WEBHOOK_FAILED_PREFIX = "FAIL#"
+# -- outbound webhooks: endpoints (WHEP) and deliveries (WHDLV); per endpoint its attempt log and failed index
+WEBHOOK_ENDPOINT, WEBHOOK_DELIVERY, WEBHOOK_ATTEMPT_PREFIX, WEBHOOK_FAILED_PREFIX = "WHEP", "WHDLV", "ATT#", "FAIL#"
 
 
-def webhook_endpoint_key(tenant_id: str, endpoint_id: str) -> Key:
-    return {"pk": tenant_pk(tenant_id), "sk": f"{WEBHOOK_ENDPOINT_PREFIX}{endpoint_id}"}
-
-
-def webhook_delivery_key(tenant_id: str, delivery_id: str) -> Key:
-    return {"pk": tenant_pk(tenant_id), "sk": f"WHDLV#{delivery_id}"}
+def webhook_key(tenant_id: str, kind: str, item_id: str) -> Key:
+    return {"pk": tenant_pk(tenant_id), "sk": f"{kind}#{item_id}"}
 
 
 def webhook_log_pk(tenant_id: str, endpoint_id: str) -> str:
-    """The partition of an endpoint's attempt log (newest last) and of its failed deliveries by time."""
     return f"T#{tenant_id}#WHEP#{endpoint_id}"
 
 
-def _fixed_width(at: datetime) -> str:
-    """UTC with microseconds always written, so sort keys order by time."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def webhook_attempt_sk(attempted_at: datetime, delivery_id: str, number: int) -> str:
-    return f"{WEBHOOK_ATTEMPT_PREFIX}{_fixed_width(attempted_at)}#{delivery_id}#{number:02d}"
-
-
-def webhook_failed_sk(created_at: datetime, delivery_id: str) -> str:
-    return f"{WEBHOOK_FAILED_PREFIX}{_fixed_width(created_at)}#{delivery_id}"
+def webhook_log_sk(prefix: str, at: datetime, *parts: str) -> str:  # microseconds always written: sorts by time
+    return "#".join([f"{prefix}{at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}", *parts])

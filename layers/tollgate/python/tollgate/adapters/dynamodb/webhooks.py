@@ -21,13 +21,12 @@ from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import dt, outbox_put, required_dt, ts, without_none
 from tollgate.adapters.dynamodb.keys import (
     WEBHOOK_ATTEMPT_PREFIX,
-    WEBHOOK_ENDPOINT_PREFIX,
+    WEBHOOK_DELIVERY,
+    WEBHOOK_ENDPOINT,
     WEBHOOK_FAILED_PREFIX,
-    webhook_attempt_sk,
-    webhook_delivery_key,
-    webhook_endpoint_key,
-    webhook_failed_sk,
+    webhook_key,
     webhook_log_pk,
+    webhook_log_sk,
 )
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.errors import ConcurrentUpdate, Conflict
@@ -36,6 +35,23 @@ from tollgate.domain.webhooks.deliveries import Attempt, Delivery, DeliveryStatu
 from tollgate.domain.webhooks.endpoints import WebhookEndpoint
 
 RETENTION = timedelta(days=30)
+WEBHOOK_ENDPOINT_PREFIX = WEBHOOK_ENDPOINT + "#"
+
+
+def webhook_endpoint_key(tenant_id: str, endpoint_id: str) -> dict[str, str]:
+    return webhook_key(tenant_id, WEBHOOK_ENDPOINT, endpoint_id)
+
+
+def webhook_delivery_key(tenant_id: str, delivery_id: str) -> dict[str, str]:
+    return webhook_key(tenant_id, WEBHOOK_DELIVERY, delivery_id)
+
+
+def webhook_attempt_sk(at: datetime, delivery_id: str, number: int) -> str:
+    return webhook_log_sk(WEBHOOK_ATTEMPT_PREFIX, at, delivery_id, f"{number:02d}")
+
+
+def webhook_failed_sk(created_at: datetime, delivery_id: str) -> str:
+    return webhook_log_sk(WEBHOOK_FAILED_PREFIX, created_at, delivery_id)
 
 
 def _endpoint_item(e: WebhookEndpoint) -> dict[str, Any]:
