@@ -16,6 +16,7 @@ from tests.fakes.webhooks import CapturingMailer, ListQueue, MovingClock, Script
 from tollgate import wiring
 from tollgate.adapters.dynamodb.webhooks import DynamoWebhookRepository
 from tollgate.domain.billing.settings import BillingSettings
+from tollgate.domain.errors import Conflict
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.webhooks.deliveries import Task
 from tollgate.domain.webhooks.schedule import DELAYS
@@ -139,3 +140,23 @@ def _outbox_types(tenant_id: str) -> list[str]:
     table = wiring.customer_repository()._table
     items = table.query(KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}#OUTBOX"))["Items"]
     return [i["event"]["type"] for i in items]
+
+
+def test_a_redelivered_event_or_attempt_message_sends_nothing_twice(local_stack, tenant):
+    clock = MovingClock()
+    deps = _deps([(200, {})], clock)
+    with local_stack.exclusive():
+        webhooks.create_endpoint(deps, tenant, {"url": "http://127.0.0.1:9/once"})
+        event = _event(tenant, clock, 7)
+        assert webhook_delivery.fan_out(deps, event) == 1
+        (task_body,) = deps.queue.take()
+        task = Task.from_json(task_body)
+        assert webhook_delivery.attempt(deps, task) == "succeeded"
+        assert webhook_delivery.attempt(deps, task) == "duplicate"  # SQS delivered the message twice
+        assert webhook_delivery.fan_out(deps, event) == 0  # the rule's message came twice
+        assert deps.queue.take() == [] and len(deps.sender.received) == 1
+        delivery = deps.repo.get_delivery(tenant, task.delivery_id)
+        assert delivery.status == "succeeded" and delivery.attempts == 1
+        webhooks.resend(deps, tenant, task.delivery_id)
+        with pytest.raises(Conflict, match="still being attempted"):  # a second resend while one is queued
+            webhooks.resend(deps, tenant, task.delivery_id)
