@@ -13,7 +13,7 @@ from tollgate.domain.event_types import BY_NAME, WebhookTestData
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.ids import new_id
 from tollgate.domain.retry import retry_on_conflict
-from tollgate.domain.webhooks.deliveries import Delivery, DeliveryStatus, Task
+from tollgate.domain.webhooks.deliveries import Attempt, Delivery, DeliveryStatus, Task
 from tollgate.domain.webhooks.endpoints import (
     MAX_ENDPOINTS_PER_TENANT,
     WebhookEndpoint,
@@ -130,7 +130,9 @@ def rotate_secret(deps: WebhookDeps, tenant_id: str, endpoint_id: str, overlap_s
     return retry_on_conflict(once, exhausted=f"Webhook endpoint {endpoint_id} kept changing; retry.")
 
 
-def list_attempts(deps: WebhookDeps, tenant_id: str, endpoint_id: str, *, limit: int, after: str | None):
+def list_attempts(
+    deps: WebhookDeps, tenant_id: str, endpoint_id: str, *, limit: int, after: str | None
+) -> tuple[list[Attempt], str | None]:
     get_endpoint(deps, tenant_id, endpoint_id)
     return deps.repo.list_attempts(tenant_id, endpoint_id, limit=limit, after=after)
 
@@ -168,17 +170,24 @@ def resend(deps: WebhookDeps, tenant_id: str, delivery_id: str) -> Delivery:
 
 
 def replay(deps: WebhookDeps, tenant_id: str, endpoint_id: str, since: datetime) -> list[str]:
-    """Resend every delivery of the endpoint that failed, created since ``since`` (at most 500 a call)."""
+    """Resend every delivery of the endpoint that failed, created since ``since`` (at most 500 a call;
+    call again for more: what was replayed is pending or succeeded by then, so it is not picked twice)."""
     now = deps.clock()
     if since > now or now - since > MAX_REPLAY_WINDOW:
         raise InvalidInput("since must be in the last 30 days (RFC 3339, e.g. 2026-01-31T00:00:00Z).", field="since")
-    get_endpoint(deps, tenant_id, endpoint_id)
+    endpoint = get_endpoint(deps, tenant_id, endpoint_id)
+    if endpoint.disabled:
+        raise Conflict(
+            f"Webhook endpoint {endpoint_id} is disabled: enable it first "
+            '(PATCH /v1/webhook-endpoints/{endpoint_id} with {"disabled": false}).',
+            code="WEBHOOK_ENDPOINT_DISABLED",
+        )
     replayed = []
     for delivery_id in deps.repo.failed_since(tenant_id, endpoint_id, since, limit=MAX_REPLAY):
-        try:
-            resend(deps, tenant_id, delivery_id)
-        except (Conflict, NotFound):
-            continue  # succeeded or in flight meanwhile
+        delivery = deps.repo.get_delivery(tenant_id, delivery_id)
+        if delivery is None or delivery.status != DeliveryStatus.FAILED or not deps.repo.reopen(delivery):
+            continue  # resent and succeeded meanwhile, or in flight
+        enqueue(deps, Task(tenant_id, delivery_id, delivery.attempts + 1, now, manual=True), now)
         replayed.append(delivery_id)
     return replayed
 
