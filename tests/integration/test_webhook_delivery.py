@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -16,7 +16,7 @@ from tests.fakes.webhooks import CapturingMailer, ListQueue, MovingClock, Script
 from tollgate import wiring
 from tollgate.adapters.dynamodb.webhooks import DynamoWebhookRepository
 from tollgate.domain.billing.settings import BillingSettings
-from tollgate.domain.errors import Conflict
+from tollgate.domain.errors import Conflict, InvalidInput
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.webhooks.deliveries import Task
 from tollgate.domain.webhooks.schedule import DELAYS
@@ -82,7 +82,9 @@ def test_failures_are_retried_on_the_schedule_with_the_same_webhook_id(local_sta
         received = deps.sender.received
         assert len({h["webhook-id"] for _, _, h in received}) == 1
         for _, body, headers in received:  # each attempt signed at its own time, verifiable
-            Webhook(endpoint.secret).sign(headers["webhook-id"], clock(), body.decode())
+            sent_at = datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
+            expected = Webhook(endpoint.secret).sign(headers["webhook-id"], sent_at, body.decode())
+            assert headers["webhook-signature"] == expected
         log, _ = webhooks.list_attempts(deps, tenant, endpoint.endpoint_id, limit=20, after=None)
         assert [a.status_code for a in log] == [200] + [500] * 7  # newest first
         assert log[0].succeeded and log[1].next_attempt_at is not None
@@ -160,3 +162,27 @@ def test_a_redelivered_event_or_attempt_message_sends_nothing_twice(local_stack,
         webhooks.resend(deps, tenant, task.delivery_id)
         with pytest.raises(Conflict, match="still being attempted"):  # a second resend while one is queued
             webhooks.resend(deps, tenant, task.delivery_id)
+
+
+def test_during_a_rotation_both_secrets_sign_then_only_the_new_one(local_stack, tenant):
+    clock = MovingClock()
+    deps = _deps([(200, {})], clock)
+    with local_stack.exclusive():
+        old = webhooks.create_endpoint(deps, tenant, {"url": "http://127.0.0.1:9/rotate"})
+        new = webhooks.rotate_secret(deps, tenant, old.endpoint_id, 3600)
+        assert new.secret != old.secret and new.previous_secret_expires_at == clock() + timedelta(hours=1)
+        webhook_delivery.fan_out(deps, _event(tenant, clock, 8))
+        _run(deps, clock)
+        _, body, headers = deps.sender.received[-1]
+        assert len(headers["webhook-signature"].split(" ")) == 2
+        sent_at = datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)  # the test's clock, not now
+        for secret in (old.secret, new.secret):
+            expected = Webhook(secret).sign(headers["webhook-id"], sent_at, body.decode())
+            assert expected in headers["webhook-signature"].split(" ")
+        clock.advance(timedelta(hours=1))
+        webhook_delivery.fan_out(deps, _event(tenant, clock, 9))
+        _run(deps, clock)
+        _, _, headers = deps.sender.received[-1]
+        assert len(headers["webhook-signature"].split(" ")) == 1
+        with pytest.raises(InvalidInput):
+            webhooks.rotate_secret(deps, tenant, old.endpoint_id, 8 * 86400)
