@@ -12,6 +12,8 @@ Sections (each issue adds its own):
 - Gateway enforcement (``tests/bench_gateway.py``): warm-cache decision time, backend reads per 100
   decisions, cached mode's overshoot, AWS calls per uncached check, strict mode's writes, the middleware's
   metering flush, cost per million decisions per surface.
+- Outbound webhooks (``tests/bench_webhooks.py``): deliveries per second to one endpoint on the local stack;
+  AWS calls, capacity units and cost per million deliveries.
 """
 
 from __future__ import annotations
@@ -167,6 +169,12 @@ def _distinct_sections() -> list:
     return bench_distinct.SECTIONS
 
 
+def _webhook_sections() -> list:
+    from tests import bench_webhooks  # issue 20: outbound webhooks, BENCH_WEBHOOK_DELIVERIES (default 200)
+
+    return bench_webhooks.SECTIONS
+
+
 def _sdk_sections() -> list:
     from tests.sdk import (
         bench_sdk,  # issue 17: the SDK's cost per ingest() and BENCH_SDK_EVENTS sent beside peers' clients
@@ -189,6 +197,7 @@ SECTIONS = [
     *_distinct_sections(),
     *_sdk_sections(),
     *_gateway_sections(),
+    *_webhook_sections(),
 ]
 
 

@@ -130,8 +130,9 @@ class EventRouting(Construct):
         self.queues[rule.name] = queue
         self.dead_letter_queues[rule.name] = dlq
 
-    def attach_consumers(self, functions: Mapping[str, lambda_.IFunction]) -> None:
-        """Each rule's consumer reads its queue (grants only the consume actions on that queue)."""
+    def attach_consumers(self, functions: Mapping[str, lambda_.Function]) -> None:
+        """Each rule's consumer reads its queue (grants only the consume actions on that queue); a rule's
+        ``senders`` may send to it (``sqs:SendMessage`` and the queue URL in ``queue_env``)."""
         for rule in definitions.events().rules:
             functions[rule.consumer].add_event_source(
                 event_sources.SqsEventSource(
@@ -140,3 +141,7 @@ class EventRouting(Construct):
                     report_batch_item_failures=True,
                 )
             )
+            for sender in rule.senders:
+                self.queues[rule.name].grant_send_messages(functions[sender])
+                if rule.queue_env:
+                    functions[sender].add_environment(rule.queue_env, self.queues[rule.name].queue_url)

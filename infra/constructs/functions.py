@@ -9,7 +9,8 @@ Each function gets its **own** IAM role holding only what its declaration grants
 - ``events:PutEvents`` on the Tollgate bus if ``event_bus``,
 - ``states:StartExecution`` on each declared state machine (granted by :mod:`.workflows`),
 - read access to the platform-admin secret if ``platform_admin_secret``,
-- the SQS consume actions on its queue if it consumes an event rule (granted by :mod:`.events`),
+- the SQS consume actions on its queue if it consumes an event rule, and ``sqs:SendMessage`` on a rule's
+  queue it is declared a sender of (granted by :mod:`.events`),
 - stream read on a table's stream for each declared ``dynamodb_stream`` event source.
 
 Stream event sources

@@ -98,6 +98,9 @@ class Rule(_Model):
     consumer: str
     batch_size: int
     max_receive_count: int
+    # The queue's URL in this environment variable of each ``senders`` function, which may send to it.
+    queue_env: str | None = None
+    senders: list[str] = []
 
 
 class Events(_Model):

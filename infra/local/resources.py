@@ -118,6 +118,8 @@ def create_event_routing(events: Any, sqs: Any, made: LocalResources, visibility
         )
         made.queue_urls[rule.name] = url
         made.dlq_urls[rule.name] = dlq_url
+        if rule.queue_env:
+            made.env[rule.queue_env] = url
 
 
 def create_platform_credential(made: LocalResources, auth_cache_ttl_seconds: int | None) -> None:

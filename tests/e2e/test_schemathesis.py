@@ -104,6 +104,8 @@ def contract_tenant(server) -> ContractTenant:
             c.post("/v1/meters", json={"event_name": "contract.calls", "aggregation": {"function": "COUNT"}}), 201
         )
         key = builders.ok(c.post("/v1/api-keys", json={"kind": "customer", "customer_id": customer["id"]}), 201)
+        endpoint = builders.ok(c.post("/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/contract"}), 201)
+        delivery = builders.ok(c.post(f"/v1/webhook-endpoints/{endpoint['id']}/test"), 202)
     customer_headers = {"Authorization": f"Bearer {key['secret']}", "X-Tenant-Id": boot.tenant_id}
     ids = {
         "customer_id": customer["id"],
@@ -114,6 +116,8 @@ def contract_tenant(server) -> ContractTenant:
         "product_id": product["id"],
         "meter_id": meter["id"],
         "tenant_id": boot.tenant_id,
+        "endpoint_id": endpoint["id"],
+        "delivery_id": delivery["id"],
     }
     return ContractTenant({"OWNER": owner, "customer": customer_headers, "anonymous": {}}, ids)
 

@@ -52,6 +52,12 @@ def _migration(b: httpx.Client, ids: dict) -> str:
     return _create(b, "/v1/migrations", {"from_plan_id": _plan_id(b, ids), "to_plan_id": target}, status=202)
 
 
+def _endpoint_id(b: httpx.Client, ids: dict) -> str:
+    if "endpoint_id" not in ids:
+        ids["endpoint_id"] = _create(b, "/v1/webhook-endpoints", {"url": "http://127.0.0.1:9/isolation"})
+    return ids["endpoint_id"]
+
+
 # path parameter -> how tenant B makes one (ids: what B has made so far, for resources that need others)
 FACTORIES: dict[str, Callable[[httpx.Client, dict], str]] = {
     "key_id": lambda b, ids: _create(b, "/v1/api-keys", {"kind": "operator", "role": "MEMBER"}),
@@ -72,6 +78,8 @@ FACTORIES: dict[str, Callable[[httpx.Client, dict], str]] = {
     "wallet_id": lambda b, ids: _create(b, "/v1/wallets", {"customer_id": _customer(b, ids)["id"]}),
     "bill_run_id": lambda b, ids: _create(b, "/v1/bill-runs", {}, status=202),
     "coupon_id": lambda b, ids: _create(b, "/v1/coupons", {"percent_off": "10"}),
+    "endpoint_id": lambda b, ids: _endpoint_id(b, ids),
+    "delivery_id": lambda b, ids: _create(b, f"/v1/webhook-endpoints/{_endpoint_id(b, ids)}/test", {}, status=202),
     # only public routes (the Stripe webhook: its signature is the credential) and the platform admin's
     # take a tenant id in the path
     "tenant_id": lambda b, ids: b.headers["X-Tenant-Id"],

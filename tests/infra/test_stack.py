@@ -188,6 +188,9 @@ def expected_environment(synth, name: str, decl: definitions.Function) -> dict[s
         }
     if decl.platform_admin_secret:
         env["TOLLGATE_PLATFORM_ADMIN_SECRET_ID"] = {"Ref": synth.logical_id(stack.platform_admin.secret)}
+    for rule in definitions.events().rules:
+        if rule.queue_env and name in rule.senders:
+            env[rule.queue_env] = {"Ref": synth.logical_id(stack.events.queues[rule.name])}
     return env
 
 
@@ -428,6 +431,14 @@ def test_bus_rules_queues_dlqs_alarms_and_consumers(synth) -> None:
         assert mapping["FunctionName"] == {"Ref": consumer_lid}
         assert mapping["BatchSize"] == rule.batch_size
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+        # Only the rule's senders may send to its queue (and only send: no receive or delete).
+        for name in definitions.functions():
+            role_lid = synth.logical_id(stack.functions.roles[name])
+            actions = actions_on(role_statements(synth, role_lid), queue_lid)
+            assert ("sqs:SendMessage" in actions) is (name in rule.senders), (rule.name, name)
+            if name != rule.consumer:
+                assert not actions & {"sqs:ReceiveMessage", "sqs:DeleteMessage"}, (rule.name, name)
 
 
 def test_declared_stream_sources(synth) -> None:

@@ -66,6 +66,11 @@ PINNED = [
     (k.payment_settings_key("ten_1"), {"pk": "T#ten_1", "sk": "PAYMENT_SETTINGS"}),
     (k.ingest_settings_key("ten_1"), {"pk": "T#ten_1", "sk": "INGEST_SETTINGS"}),
     (k.webhook_event_key("ten_1", "evt_9"), {"pk": "T#ten_1", "sk": "WEBHOOK#evt_9"}),
+    (k.webhook_key("ten_1", k.WEBHOOK_ENDPOINT, "we_1"), {"pk": "T#ten_1", "sk": "WHEP#we_1"}),
+    (k.webhook_key("ten_1", k.WEBHOOK_DELIVERY, "whdlv_1"), {"pk": "T#ten_1", "sk": "WHDLV#whdlv_1"}),
+    (k.webhook_log_pk("ten_1", "we_1"), "T#ten_1#WHEP#we_1"),
+    (k.webhook_log_sk(k.WEBHOOK_ATTEMPT_PREFIX, AT, "whdlv_1", "03"), "ATT#2026-04-17T10:00:00.000000Z#whdlv_1#03"),
+    (k.webhook_log_sk(k.WEBHOOK_FAILED_PREFIX, AT, "whdlv_1"), "FAIL#2026-04-17T10:00:00.000000Z#whdlv_1"),
     # the usage table
     (k.usage_bucket_pk("ten_1", "cus_1", "mtr_1"), "T#ten_1#U#cus_1#mtr_1"),
     (k.usage_bucket_sk("2026-04-17T10"), "H#2026-04-17T10"),

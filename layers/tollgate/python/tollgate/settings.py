@@ -34,6 +34,11 @@ class Settings(BaseModel):
     ingest_rate_limit_per_second: int = 20_000  # events per second, per tenant
     ingest_key_rate_limit_per_second: int = 10_000  # events per second, per API key
     event_retention_days: int = 90  # raw events and the event log (usage buckets are kept)
+    # Outbound webhooks: the delivery queue; a factor compressing the retry schedule (the local stack
+    # uses less than 1 so a test sees a retry in seconds); http:// and private addresses allowed (local only).
+    webhook_queue_url: str = ""
+    webhook_retry_scale: float = 1.0
+    webhook_allow_private_urls: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:

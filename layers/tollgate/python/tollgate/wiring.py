@@ -298,6 +298,25 @@ def gateway_repos():
     )
 
 
+def webhook_deps():
+    """Endpoints, deliveries, the delivery queue, the HTTP sender, and SES for the disable email."""
+    from tollgate.adapters.dynamodb.webhooks import DynamoWebhookRepository
+    from tollgate.adapters.webhooks import SqsDeliveryQueue, Urllib3Sender, resolve
+    from tollgate.usecases.webhook_delivery import WebhookDeps
+
+    settings = get_settings()
+    return WebhookDeps(
+        repo=DynamoWebhookRepository(settings.main_table),
+        queue=SqsDeliveryQueue(settings.webhook_queue_url),
+        sender=Urllib3Sender(),
+        mailer=mailer(),
+        billing_settings=billing_repository(),
+        retry_scale=settings.webhook_retry_scale,
+        allow_private_urls=settings.webhook_allow_private_urls,
+        resolve=resolve,
+    )
+
+
 def reset() -> None:
     for f in (
         tenancy_repository,

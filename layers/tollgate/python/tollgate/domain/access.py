@@ -37,6 +37,8 @@ class Permission(StrEnum):
     USAGE_READ = "usage:read"
     GATEWAY_CHECK = "gateway:check"
     GATEWAY_METER = "gateway:meter"
+    WEBHOOKS_READ = "webhooks:read"
+    WEBHOOKS_WRITE = "webhooks:write"
     TENANTS_CREATE = "tenants:create"
     TENANTS_RECOVER = "tenants:recover"  # mint a new OWNER key for a tenant locked out of its own
 
@@ -56,6 +58,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMERS_READ,
             Permission.BILLING_READ,
             Permission.USAGE_READ,
+            Permission.WEBHOOKS_READ,
         }
     ),
     Role.BILLING_ADMIN: frozenset(
@@ -65,6 +68,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.BILLING_READ,
             Permission.BILLING_WRITE,
             Permission.USAGE_READ,
+            Permission.WEBHOOKS_READ,
+            Permission.WEBHOOKS_WRITE,
         }
     ),
     Role.GATEWAY: frozenset({Permission.GATEWAY_CHECK, Permission.GATEWAY_METER}),

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from tollgate.domain.clock import parse_rfc3339
 from tollgate.domain.errors import Conflict, InvalidInput
+from tollgate.domain.event_types import SubscriptionData
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.periods import Anchor, Interval, Period
 
@@ -200,16 +201,17 @@ def subscription_event(type_: str, sub: Subscription, at: datetime, **data: Any)
     its id derived from the subscription's version so a retried write publishes it once. The payload
     carries the state a consumer needs to act on it, the dunning count included (the payment use cases'
     ``subscription.past_due``/``reactivated``/``cancelled`` report it)."""
-    payload = {
+    payload: SubscriptionData = {
         "subscription_id": sub.subscription_id,
         "customer_id": sub.customer_id,
         "status": sub.status.value,
         "plan_id": sub.plan.plan_id,
         "plan_version": sub.plan.version,
         "dunning_attempts": sub.dunning_attempts,
-        **data,
     }
-    return DomainEvent(type_, sub.tenant_id, at, payload).with_id(sub.subscription_id, type_, str(sub.version))
+    return DomainEvent(type_, sub.tenant_id, at, {**payload, **data}).with_id(
+        sub.subscription_id, type_, str(sub.version)
+    )
 
 
 MAX_BACKDATE = timedelta(days=365)

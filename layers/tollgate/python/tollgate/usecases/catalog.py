@@ -34,6 +34,7 @@ from tollgate.domain.catalog.plan_prices import CONTENT_FIELDS
 from tollgate.domain.catalog.plans import current_after_archiving, first_version, next_version
 from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict, InvalidInput, NotFound
+from tollgate.domain.event_types import MeterData, PlanData, PlanVersionData, ProductData
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.ids import new_id
 from tollgate.ports.catalog import CatalogRepository
@@ -51,8 +52,8 @@ def _next(entity: T, current: T) -> T:
 
 
 def _product_event(type_: str, product: Product) -> DomainEvent:
-    data = {"product_id": product.product_id, "name": product.name, "status": product.status.value}
-    return DomainEvent(type_, product.tenant_id, product.updated_at, data).with_id(
+    data: ProductData = {"product_id": product.product_id, "name": product.name, "status": product.status.value}
+    return DomainEvent(type_, product.tenant_id, product.updated_at, {**data}).with_id(
         product.product_id, type_, str(product.revision)
     )
 
@@ -102,14 +103,14 @@ def archive_product(repo: CatalogRepository, caller: Caller, product_id: str, *,
 
 
 def _meter_event(type_: str, meter: Meter) -> DomainEvent:
-    data = {
+    data: MeterData = {
         "meter_id": meter.meter_id,
         "event_name": meter.event_name,
         "aggregation": meter.aggregation.to_json(),
         "usage_reset": meter.usage_reset.value,
         "status": meter.status.value,
     }
-    return DomainEvent(type_, meter.tenant_id, meter.updated_at, data).with_id(
+    return DomainEvent(type_, meter.tenant_id, meter.updated_at, {**data}).with_id(
         meter.meter_id, type_, str(meter.revision)
     )
 
@@ -193,26 +194,27 @@ def activate_meter(repo: CatalogRepository, caller: Caller, meter_id: str, *, cl
 
 
 def _plan_event(type_: str, plan: Plan) -> DomainEvent:
-    data = {
+    data: PlanData = {
         "plan_id": plan.plan_id,
         "name": plan.name,
         "currency": plan.currency,
         "current_version": plan.current_version,
     }
-    return DomainEvent(type_, plan.tenant_id, plan.updated_at, data).with_id(plan.plan_id, type_, str(plan.revision))
+    return DomainEvent(type_, plan.tenant_id, plan.updated_at, {**data}).with_id(
+        plan.plan_id, type_, str(plan.revision)
+    )
 
 
 def _version_event(type_: str, plan: Plan, version: PlanVersion, **extra: Any) -> DomainEvent:
-    data = {
+    data: PlanVersionData = {
         "plan_id": version.plan_id,
         "version": version.version,
         "status": version.status.value,
         "currency": version.currency,
         "current_version": plan.current_version,
         "meter_ids": version.content.meter_ids(),
-        **extra,
     }
-    return DomainEvent(type_, version.tenant_id, version.updated_at, data).with_id(
+    return DomainEvent(type_, version.tenant_id, version.updated_at, {**data, **extra}).with_id(
         version.plan_id, str(version.version), type_, str(version.revision)
     )
 

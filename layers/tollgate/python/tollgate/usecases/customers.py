@@ -14,6 +14,7 @@ from tollgate.domain.catalog.common import EXTERNAL_ID_RULE, is_external_id, is_
 from tollgate.domain.clock import utcnow
 from tollgate.domain.customers import Customer, validate_customer_fields
 from tollgate.domain.errors import Conflict, NotFound
+from tollgate.domain.event_types import CustomerData
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.ids import new_id
 from tollgate.domain.retry import retry_on_conflict
@@ -32,9 +33,8 @@ Clock = Callable[[], datetime]
 
 
 def _event(type_: str, c: Customer, at: datetime, *parts: str) -> DomainEvent:
-    return DomainEvent(type_, c.tenant_id, at, {"customer_id": c.customer_id, "external_id": c.external_id}).with_id(
-        c.customer_id, type_, *parts
-    )
+    data: CustomerData = {"customer_id": c.customer_id, "external_id": c.external_id}
+    return DomainEvent(type_, c.tenant_id, at, {**data}).with_id(c.customer_id, type_, *parts)
 
 
 def create_customer(

@@ -13,6 +13,7 @@ from tollgate.domain.catalog.meters import Meter
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.customers import Customer
 from tollgate.domain.errors import BadRequest, Conflict, Forbidden
+from tollgate.domain.event_types import UsageBatchData, UsageRejectedData
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.usage.canonical import canonical_json
 from tollgate.domain.usage.events import SINGLE_EVENT_STATUS, EventStatus, IncomingEvent, Rejection, StoredEvent
@@ -94,11 +95,13 @@ def domain_events(
                 tenant,
                 max(s.received_at for s in stored),
                 {
-                    "events": len(stored),
-                    "late": sum(1 for s in stored if s.status is EventStatus.LATE),
-                    "by_event_name": dict(sorted(by_meter.items())[:50]),
-                    "customers": customers[:50],
-                    "customer_count": len(customers),
+                    **UsageBatchData(
+                        events=len(stored),
+                        late=sum(1 for s in stored if s.status is EventStatus.LATE),
+                        by_event_name=dict(sorted(by_meter.items())[:50]),
+                        customers=customers[:50],
+                        customer_count=len(customers),
+                    )
                 },
             ).with_id("batch", digest)
         )
@@ -109,13 +112,15 @@ def domain_events(
                 tenant,
                 at,
                 {
-                    "request_id": request_id,
-                    "count": len(rejected),
-                    "rejected": [
-                        {**r.to_json(), "external_customer_id": r.external_customer_id, "event_name": r.event_name}
-                        for r in rejected[:MAX_REJECTIONS_IN_DOMAIN_EVENT]
-                    ],
-                    "truncated": len(rejected) > MAX_REJECTIONS_IN_DOMAIN_EVENT,
+                    **UsageRejectedData(
+                        request_id=request_id,
+                        count=len(rejected),
+                        rejected=[
+                            {**r.to_json(), "external_customer_id": r.external_customer_id, "event_name": r.event_name}
+                            for r in rejected[:MAX_REJECTIONS_IN_DOMAIN_EVENT]
+                        ],
+                        truncated=len(rejected) > MAX_REJECTIONS_IN_DOMAIN_EVENT,
+                    )
                 },
             ).with_id("rejected", request_id, to_rfc3339(at))
         )

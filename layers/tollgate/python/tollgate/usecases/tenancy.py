@@ -10,6 +10,7 @@ from datetime import datetime
 from tollgate.domain.access import Caller, KeyKind, Role, echo
 from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tollgate.domain.event_types import ApiKeyData, TenantData
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.ids import new_id
 from tollgate.domain.keys import ApiKey, KeyStatus, mint
@@ -27,15 +28,14 @@ class IssuedKey:
 
 
 def _key_event(type_: str, key: ApiKey, at: datetime, **extra: str) -> DomainEvent:
-    data = {
+    data: ApiKeyData = {
         "key_id": key.key_id,
         "kind": key.kind.value,
         "role": key.role.value if key.role else None,
         "display": key.display,
         "customer_id": key.customer_id,
-        **extra,
     }
-    return DomainEvent(type_, key.tenant_id, at, data).with_id(key.key_id, type_)
+    return DomainEvent(type_, key.tenant_id, at, {**data, **extra}).with_id(key.key_id, type_)
 
 
 def _mint_owner_key(tenant_id: str, now: datetime, name: str) -> tuple[str, str, ApiKey]:
@@ -56,7 +56,7 @@ def create_tenant(
     now = clock()
     tenant = Tenant(tenant_id or new_id("ten"), name, now)
     secret, key_hash, key = _mint_owner_key(tenant.tenant_id, now, "owner")
-    created = DomainEvent("tenant.created", tenant.tenant_id, now, {"name": name}).with_id("tenant.created")
+    created = DomainEvent("tenant.created", tenant.tenant_id, now, {**TenantData(name=name)}).with_id("tenant.created")
     repo.create_tenant(tenant, key, key_hash, [created, _key_event("api_key.created", key, now)])
     return tenant, IssuedKey(key, secret)
 

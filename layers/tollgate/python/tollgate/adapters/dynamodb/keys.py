@@ -9,7 +9,7 @@ never change shape: ``tests/unit/test_table_keys.py`` pins them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tollgate.domain.clock import to_rfc3339
 
@@ -379,3 +379,19 @@ def ingest_index_prefix(customer_id: str, meter_id: str | None = None) -> str:
 
 def ingest_index_sk(customer_id: str, meter_id: str, received_at: str, request_id: str) -> str:
     return f"{customer_id}#{meter_id}#{received_at}#{request_id}"
+
+
+# -- outbound webhooks: endpoints (WHEP) and deliveries (WHDLV); per endpoint its attempt log and failed index
+WEBHOOK_ENDPOINT, WEBHOOK_DELIVERY, WEBHOOK_ATTEMPT_PREFIX, WEBHOOK_FAILED_PREFIX = "WHEP", "WHDLV", "ATT#", "FAIL#"
+
+
+def webhook_key(tenant_id: str, kind: str, item_id: str) -> Key:
+    return {"pk": tenant_pk(tenant_id), "sk": f"{kind}#{item_id}"}
+
+
+def webhook_log_pk(tenant_id: str, endpoint_id: str) -> str:
+    return f"T#{tenant_id}#WHEP#{endpoint_id}"
+
+
+def webhook_log_sk(prefix: str, at: datetime, *parts: str) -> str:  # microseconds always written: sorts by time
+    return "#".join([f"{prefix}{at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}", *parts])

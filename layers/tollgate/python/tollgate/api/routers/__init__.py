@@ -29,6 +29,10 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "payments": (("/v1/settings/payments", "/v1/webhooks"), ("payments",)),
     "gateway": (("/v1/gateway",), ("gateway",)),
+    "webhooks": (
+        ("/v1/webhook-endpoints", "/v1/webhook-deliveries", "/v1/webhook-event-types"),
+        ("webhook_endpoints",),
+    ),
 }
 # Paths no group claims (unknown routes, /health) are answered by this group.
 DEFAULT_GROUP = "core"

@@ -15,6 +15,7 @@ from tollgate.domain.billing.invoices import Invoice
 from tollgate.domain.billing.settings import BillingSettings
 from tollgate.domain.billing.wallets import Wallet
 from tollgate.domain.clock import to_rfc3339
+from tollgate.domain.event_types import BillingSettingsData, CreditNoteData, InvoiceData, WalletData
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.money import plain
 
@@ -22,7 +23,7 @@ from tollgate.domain.money import plain
 def invoice_event(type_: str, invoice: Invoice, at: datetime, *parts: str, **extra: Any) -> DomainEvent:
     """``invoice.finalized``, ``invoice.paid``, ``invoice.failed``, ``invoice.voided``, ``invoice.sent``...;
     ``parts`` make the event id unique per occurrence (e.g. the attempt number)."""
-    data = {
+    data: InvoiceData = {
         "invoice_id": invoice.invoice_id,
         "customer_id": invoice.customer_id,
         "subscription_id": invoice.subscription_id,
@@ -32,25 +33,25 @@ def invoice_event(type_: str, invoice: Invoice, at: datetime, *parts: str, **ext
         "period_end": to_rfc3339(invoice.period_end),
         "total": plain(invoice.totals.total),
         "amount_due": plain(invoice.amount_due),
-        **extra,
     }
-    return DomainEvent(type_, invoice.tenant_id, at, data).with_id(invoice.invoice_id, type_, *parts)
+    return DomainEvent(type_, invoice.tenant_id, at, {**data, **extra}).with_id(invoice.invoice_id, type_, *parts)
 
 
 def wallet_event(type_: str, wallet: Wallet, at: datetime, **extra: Any) -> DomainEvent:
     """``wallet.created``, ``wallet.topped_up`` (one per revision of the wallet)."""
-    data = {
+    data: WalletData = {
         "wallet_id": wallet.wallet_id,
         "customer_id": wallet.customer_id,
         "currency": wallet.currency,
         "balance": plain(wallet.balance),
-        **extra,
     }
-    return DomainEvent(type_, wallet.tenant_id, at, data).with_id(wallet.wallet_id, type_, str(wallet.revision))
+    return DomainEvent(type_, wallet.tenant_id, at, {**data, **extra}).with_id(
+        wallet.wallet_id, type_, str(wallet.revision)
+    )
 
 
 def credit_note_created(note: CreditNote, at: datetime) -> DomainEvent:
-    data = {
+    data: CreditNoteData = {
         "credit_note_id": note.credit_note_id,
         "invoice_id": note.invoice_id,
         "customer_id": note.customer_id,
@@ -59,15 +60,15 @@ def credit_note_created(note: CreditNote, at: datetime) -> DomainEvent:
         "balance": plain(note.balance),
         "currency": note.currency,
     }
-    return DomainEvent("credit_note.created", note.tenant_id, at, data).with_id(note.credit_note_id, "created")
+    return DomainEvent("credit_note.created", note.tenant_id, at, {**data}).with_id(note.credit_note_id, "created")
 
 
 def billing_settings_updated(settings: BillingSettings, at: datetime) -> DomainEvent:
-    data = {
+    data: BillingSettingsData = {
         "sender_email": settings.sender_email,
         "tax_mode": settings.tax_mode.value,
         "tax_provider": settings.tax_provider,
     }
-    return DomainEvent("billing_settings.updated", settings.tenant_id, at, data).with_id(
+    return DomainEvent("billing_settings.updated", settings.tenant_id, at, {**data}).with_id(
         "billing_settings", str(settings.revision)
     )

@@ -9,6 +9,7 @@ from tollgate.domain.billing.invoices import InvoiceStatus
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.customers import Customer
 from tollgate.domain.errors import InvalidInput, NotFound
+from tollgate.domain.event_types import PaymentMethodData
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.payments import attempts_made
 from tollgate.ports.payments import CheckoutRequest, CheckoutSession
@@ -31,7 +32,7 @@ def set_payment_method(repos: PaymentRepos, tenant_id: str, customer_id: str, da
         "customer.payment_method_updated",
         tenant_id,
         now,
-        {"customer_id": customer_id, "payment_method": method},
+        {**PaymentMethodData(customer_id=customer_id, payment_method=method)},
     ).with_id(customer_id, "payment_method", method, to_rfc3339(now))
     repos.customers.update(customer, after, [event])
     # Invoices that waited for a payment method (never attempted) are collected now.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tollgate.domain.event_types import PaymentSettingsData
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.payment_settings import PaymentSettings, parse_payment_settings
 from tollgate.usecases.payments.repos import PaymentRepos
@@ -20,7 +21,11 @@ def put_payment_settings(repos: PaymentRepos, tenant_id: str, data: dict[str, An
         "payment_settings.updated",
         tenant_id,
         settings.updated_at or repos.clock(),
-        {"provider": settings.provider, "livemode": settings.livemode, "max_attempts": settings.max_attempts},
+        {
+            **PaymentSettingsData(
+                provider=settings.provider, livemode=settings.livemode, max_attempts=settings.max_attempts
+            )
+        },
     ).with_id("payment_settings", str(settings.revision))
     repos.payments.save_payment_settings(settings, current.revision, [event])
     return settings
