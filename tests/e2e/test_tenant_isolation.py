@@ -47,6 +47,13 @@ def _invoice_id(b: httpx.Client, ids: dict) -> str:
     return ids["invoice_id"]
 
 
+def _policy_id(b: httpx.Client, ids: dict) -> str:
+    event_name = f"b.calls.{uuid.uuid4().hex[:8]}"
+    _create(b, "/v1/meters", {"event_name": event_name, "aggregation": {"function": "COUNT"}})
+    body = {"name": "B's policy", "routes": ["GET /b/*"], "meters": {event_name: 1}}
+    return _create(b, "/v1/gateway/policies", body, field="policy_id")
+
+
 def _migration(b: httpx.Client, ids: dict) -> str:
     target = builders.plan(b)["id"]
     return _create(b, "/v1/migrations", {"from_plan_id": _plan_id(b, ids), "to_plan_id": target}, status=202)
@@ -79,6 +86,7 @@ FACTORIES: dict[str, Callable[[httpx.Client, dict], str]] = {
     "bill_run_id": lambda b, ids: _create(b, "/v1/bill-runs", {}, status=202),
     "coupon_id": lambda b, ids: _create(b, "/v1/coupons", {"percent_off": "10"}),
     "endpoint_id": lambda b, ids: _endpoint_id(b, ids),
+    "policy_id": lambda b, ids: _policy_id(b, ids),
     "delivery_id": lambda b, ids: _create(b, f"/v1/webhook-endpoints/{_endpoint_id(b, ids)}/test", {}, status=202),
     # only public routes (the Stripe webhook: its signature is the credential) and the platform admin's
     # take a tenant id in the path
