@@ -43,8 +43,9 @@ class TollgateSettings:
     deletion_protection: bool = False
     powertools_layer_version: int = DEFAULT_POWERTOOLS_LAYER_VERSION
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
-    api_throttling_rate_limit: float = 50
-    api_throttling_burst_limit: int = 100
+    #: The stage throttle is the platform's ceiling; each tenant has its own limit (tenant_throttle).
+    api_throttling_rate_limit: float = 1000
+    api_throttling_burst_limit: int = 2000
     #: Subscribed to the alarm topic when set (SNS asks the address to confirm).
     alarm_email: str | None = None
 

@@ -213,6 +213,9 @@ class LambdaFunctions(Construct):
             "POWERTOOLS_LOG_LEVEL": "INFO",
             # pydantic would scan every installed distribution for plugins at import: cold start.
             "PYDANTIC_DISABLE_PLUGINS": "__all__",
+            # Each tenant's own API request limit (tollgate.usecases.tenant_throttle); the stage throttle is
+            # only the platform's ceiling.
+            "TOLLGATE_TENANT_THROTTLE": "true",
         }
         for table_name in decl.tables:
             environment[definitions.tables()[table_name].env] = r.tables[table_name].table_name

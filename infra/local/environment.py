@@ -24,6 +24,10 @@ LOCAL_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_DEV": "false",
     "TOLLGATE_STAGE": "local",
+    # Per-tenant API request limits, as on AWS (infra/constructs/functions.py); the local default is higher
+    # so test suites that hammer one tenant never meet it (set a tenant's own: PUT /v1/tenants/{id}/rate-limit).
+    "TOLLGATE_TENANT_THROTTLE": "true",
+    "TOLLGATE_TENANT_RATE_LIMIT_PER_SECOND": "1000",
 }
 
 

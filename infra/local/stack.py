@@ -82,6 +82,7 @@ class LocalStack:
         from moto import mock_aws
 
         os.environ.update(LOCAL_ENV)
+        _forget_settings()  # read before the stack set its environment (e.g. by a unit test in this session)
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._mock.start()
         lambda_dispatch.install()
@@ -255,3 +256,11 @@ class LocalStack:
             if is_due(s.expression, minute, self._clock_started):
                 started.append(self.fire_schedule(s.name))
         return started
+
+
+def _forget_settings() -> None:
+    from tollgate import wiring
+    from tollgate.settings import get_settings
+
+    get_settings.cache_clear()
+    wiring.tenant_throttle.cache_clear()

@@ -34,6 +34,12 @@ class Settings(BaseModel):
     ingest_rate_limit_per_second: int = 20_000  # events per second, per tenant
     ingest_key_rate_limit_per_second: int = 10_000  # events per second, per API key
     event_retention_days: int = 90  # raw events and the event log (usage buckets are kept)
+    # Per-tenant API request limit (requests per second, every authenticated route), enforced by the API
+    # function when ``tenant_throttle`` is on (CDK and the local stack turn it on); the platform admin sets a
+    # tenant's own limit (PUT /v1/tenants/{tenant_id}/rate-limit), at most ``tenant_rate_limit_max``.
+    tenant_throttle: bool = False
+    tenant_rate_limit_per_second: int = 100
+    tenant_rate_limit_max: int = 5_000
 
     @classmethod
     def from_env(cls) -> Settings:

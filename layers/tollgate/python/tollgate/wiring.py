@@ -291,3 +291,28 @@ def reset() -> None:
         coupon_repository,
     ):
         f.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def tenant_rate_limits():
+    from tollgate.adapters.dynamodb.tenant_limits import DynamoTenantRateLimits
+
+    return DynamoTenantRateLimits(get_settings().main_table)
+
+
+@lru_cache(maxsize=1)
+def tenant_throttle():
+    """The per-tenant API request limit the API function applies to every authenticated request (None when
+    the stack does not turn it on: unit tests call the API without AWS)."""
+    from functools import partial
+
+    from tollgate.adapters.dynamodb.usage import DynamoRateLimiter
+    from tollgate.usecases.tenant_throttle import LimitCache, throttle
+
+    settings = get_settings()
+    if not settings.tenant_throttle:
+        return None
+    limiter = DynamoRateLimiter(settings.usage_table, counter="APIRATE")
+    return partial(
+        throttle, tenant_rate_limits(), limiter, LimitCache(), default_limit=settings.tenant_rate_limit_per_second
+    )

@@ -49,8 +49,7 @@ def tenant_api_keys_gsi1pk(tenant_id: str) -> str:
 
 
 def outbox_key(tenant_id: str, occurred_at: datetime, event_id: str) -> Key:
-    """Time and id of the event: recording a deterministic event twice records it once. Sharded by the
-    event id (the relay keeps stream order per key; no consumer relies on order across events)."""
+    """Time and id of the event: a deterministic event recorded twice is recorded once. Sharded by id."""
     return {
         "pk": sharded(f"T#{tenant_id}#OUTBOX", key_shard(tenant_id, event_id)),
         "sk": f"{to_rfc3339(occurred_at)}#{event_id}",
@@ -111,8 +110,7 @@ def customer_subscriptions_gsi1pk(tenant_id: str, customer_id: str) -> str:
 
 
 def billing_due_gsi2pk(tenant_id: str, subscription_id: str) -> str:
-    """The sparse index of subscriptions by the end of their next billing period (sharded by subscription:
-    every finalized invoice moves its subscription in this index)."""
+    """Subscriptions by the end of their next billing period (sparse; sharded: every invoice moves one)."""
     return sharded(f"T#{tenant_id}#BILLDUE", key_shard(tenant_id, subscription_id))
 
 
@@ -301,6 +299,10 @@ def ingest_settings_key(tenant_id: str) -> Key:
     return {"pk": tenant_pk(tenant_id), "sk": "INGEST_SETTINGS"}
 
 
+def tenant_rate_limit_key(tenant_id: str) -> Key:
+    return {"pk": tenant_pk(tenant_id), "sk": "API_RATE_LIMIT"}
+
+
 def webhook_event_key(tenant_id: str, event_id: str) -> Key:
     """The marker of a payment provider's webhook event, written once per provider event id."""
     return {"pk": tenant_pk(tenant_id), "sk": f"WEBHOOK#{event_id}"}
@@ -342,9 +344,9 @@ def distinct_month_pk(tenant_id: str, customer_id: str, meter_id: str, month: st
 # -- ingestion rate counters ------------------------------------------------------------------------
 
 
-def rate_counter_key(tenant_id: str, window_start: int, shard: int) -> Key:
-    """One of the tenant's rate-counter shards for a window (the limiter spreads requests over them)."""
-    return {"pk": sharded(f"T#{tenant_id}#RATE", shard), "sk": str(window_start)}
+def rate_counter_key(tenant_id: str, window_start: int, shard: int, counter: str = "RATE") -> Key:
+    """A shard of a tenant's rate counter for a window: RATE (ingested events), APIRATE (API requests)."""
+    return {"pk": sharded(f"T#{tenant_id}#{counter}", shard), "sk": str(window_start)}
 
 
 # -- the aggregator's per-partition watermarks (the bill run waits for them) ------------------------

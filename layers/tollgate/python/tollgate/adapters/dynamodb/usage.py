@@ -213,8 +213,8 @@ class DynamoRateLimiter:
     remembered (counts only grow within a window): later requests of at least ``n`` events try another shard,
     and when every shard refused they are refused without a write."""
 
-    def __init__(self, table_name: str) -> None:
-        self.table_name = table_name
+    def __init__(self, table_name: str, counter: str = "RATE") -> None:
+        self.table_name, self.counter = table_name, counter
         self._window = -1
         self._refused: dict[tuple[str, str], dict[int, tuple[int, str]]] = {}
 
@@ -255,7 +255,7 @@ class DynamoRateLimiter:
             retrying(
                 lambda: client.update_item(
                     TableName=self.table_name,
-                    Key=_typed(rate_counter_key(tenant_id, window_start, shard)),
+                    Key=_typed(rate_counter_key(tenant_id, window_start, shard, self.counter)),
                     UpdateExpression="ADD #t :n, #k :n SET expires_at = :exp",
                     ConditionExpression=(
                         "(attribute_not_exists(#t) OR #t <= :tmax) AND (attribute_not_exists(#k) OR #k <= :kmax)"
