@@ -121,6 +121,13 @@ class TollgateStack(Stack):
             description="Secrets Manager secret holding the platform-admin credential.",
         )
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
+        for (function, table), queue in self.functions.stream_failure_queues.items():
+            CfnOutput(
+                self,
+                f"{''.join(p.title() for p in function.split('_'))}{table.title()}StreamFailureQueueUrl",
+                value=queue.queue_url,
+                description=f"What '{function}' gave up on: replay with the stream_replay function.",
+            )
         CfnOutput(
             self,
             "AlarmTopicArn",

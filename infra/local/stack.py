@@ -93,7 +93,7 @@ class LocalStack:
             auth_cache_ttl_seconds=self.auth_cache_ttl_seconds,
         )
         self._queues = QueuePoller(self._poller_client, self.resources.queue_urls)
-        self._streams = StreamPoller(self._poller_client)
+        self._streams = StreamPoller(self._poller_client, self.resources.stream_failure_queue_urls)
         os.environ.update(self.env)
         self._reset_process_caches()
         if self.run_workers:

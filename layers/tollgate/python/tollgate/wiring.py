@@ -316,3 +316,44 @@ def tenant_throttle():
     return partial(
         throttle, tenant_rate_limits(), limiter, LimitCache(), default_limit=settings.tenant_rate_limit_per_second
     )
+
+
+def replay_deps():
+    """What the stream replay needs (tollgate.usecases.stream_replay)."""
+    from functools import partial
+
+    from tollgate.adapters.dynamodb.usage_events import decode_stream_record
+    from tollgate.adapters.dynamodb.usage_rebuild import DynamoBucketRebuilder, stream_records
+    from tollgate.usecases.stream_replay import ReplayDeps, buckets_received_between
+
+    settings = get_settings()
+
+    def between(first, last):
+        return buckets_received_between(tenancy_repository().list_tenant_ids(), usage_event_store(), first, last)
+
+    return ReplayDeps(
+        rebuilder=DynamoBucketRebuilder(settings.events_table, settings.usage_table),
+        usage_store=usage_store(),
+        watermarks=usage_watermarks(),
+        read_stream=stream_records,
+        decode=decode_stream_record,
+        buckets_received_between=between,
+        publish_records=partial(_publish_outbox_records, event_publisher()),
+    )
+
+
+def _publish_outbox_records(publisher, records: list[dict]) -> int:
+    """The outbox relay's work on raw stream records (low-level images): publish each OUTBOX insert."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    from tollgate.adapters.dynamodb.codec import event_from_json
+
+    deserialize = TypeDeserializer().deserialize
+    events = []
+    for r in records:
+        image = (r.get("dynamodb") or {}).get("NewImage") or {}
+        if r.get("eventName") == "INSERT" and image.get("item_type", {}).get("S") == "OUTBOX":
+            events.append(event_from_json(deserialize(image["event"])))
+    if events:
+        publisher.publish(events)
+    return len(events)
