@@ -121,6 +121,12 @@ class TollgateStack(Stack):
             description="Secrets Manager secret holding the platform-admin credential.",
         )
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
+        CfnOutput(
+            self,
+            "StreamReplayFunctionName",
+            value=self.functions.functions["stream_replay"].function_name,
+            description='Invoke with {"queue_url": <a ...StreamFailureQueueUrl>} to replay a stream failure.',
+        )
         for (function, table), queue in self.functions.stream_failure_queues.items():
             CfnOutput(
                 self,

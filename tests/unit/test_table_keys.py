@@ -67,6 +67,7 @@ PINNED = [
     (k.billing_settings_key("ten_1"), {"pk": "T#ten_1", "sk": "BILLING_SETTINGS"}),
     (k.payment_settings_key("ten_1"), {"pk": "T#ten_1", "sk": "PAYMENT_SETTINGS"}),
     (k.ingest_settings_key("ten_1"), {"pk": "T#ten_1", "sk": "INGEST_SETTINGS"}),
+    (k.tenant_rate_limit_key("ten_1"), {"pk": "T#ten_1", "sk": "API_RATE_LIMIT"}),
     (k.webhook_event_key("ten_1", "evt_9"), {"pk": "T#ten_1", "sk": "WEBHOOK#evt_9"}),
     # the usage table
     (k.usage_bucket_pk("ten_1", "cus_1", "mtr_1"), "T#ten_1#U#cus_1#mtr_1"),
@@ -75,6 +76,7 @@ PINNED = [
     (k.distinct_value_pk("ten_1", "cus_1", "mtr_1", "f"), "T#ten_1#DV#cus_1#mtr_1#f"),
     (k.distinct_month_pk("ten_1", "cus_1", "mtr_1", "2026-04"), "T#ten_1#DM#cus_1#mtr_1#2026-04"),
     (k.rate_counter_key("ten_1", 1776420000, 3), {"pk": "T#ten_1#RATE#03", "sk": "1776420000"}),
+    (k.rate_counter_key("ten_1", 1776420000, 0, "APIRATE"), {"pk": "T#ten_1#APIRATE#00", "sk": "1776420000"}),
     # the events table
     (k.usage_event_pk("ten_1", 7), "T#ten_1#EV#07"),
     (k.tenant_of_usage_event_pk("T#ten_1#EV#07"), "ten_1"),
