@@ -44,8 +44,8 @@ class TollgateSettings:
     powertools_layer_version: int = DEFAULT_POWERTOOLS_LAYER_VERSION
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
     #: The stage throttle is the platform's ceiling; each tenant has its own limit (tenant_throttle).
-    api_throttling_rate_limit: float = 1000
-    api_throttling_burst_limit: int = 2000
+    api_throttling_rate_limit: float = 5000
+    api_throttling_burst_limit: int = 10000
     #: Subscribed to the alarm topic when set (SNS asks the address to confirm).
     alarm_email: str | None = None
 

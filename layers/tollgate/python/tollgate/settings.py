@@ -38,8 +38,8 @@ class Settings(BaseModel):
     # function when ``tenant_throttle`` is on (CDK and the local stack turn it on); the platform admin sets a
     # tenant's own limit (PUT /v1/tenants/{tenant_id}/rate-limit), at most ``tenant_rate_limit_max``.
     tenant_throttle: bool = False
-    tenant_rate_limit_per_second: int = 100
-    tenant_rate_limit_max: int = 5_000
+    tenant_rate_limit_per_second: int = 500
+    tenant_rate_limit_max: int = 20_000
 
     @classmethod
     def from_env(cls) -> Settings:
