@@ -121,27 +121,42 @@ def measure(requests: int = REQUESTS) -> dict[str, Any]:
 
         for _ in range(requests):
             assert call("POST", "/v1/ingest/events", _batch(customers[0], 1))["accepted"] == 1
-        stack.drain(rounds=4)
+        while stack.poll_streams() + stack.poll_queues():  # until the consumers have seen everything
+            pass
     finally:
         _unpatch(saved)
         stack.stop()
     per_second = {key: units / requests * RATE for key, units in counter.units.items()}
     families: dict[tuple[str, str], list[float]] = {}
+    prefixes: dict[tuple[str, str], set[str]] = {}
     for (table, pk), rate in per_second.items():
         families.setdefault((table, _family(pk)), []).append(rate)
+        prefixes.setdefault((table, _family(pk)), set()).add(pk.rsplit("#", 1)[0])
     busiest = max(per_second.items(), key=lambda kv: kv[1])
-    return {"requests": requests, "per_key": per_second, "families": families, "busiest": busiest}
+    return {
+        "requests": requests,
+        "per_key": per_second,
+        "families": families,
+        "prefixes": prefixes,
+        "busiest": busiest,
+    }
 
 
 def ingest_hot_keys_at_rate() -> tuple[str, dict[str, float]]:
     m = measure()
-    (table, pk), rate = m["busiest"]
+    (_table, pk), rate = m["busiest"]
+    spread = _hash_spread()
+    # The expected busiest key at 10,000 requests/s: a family's mean per key, times the hash spread's
+    # busiest-to-mean ratio for the 16-key families (a small sample's busiest key is mostly noise).
+    expected = {
+        family: _expected(family[1], rates, m["prefixes"][family], spread) for family, rates in m["families"].items()
+    }
+    (e_table, e_family), e_rate = max(expected.items(), key=lambda kv: kv[1])
     rows = ["| table | key family | keys | busiest key (WCU/s) | mean per key (WCU/s) |", "|---|---|---:|---:|---:|"]
     for (tbl, family), rates in sorted(m["families"].items(), key=lambda kv: -max(kv[1]))[:12]:
         mean = sum(rates) / len(rates)
         rows.append(f"| {tbl} | `{family}` | {len(rates)} | {max(rates):,.0f} | {mean:,.0f} |")
-    verdict = "met" if rate < GOAL else "NOT met"
-    spread = _hash_spread()
+    verdict = "met" if e_rate < GOAL else "NOT met"
     text = "\n".join(
         [
             "## Hot keys at 10,000 ingest requests/s (issue 16)",
@@ -153,24 +168,33 @@ def ingest_hot_keys_at_rate() -> tuple[str, dict[str, float]]:
             "requests/s. A sharded family's busiest key in a small sample includes sampling noise; its mean is",
             "the expected rate, and the hash spread of one second of 10,000 random ids is shown below.",
             "",
-            f"- busiest key in the sample: `{table}` `{_family(pk)}`: **{rate:,.0f} WCU/s** "
+            f"- busiest key at {RATE:,} requests/s (expected): `{e_table}` `{e_family}`: **{e_rate:,.0f} WCU/s** "
             f"(goal < {GOAL:,}: {verdict})",
-            f"- one second of {RATE:,} requests with random ids over 16 shards (key_shard): busiest shard "
-            f"{spread:,} writes (mean {RATE // 16:,})",
+            f"- one second of {RATE:,} requests with random ids over 16 shards: busiest shard {spread:,} writes "
+            f"(mean {RATE // 16:,}); busiest key in this {m['requests']}-request sample: `{_family(pk)}` "
+            f"{rate:,.0f} WCU/s (sampling noise)",
             "",
             *rows,
             "",
         ]
     )
-    return text, {"busiest_key_wcu_per_s": rate}
+    return text, {"busiest_key_wcu_per_s": e_rate, "sample_busiest_key_wcu_per_s": rate}
+
+
+def _expected(family: str, rates: list[float], prefixes: set[str], spread: int) -> float:
+    """A sharded family's rate per key at RATE requests/s: its total over 16 keys (per hour, for hourly
+    keys), times the busiest-to-mean ratio of one second of random ids; an unsharded key's own rate."""
+    if not family.endswith("#<shard>"):
+        return max(rates)
+    return sum(rates) / (16 * len(prefixes)) * spread / (RATE / 16)
 
 
 def _hash_spread() -> int:
     import uuid
 
-    from tollgate.adapters.dynamodb.shards import key_shard
+    from tollgate.adapters.dynamodb.usage_events import shard_of  # the raw events' hash (16 keys)
 
-    return max(Counter(key_shard("ten_bench", str(uuid.uuid4())) for _ in range(RATE)).values())
+    return max(Counter(shard_of("ten_bench", str(uuid.uuid4())) for _ in range(RATE)).values())
 
 
 SECTIONS = [ingest_hot_keys_at_rate]
