@@ -90,3 +90,50 @@ def test_a_batch_lost_by_the_aggregator_is_replayed_and_usage_is_exact(server, f
     assert outcome.source == "raw events" and outcome.buckets
     t.send({"events": [event(customer, name, credits=1)]})  # folded on top of the rebuilt bucket
     t.wait_usage(customer, name, 24)
+
+
+@pytest.fixture
+def failing_relay(monkeypatch):
+    """The outbox relay fails every record of the tenants in ``failing``."""
+    import functions.outbox_relay.handler as relay_module
+
+    failing: set[str] = set()
+    original = relay_module.relay
+
+    def relay(record):
+        image = record.dynamodb.new_image if record.dynamodb else None
+        if image and any(t in str(image.get("pk", "")) for t in failing):
+            raise RuntimeError("forced relay failure")
+        return original(record)
+
+    monkeypatch.setattr(relay_module, "relay", relay)
+    return failing
+
+
+def test_a_domain_event_lost_by_the_outbox_relay_is_published_by_the_replay(server, failing_relay):
+    t = fresh_tenant(server, "relay replay")
+    failing_relay.add(t.tenant_id)
+    customer = t.customer()
+    sqs = server.stack.client("sqs")
+    url = server.stack.resources.stream_failure_queue_urls[failure_queue_name("outbox_relay", "main")]
+    deadline = time.monotonic() + 15
+    while not int(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]["ApproximateNumberOfMessages"]
+    ):
+        assert time.monotonic() < deadline, "no on-failure record for the outbox relay"
+        time.sleep(0.2)
+    failing_relay.clear()
+
+    def logged() -> list[dict]:
+        events = t.owner.get("/v1/billing-events", params={"type": "customer."}).json()["data"]
+        return [e for e in events if e["data"].get("customer_id") == customer["id"]]
+
+    time.sleep(0.5)
+    assert logged() == []  # lost: never published
+    result = _replay(url)
+    assert result["failed"] == [] and result["replayed"][0]["events_published"] >= 1
+    deadline = time.monotonic() + 10
+    while not logged():
+        assert time.monotonic() < deadline, "the replayed event never reached the event log"
+        time.sleep(0.2)
+    assert len(logged()) == 1

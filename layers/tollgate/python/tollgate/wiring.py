@@ -339,7 +339,28 @@ def replay_deps():
         decode=decode_stream_record,
         buckets_received_between=between,
         publish_records=partial(_publish_outbox_records, event_publisher()),
+        publish_outbox_between=partial(_publish_outbox_between, event_publisher()),
     )
+
+
+def _publish_outbox_between(publisher, first, last) -> int:
+    """Publish every tenant's outbox events that occurred between ``first`` and ``last`` (all shards)."""
+    from boto3.dynamodb.conditions import Key
+
+    from tollgate.adapters import aws
+    from tollgate.adapters.dynamodb.codec import event_from_json, query_all
+    from tollgate.adapters.dynamodb.keys import all_shards, outbox_key
+
+    table, published = aws.table(get_settings().main_table), 0
+    for tenant_id in tenancy_repository().list_tenant_ids():
+        low, high = outbox_key(tenant_id, first, ""), outbox_key(tenant_id, last, "~")
+        for pk in all_shards(low["pk"]):
+            items = query_all(table, KeyConditionExpression=Key("pk").eq(pk) & Key("sk").between(low["sk"], high["sk"]))
+            events = [event_from_json(i["event"]) for i in items if i.get("item_type") == "OUTBOX"]
+            if events:
+                publisher.publish(events)
+                published += len(events)
+    return published
 
 
 def _publish_outbox_records(publisher, records: list[dict]) -> int:

@@ -13,7 +13,9 @@ operator invokes the ``stream_replay`` function; for each failure record it:
   tenant's event partitions, as the bill run does) and overwrites count and sum only if the watermarks
   are unchanged (else it starts over): an event stored after the count is folded on top, never twice.
   MAX/LATEST are conditional sets and UNIQUE_COUNT values are placed idempotently, so both are re-applied.
-- **outbox relay**: publishes the batch's domain events again (consumers are idempotent by event id).
+- **outbox relay**: publishes the batch's domain events again, from the records or, once the stream no longer
+  holds them, from every tenant's outbox items of the batch's arrival window (kept 7 days); the consumers
+  (event log, payment collection) are idempotent by event and invoice, so an event published twice is one.
 
 A record is deleted from the queue only once replayed; what cannot be replayed stays, and is reported.
 """
@@ -50,6 +52,7 @@ class ReplayDeps:
     decode: Callable[[dict], StreamEvent | None]
     buckets_received_between: Callable[[datetime, datetime], set[Bucket]]
     publish_records: Callable[[list[dict]], int]
+    publish_outbox_between: Callable[[datetime, datetime], int]
     wait_seconds: float = 300.0
     clock: Callable[[], datetime] = utcnow
 
@@ -70,20 +73,25 @@ def replay_failure(deps: ReplayDeps, record: dict[str, Any]) -> ReplayOutcome:
         info["streamArn"], info["shardId"], info["startSequenceNumber"], info["endSequenceNumber"]
     )
     if "outbox" in function:
-        if records is None:
-            raise LookupError("the stream no longer holds the batch: the outbox items expired with it")
-        return ReplayOutcome(function, "stream", events_published=deps.publish_records(records))
+        if records is not None:
+            return ReplayOutcome(function, "stream", events_published=deps.publish_records(records))
+        first, last = _window(info, before=timedelta(minutes=5))
+        return ReplayOutcome(function, "outbox items", events_published=deps.publish_outbox_between(first, last))
     if records is not None:
         buckets = {e.bucket for e in map(deps.decode, records) if e is not None}
         deps.watermarks.record(records)  # a probe in the batch: raise its partition's watermark
         source = "stream"
     else:
-        first = parse_rfc3339(info["approximateArrivalOfFirstRecord"]) - timedelta(minutes=1)
-        last = parse_rfc3339(info["approximateArrivalOfLastRecord"]) + timedelta(minutes=1)
-        buckets, source = deps.buckets_received_between(first, last), "raw events"
+        buckets, source = deps.buckets_received_between(*_window(info)), "raw events"
     for bucket in sorted(buckets):
         rebuild_bucket(deps, bucket)
     return ReplayOutcome(function, source, buckets=["/".join(b) for b in sorted(buckets)])
+
+
+def _window(info: dict[str, Any], before: timedelta = timedelta(minutes=1)) -> tuple[datetime, datetime]:
+    """The batch's arrival window, widened: a record's item was written a little before it arrived."""
+    first = parse_rfc3339(info["approximateArrivalOfFirstRecord"]) - before
+    return first, parse_rfc3339(info["approximateArrivalOfLastRecord"]) + timedelta(minutes=1)
 
 
 def rebuild_bucket(deps: ReplayDeps, bucket: Bucket) -> None:
