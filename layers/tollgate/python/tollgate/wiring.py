@@ -124,8 +124,16 @@ def usage_store():
     return DynamoUsageStore(get_settings().usage_table)
 
 
+@lru_cache(maxsize=1)
+def ingest_rate_limiter():
+    """One per process: it remembers the rate-counter shards found full in the current second."""
+    from tollgate.adapters.dynamodb.usage import DynamoRateLimiter
+
+    return DynamoRateLimiter(get_settings().usage_table)
+
+
 def ingest_deps():
-    from tollgate.adapters.dynamodb.usage import DynamoIngestSettingsRepository, DynamoOutbox, DynamoRateLimiter
+    from tollgate.adapters.dynamodb.usage import DynamoIngestSettingsRepository, DynamoOutbox
     from tollgate.ports.usage import IngestSettings
     from tollgate.usecases.ingest import IngestDeps
 
@@ -135,7 +143,7 @@ def ingest_deps():
         customers=customer_repository(),
         subscriptions=subscription_repository(),
         catalog=catalog_repository(),
-        limiter=DynamoRateLimiter(settings.usage_table),
+        limiter=ingest_rate_limiter(),
         settings=DynamoIngestSettingsRepository(settings.main_table),
         outbox=DynamoOutbox(settings.main_table),
         defaults=IngestSettings(
@@ -289,6 +297,9 @@ def reset() -> None:
         tax_providers,
         payment_repository,
         coupon_repository,
+        ingest_rate_limiter,
+        tenant_rate_limits,
+        tenant_throttle,
     ):
         f.cache_clear()
 
