@@ -43,8 +43,9 @@ class TollgateSettings:
     deletion_protection: bool = False
     powertools_layer_version: int = DEFAULT_POWERTOOLS_LAYER_VERSION
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
-    api_throttling_rate_limit: float = 50
-    api_throttling_burst_limit: int = 100
+    #: The stage throttle is the platform's ceiling; each tenant has its own limit (tenant_throttle).
+    api_throttling_rate_limit: float = 5000
+    api_throttling_burst_limit: int = 10000
     #: Subscribed to the alarm topic when set (SNS asks the address to confirm).
     alarm_email: str | None = None
 
@@ -120,6 +121,19 @@ class TollgateStack(Stack):
             description="Secrets Manager secret holding the platform-admin credential.",
         )
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
+        CfnOutput(
+            self,
+            "StreamReplayFunctionName",
+            value=self.functions.functions["stream_replay"].function_name,
+            description='Invoke with {"queue_url": <a ...StreamFailureQueueUrl>} to replay a stream failure.',
+        )
+        for (function, table), queue in self.functions.stream_failure_queues.items():
+            CfnOutput(
+                self,
+                f"{''.join(p.title() for p in function.split('_'))}{table.title()}StreamFailureQueueUrl",
+                value=queue.queue_url,
+                description=f"What '{function}' gave up on: replay with the stream_replay function.",
+            )
         CfnOutput(
             self,
             "AlarmTopicArn",

@@ -7,6 +7,7 @@ Sections (each issue adds its own):
   subscription, state transitions extrapolated to 1,000,000.
 - Usage ingestion (``tests/bench_ingest.py``): handler CPU per event vs a pydantic + BatchWriteItem floor; AWS
   calls, write units and cost per million events at batch 100; hot partition keys.
+- Hot keys at 10,000 ingest requests/s (``tests/bench_hotkeys.py``): write units per partition key.
 - Distinct counts at scale (``tests/bench_distinct.py``): UNIQUE_COUNT at 100,000 distinct values for one
   customer, meter and period: time, write and read units per value, cost per million values, 1,000,000.
 - Gateway enforcement (``tests/bench_gateway.py``): warm-cache decision time, backend reads per 100
@@ -175,6 +176,12 @@ def _webhook_sections() -> list:
     return bench_webhooks.SECTIONS
 
 
+def _hotkeys_sections() -> list:
+    from tests import bench_hotkeys  # issue 16: write units per partition key at 10,000 ingest requests/s
+
+    return bench_hotkeys.SECTIONS
+
+
 def _sdk_sections() -> list:
     from tests.sdk import (
         bench_sdk,  # issue 17: the SDK's cost per ingest() and BENCH_SDK_EVENTS sent beside peers' clients
@@ -195,6 +202,7 @@ SECTIONS = [
     *_ingest_sections(),
     *_billing_sections(),
     *_distinct_sections(),
+    *_hotkeys_sections(),
     *_sdk_sections(),
     *_gateway_sections(),
     *_webhook_sections(),

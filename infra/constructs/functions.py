@@ -132,6 +132,16 @@ class LambdaFunctions(Construct):
         self.layers = self._layers(powertools_layer_version)
         for name, decl in definitions.functions().items():
             self._function(name, decl)
+        self._grant_stream_replay()
+
+    def _grant_stream_replay(self) -> None:
+        """A function that replays stream failures consumes every failure queue and reads those streams."""
+        for name, decl in definitions.functions().items():
+            if not decl.replays_stream_failures:
+                continue
+            for (_, table), queue in self.stream_failure_queues.items():
+                queue.grant_consume_messages(self.roles[name])
+                self.resources.tables[table].grant_stream_read(self.roles[name])
 
     def _layers(self, powertools_layer_version: int) -> list[lambda_.ILayerVersion]:
         """Powertools, then the dependencies layer (if anything needs it), then Tollgate's own code."""
@@ -214,6 +224,9 @@ class LambdaFunctions(Construct):
             "POWERTOOLS_LOG_LEVEL": "INFO",
             # pydantic would scan every installed distribution for plugins at import: cold start.
             "PYDANTIC_DISABLE_PLUGINS": "__all__",
+            # Each tenant's own API request limit (tollgate.usecases.tenant_throttle); the stage throttle is
+            # only the platform's ceiling.
+            "TOLLGATE_TENANT_THROTTLE": "true",
         }
         for table_name in decl.tables:
             environment[definitions.tables()[table_name].env] = r.tables[table_name].table_name

@@ -73,6 +73,8 @@ class Function(_Model):
     buckets: dict[str, Literal["read", "read_write"]] = {}
     # Sends invoice email through SES (and submits the tenant's sender address for verification).
     send_email: bool = False
+    # Replays what stream consumers gave up on: consumes every stream failure queue, reads the streams.
+    replays_stream_failures: bool = False
 
     @property
     def module(self) -> str:

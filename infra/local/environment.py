@@ -28,6 +28,10 @@ LOCAL_ENV = {
     # (5 s -> 0.05 s, 5 min -> 3 s) so a retry is seen in seconds.
     "TOLLGATE_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
     "TOLLGATE_WEBHOOK_RETRY_SCALE": "0.01",
+    # Per-tenant API request limits, as on AWS (infra/constructs/functions.py); the local default is higher
+    # so test suites that hammer one tenant never meet it (set a tenant's own: PUT /v1/tenants/{id}/rate-limit).
+    "TOLLGATE_TENANT_THROTTLE": "true",
+    "TOLLGATE_TENANT_RATE_LIMIT_PER_SECOND": "1000",
 }
 
 

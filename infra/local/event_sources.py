@@ -4,7 +4,9 @@
   the rule's consumer as an SQS event; partial batch failures are honoured (a failed message is not
   deleted: it comes back after the visibility timeout, and reaches the DLQ after ``max_receive_count``).
 - :class:`StreamPoller`: each declared ``dynamodb_stream`` source reads its table's stream, applies the
-  declared filter as Lambda would, and retries a failing batch (bounded) from the first failed record.
+  declared filter as Lambda would, and retries a failing batch (bounded) from the first failed record; a
+  batch that fails past its retries sends Lambda's on-failure record (metadata only: shard, first and last
+  sequence numbers, stream ARN) to the source's failure queue, as the event source mapping does on AWS.
 
 Like Lambda, a queue or a shard is processed by one poller at a time: the background workers and a
 test's ``drain()`` never read the same records.
@@ -15,12 +17,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from infra import definitions
 from infra.local import lambda_dispatch, moto_patches
-from infra.local.environment import REGION, function_name
+from infra.local.environment import REGION, function_arn, function_name
 from infra.local.matching import matches
 
 log = logging.getLogger("tollgate.local")
@@ -88,11 +92,51 @@ class QueuePoller:
         return len(done)
 
 
+def failure_queue_name(function: str, table: str) -> str:
+    """The on-failure destination of a function's stream source (an SQS queue, as in the CDK stack)."""
+    return f"{function_name(function)}-{table}-stream-failures"
+
+
+def failure_record(function: str, records: list[dict], stream_arn: str, attempts: int) -> dict[str, Any]:
+    """What Lambda sends to a stream source's on-failure destination: metadata, never the records."""
+    first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
+    return {
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": function_arn(function),
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "DDBStreamBatchInfo": {
+            "shardId": records[0].get("_shardId", ""),
+            "startSequenceNumber": first["SequenceNumber"],
+            "endSequenceNumber": last["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": _arrival(first),
+            "approximateArrivalOfLastRecord": _arrival(last),
+            "batchSize": len(records),
+            "streamArn": stream_arn,
+        },
+    }
+
+
+def _arrival(ddb: dict[str, Any]) -> str:
+    at = ddb.get("ApproximateCreationDateTime")
+    if isinstance(at, int | float):
+        at = datetime.fromtimestamp(at, UTC)
+    if not isinstance(at, datetime):
+        at = datetime.now(UTC)
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 class StreamPoller:
     """The DynamoDB stream event sources declared on functions."""
 
-    def __init__(self, client: ClientFactory) -> None:
+    def __init__(self, client: ClientFactory, failure_queue_urls: dict[str, str] | None = None) -> None:
         self._client = client
+        self._failure_queue_urls = failure_queue_urls or {}
         self._lock = threading.Lock()
         self._last_sequence: dict[str, str] = {}
         # A table's stream ARN never changes (and moto's DescribeTable sizes every item): looked up once.
@@ -132,7 +176,7 @@ class StreamPoller:
         with moto_patches.TX_LOCK:  # never read in the middle of a transaction
             iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, **position)
             page = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=limit)
-        return [dict(r, eventSourceARN=stream_arn) for r in page.get("Records", [])]
+        return [dict(r, eventSourceARN=stream_arn, _shardId=shard_id) for r in page.get("Records", [])]
 
     def _poll_shard(self, name: str, source: definitions.StreamSource, stream_arn: str, shard_id: str) -> int:
         key = f"{name}|{shard_id}"
@@ -140,24 +184,34 @@ class StreamPoller:
         while records := self._read(key, stream_arn, shard_id, source.batch_size):
             selected = [r for r in records if not source.filter or matches(source.filter, r)]
             if selected:
-                deliver_stream_batch(name, selected)
+                given_up = deliver_stream_batch(name, selected)
+                if given_up:
+                    self._send_failure(name, source, given_up, stream_arn)
                 delivered += len(selected)
             self._last_sequence[key] = records[-1]["dynamodb"]["SequenceNumber"]
         return delivered
 
+    def _send_failure(self, name: str, source: definitions.StreamSource, records: list[dict], arn: str) -> None:
+        url = self._failure_queue_urls.get(failure_queue_name(name, source.table))
+        if url:
+            body = json.dumps(failure_record(name, records, arn, STREAM_BATCH_ATTEMPTS))
+            self._client("sqs").send_message(QueueUrl=url, MessageBody=body)
 
-def deliver_stream_batch(name: str, records: list[dict]) -> None:
+
+def deliver_stream_batch(name: str, records: list[dict]) -> list[dict]:
     """Like Lambda's event source mapping: retry a failing batch (bounded), in order, from the first
-    record the function reported as failed."""
+    record the function reported as failed. Returns the records given up on (none when delivered)."""
     for attempt in range(STREAM_BATCH_ATTEMPTS):
         try:
-            result = lambda_dispatch.invoke_local(function_name(name), {"Records": records}) or {}
+            event = {"Records": [{k: v for k, v in r.items() if k != "_shardId"} for r in records]}
+            result = lambda_dispatch.invoke_local(function_name(name), event) or {}
         except Exception:
             log.exception("stream consumer %s failed (attempt %d)", name, attempt + 1)
             continue
         failures = result.get("batchItemFailures", [])
         if not failures:
-            return
+            return []
         first = failures[0]["itemIdentifier"]
         records = records[next(i for i, r in enumerate(records) if r["dynamodb"].get("SequenceNumber") == first) :]
     log.error("stream consumer %s gave up on %d records", name, len(records))
+    return records

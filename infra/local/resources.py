@@ -29,6 +29,8 @@ class LocalResources:
     env: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)
     dlq_urls: dict[str, str] = field(default_factory=dict)
+    #: The on-failure destinations of the stream sources, by queue name (``event_sources.failure_queue_name``).
+    stream_failure_queue_urls: dict[str, str] = field(default_factory=dict)
     state_machine_arns: dict[str, str] = field(default_factory=dict)
     platform_key: str = ""
 
@@ -40,6 +42,7 @@ def create_resources(
     create_tables(client("dynamodb"), made)
     create_buckets(client("s3"), made)
     create_event_routing(client("events"), client("sqs"), made, queue_visibility_seconds)
+    create_stream_failure_queues(client("sqs"), made)
     create_platform_credential(made, auth_cache_ttl_seconds)
     create_functions(client("lambda"), client("iam"))
     create_state_machines(client("stepfunctions"), made)
@@ -202,3 +205,13 @@ def create_schedules(scheduler: Any, made: LocalResources) -> None:
                 "Input": json.dumps(s.input),
             },
         )
+
+
+def create_stream_failure_queues(sqs: Any, made: LocalResources) -> None:
+    """One failure queue per stream source (the event source mapping's on-failure destination)."""
+    from infra.local.event_sources import failure_queue_name
+
+    for name, fn in definitions.functions().items():
+        for source in fn.event_sources:
+            queue = failure_queue_name(name, source.table)
+            made.stream_failure_queue_urls[queue] = sqs.create_queue(QueueName=queue)["QueueUrl"]

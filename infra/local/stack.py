@@ -82,6 +82,7 @@ class LocalStack:
         from moto import mock_aws
 
         os.environ.update(LOCAL_ENV)
+        _forget_settings()  # read before the stack set its environment (e.g. by a unit test in this session)
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._mock.start()
         lambda_dispatch.install()
@@ -92,7 +93,7 @@ class LocalStack:
             auth_cache_ttl_seconds=self.auth_cache_ttl_seconds,
         )
         self._queues = QueuePoller(self._poller_client, self.resources.queue_urls)
-        self._streams = StreamPoller(self._poller_client)
+        self._streams = StreamPoller(self._poller_client, self.resources.stream_failure_queue_urls)
         os.environ.update(self.env)
         self._reset_process_caches()
         if self.run_workers:
@@ -255,3 +256,11 @@ class LocalStack:
             if is_due(s.expression, minute, self._clock_started):
                 started.append(self.fire_schedule(s.name))
         return started
+
+
+def _forget_settings() -> None:
+    from tollgate import wiring
+    from tollgate.settings import get_settings
+
+    get_settings.cache_clear()
+    wiring.tenant_throttle.cache_clear()

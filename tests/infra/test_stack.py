@@ -175,6 +175,7 @@ def expected_environment(synth, name: str, decl: definitions.Function) -> dict[s
         "POWERTOOLS_METRICS_NAMESPACE": "Tollgate",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "PYDANTIC_DISABLE_PLUGINS": "__all__",
+        "TOLLGATE_TENANT_THROTTLE": "true",  # each tenant's own API request limit (issue 16)
     }
     for table_name in decl.tables:
         env[definitions.tables()[table_name].env] = {"Ref": synth.logical_id(stack.data.tables[table_name])}
@@ -687,3 +688,23 @@ def test_a_distributed_map_may_start_only_its_own_child_executions(synth) -> Non
         assert ("states:StartExecution" in text) == decl.distributed_map, name
         if decl.distributed_map:
             assert f"stateMachine:tollgate-dev-{name.replace('_', '-')}" in text
+
+
+def test_the_stream_replay_consumes_every_failure_queue_and_reads_the_streams(synth) -> None:
+    """Issue 16: what a stream consumer gave up on can be replayed; only the replay function may consume the
+    failure queues (each also alarms to the topic: test_monitoring), and the stack outputs their URLs."""
+    functions = synth.stack.functions
+    replayer = synth.logical_id(functions.roles["stream_replay"])
+    statements = role_statements(synth, replayer)
+    for (name, table), queue in functions.stream_failure_queues.items():
+        queue_actions = actions_on(statements, synth.logical_id(queue))
+        assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= queue_actions, name
+        stream_actions = {a for s in statements for a in as_list(s["Action"]) if a.startswith("dynamodb:")}
+        assert {"dynamodb:GetRecords", "dynamodb:GetShardIterator"} <= stream_actions, table
+        for other, role in functions.roles.items():
+            if other != "stream_replay":
+                assert "sqs:ReceiveMessage" not in actions_on(
+                    role_statements(synth, synth.logical_id(role)), synth.logical_id(queue)
+                )
+    outputs = synth.template_json["Outputs"]
+    assert sum(1 for k in outputs if k.endswith("StreamFailureQueueUrl")) == len(functions.stream_failure_queues)

@@ -18,8 +18,8 @@ PINNED = [
     (k.api_key_key("abc123"), {"pk": "KEY#abc123", "sk": "KEY"}),
     (k.tenant_api_keys_gsi1pk("ten_1"), "T#ten_1#KEYS"),
     # outbox and event log
-    (k.outbox_key("ten_1", AT, "evt_1"), {"pk": "T#ten_1#OUTBOX", "sk": "2026-04-17T10:00:00Z#evt_1"}),
-    (k.event_log_key("ten_1", AT, "evt_1"), {"pk": "T#ten_1#EVENTLOG", "sk": "2026-04-17T10:00:00Z#evt_1"}),
+    (k.outbox_key("ten_1", AT, "evt_1"), {"pk": "T#ten_1#OUTBOX#07", "sk": "2026-04-17T10:00:00Z#evt_1"}),
+    (k.event_log_key("ten_1", AT, "evt_1"), {"pk": "T#ten_1#EVENTLOG#07", "sk": "2026-04-17T10:00:00Z#evt_1"}),
     # customers
     (k.customer_key("ten_1", "cus_1"), {"pk": "T#ten_1", "sk": "CUSTOMER#cus_1"}),
     (k.customer_external_id_key("ten_1", "ext-1"), {"pk": "T#ten_1", "sk": "CUSTOMER_EXT#ext-1"}),
@@ -29,11 +29,14 @@ PINNED = [
     (k.subscription_history_pk("ten_1", "sub_1"), "T#ten_1#SUBHIST#sub_1"),
     (k.subscription_history_sk(AT, 4, 1), "2026-04-17T10:00:00Z#000004#1"),
     (k.customer_subscriptions_gsi1pk("ten_1", "cus_1"), "T#ten_1#CUSTSUBS#cus_1"),
-    (k.billing_due_gsi2pk("ten_1"), "T#ten_1#BILLDUE"),
+    (k.billing_due_gsi2pk("ten_1", "sub_1"), "T#ten_1#BILLDUE#13"),
     (k.billing_due_gsi2sk(AT, "sub_1"), "2026-04-17T10:00:00Z#sub_1"),
     (k.due_until(AT), "2026-04-17T10:00:00Z#~"),
     (k.due_transition_marker(AT, "ten_1", "sub_1", "CANCEL"), "2026-04-17T10:00:00Z#ten_1#sub_1#CANCEL"),
-    (k.due_transition_key("m"), {"pk": "DUE_TRANSITIONS", "sk": "m"}),
+    (
+        k.due_transition_key("2026-04-17T10:00:00Z#ten_1#sub_1#CANCEL"),
+        {"pk": "DUE_TRANSITIONS#13", "sk": "2026-04-17T10:00:00Z#ten_1#sub_1#CANCEL"},
+    ),
     # catalog
     (k.product_key("ten_1", "prod_1"), {"pk": "T#ten_1", "sk": "PRODUCT#prod_1"}),
     (k.meter_key("ten_1", "mtr_1"), {"pk": "T#ten_1", "sk": "METER#mtr_1"}),
@@ -65,6 +68,7 @@ PINNED = [
     (k.billing_settings_key("ten_1"), {"pk": "T#ten_1", "sk": "BILLING_SETTINGS"}),
     (k.payment_settings_key("ten_1"), {"pk": "T#ten_1", "sk": "PAYMENT_SETTINGS"}),
     (k.ingest_settings_key("ten_1"), {"pk": "T#ten_1", "sk": "INGEST_SETTINGS"}),
+    (k.tenant_rate_limit_key("ten_1"), {"pk": "T#ten_1", "sk": "API_RATE_LIMIT"}),
     (k.webhook_event_key("ten_1", "evt_9"), {"pk": "T#ten_1", "sk": "WEBHOOK#evt_9"}),
     (k.webhook_key("ten_1", k.WEBHOOK_ENDPOINT, "we_1"), {"pk": "T#ten_1", "sk": "WHEP#we_1"}),
     (k.webhook_key("ten_1", k.WEBHOOK_DELIVERY, "whdlv_1"), {"pk": "T#ten_1", "sk": "WHDLV#whdlv_1"}),
@@ -77,13 +81,18 @@ PINNED = [
     (k.histogram_sk("2026-04-17T10", "2026-04-16T09", "a"), "H#2026-04-17T10#P#2026-04-16T09#a"),
     (k.distinct_value_pk("ten_1", "cus_1", "mtr_1", "f"), "T#ten_1#DV#cus_1#mtr_1#f"),
     (k.distinct_month_pk("ten_1", "cus_1", "mtr_1", "2026-04"), "T#ten_1#DM#cus_1#mtr_1#2026-04"),
-    (k.rate_counter_key("ten_1", 1776420000), {"pk": "T#ten_1#RATE", "sk": "1776420000"}),
+    (k.rate_counter_key("ten_1", 1776420000, 3), {"pk": "T#ten_1#RATE#03", "sk": "1776420000"}),
+    (k.rate_counter_key("ten_1", 1776420000, 0, "APIRATE"), {"pk": "T#ten_1#APIRATE#00", "sk": "1776420000"}),
     # the events table
     (k.usage_event_pk("ten_1", 7), "T#ten_1#EV#07"),
     (k.tenant_of_usage_event_pk("T#ten_1#EV#07"), "ten_1"),
-    (k.ingest_log_pk("ten_1", "2026-04-17T10"), "T#ten_1#LOG#2026-04-17T10"),
+    (k.ingest_log_pk("ten_1", "2026-04-17T10", "req_1"), "T#ten_1#LOG#2026-04-17T10#12"),
     (k.ingest_log_sk("2026-04-17T10:00:00.000000Z", "req_1", 3), "2026-04-17T10:00:00.000000Z#req_1#0003"),
-    (k.ingest_index_pk("ten_1", "2026-04-17T10"), "T#ten_1#IDX#2026-04-17T10"),
+    (k.ingest_index_pk("ten_1", "2026-04-17T10", "req_1"), "T#ten_1#IDX#2026-04-17T10#12"),
+    (
+        k.all_shards("T#ten_1#IDX#2026-04-17T10#12")[::15],
+        ["T#ten_1#IDX#2026-04-17T10#00", "T#ten_1#IDX#2026-04-17T10#15"],
+    ),
     (
         k.ingest_index_sk("cus_1", "mtr_1", "2026-04-17T10:00:00.000000Z", "req_1"),
         "cus_1#mtr_1#2026-04-17T10:00:00.000000Z#req_1",

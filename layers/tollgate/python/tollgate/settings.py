@@ -39,6 +39,12 @@ class Settings(BaseModel):
     webhook_queue_url: str = ""
     webhook_retry_scale: float = 1.0
     webhook_allow_private_urls: bool = False
+    # Per-tenant API request limit (requests per second, every authenticated route), enforced by the API
+    # function when ``tenant_throttle`` is on (CDK and the local stack turn it on); the platform admin sets a
+    # tenant's own limit (PUT /v1/tenants/{tenant_id}/rate-limit), at most ``tenant_rate_limit_max``.
+    tenant_throttle: bool = False
+    tenant_rate_limit_per_second: int = 500
+    tenant_rate_limit_max: int = 20_000
 
     @classmethod
     def from_env(cls) -> Settings:

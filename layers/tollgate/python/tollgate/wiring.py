@@ -129,8 +129,16 @@ def usage_store():
     return DynamoUsageStore(get_settings().usage_table)
 
 
+@lru_cache(maxsize=1)
+def ingest_rate_limiter():
+    """One per process: it remembers the rate-counter shards found full in the current second."""
+    from tollgate.adapters.dynamodb.usage import DynamoRateLimiter
+
+    return DynamoRateLimiter(get_settings().usage_table)
+
+
 def ingest_deps():
-    from tollgate.adapters.dynamodb.usage import DynamoIngestSettingsRepository, DynamoOutbox, DynamoRateLimiter
+    from tollgate.adapters.dynamodb.usage import DynamoIngestSettingsRepository, DynamoOutbox
     from tollgate.ports.usage import IngestSettings
     from tollgate.usecases.ingest import IngestDeps
 
@@ -140,7 +148,7 @@ def ingest_deps():
         customers=customer_repository(),
         subscriptions=subscription_repository(),
         catalog=catalog_repository(),
-        limiter=DynamoRateLimiter(settings.usage_table),
+        limiter=ingest_rate_limiter(),
         settings=DynamoIngestSettingsRepository(settings.main_table),
         outbox=DynamoOutbox(settings.main_table),
         defaults=IngestSettings(
@@ -338,5 +346,95 @@ def reset() -> None:
         payment_repository,
         coupon_repository,
         gateway_store,
+        ingest_rate_limiter,
+        tenant_rate_limits,
+        tenant_throttle,
     ):
         f.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def tenant_rate_limits():
+    from tollgate.adapters.dynamodb.tenant_limits import DynamoTenantRateLimits
+
+    return DynamoTenantRateLimits(get_settings().main_table)
+
+
+@lru_cache(maxsize=1)
+def tenant_throttle():
+    """The per-tenant API request limit the API function applies to every authenticated request (None when
+    the stack does not turn it on: unit tests call the API without AWS)."""
+    from functools import partial
+
+    from tollgate.adapters.dynamodb.usage import DynamoRateLimiter
+    from tollgate.usecases.tenant_throttle import LimitCache, throttle
+
+    settings = get_settings()
+    if not settings.tenant_throttle:
+        return None
+    limiter = DynamoRateLimiter(settings.usage_table, counter="APIRATE")
+    return partial(
+        throttle, tenant_rate_limits(), limiter, LimitCache(), default_limit=settings.tenant_rate_limit_per_second
+    )
+
+
+def replay_deps():
+    """What the stream replay needs (tollgate.usecases.stream_replay)."""
+    from functools import partial
+
+    from tollgate.adapters.dynamodb.usage_events import decode_stream_record
+    from tollgate.adapters.dynamodb.usage_rebuild import DynamoBucketRebuilder, stream_records
+    from tollgate.usecases.stream_replay import ReplayDeps, buckets_received_between
+
+    settings = get_settings()
+
+    def between(first, last):
+        return buckets_received_between(tenancy_repository().list_tenant_ids(), usage_event_store(), first, last)
+
+    return ReplayDeps(
+        rebuilder=DynamoBucketRebuilder(settings.events_table, settings.usage_table),
+        usage_store=usage_store(),
+        watermarks=usage_watermarks(),
+        read_stream=stream_records,
+        decode=decode_stream_record,
+        buckets_received_between=between,
+        publish_records=partial(_publish_outbox_records, event_publisher()),
+        publish_outbox_between=partial(_publish_outbox_between, event_publisher()),
+    )
+
+
+def _publish_outbox_between(publisher, first, last) -> int:
+    """Publish every tenant's outbox events that occurred between ``first`` and ``last`` (all shards)."""
+    from boto3.dynamodb.conditions import Key
+
+    from tollgate.adapters import aws
+    from tollgate.adapters.dynamodb.codec import event_from_json, query_all
+    from tollgate.adapters.dynamodb.keys import all_shards, outbox_key
+
+    table, published = aws.table(get_settings().main_table), 0
+    for tenant_id in tenancy_repository().list_tenant_ids():
+        low, high = outbox_key(tenant_id, first, ""), outbox_key(tenant_id, last, "~")
+        for pk in all_shards(low["pk"]):
+            items = query_all(table, KeyConditionExpression=Key("pk").eq(pk) & Key("sk").between(low["sk"], high["sk"]))
+            events = [event_from_json(i["event"]) for i in items if i.get("item_type") == "OUTBOX"]
+            if events:
+                publisher.publish(events)
+                published += len(events)
+    return published
+
+
+def _publish_outbox_records(publisher, records: list[dict]) -> int:
+    """The outbox relay's work on raw stream records (low-level images): publish each OUTBOX insert."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    from tollgate.adapters.dynamodb.codec import event_from_json
+
+    deserialize = TypeDeserializer().deserialize
+    events = []
+    for r in records:
+        image = (r.get("dynamodb") or {}).get("NewImage") or {}
+        if r.get("eventName") == "INSERT" and image.get("item_type", {}).get("S") == "OUTBOX":
+            events.append(event_from_json(deserialize(image["event"])))
+    if events:
+        publisher.publish(events)
+    return len(events)

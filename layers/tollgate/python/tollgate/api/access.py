@@ -86,11 +86,23 @@ def enforce_access(app: APIGatewayRestResolver, next_middleware) -> Response:
             check_access(rule, caller)
         except AccessDenied as denied:
             raise (Unauthorized if denied.status == 401 else Forbidden)(denied.detail) from None
+        _throttle(caller)
     token = _caller.set(caller)
     try:
         return next_middleware(app)
     finally:
         _caller.reset(token)
+
+
+def _throttle(caller: Caller | None) -> None:
+    """The caller's tenant's own API request limit (429 TENANT_RATE_LIMITED; tollgate.usecases.tenant_throttle)."""
+    from tollgate import wiring
+
+    throttle = wiring.tenant_throttle()
+    if throttle is not None:
+        from tollgate.domain.clock import utcnow
+
+        throttle(caller, at=utcnow())
 
 
 def current_caller() -> Caller:

@@ -41,9 +41,10 @@ class Permission(StrEnum):
     WEBHOOKS_WRITE = "webhooks:write"
     TENANTS_CREATE = "tenants:create"
     TENANTS_RECOVER = "tenants:recover"  # mint a new OWNER key for a tenant locked out of its own
+    TENANTS_LIMITS = "tenants:limits"  # read and set a tenant's API request limit
 
 
-PLATFORM_PERMISSIONS = frozenset({Permission.TENANTS_CREATE, Permission.TENANTS_RECOVER})
+PLATFORM_PERMISSIONS = frozenset({Permission.TENANTS_CREATE, Permission.TENANTS_RECOVER, Permission.TENANTS_LIMITS})
 
 
 # MEMBER reads but never creates or modifies; BILLING_ADMIN never touches the product catalog;

@@ -182,7 +182,7 @@ class DynamoBillingRepository:
                 values[":bt"] = to_rfc3339(c.billed_through)
                 if c.next_period_end is not None:  # the sparse due index of subscriptions to bill (gsi2)
                     sets += ["gsi2pk = :dpk", "gsi2sk = :dsk"]
-                    values[":dpk"] = billing_due_gsi2pk(c.tenant_id)
+                    values[":dpk"] = billing_due_gsi2pk(c.tenant_id, c.subscription_id)
                     values[":dsk"] = billing_due_gsi2sk(c.next_period_end, c.subscription_id)
                 else:
                     removes += ["gsi2pk", "gsi2sk"]

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import event_from_json
-from tollgate.adapters.dynamodb.keys import event_log_key, event_log_pk
+from tollgate.adapters.dynamodb.keys import all_shards, event_log_key, event_log_pk
 from tollgate.domain.events import DomainEvent
 
 RETENTION = timedelta(days=400)
@@ -31,20 +31,22 @@ class DynamoEventLog:
                 )
 
     def list_events(self, tenant_id: str, *, type_prefix: str | None = None, limit: int = 100) -> list[DomainEvent]:
+        """The newest ``limit`` events: each shard's newest ``limit``, merged by sort key (time, then id)."""
         from boto3.dynamodb.conditions import Attr, Key
 
-        kwargs = {
-            "KeyConditionExpression": Key("pk").eq(event_log_pk(tenant_id)),
-            "ScanIndexForward": False,
-        }
-        if type_prefix:
-            kwargs["FilterExpression"] = Attr("type").begins_with(type_prefix)
-        out: list[DomainEvent] = []
         table = aws.table(self.table_name)
-        while len(out) < limit:
-            page = table.query(**kwargs)
-            out.extend(event_from_json(i["event"]) for i in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return out[:limit]
+        items: list[dict] = []
+        for pk in all_shards(event_log_pk(tenant_id)):
+            kwargs = {"KeyConditionExpression": Key("pk").eq(pk), "ScanIndexForward": False}
+            if type_prefix:
+                kwargs["FilterExpression"] = Attr("type").begins_with(type_prefix)
+            found: list[dict] = []
+            while len(found) < limit:
+                page = table.query(**kwargs)
+                found.extend(page["Items"])
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            items += found[:limit]
+        items.sort(key=lambda i: i["sk"], reverse=True)
+        return [event_from_json(i["event"]) for i in items[:limit]]

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tollgate.adapters.dynamodb.shards import KEY_SHARDS as KEY_SHARDS  # re-exported with the keys
+from tollgate.adapters.dynamodb.shards import all_shards as all_shards
+from tollgate.adapters.dynamodb.shards import key_shard, sharded
 from tollgate.domain.clock import to_rfc3339
 
 Key = dict[str, str]
-
 
 # -- tenant -----------------------------------------------------------------------------------------
 
@@ -47,16 +49,23 @@ def tenant_api_keys_gsi1pk(tenant_id: str) -> str:
 
 
 def outbox_key(tenant_id: str, occurred_at: datetime, event_id: str) -> Key:
-    """Time and id of the event: recording a deterministic event twice records it once."""
-    return {"pk": f"T#{tenant_id}#OUTBOX", "sk": f"{to_rfc3339(occurred_at)}#{event_id}"}
+    """Time and id of the event: a deterministic event recorded twice is recorded once. Sharded by id."""
+    return {
+        "pk": sharded(f"T#{tenant_id}#OUTBOX", key_shard(tenant_id, event_id)),
+        "sk": f"{to_rfc3339(occurred_at)}#{event_id}",
+    }
 
 
 def event_log_pk(tenant_id: str) -> str:
-    return f"T#{tenant_id}#EVENTLOG"
+    """Shard 0 of the tenant's event log (``all_shards`` of it: every shard)."""
+    return sharded(f"T#{tenant_id}#EVENTLOG", 0)
 
 
 def event_log_key(tenant_id: str, occurred_at: datetime, event_id: str) -> Key:
-    return {"pk": event_log_pk(tenant_id), "sk": f"{to_rfc3339(occurred_at)}#{event_id}"}
+    return {
+        "pk": sharded(f"T#{tenant_id}#EVENTLOG", key_shard(tenant_id, event_id)),
+        "sk": f"{to_rfc3339(occurred_at)}#{event_id}",
+    }
 
 
 # -- customers --------------------------------------------------------------------------------------
@@ -76,7 +85,7 @@ def customer_external_id_key(tenant_id: str, external_id: str) -> Key:
 # -- subscriptions ----------------------------------------------------------------------------------
 
 SUBSCRIPTION_PREFIX = "SUB#"
-DUE_TRANSITIONS_PK = "DUE_TRANSITIONS"  # timed moves of every tenant, by due time
+DUE_TRANSITIONS_PK = "DUE_TRANSITIONS"  # timed moves of every tenant, by due time (KEY_SHARDS keys)
 
 
 def subscription_key(tenant_id: str, subscription_id: str) -> Key:
@@ -100,9 +109,9 @@ def customer_subscriptions_gsi1pk(tenant_id: str, customer_id: str) -> str:
     return f"T#{tenant_id}#CUSTSUBS#{customer_id}"
 
 
-def billing_due_gsi2pk(tenant_id: str) -> str:
-    """The sparse index of subscriptions by the end of their next billing period."""
-    return f"T#{tenant_id}#BILLDUE"
+def billing_due_gsi2pk(tenant_id: str, subscription_id: str) -> str:
+    """Subscriptions by the end of their next billing period (sparse; sharded: every invoice moves one)."""
+    return sharded(f"T#{tenant_id}#BILLDUE", key_shard(tenant_id, subscription_id))
 
 
 def billing_due_gsi2sk(period_end: datetime, subscription_id: str) -> str:
@@ -120,7 +129,9 @@ def due_transition_marker(at: datetime, tenant_id: str, subscription_id: str, ac
 
 
 def due_transition_key(marker: str) -> Key:
-    return {"pk": DUE_TRANSITIONS_PK, "sk": marker}
+    """Sharded by tenant and subscription (read from the marker): the clock queries every shard."""
+    _, tenant_id, subscription_id, _ = marker.split("#")
+    return {"pk": sharded(DUE_TRANSITIONS_PK, key_shard(tenant_id, subscription_id)), "sk": marker}
 
 
 # -- products ---------------------------------------------------------------------------------------
@@ -288,6 +299,10 @@ def ingest_settings_key(tenant_id: str) -> Key:
     return {"pk": tenant_pk(tenant_id), "sk": "INGEST_SETTINGS"}
 
 
+def tenant_rate_limit_key(tenant_id: str) -> Key:
+    return {"pk": tenant_pk(tenant_id), "sk": "API_RATE_LIMIT"}
+
+
 def webhook_event_key(tenant_id: str, event_id: str) -> Key:
     """The marker of a payment provider's webhook event, written once per provider event id."""
     return {"pk": tenant_pk(tenant_id), "sk": f"WEBHOOK#{event_id}"}
@@ -329,8 +344,9 @@ def distinct_month_pk(tenant_id: str, customer_id: str, meter_id: str, month: st
 # -- ingestion rate counters ------------------------------------------------------------------------
 
 
-def rate_counter_key(tenant_id: str, window_start: int) -> Key:
-    return {"pk": f"T#{tenant_id}#RATE", "sk": str(window_start)}
+def rate_counter_key(tenant_id: str, window_start: int, shard: int, counter: str = "RATE") -> Key:
+    """A shard of a tenant's rate counter for a window: RATE (ingested events), APIRATE (API requests)."""
+    return {"pk": sharded(f"T#{tenant_id}#{counter}", shard), "sk": str(window_start)}
 
 
 # -- the aggregator's per-partition watermarks (the bill run waits for them) ------------------------
@@ -361,16 +377,18 @@ def tenant_of_usage_event_pk(pk: str) -> str:
 # -- the ingestion log: entries and the index of stored events, by hour received --------------------
 
 
-def ingest_log_pk(tenant_id: str, hour: str) -> str:
-    return f"T#{tenant_id}#LOG#{hour}"
+def ingest_log_pk(tenant_id: str, hour: str, request_id: str) -> str:
+    """Sharded by request: readers query the hour's KEY_SHARDS keys (``all_shards``)."""
+    return sharded(f"T#{tenant_id}#LOG#{hour}", key_shard(tenant_id, request_id))
 
 
 def ingest_log_sk(received_at: str, request_id: str, index: int) -> str:
     return f"{received_at}#{request_id}#{index:04d}"
 
 
-def ingest_index_pk(tenant_id: str, hour: str) -> str:
-    return f"T#{tenant_id}#IDX#{hour}"
+def ingest_index_pk(tenant_id: str, hour: str, request_id: str) -> str:
+    """Sharded by request: readers query the hour's KEY_SHARDS keys (``all_shards``)."""
+    return sharded(f"T#{tenant_id}#IDX#{hour}", key_shard(tenant_id, request_id))
 
 
 def ingest_index_prefix(customer_id: str, meter_id: str | None = None) -> str:

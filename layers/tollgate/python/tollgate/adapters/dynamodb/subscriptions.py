@@ -5,10 +5,11 @@
 | subscription      | T#<tenant>                  | SUB#<subscription_id>               | T#<tenant>#CUSTSUBS#<cus> |
 | external-id guard | T#<tenant>                  | SUB_EXT#<external_id>               |                           |
 | history line      | T#<tenant>#SUBHIST#<sub id> | <at>#<version>#<n>                  |                           |
-| due transition    | DUE_TRANSITIONS             | <due at>#<tenant>#<sub id>#<action> |                           |
+| due transition    | DUE_TRANSITIONS#<00..15>    | <due at>#<tenant>#<sub id>#<action> |                           |
 
-gsi1sk is the subscription id; gsi2 (``T#<tenant>#BILLDUE``, sparse) lists a subscription under the end
-of its next billing period.
+gsi1sk is the subscription id; gsi2 (``T#<tenant>#BILLDUE#<00..15>``, sparse, sharded by subscription)
+lists a subscription under the end of its next billing period. Due markers are sharded by tenant and
+subscription; the clock and the bill run query every shard.
 
 Every save is conditional on the version it replaces (optimistic concurrency: a lost race raises
 ``ConcurrentUpdate``); a cancel revokes the subscription's keys in the same transaction. A taken
@@ -35,6 +36,7 @@ from tollgate.adapters.dynamodb.codec import (
 from tollgate.adapters.dynamodb.keys import (
     DUE_TRANSITIONS_PK,
     SUBSCRIPTION_PREFIX,
+    all_shards,
     billing_due_gsi2pk,
     billing_due_gsi2sk,
     customer_subscriptions_gsi1pk,
@@ -59,7 +61,7 @@ from tollgate.domain.subscriptions import PlanRef, Subscription, SubscriptionSta
 if TYPE_CHECKING:
     from tollgate.domain.billing.discounts import Discount
 
-DUE = DUE_TRANSITIONS_PK
+DUE_SHARDS = all_shards(f"{DUE_TRANSITIONS_PK}#00")
 
 
 def _item(s: Subscription) -> dict[str, Any]:
@@ -105,7 +107,10 @@ def _due_index(s: Subscription) -> dict[str, str]:
     period = s.next_bill_period()
     if period is None:
         return {}
-    return {"gsi2pk": billing_due_gsi2pk(s.tenant_id), "gsi2sk": billing_due_gsi2sk(period.end, s.subscription_id)}
+    return {
+        "gsi2pk": billing_due_gsi2pk(s.tenant_id, s.subscription_id),
+        "gsi2sk": billing_due_gsi2sk(period.end, s.subscription_id),
+    }
 
 
 def _from_item(i: dict[str, Any]) -> Subscription:
@@ -359,29 +364,34 @@ class DynamoSubscriptionRepository:
         ]
 
     def due_transitions(self, until: datetime, limit: int = 100) -> list[tuple[str, str, str, str]]:
+        """The earliest ``limit`` moves due by ``until``, over every shard of the due markers."""
         from boto3.dynamodb.conditions import Key
 
-        page = self._table.query(
-            KeyConditionExpression=Key("pk").eq(DUE) & Key("sk").lte(due_until(until)), Limit=limit
-        )
+        markers: list[str] = []
+        for pk in DUE_SHARDS:
+            page = self._table.query(
+                KeyConditionExpression=Key("pk").eq(pk) & Key("sk").lte(due_until(until)), Limit=limit
+            )
+            markers += [item["sk"] for item in page["Items"]]
         out = []
-        for item in page["Items"]:
-            _, tenant_id, subscription_id, action = item["sk"].split("#")
-            out.append((item["sk"], tenant_id, subscription_id, action))
+        for marker in sorted(markers)[:limit]:
+            _, tenant_id, subscription_id, action = marker.split("#")
+            out.append((marker, tenant_id, subscription_id, action))
         return out
 
     def list_due(self, tenant_id: str, until: datetime) -> list[str]:
-        """Ids of the subscriptions whose next billing period ends at or before ``until`` (gsi2)."""
+        """Ids of the subscriptions whose next billing period ends at or before ``until`` (gsi2, every shard)."""
         from boto3.dynamodb.conditions import Key
 
-        items = query_all(
-            self._table,
-            IndexName="gsi2",
-            KeyConditionExpression=Key("gsi2pk").eq(billing_due_gsi2pk(tenant_id))
-            & Key("gsi2sk").lte(due_until(until)),
-            ProjectionExpression="subscription_id",
-        )
-        return [i["subscription_id"] for i in items]
+        items = []
+        for pk in all_shards(billing_due_gsi2pk(tenant_id, "")):
+            items += query_all(
+                self._table,
+                IndexName="gsi2",
+                KeyConditionExpression=Key("gsi2pk").eq(pk) & Key("gsi2sk").lte(due_until(until)),
+                ProjectionExpression="subscription_id, gsi2sk",
+            )
+        return [i["subscription_id"] for i in sorted(items, key=lambda i: i["gsi2sk"])]
 
     def discard_due(self, marker: str) -> None:
         self._table.delete_item(Key=due_transition_key(marker))

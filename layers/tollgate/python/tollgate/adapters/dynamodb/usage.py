@@ -4,7 +4,7 @@
 |---------------|-------|--------------------------------------|--------------------|
 | usage bucket  | usage | T#<tenant>#U#<customer_id>#<meter_id> | H#<yyyy-mm-ddThh>  |
 | distinct values (UNIQUE_COUNT) | usage | see ``tollgate.adapters.dynamodb.usage_distinct`` | |
-| rate counter  | usage | T#<tenant>#RATE                      | <window start>     |
+| rate counter  | usage | T#<tenant>#RATE#<00..15>             | <window start>     |
 | settings      | main  | T#<tenant>                           | INGEST_SETTINGS    |
 
 A bucket holds ``c`` (events, every meter), ``s`` (sum of the values; SUM, AVG, MAX, LATEST), ``mx``
@@ -19,13 +19,20 @@ expire: they are what invoices are computed from.
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb import usage_distinct
-from tollgate.adapters.dynamodb.keys import ingest_settings_key, rate_counter_key, usage_bucket_pk, usage_bucket_sk
+from tollgate.adapters.dynamodb.keys import (
+    KEY_SHARDS,
+    ingest_settings_key,
+    rate_counter_key,
+    usage_bucket_pk,
+    usage_bucket_sk,
+)
 from tollgate.adapters.dynamodb.retry import retrying
 from tollgate.domain.catalog.meters import AggregationFunction
 from tollgate.domain.usage.aggregation import Bucket, BucketDelta
@@ -188,12 +195,43 @@ def _bucket(hour: str, i: dict[str, Any], previous: dict[str, int]) -> Bucket:
     )
 
 
-class DynamoRateLimiter:
-    """A fixed-window counter per tenant, with one attribute per key, in one item per window: one
-    conditional UpdateItem per request. The item expires a minute after its window."""
+# A rate-counter shard is sized for ~500 events/s of limit: limits up to 500 keep one exact counter; larger
+# limits spread their requests over up to KEY_SHARDS counters (each with its share of the limits).
+RATE_SHARD_CAPACITY = 500
 
-    def __init__(self, table_name: str) -> None:
-        self.table_name = table_name
+
+def rate_shards(tenant_limit: int, key_limit: int) -> int:
+    return max(1, min(KEY_SHARDS, -(-min(tenant_limit, key_limit) // RATE_SHARD_CAPACITY)))
+
+
+class DynamoRateLimiter:
+    """A fixed-window counter per tenant, with one attribute per key, in one item per window and shard: one
+    conditional UpdateItem per request. The item expires a minute after its window.
+
+    Requests go to a random shard, each shard holding 1/S of both limits (S from ``rate_shards``), so one
+    tenant's 10,000 requests/s are ~625 writes/s per key. A shard that refused ``n`` events this window is
+    remembered (counts only grow within a window): later requests of at least ``n`` events try another shard,
+    and when every shard refused they are refused without a write."""
+
+    def __init__(self, table_name: str, counter: str = "RATE") -> None:
+        self.table_name, self.counter = table_name, counter
+        self._window = -1
+        self._refused: dict[tuple[str, str], dict[int, tuple[int, str]]] = {}
+
+    def _open_shards(self, tenant_id: str, key_id: str, n: int, window_start: int, shards: int) -> dict[int, str]:
+        if window_start != self._window:
+            self._window, self._refused = window_start, {}
+        closed: dict[int, str] = {}
+        for owner in ((tenant_id, ""), (tenant_id, key_id)):
+            for shard, (least, reason) in self._refused.get(owner, {}).items():
+                if n >= least:
+                    closed.setdefault(shard, reason)
+        return {s: closed.get(s, "") for s in range(shards)}
+
+    def _remember(self, tenant_id: str, key_id: str, shard: int, n: int, reason: str) -> None:
+        owner = (tenant_id, "" if reason == "tenant" else key_id)
+        refused = self._refused.setdefault(owner, {})
+        refused[shard] = (min(n, refused.get(shard, (n, reason))[0]), reason)
 
     def take(
         self,
@@ -205,12 +243,19 @@ class DynamoRateLimiter:
         key_limit: int,
         window_seconds: int,
     ) -> str | None:
+        shards = rate_shards(tenant_limit, key_limit)
+        status = self._open_shards(tenant_id, key_id, n, window_start, shards)
+        candidates = [s for s, reason in status.items() if not reason]
+        if not candidates:
+            return "tenant" if "tenant" in status.values() else "key"
+        shard = random.choice(candidates)
+        tenant_share, key_share = -(-tenant_limit // shards), -(-key_limit // shards)
         client = aws.client("dynamodb")
         try:
             retrying(
                 lambda: client.update_item(
                     TableName=self.table_name,
-                    Key=_typed(rate_counter_key(tenant_id, window_start)),
+                    Key=_typed(rate_counter_key(tenant_id, window_start, shard, self.counter)),
                     UpdateExpression="ADD #t :n, #k :n SET expires_at = :exp",
                     ConditionExpression=(
                         "(attribute_not_exists(#t) OR #t <= :tmax) AND (attribute_not_exists(#k) OR #k <= :kmax)"
@@ -218,8 +263,8 @@ class DynamoRateLimiter:
                     ExpressionAttributeNames={"#t": "total", "#k": f"k_{key_id or 'anonymous'}"},
                     ExpressionAttributeValues={
                         ":n": {"N": str(n)},
-                        ":tmax": {"N": str(tenant_limit - n)},
-                        ":kmax": {"N": str(key_limit - n)},
+                        ":tmax": {"N": str(tenant_share - n)},
+                        ":kmax": {"N": str(key_share - n)},
                         ":exp": {"N": str(window_start + window_seconds + 60)},
                     },
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -231,7 +276,11 @@ class DynamoRateLimiter:
                 raise
             item = _old_item(exc) or {}
             total = int(item.get("total", {}).get("N", "0"))
-            return "tenant" if total + n > tenant_limit else "key"
+            reason = "tenant" if total + n > tenant_share else "key"
+            self._remember(tenant_id, key_id, shard, n, reason)
+            if len(candidates) > 1:  # another shard may still have room
+                return self.take(tenant_id, key_id, n, window_start, tenant_limit, key_limit, window_seconds)
+            return reason
 
 
 class DynamoIngestSettingsRepository:

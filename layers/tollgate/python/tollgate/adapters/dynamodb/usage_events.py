@@ -10,8 +10,8 @@ RFC 3339), ``expires_at`` (TTL), and ``d``: the rest as compact JSON (``x`` exte
 name, ``q`` quantity, ``p`` properties with their numbers as sent, ``h`` payload hash, ``st`` ACCEPTED/LATE,
 ``r`` received at, ``k`` key id).
 
-| log index       | T#<tenant>#IDX#<hour>       | <customer_id>#<meter_id>#<received_at>#<nonce>   |
-| log entry       | T#<tenant>#LOG#<hour>       | <received_at>#<nonce>#<index>                    |
+| log index       | T#<tenant>#IDX#<hour>#<00..15> | <customer_id>#<meter_id>#<received_at>#<nonce> |
+| log entry       | T#<tenant>#LOG#<hour>#<00..15> | <received_at>#<nonce>#<index>                  |
 
 - The raw event's key is a function of (tenant, event id) only, so a write is its own idempotency check:
   each event is a PartiQL ``INSERT`` (which fails with ``DuplicateItem`` when the key exists), 25 per
@@ -23,7 +23,9 @@ name, ``q`` quantity, ``p`` properties with their numbers as sent, ``h`` payload
 - The event log: rejected and duplicate submissions are log entries; stored events are listed through
   the log index, one item per request, customer and meter holding the ids it stored (written in the
   same request; a retry writes its duplicates' ids again, and the reader takes the union). Both are
-  partitioned by the hour the request was received and expire with the tenant's retention.
+  partitioned by the hour the request was received, sharded by request (16 keys: one tenant's 10,000
+  requests/s are ~625 writes/s per key; readers query the hour's shards and merge), and expire with the
+  tenant's retention.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import Any
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.keys import (
+    all_shards,
     ingest_index_pk,
     ingest_index_prefix,
     ingest_index_sk,
@@ -260,7 +263,7 @@ class DynamoUsageEventStore:
     # -- the event log ---------------------------------------------------------------------------
     def _log_item(self, e: LogEntry, days: int) -> dict[str, Any]:
         item: dict[str, Any] = {
-            "pk": _s(ingest_log_pk(e.tenant_id, hour_of(e.received_at))),
+            "pk": _s(ingest_log_pk(e.tenant_id, hour_of(e.received_at), e.request_id)),
             "sk": _s(ingest_log_sk(format_ts(e.received_at), e.request_id, e.index)),
             "item_type": _s("INGEST_LOG"),
             "status": _s(e.status),
@@ -281,7 +284,7 @@ class DynamoUsageEventStore:
 
     def _index_item(self, e: IndexEntry, days: int) -> dict[str, Any]:
         item: dict[str, Any] = {
-            "pk": _s(ingest_index_pk(e.tenant_id, hour_of(e.received_at))),
+            "pk": _s(ingest_index_pk(e.tenant_id, hour_of(e.received_at), e.request_id)),
             "sk": _s(ingest_index_sk(e.customer_id, e.meter_id, format_ts(e.received_at), e.request_id)),
             "item_type": _s("EVENT_INDEX"),
             "customer_id": _s(e.customer_id),
@@ -307,18 +310,24 @@ class DynamoUsageEventStore:
                 StoreUnavailable("the event log could not be written; retry the request (it is idempotent)."),
             )
 
-    def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
+    def _query(self, pk: str, **kwargs: Any) -> list[dict[str, Any]]:
+        """Every item of every shard of ``pk`` that the query (with ``:pk``) matches, by sort key."""
         client = self._client
         out: list[dict[str, Any]] = []
-        while True:
-            page = retrying(lambda: client.query(TableName=self.table_name, **kwargs))
-            out.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for shard in all_shards(pk):
+            kwargs["ExpressionAttributeValues"][":pk"] = _s(shard)
+            kwargs.pop("ExclusiveStartKey", None)
+            while True:
+                page = retrying(lambda: client.query(TableName=self.table_name, **kwargs))
+                out.extend(page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(out, key=lambda i: i["sk"]["S"])
 
     def index_hour(self, tenant_id: str, hour: str, customer_id: str | None, meter_id: str | None) -> list[IndexEntry]:
-        values: dict[str, Any] = {":pk": _s(ingest_index_pk(tenant_id, hour))}
+        pk = ingest_index_pk(tenant_id, hour, "")
+        values: dict[str, Any] = {}
         condition = "pk = :pk"
         extra: dict[str, Any] = {}
         if customer_id:
@@ -327,7 +336,7 @@ class DynamoUsageEventStore:
         elif meter_id:
             values[":m"] = _s(meter_id)
             extra["FilterExpression"] = "meter_id = :m"
-        items = self._query(KeyConditionExpression=condition, ExpressionAttributeValues=values, **extra)
+        items = self._query(pk, KeyConditionExpression=condition, ExpressionAttributeValues=values, **extra)
         return [
             IndexEntry(
                 tenant_id=tenant_id,
@@ -342,7 +351,8 @@ class DynamoUsageEventStore:
         ]
 
     def log_hour(self, query: LogQuery) -> list[LogEntry]:
-        values: dict[str, Any] = {":pk": _s(ingest_log_pk(query.tenant_id, query.hour))}
+        pk = ingest_log_pk(query.tenant_id, query.hour, "")
+        values: dict[str, Any] = {}
         names: dict[str, str] = {}
         filters = []
         for attr, wanted in (
@@ -367,7 +377,7 @@ class DynamoUsageEventStore:
         if names:
             kwargs["ExpressionAttributeNames"] = names
         out = []
-        for i in self._query(**kwargs):
+        for i in self._query(pk, **kwargs):
             ts = _str(i, "ts")
             out.append(
                 LogEntry(
