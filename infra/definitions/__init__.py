@@ -72,6 +72,9 @@ class Function(_Model):
     buckets: dict[str, Literal["read", "read_write"]] = {}
     # Sends invoice email through SES (and submits the tenant's sender address for verification).
     send_email: bool = False
+    # PartiQL statement kinds the function runs per table ("INSERT", "SELECT", "UPDATE", "DELETE"): each
+    # needs its own dynamodb:PartiQL* action, which the table's read/read_write grants do not include.
+    partiql: dict[str, list[Literal["INSERT", "SELECT", "UPDATE", "DELETE"]]] = {}
 
     @property
     def module(self) -> str:
