@@ -357,3 +357,19 @@ def schedule_requests(schedule: Any, state_machine_arns: dict[str, str]) -> list
     if schedule.target.state_machine:
         return [Request("states:StartExecution", state_machine_arns[schedule.target.state_machine])]
     return [Request("lambda:InvokeFunction", function_arn(str(schedule.target.function)))]
+
+
+# -- the end of the session ---------------------------------------------------------------------------
+
+#: Set by the conformance test once it has resolved the template: the policies of each function's role.
+#: At the end of the session (tests/conftest.py) every call recorded after that test is checked too, so
+#: the tiers that run after it (workflows, ...) are covered as well.
+SESSION_POLICIES: list[Callable[[str], list[dict] | None]] = []
+
+
+def session_denials() -> list[Denial]:
+    from infra.local.aws_calls import recorded
+
+    if not SESSION_POLICIES:
+        return []
+    return check_functions(recorded(), SESSION_POLICIES[-1])[0]

@@ -65,6 +65,7 @@ from cdk_nag import RegexAppliesTo
 from constructs import Construct
 
 from infra import definitions, layer_build
+from infra.constructs.dead_letters import async_dead_letter_queue
 from infra.constructs.naming import acknowledge, pascal
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -197,6 +198,7 @@ class LambdaFunctions(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             layers=self.layers,
             environment=self._environment(decl),
+            dead_letter_queue=async_dead_letter_queue(self, name),
         )
         log_group.grant_write(role)
         self._grant(role, decl)
@@ -278,6 +280,12 @@ class LambdaFunctions(Construct):
         )
         acknowledge(
             failures,
+            "Serverless-SQSRedrivePolicy",
+            "This queue is itself an on-failure destination (of a stream event source): nothing consumes it "
+            "automatically, so there is nowhere to redrive to; an alarm fires on its first message.",
+        )
+        acknowledge(
+            failures,
             "AwsSolutions-SQS3",
             "This queue is itself the on-failure destination of a DynamoDB stream event source: it only "
             "receives the metadata of batches that exhausted their retries, and is watched by an alarm.",
@@ -314,12 +322,20 @@ class LambdaFunctions(Construct):
 
     @staticmethod
     def _acknowledge(fn: lambda_.Function, role: iam.Role, decl: definitions.Function) -> None:
-        acknowledge(
-            fn,
-            "AwsSolutions-L1",
+        runtime = (
             "Python 3.12 on purpose: pyproject.toml pins requires-python '>=3.11,<3.13', the code is tested "
-            "on that range, and the Powertools v3 layer used is the python312 build.",
+            "on that range, and the Powertools v3 layer used is the python312 build."
         )
+        acknowledge(fn, "AwsSolutions-L1", runtime)
+        acknowledge(fn, "Serverless-LambdaLatestVersion", runtime)
+        if fn.dead_letter_queue is None:
+            acknowledge(
+                fn,
+                "Serverless-LambdaDLQ",
+                "Invoked synchronously only (API Gateway proxy or authorizer, a Step Functions lambda:invoke task "
+                "that retries and catches, an event source mapping with its own failure queue): a dead-letter "
+                "queue only ever receives failed asynchronous invocations.",
+            )
         acknowledge(
             role,
             "AwsSolutions-IAM5",
