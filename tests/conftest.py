@@ -39,7 +39,9 @@ def pytest_sessionfinish(session, exitstatus):
     denials = iam_conformance.session_denials()
     if denials:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        reporter.write_line("IAM conformance: calls recorded in this session that their role does not allow:", red=True)
+        reporter.write_sep(
+            "=", "IAM conformance: calls recorded in this session that their role does not allow", red=True
+        )
         for denial in denials:
             reporter.write_line(f"  {denial}", red=True)
         session.exitstatus = 1

@@ -118,7 +118,7 @@ def test_every_recorded_call_of_every_function_is_allowed_by_its_role(synth, loc
     denials, requested = iam.check_functions(aws_calls.recorded(), policies_of)
     assert not denials, "\n".join(map(str, denials))
     # The workload reached every function that does AWS work of its own (dunning runs in the workflow tier).
-    reached = set(definitions.functions()) - {"dunning_tasks", "webhooks"}
+    reached = set(definitions.functions()) - {"dunning_tasks"}
     assert reached <= set(requested), reached - set(requested)
     # It saw the two calls whose actions differ from their operations.
     everything = {r for rs in requested.values() for r in rs}
@@ -165,6 +165,23 @@ def test_the_check_fails_naming_function_action_and_resource_when_one_action_is_
     assert [str(d) for d in denials] == [
         f"function api: dynamodb:PartiQLInsert on {iam.table_arn(table)} is not allowed by its role"
     ]
+
+
+def test_the_old_ses_grant_on_identities_fails_the_check(synth, resolver) -> None:
+    """Before the fix ses:VerifyEmailIdentity was granted on identity/* like SendEmail: IAM never
+    matches it there (the action takes no resource), so saving an invoice sender was denied."""
+    api_role = synth.logical_id(synth.stack.functions.roles["api"])
+    old = copy.deepcopy(synth.template_json)
+    for resource in old["Resources"].values():
+        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": api_role} in resource["Properties"]["Roles"]:
+            statements = resource["Properties"]["PolicyDocument"]["Statement"]
+            identities = next(s["Resource"] for s in statements if "ses:SendEmail" in s["Action"])
+            for statement in statements:
+                if "ses:VerifyEmailIdentity" in statement["Action"]:
+                    statement["Resource"] = identities
+    verify = Call("api", "ses", "VerifyEmailIdentity", (("EmailAddress", "billing@iam.example.com"),))
+    denials, _ = iam.check_functions([verify], _function_policies(synth, old, resolver))
+    assert [str(d) for d in denials] == ["function api: ses:VerifyEmailIdentity on * is not allowed by its role"]
 
 
 @pytest.mark.parametrize(
