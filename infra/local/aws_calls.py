@@ -25,25 +25,19 @@ from typing import Any
 #: The declared function (``bill_run_tasks``) whose handler runs in this thread, if any.
 CURRENT_FUNCTION: contextvars.ContextVar[str | None] = contextvars.ContextVar("tollgate_function", default=None)
 
-# The request parameters that name the resources an operation acts on (the rest is data).
-_RESOURCE_PARAMS = (
-    "TableName",
-    "IndexName",
-    "StreamArn",
-    "Bucket",
-    "Key",
-    "CopySource",
-    "QueueUrl",
-    "stateMachineArn",
-    "executionArn",
-    "SecretId",
-    "FunctionName",
-    "Source",
-    "FromEmailAddress",
-    "EmailIdentity",
-    "EmailAddress",
-    "Name",
-)
+# The request parameters that name the resources an operation acts on, per service (the rest is data:
+# a DynamoDB item's ``Key`` is not recorded, or the record would grow with every item touched).
+_RESOURCE_PARAMS = {
+    "dynamodb": ("TableName", "IndexName"),
+    "dynamodbstreams": ("StreamArn",),
+    "s3": ("Bucket", "Key", "CopySource"),
+    "sqs": ("QueueUrl",),
+    "stepfunctions": ("stateMachineArn", "executionArn"),
+    "secretsmanager": ("SecretId",),
+    "lambda": ("FunctionName",),
+    "ses": ("Source",),
+    "sesv2": ("FromEmailAddress", "EmailIdentity"),
+}
 
 
 @dataclass(frozen=True)
@@ -71,9 +65,9 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _resource_params(operation: str, params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+def _resource_params(service: str, params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     """The parameters that name resources; for multi-item operations, only their tables and kinds."""
-    picked: dict[str, Any] = {k: params[k] for k in _RESOURCE_PARAMS if k in params}
+    picked: dict[str, Any] = {k: params[k] for k in _RESOURCE_PARAMS.get(service, ()) if k in params}
     if "ShardIterator" in params:  # dynamodbstreams:GetRecords: an iterator starts with its stream's ARN
         picked["StreamArn"] = str(params["ShardIterator"]).split("|", 1)[0]
     if "Statements" in params:  # BatchExecuteStatement: the statements' text (kind and table)
@@ -99,7 +93,8 @@ def _record(params: dict[str, Any], model: Any, **_: Any) -> None:
     function = CURRENT_FUNCTION.get()
     if function is None:
         return
-    call = Call(function, model.service_model.service_name, model.name, _resource_params(model.name, params))
+    service = model.service_model.service_name
+    call = Call(function, service, model.name, _resource_params(service, params))
     with _lock:
         _calls.add(call)
 
