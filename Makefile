@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run test unit integration workflows infra e2e bench synth lint clean
+.PHONY: run test unit integration workflows infra e2e bench synth deploy-check lint clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,8 @@ run: $(BIN)/.installed
 	PORT=$(PORT) $(BIN)/python -m infra.local
 
 ## test: the whole suite (unit, integration, workflows, infra, e2e, schema, sdk) and the Node SDK's tests
-test: $(BIN)/.installed
+## (node_modules: the infra tests validate the state machines with asl-validator)
+test: $(BIN)/.installed node_modules/.installed
 	$(BIN)/python -m pytest
 	node --test sdk/typescript/test/client.test.mjs
 
@@ -35,7 +36,7 @@ integration: $(BIN)/.installed
 	$(BIN)/python -m pytest tests/integration
 workflows: $(BIN)/.installed
 	$(BIN)/python -m pytest tests/workflows
-infra: $(BIN)/.installed
+infra: $(BIN)/.installed node_modules/.installed
 	$(BIN)/python -m pytest tests/infra
 e2e: $(BIN)/.installed
 	$(BIN)/python -m pytest tests/e2e
@@ -47,6 +48,11 @@ bench: $(BIN)/.installed
 ## synth: the CloudFormation template, offline (cdk.out/)
 synth: $(BIN)/.installed node_modules/.installed
 	PATH=$(abspath $(BIN)):$$PATH npx cdk synth --quiet
+
+## deploy-check: before a deploy: synthesize with -c stage=prod (cdk.out.prod/), cdk-nag AwsSolutions +
+## Serverless packs, cfn-lint with all rules, asl-validator on every state machine (no AWS account needed)
+deploy-check: $(BIN)/.installed node_modules/.installed
+	$(BIN)/python -m infra.deploy_check
 
 ## lint: style (ruff check), formatting (ruff format --check) and types (mypy); CI runs it before the tests
 lint: $(BIN)/.installed

@@ -1,4 +1,4 @@
-"""The CDK app: one stack, ``Tollgate``, checked by cdk-nag's AwsSolutions pack.
+"""The CDK app: one stack, ``Tollgate``, checked by cdk-nag's AwsSolutions and Serverless packs.
 
 Run from the repository root with the virtualenv's ``python3`` first on ``PATH``::
 
@@ -36,7 +36,7 @@ if __package__ in (None, ""):
 
 from aws_cdk import App, Aspects, Environment  # noqa: E402
 from aws_cdk import aws_logs as logs  # noqa: E402
-from cdk_nag import AwsSolutionsChecks  # noqa: E402
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks  # noqa: E402
 
 from infra.examples.tenant_api import SampleTenantApiStack  # noqa: E402
 from infra.stack import TollgateSettings, TollgateStack  # noqa: E402
@@ -96,7 +96,7 @@ def settings_from_context(app: App) -> TollgateSettings:
 
 
 def build(app: App | None = None) -> tuple[App, TollgateStack]:
-    """The app with the Tollgate stack and cdk-nag's AwsSolutions checks attached (not yet synthesized)."""
+    """The app with the Tollgate stack and cdk-nag's AwsSolutions and Serverless packs attached (unsynthesized)."""
     app = app or App()
     account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
     stack = TollgateStack(
@@ -117,6 +117,7 @@ def build(app: App | None = None) -> tuple[App, TollgateStack]:
             description="Sample: a tenant REST API behind the Tollgate gateway authorizer (not needed by Tollgate).",
         )
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
+    Aspects.of(app).add(ServerlessChecks(verbose=True))
     return app, stack
 
 

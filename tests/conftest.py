@@ -29,3 +29,19 @@ def local_stack():
     stack = LocalStack(auth_cache_ttl_seconds=1).start()
     yield stack
     stack.stop()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The IAM conformance check over every call recorded in the session (the test in
+    tests/infra/test_iam_conformance.py checked those made before it; this adds the tiers after it)."""
+    from tests import iam_conformance
+
+    denials = iam_conformance.session_denials()
+    if denials:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        reporter.write_sep(
+            "=", "IAM conformance: calls recorded in this session that their role does not allow", red=True
+        )
+        for denial in denials:
+            reporter.write_line(f"  {denial}", red=True)
+        session.exitstatus = 1

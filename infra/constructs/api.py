@@ -9,7 +9,9 @@
 - Methods behind an authorizer also declare those headers as required request parameters and use a
   request validator (parameters + body; bodies have no models, the resolver validates them).
 - The stage: access logs (JSON) to a log group, execution logs at ERROR level (no request/response
-  data), X-Ray tracing, detailed metrics, stage-wide throttling.
+  data) to API Gateway's own ``API-Gateway-Execution-Logs_<api id>/<stage>`` group, created here with the
+  stack's log retention (API Gateway would otherwise create it on first use, never expiring), X-Ray
+  tracing, detailed metrics, stage-wide throttling.
 - Gateway responses answer ``application/problem+json`` bodies shaped like the function's own problems
   (``type``, ``title``, ``status``, ``detail``, ``instance``, ``code``) with an ``X-Request-Id`` header
   (``context.requestId``), for every response type API Gateway can produce (so ``status`` always matches
@@ -263,6 +265,16 @@ class RestApi(Construct):
             removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY,
         )
         self.api = self._api(stage, decl.description, throttling_rate_limit, throttling_burst_limit)
+        # API Gateway writes execution logs to a group it names and would create itself, kept forever;
+        # created here first, with the stack's retention (the stage waits for it).
+        self.execution_logs = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            log_group_name=f"API-Gateway-Execution-Logs_{self.api.rest_api_id}/{stage}",
+            retention=log_retention,
+            removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY,
+        )
+        self.api.deployment_stage.node.add_dependency(self.execution_logs)
         self.validator = self.api.add_request_validator(
             "RequestValidator",
             request_validator_name="parameters-and-body",

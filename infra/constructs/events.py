@@ -24,7 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import definitions
-from infra.constructs.naming import pascal
+from infra.constructs.naming import acknowledge, pascal
 
 # Keys of an EventBridge pattern -> keyword of ``events.EventPattern``.
 _PATTERN_FIELDS = {
@@ -96,12 +96,21 @@ class EventRouting(Construct):
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
+        acknowledge(
+            dlq,
+            "Serverless-SQSRedrivePolicy",
+            "This queue is itself the dead-letter queue of the rule's queue (and of the rule's target): "
+            "nothing consumes it, so it has nowhere to redrive to; an alarm fires on its first message.",
+        )
         queue = sqs.Queue(
             self,
             f"{cid}Queue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             visibility_timeout=Duration.seconds(consumer.timeout_seconds * VISIBILITY_TIMEOUT_FACTOR),
+            # Explicit (cfn-lint I3013): a week to survive a consumer outage; the DLQ keeps 14 days, longer,
+            # because a message keeps its original age when it moves there.
+            retention_period=Duration.days(7),
             dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=rule.max_receive_count),
         )
         self.rules[rule.name] = events.Rule(
@@ -145,3 +154,10 @@ class EventRouting(Construct):
                 self.queues[rule.name].grant_send_messages(functions[sender])
                 if rule.queue_env:
                     functions[sender].add_environment(rule.queue_env, self.queues[rule.name].queue_url)
+            acknowledge(
+                functions[rule.consumer],
+                "Serverless-LambdaEventSourceMappingDestination",
+                "An SQS event source mapping has no on-failure destination (only stream and Kafka sources do): "
+                "a message that keeps failing moves to the queue's dead-letter queue by its redrive policy "
+                "(max_receive_count in events.json), and that queue alarms on its first message.",
+            )

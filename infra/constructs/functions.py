@@ -6,6 +6,10 @@ Each function gets its **own** IAM role holding only what its declaration grants
 - X-Ray segments (tracing is active),
 - ``read`` / ``read_write`` data access on each declared table (``grant_read_data`` /
   ``grant_read_write_data``: item and query actions on the table and its indexes, never ``dynamodb:*``),
+- ``dynamodb:PartiQL<Kind>`` on a table for each PartiQL statement kind declared in ``partiql`` (the
+  read/write grants do not include them: ingestion's ``INSERT`` needs ``dynamodb:PartiQLInsert``),
+- ``ses:SendEmail``/``SendRawEmail`` on the account's identities and ``ses:VerifyEmailIdentity`` on ``*``
+  (it supports no resource type) if ``send_email``,
 - ``events:PutEvents`` on the Tollgate bus if ``event_bus``,
 - ``states:StartExecution`` on each declared state machine (granted by :mod:`.workflows`),
 - read access to the platform-admin secret if ``platform_admin_secret``,
@@ -62,6 +66,7 @@ from cdk_nag import RegexAppliesTo
 from constructs import Construct
 
 from infra import definitions, layer_build
+from infra.constructs.dead_letters import async_dead_letter_queue
 from infra.constructs.naming import acknowledge, pascal
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -204,6 +209,7 @@ class LambdaFunctions(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             layers=self.layers,
             environment=self._environment(decl),
+            dead_letter_queue=async_dead_letter_queue(self, name),
         )
         log_group.grant_write(role)
         self._grant(role, decl)
@@ -251,13 +257,22 @@ class LambdaFunctions(Construct):
                 r.buckets[bucket_name].grant_read(role)
             else:
                 r.buckets[bucket_name].grant_read_write(role)
+        for table_name, kinds in decl.partiql.items():
+            if table_name not in decl.tables:
+                raise ValueError(f"partiql on table '{table_name}', which the function does not declare")
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=[f"dynamodb:PartiQL{kind.capitalize()}" for kind in kinds],
+                    resources=[r.tables[table_name].table_arn],
+                )
+            )
         if decl.send_email:
             identities = Stack.of(self).format_arn(service="ses", resource="identity", resource_name="*")
             role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["ses:SendEmail", "ses:SendRawEmail", "ses:VerifyEmailIdentity"], resources=[identities]
-                )
+                iam.PolicyStatement(actions=["ses:SendEmail", "ses:SendRawEmail"], resources=[identities])
             )
+            # VerifyEmailIdentity supports no resource type: IAM only ever matches it against "*".
+            role.add_to_policy(iam.PolicyStatement(actions=["ses:VerifyEmailIdentity"], resources=["*"]))
         if decl.event_bus:
             r.event_bus.grant_put_events_to(role)
         if decl.platform_admin_secret:
@@ -276,6 +291,12 @@ class LambdaFunctions(Construct):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),
+        )
+        acknowledge(
+            failures,
+            "Serverless-SQSRedrivePolicy",
+            "This queue is itself an on-failure destination (of a stream event source): nothing consumes it "
+            "automatically, so there is nowhere to redrive to; an alarm fires on its first message.",
         )
         acknowledge(
             failures,
@@ -315,12 +336,20 @@ class LambdaFunctions(Construct):
 
     @staticmethod
     def _acknowledge(fn: lambda_.Function, role: iam.Role, decl: definitions.Function) -> None:
-        acknowledge(
-            fn,
-            "AwsSolutions-L1",
+        runtime = (
             "Python 3.12 on purpose: pyproject.toml pins requires-python '>=3.11,<3.13', the code is tested "
-            "on that range, and the Powertools v3 layer used is the python312 build.",
+            "on that range, and the Powertools v3 layer used is the python312 build."
         )
+        acknowledge(fn, "AwsSolutions-L1", runtime)
+        acknowledge(fn, "Serverless-LambdaLatestVersion", runtime)
+        if fn.dead_letter_queue is None:
+            acknowledge(
+                fn,
+                "Serverless-LambdaDLQ",
+                "Invoked synchronously only (API Gateway proxy or authorizer, a Step Functions lambda:invoke task "
+                "that retries and catches, an event source mapping with its own failure queue): a dead-letter "
+                "queue only ever receives failed asynchronous invocations.",
+            )
         acknowledge(
             role,
             "AwsSolutions-IAM5",
@@ -341,9 +370,15 @@ class LambdaFunctions(Construct):
                 role,
                 "AwsSolutions-IAM5",
                 "Invoice email is sent from each tenant's own verified sender address, which is tenant data, "
-                "not known at deploy time: ses:SendEmail/SendRawEmail/VerifyEmailIdentity on identity/* of this "
-                "account and region only.",
+                "not known at deploy time: ses:SendEmail/SendRawEmail on identity/* of this account and region only.",
                 applies_to=[RegexAppliesTo(regex="/^Resource::arn:<AWS::Partition>:ses:.*:identity\\/\\*$/g")],
+            )
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5",
+                "ses:VerifyEmailIdentity (submitting a tenant's new sender address for verification) supports no "
+                "resource-level permission: AWS only authorizes it on Resource '*' (Service Authorization Reference).",
+                applies_to=["Resource::*"],
             )
         if decl.buckets:
             acknowledge(

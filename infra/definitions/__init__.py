@@ -75,6 +75,9 @@ class Function(_Model):
     send_email: bool = False
     # Replays what stream consumers gave up on: consumes every stream failure queue, reads the streams.
     replays_stream_failures: bool = False
+    # PartiQL statement kinds the function runs per table ("INSERT", "SELECT", "UPDATE", "DELETE"): each
+    # needs its own dynamodb:PartiQL* action, which the table's read/read_write grants do not include.
+    partiql: dict[str, list[Literal["INSERT", "SELECT", "UPDATE", "DELETE"]]] = {}
 
     @property
     def module(self) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 
 from infra import definitions
 from infra.local import lambda_dispatch, moto_patches
+from infra.local.aws_calls import calls_of
 from infra.local.environment import REGION, function_arn, function_name
 from infra.local.matching import matches
 
@@ -73,9 +74,10 @@ class QueuePoller:
 
     def _poll_rule(self, rule: definitions.Rule) -> int:
         sqs, url = self._client("sqs"), self._queue_urls[rule.name]
-        messages = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=min(rule.batch_size, 10), AttributeNames=["All"]
-        ).get("Messages", [])
+        with calls_of(rule.consumer):  # the event source mapping reads with the consumer's role
+            messages = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=min(rule.batch_size, 10), AttributeNames=["All"]
+            ).get("Messages", [])
         if not messages:
             return 0
         event = {"Records": [_sqs_record(m, self._queue_arn(sqs, url)) for m in messages]}
@@ -87,7 +89,8 @@ class QueuePoller:
         failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
         for m in done:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            with calls_of(rule.consumer):
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
             self.delivered.append({"rule": rule.name, "consumer": rule.consumer, "body": json.loads(m["Body"])})
         return len(done)
 
@@ -160,8 +163,10 @@ class StreamPoller:
 
     def _poll_source(self, name: str, source: definitions.StreamSource) -> int:
         stream_arn = self._stream_arn(definitions.tables()[source.table])
-        shards = self._client("dynamodbstreams").describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
-        return sum(self._poll_shard(name, source, stream_arn, shard["ShardId"]) for shard in shards)
+        with calls_of(name):  # the event source mapping reads the stream with the function's role
+            streams = self._client("dynamodbstreams")
+            shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+            return sum(self._poll_shard(name, source, stream_arn, shard["ShardId"]) for shard in shards)
 
     def _read(self, key: str, stream_arn: str, shard_id: str, limit: int) -> list[dict]:
         """The shard's records after the last delivered one, with a fresh iterator each time: moto

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.local.aws_calls import calls_of
 from infra.local.moto_internals import is_replaced, replace
 
 Handler = Callable[[dict, Any], Any]
@@ -61,14 +62,28 @@ def lookup(function_name: str) -> Handler:
         if name not in _registry:
             raise KeyError(f"no in-process handler registered for Lambda function {name!r}")
         handler, serialize = _registry[name]
+    declared = _declared_name(name)
+
+    def recorded(event: Any, context: Any) -> Any:
+        with calls_of(declared):  # its AWS calls are recorded under its name (infra.local.aws_calls)
+            return handler(event, context)
+
     if not serialize:
-        return handler
+        return recorded
 
     def serialized(event: Any, context: Any) -> Any:
         with LOCK:
-            return handler(event, context)
+            return recorded(event, context)
 
     return serialized
+
+
+def _declared_name(local_name: str) -> str:
+    """``tollgate-bill-run-tasks`` -> ``bill_run_tasks`` (the name in functions.json), else as is."""
+    from infra import definitions
+    from infra.local.environment import function_name
+
+    return next((n for n in definitions.functions() if function_name(n) == local_name), local_name)
 
 
 def invoke_local(function_name: str, event: Any) -> Any:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from infra import definitions
-from infra.local import lambda_dispatch, moto_internals, moto_patches
+from infra.local import aws_calls, lambda_dispatch, moto_internals, moto_patches
 from infra.local.clock import is_due
 from infra.local.environment import ACCOUNT, LOCAL_ENV, REGION, function_arn, function_name
 from infra.local.event_sources import QueuePoller, StreamPoller
@@ -87,6 +87,7 @@ class LocalStack:
         self._mock.start()
         lambda_dispatch.install()
         moto_patches.install()
+        aws_calls.install()  # before any client the handlers use is made
         self.resources = create_resources(
             self.client,
             queue_visibility_seconds=self.queue_visibility_seconds,
@@ -110,6 +111,7 @@ class LocalStack:
             self._mock.stop()
             self._mock = None
         moto_internals.restore_all()
+        aws_calls.uninstall()
         self._reset_process_caches()
 
     def __enter__(self) -> LocalStack:

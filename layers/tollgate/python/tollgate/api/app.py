@@ -145,22 +145,38 @@ def _install_error_handlers(app: APIGatewayRestResolver) -> None:
         return _problem(app, 404, "Not found", f"No endpoint {ev.http_method} {ev.path}.{hint}", "ROUTE_NOT_FOUND")
 
 
+def server_url(event: Any) -> str:
+    """Where the API's paths start for the caller: ``/<stage>`` when the request came to API Gateway's own
+    ``execute-api`` endpoint (whose URLs carry the stage), ``/`` otherwise (a custom domain, the local stack)."""
+    context = event.get("requestContext") or {}
+    headers = event.get("headers") or {}
+    host = str(context.get("domainName") or headers.get("Host") or headers.get("host") or "")
+    stage = context.get("stage")
+    if ".execute-api." in host and stage and stage != "$default":
+        return f"/{stage}"
+    return "/"
+
+
 def _install_docs(app: APIGatewayRestResolver, title: str) -> None:
-    document: list[str] = []
+    documents: dict[str, str] = {}
 
     def openapi_json() -> str:
-        # Built once per resolver, on first request: the routes do not change after start.
-        if not document:
+        # Built once per resolver and server, on first request: the routes do not change after start.
+        url = server_url(app.current_event)
+        if url not in documents:
+            from aws_lambda_powertools.event_handler.openapi.models import Server
+
             generated = app.get_openapi_json_schema(
                 title=title,
                 version=API_VERSION,
                 openapi_version="3.1.0",
                 description=API_DESCRIPTION,
+                servers=[Server(url=url)],
                 security_schemes=_security_schemes(),
                 security=[{"bearer": [], "tenant": []}, {"bearer": []}],
             )
-            document.append(json.dumps(complete_document(json.loads(generated)), indent=2))
-        return document[0]
+            documents[url] = json.dumps(complete_document(json.loads(generated)), indent=2)
+        return documents[url]
 
     @app.get("/openapi.json", openapi_extensions=public(), include_in_schema=False)
     def openapi_document():
