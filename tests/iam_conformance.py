@@ -294,6 +294,11 @@ def local_values(stack: Any, logical_id: Callable[[Any], str], stream_arns: dict
         rule = next(r for r in definitions.events().rules if r.name == name)
         local_url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/tollgate-{rule.queue}"
         values |= {(logical_id(queue), "Arn"): _sqs_arn(local_url), (logical_id(queue), "Ref"): local_url}
+    from infra.local.event_sources import failure_queue_name
+
+    for (function, table), queue in stack.functions.stream_failure_queues.items():
+        local_url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{failure_queue_name(function, table)}"
+        values |= {(logical_id(queue), "Arn"): _sqs_arn(local_url), (logical_id(queue), "Ref"): local_url}
     for name, fn in stack.functions.functions.items():
         lid = logical_id(fn)
         values |= {(lid, "Ref"): function_name(name), (lid, "Arn"): function_arn(name)}
