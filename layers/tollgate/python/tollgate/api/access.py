@@ -50,8 +50,9 @@ def caller_from_event(event: dict) -> tuple[Caller | None, str | None]:
     )
 
 
-# An operator key (afo_) acts for the tenant it names; a customer key's tenant is the key's own, so
-# customer keys (and the compatibility routes' clients) need no X-Tenant-Id.
+# On /v1 an operator key (afo_) acts for the tenant it names; a customer key's tenant is the key's own,
+# so customer keys need no X-Tenant-Id, and neither do the compatibility routes (/compat: the peers'
+# clients send only their key).
 MISSING_TENANT = (
     "Missing credentials: an operator key (afo_) must be sent with both 'Authorization: Bearer <key>' "
     "and 'X-Tenant-Id: <your-tenant-id>'."
@@ -77,7 +78,7 @@ def enforce_access(app: APIGatewayRestResolver, next_middleware) -> Response:
 
             display = ((event.get("requestContext") or {}).get("authorizer") or {}).get("key_display", "")
             tenant_header = header(event.get("headers"), "X-Tenant-Id")
-            if tenant_header is None and caller.kind is KeyKind.OPERATOR:
+            if tenant_header is None and caller.kind is KeyKind.OPERATOR and event.get("path", "").startswith("/v1/"):
                 raise Unauthorized(MISSING_TENANT)
             mismatch = tenant_mismatch(caller, display, tenant_header)
             if mismatch:
