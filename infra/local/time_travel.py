@@ -13,6 +13,7 @@ ends within a fraction of a second. The deployed stack has none of this: its clo
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -93,10 +94,12 @@ def _catch_up(stack: LocalStack, before: datetime, after: datetime) -> list[dict
     for name in names:
         if not was_due(schedules[name].expression, before, after, stack.clock_started):
             continue
+        began = time.monotonic()
         started = stack.fire_schedule(name)
         entry: dict[str, Any] = {"schedule": name}
         if started.startswith("arn:"):
             entry["status"] = stack.wait_for_execution(started, timeout=120)["status"]
+        entry["seconds"] = round(time.monotonic() - began, 1)
         fired.append(entry)
     stack.mark_ticked(after)
     return fired

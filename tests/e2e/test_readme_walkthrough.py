@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 import subprocess
 
+import httpx
 import pytest
 
 from infra.definitions import REPO_ROOT
+from tests.e2e.builders import ok, wait_for
 from tests.local_server import local_server
 
 pytestmark = pytest.mark.e2e
@@ -25,14 +27,52 @@ def walkthrough_blocks() -> list[str]:
     return re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
 
 
-def test_the_readme_walkthrough_reaches_a_finalized_invoice_with_the_stated_total(tmp_path):
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("readme")
+
+
+@pytest.fixture(scope="module")
+def boot(workdir):
+    with local_server(workdir) as info:  # exactly what make run starts, the Demo tenant included
+        yield info
+
+
+def client(boot: dict, tenant: dict) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {tenant['operator_key']}", "X-Tenant-Id": tenant["tenant_id"]}
+    return httpx.Client(base_url=boot["api_url"], headers=headers, timeout=60)
+
+
+def test_make_run_creates_a_demo_tenant_with_data_at_once(boot):  # first: before the clock moves
+    """Issue 18 item 2: the Demo tenant's key is in .local/bootstrap.json; usage, the event log and the
+    upcoming invoice show data before anything else is done; the empty tenant stays empty."""
+    with client(boot, boot["demo"]) as demo:
+        subs = {s["status"] for s in ok(demo.get("/v1/subscriptions"))["data"]}
+        assert {"ACTIVE", "TRIALING"} <= subs
+        customers = {c["external_id"]: c for c in ok(demo.get("/v1/customers"))["data"]}
+        acme = customers["demo-acme"]
+        assert ok(demo.get("/v1/ingest/events", params={"external_customer_id": "demo-acme"}))["data"]
+        sub = next(s for s in ok(demo.get("/v1/subscriptions"))["data"] if s["customer_id"] == acme["id"])
+        upcoming = wait_for(
+            lambda: (
+                (u := ok(demo.get(f"/v1/subscriptions/{sub['id']}/upcoming-invoice")))
+                and any(ln["kind"] == "usage" and ln["quantity"] != "0" for ln in u["lines"])
+                and u
+            ),
+            timeout=30,
+        )
+        assert upcoming["totals"]["total"] != "0.00"
+    with client(boot, boot) as empty:
+        assert ok(empty.get("/v1/customers"))["data"] == []
+
+
+def test_the_readme_walkthrough_reaches_a_finalized_invoice_with_the_stated_total(boot, workdir):
     blocks = walkthrough_blocks()
     assert len(blocks) >= 5, "the walkthrough's shell blocks were not found"
     stated = re.search(r"FINALIZED` with a total of `([0-9.]+)`", (REPO_ROOT / "README.md").read_text())
     assert stated, "the README states the invoice's total"
     script = "set -euo pipefail\n" + "\n".join(blocks)
-    with local_server(tmp_path, TOLLGATE_DEMO="0"):
-        run = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(["bash", "-c", script], cwd=workdir, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, f"{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     lines = run.stdout.strip().splitlines()
     assert sum('"code":"EVENT_ID_ASSIGNED"' in line for line in lines) == 3, run.stdout  # three id-less events

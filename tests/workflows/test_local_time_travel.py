@@ -15,11 +15,20 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    with local_server(tmp_path_factory.mktemp("time-travel"), TOLLGATE_DEMO="0") as boot:
-        headers = {"Authorization": f"Bearer {boot['operator_key']}", "X-Tenant-Id": boot["tenant_id"]}
-        with httpx.Client(base_url=boot["api_url"], headers=headers, timeout=300) as c:
-            yield c
+def boot(tmp_path_factory):
+    with local_server(tmp_path_factory.mktemp("time-travel"), TOLLGATE_DEMO="0") as info:
+        yield info
+
+
+def client(boot: dict, tenant: dict) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {tenant['operator_key']}", "X-Tenant-Id": tenant["tenant_id"]}
+    return httpx.Client(base_url=boot["api_url"], headers=headers, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def api(boot):
+    with client(boot, boot) as c:
+        yield c
 
 
 def advance(c: httpx.Client, **body) -> dict:
