@@ -76,4 +76,5 @@ def test_the_readme_walkthrough_reaches_a_finalized_invoice_with_the_stated_tota
     assert run.returncode == 0, f"{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     lines = run.stdout.strip().splitlines()
     assert sum('"code":"EVENT_ID_ASSIGNED"' in line for line in lines) == 3, run.stdout  # three id-less events
+    assert lines[-3] == stated.group(1), run.stdout  # the upcoming invoice already counted the four calls
     assert lines[-1].split() == ["FINALIZED", stated.group(1)], run.stdout

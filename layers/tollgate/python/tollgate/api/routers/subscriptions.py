@@ -13,10 +13,10 @@ from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.fields import ExternalId, Flag, Identifier, MetadataText, Name, Timestamp, TrialDays, VersionNumber
 from tollgate.api.models import ApiModel
+from tollgate.api.money_out import charges_money, shown_rounded
 from tollgate.api.routers.api_keys import KeyOut, issued_out
 from tollgate.domain.access import Caller, Permission
 from tollgate.domain.clock import to_rfc3339, utcnow
-from tollgate.domain.money import plain
 from tollgate.domain.subscriptions import Subscription
 from tollgate.usecases import payments as payment_cases
 from tollgate.usecases import plan_changes
@@ -126,7 +126,10 @@ class SubscriptionList(ApiModel):
 
 class ChangeOut(ApiModel):
     subscription: SubscriptionOut
-    proration: str = Field(description="Charged (positive) or credited (negative) on the next invoice, unrounded.")
+    proration: str = Field(
+        description="Charged (positive) or credited (negative) on the next invoice; shown in the currency's minor "
+        "units (the invoice rounds the exact amount)."
+    )
 
 
 class HistoryLine(ApiModel):
@@ -171,7 +174,9 @@ def subscription_out(s: Subscription, with_keys: bool = True) -> SubscriptionOut
         payment=PaymentOut(**payment_cases.subscription_payment_status(wiring.payment_repos(), s).to_json())
         if with_keys
         else None,
-        pending_charges=[{"description": d, "amount": a, "at": at} for d, a, at in s.pending_charges],
+        pending_charges=charges_money(
+            [{"description": d, "amount": a, "at": at} for d, a, at in s.pending_charges], s.currency
+        ),
         discount=s.discount.to_json() if s.discount else None,
         keys=keys,
     )
@@ -305,7 +310,7 @@ def _change_plan(caller: Caller, subscription_id: str, body: PlanChangeIn, direc
         version=body.version,
         direction=direction,
     )
-    return ChangeOut(subscription=subscription_out(sub), proration=plain(amount))
+    return ChangeOut(subscription=subscription_out(sub), proration=shown_rounded(amount, sub.currency))
 
 
 @router.post(
