@@ -1,5 +1,5 @@
 """Stripe Tax behind the ``TaxProvider`` port, through the official ``stripe`` library
-(``StripeClient``: ``POST /v1/tax/calculations``).
+(``StripeClient``: Stripe's tax calculations endpoint, ``tax.calculations.create``).
 
 Line amounts go to Stripe as integers in the currency's minor units with the tenant's tax behavior
 (exclusive or inclusive); the calculation's ``tax_breakdown`` becomes the invoice's tax lines."""
