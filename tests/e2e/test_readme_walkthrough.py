@@ -62,6 +62,8 @@ def test_make_run_creates_a_demo_tenant_with_data_at_once(boot):  # first: befor
             timeout=30,
         )
         assert upcoming["totals"]["total"] != "0.00"
+        usage = ok(demo.get("/v1/usage", params={"external_customer_id": "demo-acme", "event_name": "api.calls"}))
+        assert usage["value"] != "0"
     with client(boot, boot) as empty:
         assert ok(empty.get("/v1/customers"))["data"] == []
 
