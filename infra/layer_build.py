@@ -9,7 +9,8 @@ need), **minus** what the Lambda environment already has:
   pydantic-settings, aws-xray-sdk, fastjsonschema, ... and their dependencies);
 - the Python runtime's boto3 (with botocore, s3transfer, jmespath, ...).
 
-Today that leaves ``iso4217`` (ISO 4217 minor units, read by ``tollgate.domain.money``) and ``stripe``
+Today that leaves ``iso4217`` (ISO 4217 minor units, read by ``tollgate.domain.money``), ``Avalara`` (the AvaTax
+tax engine adapter) and ``stripe``
 (the Stripe payment provider adapter) with ``requests`` and its dependencies.
 
 ``charset-normalizer`` (a ``requests`` dependency) ships mypyc-compiled modules *next to* their Python

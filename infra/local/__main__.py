@@ -1,6 +1,7 @@
 """``python -m infra.local`` (what ``make run`` starts): the local stack and its HTTP API in the foreground.
 
-Prints the API URL, a tenant id and an OWNER operator key, and writes them to .local/bootstrap.json.
+Prints the API URL, a tenant id and an OWNER operator key, and writes them to .local/bootstrap.json,
+with the "Demo" tenant's (``infra.local.demo_tenant``; ``TOLLGATE_DEMO=0`` skips it) under ``demo``.
 Also serves the demo API under /demo-api/ (``infra.local.demo_api``), protected by the gateway middleware
 with the tenant's GATEWAY key, and prints two customer keys to call it with (``infra.local.demo_seed``).
 PORT picks the port (default 8000). Ctrl-C stops it.
@@ -31,13 +32,27 @@ def main() -> int:
     boot = stack.bootstrap_tenant("Local tenant")
     gateway = LocalApiGateway(stack)
     api_url = f"http://{host}:{port}"
-    info = {
+    info: dict[str, object] = {
         "api_url": api_url,
         "tenant_id": boot.tenant_id,
         "operator_key": boot.operator_key,
         "platform_key": boot.platform_key,
-        **_demo(gateway, boot.tenant_id, boot.operator_key),
     }
+    demo_lines: list[str] = []
+    # The demo API's policies, GATEWAY key and customers live in the Demo tenant (the local tenant stays
+    # empty), or in the local tenant when the Demo tenant is skipped.
+    api_tenant, api_owner_key = boot.tenant_id, boot.operator_key
+    if os.environ.get("TOLLGATE_DEMO", "1") != "0":
+        from infra.local.demo_tenant import create_demo_tenant
+
+        demo = create_demo_tenant(stack, gateway)
+        info["demo"] = {"tenant_id": demo.tenant_id, "operator_key": demo.operator_key}
+        api_tenant, api_owner_key = demo.tenant_id, demo.operator_key
+        demo_lines = [
+            f"  Demo tenant    {demo.tenant_id}   ({len(demo.customers)} customers, {demo.events_sent} events)",
+            f"  Demo OWNER key {demo.operator_key}",
+        ]
+    info |= _demo(gateway, api_tenant, api_owner_key)
     out = Path(os.environ.get("TOLLGATE_BOOTSTRAP_FILE", REPO_ROOT / ".local" / "bootstrap.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(info, indent=2) + "\n")
@@ -50,6 +65,8 @@ def main() -> int:
                 f"  API URL        {api_url}   (docs: {api_url}/swagger)",
                 f"  Tenant id      {boot.tenant_id}",
                 f"  OWNER key      {boot.operator_key}",
+                *demo_lines,
+                "  Move time      curl -X POST -d '{\"days\": 31}' " + f"{api_url}/local/clock/advance",
                 f"  Written to     {out}",
                 "",
                 f"  curl -H 'Authorization: Bearer {boot.operator_key}' -H 'X-Tenant-Id: {boot.tenant_id}' "

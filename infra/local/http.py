@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, quote, unquote
 from aws_lambda_powertools import Logger
 
 from infra import definitions
+from infra.local import time_travel
 from infra.local.demo_api import DemoApi
 from infra.local.environment import ACCOUNT, REGION
 from infra.local.stack import LocalStack
@@ -112,6 +113,8 @@ class LocalApiGateway:
     def handle(self, method: str, raw_path: str, query: str, headers: dict[str, str], body: bytes) -> dict:
         request_id = str(uuid.uuid4())
         path = unquote(raw_path) if "%7B" not in raw_path.upper() else raw_path
+        if path in time_travel.PATHS:  # the local stack's own clock: not part of the deployed API
+            return self._local_clock(method, path, headers, body, request_id)
         route, params = self.match(path)
         qs = parse_qs(query, keep_blank_values=True)
         text, is_base64 = _body_field(body)
@@ -167,6 +170,13 @@ class LocalApiGateway:
         if "X-Request-Id" not in (response.get("headers") or {}):
             response.setdefault("headers", {})["X-Request-Id"] = header(headers, "X-Request-Id") or request_id
         return response
+
+    def _local_clock(self, method: str, path: str, headers: dict[str, str], body: bytes, request_id: str) -> dict:
+        status, answer = time_travel.handle_http(self.stack, method, path, body)
+        media = "application/json" if status < 400 else "application/problem+json"
+        rid = header(headers, "X-Request-Id") or request_id
+        out_headers = {"Content-Type": media, "X-Request-Id": rid}
+        return {"statusCode": status, "headers": out_headers, "body": json.dumps(answer)}
 
 
 def _answer(gateway: LocalApiGateway, method: str, raw_path: str, query: str, headers: dict[str, str], body: bytes):

@@ -24,6 +24,12 @@ PATCHED: tuple[tuple[str, str, str], ...] = (
     ("moto.dynamodb.models.table", "Table", "all_items"),
     ("moto.dynamodbstreams.responses", "DynamoDBStreamsHandler", "get_records"),
     ("moto.dynamodb.responses", "DynamoHandler", "serialized"),
+    # Step Functions Wait states wait on the local clock (infra/local/time_travel.py).
+    (
+        "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function",
+        "WaitFunction",
+        "_wait_interval",
+    ),
 )
 
 _INHERITED = object()  # the attribute came from a base class: restoring deletes our override

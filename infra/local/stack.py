@@ -22,15 +22,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from infra import definitions
-from infra.local import aws_calls, lambda_dispatch, moto_internals, moto_patches
+from infra.local import aws_calls, lambda_dispatch, moto_internals, moto_patches, time_travel
 from infra.local.clock import is_due
 from infra.local.environment import ACCOUNT, LOCAL_ENV, REGION, function_arn, function_name
 from infra.local.event_sources import QueuePoller, StreamPoller
 from infra.local.resources import LocalResources, create_resources
+from tollgate.domain.clock import set_clock_offset, utcnow
 
 if TYPE_CHECKING:
     from moto.core.config import DefaultConfig
@@ -74,7 +75,8 @@ class LocalStack:
         self._poller_clients: dict[str, Any] = {}
         self._queues = QueuePoller(self._poller_client, self.resources.queue_urls)
         self._streams = StreamPoller(self._poller_client)
-        self._clock_started = datetime.now(UTC)
+        self._clock_started = utcnow()
+        self._tick_lock = threading.Lock()
         self._last_tick: datetime | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------------
@@ -88,6 +90,7 @@ class LocalStack:
         lambda_dispatch.install()
         moto_patches.install()
         aws_calls.install()  # before any client the handlers use is made
+        time_travel.install_clock_waits()
         self.resources = create_resources(
             self.client,
             queue_visibility_seconds=self.queue_visibility_seconds,
@@ -112,6 +115,7 @@ class LocalStack:
             self._mock = None
         moto_internals.restore_all()
         aws_calls.uninstall()
+        set_clock_offset(timedelta(0))  # a local clock advance ends with the stack
         self._reset_process_caches()
 
     def __enter__(self) -> LocalStack:
@@ -200,7 +204,7 @@ class LocalStack:
         # Scheduler names executions itself; a unique name per firing, as AWS does.
         return self.client("stepfunctions").start_execution(
             stateMachineArn=self.state_machine_arns[str(s.target.state_machine)],
-            name=f"{s.name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{os.urandom(3).hex()}",
+            name=f"{s.name}-{utcnow().strftime('%Y%m%dT%H%M%S')}-{os.urandom(3).hex()}",
             input=json.dumps(s.input),
         )["executionArn"]
 
@@ -247,12 +251,26 @@ class LocalStack:
                 log.exception("local stack worker step failed")
             self._stop.wait(interval)
 
+    @property
+    def clock_started(self) -> datetime:
+        return self._clock_started
+
+    def advance_clock(self, *, by: timedelta | None = None, to: datetime | None = None) -> dict[str, Any]:
+        """Local time travel (``POST /local/clock/advance``): see :mod:`infra.local.time_travel`."""
+        return time_travel.advance(self, by=by, to=to)
+
+    def mark_ticked(self, now: datetime) -> None:
+        """The schedules due up to ``now`` have fired (a clock advance caught up): the ticker goes on from there."""
+        with self._tick_lock:
+            self._last_tick = now.replace(second=0, microsecond=0)
+
     def tick(self, now: datetime | None = None) -> list[str]:
-        """Fire the schedules due in the current minute (once per minute)."""
-        minute = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
-        if self._last_tick == minute:
-            return []
-        self._last_tick = minute
+        """Fire the schedules due in the current minute of the local clock (once per minute)."""
+        minute = (now or utcnow()).replace(second=0, microsecond=0)
+        with self._tick_lock:
+            if self._last_tick == minute:
+                return []
+            self._last_tick = minute
         started = []
         for s in definitions.schedules():
             if is_due(s.expression, minute, self._clock_started):

@@ -230,15 +230,18 @@ def test_the_same_event_id_twice_in_one_batch_counts_once(t, setup):
     t.wait_usage(cust, name, 3)
 
 
-def test_without_event_id_an_identical_payload_counts_once(t, setup):
+def test_three_identical_events_without_event_id_count_three_with_one_event_id_once(t, setup):
+    """Issue 18 (seed 001 sends one api.calls event per call, without event_id): each is a new event, and
+    the 202 warns that a retry would count it again; the same event with an event_id counts once."""
     name, cust, _, _ = setup
     bare = {"event_name": name, "external_customer_id": cust, "properties": {"credits": 2}}
-    assert t.send(bare)["accepted"] == 1
-    assert t.send(bare)["duplicates"] == 1
-    dup = [e for e in t.log(external_customer_id=cust, status="DUPLICATE")]
-    assert dup and "derived one from its payload" in dup[0]["reason"]
-    t.send({**bare, "event_id": unique("a")})
-    t.wait_usage(cust, name, 4)
+    answers = [t.send(bare) for _ in range(3)]
+    assert [a["accepted"] for a in answers] == [1, 1, 1]
+    warned = [w for a in answers for w in a["warnings"] if w["code"] == "EVENT_ID_ASSIGNED"]
+    assert len({w["event_id"] for w in warned}) == 3 and "retry" in warned[0]["detail"]
+    keyed = {**bare, "event_id": unique("a")}
+    assert [t.send(keyed)["accepted"] for _ in range(3)] == [1, 0, 0]
+    t.wait_usage(cust, name, 8)
 
 
 # -- keys ---------------------------------------------------------------------------------------------------

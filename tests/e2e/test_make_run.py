@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_make_run_serves_health_and_writes_a_working_owner_key(tmp_path):
     port = free_port()
     bootstrap = tmp_path / "bootstrap.json"
-    env = {**os.environ, "PORT": str(port), "TOLLGATE_BOOTSTRAP_FILE": str(bootstrap)}
+    env = {**os.environ, "PORT": str(port), "TOLLGATE_BOOTSTRAP_FILE": str(bootstrap), "TOLLGATE_DEMO": "0"}
     # The same command `make run` executes once the virtualenv exists.
     proc = subprocess.Popen(
         [sys.executable, "-m", "infra.local"],

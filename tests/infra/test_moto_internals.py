@@ -18,6 +18,15 @@ from infra.local.moto_internals import PATCHED, original
 
 #: (module, class, attribute) -> the leading parameters the replacement (or the call) relies on.
 SIGNATURES: dict[tuple[str, str, str], list[str]] = {
+    (
+        "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function",
+        "WaitFunction",
+        "_wait_interval",
+    ): [
+        "self",
+        "env",
+        "wait_seconds",
+    ],
     ("moto.awslambda_simple.models", "LambdaSimpleBackend", "invoke"): [
         "self",
         "function_name",

@@ -76,9 +76,10 @@ def test_a_raw_body_route_documents_its_body_schema_for_each_media_type():
     operation = doc["paths"]["/v1/raw"]["post"]
     assert "x-tollgate-request-body" not in operation
     ref = {"$ref": "#/components/schemas/Batch"}
+    example = {"items": [{"sku": "string"}]}  # built from the schema (issue 18: every body has an example)
     assert operation["requestBody"]["content"] == {
-        "application/json": {"schema": ref},
-        "text/x-batch+json": {"schema": ref},
+        "application/json": {"schema": ref, "example": example},
+        "text/x-batch+json": {"schema": ref, "example": example},
     }
     assert doc["components"]["schemas"]["Batch"]["properties"]["items"]["items"] == {
         "$ref": "#/components/schemas/Item"
@@ -100,3 +101,24 @@ def test_a_204_documents_no_body():
     doc = published(create_app(*routers_of("ingest")))
     no_content = doc["paths"]["/compat/openmeter/api/v1/events"]["post"]["responses"]["204"]
     assert "content" not in no_content
+
+
+def test_every_operation_says_who_may_call_it_and_every_body_has_an_example():
+    """Issue 18 (seed 000: "Check the endpoint's required role in the API Reference")."""
+    from tollgate.api.grouped import GroupedApi
+
+    response = (
+        GroupedApi()
+        .app_for("*")
+        .resolve({"path": "/openapi.json", "httpMethod": "GET", "headers": {}, "requestContext": {}}, None)
+    )
+    doc = json.loads(response["body"])
+    operations = [(p, m, op) for p, item in doc["paths"].items() for m, op in item.items() if isinstance(op, dict)]
+    assert len(operations) > 50
+    for path, method, op in operations:
+        assert "**Who may call:**" in op.get("description", ""), f"{method.upper()} {path}"
+        for media, content in (op.get("requestBody") or {}).get("content", {}).items():
+            assert "example" in content or "examples" in content, f"{method.upper()} {path} {media}"
+    plans = doc["paths"]["/v1/plans"]["post"]
+    assert "role OWNER, ADMIN" in plans["description"] and "customer API key" not in plans["description"]
+    assert plans["requestBody"]["content"]["application/json"]["example"]["name"]

@@ -321,6 +321,21 @@ def test_the_upcoming_invoice_previews_the_current_period_without_writing(world:
     assert world.subscriptions.get(TENANT, sub.subscription_id).pending_charges  # untouched
 
 
+def test_the_upcoming_invoice_counts_the_current_open_hour_but_not_the_next(world: World):
+    """Issue 18 item 4: usage sent a minute ago shows in the preview (read-your-writes)."""
+    meter = world.meter()
+    version = world.plan(
+        usage_prices=[{"meter_id": meter, "price": {"model": "per_unit", "currency": "USD", "unit_amount": "1"}}]
+    )
+    sub = world.subscribe(version)
+    world.now = JAN[0] + timedelta(days=15, hours=10, minutes=30)
+    world.record(sub, meter, world.now - timedelta(minutes=1), times=3)  # this hour, still open
+    world.record(sub, meter, world.now - timedelta(hours=2), times=2)
+    world.record(sub, meter, world.now + timedelta(hours=1), times=50)  # a later hour: not yet
+    (usage,) = lines(preview_invoice(world.repos, TENANT, sub.subscription_id), LineKind.USAGE)
+    assert usage.details["quantity"] == "5" and usage.details["usage_to"] == "2026-01-16T10:30:00Z"
+
+
 def test_a_period_that_is_not_one_of_the_subscriptions_periods_fails_without_writing(world: World):
     version = world.plan(fees=[{"name": "Seat", "amount": "10"}])
     sub = world.subscribe(version)

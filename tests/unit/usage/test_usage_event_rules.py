@@ -1,5 +1,5 @@
 """The pure rules of an event (tollgate.domain.usage): shape, aliases, defaults, the timestamp windows,
-exact numbers, the derived id and payload hash, and the meter's rules (filters, aggregation field)."""
+exact numbers, the server-assigned id and payload hash, and the meter's rules (filters, aggregation field)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def test_seed_000_field_names_are_accepted_as_shown():
 
 def test_seed_001_payload_is_accepted_as_shown_with_defaults():
     e = parse({"event_name": "model.usage", "external_customer_id": "cust_123", "properties": {"credits": 2}})
-    assert e.quantity == 1 and e.timestamp == NOW and e.properties == {"credits": 2} and e.id_derived
+    assert e.quantity == 1 and e.timestamp == NOW and e.properties == {"credits": 2} and e.id_assigned
 
 
 def test_two_names_of_one_field_must_agree():
@@ -134,18 +134,18 @@ def test_canonical_json_sorts_keys_and_keeps_decimal_text():
     assert canonical_json({"b": 1, "a": 2}, sort_keys=False) == '{"b":1,"a":2}'
 
 
-def test_the_derived_event_id_is_a_function_of_the_payload_as_sent():
+def test_without_event_id_each_event_is_new_with_a_server_assigned_id():
+    """Issue 18: three identical events without event_id are three events (seed 001 sends one per API call)."""
     a = parse({"event_name": "m", "customerId": "c", "properties": {"x": 1, "y": 2}})
     b = parse({"customerId": "c", "properties": {"y": 2, "x": 1}, "event_name": "m"}, now=NOW + timedelta(seconds=30))
-    assert a.id_derived and a.event_id == b.event_id and a.payload_hash == b.payload_hash  # same payload: one event
-    c = parse({"event_name": "m", "customerId": "c", "properties": {"x": 1, "y": 3}})
-    assert c.event_id != a.event_id
+    assert a.id_assigned and b.id_assigned and a.event_id != b.event_id and a.event_id.startswith("evt_")
+    assert a.payload_hash == b.payload_hash  # the payload hash (idempotency conflicts) is still the payload's
 
 
 def test_the_payload_hash_ignores_the_id_and_equivalent_timestamp_spellings():
     a = parse({"event_id": "1", "event_name": "m", "customerId": "c", "timestamp": "2026-11-21T10:00:00Z"})
     b = parse({"event_id": "2", "event_name": "m", "customerId": "c", "timestamp": "2026-11-21T11:00:00+01:00"})
-    assert a.payload_hash == b.payload_hash and not a.id_derived
+    assert a.payload_hash == b.payload_hash and not a.id_assigned
     assert parse({"event_id": "1", "event_name": "m", "customerId": "d"}).payload_hash != a.payload_hash
 
 
@@ -216,8 +216,10 @@ def test_filters_not_matching_are_rejected_with_what_was_expected():
 
 # -- canonical JSON: byte-stable, nothing marked in-band (issue 13 class 3) ----------------------------
 
-# Derived ids computed with the encoder of before this change (in-band "\u0000dec:" markers): every
-# payload without such a string must keep its id, or a resend after the upgrade would count twice.
+# Payload hashes computed with the encoder of before this change (in-band "\u0000dec:" markers), written as
+# the ids once derived from them ("evt_" + hash; since issue 18 an event without event_id gets a new id):
+# every payload without such a string must keep its hash, or an event_id resent after the upgrade would be
+# refused as IDEMPOTENCY_CONFLICT instead of counted once as a DUPLICATE.
 PINNED_DERIVED_IDS = [
     (
         '{"external_customer_id":"c1","event_name":"model.usage","timestamp":"2026-11-20T10:00:00Z"}',
@@ -241,9 +243,9 @@ PINNED_DERIVED_IDS = [
 
 
 @pytest.mark.parametrize(("body", "derived_id"), PINNED_DERIVED_IDS)
-def test_derived_event_ids_are_the_ones_computed_before_the_encoder_changed(body, derived_id):
+def test_payload_hashes_are_the_ones_computed_before_the_encoder_changed(body, derived_id):
     e = parse(json.loads(body, parse_float=Decimal), now=datetime(2026, 11, 20, 12, tzinfo=UTC))
-    assert e.event_id == derived_id
+    assert f"evt_{e.payload_hash}" == derived_id
 
 
 @pytest.mark.parametrize("text", ["\u0000dec:oops", "\u0000dec:5", 'x"\u0000dec:1"', "\\u0000dec:2"])
@@ -308,3 +310,10 @@ def test_a_lone_surrogate_rejects_the_event_and_names_the_field(field):
 def test_a_lone_surrogate_in_a_property_key_is_named_by_its_place():
     r = reject({"event_name": "model.usage", "external_customer_id": "c", "properties": {"a": {"\udc00x": 1}}})
     assert r.code is Code.INVALID_EVENT and "property key in properties.a" in r.detail
+
+
+def test_the_future_timestamp_detail_says_the_real_skew_and_the_limit():
+    ahead = NOW + timedelta(minutes=6, seconds=30)
+    out = parse_event({"event_name": "a", "customerId": "c", "timestamp": rfc(ahead)}, 0, NOW)
+    assert isinstance(out, Rejection) and out.code is Code.TIMESTAMP_IN_FUTURE
+    assert "is 6 min 30 s in the future" in out.detail and "more than 5 min in the future" in out.detail

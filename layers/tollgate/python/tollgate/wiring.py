@@ -188,11 +188,12 @@ def mailer():
 
 @lru_cache(maxsize=1)
 def tax_providers() -> dict:
-    """Tax engines by name. "builtin" (the tenant's own rates) always; an external engine adapter
-    (Avalara, Vertex...) is registered here by adding it to this dict (tests add a slow fake)."""
+    """Tax engines by name. "builtin" (the tenant's own rates) always; Avalara AvaTax and Stripe Tax when
+    their credentials are configured (``tollgate.adapters.tax``); tests add fakes to this dict."""
+    from tollgate.adapters.tax import configured_providers
     from tollgate.domain.billing.tax import BUILTIN, BuiltinTaxProvider
 
-    return {BUILTIN: BuiltinTaxProvider()}
+    return {BUILTIN: BuiltinTaxProvider(), **configured_providers()}
 
 
 @lru_cache(maxsize=1)

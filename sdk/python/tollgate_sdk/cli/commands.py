@@ -12,6 +12,7 @@ import click
 
 from tollgate_sdk._events import build_event
 from tollgate_sdk._version import __version__
+from tollgate_sdk.cli.clock import clock as local_clock
 from tollgate_sdk.cli.config import (
     Api,
     CliError,
@@ -274,6 +275,9 @@ def wait_for_run(client: Api, run_id: str, timeout: float, quiet: bool) -> dict[
                     f"bill run {run_id} still RUNNING after {timeout:.0f} s (tollgate bill-runs show {run_id})."
                 )
             time.sleep(1.0)
+
+
+cli.add_command(local_clock)
 
 
 @cli.command("config-path", hidden=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from tollgate.api.operation_docs import document_operation
 from tollgate.api.problems import PROBLEM_JSON
 
 PROBLEM_SCHEMA_NAME = "Problem"
@@ -145,11 +146,12 @@ def complete_document(document: dict[str, Any]) -> dict[str, Any]:
     """Document every problem response and every request body of every operation (in place)."""
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    for item in document.get("paths", {}).values():
+    for path, item in document.get("paths", {}).items():
         for method in HTTP_METHODS:
             if method in item:
                 _document_request_body(item[method], schemas)
                 _document_problems(item[method])
+                document_operation(item[method], schemas, method, path)  # who may call it, a request example
                 # A 204 has no body (RFC 9110); Powertools gives every response a JSON content entry.
                 item[method].get("responses", {}).get("204", {}).pop("content", None)
     # Powertools' own validation-error shapes are never sent: every 4xx is a Problem.

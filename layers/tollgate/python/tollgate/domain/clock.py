@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+# How far this process's clock is ahead of the wall clock. Always zero on AWS; only the local stack moves it
+# (``POST /local/clock/advance``), so that handlers, schedules, state machine waits, trials, grace periods
+# and dunning all read one clock.
+_offset = timedelta(0)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _offset
+
+
+def clock_offset() -> timedelta:
+    return _offset
+
+
+def set_clock_offset(offset: timedelta) -> None:
+    """Move this process's clock (the local stack's time travel); never called on AWS."""
+    global _offset
+    if offset < timedelta(0):
+        raise ValueError("the clock only moves forward")
+    _offset = offset
 
 
 def to_rfc3339(value: datetime) -> str:

@@ -149,3 +149,19 @@ def within_digits(number: Decimal, digits: int = MAX_DIGITS) -> Decimal:
 def plain(number: Decimal) -> str:
     """A decimal as a JSON string without exponent notation (``Decimal("1E+3")`` -> ``"1000"``)."""
     return format(number, "f")
+
+
+def money_text(amount: Decimal | str, currency: str) -> str:
+    """An amount as shown to a person: at least the currency's minor units, no trailing zeros past them
+    ("0" -> "0.00", a zero with 32 decimals -> "0.00", "12.5" USD -> "12.50", 5 JPY -> "5"); an amount
+    more precise than the minor units (a unit price of 0.005 USD) keeps its digits."""
+    value = Decimal(str(amount))
+    try:
+        places = minor_units(currency)
+    except InvalidInput:
+        return plain(value)
+    quantum = Decimal(1).scaleb(-places)
+    rounded = value.quantize(quantum, context=Context(prec=_EXACT.prec))
+    if rounded == value:
+        return plain(rounded)
+    return plain(value.normalize(Context(prec=_EXACT.prec)))

@@ -131,6 +131,8 @@ class Subscription:
     discount: Discount | None = None
     # Since when a payment is overdue (the first failed attempt of the invoice being dunned); None when paid up.
     payment_overdue_since: datetime | None = None
+    # A fixed term: the subscription EXPIRES then (its last period is billed up to it); None: until cancelled.
+    end_at: datetime | None = None
 
     def next_bill_period(self) -> Period | None:
         """The next period to invoice: the one that starts where billing stopped. A cancelled or expired
@@ -170,13 +172,15 @@ APPLY_PENDING_PLAN = "APPLY_PENDING_PLAN"
 
 
 def scheduled_moves(sub: Subscription, now: datetime) -> list[tuple[datetime, str]]:
-    """The timed moves a subscription waits for: its trial end; at the end of the current period, a
-    cancellation requested for then, or a plan change (downgrade, migration) waiting for then."""
+    """The timed moves a subscription waits for: its trial end; the end of a fixed term (EXPIRE); at the end
+    of the current period, a cancellation requested for then, or a plan change waiting for then."""
     moves: list[tuple[datetime, str]] = []
     if not sub.live:
         return moves
     if sub.status is SubscriptionStatus.TRIALING and sub.trial_end:
         moves.append((sub.trial_end, Action.END_TRIAL.value))
+    if sub.end_at is not None:
+        moves.append((sub.end_at, Action.EXPIRE.value))
     period_end = sub.period(now).end
     if sub.cancel_at_period_end:
         moves.append((period_end, Action.CANCEL.value))
@@ -216,6 +220,35 @@ def subscription_event(type_: str, sub: Subscription, at: datetime, **data: Any)
 
 MAX_BACKDATE = timedelta(days=365)
 MAX_START_AHEAD = timedelta(days=365)
+MAX_TERM_PERIODS = 120
+
+
+def fixed_term_end(sub: Subscription, end_at: object, periods: object) -> datetime | None:
+    """The end of a fixed term: ``end_at`` (RFC 3339, after the start, at most 10 years on) or the end of the
+    ``periods``-th billing period (1..120); at most one of them. None: no fixed term."""
+    if end_at is None and periods is None:
+        return None
+    if end_at is not None and periods is not None:
+        raise InvalidInput(
+            "Send end_at or periods, not both: either fixes when the subscription expires.", field="end_at"
+        )
+    if periods is not None:
+        if isinstance(periods, bool) or not isinstance(periods, int) or not 1 <= periods <= MAX_TERM_PERIODS:
+            raise InvalidInput(f"periods must be a whole number from 1 to {MAX_TERM_PERIODS}.", field="periods")
+        end = sub.started_at
+        for _ in range(periods):
+            end = sub.period(end).end
+        return end
+    rule = "end_at must be an RFC 3339 time with an offset after start_at, at most 10 years after it"
+    at: datetime | None = end_at if isinstance(end_at, datetime) and end_at.tzinfo is not None else None
+    if isinstance(end_at, str) and len(end_at) <= 64:
+        try:
+            at = parse_rfc3339(end_at)
+        except ValueError:
+            at = None
+    if at is None or not sub.started_at < at <= sub.started_at + timedelta(days=3660):
+        raise InvalidInput(f"{rule}; got {str(end_at)[:64]!r}.", field="end_at")
+    return at
 
 
 def start_time(value: object, now: datetime) -> datetime:

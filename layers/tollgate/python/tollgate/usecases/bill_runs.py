@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from tollgate.domain.bill_runs import BillRun, BillRunStatus, ResultStatus, SubscriptionResult
 from tollgate.domain.billing.errors import BillingErrorCode
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339, utcnow
-from tollgate.domain.errors import ConcurrentUpdate, Conflict, NotFound
+from tollgate.domain.errors import ConcurrentUpdate, Conflict, InvalidInput, NotFound
 from tollgate.domain.ids import deterministic_id, new_id
 from tollgate.domain.periods import Period
 from tollgate.domain.retry import retry_on_conflict
@@ -82,8 +82,17 @@ def start_bill_run(
     as_of: datetime | None = None,
     customer_ids: list[str] | None = None,
 ) -> BillRun:
-    """POST /v1/bill-runs: bill the tenant's subscriptions whose period ended by ``as_of`` (default now)."""
+    """POST /v1/bill-runs: bill the tenant's subscriptions whose period ended by ``as_of`` (default now).
+    An ``as_of`` in the future is refused before anything runs: no period can be billed before it ends."""
     now = deps.clock()
+    if as_of is not None and as_of > now:
+        raise InvalidInput(
+            f"as_of {to_rfc3339(as_of)} is in the future (server time {to_rfc3339(now)}): a period is billed "
+            "once it has ended. Leave as_of out to bill every period ended by now"
+            " (on the local stack, move time with POST /local/clock/advance).",
+            field="as_of",
+            code="AS_OF_IN_FUTURE",
+        )
     run = BillRun(
         new_id("br"),
         tenant_id,

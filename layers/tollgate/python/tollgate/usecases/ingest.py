@@ -249,6 +249,7 @@ def _report(
     """The answer, in request order, and the event log's lines for rejections and duplicates."""
     result = IngestResult()
     log: list[LogEntry] = []
+    assigned = {event.index for event, _ in judged.to_store if event.id_assigned}
     for index, raw in enumerate(raw_events):
         if index in judged.rejections:
             r = judged.rejections[index]
@@ -264,6 +265,8 @@ def _report(
             log.append(_duplicate_entry(event, index, detail, raw, received_at, nonce))
             continue
         result.accepted += 1
+        if index in assigned:
+            result.warnings.append(_assigned_id_warning(index, event))
         if status is EventStatus.LATE:
             result.warnings.append(_late_warning(index, event))
     return result, log
@@ -288,6 +291,16 @@ def _duplicate_entry(
         timestamp=stored.timestamp,
         payload=payload_text(raw),
     )
+
+
+def _assigned_id_warning(index: int, stored: StoredEvent) -> dict[str, Any]:
+    return {
+        "index": index,
+        "event_id": stored.event_id,
+        "code": Code.EVENT_ID_ASSIGNED.value,
+        "detail": f"the event had no event_id: it was counted as a new event with the id {stored.event_id}. "
+        "A retry of this request would count it again; send your own event_id to make retries safe.",
+    }
 
 
 def _late_warning(index: int, stored: StoredEvent) -> dict[str, Any]:

@@ -26,13 +26,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def duplicate_detail(event: IncomingEvent, before: StoredEvent, *, same_request: bool = False) -> str:
     where = "earlier in this request" if same_request else f"at {to_rfc3339(before.received_at)}"
-    detail = f"event_id {event.event_id!r} was received {where} with the same payload: not counted again."
-    if event.id_derived:
-        detail += (
-            " This event had no event_id, so Tollgate derived one from its payload: identical payloads count once. "
-            "Send a unique event_id per event to count identical usage more than once."
-        )
-    return detail
+    return f"event_id {event.event_id!r} was received {where} with the same payload: not counted again."
 
 
 def payload_text(raw: Any) -> str:

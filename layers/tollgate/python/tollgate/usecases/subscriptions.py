@@ -37,6 +37,7 @@ from tollgate.domain.subscriptions import (
     Subscription,
     SubscriptionStatus,
     Transition,
+    fixed_term_end,
     start_time,
     subscription_event,
 )
@@ -162,6 +163,7 @@ def create_subscription(repos: Repos, tenant_id: str, data: dict[str, Any]) -> S
         version=1,
         plan_moves=0,
     )
+    sub = replace(sub, end_at=fixed_term_end(sub, data.get("end_at"), data.get("periods")))
     history = [Transition(now, "CREATED", None, sub.status, {"plan_id": plan.plan_id, "plan_version": version.version})]
     repos.subscriptions.create(sub, [subscription_event("subscription.created", sub, now)], history)
     return sub
@@ -282,6 +284,9 @@ def _apply_due(repos: Repos, now: datetime, marker: str, tenant_id: str, subscri
         and sub.trial_end <= now
     ):
         save_move(repos, sub, sub.moved(Action.END_TRIAL), Action.END_TRIAL.value, ["subscription.activated"])
+    elif action == Action.EXPIRE.value and sub.end_at is not None and sub.end_at <= now:
+        after = sub.moved(Action.EXPIRE, ended_at=sub.end_at, cancel_at_period_end=False, pending_plan=None)
+        save_move(repos, sub, after, Action.EXPIRE.value, ["subscription.expired"], revoke=True)
     elif action == Action.CANCEL.value and sub.cancel_at_period_end:
         after = sub.moved(Action.CANCEL, cancelled_at=now, ended_at=now, cancel_at_period_end=False, pending_plan=None)
         save_move(repos, sub, after, Action.CANCEL.value, ["subscription.cancelled"], revoke=True)

@@ -97,6 +97,7 @@ def _item(s: Subscription) -> dict[str, Any]:
             "payment_overdue_since": ts(s.payment_overdue_since),
             "plan_moves": s.plan_moves,
             "discount": s.discount.to_json() if s.discount else None,
+            "end_at": ts(s.end_at),
             **_due_index(s),
         }
     )
@@ -130,6 +131,7 @@ def _from_item(i: dict[str, Any]) -> Subscription:
         cancel_at_period_end=bool(i.get("cancel_at_period_end", False)),
         cancelled_at=dt(i.get("cancelled_at")),
         ended_at=dt(i.get("ended_at")),
+        end_at=dt(i.get("end_at")),
         dunning_attempts=int(i.get("dunning_attempts", 0)),
         pending_plan=PlanRef(i["pending_plan_id"], int(i["pending_plan_version"]))
         if i.get("pending_plan_id")

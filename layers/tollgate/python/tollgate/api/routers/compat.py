@@ -14,6 +14,10 @@ its own customer, an operator key with usage:ingest for any. Events go through t
   (``{"events": [...]}``): ``transaction_id`` -> event_id, ``code`` -> event name,
   ``external_customer_id`` or ``external_subscription_id`` -> customer, ``timestamp`` in Unix seconds,
   ``properties``. 200 with the event(s) as Lago answers them; 422 with the rejections otherwise.
+
+An event without an id (CloudEvents' ``id`` and Lago's ``transaction_id`` are required by the peers, and
+their clients always send one) is treated as natively: a new event with a server-assigned id, so a resend
+of it counts again.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -250,7 +249,7 @@ def stripe_meter_event(caller: Caller_):
             200,
             {
                 "object": "billing.meter_event",
-                "created": int(time.time()),
+                "created": int(utcnow().timestamp()),
                 "event_name": form["event_name"],
                 "identifier": stored.event_id if stored else form.get("identifier"),
                 "livemode": caller.livemode,

@@ -41,15 +41,16 @@ Caller_ = Annotated[Caller, Depends(current_caller)]
 
 INGEST_DESCRIPTION = f"""One event, or `{{"events": [...]}}` with up to {MAX_BATCH} (more: 413).
 
-An event: `event_id` (the idempotency key; derived from the payload when absent, so an identical
-payload then counts once), `external_customer_id` (or `customerId`; a customer key may leave it out),
+An event: `event_id` (the idempotency key: the same event_id counts once, so a retry is safe; without
+one the event is a new event with a server-assigned id, and the 202 warns `EVENT_ID_ASSIGNED`: a retry
+of that request would count it again), `external_customer_id` (or `customerId`; a customer key may leave it out),
 `event_name` (or `metricId`: the exact event name of an active meter), `timestamp` (RFC 3339, default
 now), `quantity` (a JSON number, default 1), `properties` (an object).
 
 Answers 202 `{{"accepted", "duplicates", "rejected": [{{"index", "event_id", "code", "detail"}}], "warnings"}}`.
 Each event is judged on its own; a single event that is malformed, more than 90 days old or more than
 5 minutes in the future answers 400 (409 for an event_id reused for another payload). Events 24 h or
-more in the past are accepted and flagged LATE. Retrying a request is always safe."""
+more in the past are accepted and flagged LATE. Retrying a request whose events carry event_ids is always safe."""
 
 
 def request_id() -> str:

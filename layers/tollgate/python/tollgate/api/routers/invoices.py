@@ -15,6 +15,7 @@ from pydantic import Field
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
+from tollgate.api.money_out import invoice_money, note_money
 from tollgate.domain.access import Caller, KeyKind, Permission
 from tollgate.domain.billing.credit_notes import CreditNote
 from tollgate.domain.billing.invoices import Invoice
@@ -123,13 +124,13 @@ class CreditNoteList(ApiModel):
 
 
 def invoice_out(invoice: Invoice, delivery: dict | None = None) -> InvoiceOut:
-    data = invoice.to_json()
+    data = invoice_money(invoice.to_json())
     data.pop("tenant_id")
     return InvoiceOut.model_validate({**data, "delivery": delivery})
 
 
 def note_out(note: CreditNote) -> CreditNoteOut:
-    data = note.to_json()
+    data = note_money(note.to_json())
     data.pop("tenant_id")
     return CreditNoteOut.model_validate(data)
 

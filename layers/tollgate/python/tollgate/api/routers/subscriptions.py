@@ -7,16 +7,16 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.fields import ExternalId, Flag, Identifier, MetadataText, Name, Timestamp, TrialDays, VersionNumber
 from tollgate.api.models import ApiModel
+from tollgate.api.money_out import charges_money, shown_rounded
 from tollgate.api.routers.api_keys import KeyOut, issued_out
 from tollgate.domain.access import Caller, Permission
 from tollgate.domain.clock import to_rfc3339, utcnow
-from tollgate.domain.money import plain
 from tollgate.domain.subscriptions import Subscription
 from tollgate.usecases import payments as payment_cases
 from tollgate.usecases import plan_changes
@@ -42,6 +42,12 @@ class SubscriptionIn(ApiModel):
     trial_days: TrialDays | None = Field(default=None, description="Default: the plan's trial_days.")
     start_at: Timestamp | None = Field(
         default=None, description="Default: now. At most 365 days back (billed from then) and 365 days ahead."
+    )
+    end_at: Timestamp | None = Field(
+        default=None, description="A fixed term: the subscription EXPIRES then (its last period is billed up to it)."
+    )
+    periods: Annotated[StrictInt, Field(ge=1, le=120)] | None = Field(
+        default=None, description="A fixed term of this many billing periods (instead of end_at): then EXPIRED."
     )
     metadata: dict[Annotated[str, Field(max_length=40)], MetadataText] = Field(default_factory=dict)
 
@@ -94,6 +100,7 @@ class SubscriptionOut(ApiModel):
     timezone: str
     started_at: str
     trial_end: str | None
+    end_at: str | None = None
     current_period: PeriodOut | None
     cancel_at_period_end: bool
     cancelled_at: str | None
@@ -126,7 +133,10 @@ class SubscriptionList(ApiModel):
 
 class ChangeOut(ApiModel):
     subscription: SubscriptionOut
-    proration: str = Field(description="Charged (positive) or credited (negative) on the next invoice, unrounded.")
+    proration: str = Field(
+        description="Charged (positive) or credited (negative) on the next invoice; shown in the currency's minor "
+        "units (the invoice rounds the exact amount)."
+    )
 
 
 class HistoryLine(ApiModel):
@@ -163,6 +173,7 @@ def subscription_out(s: Subscription, with_keys: bool = True) -> SubscriptionOut
         timezone=s.timezone,
         started_at=to_rfc3339(s.started_at),
         trial_end=to_rfc3339(s.trial_end) if s.trial_end else None,
+        end_at=to_rfc3339(s.end_at) if s.end_at else None,
         current_period=PeriodOut(start=to_rfc3339(period.start), end=to_rfc3339(period.end)) if period else None,
         cancel_at_period_end=s.cancel_at_period_end,
         cancelled_at=to_rfc3339(s.cancelled_at) if s.cancelled_at else None,
@@ -171,7 +182,9 @@ def subscription_out(s: Subscription, with_keys: bool = True) -> SubscriptionOut
         payment=PaymentOut(**payment_cases.subscription_payment_status(wiring.payment_repos(), s).to_json())
         if with_keys
         else None,
-        pending_charges=[{"description": d, "amount": a, "at": at} for d, a, at in s.pending_charges],
+        pending_charges=charges_money(
+            [{"description": d, "amount": a, "at": at} for d, a, at in s.pending_charges], s.currency
+        ),
         discount=s.discount.to_json() if s.discount else None,
         keys=keys,
     )
@@ -305,7 +318,7 @@ def _change_plan(caller: Caller, subscription_id: str, body: PlanChangeIn, direc
         version=body.version,
         direction=direction,
     )
-    return ChangeOut(subscription=subscription_out(sub), proration=plain(amount))
+    return ChangeOut(subscription=subscription_out(sub), proration=shown_rounded(amount, sub.currency))
 
 
 @router.post(

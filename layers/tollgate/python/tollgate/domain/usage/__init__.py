@@ -32,9 +32,10 @@ Rules, each with its own code (``Code``) and a detail a person can act on:
   most ``MAX_DISTINCT_VALUE_LENGTH`` (256) UTF-8 bytes;
 - ``event_id`` is the idempotency key (per tenant): the same id with the same payload is a DUPLICATE
   and changes nothing; the same id with another payload is rejected (``IDEMPOTENCY_CONFLICT``).
-  Without an ``event_id``, the id is derived from the payload as sent (customer, event name,
-  timestamp, quantity, properties): the very same payload sent twice counts once. Send an event_id to
-  count identical usage more than once.
+  Without an ``event_id`` the event is a new event with a server-assigned id (as Stripe's optional
+  ``identifier`` and Flexprice do): three identical events count three, and the answer warns
+  (``EVENT_ID_ASSIGNED``) that a retry of that request would count them again. Send an event_id to
+  make retries safe.
 
 Modules: ``events`` (limits, codes, the event as parsed and as stored), ``numbers`` (the one bounded
 reader of numbers and times: JSON literals bounded on their text, the numeric domain billing prices,

@@ -53,6 +53,7 @@ class Code(StrEnum):
     # Not rejections: what the event log says about accepted events and repeats.
     LATE_EVENT = "LATE_EVENT"
     DUPLICATE_EVENT = "DUPLICATE_EVENT"
+    EVENT_ID_ASSIGNED = "EVENT_ID_ASSIGNED"
 
 
 # A single event (not a batch) that breaks one of these answers with this HTTP status instead of 202:
@@ -91,7 +92,7 @@ class IncomingEvent:
 
     index: int
     event_id: str
-    id_derived: bool
+    id_assigned: bool  # sent without event_id: the server assigned a new id
     external_customer_id: str | None  # None: the customer of the customer key that sent it
     external_subscription_id: str | None
     event_name: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -132,7 +133,7 @@ def _event_time(sent: Any, now: datetime) -> tuple[datetime, str]:
             Code.INVALID_TIMESTAMP,
             f'timestamp {shown(sent)} is not RFC 3339 with a UTC offset; send e.g. "2026-04-17T10:00:00Z".',
         ) from None
-    return timestamp, format_ts(timestamp)  # the payload hash (so every derived id) is defined over this text
+    return timestamp, format_ts(timestamp)  # the payload hash is defined over this text
 
 
 def _quantity(sent: Any) -> tuple[Decimal, str]:
@@ -235,8 +236,9 @@ def parse_event(raw: Any, index: int, now: datetime) -> IncomingEvent | Rejectio
     digest = hashlib.sha256(payload.encode()).hexdigest()[:32]
     event = IncomingEvent(
         index=index,
-        event_id=names.event_id if names.event_id is not None else f"evt_{digest}",
-        id_derived=names.event_id is None,
+        # No event_id: a new event with a server-assigned id (a retry of the request counts it again).
+        event_id=names.event_id if names.event_id is not None else f"evt_{secrets.token_hex(16)}",
+        id_assigned=names.event_id is None,
         external_customer_id=customer,
         external_subscription_id=subscription,
         event_name=names.event_name,
@@ -265,8 +267,8 @@ def _outside_window(event: IncomingEvent, now: datetime) -> Rejection:
     else:
         code = Code.TIMESTAMP_IN_FUTURE
         detail = (
-            f"timestamp {when} is {_duration(-age)} in the future (server time {to_rfc3339(now)}): "
-            "events more than 5 minutes in the future are rejected for clock skew. Sync your server clock (NTP)."
+            f"timestamp {when} is {_duration(-age)} in the future (server time {to_rfc3339(now)}): events more "
+            f"than {_duration(MAX_SKEW)} in the future are rejected for clock skew. Sync your server clock (NTP)."
         )
     return Rejection(
         event.index, code, detail, event.event_id, event.external_customer_id, event.event_name, event.timestamp
@@ -274,11 +276,11 @@ def _outside_window(event: IncomingEvent, now: datetime) -> Rejection:
 
 
 def _duration(delta: timedelta) -> str:
+    """A duration as a person reads it, exact to the second below two days: "6 min 30 s", "2 h 5 min"."""
     seconds = int(delta.total_seconds())
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    if seconds < 172800:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} days"
+    if seconds >= 172800:
+        return f"{seconds // 86400} days"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s" if secs else ""]
+    return " ".join(p for p in parts if p) or "0 s"

@@ -7,7 +7,7 @@ version or meter, a period that is not billable and an unreadable usage store ar
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tollgate.domain.billing.errors import BillingErrorCode, BillingFailure, UsageDataUnavailable
 from tollgate.domain.billing.fees import ends_with_period
@@ -20,6 +20,7 @@ from tollgate.domain.catalog.plans import PlanVersion
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.periods import Period
 from tollgate.domain.subscriptions import PlanRef, Subscription
+from tollgate.domain.usage.aggregation import Window, floor_to
 from tollgate.usecases.billing.late_usage import gather_late_usage
 from tollgate.usecases.billing.snapshot import PageSnapshot
 
@@ -96,9 +97,14 @@ def _metered_usage(
                 BillingErrorCode.METER_NOT_FOUND,
                 f"Meter {usage_price.meter_id} of plan {version.plan_id} v{version.version} was not found.",
             )
-        end = min(period.end, until) if until else period.end
-        start, end = usage_window(meter, sub.started_at, period.start, end, sub.ended_at)
-        aggregate = read_usage(snapshot, sub.customer_id, meter, start, end)
+        start, end = usage_window(meter, sub.started_at, period.start, period.end, sub.ended_at)
+        read_end = end
+        if until is not None and until < end:
+            # A preview counts the current, still open hour too (read-your-writes): hours are attributed by
+            # their start, so reading up to the end of this hour (never past the period's) adds exactly it.
+            read_end = min(end, floor_to(until, Window.HOUR) + timedelta(hours=1))
+            end = max(until, start)
+        aggregate = read_usage(snapshot, sub.customer_id, meter, start, read_end)
         usage.append(MeteredUsage(usage_price, meter, aggregate, start, end))
     return tuple(usage)
 
