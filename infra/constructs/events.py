@@ -46,7 +46,18 @@ def event_pattern(pattern: Mapping) -> events.EventPattern:
     unknown = set(pattern) - set(_PATTERN_FIELDS)
     if unknown:
         raise ValueError(f"event pattern fields not supported by the CDK stack: {sorted(unknown)}")
-    return events.EventPattern(**{_PATTERN_FIELDS[key]: value for key, value in pattern.items()})
+    return events.EventPattern(**{_PATTERN_FIELDS[key]: _matchers(value) for key, value in pattern.items()})
+
+
+def _matchers(value):
+    """A list of values stays as it is; one with ``{"prefix": ...}`` entries becomes CDK matchers (the
+    rendered pattern is the same JSON)."""
+    if not isinstance(value, list) or not any(isinstance(v, Mapping) for v in value):
+        return value
+    parts = [
+        events.Match.prefix(v["prefix"]) if isinstance(v, Mapping) else events.Match.exact_string(v) for v in value
+    ]
+    return parts[0] if len(parts) == 1 else events.Match.any_of(*parts)
 
 
 class EventRouting(Construct):

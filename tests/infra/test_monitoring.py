@@ -65,10 +65,11 @@ def test_every_alarm_notifies_the_alarm_topic_when_it_fires_and_clears(synth) ->
 
 
 def test_the_dead_letter_and_stream_failure_alarms_notify_the_topic(synth) -> None:
-    """The four alarms that existed before monitoring (two DLQs, two stream on-failure queues)."""
+    """The alarms that existed before monitoring (a DLQ per event rule: event-log, collect-payments and
+    gateway-access; two stream on-failure queues)."""
     stack, topic = synth.stack, {"Ref": _topic_lid(synth)}
     older = [*stack.events.alarms.values(), *stack.functions.stream_failure_alarms.values()]
-    assert len(older) == 4
+    assert len(older) == 5
     for alarm in older:
         assert topic in synth.resources[synth.logical_id(alarm)]["Properties"]["AlarmActions"]
 
