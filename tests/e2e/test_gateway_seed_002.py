@@ -134,6 +134,15 @@ def test_free_plan_with_a_hard_limit_is_a_spending_cap(server):
         assert s.meter_call()["reason"] == "METERED"
     capped = wait_for(lambda: (r := s.check()) and not r["allowed"] and r)
     assert capped["problem"]["code"] == "USAGE_LIMIT_REACHED" and capped["problem"]["limit"] == "2"
+    # The crossing is announced through the outbox (GET /v1/billing-events).
+    wanted = {"entitlement.threshold_reached", "entitlement.limit_reached"}
+
+    def announced():
+        events = ok(s.owner.get("/v1/billing-events", params={"type": "entitlement."}))["data"]
+        return wanted <= {e["type"] for e in events} and events
+
+    events = wait_for(announced, timeout=15)
+    assert {e["data"]["percentage"] for e in events if e["type"] == "entitlement.threshold_reached"} == {80, 100}
 
 
 def test_retries_are_metered_and_a_redelivered_request_id_counts_once(server):
