@@ -142,3 +142,20 @@ def test_policies_crud_and_pagination(world):
         policies.get_policy(repos, tenant, made[1].policy_id)
     with pytest.raises(InvalidInput):
         policies.list_policies(repos, tenant, limit=2, starting_after="pol_nope")
+
+
+def test_an_event_about_a_customer_rebuilds_its_snapshots_and_others_are_ignored(world):
+    from tollgate.domain.events import DomainEvent
+    from tollgate.usecases.gateway.events import on_event
+
+    tenant, repos, store = world
+    _policy(repos, tenant)
+    key_hash = hash_key(KEY)
+    store.customer_keys[(tenant, "cus_1")] = {key_hash}
+    assert on_event(repos, DomainEvent("usage.batch_accepted", tenant, NOW, {"customer_id": "cus_1"})) == 0
+    assert key_hash in store.snapshots
+    # The key is gone from the tenancy repository (deleted): the rebuild removes its snapshot.
+    assert on_event(repos, DomainEvent("api_key.revoked", tenant, NOW, {"customer_id": "cus_1"})) == 1
+    assert key_hash not in store.snapshots
+    got = check(repos, tenant, {"api_key": KEY, "method": "GET", "path": "/api/a"})
+    assert got["problem"]["code"] == "KEY_INVALID"

@@ -126,7 +126,7 @@ def evaluate(
     return decision
 
 
-def _snapshot(repos: GatewayRepos, tenant_id: str, api_key: str) -> AccessSnapshot | None:
+def snapshot_of(repos: GatewayRepos, tenant_id: str, api_key: str) -> AccessSnapshot | None:
     return load(repos, tenant_id, hash_key(api_key)) if len(api_key) <= MAX_KEY else None
 
 
@@ -150,7 +150,7 @@ def check(repos: GatewayRepos, tenant_id: str, body: Mapping[str, Any]) -> dict[
     if not api_key:
         header, scheme = (policy.auth_header, policy.auth_scheme) if policy else ("Authorization", "Bearer")
         return Answer(missing_key(header, scheme), policy, None).to_json()
-    snapshot = _snapshot(repos, tenant_id, api_key)
+    snapshot = snapshot_of(repos, tenant_id, api_key)
     return Answer(evaluate(repos, snapshot, policy, increments, now), policy, snapshot).to_json()
 
 
@@ -163,7 +163,7 @@ def _all_policies(
         key_level: Decision | None = missing_key("Authorization", "Bearer")
         snapshot = None
     else:
-        snapshot = _snapshot(repos, tenant_id, api_key)
+        snapshot = snapshot_of(repos, tenant_id, api_key)
         key_level = (
             decide(snapshot, None, {}, now) if snapshot is None or snapshot.key_state is not KeyState.ACTIVE else None
         )

@@ -24,7 +24,7 @@ from tollgate.domain.gateway.snapshot import AccessSnapshot, KeyState
 from tollgate.domain.money import plain
 from tollgate.domain.usage.events import MAX_BATCH as INGEST_MAX
 from tollgate.domain.usage.events import Code, EventStatus
-from tollgate.usecases.gateway.check import _snapshot
+from tollgate.usecases.gateway.check import snapshot_of
 from tollgate.usecases.gateway.policies import tenant_policies
 from tollgate.usecases.gateway.repos import GatewayRepos
 
@@ -59,7 +59,7 @@ def _judge(repos: GatewayRepos, tenant_id: str, index: int, body: Mapping[str, A
     reason = judge(policy, explicit, int(body["status_code"]))
     snapshot = None
     if reason is None:
-        snapshot = _snapshot(repos, tenant_id, (body.get("api_key") or "").strip())
+        snapshot = snapshot_of(repos, tenant_id, (body.get("api_key") or "").strip())
         if snapshot is None or snapshot.key_state is not KeyState.ACTIVE or snapshot.customer_id is None:
             reason = MeterReason.KEY_INVALID
     amounts = increments(policy, explicit, response) if reason is None else {}
