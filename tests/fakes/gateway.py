@@ -87,6 +87,18 @@ class InMemoryGatewayStore:
             if key in self.counters:
                 self.counters[key] -= increment
 
+    def give_back_once(
+        self, tenant_id: str, subscription_id: str, meter: str, period: str, increment: Decimal, request_id: str
+    ) -> bool:
+        key = (tenant_id, subscription_id, meter, period)
+        with self._lock:
+            marker = (*key, "GIVEBACK", request_id)
+            if marker in self.counters or key not in self.counters:
+                return False
+            self.counters[marker] = Decimal(0)
+            self.counters[key] -= increment
+            return True
+
     def take_rate(
         self, tenant_id: str, subscription_id: str, window_start: int, limit: int, window_seconds: int
     ) -> bool:

@@ -159,3 +159,18 @@ def test_an_event_about_a_customer_rebuilds_its_snapshots_and_others_are_ignored
     assert key_hash not in store.snapshots
     got = check(repos, tenant, {"api_key": KEY, "method": "GET", "path": "/api/a"})
     assert got["problem"]["code"] == "KEY_INVALID"
+
+
+def test_strict_mode_returns_the_increment_of_an_unmetered_response_once(world):
+    from tollgate.usecases.gateway.meter import meter
+
+    tenant, repos, store = world
+    _policy(repos, tenant, limit_mode="strict")
+    assert check(repos, tenant, {"api_key": KEY, "method": "GET", "path": "/api/a"})["allowed"]
+    (counter,) = [k for k in store.counters if len(k) == 4]
+    assert store.counters[counter] == 1
+    line = {"request_id": "r1", "api_key": KEY, "method": "GET", "path": "/api/a", "status_code": 500}
+    assert meter(repos, tenant, line, "call-1")["reason"] == "STATUS_NOT_METERED"
+    assert store.counters[counter] == 0
+    assert meter(repos, tenant, line, "call-2")["reason"] == "STATUS_NOT_METERED"  # redelivered: nothing more
+    assert store.counters[counter] == 0

@@ -66,7 +66,7 @@ def _policy_json(policy: Policy | None) -> dict[str, Any] | None:
     return data
 
 
-def _period(snapshot: AccessSnapshot, meter: str) -> str:
+def counter_period(snapshot: AccessSnapshot, meter: str) -> str:
     m = snapshot.meters[meter]
     return m.period_start.isoformat() if m.period_start else "-"
 
@@ -82,11 +82,11 @@ def _strict(
         if m is None or not m.hard or m.limit is None or s.subscription_id is None:
             continue
         ok, before = repos.store.take_counter(
-            s.tenant_id, s.subscription_id, name, _period(s, name), inc, m.limit, m.used_at(now)
+            s.tenant_id, s.subscription_id, name, counter_period(s, name), inc, m.limit, m.used_at(now)
         )
         if not ok:
             for done, amount in taken:
-                repos.store.give_back(s.tenant_id, s.subscription_id, done, _period(s, done), amount)
+                repos.store.give_back(s.tenant_id, s.subscription_id, done, counter_period(s, done), amount)
             return {name: before}
         taken.append((name, inc))
     return {}

@@ -24,7 +24,7 @@ from tollgate.domain.gateway.snapshot import AccessSnapshot, KeyState
 from tollgate.domain.money import plain
 from tollgate.domain.usage.events import MAX_BATCH as INGEST_MAX
 from tollgate.domain.usage.events import Code, EventStatus
-from tollgate.usecases.gateway.check import snapshot_of
+from tollgate.usecases.gateway.check import counter_period, snapshot_of
 from tollgate.usecases.gateway.policies import tenant_policies
 from tollgate.usecases.gateway.repos import GatewayRepos
 
@@ -57,6 +57,8 @@ def _judge(repos: GatewayRepos, tenant_id: str, index: int, body: Mapping[str, A
     response = parse_increments(body["response_meters"], "response_meters") if body.get("response_meters") else None
     policy = first_covering(tenant_policies(repos, tenant_id), body["method"], body["path"])
     reason = judge(policy, explicit, int(body["status_code"]))
+    if reason is MeterReason.STATUS_NOT_METERED and policy is not None and policy.strict:
+        _give_back(repos, tenant_id, explicit or policy.meters, body)
     snapshot = None
     if reason is None:
         snapshot = snapshot_of(repos, tenant_id, (body.get("api_key") or "").strip())
@@ -69,6 +71,19 @@ def _judge(repos: GatewayRepos, tenant_id: str, index: int, body: Mapping[str, A
         _note(repos, tenant_id, reason or MeterReason.KEY_INVALID, body, now)
         return _result(reason or MeterReason.KEY_INVALID)
     return _Pending(index, snapshot, amounts, _events(body, amounts, now))
+
+
+def _give_back(repos: GatewayRepos, tenant_id: str, taken: Mapping[str, Decimal], body: Mapping[str, Any]) -> None:
+    """Strict mode took the increment at the check; a response whose status is not metered returns it
+    (once per request id: a redelivered log line returns nothing more)."""
+    s = snapshot_of(repos, tenant_id, (body.get("api_key") or "").strip())
+    if s is None or s.subscription_id is None:
+        return
+    for name, inc in taken.items():
+        m = s.meters.get(name)
+        if m is not None and m.hard and m.limit is not None:
+            period = counter_period(s, name)
+            repos.store.give_back_once(tenant_id, s.subscription_id, name, period, inc, str(body["request_id"]))
 
 
 def _events(body: Mapping[str, Any], amounts: dict[str, Decimal], now: datetime) -> list[dict[str, Any]]:
