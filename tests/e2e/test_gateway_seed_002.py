@@ -90,7 +90,9 @@ def test_no_subscription_is_403_no_subscription(server):
 
 def test_rate_limit_is_429_and_told_apart_from_the_quota(server):
     s = gateway_kit.setup(server, plan_metadata={"rate_limit_per_minute": "2"})
-    assert s.check()["allowed"] and s.check()["allowed"]
+    first = s.check()
+    assert first["allowed"] and first["cache_ttl_seconds"] == 0  # a rate-limited plan is asked every time
+    assert s.check()["allowed"]
     limited = s.check()
     assert limited["status"] == 429 and limited["problem"]["code"] == "RATE_LIMITED"
     assert "not the usage quota" in limited["problem"]["detail"] and int(limited["headers"]["Retry-After"]) >= 1
@@ -154,7 +156,12 @@ def test_retries_are_metered_and_a_redelivered_request_id_counts_once(server):
     assert ok(s.gateway.post("/v1/gateway/meter", json=line), 202)["reason"] == "DUPLICATE"
     batch = ok(s.gateway.post("/v1/gateway/meter", json={"requests": [line, {**line, "request_id": "req-log-2"}]}), 202)
     assert [r["reason"] for r in batch["results"]] == ["DUPLICATE", "METERED"]
-    wait_for(lambda: s.check()["meters"][s.meter["event_name"]]["used"] == "3")
+    # Access-log metering never sees the key: it names the subscription (of this tenant only).
+    by_sub = {**line, "request_id": "req-log-3", "api_key": None, "subscription_id": s.subscription["id"]}
+    assert ok(s.gateway.post("/v1/gateway/meter", json=by_sub), 202)["reason"] == "METERED"
+    other = {**by_sub, "request_id": "req-log-4", "subscription_id": "sub_of_another_tenant"}
+    assert ok(s.gateway.post("/v1/gateway/meter", json=other), 202)["reason"] == "KEY_INVALID"
+    wait_for(lambda: s.check()["meters"][s.meter["event_name"]]["used"] == "4")
 
 
 def test_strict_mode_fifty_concurrent_callers_against_100_get_exactly_100_allowed_and_metered(server):

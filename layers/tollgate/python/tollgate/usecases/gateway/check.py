@@ -35,6 +35,8 @@ class Answer:
 
     @property
     def cache_ttl_seconds(self) -> int:
+        if self.decision.allowed and self.snapshot is not None and self.snapshot.rate_limit is not None:
+            return 0  # a cached allowed answer would never see the plan's rate limit
         if self.policy is None:
             return DEFAULT_TTL
         return 0 if self.policy.strict and self.decision.allowed else self.policy.cache_ttl_seconds
@@ -174,6 +176,8 @@ def _all_policies(
         ).to_json()
         decisions.append({k: answer[k] for k in ("policy", "allowed", "status", "problem", "headers", "meters")})
     ttls = [p.cache_ttl_seconds for p in policies] or [DEFAULT_TTL]
+    if key_level is None and snapshot is not None and snapshot.rate_limit is not None:
+        ttls = [0]  # a rate-limited plan is asked every time
     top = key_level or Decision(True)
     return {
         "allowed": top.allowed,

@@ -61,7 +61,7 @@ def _judge(repos: GatewayRepos, tenant_id: str, index: int, body: Mapping[str, A
         _give_back(repos, tenant_id, explicit or policy.meters, body)
     snapshot = None
     if reason is None:
-        snapshot = snapshot_of(repos, tenant_id, (body.get("api_key") or "").strip())
+        snapshot = _metered_for(repos, tenant_id, body, now)
         if snapshot is None or snapshot.key_state is not KeyState.ACTIVE or snapshot.customer_id is None:
             reason = MeterReason.KEY_INVALID
     amounts = increments(policy, explicit, response) if reason is None else {}
@@ -71,6 +71,25 @@ def _judge(repos: GatewayRepos, tenant_id: str, index: int, body: Mapping[str, A
         _note(repos, tenant_id, reason or MeterReason.KEY_INVALID, body, now)
         return _result(reason or MeterReason.KEY_INVALID)
     return _Pending(index, snapshot, amounts, _events(body, amounts, now))
+
+
+def _metered_for(repos: GatewayRepos, tenant_id: str, body: Mapping[str, Any], now: datetime):
+    """Whose usage: the customer key's snapshot, or (access-log metering, which never sees the key) the
+    subscription named by ``subscription_id`` in this tenant."""
+    api_key = (body.get("api_key") or "").strip()
+    if api_key or not body.get("subscription_id"):
+        return snapshot_of(repos, tenant_id, api_key)
+    sub = repos.subscriptions.get(tenant_id, str(body["subscription_id"]))
+    if sub is None:
+        return None
+    return AccessSnapshot(
+        tenant_id=tenant_id,
+        key_id=sub.subscription_id,
+        key_state=KeyState.ACTIVE,
+        built_at=now,
+        customer_id=sub.customer_id,
+        subscription_id=sub.subscription_id,
+    )
 
 
 def _give_back(repos: GatewayRepos, tenant_id: str, taken: Mapping[str, Decimal], body: Mapping[str, Any]) -> None:
