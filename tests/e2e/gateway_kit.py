@@ -24,6 +24,7 @@ class Setup:
     subscription: dict
     key: str
     policy: dict
+    key_id: str = ""
 
     def check(self, method: str = "GET", path: str = "/api/widgets", key: str | None = None, **body) -> dict:
         sent = {"api_key": self.key if key is None else key, "method": method, "path": path, **body}
@@ -64,6 +65,7 @@ def setup(
     customer_metadata: dict | None = None,
     policy: dict | None = None,
     owner: httpx.Client | None = None,
+    subscribe: dict | None = None,
 ) -> Setup:
     owner = owner or own_tenant(server, f"gateway {uuid.uuid4().hex[:6]}")
     m = meter(owner)
@@ -75,8 +77,8 @@ def setup(
     )
     p = builders.plan(owner, fee=fee, entitlements=entitlements, metadata=plan_metadata or {}, **extra)
     cust = builders.customer(owner, metadata=customer_metadata or {})
-    sub = builders.subscribe(owner, cust["id"], p["id"])
-    key = ok(owner.post(f"/v1/subscriptions/{sub['id']}/keys", json={}), 201)["secret"]
+    sub = builders.subscribe(owner, cust["id"], p["id"], **(subscribe or {}))
+    issued = ok(owner.post(f"/v1/subscriptions/{sub['id']}/keys", json={}), 201)
     body = {
         "name": "widgets",
         "routes": ["GET /api/widgets*", "POST /api/orders"],
@@ -85,4 +87,4 @@ def setup(
         **(policy or {}),
     }
     pol = ok(owner.post("/v1/gateway/policies", json=body), 201)
-    return Setup(owner, gateway_client(server, owner), m, p, cust, sub, key, pol)
+    return Setup(owner, gateway_client(server, owner), m, p, cust, sub, issued["secret"], pol, issued["id"])

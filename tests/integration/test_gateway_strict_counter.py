@@ -49,3 +49,13 @@ def test_the_counter_starts_from_the_aggregated_usage_and_an_increment_above_one
         False,
         Decimal(5),
     )
+
+
+def test_an_increment_is_given_back_once_per_request_id(local_stack):
+    store = wiring.gateway_store()
+    args = (f"t_{uuid.uuid4().hex[:6]}", "sub_back", "api", "P")
+    assert store.give_back_once(*args, Decimal(1), "req-1") is False  # no counter yet: nothing to return
+    assert store.take_counter(*args, Decimal(1), Decimal(1), Decimal(0)) == (True, Decimal(0))
+    assert store.give_back_once(*args, Decimal(1), "req-1") is True
+    assert store.give_back_once(*args, Decimal(1), "req-1") is False
+    assert store.take_counter(*args, Decimal(1), Decimal(1), Decimal(0)) == (True, Decimal(0))

@@ -104,6 +104,10 @@ PINNED = [
     (gk.access_snapshot_key("abc123"), {"pk": "KEY#abc123", "sk": "ACCESS"}),
     (gk.customer_access_keys_key("ten_1", "cus_1"), {"pk": "T#ten_1", "sk": "GWKEYS#cus_1"}),
     (gk.gateway_counter_key("ten_1", "sub_1", "api", "P"), {"pk": "T#ten_1#GWCOUNT#sub_1", "sk": "api#P"}),
+    (
+        gk.gateway_giveback_key("ten_1", "sub_1", "req_1", "api"),
+        {"pk": "T#ten_1#GWCOUNT#sub_1", "sk": "GIVEBACK#req_1#api"},
+    ),
     (gk.gateway_rate_key("ten_1", "sub_1", 60), {"pk": "T#ten_1#GWRATE#sub_1", "sk": "60"}),
     (gk.gateway_unmetered_key("ten_1", "NOT_COVERED"), {"pk": "T#ten_1", "sk": "GWUNMETERED#NOT_COVERED"}),
 ]

@@ -61,6 +61,12 @@ class GatewayStore(Protocol):
 
     def give_back(self, tenant_id: str, subscription_id: str, meter: str, period: str, increment: Decimal) -> None: ...
 
+    def give_back_once(
+        self, tenant_id: str, subscription_id: str, meter: str, period: str, increment: Decimal, request_id: str
+    ) -> bool:
+        """Return a strict-mode increment the upstream's answer did not earn (its status is not metered),
+        once per request id (a marker item in the same transaction); False when already returned."""
+
     def take_rate(
         self, tenant_id: str, subscription_id: str, window_start: int, limit: int, window_seconds: int
     ) -> bool:

@@ -25,6 +25,7 @@ from tollgate.ports.catalog import CatalogRepository
 from tollgate.ports.customers import CustomerRepository, SubscriptionRepository
 from tollgate.ports.usage import LogEntry, LogQuery, UsageEventStore
 from tollgate.usecases.diagnose_causes import Cause, rejection_cause
+from tollgate.usecases.gateway.diagnose import gateway_causes
 
 MAX_EXAMPLES = 3
 CASE_HINT = "Did you mean"  # in METER_NOT_FOUND details when an active meter differs only by case
@@ -43,6 +44,7 @@ def diagnose(
     event_name: str | None = None,
     key_id: str | None = None,
     hours: int = 24,
+    gateway: Any = None,
 ) -> dict[str, Any]:
     """The causes that explain missing or wrong usage for the caller (or the customer/key/event name named)."""
     tenant = caller.tenant_id
@@ -57,6 +59,7 @@ def diagnose(
     causes += _rejection_causes(recent.by_code, hours)
     causes += _late_causes(recent, hours)
     causes += _billing_causes(customers, subscriptions, catalog, tenant, meters, recent, focus, hours)
+    causes += gateway_causes(gateway, tenant, start)  # gateway meter calls that metered nothing (issue 15)
     checked = {
         "from": to_rfc3339(start),
         "to": to_rfc3339(now),

@@ -22,6 +22,7 @@ from tollgate.adapters.dynamodb.gateway_keys import (
     access_snapshot_key,
     customer_access_keys_key,
     gateway_counter_key,
+    gateway_giveback_key,
     gateway_policy_key,
     gateway_rate_key,
     gateway_unmetered_key,
@@ -190,6 +191,38 @@ class DynamoGatewayStore:
             ConditionExpression="attribute_exists(used)",
             ExpressionAttributeValues={":dec": {"N": str(-increment)}},
         )
+
+    def give_back_once(
+        self, tenant_id: str, subscription_id: str, meter: str, period: str, increment: Decimal, request_id: str
+    ) -> bool:
+        counter = gateway_counter_key(tenant_id, subscription_id, meter, period)
+        marker = gateway_giveback_key(tenant_id, subscription_id, request_id, meter)
+        items = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": {
+                        **_typed(marker),
+                        "expires_at": {"N": str(int(datetime.now().timestamp()) + COUNTER_TTL_SECONDS)},
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": _typed(counter),
+                    "UpdateExpression": "ADD used :dec",
+                    "ConditionExpression": "attribute_exists(used)",
+                    "ExpressionAttributeValues": {":dec": {"N": str(-increment)}},
+                }
+            },
+        ]
+        try:
+            transact_write(aws.client("dynamodb"), items, lambda _: Conflict("already given back"))
+        except Conflict:
+            return False
+        return True
 
     def take_rate(
         self, tenant_id: str, subscription_id: str, window_start: int, limit: int, window_seconds: int

@@ -7,6 +7,7 @@ its size limit; pinned by ``tests/unit/test_table_keys.py`` like every other key
 | access snapshot of a key     | KEY#<sha256 of the key>            | ACCESS                      |
 | a customer's snapshot keys   | T#<tenant>                         | GWKEYS#<customer_id>        |
 | strict-mode counter          | T#<tenant>#GWCOUNT#<subscription>  | <meter>#<period start>      |
+| increment returned (once)    | T#<tenant>#GWCOUNT#<subscription>  | GIVEBACK#<request>#<meter>  |
 | plan rate-limit window       | T#<tenant>#GWRATE#<subscription>   | <window start, epoch s>     |
 | unmetered calls, by reason   | T#<tenant>                         | GWUNMETERED#<reason>        |
 """
@@ -34,6 +35,11 @@ def customer_access_keys_key(tenant_id: str, customer_id: str) -> Key:
 
 def gateway_counter_key(tenant_id: str, subscription_id: str, meter: str, period: str) -> Key:
     return {"pk": f"T#{tenant_id}#GWCOUNT#{subscription_id}", "sk": f"{meter}#{period}"}
+
+
+def gateway_giveback_key(tenant_id: str, subscription_id: str, request_id: str, meter: str) -> Key:
+    """Marks a strict-mode increment returned for a request (returned once per request id)."""
+    return {"pk": f"T#{tenant_id}#GWCOUNT#{subscription_id}", "sk": f"GIVEBACK#{request_id}#{meter}"}
 
 
 def gateway_rate_key(tenant_id: str, subscription_id: str, window_start: int) -> Key:

@@ -95,9 +95,15 @@ class CheckIn(ApiModel):
     meters: Increments | None = Field(default=None, description="Evaluated even when no policy covers the route.")
 
 
+SubscriptionId = Annotated[
+    str, Field(min_length=1, max_length=64, description="Instead of api_key: the subscription (access-log metering).")
+]
+
+
 class MeterRequest(ApiModel):
     request_id: Annotated[str, Field(min_length=1, max_length=128)] = Field(description="The usage event's id.")
     api_key: ApiKey | None = None
+    subscription_id: SubscriptionId | None = None
     method: Method
     path: Path
     status_code: StrictInt = Field(ge=100, le=599)
@@ -112,6 +118,7 @@ class MeterIn(ApiModel):
     )
     request_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     api_key: ApiKey | None = None
+    subscription_id: SubscriptionId | None = None
     method: Method | None = None
     path: Path | None = None
     status_code: StrictInt | None = Field(default=None, ge=100, le=599)

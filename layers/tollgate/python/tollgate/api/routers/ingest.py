@@ -206,6 +206,7 @@ def ingest_diagnose(
         event_name=event_name,
         key_id=key_id,
         hours=hours,
+        gateway=wiring.gateway_store() if caller.kind is KeyKind.OPERATOR else None,
     )
     return json_response(200, body)
 

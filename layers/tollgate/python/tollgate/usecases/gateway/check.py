@@ -35,6 +35,8 @@ class Answer:
 
     @property
     def cache_ttl_seconds(self) -> int:
+        if self.decision.allowed and self.snapshot is not None and self.snapshot.rate_limit is not None:
+            return 0  # a cached allowed answer would never see the plan's rate limit
         if self.policy is None:
             return DEFAULT_TTL
         return 0 if self.policy.strict and self.decision.allowed else self.policy.cache_ttl_seconds
@@ -66,7 +68,7 @@ def _policy_json(policy: Policy | None) -> dict[str, Any] | None:
     return data
 
 
-def _period(snapshot: AccessSnapshot, meter: str) -> str:
+def counter_period(snapshot: AccessSnapshot, meter: str) -> str:
     m = snapshot.meters[meter]
     return m.period_start.isoformat() if m.period_start else "-"
 
@@ -82,11 +84,11 @@ def _strict(
         if m is None or not m.hard or m.limit is None or s.subscription_id is None:
             continue
         ok, before = repos.store.take_counter(
-            s.tenant_id, s.subscription_id, name, _period(s, name), inc, m.limit, m.used_at(now)
+            s.tenant_id, s.subscription_id, name, counter_period(s, name), inc, m.limit, m.used_at(now)
         )
         if not ok:
             for done, amount in taken:
-                repos.store.give_back(s.tenant_id, s.subscription_id, done, _period(s, done), amount)
+                repos.store.give_back(s.tenant_id, s.subscription_id, done, counter_period(s, done), amount)
             return {name: before}
         taken.append((name, inc))
     return {}
@@ -126,7 +128,7 @@ def evaluate(
     return decision
 
 
-def _snapshot(repos: GatewayRepos, tenant_id: str, api_key: str) -> AccessSnapshot | None:
+def snapshot_of(repos: GatewayRepos, tenant_id: str, api_key: str) -> AccessSnapshot | None:
     return load(repos, tenant_id, hash_key(api_key)) if len(api_key) <= MAX_KEY else None
 
 
@@ -150,7 +152,7 @@ def check(repos: GatewayRepos, tenant_id: str, body: Mapping[str, Any]) -> dict[
     if not api_key:
         header, scheme = (policy.auth_header, policy.auth_scheme) if policy else ("Authorization", "Bearer")
         return Answer(missing_key(header, scheme), policy, None).to_json()
-    snapshot = _snapshot(repos, tenant_id, api_key)
+    snapshot = snapshot_of(repos, tenant_id, api_key)
     return Answer(evaluate(repos, snapshot, policy, increments, now), policy, snapshot).to_json()
 
 
@@ -163,7 +165,7 @@ def _all_policies(
         key_level: Decision | None = missing_key("Authorization", "Bearer")
         snapshot = None
     else:
-        snapshot = _snapshot(repos, tenant_id, api_key)
+        snapshot = snapshot_of(repos, tenant_id, api_key)
         key_level = (
             decide(snapshot, None, {}, now) if snapshot is None or snapshot.key_state is not KeyState.ACTIVE else None
         )
@@ -174,6 +176,8 @@ def _all_policies(
         ).to_json()
         decisions.append({k: answer[k] for k in ("policy", "allowed", "status", "problem", "headers", "meters")})
     ttls = [p.cache_ttl_seconds for p in policies] or [DEFAULT_TTL]
+    if key_level is None and snapshot is not None and snapshot.rate_limit is not None:
+        ttls = [0]  # a rate-limited plan is asked every time
     top = key_level or Decision(True)
     return {
         "allowed": top.allowed,

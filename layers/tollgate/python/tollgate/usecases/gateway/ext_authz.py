@@ -12,7 +12,7 @@ from typing import Any
 from tollgate.domain.gateway.decision import Decision, missing_key
 from tollgate.domain.gateway.policy import first_covering
 from tollgate.usecases.authorize import header
-from tollgate.usecases.gateway.check import _snapshot, evaluate, remaining_headers, token_of
+from tollgate.usecases.gateway.check import evaluate, remaining_headers, snapshot_of, token_of
 from tollgate.usecases.gateway.policies import tenant_policies
 from tollgate.usecases.gateway.repos import GatewayRepos
 
@@ -32,7 +32,7 @@ def ext_authz(
     if not api_key:
         decision: Decision = missing_key(policy.auth_header, policy.auth_scheme)
     else:
-        snapshot = _snapshot(repos, tenant_id, api_key)
+        snapshot = snapshot_of(repos, tenant_id, api_key)
         decision = evaluate(repos, snapshot, policy, policy.meters, repos.clock())
     if not decision.allowed:
         return decision.status(policy), decision.headers(), decision.problem(policy)

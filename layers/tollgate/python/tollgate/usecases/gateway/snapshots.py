@@ -159,15 +159,22 @@ def _percentages(repos: GatewayRepos, tenant_id: str) -> set[int]:
     return found or set(DEFAULT_THRESHOLDS)
 
 
-def rebuild(repos: GatewayRepos, key_hash: str, key: ApiKey | None = None) -> AccessSnapshot | None:
-    """Build the key's snapshot again, store it with the entitlement events of the change."""
-    key = key or repos.tenancy.find_key_by_hash(key_hash)
+_READ = object()
+
+
+def rebuild(repos: GatewayRepos, key_hash: str, *, stored: object = _READ) -> AccessSnapshot | None:
+    """Build the key's snapshot again and store it with the entitlement events of the change (``stored``:
+    the snapshot already read, if the caller read it). A key that is not a customer key has none: an
+    unknown key costs reads only, never a write."""
+    old = repos.store.get_snapshot(key_hash) if stored is _READ else stored
+    assert old is None or isinstance(old, AccessSnapshot)
+    key = repos.tenancy.find_key_by_hash(key_hash)
     if key is None or key.kind is not KeyKind.CUSTOMER or key.customer_id is None:
-        with contextlib.suppress(Exception):
-            repos.store.delete_snapshot(key_hash)
+        if old is not None:
+            with contextlib.suppress(Exception):
+                repos.store.delete_snapshot(key_hash)
         return None
     now = repos.clock()
-    old = repos.store.get_snapshot(key_hash)
     new = build(repos, key, now)
     repos.store.put_snapshot(key_hash, new, thresholds.changes(old, new, _percentages(repos, key.tenant_id), now))
     return new
@@ -178,7 +185,7 @@ def load(repos: GatewayRepos, tenant_id: str, key_hash: str) -> AccessSnapshot |
     customer key of ``tenant_id`` (another tenant's key is as unknown as a typo)."""
     snapshot = repos.store.get_snapshot(key_hash)
     if snapshot is None or _stale(snapshot, repos.clock()):
-        snapshot = rebuild(repos, key_hash)
+        snapshot = rebuild(repos, key_hash, stored=snapshot)
     if snapshot is None or snapshot.tenant_id != tenant_id:
         return None
     return snapshot
