@@ -158,9 +158,6 @@ def test_a_500_from_the_upstream_is_not_metered_a_200_is(server, demo):
     assert [r["reason"] for r in sink.results[-2:]] == ["STATUS_NOT_METERED", "METERED"]
 
 
-@pytest.mark.xfail(
-    reason="server side: diagnose names the status filter from gw-core 7185420 on (not yet in main)", strict=False
-)
 def test_a_200_policy_misses_201s_and_diagnose_says_so(server, demo):
     s = setup(server, demo, policy={"meter_on_status_codes": "200"})
     r = call(server, s.key, "/demo-api/orders", "POST")
