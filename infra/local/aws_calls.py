@@ -127,6 +127,17 @@ def calls_of(function: str) -> Iterator[None]:
         CURRENT_FUNCTION.reset(token)
 
 
+@contextmanager
+def unrecorded() -> Iterator[None]:
+    """Leave the AWS calls made inside the block out of the record (a test's own resources, which the
+    synthesized template does not have)."""
+    token = CURRENT_FUNCTION.set(None)
+    try:
+        yield
+    finally:
+        CURRENT_FUNCTION.reset(token)
+
+
 def recorded() -> set[Call]:
     with _lock:
         return set(_calls)

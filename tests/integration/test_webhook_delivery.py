@@ -139,8 +139,14 @@ def test_five_days_of_failures_disable_the_endpoint(local_stack, tenant):
 def _outbox_types(tenant_id: str) -> list[str]:
     from boto3.dynamodb.conditions import Key
 
+    from tollgate.adapters.dynamodb.shards import all_shards
+
     table = wiring.customer_repository()._table
-    items = table.query(KeyConditionExpression=Key("pk").eq(f"T#{tenant_id}#OUTBOX"))["Items"]
+    items = [
+        item
+        for pk in all_shards(f"T#{tenant_id}#OUTBOX#00")  # the outbox is spread over 16 keys
+        for item in table.query(KeyConditionExpression=Key("pk").eq(pk))["Items"]
+    ]
     return [i["event"]["type"] for i in items]
 
 
