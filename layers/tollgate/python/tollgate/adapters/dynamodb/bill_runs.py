@@ -24,8 +24,10 @@ from tollgate.adapters.dynamodb.keys import (
     bill_runs_gsi1pk,
     bill_runs_gsi1sk,
 )
+from tollgate.adapters.dynamodb.paging import PageQuery, query_page
 from tollgate.domain.bill_runs import DONE, BillRun, BillRunStatus, ResultStatus, SubscriptionResult
 from tollgate.domain.clock import parse_rfc3339
+from tollgate.domain.paging import Page
 
 
 def _run_from_item(item: dict[str, Any]) -> BillRun:
@@ -105,16 +107,10 @@ class DynamoBillRunRepository:
         item = self._table.get_item(Key=bill_run_key(tenant_id, bill_run_id)).get("Item")
         return _run_from_item(item) if item else None
 
-    def list_runs(self, tenant_id: str, limit: int = 50) -> list[BillRun]:
-        from boto3.dynamodb.conditions import Key
-
-        page = self._table.query(
-            IndexName="gsi1",
-            KeyConditionExpression=Key("gsi1pk").eq(bill_runs_gsi1pk(tenant_id)),
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-        return [_run_from_item(i) for i in page["Items"]]
+    def page_runs(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[BillRun]:
+        """The tenant's bill runs, newest first (gsi1sk: created at, then id)."""
+        query = PageQuery(partition=("gsi1pk", bill_runs_gsi1pk(tenant_id)), index="gsi1", newest_first=True)
+        return query_page(self._table, query, limit=limit, cursor=cursor).map(_run_from_item)
 
     def record_results(self, tenant_id: str, bill_run_id: str, results: list[SubscriptionResult]) -> None:
         with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:

@@ -7,10 +7,12 @@ from typing import Any
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import outbox_put, plain_json, query_all
 from tollgate.adapters.dynamodb.keys import COUPON_PREFIX, coupon_key, tenant_pk
+from tollgate.adapters.dynamodb.paging import PageQuery, query_page
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.billing.discounts import Coupon
 from tollgate.domain.errors import Conflict
 from tollgate.domain.events import DomainEvent
+from tollgate.domain.paging import Page
 
 
 class DynamoCouponRepository:
@@ -47,6 +49,11 @@ class DynamoCouponRepository:
     def get(self, tenant_id: str, coupon_id: str) -> Coupon | None:
         item = self._table.get_item(Key=coupon_key(tenant_id, coupon_id)).get("Item")
         return Coupon.from_json(tenant_id, plain_json(item["doc"])) if item else None
+
+    def page_coupons(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[Coupon]:
+        query = PageQuery(partition=("pk", tenant_pk(tenant_id)), prefix=COUPON_PREFIX)
+        page = query_page(self._table, query, limit=limit, cursor=cursor)
+        return page.map(lambda i: Coupon.from_json(tenant_id, plain_json(i["doc"])))
 
     def list_coupons(self, tenant_id: str) -> list[Coupon]:
         from boto3.dynamodb.conditions import Key

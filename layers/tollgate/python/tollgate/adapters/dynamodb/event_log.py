@@ -7,7 +7,9 @@ from datetime import timedelta
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import event_from_json
 from tollgate.adapters.dynamodb.keys import event_log_key, event_log_pk
+from tollgate.adapters.dynamodb.paging import PageQuery, query_page
 from tollgate.domain.events import DomainEvent
+from tollgate.domain.paging import Page
 
 RETENTION = timedelta(days=400)
 
@@ -30,21 +32,13 @@ class DynamoEventLog:
                     }
                 )
 
-    def list_events(self, tenant_id: str, *, type_prefix: str | None = None, limit: int = 100) -> list[DomainEvent]:
-        from boto3.dynamodb.conditions import Attr, Key
+    def page_events(
+        self, tenant_id: str, *, type_prefix: str | None = None, limit: int, cursor: str | None = None
+    ) -> Page[DomainEvent]:
+        """The tenant's events newest first, optionally only the types starting with ``type_prefix``."""
+        from boto3.dynamodb.conditions import Attr
 
-        kwargs = {
-            "KeyConditionExpression": Key("pk").eq(event_log_pk(tenant_id)),
-            "ScanIndexForward": False,
-        }
-        if type_prefix:
-            kwargs["FilterExpression"] = Attr("type").begins_with(type_prefix)
-        out: list[DomainEvent] = []
-        table = aws.table(self.table_name)
-        while len(out) < limit:
-            page = table.query(**kwargs)
-            out.extend(event_from_json(i["event"]) for i in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return out[:limit]
+        only = Attr("type").begins_with(type_prefix) if type_prefix else None
+        query = PageQuery(partition=("pk", event_log_pk(tenant_id)), newest_first=True, filter=only)
+        page = query_page(aws.table(self.table_name), query, limit=limit, cursor=cursor)
+        return page.map(lambda i: event_from_json(i["event"]))

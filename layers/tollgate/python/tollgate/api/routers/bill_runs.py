@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, Field
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.domain.access import Caller, Permission
 from tollgate.domain.bill_runs import BillRun, ResultStatus
 from tollgate.domain.clock import to_rfc3339
@@ -49,7 +50,7 @@ class BillRunOut(ApiModel):
     results: list[ResultOut] = Field(default_factory=list, description="Per subscription, filtered by ?status=")
 
 
-class BillRunList(ApiModel):
+class BillRunList(PageFields):
     data: list[BillRunOut]
 
 
@@ -103,8 +104,9 @@ def start_bill_run(body: BillRunIn, caller: Caller_) -> Response[BillRunOut]:
     tags=["bill-runs"],
     summary="Recent bill runs",
 )
-def list_bill_runs(caller: Caller_) -> BillRunList:
-    return BillRunList(data=[run_out(r) for r in wiring.bill_run_repository().list_runs(caller.tenant_id)])
+def list_bill_runs(caller: Caller_, limit: Limit = 100, starting_after: StartingAfter = None) -> BillRunList:
+    page = wiring.bill_run_repository().page_runs(caller.tenant_id, limit=limit, cursor=starting_after)
+    return BillRunList(data=[run_out(r) for r in page.data], **page_fields(page))
 
 
 @router.get(

@@ -11,6 +11,7 @@ from pydantic import Field, WithJsonSchema
 from tollgate import wiring
 from tollgate.api.fields import Flag, TrialDays
 from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.api.routers.catalog_common import (
     READ,
     WRITE,
@@ -143,7 +144,7 @@ class PlanDetailOut(PlanOut):
     versions: list[VersionSummary]
 
 
-class PlanList(ApiModel):
+class PlanList(PageFields):
     data: list[PlanOut]
 
 
@@ -221,8 +222,9 @@ def create_plan(body: PlanIn, caller: CallerDep) -> Response[PlanDetailOut]:
 
 
 @router.get("/v1/plans", openapi_extensions=READ, tags=["plans"], summary="List plans")
-def list_plans(caller: CallerDep) -> PlanList:
-    return PlanList(data=[plan_out(p) for p in catalog.list_plans(wiring.catalog_repository(), caller)])
+def list_plans(caller: CallerDep, limit: Limit = 100, starting_after: StartingAfter = None) -> PlanList:
+    page = wiring.catalog_repository().page_plans(caller.tenant_id, limit=limit, cursor=starting_after)
+    return PlanList(data=[plan_out(p) for p in page.data], **page_fields(page))
 
 
 @router.get("/v1/plans/<plan_id>", openapi_extensions=READ, tags=["plans"], summary="Get a plan and its versions")

@@ -13,6 +13,7 @@ from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.fields import ExternalId, Flag, Identifier, MetadataText, Name, Timestamp, TrialDays, VersionNumber
 from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.api.routers.api_keys import KeyOut, issued_out
 from tollgate.domain.access import Caller, Permission
 from tollgate.domain.clock import to_rfc3339, utcnow
@@ -120,7 +121,7 @@ class RetryOut(ApiModel):
     )
 
 
-class SubscriptionList(ApiModel):
+class SubscriptionList(PageFields):
     data: list[SubscriptionOut]
 
 
@@ -147,8 +148,7 @@ def subscription_out(s: Subscription, with_keys: bool = True) -> SubscriptionOut
     if with_keys:
         keys = [
             BoundKey(id=k.key_id, display=k.display, status=k.status.value, livemode=k.livemode)
-            for k in wiring.tenancy_repository().list_keys(s.tenant_id)
-            if k.subscription_id == s.subscription_id
+            for k in wiring.tenancy_repository().subscription_keys(s.tenant_id, s.subscription_id)
         ]
     return SubscriptionOut(
         id=s.subscription_id,
@@ -199,13 +199,18 @@ def create_subscription(body: SubscriptionIn, caller: Caller_) -> Response[Subsc
     summary="List subscriptions",
 )
 def list_subscriptions(
-    caller: Caller_, customer_id: Annotated[str | None, Query(max_length=255)] = None
+    caller: Caller_,
+    customer_id: Annotated[str | None, Query(max_length=255)] = None,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
 ) -> SubscriptionList:
     repo = wiring.subscription_repository()
-    subs = (
-        repo.list_for_customer(caller.tenant_id, customer_id) if customer_id else repo.list_for_tenant(caller.tenant_id)
+    page = (
+        repo.page_for_customer(caller.tenant_id, customer_id, limit=limit, cursor=starting_after)
+        if customer_id
+        else repo.page_for_tenant(caller.tenant_id, limit=limit, cursor=starting_after)
     )
-    return SubscriptionList(data=[subscription_out(s, with_keys=False) for s in subs])
+    return SubscriptionList(data=[subscription_out(s, with_keys=False) for s in page.data], **page_fields(page))
 
 
 @router.get(
