@@ -137,6 +137,22 @@ class DynamoBillRunRepository:
         items = query_all(self._table, KeyConditionExpression=Key("pk").eq(bill_run_results_pk(tenant_id, bill_run_id)))
         return [_result_from_item(i) for i in items]
 
+    def page_results(
+        self,
+        tenant_id: str,
+        bill_run_id: str,
+        *,
+        status: ResultStatus | None = None,
+        limit: int,
+        cursor: str | None = None,
+    ) -> Page[SubscriptionResult]:
+        """The run's per-subscription results by subscription id, optionally in one status."""
+        from boto3.dynamodb.conditions import Attr
+
+        only = Attr("status").eq(status.value) if status else None
+        query = PageQuery(partition=("pk", bill_run_results_pk(tenant_id, bill_run_id)), filter=only)
+        return query_page(self._table, query, limit=limit, cursor=cursor).map(_result_from_item)
+
     def unfinished(self, tenant_id: str, bill_run_id: str) -> list[str]:
         return [r.subscription_id for r in self.results(tenant_id, bill_run_id) if r.status not in DONE]
 

@@ -49,6 +49,7 @@ from tollgate.adapters.dynamodb.keys import (
     tenant_pk,
 )
 from tollgate.adapters.dynamodb.paging import PageQuery, query_page
+from tollgate.adapters.dynamodb.subscription_history import page_history, transition_from
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.errors import ConcurrentUpdate, Conflict
@@ -358,16 +359,12 @@ class DynamoSubscriptionRepository:
         items = self._query_all(
             KeyConditionExpression=Key("pk").eq(subscription_history_pk(tenant_id, subscription_id))
         )
-        return [
-            Transition(
-                at=required_dt(i["at"]),
-                action=i["action"],
-                from_status=SubscriptionStatus(i["from_status"]) if i.get("from_status") else None,
-                to_status=SubscriptionStatus(i["to_status"]),
-                detail=i.get("detail") or {},
-            )
-            for i in items
-        ]
+        return [transition_from(i) for i in items]
+
+    def page_history(
+        self, tenant_id: str, subscription_id: str, *, limit: int, cursor: str | None = None
+    ) -> Page[Transition]:
+        return page_history(self._table, tenant_id, subscription_id, limit=limit, cursor=cursor)
 
     def due_transitions(self, until: datetime, limit: int = 100) -> list[tuple[str, str, str, str]]:
         from boto3.dynamodb.conditions import Key

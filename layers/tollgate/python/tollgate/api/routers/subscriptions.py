@@ -138,7 +138,7 @@ class HistoryLine(ApiModel):
     detail: dict
 
 
-class HistoryOut(ApiModel):
+class HistoryOut(PageFields):
     data: list[HistoryLine]
 
 
@@ -351,10 +351,15 @@ def mint_key(subscription_id: str, body: KeyIn, caller: Caller_) -> Response[Key
     tags=["subscriptions"],
     summary="Every transition of the subscription, oldest first",
 )
-def subscription_history(subscription_id: str, caller: Caller_) -> HistoryOut:
+def subscription_history(
+    subscription_id: str, caller: Caller_, limit: Limit = 100, starting_after: StartingAfter = None
+) -> HistoryOut:
     cases.get_subscription(wiring.subscription_repos(), caller.tenant_id, subscription_id)
-    lines = wiring.subscription_repository().history(caller.tenant_id, subscription_id)
+    page = wiring.subscription_repository().page_history(
+        caller.tenant_id, subscription_id, limit=limit, cursor=starting_after
+    )
     return HistoryOut(
+        **page_fields(page),
         data=[
             HistoryLine(
                 at=to_rfc3339(h.at),
@@ -363,8 +368,8 @@ def subscription_history(subscription_id: str, caller: Caller_) -> HistoryOut:
                 to_status=h.to_status.value,
                 detail={k: str(v) for k, v in h.detail.items()},
             )
-            for h in lines
-        ]
+            for h in page.data
+        ],
     )
 
 
