@@ -161,3 +161,34 @@ def test_customers_still_take_the_cursor_parameter(tenant):
     page = ok(t.get("/v1/customers", params={"limit": LIMIT}))
     rest = ok(t.get("/v1/customers", params={"limit": 100, "cursor": page["next_cursor"]}))
     assert {c["id"] for c in page["data"] + rest["data"]} == cases["customers"][2]
+
+
+def test_the_ingestion_event_log_pages_newest_first_through_one_instant(server):
+    from tests.e2e.ingest_kit import event, fresh_tenant
+
+    t = fresh_tenant(server, "paging the event log")
+    meter = t.meter(function="COUNT")
+    cust = t.customer()["external_id"]
+    # One request: its five entries (three stored, two rejected) share one received_at.
+    body = {
+        "events": [event(cust, meter["event_name"]) for _ in range(3)]
+        + [event(cust, "no.such.meter") for _ in range(2)]
+    }
+    sent = t.send(body)
+    assert sent["accepted"] == 3 and len(sent["rejected"]) == 2
+    t.settle()
+    whole = ok(t.owner.get("/v1/ingest/events", params={"limit": 100}))
+    assert len(whole["data"]) == 5 and not whole["has_more"] and whole["next_cursor"] is None
+    seen, cursor = [], None
+    while True:
+        params = {"limit": LIMIT, **({"starting_after": cursor} if cursor else {})}
+        page = ok(t.owner.get("/v1/ingest/events", params=params))
+        seen += page["data"]
+        if not page["has_more"]:
+            break
+        cursor = page["next_cursor"]
+    assert seen == whole["data"]
+    other = fresh_tenant(server, "someone else's log")
+    assert problem(other.owner.get("/v1/ingest/events", params={"starting_after": cursor}), 400)["code"] == (
+        "INVALID_CURSOR"
+    )
