@@ -21,15 +21,17 @@ LIMIT = 2
 N = LIMIT + 1  # one more than a page: every walk needs two pages
 
 
-def walk(c: httpx.Client, path: str, params: dict[str, Any], limit: int = LIMIT) -> tuple[list[str], int]:
-    """Every id the list returns, page by page, and the number of pages."""
-    ids: list[str] = []
+def walk(
+    c: httpx.Client, path: str, params: dict[str, Any], limit: int = LIMIT, key: str = "id"
+) -> tuple[list[Any], int]:
+    """Every ``key`` of the items the list returns, page by page, and the number of pages."""
+    ids: list[Any] = []
     cursor, pages = None, 0
     while True:
         page = ok(c.get(path, params={**params, "limit": limit, **({"starting_after": cursor} if cursor else {})}))
         pages += 1
         assert len(page["data"]) <= limit
-        ids += [item["id"] for item in page["data"]]
+        ids += [item[key] if key else item for item in page["data"]]
         assert page["has_more"] is (page["next_cursor"] is not None)
         if not page["has_more"]:
             return ids, pages
@@ -192,3 +194,42 @@ def test_the_ingestion_event_log_pages_newest_first_through_one_instant(server):
     assert problem(other.owner.get("/v1/ingest/events", params={"starting_after": cursor}), 400)["code"] == (
         "INVALID_CURSOR"
     )
+
+
+def test_the_lists_inside_a_plan_a_subscription_a_migration_and_a_bill_run_page(server):
+    t = own_tenant(server, "nested pages")
+    p = builders.plan(t)
+    for _ in range(N - 1):
+        builders.new_version(t, p["id"], fee="11.00", publish=False)
+    versions, pages = walk(t, f"/v1/plans/{p['id']}/versions", {}, key="version")
+    assert versions == list(range(1, N + 1)) and pages >= 2
+    detail = ok(t.get(f"/v1/plans/{p['id']}"))
+    assert [v["version"] for v in detail["versions"]] == versions and detail["versions_has_more"] is False
+
+    subs = [builders.subscribe(t, builders.customer(t)["id"], p["id"]) for _ in range(N)]
+    target = builders.plan(t)
+    started = ok(t.post("/v1/migrations", json={"from_plan_id": p["id"], "to_plan_id": target["id"]}), 202)
+    done = builders.wait_for(
+        lambda: (m := ok(t.get(f"/v1/migrations/{started['id']}")))["status"] != "RUNNING" and m, timeout=30
+    )
+    assert done["status"] == "COMPLETED" and done["results_has_more"] is False
+    results, pages = walk(t, f"/v1/migrations/{started['id']}/results", {}, key="subscription_id")
+    assert sorted(results) == sorted(s["id"] for s in subs) and pages >= 2
+
+    history = ok(t.get(f"/v1/subscriptions/{subs[0]['id']}/history"))["data"]
+    assert len(history) >= 2  # created, then migrated
+    lines, pages = walk(t, f"/v1/subscriptions/{subs[0]['id']}/history", {}, limit=1, key="")
+    assert lines == history and pages == len(history)
+
+    cust = builders.customer(t)
+    q = builders.plan(t)
+    ended = [ended_subscription(t, cust["id"], q["id"]) for _ in range(N)]
+    run = ok(t.post("/v1/bill-runs", json={"customer_ids": [cust["id"]]}), 202)
+    finished = builders.wait_for(
+        lambda: (r := ok(t.get(f"/v1/bill-runs/{run['id']}")))["status"] != "RUNNING" and r, timeout=60
+    )
+    assert {r["subscription_id"] for r in finished["results"]} == {s["id"] for s in ended}
+    results, pages = walk(t, f"/v1/bill-runs/{run['id']}/results", {}, key="subscription_id")
+    assert sorted(results) == sorted(s["id"] for s in ended) and pages >= 2
+    invoiced, _ = walk(t, f"/v1/bill-runs/{run['id']}/results", {"status": "INVOICED"}, key="subscription_id")
+    assert sorted(invoiced) == sorted(results)

@@ -383,6 +383,10 @@ class InMemoryBillRuns:
     def results(self, tenant_id: str, bill_run_id: str) -> list[SubscriptionResult]:
         return list(self.outcomes[(tenant_id, bill_run_id)].values())
 
+    def results_for(self, tenant_id: str, bill_run_id: str, subscription_ids: list[str]) -> list[SubscriptionResult]:
+        found = self.outcomes[(tenant_id, bill_run_id)]
+        return [found[s] for s in subscription_ids if s in found]
+
     def unfinished(self, tenant_id: str, bill_run_id: str) -> list[str]:
         return [r.subscription_id for r in self.results(tenant_id, bill_run_id) if r.status not in DONE]
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.codec import dt, query_all, ts, without_none
+from tollgate.adapters.dynamodb.codec import batch_get, dt, query_all, ts, without_none
 from tollgate.adapters.dynamodb.keys import (
     bill_run_key,
     bill_run_result_key,
@@ -152,6 +152,11 @@ class DynamoBillRunRepository:
         only = Attr("status").eq(status.value) if status else None
         query = PageQuery(partition=("pk", bill_run_results_pk(tenant_id, bill_run_id)), filter=only)
         return query_page(self._table, query, limit=limit, cursor=cursor).map(_result_from_item)
+
+    def results_for(self, tenant_id: str, bill_run_id: str, subscription_ids: list[str]) -> list[SubscriptionResult]:
+        """The results of these subscriptions only, by key (BatchGetItem), not the whole run's."""
+        keys = [bill_run_result_key(tenant_id, bill_run_id, s) for s in subscription_ids]
+        return [_result_from_item(i) for i in batch_get(self._table, keys).values()]
 
     def unfinished(self, tenant_id: str, bill_run_id: str) -> list[str]:
         return [r.subscription_id for r in self.results(tenant_id, bill_run_id) if r.status not in DONE]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tollgate.domain.paging import Page, decode_cursor, encode_cursor
+from tollgate.domain.paging import Page, bound_limit, decode_cursor, encode_cursor
 
 # A filtered list reads at most this many Query pages per request; a page may then hold fewer than
 # ``limit`` items with ``has_more`` true (follow ``next_cursor``), as the bound on one request's reads.
@@ -58,6 +58,7 @@ def query_page(table: Any, query: PageQuery, *, limit: int, cursor: str | None) 
     """Up to ``limit`` items after ``cursor`` (a ``next_cursor`` this same query returned) and the
     cursor of the next page. A cursor of another partition (another tenant, another customer) or of
     another kind of item is refused (400 INVALID_CURSOR) before anything is read."""
+    limit = bound_limit(limit)
     kwargs = query.kwargs()
     if cursor is not None:
         prefixes = {query.sort_name: query.prefix} if query.prefix else {}
