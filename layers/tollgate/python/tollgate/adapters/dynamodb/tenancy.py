@@ -1,4 +1,9 @@
-"""Tenants and API keys in the main table."""
+"""Tenants and API keys in the main table.
+
+An API key item (pk ``KEY#<sha256>``) is listed per tenant on gsi1 (``T#<tenant>#KEYS``, by key id) and
+on gsi2 under what it is looked up by: the subscription it is bound to (``T#<tenant>#SUBKEYS#<sub>``)
+or, for an operator key, its role (``T#<tenant>#ROLEKEYS#<role>``); so reading a subscription's keys
+or the other OWNER keys is a small Query, never a walk over every key of the tenant."""
 
 from __future__ import annotations
 
