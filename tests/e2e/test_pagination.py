@@ -200,7 +200,7 @@ def test_the_lists_inside_a_plan_a_subscription_a_migration_and_a_bill_run_page(
     t = own_tenant(server, "nested pages")
     p = builders.plan(t)
     for _ in range(N - 1):
-        builders.new_version(t, p["id"], fee="11.00", publish=False)
+        builders.new_version(t, p["id"], fee="11.00")
     versions, pages = walk(t, f"/v1/plans/{p['id']}/versions", {}, key="version")
     assert versions == list(range(1, N + 1)) and pages >= 2
     detail = ok(t.get(f"/v1/plans/{p['id']}"))
