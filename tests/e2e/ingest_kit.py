@@ -103,7 +103,16 @@ class Tenant:
         self.server.stack.drain()
 
     def log(self, **params) -> list[dict]:
-        return ok(self.owner.get("/v1/ingest/events", params=params))["data"]
+        """The event log's entries (newest first) up to ``limit`` (default 100), page by page."""
+        want, out, cursor = int(params.pop("limit", 100)), [], None
+        while len(out) < want:
+            asked = {**params, "limit": min(100, want - len(out)), **({"starting_after": cursor} if cursor else {})}
+            page = ok(self.owner.get("/v1/ingest/events", params=asked))
+            out += page["data"]
+            if not page["has_more"]:
+                break
+            cursor = page["next_cursor"]
+        return out
 
 
 def fresh_tenant(server, name: str = "ingest") -> Tenant:

@@ -301,7 +301,8 @@ def test_catalog_events_reach_the_event_log(server, owner):
     def logged():
         types = {
             (e["type"], e["data"].get("meter_id") or e["data"].get("plan_id"))
-            for e in ok(owner.get("/v1/billing-events", params={"limit": 500}))["data"]
+            for prefix in ("meter.", "plan")
+            for e in ok(owner.get("/v1/billing-events", params={"type": prefix, "limit": 100}))["data"]
         }
         wanted = {("meter.created", meter["id"]), ("plan.created", plan["id"]), ("plan_version.published", plan["id"])}
         return wanted <= types

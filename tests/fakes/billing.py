@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from tests.fakes.paging import fake_page
 from tollgate.domain.bill_runs import DONE, BillRun, BillRunStatus, SubscriptionResult, closing_status
 from tollgate.domain.billing.credit_notes import CreditNote
 from tollgate.domain.billing.delivery import InvoiceDelivery
@@ -24,6 +25,7 @@ from tollgate.domain.customers import Customer
 from tollgate.domain.errors import ConcurrentUpdate
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.money import round_money
+from tollgate.domain.paging import Page
 from tollgate.domain.subscriptions import Subscription, Transition
 from tollgate.ports import BillRunRepository
 from tollgate.ports.billing import (
@@ -109,6 +111,15 @@ class InMemoryBilling:
             and (status is None or i.status is status)
         ]
         return sorted(found, key=lambda i: (i.period_start, i.invoice_id), reverse=True)[:limit]
+
+    def page_invoices(
+        self, tenant_id, *, customer_id=None, subscription_id=None, status=None, limit: int, cursor=None
+    ) -> Page[Invoice]:
+        found = self.list_invoices(
+            tenant_id, customer_id=customer_id, subscription_id=subscription_id, status=status, limit=10**9
+        )
+        ordered = found if customer_id else sorted(found, key=lambda i: i.invoice_id)
+        return fake_page(ordered, lambda i: i.invoice_id, limit=limit, cursor=cursor)
 
     @staticmethod
     def _check(stored, expected: int | None, what: str) -> None:
@@ -393,15 +404,20 @@ class InMemoryBillRuns:
     def get(self, tenant_id: str, bill_run_id: str) -> BillRun | None:
         return self.runs.get((tenant_id, bill_run_id))
 
-    def list_runs(self, tenant_id: str, limit: int = 50) -> list[BillRun]:
+    def page_runs(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[BillRun]:
         found = [r for (t, _), r in self.runs.items() if t == tenant_id]
-        return sorted(found, key=lambda r: r.created_at, reverse=True)[:limit]
+        newest = sorted(found, key=lambda r: (r.created_at, r.bill_run_id), reverse=True)
+        return fake_page(newest, lambda r: r.bill_run_id, limit=limit, cursor=cursor)
 
     def record_results(self, tenant_id: str, bill_run_id: str, results: list[SubscriptionResult]) -> None:
         self.outcomes[(tenant_id, bill_run_id)].update({r.subscription_id: r for r in results})
 
     def results(self, tenant_id: str, bill_run_id: str) -> list[SubscriptionResult]:
         return list(self.outcomes[(tenant_id, bill_run_id)].values())
+
+    def results_for(self, tenant_id: str, bill_run_id: str, subscription_ids: list[str]) -> list[SubscriptionResult]:
+        found = self.outcomes[(tenant_id, bill_run_id)]
+        return [found[s] for s in subscription_ids if s in found]
 
     def unfinished(self, tenant_id: str, bill_run_id: str) -> list[str]:
         return [r.subscription_id for r in self.results(tenant_id, bill_run_id) if r.status not in DONE]

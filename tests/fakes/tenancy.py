@@ -6,9 +6,12 @@ import threading
 from dataclasses import replace
 from datetime import datetime
 
+from tests.fakes.paging import fake_page
+from tollgate.domain.access import Role
 from tollgate.domain.errors import ConcurrentUpdate
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.keys import ApiKey, KeyStatus
+from tollgate.domain.paging import Page
 from tollgate.domain.tenants import Tenant
 
 
@@ -40,8 +43,12 @@ class InMemoryTenancyRepository:
     def get_key(self, tenant_id: str, key_id: str) -> ApiKey | None:
         return next((k for k in self.keys.values() if k.tenant_id == tenant_id and k.key_id == key_id), None)
 
-    def list_keys(self, tenant_id: str) -> list[ApiKey]:
-        return [k for k in self.keys.values() if k.tenant_id == tenant_id]
+    def page_keys(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[ApiKey]:
+        mine = sorted((k for k in self.keys.values() if k.tenant_id == tenant_id), key=lambda k: k.key_id)
+        return fake_page(mine, lambda k: k.key_id, limit=limit, cursor=cursor)
+
+    def keys_with_role(self, tenant_id: str, role: Role) -> list[ApiKey]:
+        return [k for k in self.keys.values() if k.tenant_id == tenant_id and k.role is role]
 
     def revoke_key(
         self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent], *, still_active: ApiKey | None = None

@@ -16,7 +16,7 @@ def test_a_revocation_guarded_by_a_revoked_owner_key_changes_nothing(local_stack
     boot = local_stack.bootstrap_tenant("tenancy repository")
     repo = wiring.tenancy_repository()
     with local_stack.exclusive():
-        first = next(k for k in repo.list_keys(boot.tenant_id) if k.role is Role.OWNER)
+        first = repo.keys_with_role(boot.tenant_id, Role.OWNER)[0]
         caller = Caller(boot.tenant_id, KeyKind.OPERATOR, first.key_id, Role.OWNER)
         second = tenancy.create_api_key(repo, caller, kind=KeyKind.OPERATOR, role=Role.OWNER).key
         # Both revocations counted on the other key; the first lands, the second must not.

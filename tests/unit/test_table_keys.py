@@ -17,6 +17,8 @@ PINNED = [
     (k.TENANTS_GSI1PK, "TENANTS"),
     (k.api_key_key("abc123"), {"pk": "KEY#abc123", "sk": "KEY"}),
     (k.tenant_api_keys_gsi1pk("ten_1"), "T#ten_1#KEYS"),
+    (k.role_keys_gsi2pk("ten_1", "OWNER"), "T#ten_1#ROLEKEYS#OWNER"),
+    (k.subscription_keys_gsi2pk("ten_1", "sub_1"), "T#ten_1#SUBKEYS#sub_1"),
     # outbox and event log
     (k.outbox_key("ten_1", AT, "evt_1"), {"pk": "T#ten_1#OUTBOX#07", "sk": "2026-04-17T10:00:00Z#evt_1"}),
     (k.event_log_key("ten_1", AT, "evt_1"), {"pk": "T#ten_1#EVENTLOG#07", "sk": "2026-04-17T10:00:00Z#evt_1"}),

@@ -78,7 +78,7 @@ def test_two_owner_keys_revoking_each_other_at_once_leave_one_active():
     for t in threads:
         t.join()
     repo.revoke_key = real_revoke
-    active = [k for k in repo.list_keys(caller.tenant_id) if k.status is KeyStatus.ACTIVE and k.role is Role.OWNER]
+    active = [k for k in repo.keys_with_role(caller.tenant_id, Role.OWNER) if k.status is KeyStatus.ACTIVE]
     assert len(active) == 1 and sorted(outcomes) == ["LAST_OWNER_KEY", "revoked"]
 
 

@@ -8,9 +8,11 @@ parent (a laptop with the local stack needs no login at all).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -115,16 +117,21 @@ class Api:
     def get(self, path: str, **params: Any) -> Any:
         return self.call("GET", path, params={k: v for k, v in params.items() if v is not None})
 
-    def pages(self, path: str, limit: int, **params: Any) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
+    def iterate(self, path: str, page_size: int = 100, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a list route, page by page: each next page asks ``starting_after`` = the
+        previous page's ``next_cursor``, while ``has_more``."""
+        params.pop("limit", None)
         cursor = None
-        while len(items) < limit:
-            page = self.get(path, cursor=cursor, **params)
-            items.extend(page.get("data") or [])
+        while True:
+            page = self.get(path, limit=page_size, starting_after=cursor, **params)
+            yield from page.get("data") or []
             cursor = page.get("next_cursor")
-            if not cursor:
-                break
-        return items[:limit]
+            if not page.get("has_more") or not cursor:
+                return
+
+    def pages(self, path: str, limit: int, **params: Any) -> list[dict[str, Any]]:
+        """The first ``limit`` items of a list route."""
+        return list(itertools.islice(self.iterate(path, min(100, max(1, limit)), **params), limit))
 
 
 def describe_problem(response: httpx.Response) -> str:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from tollgate.domain.access import Role
 from tollgate.domain.bill_runs import BillRun, SubscriptionResult
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.keys import ApiKey
+from tollgate.domain.paging import Page
 from tollgate.domain.tenants import Tenant
 
 
@@ -27,7 +29,9 @@ class TenancyRepository(Protocol):
 
     def get_key(self, tenant_id: str, key_id: str) -> ApiKey | None: ...
 
-    def list_keys(self, tenant_id: str) -> list[ApiKey]: ...
+    def page_keys(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[ApiKey]: ...
+
+    def keys_with_role(self, tenant_id: str, role: Role) -> list[ApiKey]: ...
 
     def revoke_key(
         self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent], *, still_active: ApiKey | None = None
@@ -44,7 +48,9 @@ class EventLog(Protocol):
 
     def append(self, events: list[DomainEvent]) -> None: ...
 
-    def list_events(self, tenant_id: str, *, type_prefix: str | None = None, limit: int = 100) -> list[DomainEvent]: ...
+    def page_events(
+        self, tenant_id: str, *, type_prefix: str | None = None, limit: int, cursor: str | None = None
+    ) -> Page[DomainEvent]: ...
 
 
 class BillRunRepository(Protocol):
@@ -54,11 +60,15 @@ class BillRunRepository(Protocol):
 
     def get(self, tenant_id: str, bill_run_id: str) -> BillRun | None: ...
 
-    def list_runs(self, tenant_id: str, limit: int = 50) -> list[BillRun]: ...
+    def page_runs(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[BillRun]: ...
 
     def record_results(self, tenant_id: str, bill_run_id: str, results: list[SubscriptionResult]) -> None: ...
 
     def results(self, tenant_id: str, bill_run_id: str) -> list[SubscriptionResult]: ...
+
+    def results_for(
+        self, tenant_id: str, bill_run_id: str, subscription_ids: list[str]
+    ) -> list[SubscriptionResult]: ...
 
     def unfinished(self, tenant_id: str, bill_run_id: str) -> list[str]: ...
 

@@ -26,6 +26,7 @@ from tollgate.domain.billing.wallets import Wallet
 from tollgate.domain.catalog.meters import Meter
 from tollgate.domain.customers import Customer
 from tollgate.domain.events import DomainEvent
+from tollgate.domain.paging import Page
 
 
 class UsageReader(Protocol):
@@ -83,6 +84,19 @@ class InvoiceRepository(Protocol):
         limit: int = 100,
     ) -> list[Invoice]:
         """Newest period first."""
+        ...
+
+    def page_invoices(
+        self,
+        tenant_id: str,
+        *,
+        customer_id: str | None = None,
+        subscription_id: str | None = None,
+        status: InvoiceStatus | None = None,
+        limit: int,
+        cursor: str | None = None,
+    ) -> Page[Invoice]:
+        """A customer's invoices newest period first, or the tenant's by invoice id."""
         ...
 
     def commit(self, write: BillingWrite) -> None:

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from tollgate.domain.customers import Customer
 from tollgate.domain.events import DomainEvent
+from tollgate.domain.paging import Page
 from tollgate.domain.subscriptions import Subscription, Transition
 
 
@@ -18,10 +19,8 @@ class CustomerRepository(Protocol):
 
     def get_by_external_id(self, tenant_id: str, external_id: str) -> Customer | None: ...
 
-    def list_page(
-        self, tenant_id: str, *, limit: int = 100, after: str | None = None
-    ) -> tuple[list[Customer], str | None]:
-        """One page of the tenant's customers and the cursor of the next page (None on the last)."""
+    def list_page(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[Customer]:
+        """One page of the tenant's customers after ``cursor`` (a ``next_cursor`` of this list)."""
 
     def update(self, before: Customer, after: Customer, events: list[DomainEvent]) -> None:
         """Write ``after`` if the stored customer still has ``before``'s external id (ConcurrentUpdate

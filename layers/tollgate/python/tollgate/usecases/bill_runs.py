@@ -320,7 +320,7 @@ def record_page_failure(deps: Deps, page: dict[str, Any], error: dict[str, Any])
     cause = f"{error.get('Error', 'Error')}: {str(error.get('Cause', ''))[:300]}"
     done = {
         r.subscription_id
-        for r in deps.runs.results(page["tenant_id"], page["bill_run_id"])
+        for r in deps.runs.results_for(page["tenant_id"], page["bill_run_id"], list(page["subscription_ids"]))
         if r.status is not ResultStatus.PENDING
     }
     failed = [

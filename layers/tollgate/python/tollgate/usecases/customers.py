@@ -17,6 +17,7 @@ from tollgate.domain.errors import Conflict, NotFound
 from tollgate.domain.event_types import CustomerData
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.ids import new_id
+from tollgate.domain.paging import Page
 from tollgate.domain.retry import retry_on_conflict
 from tollgate.ports.customers import CustomerRepository
 
@@ -73,11 +74,9 @@ def get_customer_by_external_id(repo: CustomerRepository, tenant_id: str, extern
     return customer
 
 
-def list_customers(
-    repo: CustomerRepository, tenant_id: str, *, limit: int, after: str | None
-) -> tuple[list[Customer], str | None]:
+def list_customers(repo: CustomerRepository, tenant_id: str, *, limit: int, cursor: str | None) -> Page[Customer]:
     """One page of the tenant's customers and the cursor of the next page."""
-    return repo.list_page(tenant_id, limit=limit, after=after)
+    return repo.list_page(tenant_id, limit=limit, cursor=cursor)
 
 
 def update_customer(

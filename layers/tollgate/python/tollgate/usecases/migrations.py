@@ -19,6 +19,7 @@ from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict, InvalidInput, NotFound
 from tollgate.domain.ids import new_id
 from tollgate.domain.migrations import BulkMigration, LockHolder, MigrationResult, MigrationStatus
+from tollgate.domain.paging import Page
 from tollgate.ports import ManifestStore
 from tollgate.usecases import plan_changes
 from tollgate.usecases import subscriptions as subs
@@ -88,11 +89,14 @@ def _release_stale_lock(migrations, starter: Starter, tenant_id: str, now: datet
     return True
 
 
-def get_bulk_migration(migrations, tenant_id: str, migration_id: str) -> tuple[BulkMigration, list[MigrationResult]]:
+def get_bulk_migration(
+    migrations, tenant_id: str, migration_id: str, *, limit: int, cursor: str | None = None
+) -> tuple[BulkMigration, Page[MigrationResult]]:
+    """The migration and one page of its per-subscription results."""
     m = migrations.get(tenant_id, migration_id) if is_identifier(migration_id) else None
     if m is None:
         raise NotFound(f"Migration not found: {shown(migration_id)}.")
-    return m, migrations.results(tenant_id, migration_id)
+    return m, migrations.page_results(tenant_id, migration_id, limit=limit, cursor=cursor)
 
 
 def plan_bulk_migration(

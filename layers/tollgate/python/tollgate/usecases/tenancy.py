@@ -14,6 +14,7 @@ from tollgate.domain.event_types import ApiKeyData, TenantData
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.ids import new_id
 from tollgate.domain.keys import ApiKey, KeyStatus, mint
+from tollgate.domain.paging import Page
 from tollgate.domain.retry import retry_on_conflict
 from tollgate.domain.tenants import Tenant
 from tollgate.ports import TenancyRepository
@@ -115,16 +116,17 @@ def create_api_key(
     return IssuedKey(key, secret)
 
 
-def list_api_keys(repo: TenancyRepository, caller: Caller) -> list[ApiKey]:
-    return sorted(repo.list_keys(caller.tenant_id), key=lambda k: k.created_at)
+def list_api_keys(repo: TenancyRepository, caller: Caller, *, limit: int, cursor: str | None) -> Page[ApiKey]:
+    """One page of the tenant's keys, by key id."""
+    return repo.page_keys(caller.tenant_id, limit=limit, cursor=cursor)
 
 
 def _other_active_owner(repo: TenancyRepository, key: ApiKey) -> ApiKey:
     """Another active OWNER key of the tenant, or 409 LAST_OWNER_KEY: without one nobody could mint keys."""
     others = [
         k
-        for k in repo.list_keys(key.tenant_id)
-        if k.role is Role.OWNER and k.status is KeyStatus.ACTIVE and k.key_id != key.key_id
+        for k in repo.keys_with_role(key.tenant_id, Role.OWNER)
+        if k.status is KeyStatus.ACTIVE and k.key_id != key.key_id
     ]
     if not others:
         raise Conflict(

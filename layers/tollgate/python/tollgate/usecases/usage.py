@@ -33,6 +33,7 @@ from tollgate.domain.usage.events import Code, EventStatus, StoredEvent, decimal
 from tollgate.ports.catalog import CatalogRepository
 from tollgate.ports.customers import CustomerRepository
 from tollgate.ports.usage import LogQuery, UsageEventStore, UsageStore
+from tollgate.usecases.event_log_pages import log_page, resume_point, resumed_end
 
 MAX_GUARD_ROUNDS = 5
 # Values read (two items each: one BatchGetItem) and placed together (one transaction: two items each and up to
@@ -230,6 +231,7 @@ class EventLogQuery:
     start: datetime | None = None
     end: datetime | None = None
     limit: int = 100
+    cursor: str | None = None  # the next_cursor of the previous page
 
 
 def list_event_log(
@@ -269,11 +271,13 @@ def list_event_log(
     start, end = _range(q.start, q.end, timedelta(hours=24), now)
     if end - start > MAX_LOG_SPAN:
         raise InvalidInput("from and to may be at most 31 days apart.", field="from")
+    resume = resume_point(q.cursor, tenant)
+    end, wanted = resumed_end(end, resume), q.limit + (resume[1] if resume else 0)
     entries: list[dict[str, Any]] = []
     wanted_ids: dict[str, str] = {}  # event id -> status from the index
     hour = floor_to(end - timedelta(microseconds=1), Window.HOUR)
     customer_unknown = customer is None and bool(external)
-    while hour >= floor_to(start, Window.HOUR) and len(entries) + len(wanted_ids) < q.limit:
+    while hour >= floor_to(start, Window.HOUR) and len(entries) + len(wanted_ids) <= wanted:
         key = hour_of(hour)
         if statuses & STORED and not customer_unknown and not (q.event_name and meter is None):
             for entry in events.index_hour(
@@ -302,14 +306,13 @@ def list_event_log(
         hour -= timedelta(hours=1)
     stored = events.get(tenant, list(wanted_ids)) if wanted_ids else {}
     entries.extend(_stored_json(event) for event in stored.values())
-    entries.sort(key=lambda e: (e["received_at"], e.get("_index", 0)), reverse=True)
-    for e in entries:
-        e.pop("_index", None)
+    page, next_cursor = log_page(entries, q.limit, resume, tenant)
     return {
-        "data": entries[: q.limit],
+        "data": page,
         "from": to_rfc3339(start),
-        "to": to_rfc3339(end),
-        "has_more": len(entries) > q.limit,
+        "to": to_rfc3339(q.end or now),
+        "has_more": next_cursor is not None,
+        "next_cursor": next_cursor,
     }
 
 

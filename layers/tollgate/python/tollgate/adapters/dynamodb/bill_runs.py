@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.codec import dt, query_all, ts, without_none
+from tollgate.adapters.dynamodb.codec import batch_get, dt, query_all, ts, without_none
 from tollgate.adapters.dynamodb.keys import (
     bill_run_key,
     bill_run_result_key,
@@ -24,8 +24,10 @@ from tollgate.adapters.dynamodb.keys import (
     bill_runs_gsi1pk,
     bill_runs_gsi1sk,
 )
+from tollgate.adapters.dynamodb.paging import PageQuery, query_page
 from tollgate.domain.bill_runs import DONE, BillRun, BillRunStatus, ResultStatus, SubscriptionResult
 from tollgate.domain.clock import parse_rfc3339
+from tollgate.domain.paging import Page
 
 
 def _run_from_item(item: dict[str, Any]) -> BillRun:
@@ -108,16 +110,10 @@ class DynamoBillRunRepository:
         item = self._table.get_item(Key=bill_run_key(tenant_id, bill_run_id)).get("Item")
         return _run_from_item(item) if item else None
 
-    def list_runs(self, tenant_id: str, limit: int = 50) -> list[BillRun]:
-        from boto3.dynamodb.conditions import Key
-
-        page = self._table.query(
-            IndexName="gsi1",
-            KeyConditionExpression=Key("gsi1pk").eq(bill_runs_gsi1pk(tenant_id)),
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-        return [_run_from_item(i) for i in page["Items"]]
+    def page_runs(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[BillRun]:
+        """The tenant's bill runs, newest first (gsi1sk: created at, then id)."""
+        query = PageQuery(partition=("gsi1pk", bill_runs_gsi1pk(tenant_id)), index="gsi1", newest_first=True)
+        return query_page(self._table, query, limit=limit, cursor=cursor).map(_run_from_item)
 
     def record_results(self, tenant_id: str, bill_run_id: str, results: list[SubscriptionResult]) -> None:
         with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
@@ -143,6 +139,27 @@ class DynamoBillRunRepository:
 
         items = query_all(self._table, KeyConditionExpression=Key("pk").eq(bill_run_results_pk(tenant_id, bill_run_id)))
         return [_result_from_item(i) for i in items]
+
+    def page_results(
+        self,
+        tenant_id: str,
+        bill_run_id: str,
+        *,
+        status: ResultStatus | None = None,
+        limit: int,
+        cursor: str | None = None,
+    ) -> Page[SubscriptionResult]:
+        """The run's per-subscription results by subscription id, optionally in one status."""
+        from boto3.dynamodb.conditions import Attr
+
+        only = Attr("status").eq(status.value) if status else None
+        query = PageQuery(partition=("pk", bill_run_results_pk(tenant_id, bill_run_id)), filter=only)
+        return query_page(self._table, query, limit=limit, cursor=cursor).map(_result_from_item)
+
+    def results_for(self, tenant_id: str, bill_run_id: str, subscription_ids: list[str]) -> list[SubscriptionResult]:
+        """The results of these subscriptions only, by key (BatchGetItem), not the whole run's."""
+        keys = [bill_run_result_key(tenant_id, bill_run_id, s) for s in subscription_ids]
+        return [_result_from_item(i) for i in batch_get(self._table, keys).values()]
 
     def unfinished(self, tenant_id: str, bill_run_id: str) -> list[str]:
         return [r.subscription_id for r in self.results(tenant_id, bill_run_id) if r.status not in DONE]

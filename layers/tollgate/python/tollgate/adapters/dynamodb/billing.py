@@ -20,6 +20,7 @@ conditions and filters need.
 
 from __future__ import annotations
 
+from functools import reduce
 from typing import Any
 
 from tollgate.adapters import aws
@@ -45,6 +46,7 @@ from tollgate.adapters.dynamodb.keys import (
     tenant_pk,
     wallet_key,
 )
+from tollgate.adapters.dynamodb.paging import PageQuery, query_page
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.billing.credit_notes import CreditNote
 from tollgate.domain.billing.delivery import InvoiceDelivery
@@ -54,6 +56,7 @@ from tollgate.domain.billing.wallets import Wallet
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.errors import ConcurrentUpdate
 from tollgate.domain.events import DomainEvent
+from tollgate.domain.paging import Page
 from tollgate.ports.billing import BillingWrite
 
 
@@ -159,6 +162,32 @@ class DynamoBillingRepository:
         invoices = [Invoice.from_json(plain_json(i["doc"])) for i in query_all(self._table, **kwargs)]
         return sorted(invoices, key=lambda i: (i.period_start, i.invoice_id), reverse=True)[:limit]
 
+    def page_invoices(
+        self,
+        tenant_id: str,
+        *,
+        customer_id: str | None = None,
+        subscription_id: str | None = None,
+        status: InvoiceStatus | None = None,
+        limit: int,
+        cursor: str | None = None,
+    ) -> Page[Invoice]:
+        """A customer's invoices newest period first (gsi1), or the tenant's by invoice id (its own key
+        order: no tenant-wide index partition that every invoice write would hit)."""
+        from boto3.dynamodb.conditions import Attr
+
+        conditions = [Attr("subscription_id").eq(subscription_id)] if subscription_id else []
+        if status:
+            conditions.append(Attr("status").eq(status.value))
+        only = reduce(lambda a, b: a & b, conditions) if conditions else None
+        if customer_id:
+            partition = ("gsi1pk", customer_invoices_gsi1pk(tenant_id, customer_id))
+            query = PageQuery(partition=partition, index="gsi1", newest_first=True, filter=only)
+        else:
+            query = PageQuery(partition=("pk", tenant_pk(tenant_id)), prefix=INVOICE_PREFIX, filter=only)
+        page = query_page(self._table, query, limit=limit, cursor=cursor)
+        return page.map(lambda i: Invoice.from_json(plain_json(i["doc"])))
+
     def commit(self, write: BillingWrite) -> None:
         items: list[dict[str, Any]] = []
         if write.invoice is not None:
@@ -254,24 +283,26 @@ class DynamoBillingRepository:
         item = self._get(credit_note_key(tenant_id, credit_note_id))
         return CreditNote.from_json(plain_json(item["doc"])) if item else None
 
-    def list_credit_notes(
-        self, tenant_id: str, *, customer_id: str | None = None, invoice_id: str | None = None
-    ) -> list[CreditNote]:
-        from boto3.dynamodb.conditions import Attr, Key
+    def page_credit_notes(
+        self,
+        tenant_id: str,
+        *,
+        customer_id: str | None = None,
+        invoice_id: str | None = None,
+        limit: int,
+        cursor: str | None = None,
+    ) -> Page[CreditNote]:
+        """A customer's credit notes oldest first (gsi1), or the tenant's by credit note id."""
+        from boto3.dynamodb.conditions import Attr
 
+        only = Attr("invoice_id").eq(invoice_id) if invoice_id else None
         if customer_id:
-            kwargs: dict[str, Any] = {
-                "IndexName": "gsi1",
-                "KeyConditionExpression": Key("gsi1pk").eq(customer_credit_notes_gsi1pk(tenant_id, customer_id)),
-            }
+            partition = ("gsi1pk", customer_credit_notes_gsi1pk(tenant_id, customer_id))
+            query = PageQuery(partition=partition, index="gsi1", filter=only)
         else:
-            kwargs = {
-                "KeyConditionExpression": Key("pk").eq(tenant_pk(tenant_id)) & Key("sk").begins_with(CREDIT_NOTE_PREFIX)
-            }
-        if invoice_id:
-            kwargs["FilterExpression"] = Attr("invoice_id").eq(invoice_id)
-        notes = [CreditNote.from_json(plain_json(i["doc"])) for i in query_all(self._table, **kwargs)]
-        return sorted(notes, key=lambda n: (n.created_at, n.credit_note_id))
+            query = PageQuery(partition=("pk", tenant_pk(tenant_id)), prefix=CREDIT_NOTE_PREFIX, filter=only)
+        page = query_page(self._table, query, limit=limit, cursor=cursor)
+        return page.map(lambda i: CreditNote.from_json(plain_json(i["doc"])))
 
     def available_credit_notes(self, tenant_id: str, customer_id: str, currency: str) -> list[CreditNote]:
         from boto3.dynamodb.conditions import Attr, Key
@@ -298,21 +329,17 @@ class DynamoBillingRepository:
 
         return self.get_wallet(tenant_id, wallet_id_for(tenant_id, customer_id, currency))
 
-    def list_wallets(self, tenant_id: str, *, customer_id: str | None = None) -> list[Wallet]:
-        from boto3.dynamodb.conditions import Key
-
+    def page_wallets(
+        self, tenant_id: str, *, customer_id: str | None = None, limit: int, cursor: str | None = None
+    ) -> Page[Wallet]:
+        """A customer's wallets by currency (gsi1), or the tenant's by wallet id."""
         if customer_id:
-            items = query_all(
-                self._table,
-                IndexName="gsi1",
-                KeyConditionExpression=Key("gsi1pk").eq(customer_wallets_gsi1pk(tenant_id, customer_id)),
-            )
+            partition = ("gsi1pk", customer_wallets_gsi1pk(tenant_id, customer_id))
+            query = PageQuery(partition=partition, index="gsi1")
         else:
-            items = query_all(
-                self._table,
-                KeyConditionExpression=Key("pk").eq(tenant_pk(tenant_id)) & Key("sk").begins_with(WALLET_PREFIX),
-            )
-        return [Wallet.from_json(plain_json(i["doc"])) for i in items]
+            query = PageQuery(partition=("pk", tenant_pk(tenant_id)), prefix=WALLET_PREFIX)
+        page = query_page(self._table, query, limit=limit, cursor=cursor)
+        return page.map(lambda i: Wallet.from_json(plain_json(i["doc"])))
 
     def save_wallet(self, wallet: Wallet, expected_revision: int | None, events: list[DomainEvent]) -> None:
         self.commit(BillingWrite(wallet=(wallet, expected_revision), events=events))

@@ -9,9 +9,11 @@ from typing import Any
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import outbox_put, query_all
 from tollgate.adapters.dynamodb.keys import tenant_pk
+from tollgate.adapters.dynamodb.paging import PageQuery, query_page
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.errors import ConcurrentUpdate
 from tollgate.domain.events import DomainEvent
+from tollgate.domain.paging import Page
 
 
 def changed(what: str) -> ConcurrentUpdate:
@@ -61,6 +63,12 @@ class CatalogTable:
         return self._query_all(
             KeyConditionExpression=Key("pk").eq(tenant_pk(tenant_id)) & Key("sk").begins_with(prefix)
         )
+
+    def _page_prefix(
+        self, tenant_id: str, prefix: str, *, limit: int, cursor: str | None, filter: Any = None
+    ) -> Page[dict[str, Any]]:
+        query = PageQuery(partition=("pk", tenant_pk(tenant_id)), prefix=prefix, filter=filter)
+        return query_page(self._table, query, limit=limit, cursor=cursor)
 
     def _query_all(self, **kwargs: Any) -> list[dict[str, Any]]:
         return query_all(self._table, **kwargs)

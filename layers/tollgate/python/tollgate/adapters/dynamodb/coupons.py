@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.codec import outbox_put, plain_json, query_all
+from tollgate.adapters.dynamodb.codec import outbox_put, plain_json
 from tollgate.adapters.dynamodb.keys import COUPON_PREFIX, coupon_key, tenant_pk
+from tollgate.adapters.dynamodb.paging import PageQuery, query_page
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.billing.discounts import Coupon
 from tollgate.domain.errors import Conflict
 from tollgate.domain.events import DomainEvent
+from tollgate.domain.paging import Page
 
 
 class DynamoCouponRepository:
@@ -48,11 +50,7 @@ class DynamoCouponRepository:
         item = self._table.get_item(Key=coupon_key(tenant_id, coupon_id)).get("Item")
         return Coupon.from_json(tenant_id, plain_json(item["doc"])) if item else None
 
-    def list_coupons(self, tenant_id: str) -> list[Coupon]:
-        from boto3.dynamodb.conditions import Key
-
-        items = query_all(
-            self._table,
-            KeyConditionExpression=Key("pk").eq(tenant_pk(tenant_id)) & Key("sk").begins_with(COUPON_PREFIX),
-        )
-        return [Coupon.from_json(tenant_id, plain_json(i["doc"])) for i in items]
+    def page_coupons(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[Coupon]:
+        query = PageQuery(partition=("pk", tenant_pk(tenant_id)), prefix=COUPON_PREFIX)
+        page = query_page(self._table, query, limit=limit, cursor=cursor)
+        return page.map(lambda i: Coupon.from_json(tenant_id, plain_json(i["doc"])))

@@ -20,10 +20,12 @@ from typing import Any
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import outbox_put, required_dt, ts, without_none
 from tollgate.adapters.dynamodb.keys import CUSTOMER_PREFIX, customer_external_id_key, customer_key, tenant_pk
+from tollgate.adapters.dynamodb.paging import PageQuery, query_page
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.customers import Customer
 from tollgate.domain.errors import ConcurrentUpdate, Conflict
 from tollgate.domain.events import DomainEvent
+from tollgate.domain.paging import Page
 
 
 def _item(c: Customer) -> dict[str, Any]:
@@ -119,21 +121,9 @@ class DynamoCustomerRepository:
         guard = self._table.get_item(Key=customer_external_id_key(tenant_id, external_id)).get("Item")
         return self.get(tenant_id, guard["customer_id"]) if guard else None
 
-    def list_page(
-        self, tenant_id: str, *, limit: int = 100, after: str | None = None
-    ) -> tuple[list[Customer], str | None]:
-        from boto3.dynamodb.conditions import Key
-
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(tenant_pk(tenant_id)) & Key("sk").begins_with(CUSTOMER_PREFIX),
-            "Limit": limit,
-        }
-        if after:
-            kwargs["ExclusiveStartKey"] = customer_key(tenant_id, after)
-        page = self._table.query(**kwargs)
-        items = [customer_from_item(i) for i in page["Items"]]
-        cursor = page.get("LastEvaluatedKey", {}).get("sk", "").removeprefix(CUSTOMER_PREFIX) or None
-        return items, cursor
+    def list_page(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[Customer]:
+        query = PageQuery(partition=("pk", tenant_pk(tenant_id)), prefix=CUSTOMER_PREFIX)
+        return query_page(self._table, query, limit=limit, cursor=cursor).map(customer_from_item)
 
     def update(self, before: Customer, after: Customer, events: list[DomainEvent]) -> None:
         items: list[dict[str, Any]] = [

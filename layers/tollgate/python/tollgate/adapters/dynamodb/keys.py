@@ -45,6 +45,18 @@ def tenant_api_keys_gsi1pk(tenant_id: str) -> str:
     return f"T#{tenant_id}#KEYS"
 
 
+def role_keys_gsi2pk(tenant_id: str, role: str) -> str:
+    """gsi2 lists a tenant's operator keys of one role (gsi2sk: the key id): finding the other OWNER
+    keys reads those, not every customer key of the tenant."""
+    return f"T#{tenant_id}#ROLEKEYS#{role}"
+
+
+def subscription_keys_gsi2pk(tenant_id: str, subscription_id: str) -> str:
+    """gsi2 lists the customer API keys bound to one subscription (gsi2sk: the key id), so reading a
+    subscription's keys is one small Query, not a walk over every key of the tenant."""
+    return f"T#{tenant_id}#SUBKEYS#{subscription_id}"
+
+
 # -- outbox and event log ---------------------------------------------------------------------------
 
 

@@ -13,11 +13,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import reduce
 from typing import Any
 
 from tollgate.adapters.dynamodb.catalog_table import CatalogTable, changed
 from tollgate.adapters.dynamodb.codec import dt, plain_json, required_dt, ts, without_none
-from tollgate.adapters.dynamodb.keys import METER_PREFIX, meter_event_claim_key, meter_event_gsi1pk, meter_key
+from tollgate.adapters.dynamodb.keys import (
+    METER_PREFIX,
+    meter_event_claim_key,
+    meter_event_gsi1pk,
+    meter_key,
+    tenant_pk,
+)
+from tollgate.adapters.dynamodb.paging import PageQuery, query_page
 from tollgate.domain.catalog import (
     Aggregation,
     AggregationFunction,
@@ -28,6 +37,7 @@ from tollgate.domain.catalog import (
 )
 from tollgate.domain.errors import Conflict
 from tollgate.domain.events import DomainEvent
+from tollgate.domain.paging import Page
 
 
 def meter_item(m: Meter) -> dict[str, Any]:
@@ -131,6 +141,29 @@ class MeterStore(CatalogTable):
     def list_meters(self, tenant_id: str, *, status: MeterStatus | None = None) -> list[Meter]:
         meters = [meter_from(i) for i in self._query_prefix(tenant_id, METER_PREFIX)]
         return [m for m in meters if status is None or m.status is status]
+
+    def page_meters(
+        self,
+        tenant_id: str,
+        *,
+        status: MeterStatus | None = None,
+        event_name: str | None = None,
+        limit: int,
+        cursor: str | None = None,
+    ) -> Page[Meter]:
+        """The tenant's meters (by id), or those of exactly ``event_name`` (gsi1 holds its case-folded
+        group), optionally in one status."""
+        from boto3.dynamodb.conditions import Attr
+
+        conditions = [Attr("status").eq(status.value)] if status else []
+        if event_name is None:
+            query = PageQuery(partition=("pk", tenant_pk(tenant_id)), prefix=METER_PREFIX)
+        else:
+            conditions.append(Attr("event_name").eq(event_name))
+            query = PageQuery(partition=("gsi1pk", meter_event_gsi1pk(tenant_id, event_name)), index="gsi1")
+        only = reduce(lambda a, b: a & b, conditions) if conditions else None
+        query = replace(query, filter=only)
+        return query_page(self._table, query, limit=limit, cursor=cursor).map(meter_from)
 
     def save_meter(self, meter: Meter, previous: Meter, events: list[DomainEvent]) -> None:
         items = [self._put_next(meter_item(meter))]

@@ -24,6 +24,7 @@ from tollgate.adapters.dynamodb.keys import (
     migration_result_key,
     migration_results_pk,
 )
+from tollgate.adapters.dynamodb.paging import PageQuery, query_page
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict
@@ -35,6 +36,7 @@ from tollgate.domain.migrations import (
     MigrationResult,
     MigrationStatus,
 )
+from tollgate.domain.paging import Page
 
 
 def _from_item(i: dict[str, Any]) -> BulkMigration:
@@ -165,6 +167,14 @@ class DynamoMigrationRepository:
         ]
         with contextlib.suppress(_AlreadyRecorded):  # counted by an earlier attempt of this page
             transact_write(self._table.meta.client, items, lambda _failed: _AlreadyRecorded())
+
+    def page_results(
+        self, tenant_id: str, migration_id: str, *, limit: int, cursor: str | None = None
+    ) -> Page[MigrationResult]:
+        """The migration's per-subscription results by subscription id."""
+        query = PageQuery(partition=("pk", migration_results_pk(tenant_id, migration_id)))
+        page = query_page(self._table, query, limit=limit, cursor=cursor)
+        return page.map(lambda i: MigrationResult(i["subscription_id"], i["outcome"], i.get("detail", "")))
 
     def results(self, tenant_id: str, migration_id: str) -> list[MigrationResult]:
         from boto3.dynamodb.conditions import Key

@@ -29,6 +29,7 @@ from tollgate.domain.catalog import (
 )
 from tollgate.domain.errors import Conflict
 from tollgate.domain.events import DomainEvent
+from tollgate.domain.paging import Page
 
 
 def plan_item(p: Plan) -> dict[str, Any]:
@@ -127,6 +128,15 @@ class PlanStore(CatalogTable):
 
     def list_plans(self, tenant_id: str) -> list[Plan]:
         return [plan_from(i) for i in self._query_prefix(tenant_id, PLAN_PREFIX)]
+
+    def page_plans(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[Plan]:
+        return self._page_prefix(tenant_id, PLAN_PREFIX, limit=limit, cursor=cursor).map(plan_from)
+
+    def page_versions(
+        self, tenant_id: str, plan_id: str, *, limit: int, cursor: str | None = None
+    ) -> Page[PlanVersion]:
+        prefix = plan_versions_prefix(plan_id)
+        return self._page_prefix(tenant_id, prefix, limit=limit, cursor=cursor).map(version_from)
 
     def save_plan(self, plan: Plan, events: list[DomainEvent]) -> None:
         lost = changed(f"Plan {plan.plan_id}")

@@ -10,6 +10,7 @@ from tollgate.adapters.dynamodb.keys import PRODUCT_PREFIX, product_key
 from tollgate.domain.catalog import Product, ProductStatus
 from tollgate.domain.errors import Conflict
 from tollgate.domain.events import DomainEvent
+from tollgate.domain.paging import Page
 
 
 def product_item(p: Product) -> dict[str, Any]:
@@ -60,6 +61,14 @@ class ProductStore(CatalogTable):
     def list_products(self, tenant_id: str, *, status: ProductStatus | None = None) -> list[Product]:
         products = [product_from(i) for i in self._query_prefix(tenant_id, PRODUCT_PREFIX)]
         return [p for p in products if status is None or p.status is status]
+
+    def page_products(
+        self, tenant_id: str, *, status: ProductStatus | None = None, limit: int, cursor: str | None = None
+    ) -> Page[Product]:
+        from boto3.dynamodb.conditions import Attr
+
+        only = Attr("status").eq(status.value) if status else None
+        return self._page_prefix(tenant_id, PRODUCT_PREFIX, limit=limit, cursor=cursor, filter=only).map(product_from)
 
     def save_product(self, product: Product, events: list[DomainEvent]) -> None:
         lost = changed(f"Product {product.product_id}")

@@ -47,14 +47,17 @@ from tollgate.adapters.dynamodb.keys import (
     subscription_history_pk,
     subscription_history_sk,
     subscription_key,
-    tenant_api_keys_gsi1pk,
+    subscription_keys_gsi2pk,
     tenant_pk,
 )
+from tollgate.adapters.dynamodb.paging import PageQuery, query_page
+from tollgate.adapters.dynamodb.subscription_history import page_history, transition_from
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.errors import ConcurrentUpdate, Conflict
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.keys import KeyStatus
+from tollgate.domain.paging import Page
 from tollgate.domain.periods import Anchor, Interval
 from tollgate.domain.subscriptions import PlanRef, Subscription, SubscriptionStatus, Transition, scheduled_moves
 
@@ -273,12 +276,21 @@ class DynamoSubscriptionRepository:
         items = self._query_all(KeyConditionExpression=condition)
         return [_from_item(i) for i in items]
 
+    def page_for_customer(
+        self, tenant_id: str, customer_id: str, *, limit: int, cursor: str | None = None
+    ) -> Page[Subscription]:
+        query = PageQuery(partition=("gsi1pk", customer_subscriptions_gsi1pk(tenant_id, customer_id)), index="gsi1")
+        return query_page(self._table, query, limit=limit, cursor=cursor).map(_from_item)
+
+    def page_for_tenant(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[Subscription]:
+        query = PageQuery(partition=("pk", tenant_pk(tenant_id)), prefix=SUBSCRIPTION_PREFIX)
+        return query_page(self._table, query, limit=limit, cursor=cursor).map(_from_item)
+
     def _bound_key_updates(self, sub: Subscription, reason: str, at: str) -> list[dict[str, Any]]:
         from boto3.dynamodb.conditions import Key
 
-        keys = self._query_all(
-            IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(tenant_api_keys_gsi1pk(sub.tenant_id))
-        )
+        partition = subscription_keys_gsi2pk(sub.tenant_id, sub.subscription_id)
+        keys = self._query_all(IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(partition))
         return [
             {
                 "Update": {
@@ -354,16 +366,12 @@ class DynamoSubscriptionRepository:
         items = self._query_all(
             KeyConditionExpression=Key("pk").eq(subscription_history_pk(tenant_id, subscription_id))
         )
-        return [
-            Transition(
-                at=required_dt(i["at"]),
-                action=i["action"],
-                from_status=SubscriptionStatus(i["from_status"]) if i.get("from_status") else None,
-                to_status=SubscriptionStatus(i["to_status"]),
-                detail=i.get("detail") or {},
-            )
-            for i in items
-        ]
+        return [transition_from(i) for i in items]
+
+    def page_history(
+        self, tenant_id: str, subscription_id: str, *, limit: int, cursor: str | None = None
+    ) -> Page[Transition]:
+        return page_history(self._table, tenant_id, subscription_id, limit=limit, cursor=cursor)
 
     def due_transitions(self, until: datetime, limit: int = 100) -> list[tuple[str, str, str, str]]:
         """The earliest ``limit`` moves due by ``until``, over every shard of the due markers."""

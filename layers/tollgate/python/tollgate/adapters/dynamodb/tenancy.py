@@ -1,4 +1,9 @@
-"""Tenants and API keys in the main table."""
+"""Tenants and API keys in the main table.
+
+An API key item (pk ``KEY#<sha256>``) is listed per tenant on gsi1 (``T#<tenant>#KEYS``, by key id) and
+on gsi2 under what it is looked up by: the subscription it is bound to (``T#<tenant>#SUBKEYS#<sub>``)
+or, for an operator key, its role (``T#<tenant>#ROLEKEYS#<role>``); so reading a subscription's keys
+or the other OWNER keys is a small Query, never a walk over every key of the tenant."""
 
 from __future__ import annotations
 
@@ -8,14 +13,32 @@ from typing import Any
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import dt, outbox_put, query_all, ts, without_none
-from tollgate.adapters.dynamodb.keys import TENANTS_GSI1PK, api_key_key, tenant_api_keys_gsi1pk, tenant_key
+from tollgate.adapters.dynamodb.keys import (
+    TENANTS_GSI1PK,
+    api_key_key,
+    role_keys_gsi2pk,
+    subscription_keys_gsi2pk,
+    tenant_api_keys_gsi1pk,
+    tenant_key,
+)
+from tollgate.adapters.dynamodb.paging import PageQuery, query_page
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.access import KeyKind, Role
 from tollgate.domain.clock import parse_rfc3339
 from tollgate.domain.errors import ConcurrentUpdate, Conflict
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.keys import ApiKey, KeyStatus
+from tollgate.domain.paging import Page
 from tollgate.domain.tenants import Tenant
+
+
+def _key_gsi2(key: ApiKey) -> dict[str, str]:
+    """gsi2: the keys bound to one subscription, or the operator keys of one role."""
+    if key.subscription_id:
+        return {"gsi2pk": subscription_keys_gsi2pk(key.tenant_id, key.subscription_id), "gsi2sk": key.key_id}
+    if key.role is not None:
+        return {"gsi2pk": role_keys_gsi2pk(key.tenant_id, key.role.value), "gsi2sk": key.key_id}
+    return {}
 
 
 def _key_item(key: ApiKey, key_hash: str) -> dict[str, Any]:
@@ -25,6 +48,7 @@ def _key_item(key: ApiKey, key_hash: str) -> dict[str, Any]:
             "item_type": "API_KEY",
             "gsi1pk": tenant_api_keys_gsi1pk(key.tenant_id),
             "gsi1sk": key.key_id,
+            **_key_gsi2(key),
             "key_id": key.key_id,
             "tenant_id": key.tenant_id,
             "kind": key.kind.value,
@@ -145,13 +169,24 @@ class DynamoTenancyRepository:
         item = self._key_item_by_id(tenant_id, key_id)
         return _key_from_item(item) if item else None
 
-    def list_keys(self, tenant_id: str) -> list[ApiKey]:
+    def page_keys(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[ApiKey]:
+        """The tenant's API keys by key id (gsi1)."""
+        query = PageQuery(partition=("gsi1pk", tenant_api_keys_gsi1pk(tenant_id)), index="gsi1")
+        return query_page(self._table, query, limit=limit, cursor=cursor).map(_key_from_item)
+
+    def _gsi2_keys(self, partition: str) -> list[ApiKey]:
         from boto3.dynamodb.conditions import Key
 
-        items = query_all(
-            self._table, IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(tenant_api_keys_gsi1pk(tenant_id))
-        )
+        items = query_all(self._table, IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(partition))
         return [_key_from_item(i) for i in items]
+
+    def subscription_keys(self, tenant_id: str, subscription_id: str) -> list[ApiKey]:
+        """The keys bound to one subscription (gsi2: a handful of items, never the tenant's other keys)."""
+        return self._gsi2_keys(subscription_keys_gsi2pk(tenant_id, subscription_id))
+
+    def keys_with_role(self, tenant_id: str, role: Role) -> list[ApiKey]:
+        """The tenant's operator keys of ``role``, active or revoked (gsi2)."""
+        return self._gsi2_keys(role_keys_gsi2pk(tenant_id, role.value))
 
     def revoke_key(
         self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent], *, still_active: ApiKey | None = None

@@ -11,6 +11,7 @@ from pydantic import Field
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.domain.access import Caller, KeyKind, Permission, Role, echo
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.errors import NotFound
@@ -66,7 +67,7 @@ def issued_out(issued: tenancy.IssuedKey) -> KeyOut:
     return key_out(issued.key, issued.secret)
 
 
-class KeyList(ApiModel):
+class KeyList(PageFields):
     data: list[KeyOut]
 
 
@@ -97,8 +98,11 @@ def create_api_key(body: KeyIn, caller: Annotated[Caller, Depends(current_caller
 @router.get(
     "/v1/api-keys", openapi_extensions=requires(Permission.KEYS_READ), tags=["api-keys"], summary="List API keys"
 )
-def list_api_keys(caller: Annotated[Caller, Depends(current_caller)]) -> KeyList:
-    return KeyList(data=[key_out(k) for k in tenancy.list_api_keys(wiring.tenancy_repository(), caller)])
+def list_api_keys(
+    caller: Annotated[Caller, Depends(current_caller)], limit: Limit = 100, starting_after: StartingAfter = None
+) -> KeyList:
+    page = tenancy.list_api_keys(wiring.tenancy_repository(), caller, limit=limit, cursor=starting_after)
+    return KeyList(data=[key_out(k) for k in page.data], **page_fields(page))
 
 
 @router.get(

@@ -12,9 +12,11 @@ from pydantic import AwareDatetime, Field
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.domain.access import Caller, Permission
-from tollgate.domain.bill_runs import BillRun, ResultStatus
+from tollgate.domain.bill_runs import BillRun, ResultStatus, SubscriptionResult
 from tollgate.domain.clock import to_rfc3339
+from tollgate.domain.paging import Page
 from tollgate.usecases import bill_runs as cases
 
 router = Router()
@@ -46,14 +48,34 @@ class BillRunOut(ApiModel):
     attempts: int
     totals: dict[str, int]
     error: str | None
-    results: list[ResultOut] = Field(default_factory=list, description="Per subscription, filtered by ?status=")
+    results: list[ResultOut] = Field(
+        default_factory=list,
+        description="Per subscription, filtered by ?status=: the first 100 (GET …/results pages them all)",
+    )
+    results_has_more: bool = Field(default=False, description="More results than shown: GET …/results pages them.")
 
 
-class BillRunList(ApiModel):
+class ResultList(PageFields):
+    data: list[ResultOut]
+
+
+class BillRunList(PageFields):
     data: list[BillRunOut]
 
 
-def run_out(run: BillRun, results=()) -> BillRunOut:
+def result_out(r: SubscriptionResult) -> ResultOut:
+    return ResultOut(
+        subscription_id=r.subscription_id,
+        status=r.status.value,
+        error_code=r.error_code,
+        detail=r.detail,
+        invoice_id=r.invoice_id,
+        period_start=to_rfc3339(r.period_start) if r.period_start else None,
+        period_end=to_rfc3339(r.period_end) if r.period_end else None,
+    )
+
+
+def run_out(run: BillRun, results: Page[SubscriptionResult] | None = None) -> BillRunOut:
     return BillRunOut(
         id=run.bill_run_id,
         status=run.status.value,
@@ -64,18 +86,8 @@ def run_out(run: BillRun, results=()) -> BillRunOut:
         attempts=run.attempts,
         totals=run.totals,
         error=run.error,
-        results=[
-            ResultOut(
-                subscription_id=r.subscription_id,
-                status=r.status.value,
-                error_code=r.error_code,
-                detail=r.detail,
-                invoice_id=r.invoice_id,
-                period_start=to_rfc3339(r.period_start) if r.period_start else None,
-                period_end=to_rfc3339(r.period_end) if r.period_end else None,
-            )
-            for r in results
-        ],
+        results=[result_out(r) for r in results.data] if results else [],
+        results_has_more=results.has_more if results else False,
     )
 
 
@@ -103,8 +115,9 @@ def start_bill_run(body: BillRunIn, caller: Caller_) -> Response[BillRunOut]:
     tags=["bill-runs"],
     summary="Recent bill runs",
 )
-def list_bill_runs(caller: Caller_) -> BillRunList:
-    return BillRunList(data=[run_out(r) for r in wiring.bill_run_repository().list_runs(caller.tenant_id)])
+def list_bill_runs(caller: Caller_, limit: Limit = 100, starting_after: StartingAfter = None) -> BillRunList:
+    page = wiring.bill_run_repository().page_runs(caller.tenant_id, limit=limit, cursor=starting_after)
+    return BillRunList(data=[run_out(r) for r in page.data], **page_fields(page))
 
 
 @router.get(
@@ -119,8 +132,29 @@ def get_bill_run(
     status: Annotated[ResultStatus | None, Query(description="Only results with this status, e.g. FAILED")] = None,
 ) -> BillRunOut:
     run = cases.get_bill_run(wiring.bill_run_deps(), caller.tenant_id, bill_run_id)
-    results = wiring.bill_run_repository().results(caller.tenant_id, bill_run_id)
-    return run_out(run, [r for r in results if status is None or r.status is status])
+    return run_out(
+        run, wiring.bill_run_repository().page_results(caller.tenant_id, bill_run_id, status=status, limit=100)
+    )
+
+
+@router.get(
+    "/v1/bill-runs/<bill_run_id>/results",
+    openapi_extensions=requires(Permission.BILLING_READ),
+    tags=["bill-runs"],
+    summary="A bill run's per-subscription results, by subscription id",
+)
+def list_bill_run_results(
+    bill_run_id: str,
+    caller: Caller_,
+    status: Annotated[ResultStatus | None, Query(description="Only results with this status, e.g. FAILED")] = None,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
+) -> ResultList:
+    cases.get_bill_run(wiring.bill_run_deps(), caller.tenant_id, bill_run_id)  # 404 unless this tenant's
+    page = wiring.bill_run_repository().page_results(
+        caller.tenant_id, bill_run_id, status=status, limit=limit, cursor=starting_after
+    )
+    return ResultList(data=[result_out(r) for r in page.data], **page_fields(page))
 
 
 @router.post(

@@ -11,6 +11,7 @@ from pydantic import Field
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.domain.access import Caller, Permission
 from tollgate.usecases import discounts as cases
 
@@ -39,7 +40,7 @@ class CouponOut(ApiModel):
     created_at: str
 
 
-class CouponList(ApiModel):
+class CouponList(PageFields):
     data: list[CouponOut]
 
 
@@ -58,10 +59,9 @@ def create_coupon(body: CouponIn, caller: Caller_) -> Response[CouponOut]:
 @router.get(
     "/v1/coupons", openapi_extensions=requires(Permission.BILLING_READ), tags=["coupons"], summary="List coupons"
 )
-def list_coupons(caller: Caller_) -> CouponList:
-    return CouponList(
-        data=[CouponOut(**c.to_json()) for c in wiring.coupon_repository().list_coupons(caller.tenant_id)]
-    )
+def list_coupons(caller: Caller_, limit: Limit = 100, starting_after: StartingAfter = None) -> CouponList:
+    page = wiring.coupon_repository().page_coupons(caller.tenant_id, limit=limit, cursor=starting_after)
+    return CouponList(data=[CouponOut(**c.to_json()) for c in page.data], **page_fields(page))
 
 
 @router.get(

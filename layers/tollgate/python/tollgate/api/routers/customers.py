@@ -13,9 +13,11 @@ from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.fields import ExternalId, Identifier, MetadataValue, Name
 from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.domain.access import Caller, Permission
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.customers import Customer
+from tollgate.domain.paging import MAX_CURSOR_LENGTH
 from tollgate.usecases import customers as cases
 
 router = Router()
@@ -72,9 +74,8 @@ class CustomerOut(ApiModel):
     created_at: str
 
 
-class CustomerList(ApiModel):
+class CustomerList(PageFields):
     data: list[CustomerOut]
-    next_cursor: str | None = None
 
 
 def customer_out(c: Customer) -> CustomerOut:
@@ -170,11 +171,16 @@ def create_customer(body: CustomerIn, caller: Annotated[Caller, Depends(current_
 )
 def list_customers(
     caller: Annotated[Caller, Depends(current_caller)],
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=64, description="next_cursor of the previous page")] = None,
+    limit: Limit = 50,
+    starting_after: StartingAfter = None,
+    cursor: Annotated[
+        str | None, Query(min_length=1, max_length=MAX_CURSOR_LENGTH, description="Deprecated: `starting_after`.")
+    ] = None,
 ) -> CustomerList:
-    items, nxt = cases.list_customers(wiring.customer_repository(), caller.tenant_id, limit=limit, after=cursor)
-    return CustomerList(data=[customer_out(c) for c in items], next_cursor=nxt)
+    page = cases.list_customers(
+        wiring.customer_repository(), caller.tenant_id, limit=limit, cursor=starting_after or cursor
+    )
+    return CustomerList(data=[customer_out(c) for c in page.data], **page_fields(page))
 
 
 @router.get(

@@ -10,13 +10,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
-from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.domain.access import Caller, Permission
 
 router = Router()
 
 
-class EventLogPage(ApiModel):
+class EventLogPage(PageFields):
     data: list[dict[str, Any]]
 
 
@@ -28,8 +28,11 @@ class EventLogPage(ApiModel):
 )
 def list_billing_events(
     caller: Annotated[Caller, Depends(current_caller)],
-    type: Annotated[str | None, Query(description="Only events whose type starts with this, e.g. invoice.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    type: Annotated[
+        str | None, Query(max_length=255, description="Only events whose type starts with this, e.g. invoice.")
+    ] = None,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
 ) -> EventLogPage:
-    events = wiring.event_log().list_events(caller.tenant_id, type_prefix=type, limit=limit)
-    return EventLogPage(data=[e.to_json() for e in events])
+    page = wiring.event_log().page_events(caller.tenant_id, type_prefix=type, limit=limit, cursor=starting_after)
+    return EventLogPage(data=[e.to_json() for e in page.data], **page_fields(page))

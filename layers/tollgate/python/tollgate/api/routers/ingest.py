@@ -19,6 +19,7 @@ from pydantic import Field
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, StartingAfter
 from tollgate.api.routers.ingest_schemas import INGEST_BODY, with_body
 from tollgate.domain.access import Caller, KeyKind, Permission
 from tollgate.domain.clock import parse_rfc3339, utcnow
@@ -154,7 +155,8 @@ def event_log(
         str | None, Query(alias="from", description="Received at or after (RFC 3339); default 24 h ago")
     ] = None,
     to: Annotated[str | None, Query(description="Received before (RFC 3339); default now")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
 ):
     query = usage_cases.EventLogQuery(
         customer_id=customer_id,
@@ -165,6 +167,7 @@ def event_log(
         start=_time(from_, "from"),
         end=_time(to, "to"),
         limit=limit,
+        cursor=starting_after,
     )
     body = usage_cases.list_event_log(
         wiring.usage_event_store(),

@@ -16,6 +16,7 @@ from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
 from tollgate.api.money_out import invoice_money, note_money
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.domain.access import Caller, KeyKind, Permission
 from tollgate.domain.billing.credit_notes import CreditNote
 from tollgate.domain.billing.invoices import Invoice
@@ -73,7 +74,7 @@ class InvoiceOut(ApiModel):
     )
 
 
-class InvoiceList(ApiModel):
+class InvoiceList(PageFields):
     data: list[InvoiceOut]
 
 
@@ -119,7 +120,7 @@ class CreditNoteOut(ApiModel):
     revision: int
 
 
-class CreditNoteList(ApiModel):
+class CreditNoteList(PageFields):
     data: list[CreditNoteOut]
 
 
@@ -140,26 +141,33 @@ def _own(caller: Caller) -> str | None:
     return caller.customer_id if caller.kind is KeyKind.CUSTOMER else None
 
 
-@router.get("/v1/invoices", openapi_extensions=READ, tags=["invoices"], summary="List invoices, newest period first")
+@router.get(
+    "/v1/invoices",
+    openapi_extensions=READ,
+    tags=["invoices"],
+    summary="List invoices: a customer's newest period first, the tenant's by invoice id",
+)
 def list_invoices(
     caller: Caller_,
     customer_id: Annotated[str | None, Query()] = None,
     subscription_id: Annotated[str | None, Query()] = None,
     status: Annotated[str | None, Query(description="FAILED, DRAFT, FINALIZED, PAID, VOID, UNCOLLECTIBLE")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
 ) -> InvoiceList:
     own = _own(caller)
     if own is not None and customer_id not in (None, own):
-        return InvoiceList(data=[])
-    invoices = invoicing.list_invoices(
+        return InvoiceList(data=[], has_more=False)
+    page = invoicing.list_invoices(
         wiring.billing_repos(),
         caller.tenant_id,
         customer_id=own or customer_id,
         subscription_id=subscription_id,
         status=status,
         limit=limit,
+        cursor=starting_after,
     )
-    return InvoiceList(data=[invoice_out(i) for i in invoices])
+    return InvoiceList(data=[invoice_out(i) for i in page.data], **page_fields(page))
 
 
 @router.get(
@@ -253,14 +261,16 @@ def list_credit_notes(
     caller: Caller_,
     customer_id: Annotated[str | None, Query()] = None,
     invoice_id: Annotated[str | None, Query()] = None,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
 ) -> CreditNoteList:
     own = _own(caller)
     if own is not None and customer_id not in (None, own):
-        return CreditNoteList(data=[])
-    notes = wiring.billing_repository().list_credit_notes(
-        caller.tenant_id, customer_id=own or customer_id, invoice_id=invoice_id
+        return CreditNoteList(data=[], has_more=False)
+    page = wiring.billing_repository().page_credit_notes(
+        caller.tenant_id, customer_id=own or customer_id, invoice_id=invoice_id, limit=limit, cursor=starting_after
     )
-    return CreditNoteList(data=[note_out(n) for n in notes])
+    return CreditNoteList(data=[note_out(n) for n in page.data], **page_fields(page))
 
 
 @router.get(

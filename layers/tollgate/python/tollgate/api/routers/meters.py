@@ -11,6 +11,7 @@ from pydantic import Field
 from tollgate import wiring
 from tollgate.api.fields import Flag
 from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.api.routers.catalog_common import READ, WRITE, CallerDep, Filters, created, sent_fields, timestamp_or_none
 from tollgate.domain.catalog import AggregationFunction, Meter, MeterStatus, UsageReset
 from tollgate.domain.clock import to_rfc3339
@@ -78,7 +79,7 @@ class MeterOut(ApiModel):
     archived_at: str | None
 
 
-class MeterList(ApiModel):
+class MeterList(PageFields):
     data: list[MeterOut]
 
 
@@ -122,9 +123,13 @@ def list_meters(
     event_name: Annotated[
         str | None, Query(max_length=255, description="Only meters with exactly this event name.")
     ] = None,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
 ) -> MeterList:
-    meters = catalog.list_meters(wiring.catalog_repository(), caller, status=status, event_name=event_name)
-    return MeterList(data=[meter_out(m) for m in meters])
+    page = wiring.catalog_repository().page_meters(
+        caller.tenant_id, status=status, event_name=event_name, limit=limit, cursor=starting_after
+    )
+    return MeterList(data=[meter_out(m) for m in page.data], **page_fields(page))
 
 
 @router.get("/v1/meters/<meter_id>", openapi_extensions=READ, tags=["meters"], summary="Get a meter")

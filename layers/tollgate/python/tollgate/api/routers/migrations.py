@@ -13,6 +13,7 @@ from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.fields import Flag, Identifier, VersionNumber
 from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.domain.access import Caller, Permission
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.migrations import BulkMigration, MigrationResult
@@ -55,10 +56,19 @@ class MigrationOut(ApiModel):
     created_at: str
     completed_at: str | None
     error: str | None
-    results: list[dict]
+    results: list[dict] = Field(description="The first 100 per-subscription results (all: GET …/results).")
+    results_has_more: bool = Field(default=False, description="More results than shown: GET …/results pages them.")
 
 
-def migration_out(m: BulkMigration, results: list[MigrationResult]) -> MigrationOut:
+class ResultList(PageFields):
+    data: list[dict]
+
+
+def result_out(r: MigrationResult) -> dict:
+    return {"subscription_id": r.subscription_id, "outcome": r.outcome, "detail": r.detail}
+
+
+def migration_out(m: BulkMigration, results: list[MigrationResult], more: bool = False) -> MigrationOut:
     return MigrationOut(
         id=m.migration_id,
         status=m.status.value,
@@ -73,7 +83,8 @@ def migration_out(m: BulkMigration, results: list[MigrationResult]) -> Migration
         created_at=to_rfc3339(m.created_at),
         completed_at=to_rfc3339(m.completed_at) if m.completed_at else None,
         error=m.error,
-        results=[{"subscription_id": r.subscription_id, "outcome": r.outcome, "detail": r.detail} for r in results],
+        results=[result_out(r) for r in results],
+        results_has_more=more,
     )
 
 
@@ -102,5 +113,22 @@ def start_migration(body: BulkMigrationIn, caller: Caller_) -> Response[Migratio
     summary="Progress and per-subscription results of a bulk migration",
 )
 def get_migration(migration_id: str, caller: Caller_) -> MigrationOut:
-    m, results = migration_cases.get_bulk_migration(wiring.migration_repository(), caller.tenant_id, migration_id)
-    return migration_out(m, results)
+    m, page = migration_cases.get_bulk_migration(
+        wiring.migration_repository(), caller.tenant_id, migration_id, limit=100
+    )
+    return migration_out(m, page.data, page.has_more)
+
+
+@router.get(
+    "/v1/migrations/<migration_id>/results",
+    openapi_extensions=requires(Permission.BILLING_READ),
+    tags=["migrations"],
+    summary="The per-subscription results of a bulk migration, by subscription id",
+)
+def list_migration_results(
+    migration_id: str, caller: Caller_, limit: Limit = 100, starting_after: StartingAfter = None
+) -> ResultList:
+    _, page = migration_cases.get_bulk_migration(
+        wiring.migration_repository(), caller.tenant_id, migration_id, limit=limit, cursor=starting_after
+    )
+    return ResultList(data=[result_out(r) for r in page.data], **page_fields(page))

@@ -11,6 +11,7 @@ from pydantic import Field, WithJsonSchema
 from tollgate import wiring
 from tollgate.api.fields import Flag, TrialDays
 from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.api.routers.catalog_common import (
     READ,
     WRITE,
@@ -21,6 +22,7 @@ from tollgate.api.routers.catalog_common import (
     timestamp_or_none,
 )
 from tollgate.api.routers.prices import DECIMAL_SCHEMA, DecimalValue, PriceObject
+from tollgate.domain.access import Caller
 from tollgate.domain.catalog import BillingInterval, EntitlementReset, FeeTiming, Plan, PlanVersion
 from tollgate.domain.catalog.plans import version_number
 from tollgate.domain.clock import to_rfc3339
@@ -140,10 +142,15 @@ class PlanOut(ApiModel):
 
 
 class PlanDetailOut(PlanOut):
-    versions: list[VersionSummary]
+    versions: list[VersionSummary] = Field(description="The first 100 versions (all: GET …/versions).")
+    versions_has_more: bool = Field(default=False, description="More versions than shown: GET …/versions pages them.")
 
 
-class PlanList(ApiModel):
+class VersionList(PageFields):
+    data: list[VersionSummary]
+
+
+class PlanList(PageFields):
     data: list[PlanOut]
 
 
@@ -181,8 +188,17 @@ def plan_out(plan: Plan) -> PlanOut:
     return PlanOut(**_plan_fields(plan))
 
 
-def plan_detail_out(plan: Plan, versions: list[PlanVersion]) -> PlanDetailOut:
-    return PlanDetailOut(**_plan_fields(plan), versions=[VersionSummary(**_summary_fields(plan, v)) for v in versions])
+def plan_detail_out(plan: Plan, versions: list[PlanVersion], more: bool = False) -> PlanDetailOut:
+    summaries = [VersionSummary(**_summary_fields(plan, v)) for v in versions]
+    return PlanDetailOut(**_plan_fields(plan), versions=summaries, versions_has_more=more)
+
+
+def _detail(caller: Caller, plan_id: str) -> PlanDetailOut:
+    """The plan and its first page of versions (by version number)."""
+    repo = wiring.catalog_repository()
+    plan = catalog.get_plan(repo, caller, plan_id)
+    page = repo.page_versions(caller.tenant_id, plan.plan_id, limit=100)
+    return plan_detail_out(plan, page.data, page.has_more)
 
 
 def version_out(plan: Plan, v: PlanVersion) -> PlanVersionOut:
@@ -221,13 +237,14 @@ def create_plan(body: PlanIn, caller: CallerDep) -> Response[PlanDetailOut]:
 
 
 @router.get("/v1/plans", openapi_extensions=READ, tags=["plans"], summary="List plans")
-def list_plans(caller: CallerDep) -> PlanList:
-    return PlanList(data=[plan_out(p) for p in catalog.list_plans(wiring.catalog_repository(), caller)])
+def list_plans(caller: CallerDep, limit: Limit = 100, starting_after: StartingAfter = None) -> PlanList:
+    page = wiring.catalog_repository().page_plans(caller.tenant_id, limit=limit, cursor=starting_after)
+    return PlanList(data=[plan_out(p) for p in page.data], **page_fields(page))
 
 
 @router.get("/v1/plans/<plan_id>", openapi_extensions=READ, tags=["plans"], summary="Get a plan and its versions")
 def get_plan(plan_id: str, caller: CallerDep) -> PlanDetailOut:
-    return plan_detail_out(*catalog.get_plan_with_versions(wiring.catalog_repository(), caller, plan_id))
+    return _detail(caller, plan_id)
 
 
 @router.patch(
@@ -239,7 +256,7 @@ def get_plan(plan_id: str, caller: CallerDep) -> PlanDetailOut:
 def update_plan(plan_id: str, body: PlanPatch, caller: CallerDep) -> PlanDetailOut:
     repo = wiring.catalog_repository()
     catalog.update_plan(repo, caller, plan_id, sent_fields(body))
-    return plan_detail_out(*catalog.get_plan_with_versions(repo, caller, plan_id))
+    return _detail(caller, plan_id)
 
 
 @router.post(
@@ -251,6 +268,16 @@ def update_plan(plan_id: str, body: PlanPatch, caller: CallerDep) -> PlanDetailO
 )
 def create_plan_version(plan_id: str, caller: CallerDep) -> Response[PlanVersionOut]:
     return created(version_out(*catalog.create_plan_version(wiring.catalog_repository(), caller, plan_id)))
+
+
+@router.get("/v1/plans/<plan_id>/versions", openapi_extensions=READ, tags=["plans"], summary="List a plan's versions")
+def list_plan_versions(
+    plan_id: str, caller: CallerDep, limit: Limit = 100, starting_after: StartingAfter = None
+) -> VersionList:
+    repo = wiring.catalog_repository()
+    plan = catalog.get_plan(repo, caller, plan_id)
+    page = repo.page_versions(caller.tenant_id, plan.plan_id, limit=limit, cursor=starting_after)
+    return VersionList(data=[VersionSummary(**_summary_fields(plan, v)) for v in page.data], **page_fields(page))
 
 
 @router.get(

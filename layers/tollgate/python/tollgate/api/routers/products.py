@@ -10,6 +10,7 @@ from pydantic import Field
 
 from tollgate import wiring
 from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.api.routers.catalog_common import (
     READ,
     WRITE,
@@ -51,7 +52,7 @@ class ProductOut(ApiModel):
     archived_at: str | None
 
 
-class ProductList(ApiModel):
+class ProductList(PageFields):
     data: list[ProductOut]
 
 
@@ -81,10 +82,16 @@ def create_product(body: ProductIn, caller: CallerDep) -> Response[ProductOut]:
 
 
 @router.get("/v1/products", openapi_extensions=READ, tags=["products"], summary="List products")
-def list_products(caller: CallerDep, status: Annotated[ProductStatus | None, Query()] = None) -> ProductList:
-    return ProductList(
-        data=[product_out(p) for p in catalog.list_products(wiring.catalog_repository(), caller, status=status)]
+def list_products(
+    caller: CallerDep,
+    status: Annotated[ProductStatus | None, Query()] = None,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
+) -> ProductList:
+    page = wiring.catalog_repository().page_products(
+        caller.tenant_id, status=status, limit=limit, cursor=starting_after
     )
+    return ProductList(data=[product_out(p) for p in page.data], **page_fields(page))
 
 
 @router.get("/v1/products/<product_id>", openapi_extensions=READ, tags=["products"], summary="Get a product")

@@ -14,6 +14,7 @@ from tollgate.api.access import current_caller, requires
 from tollgate.api.fields import ExternalId, Flag, Identifier, MetadataText, Name, Timestamp, TrialDays, VersionNumber
 from tollgate.api.models import ApiModel
 from tollgate.api.money_out import charges_money, shown_rounded
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.api.routers.api_keys import KeyOut, issued_out
 from tollgate.domain.access import Caller, Permission
 from tollgate.domain.clock import to_rfc3339, utcnow
@@ -127,7 +128,7 @@ class RetryOut(ApiModel):
     )
 
 
-class SubscriptionList(ApiModel):
+class SubscriptionList(PageFields):
     data: list[SubscriptionOut]
 
 
@@ -147,7 +148,7 @@ class HistoryLine(ApiModel):
     detail: dict
 
 
-class HistoryOut(ApiModel):
+class HistoryOut(PageFields):
     data: list[HistoryLine]
 
 
@@ -157,8 +158,7 @@ def subscription_out(s: Subscription, with_keys: bool = True) -> SubscriptionOut
     if with_keys:
         keys = [
             BoundKey(id=k.key_id, display=k.display, status=k.status.value, livemode=k.livemode)
-            for k in wiring.tenancy_repository().list_keys(s.tenant_id)
-            if k.subscription_id == s.subscription_id
+            for k in wiring.tenancy_repository().subscription_keys(s.tenant_id, s.subscription_id)
         ]
     return SubscriptionOut(
         id=s.subscription_id,
@@ -212,13 +212,18 @@ def create_subscription(body: SubscriptionIn, caller: Caller_) -> Response[Subsc
     summary="List subscriptions",
 )
 def list_subscriptions(
-    caller: Caller_, customer_id: Annotated[str | None, Query(max_length=255)] = None
+    caller: Caller_,
+    customer_id: Annotated[str | None, Query(max_length=255)] = None,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
 ) -> SubscriptionList:
     repo = wiring.subscription_repository()
-    subs = (
-        repo.list_for_customer(caller.tenant_id, customer_id) if customer_id else repo.list_for_tenant(caller.tenant_id)
+    page = (
+        repo.page_for_customer(caller.tenant_id, customer_id, limit=limit, cursor=starting_after)
+        if customer_id
+        else repo.page_for_tenant(caller.tenant_id, limit=limit, cursor=starting_after)
     )
-    return SubscriptionList(data=[subscription_out(s, with_keys=False) for s in subs])
+    return SubscriptionList(data=[subscription_out(s, with_keys=False) for s in page.data], **page_fields(page))
 
 
 @router.get(
@@ -359,10 +364,15 @@ def mint_key(subscription_id: str, body: KeyIn, caller: Caller_) -> Response[Key
     tags=["subscriptions"],
     summary="Every transition of the subscription, oldest first",
 )
-def subscription_history(subscription_id: str, caller: Caller_) -> HistoryOut:
+def subscription_history(
+    subscription_id: str, caller: Caller_, limit: Limit = 100, starting_after: StartingAfter = None
+) -> HistoryOut:
     cases.get_subscription(wiring.subscription_repos(), caller.tenant_id, subscription_id)
-    lines = wiring.subscription_repository().history(caller.tenant_id, subscription_id)
+    page = wiring.subscription_repository().page_history(
+        caller.tenant_id, subscription_id, limit=limit, cursor=starting_after
+    )
     return HistoryOut(
+        **page_fields(page),
         data=[
             HistoryLine(
                 at=to_rfc3339(h.at),
@@ -371,8 +381,8 @@ def subscription_history(subscription_id: str, caller: Caller_) -> HistoryOut:
                 to_status=h.to_status.value,
                 detail={k: str(v) for k, v in h.detail.items()},
             )
-            for h in lines
-        ]
+            for h in page.data
+        ],
     )
 
 

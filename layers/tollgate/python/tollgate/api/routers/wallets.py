@@ -12,6 +12,7 @@ from pydantic import Field
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.domain.access import Caller, Permission
 from tollgate.domain.billing.settings import BillingSettings
 from tollgate.domain.billing.wallets import Wallet
@@ -41,7 +42,7 @@ class WalletOut(ApiModel):
     revision: int
 
 
-class WalletList(ApiModel):
+class WalletList(PageFields):
     data: list[WalletOut]
 
 
@@ -69,12 +70,16 @@ def create_wallet(body: WalletIn, caller: Caller_) -> Response[WalletOut]:
 @router.get(
     "/v1/wallets", openapi_extensions=requires(Permission.BILLING_READ), tags=["wallets"], summary="List wallets"
 )
-def list_wallets(caller: Caller_, customer_id: Annotated[str | None, Query()] = None) -> WalletList:
-    return WalletList(
-        data=[
-            wallet_out(w) for w in wiring.billing_repository().list_wallets(caller.tenant_id, customer_id=customer_id)
-        ]
+def list_wallets(
+    caller: Caller_,
+    customer_id: Annotated[str | None, Query()] = None,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
+) -> WalletList:
+    page = wiring.billing_repository().page_wallets(
+        caller.tenant_id, customer_id=customer_id, limit=limit, cursor=starting_after
     )
+    return WalletList(data=[wallet_out(w) for w in page.data], **page_fields(page))
 
 
 @router.get(

@@ -22,6 +22,7 @@ from tollgate.domain.billing.invoices import Invoice, InvoiceAction, InvoiceStat
 from tollgate.domain.billing.wallets import Wallet
 from tollgate.domain.errors import InvalidInput
 from tollgate.domain.money import plain
+from tollgate.domain.paging import Page
 from tollgate.domain.retry import retry_on_conflict
 from tollgate.ports.billing import BillingWrite
 from tollgate.usecases.billing import BillingRepos, get_invoice
@@ -36,16 +37,17 @@ def list_invoices(
     customer_id: str | None = None,
     subscription_id: str | None = None,
     status: str | None = None,
-    limit: int = 100,
-) -> list[Invoice]:
+    limit: int,
+    cursor: str | None = None,
+) -> Page[Invoice]:
     try:
         wanted = InvoiceStatus(status) if status else None
     except ValueError:
         raise InvalidInput(
             f"status must be one of {', '.join(s.value for s in InvoiceStatus)}", field="status"
         ) from None
-    return repos.invoices.list_invoices(
-        tenant_id, customer_id=customer_id, subscription_id=subscription_id, status=wanted, limit=limit
+    return repos.invoices.page_invoices(
+        tenant_id, customer_id=customer_id, subscription_id=subscription_id, status=wanted, limit=limit, cursor=cursor
     )
 
 
