@@ -25,8 +25,8 @@ def _seed(stack, tenant_id: str, plan, version: int, n: int, started: datetime) 
     from tollgate import wiring
     from tollgate.adapters.dynamodb.customers import _guard
     from tollgate.adapters.dynamodb.customers import _item as customer_item
-    from tollgate.adapters.dynamodb.subscriptions import _due_keys
-    from tollgate.adapters.dynamodb.subscriptions import _item as subscription_item
+    from tollgate.adapters.dynamodb.subscription_items import due_keys as _due_keys
+    from tollgate.adapters.dynamodb.subscription_items import subscription_item
     from tollgate.domain.customers import Customer
     from tollgate.domain.periods import Anchor, Interval
     from tollgate.domain.subscriptions import PlanRef, Subscription, SubscriptionStatus

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 import pytest
 
 from tollgate.adapters.dynamodb import gateway_keys as gk
+from tollgate.adapters.dynamodb import ingest_log_keys as lk
 from tollgate.adapters.dynamodb import keys as k
+from tollgate.adapters.dynamodb import webhook_keys as wk
 
 AT = datetime(2026, 4, 17, 10, 0, tzinfo=UTC)
 
@@ -72,11 +74,11 @@ PINNED = [
     (k.ingest_settings_key("ten_1"), {"pk": "T#ten_1", "sk": "INGEST_SETTINGS"}),
     (k.tenant_rate_limit_key("ten_1"), {"pk": "T#ten_1", "sk": "API_RATE_LIMIT"}),
     (k.webhook_event_key("ten_1", "evt_9"), {"pk": "T#ten_1", "sk": "WEBHOOK#evt_9"}),
-    (k.webhook_key("ten_1", k.WEBHOOK_ENDPOINT, "we_1"), {"pk": "T#ten_1", "sk": "WHEP#we_1"}),
-    (k.webhook_key("ten_1", k.WEBHOOK_DELIVERY, "whdlv_1"), {"pk": "T#ten_1", "sk": "WHDLV#whdlv_1"}),
-    (k.webhook_log_pk("ten_1", "we_1"), "T#ten_1#WHEP#we_1"),
-    (k.webhook_log_sk(k.WEBHOOK_ATTEMPT_PREFIX, AT, "whdlv_1", "03"), "ATT#2026-04-17T10:00:00.000000Z#whdlv_1#03"),
-    (k.webhook_log_sk(k.WEBHOOK_FAILED_PREFIX, AT, "whdlv_1"), "FAIL#2026-04-17T10:00:00.000000Z#whdlv_1"),
+    (wk.webhook_key("ten_1", wk.WEBHOOK_ENDPOINT, "we_1"), {"pk": "T#ten_1", "sk": "WHEP#we_1"}),
+    (wk.webhook_key("ten_1", wk.WEBHOOK_DELIVERY, "whdlv_1"), {"pk": "T#ten_1", "sk": "WHDLV#whdlv_1"}),
+    (wk.webhook_log_pk("ten_1", "we_1"), "T#ten_1#WHEP#we_1"),
+    (wk.webhook_log_sk(wk.WEBHOOK_ATTEMPT_PREFIX, AT, "whdlv_1", "03"), "ATT#2026-04-17T10:00:00.000000Z#whdlv_1#03"),
+    (wk.webhook_log_sk(wk.WEBHOOK_FAILED_PREFIX, AT, "whdlv_1"), "FAIL#2026-04-17T10:00:00.000000Z#whdlv_1"),
     # the usage table
     (k.usage_bucket_pk("ten_1", "cus_1", "mtr_1"), "T#ten_1#U#cus_1#mtr_1"),
     (k.usage_bucket_sk("2026-04-17T10"), "H#2026-04-17T10"),
@@ -88,19 +90,19 @@ PINNED = [
     # the events table
     (k.usage_event_pk("ten_1", 7), "T#ten_1#EV#07"),
     (k.tenant_of_usage_event_pk("T#ten_1#EV#07"), "ten_1"),
-    (k.ingest_log_pk("ten_1", "2026-04-17T10", "req_1"), "T#ten_1#LOG#2026-04-17T10#12"),
-    (k.ingest_log_sk("2026-04-17T10:00:00.000000Z", "req_1", 3), "2026-04-17T10:00:00.000000Z#req_1#0003"),
-    (k.ingest_index_pk("ten_1", "2026-04-17T10", "req_1"), "T#ten_1#IDX#2026-04-17T10#12"),
+    (lk.ingest_log_pk("ten_1", "2026-04-17T10", "req_1"), "T#ten_1#LOG#2026-04-17T10#12"),
+    (lk.ingest_log_sk("2026-04-17T10:00:00.000000Z", "req_1", 3), "2026-04-17T10:00:00.000000Z#req_1#0003"),
+    (lk.ingest_index_pk("ten_1", "2026-04-17T10", "req_1"), "T#ten_1#IDX#2026-04-17T10#12"),
     (
         k.all_shards("T#ten_1#IDX#2026-04-17T10#12")[::15],
         ["T#ten_1#IDX#2026-04-17T10#00", "T#ten_1#IDX#2026-04-17T10#15"],
     ),
     (
-        k.ingest_index_sk("cus_1", "mtr_1", "2026-04-17T10:00:00.000000Z", "req_1"),
+        lk.ingest_index_sk("cus_1", "mtr_1", "2026-04-17T10:00:00.000000Z", "req_1"),
         "cus_1#mtr_1#2026-04-17T10:00:00.000000Z#req_1",
     ),
-    (k.ingest_index_prefix("cus_1"), "cus_1#"),
-    (k.ingest_index_prefix("cus_1", "mtr_1"), "cus_1#mtr_1#"),
+    (lk.ingest_index_prefix("cus_1"), "cus_1#"),
+    (lk.ingest_index_prefix("cus_1", "mtr_1"), "cus_1#mtr_1#"),
     # gateway enforcement (adapters/dynamodb/gateway_keys.py)
     (gk.gateway_policy_key("ten_1", "pol_1"), {"pk": "T#ten_1", "sk": "GWPOLICY#pol_1"}),
     (gk.access_snapshot_key("abc123"), {"pk": "KEY#abc123", "sk": "ACCESS"}),

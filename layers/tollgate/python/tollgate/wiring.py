@@ -327,31 +327,10 @@ def webhook_deps():
 
 
 def reset() -> None:
-    for f in (
-        tenancy_repository,
-        event_publisher,
-        event_log,
-        platform_key_sha256,
-        bill_run_repository,
-        catalog_repository,
-        customer_repository,
-        subscription_repository,
-        migration_repository,
-        workflow_starter,
-        usage_event_store,
-        usage_store,
-        usage_reader,
-        billing_repository,
-        mailer,
-        tax_providers,
-        payment_repository,
-        coupon_repository,
-        gateway_store,
-        ingest_rate_limiter,
-        tenant_rate_limits,
-        tenant_throttle,
-    ):
-        f.cache_clear()
+    """Forget every adapter built so far (each ``lru_cache`` of this module): the next call rebuilds it."""
+    for value in list(globals().values()):
+        if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == __name__:
+            value.cache_clear()
 
 
 @lru_cache(maxsize=1)
@@ -383,6 +362,7 @@ def replay_deps():
     """What the stream replay needs (tollgate.usecases.stream_replay)."""
     from functools import partial
 
+    from tollgate.adapters.dynamodb.outbox_replay import publish_outbox_between, publish_outbox_records
     from tollgate.adapters.dynamodb.usage_events import decode_stream_record
     from tollgate.adapters.dynamodb.usage_rebuild import DynamoBucketRebuilder, stream_records
     from tollgate.usecases.stream_replay import ReplayDeps, buckets_received_between
@@ -399,43 +379,8 @@ def replay_deps():
         read_stream=stream_records,
         decode=decode_stream_record,
         buckets_received_between=between,
-        publish_records=partial(_publish_outbox_records, event_publisher()),
-        publish_outbox_between=partial(_publish_outbox_between, event_publisher()),
+        publish_records=partial(publish_outbox_records, event_publisher()),
+        publish_outbox_between=lambda first, last: publish_outbox_between(
+            event_publisher(), settings.main_table, tenancy_repository().list_tenant_ids(), first, last
+        ),
     )
-
-
-def _publish_outbox_between(publisher, first, last) -> int:
-    """Publish every tenant's outbox events that occurred between ``first`` and ``last`` (all shards)."""
-    from boto3.dynamodb.conditions import Key
-
-    from tollgate.adapters import aws
-    from tollgate.adapters.dynamodb.codec import event_from_json, query_all
-    from tollgate.adapters.dynamodb.keys import all_shards, outbox_key
-
-    table, published = aws.table(get_settings().main_table), 0
-    for tenant_id in tenancy_repository().list_tenant_ids():
-        low, high = outbox_key(tenant_id, first, ""), outbox_key(tenant_id, last, "~")
-        for pk in all_shards(low["pk"]):
-            items = query_all(table, KeyConditionExpression=Key("pk").eq(pk) & Key("sk").between(low["sk"], high["sk"]))
-            events = [event_from_json(i["event"]) for i in items if i.get("item_type") == "OUTBOX"]
-            if events:
-                publisher.publish(events)
-                published += len(events)
-    return published
-
-
-def _publish_outbox_records(publisher, records: list[dict]) -> int:
-    """The outbox relay's work on raw stream records (low-level images): publish each OUTBOX insert."""
-    from boto3.dynamodb.types import TypeDeserializer
-
-    from tollgate.adapters.dynamodb.codec import event_from_json
-
-    deserialize = TypeDeserializer().deserialize
-    events = []
-    for r in records:
-        image = (r.get("dynamodb") or {}).get("NewImage") or {}
-        if r.get("eventName") == "INSERT" and image.get("item_type", {}).get("S") == "OUTBOX":
-            events.append(event_from_json(deserialize(image["event"])))
-    if events:
-        publisher.publish(events)
-    return len(events)

@@ -9,7 +9,7 @@ never change shape: ``tests/unit/test_table_keys.py`` pins them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tollgate.adapters.dynamodb.shards import KEY_SHARDS as KEY_SHARDS  # re-exported with the keys
 from tollgate.adapters.dynamodb.shards import all_shards as all_shards
@@ -384,44 +384,3 @@ def usage_event_pk(tenant_id: str, shard: int) -> str:
 
 def tenant_of_usage_event_pk(pk: str) -> str:
     return pk[2 : pk.rindex("#EV#")]
-
-
-# -- the ingestion log: entries and the index of stored events, by hour received --------------------
-
-
-def ingest_log_pk(tenant_id: str, hour: str, request_id: str) -> str:
-    """Sharded by request: readers query the hour's KEY_SHARDS keys (``all_shards``)."""
-    return sharded(f"T#{tenant_id}#LOG#{hour}", key_shard(tenant_id, request_id))
-
-
-def ingest_log_sk(received_at: str, request_id: str, index: int) -> str:
-    return f"{received_at}#{request_id}#{index:04d}"
-
-
-def ingest_index_pk(tenant_id: str, hour: str, request_id: str) -> str:
-    """Sharded by request: readers query the hour's KEY_SHARDS keys (``all_shards``)."""
-    return sharded(f"T#{tenant_id}#IDX#{hour}", key_shard(tenant_id, request_id))
-
-
-def ingest_index_prefix(customer_id: str, meter_id: str | None = None) -> str:
-    return f"{customer_id}#{meter_id}#" if meter_id else f"{customer_id}#"
-
-
-def ingest_index_sk(customer_id: str, meter_id: str, received_at: str, request_id: str) -> str:
-    return f"{customer_id}#{meter_id}#{received_at}#{request_id}"
-
-
-# -- outbound webhooks: endpoints (WHEP) and deliveries (WHDLV); per endpoint its attempt log and failed index
-WEBHOOK_ENDPOINT, WEBHOOK_DELIVERY, WEBHOOK_ATTEMPT_PREFIX, WEBHOOK_FAILED_PREFIX = "WHEP", "WHDLV", "ATT#", "FAIL#"
-
-
-def webhook_key(tenant_id: str, kind: str, item_id: str) -> Key:
-    return {"pk": tenant_pk(tenant_id), "sk": f"{kind}#{item_id}"}
-
-
-def webhook_log_pk(tenant_id: str, endpoint_id: str) -> str:
-    return f"T#{tenant_id}#WHEP#{endpoint_id}"
-
-
-def webhook_log_sk(prefix: str, at: datetime, *parts: str) -> str:  # microseconds always written: sorts by time
-    return "#".join([f"{prefix}{at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}", *parts])

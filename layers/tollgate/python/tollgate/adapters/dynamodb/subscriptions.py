@@ -25,11 +25,8 @@ from typing import TYPE_CHECKING, Any
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import (
     batch_get,
-    dt,
     outbox_put,
-    plain_json,
     query_all,
-    required_dt,
     ts,
     without_none,
 )
@@ -38,10 +35,8 @@ from tollgate.adapters.dynamodb.keys import (
     SUBSCRIPTION_PREFIX,
     all_shards,
     billing_due_gsi2pk,
-    billing_due_gsi2sk,
     customer_subscriptions_gsi1pk,
     due_transition_key,
-    due_transition_marker,
     due_until,
     subscription_external_id_key,
     subscription_history_pk,
@@ -52,113 +47,23 @@ from tollgate.adapters.dynamodb.keys import (
 )
 from tollgate.adapters.dynamodb.paging import PageQuery, query_page
 from tollgate.adapters.dynamodb.subscription_history import page_history, transition_from
+from tollgate.adapters.dynamodb.subscription_items import (
+    due_keys,
+    subscription_from_item,
+    subscription_item,
+)
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.errors import ConcurrentUpdate, Conflict
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.keys import KeyStatus
 from tollgate.domain.paging import Page
-from tollgate.domain.periods import Anchor, Interval
-from tollgate.domain.subscriptions import PlanRef, Subscription, SubscriptionStatus, Transition, scheduled_moves
+from tollgate.domain.subscriptions import Subscription, Transition
 
 if TYPE_CHECKING:
-    from tollgate.domain.billing.discounts import Discount
+    pass
 
 DUE_SHARDS = all_shards(f"{DUE_TRANSITIONS_PK}#00")
-
-
-def _item(s: Subscription) -> dict[str, Any]:
-    return without_none(
-        {
-            **subscription_key(s.tenant_id, s.subscription_id),
-            "item_type": "SUBSCRIPTION",
-            "gsi1pk": customer_subscriptions_gsi1pk(s.tenant_id, s.customer_id),
-            "gsi1sk": s.subscription_id,
-            "subscription_id": s.subscription_id,
-            "tenant_id": s.tenant_id,
-            "customer_id": s.customer_id,
-            "plan_id": s.plan.plan_id,
-            "plan_version": s.plan.version,
-            "status": s.status.value,
-            "started_at": ts(s.started_at),
-            "interval": s.interval.value,
-            "anchor": s.anchor.value,
-            "timezone": s.timezone,
-            "currency": s.currency,
-            "external_id": s.external_id,
-            "trial_end": ts(s.trial_end),
-            "cancel_at_period_end": s.cancel_at_period_end,
-            "cancelled_at": ts(s.cancelled_at),
-            "ended_at": ts(s.ended_at),
-            "dunning_attempts": s.dunning_attempts,
-            "pending_plan_id": s.pending_plan.plan_id if s.pending_plan else None,
-            "pending_plan_version": s.pending_plan.version if s.pending_plan else None,
-            "version": s.version,
-            "metadata": s.metadata or None,
-            "pending_charges": [list(c) for c in s.pending_charges] or None,
-            "billed_through": ts(s.billed_through),
-            "payment_overdue_since": ts(s.payment_overdue_since),
-            "plan_moves": s.plan_moves,
-            "discount": s.discount.to_json() if s.discount else None,
-            "end_at": ts(s.end_at),
-            **_due_index(s),
-        }
-    )
-
-
-def _due_index(s: Subscription) -> dict[str, str]:
-    """The sparse due index (gsi2): a subscription is listed under the end of its next billing period."""
-    period = s.next_bill_period()
-    if period is None:
-        return {}
-    return {
-        "gsi2pk": billing_due_gsi2pk(s.tenant_id, s.subscription_id),
-        "gsi2sk": billing_due_gsi2sk(period.end, s.subscription_id),
-    }
-
-
-def _from_item(i: dict[str, Any]) -> Subscription:
-    return Subscription(
-        subscription_id=i["subscription_id"],
-        tenant_id=i["tenant_id"],
-        customer_id=i["customer_id"],
-        plan=PlanRef(i["plan_id"], int(i["plan_version"])),
-        status=SubscriptionStatus(i["status"]),
-        started_at=required_dt(i["started_at"]),
-        interval=Interval(i["interval"]),
-        anchor=Anchor(i["anchor"]),
-        timezone=i["timezone"],
-        currency=i["currency"],
-        external_id=i.get("external_id"),
-        trial_end=dt(i.get("trial_end")),
-        cancel_at_period_end=bool(i.get("cancel_at_period_end", False)),
-        cancelled_at=dt(i.get("cancelled_at")),
-        ended_at=dt(i.get("ended_at")),
-        end_at=dt(i.get("end_at")),
-        dunning_attempts=int(i.get("dunning_attempts", 0)),
-        pending_plan=PlanRef(i["pending_plan_id"], int(i["pending_plan_version"]))
-        if i.get("pending_plan_id")
-        else None,
-        version=int(i.get("version", 0)),
-        metadata={k: str(v) for k, v in (i.get("metadata") or {}).items()},
-        pending_charges=tuple(tuple(c) for c in (i.get("pending_charges") or [])),
-        billed_through=dt(i.get("billed_through")),
-        payment_overdue_since=dt(i.get("payment_overdue_since")),
-        plan_moves=int(i["plan_moves"]) if i.get("plan_moves") is not None else None,
-        discount=_discount(i.get("discount")),
-    )
-
-
-def _discount(value: dict[str, Any] | None) -> Discount | None:
-    if not value:
-        return None
-    from tollgate.domain.billing.discounts import Discount
-
-    return Discount.from_json(plain_json(value))
-
-
-def _due_keys(s: Subscription, now: datetime) -> list[str]:
-    return [due_transition_marker(at, s.tenant_id, s.subscription_id, action) for at, action in scheduled_moves(s, now)]
 
 
 class DynamoSubscriptionRepository:
@@ -208,12 +113,12 @@ class DynamoSubscriptionRepository:
         transact_write(self._table.meta.client, items, on_condition_failed)
 
     def create(self, sub: Subscription, events: list[DomainEvent], history: list[Transition]) -> None:
-        due = _due_keys(sub, self._clock())
+        due = due_keys(sub, self._clock())
         items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self.table_name,
-                    "Item": {**_item(sub), "due_keys": due},
+                    "Item": {**subscription_item(sub), "due_keys": due},
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             }
@@ -246,12 +151,12 @@ class DynamoSubscriptionRepository:
 
     def get(self, tenant_id: str, subscription_id: str) -> Subscription | None:
         item = self._table.get_item(Key=subscription_key(tenant_id, subscription_id)).get("Item")
-        return _from_item(item) if item else None
+        return subscription_from_item(item) if item else None
 
     def get_many(self, tenant_id: str, subscription_ids: list[str]) -> dict[str, Subscription]:
         """The existing ones of ``subscription_ids`` (BatchGetItem, strongly consistent)."""
         items = batch_get(self._table, [subscription_key(tenant_id, i) for i in subscription_ids])
-        return {item["subscription_id"]: _from_item(item) for item in items.values()}
+        return {item["subscription_id"]: subscription_from_item(item) for item in items.values()}
 
     def get_by_external_id(self, tenant_id: str, external_id: str) -> Subscription | None:
         guard = self._table.get_item(Key=subscription_external_id_key(tenant_id, external_id)).get("Item")
@@ -267,24 +172,24 @@ class DynamoSubscriptionRepository:
             IndexName="gsi1",
             KeyConditionExpression=Key("gsi1pk").eq(customer_subscriptions_gsi1pk(tenant_id, customer_id)),
         )
-        return [_from_item(i) for i in items]
+        return [subscription_from_item(i) for i in items]
 
     def list_for_tenant(self, tenant_id: str) -> list[Subscription]:
         from boto3.dynamodb.conditions import Key
 
         condition = Key("pk").eq(tenant_pk(tenant_id)) & Key("sk").begins_with(SUBSCRIPTION_PREFIX)
         items = self._query_all(KeyConditionExpression=condition)
-        return [_from_item(i) for i in items]
+        return [subscription_from_item(i) for i in items]
 
     def page_for_customer(
         self, tenant_id: str, customer_id: str, *, limit: int, cursor: str | None = None
     ) -> Page[Subscription]:
         query = PageQuery(partition=("gsi1pk", customer_subscriptions_gsi1pk(tenant_id, customer_id)), index="gsi1")
-        return query_page(self._table, query, limit=limit, cursor=cursor).map(_from_item)
+        return query_page(self._table, query, limit=limit, cursor=cursor).map(subscription_from_item)
 
     def page_for_tenant(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[Subscription]:
         query = PageQuery(partition=("pk", tenant_pk(tenant_id)), prefix=SUBSCRIPTION_PREFIX)
-        return query_page(self._table, query, limit=limit, cursor=cursor).map(_from_item)
+        return query_page(self._table, query, limit=limit, cursor=cursor).map(subscription_from_item)
 
     def _bound_key_updates(self, sub: Subscription, reason: str, at: str) -> list[dict[str, Any]]:
         from boto3.dynamodb.conditions import Key
@@ -341,12 +246,12 @@ class DynamoSubscriptionRepository:
             )
             or {}
         )
-        due = _due_keys(sub, self._clock())
+        due = due_keys(sub, self._clock())
         items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self.table_name,
-                    "Item": {**_item(sub), "due_keys": due},
+                    "Item": {**subscription_item(sub), "due_keys": due},
                     "ConditionExpression": "#v = :expected",
                     "ExpressionAttributeNames": {"#v": "version"},
                     "ExpressionAttributeValues": {":expected": expected_version},

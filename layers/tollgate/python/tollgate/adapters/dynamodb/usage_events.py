@@ -38,16 +38,14 @@ from functools import partial
 from typing import Any
 
 from tollgate.adapters import aws
-from tollgate.adapters.dynamodb.keys import (
-    all_shards,
+from tollgate.adapters.dynamodb.ingest_log_keys import (
     ingest_index_pk,
     ingest_index_prefix,
     ingest_index_sk,
     ingest_log_pk,
     ingest_log_sk,
-    tenant_of_usage_event_pk,
-    usage_event_pk,
 )
+from tollgate.adapters.dynamodb.keys import all_shards, tenant_of_usage_event_pk, usage_event_pk
 from tollgate.adapters.dynamodb.retry import (
     BATCH_ROUNDS,
     RETRYABLE_CODES,

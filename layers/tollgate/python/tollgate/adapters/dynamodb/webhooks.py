@@ -19,7 +19,8 @@ from typing import Any
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import dt, outbox_put, required_dt, ts, without_none
-from tollgate.adapters.dynamodb.keys import (
+from tollgate.adapters.dynamodb.transactions import transact_write
+from tollgate.adapters.dynamodb.webhook_keys import (
     WEBHOOK_ATTEMPT_PREFIX,
     WEBHOOK_DELIVERY,
     WEBHOOK_ENDPOINT,
@@ -28,7 +29,6 @@ from tollgate.adapters.dynamodb.keys import (
     webhook_log_pk,
     webhook_log_sk,
 )
-from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.domain.errors import ConcurrentUpdate, Conflict
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.webhooks.deliveries import Attempt, Delivery, DeliveryStatus
