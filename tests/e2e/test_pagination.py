@@ -84,6 +84,14 @@ def tenant(server) -> tuple[httpx.Client, dict[str, tuple[str, dict[str, str], s
         for i in range(N)
     }
     cases["bill runs"] = ("/v1/bill-runs", {}, runs)
+    endpoints = {
+        ok(t.post("/v1/webhook-endpoints", json={"url": f"http://127.0.0.1:9/hook{i}"}), 201)["id"] for i in range(N)
+    }
+    cases["webhook endpoints"] = ("/v1/webhook-endpoints", {}, endpoints)
+    policy = {"name": "p", "meters": {"e0": 1}}  # meter e0 (above)
+    made = [ok(t.post("/v1/gateway/policies", json={**policy, "routes": [f"GET /p{i}/*"]}), 201) for i in range(N)]
+    policies = {p["policy_id"] for p in made}
+    cases["gateway policies"] = ("/v1/gateway/policies", {}, policies)
     return t, cases
 
 
@@ -105,6 +113,8 @@ CASES = [
     "coupons",
     "api keys",
     "bill runs",
+    "webhook endpoints",
+    "gateway policies",
 ]
 
 
@@ -112,13 +122,14 @@ CASES = [
 def test_a_walk_returns_every_item_once_and_ends(tenant, case):
     t, cases = tenant
     path, params, expected = cases[case]
-    ids, pages = walk(t, path, params)
+    key = "policy_id" if case == "gateway policies" else "id"
+    ids, pages = walk(t, path, params, key=key)
     assert len(ids) == len(set(ids)), f"an item came twice: {ids}"
     assert set(ids) == expected
     assert pages >= 2
     # One page holding everything says there is no more.
     whole = ok(t.get(path, params={**params, "limit": 100}))
-    assert {i["id"] for i in whole["data"]} == expected and whole["has_more"] is False and whole["next_cursor"] is None
+    assert {i[key] for i in whole["data"]} == expected and whole["has_more"] is False and whole["next_cursor"] is None
 
 
 def test_the_event_log_pages_newest_first(tenant):

@@ -12,7 +12,7 @@ import pytest
 
 from tests.fakes.gateway import InMemoryGatewayStore
 from tests.fakes.tenancy import InMemoryTenancyRepository
-from tollgate.domain.errors import InvalidInput, NotFound
+from tollgate.domain.errors import BadRequest, InvalidInput, NotFound
 from tollgate.domain.gateway.snapshot import AccessSnapshot, KeyState, MeterState
 from tollgate.domain.keys import hash_key
 from tollgate.usecases.gateway import policies
@@ -140,8 +140,9 @@ def test_policies_crud_and_pagination(world):
     policies.delete_policy(repos, tenant, made[1].policy_id)
     with pytest.raises(NotFound):
         policies.get_policy(repos, tenant, made[1].policy_id)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(BadRequest) as refused:
         policies.list_policies(repos, tenant, limit=2, starting_after="pol_nope")
+    assert refused.value.code == "INVALID_CURSOR"
 
 
 def test_an_event_about_a_customer_rebuilds_its_snapshots_and_others_are_ignored(world):

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from tollgate.domain.events import DomainEvent
+from tollgate.domain.paging import Page
 from tollgate.domain.webhooks.deliveries import Attempt, Delivery
 from tollgate.domain.webhooks.endpoints import WebhookEndpoint
 
@@ -19,6 +20,8 @@ class WebhookRepository(Protocol):
     def list_endpoints(
         self, tenant_id: str, *, limit: int, after: str | None
     ) -> tuple[list[WebhookEndpoint], str | None]: ...
+
+    def page_endpoints(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[WebhookEndpoint]: ...
 
     def save_endpoint(self, before: WebhookEndpoint, after: WebhookEndpoint) -> None:
         """Conditional on ``before.version`` (ConcurrentUpdate when it changed)."""
@@ -56,6 +59,10 @@ class WebhookRepository(Protocol):
     def list_attempts(
         self, tenant_id: str, endpoint_id: str, *, limit: int, after: str | None
     ) -> tuple[list[Attempt], str | None]: ...
+
+    def page_attempts(
+        self, tenant_id: str, endpoint_id: str, *, limit: int, cursor: str | None = None
+    ) -> Page[Attempt]: ...
 
     def failed_since(self, tenant_id: str, endpoint_id: str, since: datetime, *, limit: int) -> list[str]:
         """Ids of the endpoint's deliveries that failed, created since ``since`` (oldest first)."""

@@ -12,6 +12,7 @@ from tollgate.domain.errors import Conflict, InvalidInput, NotFound
 from tollgate.domain.event_types import BY_NAME, WebhookTestData
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.ids import new_id
+from tollgate.domain.paging import Page
 from tollgate.domain.retry import retry_on_conflict
 from tollgate.domain.webhooks.deliveries import Attempt, Delivery, DeliveryStatus, Task
 from tollgate.domain.webhooks.endpoints import (
@@ -67,12 +68,8 @@ def get_endpoint(deps: WebhookDeps, tenant_id: str, endpoint_id: str) -> Webhook
     return endpoint
 
 
-def list_endpoints(
-    deps: WebhookDeps, tenant_id: str, *, limit: int, after: str | None
-) -> tuple[list[WebhookEndpoint], str | None]:
-    if after is not None and not is_identifier(after):
-        return [], None
-    return deps.repo.list_endpoints(tenant_id, limit=limit, after=after)
+def page_endpoints(deps: WebhookDeps, tenant_id: str, *, limit: int, cursor: str | None) -> Page[WebhookEndpoint]:
+    return deps.repo.page_endpoints(tenant_id, limit=limit, cursor=cursor)
 
 
 def update_endpoint(deps: WebhookDeps, tenant_id: str, endpoint_id: str, changes: dict[str, Any]) -> WebhookEndpoint:
@@ -128,6 +125,13 @@ def rotate_secret(deps: WebhookDeps, tenant_id: str, endpoint_id: str, overlap_s
         return after
 
     return retry_on_conflict(once, exhausted=f"Webhook endpoint {endpoint_id} kept changing; retry.")
+
+
+def page_attempts(
+    deps: WebhookDeps, tenant_id: str, endpoint_id: str, *, limit: int, cursor: str | None
+) -> Page[Attempt]:
+    get_endpoint(deps, tenant_id, endpoint_id)
+    return deps.repo.page_attempts(tenant_id, endpoint_id, limit=limit, cursor=cursor)
 
 
 def list_attempts(

@@ -19,6 +19,7 @@ from typing import Any
 
 from tollgate.adapters import aws
 from tollgate.adapters.dynamodb.codec import dt, outbox_put, required_dt, ts, without_none
+from tollgate.adapters.dynamodb.paging import PageQuery, query_page
 from tollgate.adapters.dynamodb.transactions import transact_write
 from tollgate.adapters.dynamodb.webhook_keys import (
     WEBHOOK_ATTEMPT_PREFIX,
@@ -31,6 +32,7 @@ from tollgate.adapters.dynamodb.webhook_keys import (
 )
 from tollgate.domain.errors import ConcurrentUpdate, Conflict
 from tollgate.domain.events import DomainEvent
+from tollgate.domain.paging import Page
 from tollgate.domain.webhooks.deliveries import Attempt, Delivery, DeliveryStatus
 from tollgate.domain.webhooks.endpoints import WebhookEndpoint
 
@@ -217,6 +219,11 @@ class DynamoWebhookRepository:
         cursor = page.get("LastEvaluatedKey", {}).get("sk", "").removeprefix(WEBHOOK_ENDPOINT_PREFIX) or None
         return [_endpoint(i) for i in page["Items"]], cursor
 
+    def page_endpoints(self, tenant_id: str, *, limit: int, cursor: str | None = None) -> Page[WebhookEndpoint]:
+        """One page of the tenant's endpoints in id order (the API's list)."""
+        query = PageQuery(partition=("pk", webhook_endpoint_key(tenant_id, "")["pk"]), prefix=WEBHOOK_ENDPOINT_PREFIX)
+        return query_page(self._table, query, limit=limit, cursor=cursor).map(_endpoint)
+
     def save_endpoint(self, before: WebhookEndpoint, after: WebhookEndpoint) -> None:
         from botocore.exceptions import ClientError
 
@@ -348,6 +355,14 @@ class DynamoWebhookRepository:
         page = self._table.query(**kwargs)
         cursor = page.get("LastEvaluatedKey", {}).get("sk", "").removeprefix(WEBHOOK_ATTEMPT_PREFIX) or None
         return [_attempt(i) for i in page["Items"]], cursor
+
+    def page_attempts(
+        self, tenant_id: str, endpoint_id: str, *, limit: int, cursor: str | None = None
+    ) -> Page[Attempt]:
+        """One page of an endpoint's attempts, newest first (the API's delivery log)."""
+        pk = webhook_log_pk(tenant_id, endpoint_id)
+        query = PageQuery(partition=("pk", pk), prefix=WEBHOOK_ATTEMPT_PREFIX, newest_first=True)
+        return query_page(self._table, query, limit=limit, cursor=cursor).map(_attempt)
 
     def failed_since(self, tenant_id: str, endpoint_id: str, since: datetime, *, limit: int) -> list[str]:
         from boto3.dynamodb.conditions import Key

@@ -9,13 +9,13 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.depends import Depends
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field, StrictInt
 
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.fields import Timestamp
 from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, PageFields, StartingAfter
 from tollgate.api.problems import PROBLEM_JSON
 from tollgate.domain.access import Caller, Permission
 from tollgate.domain.errors import InvalidInput
@@ -83,9 +83,8 @@ class PolicyOut(ApiModel):
     updated_at: str
 
 
-class PolicyList(ApiModel):
+class PolicyList(PageFields):
     data: list[PolicyOut]
-    has_more: bool
 
 
 class CheckIn(ApiModel):
@@ -158,15 +157,14 @@ def create_policy(body: PolicyIn, caller: CallerDep) -> Response[dict[str, Any]]
 @router.get("/v1/gateway/policies", openapi_extensions=READ, tags=["gateway"], summary="List policies (creation order)")
 def list_policies(
     caller: CallerDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    starting_after: Annotated[
-        str | None, Query(max_length=64, description="The last policy id of the previous page")
-    ] = None,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
 ) -> PolicyList:
     items, more = policy_cases.list_policies(
         wiring.gateway_repos(), caller.tenant_id, limit=limit, starting_after=starting_after
     )
-    return PolicyList(data=[_policy_out(p.to_json()) for p in items], has_more=more)
+    next_cursor = items[-1].policy_id if more and items else None
+    return PolicyList(data=[_policy_out(p.to_json()) for p in items], has_more=more, next_cursor=next_cursor)
 
 
 @router.get("/v1/gateway/policies/<policy_id>", openapi_extensions=READ, tags=["gateway"], summary="Get a policy")

@@ -8,13 +8,13 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.depends import Depends
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field, StrictBool, StrictInt
 
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.fields import MetadataValue, Timestamp
 from tollgate.api.models import ApiModel
+from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
 from tollgate.domain.access import Caller, Permission
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339
 from tollgate.domain.errors import InvalidInput
@@ -75,9 +75,8 @@ class EndpointWithSecret(EndpointOut):
     secret: str = Field(description="whsec_…: shown once; verify signatures with it.")
 
 
-class EndpointList(ApiModel):
+class EndpointList(PageFields):
     data: list[EndpointOut]
-    next_cursor: str | None = None
 
 
 class RotateIn(ApiModel):
@@ -102,9 +101,8 @@ class AttemptOut(ApiModel):
     manual: bool = Field(description="A resend or replay (no automatic retries follow it).")
 
 
-class AttemptList(ApiModel):
+class AttemptList(PageFields):
     data: list[AttemptOut]
-    next_cursor: str | None = None
 
 
 class DeliveryOut(ApiModel):
@@ -215,11 +213,11 @@ def create_endpoint(
 )
 def list_endpoints(
     caller: Annotated[Caller, Depends(current_caller)],
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=64, description="next_cursor of the previous page")] = None,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
 ) -> EndpointList:
-    items, nxt = cases.list_endpoints(wiring.webhook_deps(), caller.tenant_id, limit=limit, after=cursor)
-    return EndpointList(data=[EndpointOut(**endpoint_out(e)) for e in items], next_cursor=nxt)
+    page = cases.page_endpoints(wiring.webhook_deps(), caller.tenant_id, limit=limit, cursor=starting_after)
+    return EndpointList(data=[EndpointOut(**endpoint_out(e)) for e in page.data], **page_fields(page))
 
 
 @router.get(
@@ -278,20 +276,12 @@ def rotate_secret(
 def list_deliveries(
     endpoint_id: str,
     caller: Annotated[Caller, Depends(current_caller)],
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=128, description="next_cursor of the previous page")] = None,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
 ) -> AttemptList:
     deps = wiring.webhook_deps()
-    items, nxt = cases.list_attempts(deps, caller.tenant_id, endpoint_id, limit=limit, after=_cursor(cursor))
-    return AttemptList(data=[attempt_out(a) for a in items], next_cursor=nxt)
-
-
-def _cursor(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    if not cursor.isprintable() or "#" not in cursor:
-        raise InvalidInput("cursor is not a next_cursor this endpoint returned.", field="cursor")
-    return cursor
+    page = cases.page_attempts(deps, caller.tenant_id, endpoint_id, limit=limit, cursor=starting_after)
+    return AttemptList(data=[attempt_out(a) for a in page.data], **page_fields(page))
 
 
 @router.post(

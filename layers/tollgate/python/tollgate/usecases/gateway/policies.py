@@ -12,6 +12,7 @@ from typing import Any
 from tollgate.domain.errors import InvalidInput, NotFound
 from tollgate.domain.gateway.policy import Policy, parse_policy
 from tollgate.domain.ids import new_id
+from tollgate.domain.paging import invalid_cursor
 from tollgate.usecases.gateway.repos import GatewayRepos
 
 MAX_POLICIES = 100
@@ -73,10 +74,7 @@ def list_policies(
     if starting_after:
         ids = [p.policy_id for p in policies]
         if starting_after not in ids:
-            raise InvalidInput(
-                f"starting_after: no policy {starting_after[:64]} (use the id of the last policy of the previous page)",
-                field="starting_after",
-            )
+            raise invalid_cursor()
         policies = policies[ids.index(starting_after) + 1 :]
     return policies[:limit], len(policies) > limit
 
