@@ -8,21 +8,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from tollgate.domain.billing.invoices import TOTAL_FIELDS
 from tollgate.domain.errors import InvalidInput
 from tollgate.domain.money import money_text, round_money
 
-INVOICE_TOTALS = (
-    "subtotal",
-    "discounts",
-    "credit_notes",
-    "tax",
-    "total",
-    "wallet",
-    "credited",
-    "credit_applied",
-    "paid",
-    "amount_due",
-)
+INVOICE_TOTALS = TOTAL_FIELDS
 LINE_AMOUNTS = ("amount",)
 NOTE_AMOUNTS = ("amount", "applied_to_invoice", "balance")
 

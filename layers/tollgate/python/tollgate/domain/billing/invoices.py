@@ -135,6 +135,21 @@ class InvoiceLine:
         return cls(LineKind(data.pop("kind")), data.pop("description"), Decimal(str(data.pop("amount"))), data)
 
 
+# The totals an invoice stores (``amount_due`` is derived from them); every one is money in the invoice's currency.
+STORED_TOTALS = (
+    "subtotal",
+    "discounts",
+    "credit_notes",
+    "tax",
+    "total",
+    "wallet",
+    "credited",
+    "credit_applied",
+    "paid",
+)
+TOTAL_FIELDS = (*STORED_TOTALS, "amount_due")
+
+
 @dataclass(frozen=True)
 class InvoiceTotals:
     """Sums of rounded lines.
@@ -193,20 +208,7 @@ class InvoiceTotals:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InvoiceTotals:
         return cls(
-            **{
-                k: Decimal(str(data.get(k, "0")))
-                for k in (
-                    "subtotal",
-                    "discounts",
-                    "credit_notes",
-                    "tax",
-                    "total",
-                    "wallet",
-                    "credited",
-                    "credit_applied",
-                    "paid",
-                )
-            },
+            **{k: Decimal(str(data.get(k, "0"))) for k in STORED_TOTALS},
             tax_inclusive=bool(data.get("tax_inclusive", False)),
         )
 
