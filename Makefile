@@ -60,7 +60,7 @@ deploy-check: $(BIN)/.installed node_modules/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/tollgate/python/tollgate functions infra tests/fakes
+	$(BIN)/mypy layers/tollgate/python/tollgate functions infra tests/fakes sdk/python/tollgate_sdk
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .local

@@ -19,13 +19,12 @@ import weakref
 from collections.abc import Generator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
-from tollgate_sdk._delivery import Backpressure, Ledger, Settings, deliver_async, deliver_sync, log
+from tollgate_sdk._delivery import Ledger, Options, Settings, deliver_async, deliver_sync, log
 from tollgate_sdk._events import MAX_BATCH_EVENTS, Event, build_event
-from tollgate_sdk._transport import OnDrop, OnError, OnRejected, RetryPolicy
 from tollgate_sdk.errors import TollgateError
 
 _open_clients: weakref.WeakSet[AsyncClient] = weakref.WeakSet()
@@ -62,41 +61,10 @@ class AsyncClient:
         api_key: str,
         tenant_id: str | None = None,
         *,
-        flush_at: int = 100,
-        flush_interval: float = 5.0,
-        max_queue_size: int = 10_000,
-        backpressure: Backpressure = "drop",
-        block_timeout: float = 1.0,
-        max_retries: int = 5,
-        backoff_base: float = 0.5,
-        backoff_max: float = 30.0,
-        timeout: float = 10.0,
-        gzip: bool = False,
-        send: bool = True,
-        exit_flush_timeout: float = 5.0,
-        on_rejected: OnRejected | None = None,
-        on_error: OnError | None = None,
-        on_drop: OnDrop | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        **options: Unpack[Options],
     ):
-        self.settings = Settings(
-            api_url=api_url,
-            api_key=api_key,
-            tenant_id=tenant_id,
-            flush_at=flush_at,
-            flush_interval=flush_interval,
-            max_queue_size=max_queue_size,
-            backpressure=backpressure,
-            block_timeout=block_timeout,
-            timeout=timeout,
-            gzip=gzip,
-            send=send,
-            exit_flush_timeout=exit_flush_timeout,
-            retry=RetryPolicy(max_retries=max_retries, backoff_base=backoff_base, backoff_max=backoff_max),
-            on_rejected=on_rejected,
-            on_error=on_error,
-            on_drop=on_drop,
-        )
+        self.settings = Settings.build(api_url, api_key, tenant_id, options)
         self._transport = transport
         self._ledger = Ledger(self.settings)
         self._queue: collections.deque[Event] = collections.deque()
