@@ -9,13 +9,11 @@ plain HTTP connection for at most ``exit_flush_timeout`` seconds.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import collections
 import contextlib
 import os
 import time
 import warnings
-import weakref
 from collections.abc import Generator
 from datetime import datetime
 from decimal import Decimal
@@ -23,11 +21,10 @@ from typing import Any, Unpack
 
 import httpx
 
-from tollgate_sdk._delivery import Ledger, Options, Settings, deliver_async, deliver_sync, log
+from tollgate_sdk import _lifecycle
+from tollgate_sdk._delivery import Ledger, Options, Settings, deliver_async, deliver_sync
 from tollgate_sdk._events import MAX_BATCH_EVENTS, Event, build_event
 from tollgate_sdk.errors import TollgateError
-
-_open_clients: weakref.WeakSet[AsyncClient] = weakref.WeakSet()
 
 
 class IngestCall:
@@ -69,7 +66,7 @@ class AsyncClient:
         self._ledger = Ledger(self.settings)
         self._queue: collections.deque[Event] = collections.deque()
         self._fresh_state()
-        _open_clients.add(self)
+        _lifecycle.track(self)
 
     def _fresh_state(self) -> None:
         self._queued_total = 0
@@ -163,7 +160,7 @@ class AsyncClient:
                 await self._worker
         if self._http is not None:
             await self._http.aclose()
-        _open_clients.discard(self)
+        _lifecycle.untrack(self)
         return done
 
     def stats(self) -> dict[str, int]:
@@ -212,20 +209,3 @@ class AsyncClient:
         with httpx.Client(timeout=min(self.settings.timeout, self.settings.exit_flush_timeout)) as http:
             deliver_sync(http, self.settings, self._ledger, batch, deadline=deadline)
         self._settled_total += len(batch)
-
-
-def _after_fork() -> None:
-    for client in list(_open_clients):
-        client._after_fork_in_child()
-
-
-def _flush_all_at_exit() -> None:
-    for client in list(_open_clients):
-        try:
-            client._at_exit()
-        except Exception:
-            log.exception("tollgate: flushing at exit failed")
-
-
-os.register_at_fork(after_in_child=_after_fork)
-atexit.register(_flush_all_at_exit)

@@ -10,24 +10,20 @@ queue and its own thread and connections (the parent still sends what it had que
 
 from __future__ import annotations
 
-import atexit
 import collections
 import os
 import threading
 import time
-import weakref
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Unpack
 
 import httpx
 
-from tollgate_sdk import _events
+from tollgate_sdk import _events, _lifecycle
 from tollgate_sdk._delivery import Ledger, Options, Settings, deliver_sync, log
 from tollgate_sdk._events import Event, build_event
 from tollgate_sdk.errors import TollgateError
-
-_open_clients: weakref.WeakSet[Client] = weakref.WeakSet()
 
 
 class Client:
@@ -53,7 +49,7 @@ class Client:
         self._transport = transport
         self._ledger = Ledger(self.settings)
         self._fresh_state()
-        _open_clients.add(self)
+        _lifecycle.track(self)
 
     def _fresh_state(self) -> None:
         self._cond = threading.Condition(threading.Lock())
@@ -157,7 +153,7 @@ class Client:
             self._worker.join(timeout=0 if not done else 1.0)
         if self._http is not None and done:
             self._http.close()
-        _open_clients.discard(self)
+        _lifecycle.untrack(self)
         return done
 
     def stats(self) -> dict[str, int]:
@@ -235,21 +231,3 @@ class Client:
                 self._queued_total - self._settled_total,
                 self.settings.exit_flush_timeout,
             )
-
-
-def _after_fork() -> None:
-    _events.reseed_ids()
-    for client in list(_open_clients):
-        client._after_fork_in_child()
-
-
-def _flush_all_at_exit() -> None:
-    for client in list(_open_clients):
-        try:
-            client._at_exit()
-        except Exception:
-            log.exception("tollgate: flushing at exit failed")
-
-
-os.register_at_fork(after_in_child=_after_fork)
-atexit.register(_flush_all_at_exit)
