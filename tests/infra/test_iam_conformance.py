@@ -101,7 +101,7 @@ def _drive_integrations(api) -> None:
     created = api("POST", "/v1/integrations", body, 201)
     api("POST", f"/v1/integrations/{created['id']}/test", None, 200)
     api("PATCH", f"/v1/integrations/{created['id']}", {"credentials": {}}, 200)
-    api("GET", f"/v1/integrations/aws/role-template?integration_id={created['id']}", None, 200)
+    api("GET", "/v1/integrations/aws/role-template", None, 200)
     api("DELETE", f"/v1/integrations/{created['id']}", None, 200)
 
 
