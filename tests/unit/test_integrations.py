@@ -173,3 +173,12 @@ def test_the_role_template_grants_exactly_the_providers_calls_behind_the_externa
     }
     assert granted == {(p.action, p.path) for p in aws_provider.PERMISSIONS}
     assert "*" not in json.dumps(role["Policies"]).replace("/*", "")
+
+
+def test_the_role_template_passes_cfn_lint(tmp_path) -> None:
+    import cfnlint.api
+
+    path = tmp_path / "role.json"
+    path.write_text(json.dumps(aws_provider.role_template("123456789012", "tg-abc")))
+    config = cfnlint.api.ManualArgs(regions=["us-east-1"], include_experimental=True)  # errors and warnings
+    assert [str(m) for m in cfnlint.api.lint_file(path, config=config)] == []
