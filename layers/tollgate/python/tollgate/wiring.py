@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from tollgate.settings import get_settings
+from tollgate.wiring_gateways import integration_deps as integration_deps  # built there (issue 19)
 
 
 @lru_cache(maxsize=1)
@@ -389,8 +390,9 @@ def replay_deps():
     )
 
 
-def integration_deps():
-    """Gateway integrations (issue 19): built in ``wiring_gateways`` (this module is at its size limit)."""
-    from tollgate import wiring_gateways
+@lru_cache(maxsize=1)
+def invoice_renderer():
+    """The invoice PDF (fpdf2, imported when the first invoice is rendered)."""
+    from tollgate.adapters.pdf import FpdfInvoiceRenderer
 
-    return wiring_gateways.integration_deps()
+    return FpdfInvoiceRenderer()
