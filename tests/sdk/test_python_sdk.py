@@ -171,7 +171,7 @@ def test_both_clients_take_the_same_options_and_name_an_unknown_one():
         client = cls(api_url="http://127.0.0.1:9/", api_key="k", send=False, flush_at=7, max_retries=2)
         assert (client.settings.flush_at, client.settings.retry.max_retries) == (7, 2)
         assert client.settings.api_url == "http://127.0.0.1:9"
-        with pytest.raises(TypeError, match="flush_every.*the options are: flush_at"):
+        with pytest.raises(TypeError, match=r"flush_every.*the options are: flush_at"):
             cls(api_url="http://127.0.0.1:9", api_key="k", **cast(Any, {"flush_every": 5}))
         with pytest.raises(ValueError, match="flush_at must be between 1 and 1000"):
             cls(api_url="http://127.0.0.1:9", api_key="k", flush_at=5000)
