@@ -14,11 +14,8 @@ def gateway_link_repository():
 
 def gateway_providers():
     """The integrations a link names (integ-core's repository, credentials and provider registry)."""
-    import importlib
-
+    from tollgate import wiring_gateways
     from tollgate.adapters.gateways.link_providers import IntegrationProviders
-
-    wiring_gateways = importlib.import_module("tollgate.wiring_gateways")  # TEMPORARY until integ-core merges
 
     return IntegrationProviders(
         wiring_gateways.integration_repository(),
