@@ -368,6 +368,31 @@ def test_each_function_role_holds_only_its_declared_grants(synth) -> None:
             assert owner in allowed, f"{lid} grants access to the platform-admin secret"
 
 
+def test_only_gateway_integration_functions_reach_integration_secrets_and_assume_roles(synth) -> None:
+    """Issue 19: the API function (declared ``gateway_integrations``) may use the secrets named
+    tollgate/*/integrations/* (no other secret) and sts:AssumeRole on roles; no other function may."""
+    for name, decl in definitions.functions().items():
+        statements = role_statements(synth, synth.logical_id(synth.stack.functions.roles[name]))
+        secret_statements = [
+            s for s in statements if any(str(a).startswith("secretsmanager:") for a in as_list(s["Action"]))
+        ]
+        integration = [s for s in secret_statements if "integrations/*" in json.dumps(s["Resource"])]
+        assumes = [s for s in statements if "sts:AssumeRole" in as_list(s["Action"])]
+        if not decl.gateway_integrations:
+            assert not integration and not assumes, name
+            continue
+        assert len(integration) == 1 and json.dumps(integration[0]["Resource"]).endswith(
+            ':secret:tollgate/*/integrations/*"]]}'
+        ), integration
+        assert set(as_list(integration[0]["Action"])) == {
+            "secretsmanager:CreateSecret",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:DeleteSecret",
+        }
+        assert [s["Resource"] for s in assumes] == ["arn:aws:iam::*:role/*"], assumes
+
+
 def test_no_iam_statement_has_a_wildcard_action(synth) -> None:
     """No '*' or 'dynamodb:*' anywhere; no 'service:*' in an Allow (a Deny 'sqs:*' enforcing TLS is fine)."""
     checked = 0
