@@ -118,7 +118,12 @@ class AwsApiGatewayProvider:
                 aws_session_token=creds["SessionToken"],
                 region_name=self.region,
             )
-            config = Config(connect_timeout=TIMEOUT_SECONDS, read_timeout=TIMEOUT_SECONDS, retries={"max_attempts": 2})
+            config = Config(
+                connect_timeout=TIMEOUT_SECONDS,
+                read_timeout=TIMEOUT_SECONDS,
+                retries={"max_attempts": 2},
+                user_agent_extra=TENANT_ROLE_AGENT,  # the local stack records these calls as the tenant role's
+            )
             self._client = session.client("apigateway", config=config)
         return self._client
 
