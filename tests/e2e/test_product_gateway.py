@@ -117,7 +117,10 @@ def test_sync_drift_restore_and_a_cancelled_subscription_on_aws(server):
     stale = ok(c.get(path))
     assert stale["state"] == "STALE"
     assert stale["diff"] == [{"op": "replace", "path": f"/usage_plans/{version_id}/quota/limit", "value": 800}]
-    assert ok(c.post(f"{path}/check"))["state"] == "STALE"
+    assert ok(c.post(f"{path}/check"))["state"] == "STALE"  # still STALE: the event is sent once
+    stack.drain()
+    events = ok(c.get("/v1/billing-events", params={"type": "product.gateway_stale"}))["data"]
+    assert [e["data"]["diff"] for e in events] == [stale["diff"]], events
     restored = ok(c.post(f"{path}/restore"))
     assert (restored["state"], restored["diff"]) == ("IN_SYNC", [])
     assert _usage_plan(stack, tenant_id)["quota"]["limit"] == 800
