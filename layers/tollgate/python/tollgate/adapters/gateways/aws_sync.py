@@ -117,19 +117,19 @@ class AwsGatewaySync:
         return render(desired)
 
     def read(self, desired: DesiredGateway) -> dict[str, Any]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             return self._read(desired)
-        except ProviderFailure:
-            raise
-        except Exception as error:  # botocore errors → the seed's causes (never a 5xx)
+        except (BotoCoreError, ClientError) as error:  # AWS's answers → the seed's causes (never a 5xx)
             raise failure(error, desired) from error
 
     def apply(self, desired: DesiredGateway) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             self._apply(desired)
-        except ProviderFailure:
-            raise
-        except Exception as error:
+        except (BotoCoreError, ClientError) as error:
             raise failure(error, desired) from error
 
     # -- reading -------------------------------------------------------------------------------------------
