@@ -61,9 +61,14 @@ def _check_trust(handler: Any) -> None:
     except Exception:  # not a role moto knows: AWS refuses to assume it
         _deny(caller, "sts:AssumeRole")
         return
-    trust = IAMPolicy(role.assume_role_policy_document)
+    trust = IAMPolicy(_document(role.assume_role_policy_document))
     conditions = format_incoming_conditional_values(handler.querystring)
-    if trust.is_action_permitted("sts:AssumeRole", role_arn, caller, conditions) != PermissionResult.PERMITTED:
+    # IAM reads a bare account id in a trust policy as that account's root; moto compares principals as text.
+    principals = (caller, handler.current_account)
+    if all(
+        trust.is_action_permitted("sts:AssumeRole", role_arn, p, conditions) != PermissionResult.PERMITTED
+        for p in principals
+    ):
         _deny(caller, "sts:AssumeRole")
 
 

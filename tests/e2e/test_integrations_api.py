@@ -6,18 +6,18 @@ the session to the role's policies (``infra/local/moto_iam.py``)."""
 
 from __future__ import annotations
 
-import copy
 import json
+import uuid
 
 import boto3
 import pytest
 
+from tests.e2e.aws_kit import TENANT_ACCOUNT, apply_template, connected_aws_integration
 from tests.e2e.builders import ok
 from tests.e2e.conftest import client
 
 pytestmark = pytest.mark.e2e
 
-TENANT_ACCOUNT = "111111111111"
 KONG = {
     "type": "kong",
     "name": "Kong EU",
@@ -25,34 +25,6 @@ KONG = {
     "credentials": {"token": "kpat_first_secret_value"},
 }
 PERMISSIONS_FIX = "Check the CloudFormation template was applied (GET /v1/integrations/aws/role-template)"
-
-
-def in_tenant_account(service: str):
-    """A client acting in the tenant's AWS account (moto picks the account from this header)."""
-    c = boto3.client(service, region_name="us-east-1")
-
-    def account(request, **_):
-        request.headers["x-moto-account-id"] = TENANT_ACCOUNT
-
-    c.meta.events.register(f"before-sign.{c.meta.service_model.service_name}.*", account)
-    return c
-
-
-def apply_template(template: dict, stack_name: str, role_name: str, drop_path: str | None = None) -> str:
-    """Create the template's stack in the tenant's account (optionally without one granted resource)."""
-    template = copy.deepcopy(template)
-    if drop_path:
-        for s in template["Resources"]["TollgateRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]:
-            s["Resource"] = [r for r in s["Resource"] if not r["Fn::Sub"].endswith("::" + drop_path)]
-    cfn = in_tenant_account("cloudformation")
-    cfn.create_stack(
-        StackName=stack_name,
-        TemplateBody=json.dumps(template),
-        Parameters=[{"ParameterKey": "RoleName", "ParameterValue": role_name}],
-        Capabilities=["CAPABILITY_NAMED_IAM"],
-    )
-    outputs = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]["Outputs"]
-    return next(o["OutputValue"] for o in outputs if o["OutputKey"] == "RoleArn")
 
 
 def test_crud_with_write_only_credentials_rotation_and_isolation(server, owner) -> None:
@@ -107,13 +79,14 @@ def test_member_reads_but_cannot_connect_a_gateway(server, owner) -> None:
 def test_aws_role_template_applied_connects_and_each_seed_cause_is_named(owner) -> None:
     body = {"type": "aws_api_gateway", "name": "prod account", "config": {"region": "us-east-1"}}
     # A role that only lacks apigateway:GET on /usageplans (the template, minus one resource).
-    body["config"]["role_arn"] = f"arn:aws:iam::{TENANT_ACCOUNT}:role/TollgatePartial"
+    partial_role, full_role = (f"Tollgate{uuid.uuid4().hex[:8]}" for _ in range(2))
+    body["config"]["role_arn"] = f"arn:aws:iam::{TENANT_ACCOUNT}:role/{partial_role}"
     partial = ok(owner.post("/v1/integrations", json=body), 201)
     external_id = partial["config"]["external_id"]
     assert external_id.startswith("tg-")
     template = ok(owner.get("/v1/integrations/aws/role-template", params={"integration_id": partial["id"]}))
     assert template["Parameters"]["ExternalId"]["Default"] == external_id
-    apply_template(template, "tollgate-partial", "TollgatePartial", drop_path="/usageplans")
+    apply_template(template, partial_role, drop_path="/usageplans")
     failed = ok(owner.post(f"/v1/integrations/{partial['id']}/test"))
     assert (failed["status"], failed["error_code"]) == ("ERROR", "AWS_ROLE_PERMISSIONS_INSUFFICIENT")
     assert "apigateway:GET on arn:aws:apigateway:us-east-1::/usageplans" in failed["detail"]
@@ -121,7 +94,7 @@ def test_aws_role_template_applied_connects_and_each_seed_cause_is_named(owner) 
     assert ok(owner.get(f"/v1/integrations/{partial['id']}"))["error_code"] == "AWS_ROLE_PERMISSIONS_INSUFFICIENT"
 
     # The whole template applied: CONNECTED (and testing again is the same answer).
-    role_arn = apply_template(template, "tollgate-full", "TollgateGatewayAccess")
+    role_arn = apply_template(template, full_role)
     fixed = ok(
         owner.patch(f"/v1/integrations/{partial['id']}", json={"config": {**body["config"], "role_arn": role_arn}})
     )
@@ -157,6 +130,21 @@ def test_the_role_template_is_valid_cloudformation_granting_only_api_gateway_rea
     assert r.status_code in (400, 422) and r.json()["code"]
 
 
-def test_the_local_aws_endpoint_serves_the_stacks_resources(aws_endpoint) -> None:
+def test_the_local_aws_endpoint_serves_the_stacks_resources(aws_endpoint, owner) -> None:
+    """boto3 pointed at the endpoint sees the stack's tables, and (with the tenant account's header) a usage
+    plan made in the tenant's account: what a user changes there by hand is what Tollgate's provider reads."""
+    connected_aws_integration(owner, "endpoint check")
     ddb = boto3.client("dynamodb", endpoint_url=aws_endpoint.url, region_name="us-east-1")
     assert "tollgate-main" in ddb.list_tables()["TableNames"]
+    apigw = boto3.client("apigateway", endpoint_url=aws_endpoint.url, region_name="us-east-1")
+    apigw.meta.events.register("before-sign.api-gateway.*", _tenant_account)
+    apigw.create_usage_plan(name="made by hand")
+    from tests.e2e.aws_kit import in_tenant_account
+
+    assert "made by hand" in {p["name"] for p in in_tenant_account("apigateway").get_usage_plans()["items"]}
+    tollgates_own = boto3.client("apigateway", region_name="us-east-1").get_usage_plans()["items"]
+    assert "made by hand" not in {p["name"] for p in tollgates_own}
+
+
+def _tenant_account(request, **_) -> None:
+    request.headers["x-moto-account-id"] = TENANT_ACCOUNT

@@ -173,3 +173,33 @@ def test_the_role_template_grants_exactly_the_providers_calls_behind_the_externa
     }
     assert granted == {(p.action, p.path) for p in aws_provider.PERMISSIONS}
     assert "*" not in json.dumps(role["Policies"]).replace("/*", "")
+
+
+def test_the_role_template_passes_cfn_lint(tmp_path) -> None:
+    import cfnlint.api
+
+    path = tmp_path / "role.json"
+    path.write_text(json.dumps(aws_provider.role_template("123456789012", "tg-abc")))
+    config = cfnlint.api.ManualArgs(regions=["us-east-1"], include_experimental=True)  # errors and warnings
+    assert [str(m) for m in cfnlint.api.lint_file(path, config=config)] == []
+
+
+def test_base_urls_must_be_public_https_hosts_unless_the_stack_allows_private_ones(deps) -> None:
+    strict = IntegrationDeps(deps.repo, deps.credentials, deps.build_provider, resolve=lambda host: ["10.0.0.7"])
+    for url, words in (("http://kong.example.com", "https://"), ("https://kong.internal", "public host")):
+        with pytest.raises(InvalidInput) as caught:
+            cases.create(strict, "ten_1", {**KONG_BODY, "config": {"admin_url": url}})
+        assert caught.value.extra["field"] == "config.admin_url" and words in caught.value.detail
+    assert cases.create(deps, "ten_1", {**KONG_BODY, "config": {"admin_url": "http://127.0.0.1:8001"}}).config
+
+
+def test_a_result_about_a_config_changed_during_the_test_is_not_stored(deps, checks) -> None:
+    kong = cases.create(deps, "ten_1", KONG_BODY)
+
+    class ChangesMidway:
+        def test_connection(self) -> ConnectionCheck:
+            cases.update(deps, "ten_1", kong.integration_id, {"credentials": {"token": "kpat_new"}})
+            return ConnectionCheck(False, "KONG_PAT_EXPIRED", "expired", "fix")
+
+    changing = IntegrationDeps(deps.repo, deps.credentials, lambda i, c: ChangesMidway(), allow_private_urls=True)
+    assert cases.test_connection(changing, "ten_1", kong.integration_id).status is IntegrationStatus.PENDING

@@ -50,7 +50,8 @@ def _check_urls(deps: IntegrationDeps, type_: IntegrationType, config: dict[str,
             try:
                 check_url(config[name], allow_private=deps.allow_private_urls, resolve=deps.resolve or _no_resolver)
             except InvalidInput as exc:
-                raise InvalidInput(f"config.{name}: {exc.detail}", field=f"config.{name}") from None
+                reason = exc.detail.removeprefix("url ").replace("webhooks go to public hosts", "use a public host")
+                raise InvalidInput(f"config.{name}: {reason}", field=f"config.{name}") from None
 
 
 def _no_resolver(host: str) -> list[str]:
@@ -145,6 +146,8 @@ def test_connection(deps: IntegrationDeps, tenant_id: str, integration_id: str) 
 
     def once() -> Integration:
         before = get(deps, tenant_id, integration_id)
+        if (before.config, before.credentials_updated_at) != (integration.config, integration.credentials_updated_at):
+            return before  # changed while being tested: this result is about what it was (it stays PENDING)
         after = before.checked(ok=check.ok, error_code=check.error_code, detail=check.detail, fix=check.fix, at=at)
         deps.repo.save(before, after)
         return after
