@@ -8,34 +8,21 @@ cancelled subscription's key is disabled by one sync."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
-import boto3
 import pytest
 
 from tests.e2e import builders
+from tests.e2e.aws_kit import connected_aws_integration, in_tenant_account
 from tests.e2e.billing_kit import own_tenant, tenant_of
 from tests.e2e.builders import ok
 
 pytestmark = pytest.mark.e2e
-TENANT_ACCOUNT = "222222222222"  # the tenant's own AWS account (the role template is applied there)
-
-
-def in_account(service: str):
-    """A client acting in the tenant's own AWS account (moto picks the account from this header)."""
-    c = boto3.client(service, region_name="us-east-1")
-
-    def account(request, **_):
-        request.headers["x-moto-account-id"] = TENANT_ACCOUNT
-
-    c.meta.events.register(f"before-sign.{c.meta.service_model.service_name}.*", account)
-    return c
 
 
 def _rest_api(stack) -> str:
     """A REST API with stages prod and beta, in the tenant's account."""
-    client = in_account("apigateway")
+    client = in_tenant_account("apigateway")
     with stack.exclusive():
         api = client.create_rest_api(name=f"weather-{uuid.uuid4().hex[:6]}")["id"]
         root = client.get_resources(restApiId=api)["items"][0]["id"]
@@ -46,38 +33,20 @@ def _rest_api(stack) -> str:
     return api
 
 
-def _integration(stack, c) -> str:
-    """An AWS integration whose role is the served role template, applied in the tenant's account."""
-    role_name = f"TollgateSync{uuid.uuid4().hex[:8]}"
-    config = {"role_arn": f"arn:aws:iam::{TENANT_ACCOUNT}:role/{role_name}", "region": "us-east-1"}
-    created = ok(c.post("/v1/integrations", json={"type": "aws_api_gateway", "name": "ours", "config": config}), 201)
-    template = ok(c.get("/v1/integrations/aws/role-template", params={"integration_id": created["id"]}))
-    cfn = in_account("cloudformation")
-    with stack.exclusive():
-        cfn.create_stack(
-            StackName=role_name,
-            TemplateBody=json.dumps(template),
-            Parameters=[{"ParameterKey": "RoleName", "ParameterValue": role_name}],
-            Capabilities=["CAPABILITY_NAMED_IAM"],
-        )
-    assert ok(c.post(f"/v1/integrations/{created['id']}/test"))["status"] == "CONNECTED"
-    return created["id"]
-
-
 def _usage_plan(stack, tenant_id: str) -> dict:
     with stack.exclusive():
-        plans = in_account("apigateway").get_usage_plans()["items"]
+        plans = in_tenant_account("apigateway").get_usage_plans()["items"]
     return next(p for p in plans if p.get("tags", {}).get("tollgate:tenant") == tenant_id)
 
 
 def _api_keys(stack) -> dict[str, dict]:
     with stack.exclusive():
-        return {k["name"]: k for k in in_account("apigateway").get_api_keys(includeValues=True)["items"]}
+        return {k["name"]: k for k in in_tenant_account("apigateway").get_api_keys(includeValues=True)["items"]}
 
 
 def _patch_plan(stack, plan_id: str, *ops: dict) -> None:
     with stack.exclusive():
-        in_account("apigateway").update_usage_plan(usagePlanId=plan_id, patchOperations=list(ops))
+        in_tenant_account("apigateway").update_usage_plan(usagePlanId=plan_id, patchOperations=list(ops))
 
 
 def test_sync_drift_restore_and_a_cancelled_subscription_on_aws(server):
@@ -92,7 +61,7 @@ def test_sync_drift_restore_and_a_cancelled_subscription_on_aws(server):
         entitlements=[{"meter_id": meter["id"], "limit": "800", "hard": True}],
     )
     subs = [builders.subscribe(c, builders.customer(c)["id"], plan["id"]) for _ in range(2)]
-    api, integration_id = _rest_api(stack), _integration(stack, c)
+    api, integration_id = _rest_api(stack), connected_aws_integration(c)["id"]
     path = f"/v1/products/{product['id']}/gateway"
 
     link = ok(
