@@ -26,6 +26,7 @@ Map's item reader and its child executions), schedule roles from their targets.
 from __future__ import annotations
 
 import json
+import pickle
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -377,10 +378,24 @@ def schedule_requests(schedule: Any, state_machine_arns: dict[str, str]) -> list
 
 # -- the end of the session ---------------------------------------------------------------------------
 
-#: Set by the conformance test once it has resolved the template: the policies of each function's role.
-#: At the end of the session (tests/conftest.py) every call recorded after that test is checked too, so
-#: the tiers that run after it (workflows, ...) are covered as well.
-SESSION_POLICIES: list[Callable[[str], list[dict] | None]] = []
+#: Set by the conformance test once it has resolved the template: the policies of each function's role
+#: (function name -> resolved policy documents). At the end of the session (tests/conftest.py) every call
+#: recorded after that test is checked too, so the tiers that run after it (workflows, ...) are covered as
+#: well; under pytest-xdist the controller checks the calls of every worker against the policies of the
+#: worker that ran the test.
+SESSION_POLICIES: list[dict[str, list[dict]]] = []
+
+# A DynamoDB stream's ARN ends in a label moto makes from the clock: each worker's stack has its own, so
+# policies resolved in one worker name the others' streams with a wildcard label.
+_STREAM_LABEL = re.compile(r'(:table/[^/"]+/stream/)[^/"]+')
+
+
+def worker_report() -> bytes:
+    """What an xdist worker hands the controller at its end: its recorded calls and, if the conformance
+    test ran there, the resolved policies (pickled: execnet carries plain values)."""
+    from infra.local.aws_calls import recorded
+
+    return pickle.dumps({"calls": recorded(), "policies": SESSION_POLICIES[-1] if SESSION_POLICIES else None})
 
 
 def tenant_role_denials(calls: Iterable[Call]) -> list[Denial]:
@@ -401,10 +416,16 @@ def tenant_role_denials(calls: Iterable[Call]) -> list[Denial]:
     )
 
 
-def session_denials() -> list[Denial]:
+def session_denials(worker_reports: Iterable[bytes] = ()) -> list[Denial]:
     from infra.local.aws_calls import recorded
 
-    calls = recorded()
-    if not SESSION_POLICIES:
+    calls = set(recorded())
+    policies = SESSION_POLICIES[-1] if SESSION_POLICIES else None
+    for raw in worker_reports:
+        report = pickle.loads(raw)  # our own workers' output, never outside input
+        calls |= report["calls"]
+        policies = policies or report["policies"]
+    if policies is None:
         return tenant_role_denials(calls)
-    return check_functions(calls, SESSION_POLICIES[-1])[0] + tenant_role_denials(calls)
+    portable = json.loads(_STREAM_LABEL.sub(r"\1*", json.dumps(policies)))
+    return check_functions(calls, portable.get)[0] + tenant_role_denials(calls)

@@ -10,7 +10,7 @@ independently of tollgate.domain.access:
 - the platform-admin credential only creates tenants and recovers a tenant's OWNER key;
 - GATEWAY (an API gateway's key, issue 15) only checks and meters requests ("gateway:check",
   "gateway:meter"), which among the other roles only OWNER and ADMIN may do;
-- gateway integrations (issue 19): OWNER and ADMIN manage them, the other operator roles read them.
+- gateway integrations (issue 19): OWNER and ADMIN manage them, MEMBER and BILLING_ADMIN read them.
 """
 
 from __future__ import annotations

@@ -128,7 +128,8 @@ def _function_policies(synth, template: dict, resolver: iam.Resolver):
 def test_every_recorded_call_of_every_function_is_allowed_by_its_role(synth, local_stack, resolver) -> None:
     drive_workload(local_stack)
     policies_of = _function_policies(synth, synth.template_json, resolver)
-    iam.SESSION_POLICIES.append(policies_of)  # the calls recorded after this test: checked at session end
+    # the calls recorded after this test (and under xdist, in the other workers) are checked at session end
+    iam.SESSION_POLICIES.append({function: policies_of(function) for function in synth.stack.functions.roles})
     denials, requested = iam.check_functions(aws_calls.recorded(), policies_of)
     assert not denials, "\n".join(map(str, denials))
     # The workload reached every function that does AWS work of its own (dunning runs in the workflow tier).

@@ -23,7 +23,7 @@ from tollgate.ports.gateway_providers import ConnectionCheck, ProviderFailure
 
 TIMEOUT_SECONDS = 10
 SESSION_SECONDS = 900  # the shortest session STS grants: one Test Connection or one sync
-TENANT_ROLE_AGENT = "tollgate-tenant-role"
+TENANT_ROLE_AGENT = "tollgate-tenant-role"  # in the User-Agent of every call made as a tenant's role
 DENIED = {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "UnrecognizedClientException"}
 
 
@@ -122,7 +122,7 @@ class AwsApiGatewayProvider:
                 connect_timeout=TIMEOUT_SECONDS,
                 read_timeout=TIMEOUT_SECONDS,
                 retries={"max_attempts": 2},
-                user_agent_extra=TENANT_ROLE_AGENT,  # the local stack records these calls as the tenant role's
+                user_agent_extra=TENANT_ROLE_AGENT,  # marks the calls made as the tenant's role (CloudTrail, tests)
             )
             self._client = session.client("apigateway", config=config)
         return self._client
