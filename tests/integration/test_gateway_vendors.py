@@ -1,0 +1,140 @@
+"""The Kong, Azure API Management and Apigee adapters driven over HTTP against fakes of each vendor's API
+(tests/fakes/gateways): Test Connection's causes and fixes, render → apply → read in sync (and idempotent),
+extra config the tenant added by hand → ``unmanaged``, a disabled subscription."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import httpx
+import jsonpatch
+import pytest
+
+from tests.fakes.gateways.kong import FakeKong
+from tollgate.adapters.gateways.kong import KongProvider
+from tollgate.domain.integrations.desired import DesiredGateway, GatewayKey, GatewayPlan, Quota, Throttle
+
+
+def desired(target: dict[str, str], *, enabled: bool = True, quota: int = 10_000) -> DesiredGateway:
+    plans = (
+        GatewayPlan("pv_basic_1", "plan_basic", "Basic v1", Throttle(5, 10), Quota(quota, "MONTH")),
+        GatewayPlan("pv_pro_2", "plan_pro", "Pro v2", Throttle(50, 100), None),
+    )
+    keys = (
+        GatewayKey("sub_a", "pv_basic_1", "cus_1", "uid_a1b2c3", True),
+        GatewayKey("sub_b", "pv_pro_2", "cus_2", "uid_d4e5f6", enabled),
+    )
+    return DesiredGateway("ten_1", "prod_1", "Weather API", plans, keys, target)
+
+
+def in_sync(provider, want: DesiredGateway) -> list[dict]:
+    return list(jsonpatch.make_patch(provider.read(want), provider.render(want)))
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=10) as client:
+        yield client
+
+
+# -- Kong ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def kong() -> Iterator[FakeKong]:
+    with FakeKong() as fake:
+        fake.add_service("weather")
+        fake.add_route("weather", "weather-main", ["/weather"])
+        yield fake
+
+
+def test_kong_expired_pat_names_the_seed_fix_and_a_new_token_connects(kong: FakeKong, http: httpx.Client) -> None:
+    kong.expire("kpat_valid")
+    check = KongProvider({"admin_url": kong.url}, {"token": "kpat_valid"}, http).test_connection()
+    assert (check.ok, check.error_code, check.fix) == (
+        False,
+        "KONG_PAT_EXPIRED",
+        "Generate a new token in Kong Manager",
+    )
+    assert "Invalid credentials" in (check.detail or "")
+    kong.tokens.add("kpat_new")
+    assert KongProvider({"admin_url": kong.url}, {"token": "kpat_new"}, http).test_connection().ok
+
+
+def test_kong_konnect_uses_a_bearer_pat_and_its_401_body(kong: FakeKong, http: httpx.Client) -> None:
+    konnect = f"{kong.url}/v2/control-planes/cp-1/core-entities"
+    assert KongProvider({"admin_url": konnect}, {"token": "kpat_valid"}, http).test_connection().ok
+    kong.expire("kpat_valid")
+    check = KongProvider({"admin_url": konnect}, {"token": "kpat_valid"}, http).test_connection()
+    assert check.error_code == "KONG_PAT_EXPIRED" and "Invalid credentials" in (check.detail or "")
+
+
+def test_kong_unreachable_and_unknown_service(http: httpx.Client) -> None:
+    check = KongProvider({"admin_url": "http://127.0.0.1:9"}, {"token": "t"}, http).test_connection()
+    assert check.error_code == "GATEWAY_UNREACHABLE"
+    with FakeKong() as fake:
+        from tollgate.ports.gateway_providers import ProviderFailure
+
+        with pytest.raises(ProviderFailure) as caught:
+            KongProvider({"admin_url": fake.url}, {"token": "kpat_valid"}, http).read(desired({"service": "nope"}))
+        assert caught.value.error_code == "GATEWAY_NOT_FOUND" and "nope" in caught.value.detail
+
+
+def test_kong_apply_then_read_is_in_sync_and_idempotent(kong: FakeKong, http: httpx.Client) -> None:
+    provider = KongProvider({"admin_url": kong.url}, {"token": "kpat_valid"}, http)
+    want = desired({"service": "weather"})
+    assert in_sync(provider, want) != []
+    provider.apply(want)
+    assert in_sync(provider, want) == []
+    counts = {k: len(v) for k, v in kong.store.items()}
+    provider.apply(want)
+    assert {k: len(v) for k, v in kong.store.items()} == counts
+    consumer = next(c for c in kong.store["consumers"].values() if c["custom_id"] == "uid_a1b2c3")
+    assert consumer["username"] == "tollgate-sub_a" and "tollgate-managed" in consumer["tags"]
+    limits = next(p for p in kong.store["plugins"].values() if (p.get("consumer") or {}).get("id") == consumer["id"])
+    assert (limits["config"]["second"], limits["config"]["month"]) == (5, 10_000)
+    assert {c["key"] for c in kong.store["key-auth"].values()} == {"uid_a1b2c3", "uid_d4e5f6"}
+
+
+def test_kong_drift_shows_the_field_and_restore_fixes_it(kong: FakeKong, http: httpx.Client) -> None:
+    provider = KongProvider({"admin_url": kong.url}, {"token": "kpat_valid"}, http)
+    want = desired({"service": "weather"})
+    provider.apply(want)
+    plugin = next(p for p in kong.store["plugins"].values() if p["config"].get("month"))
+    plugin["config"]["month"] = 999_999
+    diff = in_sync(provider, want)
+    assert diff == [{"op": "replace", "path": "/consumers/sub_a/rate_limiting/month", "value": 10_000}]
+    provider.apply(want)
+    assert in_sync(provider, want) == []
+
+
+def test_kong_extra_plugin_and_route_are_unmanaged_and_stay(kong: FakeKong, http: httpx.Client) -> None:
+    provider = KongProvider({"admin_url": kong.url}, {"token": "kpat_valid"}, http)
+    want = desired({"service": "weather"})
+    provider.apply(want)
+    kong.add_plugin("weather", "request-transformer")
+    kong.add_route("weather", "weather-admin", ["/admin"])
+    doc = provider.read(want)
+    assert doc["unmanaged"] == {
+        "plugins": {"request-transformer": {"name": "request-transformer"}},
+        "routes": {"weather-admin": {"paths": ["/admin"]}},
+    }
+    provider.apply(want)  # a restore cannot remove what the tenant added: it stays unmanaged
+    assert {op["path"] for op in in_sync(provider, want)} == {"/unmanaged"}
+
+
+def test_kong_disabled_subscription_loses_its_credential(kong: FakeKong, http: httpx.Client) -> None:
+    provider = KongProvider({"admin_url": kong.url}, {"token": "kpat_valid"}, http)
+    provider.apply(desired({"service": "weather"}))
+    want = desired({"service": "weather"}, enabled=False)
+    diff = in_sync(provider, want)
+    assert {"op": "remove", "path": "/consumers/sub_b/key_auth/0"} in diff
+    provider.apply(want)
+    assert in_sync(provider, want) == []
+    assert {c["key"] for c in kong.store["key-auth"].values()} == {"uid_a1b2c3"}
+    consumer = next(c for c in kong.store["consumers"].values() if c["custom_id"] == "uid_d4e5f6")
+    assert "tollgate-disabled" in consumer["tags"]
+    gone = replace(want, keys=want.keys[:1])
+    provider.apply(gone)
+    assert in_sync(provider, gone) == [] and len(kong.store["consumers"]) == 1
