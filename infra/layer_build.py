@@ -10,8 +10,9 @@ need), **minus** what the Lambda environment already has:
 - the Python runtime's boto3 (with botocore, s3transfer, jmespath, ...).
 
 Today that leaves ``iso4217`` (ISO 4217 minor units, read by ``tollgate.domain.money``), ``Avalara`` (the AvaTax
-tax engine adapter) and ``stripe``
-(the Stripe payment provider adapter) with ``requests`` and its dependencies.
+tax engine adapter), ``stripe``
+(the Stripe payment provider adapter) with ``requests`` and its dependencies, and ``httpx`` (the Kong, Azure API
+Management and Apigee gateway adapters) with its dependencies.
 
 ``charset-normalizer`` (a ``requests`` dependency) ships mypyc-compiled modules *next to* their Python
 sources; the compiled files are optional accelerators, so they are left out and the sources are used
