@@ -11,7 +11,9 @@ import httpx
 import jsonpatch
 import pytest
 
+from tests.fakes.gateways.azure import FakeAzure
 from tests.fakes.gateways.kong import FakeKong
+from tollgate.adapters.gateways.azure_apim import AzureApimProvider
 from tollgate.adapters.gateways.kong import KongProvider
 from tollgate.domain.integrations.desired import DesiredGateway, GatewayKey, GatewayPlan, Quota, Throttle
 
@@ -138,3 +140,81 @@ def test_kong_disabled_subscription_loses_its_credential(kong: FakeKong, http: h
     gone = replace(want, keys=want.keys[:1])
     provider.apply(gone)
     assert in_sync(provider, gone) == [] and len(kong.store["consumers"]) == 1
+
+
+# -- Azure API Management ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def azure() -> Iterator[FakeAzure]:
+    with FakeAzure() as fake:
+        fake.add_secret("app-1", "s3cret")
+        fake.add_api("weather-api")
+        yield fake
+
+
+def apim(fake: FakeAzure, http: httpx.Client, secret: str = "s3cret") -> AzureApimProvider:
+    return AzureApimProvider(fake.config, {"client_id": "app-1", "client_secret": secret}, http)
+
+
+def test_azure_expired_secret_names_the_seed_fix_and_a_rotated_one_connects(
+    azure: FakeAzure, http: httpx.Client
+) -> None:
+    azure.add_secret("app-1", "old", "expired")
+    check = apim(azure, http, "old").test_connection()
+    assert (check.ok, check.error_code) == (False, "AZURE_SECRET_EXPIRED")
+    assert check.fix == "Rotate the service principal secret in Azure AD"
+    assert "AADSTS7000222" in (check.detail or "") and "expired" in (check.detail or "")
+    assert apim(azure, http).test_connection().ok
+
+
+def test_azure_unknown_service_tenant_and_wrong_secret(azure: FakeAzure, http: httpx.Client) -> None:
+    missing = AzureApimProvider(
+        {**azure.config, "service_name": "nope"}, {"client_id": "app-1", "client_secret": "s3cret"}, http
+    )
+    check = missing.test_connection()
+    assert check.error_code == "GATEWAY_NOT_FOUND" and "Microsoft.ApiManagement/service/nope" in (check.detail or "")
+    other = AzureApimProvider(
+        {**azure.config, "tenant_id": "fabrikam.onmicrosoft.com"},
+        {"client_id": "app-1", "client_secret": "s3cret"},
+        http,
+    )
+    assert other.test_connection().error_code == "GATEWAY_NOT_FOUND"
+    wrong = apim(azure, http, "typo").test_connection()
+    assert wrong.error_code == "AZURE_SECRET_EXPIRED" and "AADSTS7000215" in (wrong.detail or "")
+
+
+def test_azure_apply_then_read_is_in_sync_and_idempotent(azure: FakeAzure, http: httpx.Client) -> None:
+    provider = apim(azure, http)
+    want = desired({"api_id": "weather-api"})
+    provider.apply(want)
+    assert in_sync(provider, want) == []
+    provider.apply(want)
+    assert in_sync(provider, want) == []
+    assert sorted(azure.products) == ["tollgate-prod_1-pv_basic_1", "tollgate-prod_1-pv_pro_2"]
+    assert azure.products["tollgate-prod_1-pv_basic_1"]["properties"]["state"] == "published"
+    assert '<quota calls="10000" renewal-period="2592000" />' in azure.policies["tollgate-prod_1-pv_basic_1"]
+    assert azure.subscriptions["tollgate-sub_a"]["properties"]["state"] == "active"
+
+
+def test_azure_drift_extra_product_and_suspended_subscription(azure: FakeAzure, http: httpx.Client) -> None:
+    provider = apim(azure, http)
+    provider.apply(desired({"api_id": "weather-api"}))
+    azure.policies["tollgate-prod_1-pv_basic_1"] = (
+        azure.policies["tollgate-prod_1-pv_basic_1"]
+        .replace('calls="10000"', 'calls="5"')
+        .replace("<base /><rate", '<base /><ip-filter action="allow" /><rate')
+    )
+    azure.add_product("starter", "Starter (by hand)", ["weather-api"])
+    want = desired({"api_id": "weather-api"}, enabled=False)
+    diff = in_sync(provider, want)
+    paths = {op["path"] for op in diff}
+    assert "/products/tollgate-prod_1-pv_basic_1/policy/quota/calls" in paths
+    assert "/subscriptions/tollgate-sub_b/state" in paths and "/unmanaged" in paths
+    assert provider.read(want)["unmanaged"]["policies"] == {"tollgate-prod_1-pv_basic_1": ["ip-filter"]}
+    provider.apply(want)
+    assert [op["path"] for op in in_sync(provider, want)] == ["/unmanaged"]
+    # Tollgate owns its products' policies (the extra ip-filter is gone); the product added by hand stays.
+    assert provider.read(want)["unmanaged"] == {"products": {"starter": {"displayName": "Starter (by hand)"}}}
+    assert "ip-filter" not in azure.policies["tollgate-prod_1-pv_basic_1"]
+    assert azure.subscriptions["tollgate-sub_b"]["properties"]["state"] == "suspended"

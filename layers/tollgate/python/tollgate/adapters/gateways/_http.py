@@ -52,11 +52,13 @@ class VendorHttp:
         http: httpx.Client,
         unauthorized: Callable[[httpx.Response], ProviderFailure],
         headers: Callable[[], dict[str, str]],
+        forbidden_fix: str | None = None,
     ) -> None:
         self.vendor = vendor
         self.http = http
         self._unauthorized = unauthorized
         self._headers = headers
+        self._forbidden_fix = forbidden_fix or f"Grant the integration's identity the permission {vendor} names"
 
     def send(self, method: str, url: str, *, ok: tuple[int, ...] = (200, 201, 204), **kwargs: Any) -> httpx.Response:
         """The response when its status is in ``ok``; otherwise the failure the status means."""
@@ -78,7 +80,7 @@ class VendorHttp:
             return ProviderFailure(
                 "GATEWAY_PERMISSION_DENIED",
                 f"{self.vendor} refused {where} (403): {message}",
-                f"Grant the integration's identity the permission {self.vendor} names, then Test Connection again",
+                self._forbidden_fix,
             )
         if status == 404:
             return ProviderFailure(
