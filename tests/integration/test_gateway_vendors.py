@@ -11,8 +11,10 @@ import httpx
 import jsonpatch
 import pytest
 
+from tests.fakes.gateways.apigee import FakeApigee
 from tests.fakes.gateways.azure import FakeAzure
 from tests.fakes.gateways.kong import FakeKong
+from tollgate.adapters.gateways.apigee import ApigeeProvider
 from tollgate.adapters.gateways.azure_apim import AzureApimProvider
 from tollgate.adapters.gateways.kong import KongProvider
 from tollgate.domain.integrations.desired import DesiredGateway, GatewayKey, GatewayPlan, Quota, Throttle
@@ -218,3 +220,69 @@ def test_azure_drift_extra_product_and_suspended_subscription(azure: FakeAzure, 
     assert provider.read(want)["unmanaged"] == {"products": {"starter": {"displayName": "Starter (by hand)"}}}
     assert "ip-filter" not in azure.policies["tollgate-prod_1-pv_basic_1"]
     assert azure.subscriptions["tollgate-sub_b"]["properties"]["state"] == "suspended"
+
+
+# -- Apigee --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def apigee_fake() -> Iterator[FakeApigee]:
+    with FakeApigee() as fake:
+        fake.add_product("legacy-free", ["other-proxy"])
+        yield fake
+
+
+def apigee(fake: FakeApigee, http: httpx.Client, credentials: dict[str, str] | None = None) -> ApigeeProvider:
+    config = {"organization": fake.organization, "environment": "prod", "base_url": fake.url}
+    return ApigeeProvider(config, credentials or {"access_token": "ya29.valid"}, http)
+
+
+def test_apigee_expired_token_names_the_seed_fix_and_a_new_one_connects(
+    apigee_fake: FakeApigee, http: httpx.Client
+) -> None:
+    apigee_fake.expire("ya29.valid")
+    check = apigee(apigee_fake, http).test_connection()
+    assert (check.ok, check.error_code, check.fix) == (False, "APIGEE_TOKEN_EXPIRED", "Re-authorize the integration")
+    assert "OAuth token expired" in (check.detail or "") and "invalid authentication credentials" in (
+        check.detail or ""
+    )
+    apigee_fake.tokens.add("ya29.fresh")
+    assert apigee(apigee_fake, http, {"access_token": "ya29.fresh"}).test_connection().ok
+
+
+def test_apigee_service_account_key_and_a_revoked_one(apigee_fake: FakeApigee, http: httpx.Client) -> None:
+    key = apigee_fake.service_account_key()
+    assert apigee(apigee_fake, http, {"service_account_json": key}).test_connection().ok
+    apigee_fake.keys.clear()  # the key was deleted in Google Cloud
+    check = apigee(apigee_fake, http, {"service_account_json": key}).test_connection()
+    assert check.error_code == "APIGEE_TOKEN_EXPIRED" and "Invalid JWT Signature" in (check.detail or "")
+
+
+def test_apigee_unknown_organization(apigee_fake: FakeApigee, http: httpx.Client) -> None:
+    config = {"organization": "nope", "base_url": apigee_fake.url}
+    check = ApigeeProvider(config, {"access_token": "ya29.valid"}, http).test_connection()
+    assert check.error_code == "GATEWAY_PERMISSION_DENIED" and "(or it may not exist)" in (check.detail or "")
+
+
+def test_apigee_apply_read_drift_and_revoked_app(apigee_fake: FakeApigee, http: httpx.Client) -> None:
+    provider = apigee(apigee_fake, http)
+    want = desired({"proxy": "weather-v1"})
+    provider.apply(want)
+    assert in_sync(provider, want) == []
+    provider.apply(want)
+    assert in_sync(provider, want) == []
+    product = apigee_fake.products["tollgate-prod_1-pv_basic_1"]
+    assert (product["quota"], product["quotaInterval"], product["quotaTimeUnit"]) == ("10000", "1", "month")
+    assert apigee_fake.apps["tollgate-cus_2@tollgate.invalid"]["tollgate-sub_b"]["status"] == "approved"
+    product["quota"] = "500"
+    apigee_fake.add_product("partner-bundle", ["weather-v1"])
+    diff = in_sync(provider, desired({"proxy": "weather-v1"}, enabled=False))
+    paths = {op["path"] for op in diff}
+    assert paths == {
+        "/api_products/tollgate-prod_1-pv_basic_1/quota/limit",
+        "/apps/tollgate-sub_b/status",
+        "/unmanaged",
+    }
+    provider.apply(desired({"proxy": "weather-v1"}, enabled=False))
+    assert apigee_fake.apps["tollgate-cus_2@tollgate.invalid"]["tollgate-sub_b"]["status"] == "revoked"
+    assert [op["path"] for op in in_sync(provider, desired({"proxy": "weather-v1"}, enabled=False))] == ["/unmanaged"]

@@ -62,8 +62,12 @@ class FakeAzure(FakeServer):
         self.product_apis[pid] = set(apis)
 
     def _envelope(self, kind: str, name: str, props: dict[str, Any]) -> dict[str, Any]:
-        return {"id": f"{self.service_id}/{kind}/{name}", "type": f"Microsoft.ApiManagement/service/{kind}",
-                "name": name, "properties": props}  # fmt: skip
+        return {
+            "id": f"{self.service_id}/{kind}/{name}",
+            "type": f"Microsoft.ApiManagement/service/{kind}",
+            "name": name,
+            "properties": props,
+        }
 
     # -- HTTP ---------------------------------------------------------------------------------------------
 
@@ -99,9 +103,15 @@ class FakeAzure(FakeServer):
             description = (
                 f"AADSTS{code}: {text}\r\nTrace ID: {trace}\r\nCorrelation ID: {uuid.uuid4()}\r\nTimestamp: {now}"
             )
-            return status, {"error": error, "error_description": description, "error_codes": [code],
-                            "timestamp": now, "trace_id": trace, "correlation_id": str(uuid.uuid4()),
-                            "error_uri": f"https://login.microsoftonline.com/error?code={code}"}  # fmt: skip
+            return status, {
+                "error": error,
+                "error_description": description,
+                "error_codes": [code],
+                "timestamp": now,
+                "trace_id": trace,
+                "correlation_id": str(uuid.uuid4()),
+                "error_uri": f"https://login.microsoftonline.com/error?code={code}",
+            }
 
         if tenant != self.tenant:
             return error(400, "invalid_request", 90002, f"Tenant '{tenant}' not found.")
@@ -112,14 +122,26 @@ class FakeAzure(FakeServer):
             )
         state = self.secrets[client_id].get(secret)
         if state == "expired":
-            return error(401, "invalid_client", 7000222, (
-                f"The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal to "
-                "create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate "
-                "credentials for added security: https://aka.ms/certCreds."))  # fmt: skip
+            return error(
+                401,
+                "invalid_client",
+                7000222,
+                (
+                    f"The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal to "
+                    "create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate "
+                    "credentials for added security: https://aka.ms/certCreds."
+                ),
+            )
         if state != "valid":
-            return error(401, "invalid_client", 7000215, (
-                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret "
-                f"value, not the client secret ID, for a secret added to app '{client_id}'."))  # fmt: skip
+            return error(
+                401,
+                "invalid_client",
+                7000215,
+                (
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret "
+                    f"value, not the client secret ID, for a secret added to app '{client_id}'."
+                ),
+            )
         if not form.get("scope", "").endswith("/.default") or form.get("grant_type") != "client_credentials":
             return error(
                 400, "invalid_scope", 70011, "The provided value for the input parameter 'scope' is not valid."
@@ -132,8 +154,12 @@ class FakeAzure(FakeServer):
         method = request.method
         if not parts and method == "GET":
             props = {"gatewayUrl": f"https://{self.service_name}.azure-api.net", "provisioningState": "Succeeded"}
-            return 200, {"id": self.service_id, "name": self.service_name, "type": "Microsoft.ApiManagement/service",
-                         "properties": props}  # fmt: skip
+            return 200, {
+                "id": self.service_id,
+                "name": self.service_name,
+                "type": "Microsoft.ApiManagement/service",
+                "properties": props,
+            }
         if parts == ["products"] and method == "GET":
             return 200, {"value": list(self.products.values())}
         if len(parts) == 2 and parts[0] == "apis" and method == "GET":
@@ -152,8 +178,12 @@ class FakeAzure(FakeServer):
             if method == "PUT":
                 if exists and not request.headers.get("if-match"):
                     return _precondition()
-                props = {"subscriptionRequired": True, "approvalRequired": False, "state": "notPublished",
-                         **request.json().get("properties", {})}  # fmt: skip
+                props = {
+                    "subscriptionRequired": True,
+                    "approvalRequired": False,
+                    "state": "notPublished",
+                    **request.json().get("properties", {}),
+                }
                 self.products[pid] = self._envelope("products", pid, props)
                 self.product_apis.setdefault(pid, set())
                 return (200 if exists else 201), self.products[pid]
