@@ -7,6 +7,7 @@ import pytest
 
 from tollgate.adapters.dynamodb import gateway_keys as gk
 from tollgate.adapters.dynamodb import ingest_log_keys as lk
+from tollgate.adapters.dynamodb import integration_keys as ik
 from tollgate.adapters.dynamodb import keys as k
 from tollgate.adapters.dynamodb import webhook_keys as wk
 
@@ -79,6 +80,9 @@ PINNED = [
     (wk.webhook_log_pk("ten_1", "we_1"), "T#ten_1#WHEP#we_1"),
     (wk.webhook_log_sk(wk.WEBHOOK_ATTEMPT_PREFIX, AT, "whdlv_1", "03"), "ATT#2026-04-17T10:00:00.000000Z#whdlv_1#03"),
     (wk.webhook_log_sk(wk.WEBHOOK_FAILED_PREFIX, AT, "whdlv_1"), "FAIL#2026-04-17T10:00:00.000000Z#whdlv_1"),
+    # gateway integrations (the credentials' secret is named like the key)
+    (ik.integration_key("ten_1", "intg_1"), {"pk": "T#ten_1", "sk": "INTEG#intg_1"}),
+    (ik.integration_secret_name("ten_1", "intg_1"), "tollgate/ten_1/integrations/intg_1"),
     # the usage table
     (k.usage_bucket_pk("ten_1", "cus_1", "mtr_1"), "T#ten_1#U#cus_1#mtr_1"),
     (k.usage_bucket_sk("2026-04-17T10"), "H#2026-04-17T10"),

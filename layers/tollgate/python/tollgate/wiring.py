@@ -331,6 +331,9 @@ def reset() -> None:
     for value in list(globals().values()):
         if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == __name__:
             value.cache_clear()
+    from tollgate import wiring_gateways
+
+    wiring_gateways.reset()
 
 
 @lru_cache(maxsize=1)
@@ -384,3 +387,10 @@ def replay_deps():
             event_publisher(), settings.main_table, tenancy_repository().list_tenant_ids(), first, last
         ),
     )
+
+
+def integration_deps():
+    """Gateway integrations (issue 19): built in ``wiring_gateways`` (this module is at its size limit)."""
+    from tollgate import wiring_gateways
+
+    return wiring_gateways.integration_deps()
