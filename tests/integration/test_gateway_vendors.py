@@ -14,10 +14,30 @@ import pytest
 from tests.fakes.gateways.apigee import FakeApigee
 from tests.fakes.gateways.azure import FakeAzure
 from tests.fakes.gateways.kong import FakeKong
-from tollgate.adapters.gateways.apigee import ApigeeProvider
-from tollgate.adapters.gateways.azure_apim import AzureApimProvider
-from tollgate.adapters.gateways.kong import KongProvider
+from tollgate.adapters.gateways.registry import build_provider
+from tollgate.domain.clock import utcnow
 from tollgate.domain.integrations.desired import DesiredGateway, GatewayKey, GatewayPlan, Quota, Throttle
+from tollgate.domain.integrations.integration import Integration, IntegrationType
+from tollgate.ports.gateway_providers import GatewayProvider, ProviderFailure
+
+
+def provider(type_: str, config: dict[str, str], credentials: dict[str, str], http: httpx.Client) -> GatewayProvider:
+    """The adapter the registry builds for an integration of this type (the real class, over HTTP)."""
+    now = utcnow()
+    integration = Integration("int_1", "ten_1", IntegrationType(type_), "gw", config, now, now)
+    return build_provider(integration, credentials, http=http)
+
+
+def kong_provider(config: dict[str, str], credentials: dict[str, str], http: httpx.Client) -> GatewayProvider:
+    return provider("kong", config, credentials, http)
+
+
+def apim_provider(config: dict[str, str], credentials: dict[str, str], http: httpx.Client) -> GatewayProvider:
+    return provider("azure_apim", config, credentials, http)
+
+
+def apigee_provider(config: dict[str, str], credentials: dict[str, str], http: httpx.Client) -> GatewayProvider:
+    return provider("apigee", config, credentials, http)
 
 
 def desired(target: dict[str, str], *, enabled: bool = True, quota: int = 10_000) -> DesiredGateway:
@@ -32,8 +52,8 @@ def desired(target: dict[str, str], *, enabled: bool = True, quota: int = 10_000
     return DesiredGateway("ten_1", "prod_1", "Weather API", plans, keys, target)
 
 
-def in_sync(provider, want: DesiredGateway) -> list[dict]:
-    return list(jsonpatch.make_patch(provider.read(want), provider.render(want)))
+def in_sync(gateway: GatewayProvider, want: DesiredGateway) -> list[dict]:
+    return list(jsonpatch.make_patch(gateway.read(want), gateway.render(want)))
 
 
 @pytest.fixture
@@ -55,7 +75,7 @@ def kong() -> Iterator[FakeKong]:
 
 def test_kong_expired_pat_names_the_seed_fix_and_a_new_token_connects(kong: FakeKong, http: httpx.Client) -> None:
     kong.expire("kpat_valid")
-    check = KongProvider({"admin_url": kong.url}, {"token": "kpat_valid"}, http).test_connection()
+    check = kong_provider({"admin_url": kong.url}, {"token": "kpat_valid"}, http).test_connection()
     assert (check.ok, check.error_code, check.fix) == (
         False,
         "KONG_PAT_EXPIRED",
@@ -63,30 +83,28 @@ def test_kong_expired_pat_names_the_seed_fix_and_a_new_token_connects(kong: Fake
     )
     assert "Invalid credentials" in (check.detail or "")
     kong.tokens.add("kpat_new")
-    assert KongProvider({"admin_url": kong.url}, {"token": "kpat_new"}, http).test_connection().ok
+    assert kong_provider({"admin_url": kong.url}, {"token": "kpat_new"}, http).test_connection().ok
 
 
 def test_kong_konnect_uses_a_bearer_pat_and_its_401_body(kong: FakeKong, http: httpx.Client) -> None:
     konnect = f"{kong.url}/v2/control-planes/cp-1/core-entities"
-    assert KongProvider({"admin_url": konnect}, {"token": "kpat_valid"}, http).test_connection().ok
+    assert kong_provider({"admin_url": konnect}, {"token": "kpat_valid"}, http).test_connection().ok
     kong.expire("kpat_valid")
-    check = KongProvider({"admin_url": konnect}, {"token": "kpat_valid"}, http).test_connection()
+    check = kong_provider({"admin_url": konnect}, {"token": "kpat_valid"}, http).test_connection()
     assert check.error_code == "KONG_PAT_EXPIRED" and "Invalid credentials" in (check.detail or "")
 
 
 def test_kong_unreachable_and_unknown_service(http: httpx.Client) -> None:
-    check = KongProvider({"admin_url": "http://127.0.0.1:9"}, {"token": "t"}, http).test_connection()
+    check = kong_provider({"admin_url": "http://127.0.0.1:9"}, {"token": "t"}, http).test_connection()
     assert check.error_code == "GATEWAY_UNREACHABLE"
     with FakeKong() as fake:
-        from tollgate.ports.gateway_providers import ProviderFailure
-
         with pytest.raises(ProviderFailure) as caught:
-            KongProvider({"admin_url": fake.url}, {"token": "kpat_valid"}, http).read(desired({"service": "nope"}))
+            kong_provider({"admin_url": fake.url}, {"token": "kpat_valid"}, http).read(desired({"service": "nope"}))
         assert caught.value.error_code == "GATEWAY_NOT_FOUND" and "nope" in caught.value.detail
 
 
 def test_kong_apply_then_read_is_in_sync_and_idempotent(kong: FakeKong, http: httpx.Client) -> None:
-    provider = KongProvider({"admin_url": kong.url}, {"token": "kpat_valid"}, http)
+    provider = kong_provider({"admin_url": kong.url}, {"token": "kpat_valid"}, http)
     want = desired({"service": "weather"})
     assert in_sync(provider, want) != []
     provider.apply(want)
@@ -102,7 +120,7 @@ def test_kong_apply_then_read_is_in_sync_and_idempotent(kong: FakeKong, http: ht
 
 
 def test_kong_drift_shows_the_field_and_restore_fixes_it(kong: FakeKong, http: httpx.Client) -> None:
-    provider = KongProvider({"admin_url": kong.url}, {"token": "kpat_valid"}, http)
+    provider = kong_provider({"admin_url": kong.url}, {"token": "kpat_valid"}, http)
     want = desired({"service": "weather"})
     provider.apply(want)
     plugin = next(p for p in kong.store["plugins"].values() if p["config"].get("month"))
@@ -114,7 +132,7 @@ def test_kong_drift_shows_the_field_and_restore_fixes_it(kong: FakeKong, http: h
 
 
 def test_kong_extra_plugin_and_route_are_unmanaged_and_stay(kong: FakeKong, http: httpx.Client) -> None:
-    provider = KongProvider({"admin_url": kong.url}, {"token": "kpat_valid"}, http)
+    provider = kong_provider({"admin_url": kong.url}, {"token": "kpat_valid"}, http)
     want = desired({"service": "weather"})
     provider.apply(want)
     kong.add_plugin("weather", "request-transformer")
@@ -129,7 +147,7 @@ def test_kong_extra_plugin_and_route_are_unmanaged_and_stay(kong: FakeKong, http
 
 
 def test_kong_disabled_subscription_loses_its_credential(kong: FakeKong, http: httpx.Client) -> None:
-    provider = KongProvider({"admin_url": kong.url}, {"token": "kpat_valid"}, http)
+    provider = kong_provider({"admin_url": kong.url}, {"token": "kpat_valid"}, http)
     provider.apply(desired({"service": "weather"}))
     want = desired({"service": "weather"}, enabled=False)
     diff = in_sync(provider, want)
@@ -155,8 +173,8 @@ def azure() -> Iterator[FakeAzure]:
         yield fake
 
 
-def apim(fake: FakeAzure, http: httpx.Client, secret: str = "s3cret") -> AzureApimProvider:
-    return AzureApimProvider(fake.config, {"client_id": "app-1", "client_secret": secret}, http)
+def apim(fake: FakeAzure, http: httpx.Client, secret: str = "s3cret") -> GatewayProvider:
+    return apim_provider(fake.config, {"client_id": "app-1", "client_secret": secret}, http)
 
 
 def test_azure_expired_secret_names_the_seed_fix_and_a_rotated_one_connects(
@@ -171,12 +189,12 @@ def test_azure_expired_secret_names_the_seed_fix_and_a_rotated_one_connects(
 
 
 def test_azure_unknown_service_tenant_and_wrong_secret(azure: FakeAzure, http: httpx.Client) -> None:
-    missing = AzureApimProvider(
+    missing = apim_provider(
         {**azure.config, "service_name": "nope"}, {"client_id": "app-1", "client_secret": "s3cret"}, http
     )
     check = missing.test_connection()
     assert check.error_code == "GATEWAY_NOT_FOUND" and "Microsoft.ApiManagement/service/nope" in (check.detail or "")
-    other = AzureApimProvider(
+    other = apim_provider(
         {**azure.config, "tenant_id": "fabrikam.onmicrosoft.com"},
         {"client_id": "app-1", "client_secret": "s3cret"},
         http,
@@ -232,9 +250,9 @@ def apigee_fake() -> Iterator[FakeApigee]:
         yield fake
 
 
-def apigee(fake: FakeApigee, http: httpx.Client, credentials: dict[str, str] | None = None) -> ApigeeProvider:
+def apigee(fake: FakeApigee, http: httpx.Client, credentials: dict[str, str] | None = None) -> GatewayProvider:
     config = {"organization": fake.organization, "environment": "prod", "base_url": fake.url}
-    return ApigeeProvider(config, credentials or {"access_token": "ya29.valid"}, http)
+    return apigee_provider(config, credentials or {"access_token": "ya29.valid"}, http)
 
 
 def test_apigee_expired_token_names_the_seed_fix_and_a_new_one_connects(
@@ -260,7 +278,7 @@ def test_apigee_service_account_key_and_a_revoked_one(apigee_fake: FakeApigee, h
 
 def test_apigee_unknown_organization(apigee_fake: FakeApigee, http: httpx.Client) -> None:
     config = {"organization": "nope", "base_url": apigee_fake.url}
-    check = ApigeeProvider(config, {"access_token": "ya29.valid"}, http).test_connection()
+    check = apigee_provider(config, {"access_token": "ya29.valid"}, http).test_connection()
     assert check.error_code == "GATEWAY_PERMISSION_DENIED" and "(or it may not exist)" in (check.detail or "")
 
 

@@ -29,6 +29,7 @@ import httpx
 from tollgate.adapters.gateways._http import VendorHttp, client, json_body, message_of
 from tollgate.adapters.gateways.apigee_auth import TOKEN_EXPIRED, TOKEN_FIX, service_account_token
 from tollgate.domain.integrations.desired import DesiredGateway, GatewayKey, GatewayPlan
+from tollgate.domain.integrations.integration import Integration
 from tollgate.ports.gateway_providers import ConnectionCheck, ProviderFailure
 
 VENDOR = "Apigee"
@@ -37,7 +38,8 @@ _QUOTA = {"DAY": ("1", "day"), "WEEK": ("7", "day"), "MONTH": ("1", "month")}
 
 
 class ApigeeProvider:
-    def __init__(self, config: dict[str, Any], credentials: dict[str, Any], http: httpx.Client | None = None) -> None:
+    def __init__(self, integration: Integration, credentials: dict[str, Any], http: httpx.Client | None = None) -> None:
+        config = integration.config
         self.org_url = (
             f"{str(config.get('base_url') or 'https://apigee.googleapis.com').rstrip('/')}"
             f"/v1/organizations/{quote(str(config['organization']), safe='')}"

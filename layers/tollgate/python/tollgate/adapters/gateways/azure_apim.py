@@ -30,6 +30,7 @@ import httpx
 
 from tollgate.adapters.gateways._http import VendorHttp, client, json_body, message_of, unreachable
 from tollgate.domain.integrations.desired import DesiredGateway, GatewayPlan
+from tollgate.domain.integrations.integration import Integration
 from tollgate.ports.gateway_providers import ConnectionCheck, ProviderFailure
 
 VENDOR = "Azure API Management"
@@ -43,7 +44,8 @@ _MANAGED = {"base", "rate-limit", "quota"}
 
 
 class AzureApimProvider:
-    def __init__(self, config: dict[str, Any], credentials: dict[str, Any], http: httpx.Client | None = None) -> None:
+    def __init__(self, integration: Integration, credentials: dict[str, Any], http: httpx.Client | None = None) -> None:
+        config = integration.config
         self.config = config
         self.credentials = credentials
         self.login = str(config.get("login_url") or "https://login.microsoftonline.com").rstrip("/")

@@ -29,6 +29,7 @@ import httpx
 
 from tollgate.adapters.gateways._http import MANAGED_TAG, VendorHttp, client, json_body, message_of, stable_id
 from tollgate.domain.integrations.desired import DesiredGateway, GatewayKey, GatewayPlan
+from tollgate.domain.integrations.integration import Integration
 from tollgate.ports.gateway_providers import ConnectionCheck, ProviderFailure
 
 VENDOR = "Kong"
@@ -61,7 +62,8 @@ def rate_limits(plan: GatewayPlan | None) -> dict[str, int] | None:
 
 
 class KongProvider:
-    def __init__(self, config: dict[str, Any], credentials: dict[str, Any], http: httpx.Client | None = None) -> None:
+    def __init__(self, integration: Integration, credentials: dict[str, Any], http: httpx.Client | None = None) -> None:
+        config = integration.config
         self.base = str(config["admin_url"]).rstrip("/")
         token = str(credentials.get("token", ""))
         header = {"Authorization": f"Bearer {token}"} if _is_konnect(self.base) else {"Kong-Admin-Token": token}
