@@ -40,7 +40,6 @@ SECRET_FIX = "Rotate the service principal secret in Azure AD"
 PERIOD_SECONDS = {"DAY": 86_400, "WEEK": 604_800, "MONTH": 2_592_000}
 _SECRET_CODES = {7000222: "expired", 7000215: "not valid"}  # AADSTS codes for the client secret
 _NOT_FOUND_CODES = {90002, 700016, 900023}  # unknown tenant, unknown application, invalid tenant name
-_MANAGED = {"base", "rate-limit", "quota"}
 
 
 class AzureApimProvider:
@@ -304,9 +303,10 @@ def parse_policy(xml: str) -> tuple[dict[str, Any], list[str]]:
     extra: list[str] = []
     for element in [] if inbound is None else list(inbound):
         calls, period = element.get("calls") or "", element.get("renewal-period") or ""
-        if element.tag in ("rate-limit", "quota") and not list(element) and calls.isdigit() and period.isdigit():
+        simple = not list(element) and calls.isdigit() and period.isdigit()
+        if element.tag in ("rate-limit", "quota") and simple:
             key = "rate_limit" if element.tag == "rate-limit" else "quota"
             limits[key] = {"calls": int(calls), "renewal_period": int(period)}
-        elif element.tag not in _MANAGED or list(element):
-            extra.append(str(element.tag))
+        elif element.tag != "base" or list(element):
+            extra.append(str(element.tag))  # anything else, or a limit Tollgate did not write (per key, named…)
     return limits, sorted(extra)
