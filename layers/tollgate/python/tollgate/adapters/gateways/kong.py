@@ -67,7 +67,14 @@ class KongProvider:
         self.base = str(config["admin_url"]).rstrip("/")
         token = str(credentials.get("token", ""))
         header = {"Authorization": f"Bearer {token}"} if _is_konnect(self.base) else {"Kong-Admin-Token": token}
-        self.api = VendorHttp(VENDOR, client(http), _unauthorized, lambda: header)
+        self.api = VendorHttp(
+            VENDOR,
+            client(http),
+            _unauthorized,
+            lambda: header,
+            forbidden_fix="Give the token's RBAC role (Konnect: its team) read and write access to services, "
+            "routes, consumers and plugins",
+        )
 
     # -- the port ---------------------------------------------------------------------------------------
 
