@@ -57,6 +57,8 @@ class Denial:
 _PREFIX = {"sesv2": "ses", "dynamodbstreams": "dynamodb", "stepfunctions": "states"}
 # Actions that support no resource type: IAM evaluates them against "*".
 _NO_RESOURCE = {"ses:VerifyEmailIdentity", "ses:VerifyDomainIdentity", "ses:GetSendQuota", "dynamodb:ListStreams"}
+# Operations IAM never denies (sts:GetCallerIdentity: "no permissions are required").
+_NO_PERMISSION = {("sts", "GetCallerIdentity")}
 _RENAMED = {
     "s3:ListObjectsV2": "s3:ListBucket",
     "s3:ListObjects": "s3:ListBucket",
@@ -112,6 +114,11 @@ def _sqs_arn(url: str) -> str:
     return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{url.rstrip('/').rsplit('/', 1)[-1]}"
 
 
+def _secret_arn(secret: str) -> str:
+    """A secret named by name is the ARN with Secrets Manager's random six-character suffix."""
+    return secret if secret.startswith("arn:") else f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret}-AbCdEf"
+
+
 def _bus_arn(bus: str) -> str:
     return bus if bus.startswith("arn:") else f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{bus}"
 
@@ -142,7 +149,9 @@ def _resources(call: Call, action: str) -> list[str]:
     if call.service == "stepfunctions":
         return [p("stateMachineArn") or p("executionArn") or "*"]
     if call.service == "secretsmanager":
-        return [p("SecretId")]
+        return [_secret_arn(p("SecretId") or p("Name"))]
+    if call.service == "sts":
+        return [p("RoleArn") or "*"]
     if call.service == "lambda":
         name = p("FunctionName")
         return [name if name.startswith("arn:") else f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"]
@@ -151,6 +160,8 @@ def _resources(call: Call, action: str) -> list[str]:
 
 def iam_requests(call: Call) -> list[Request]:
     """The IAM requests an AWS operation makes (action and resource ARN each)."""
+    if (call.service, call.operation) in _NO_PERMISSION:
+        return []
     if call.service == "dynamodb" and call.param("Statements"):
         return [r for s in call.param("Statements") for r in partiql_requests(s)]
     if call.service == "dynamodb" and call.operation == "TransactWriteItems":
@@ -372,9 +383,28 @@ def schedule_requests(schedule: Any, state_machine_arns: dict[str, str]) -> list
 SESSION_POLICIES: list[Callable[[str], list[dict] | None]] = []
 
 
+def tenant_role_denials(calls: Iterable[Call]) -> list[Denial]:
+    """Calls a gateway adapter made as a tenant's role (recorded as ``<function>:tenant-role``) that the role
+    template does not grant: every API Gateway operation must be in ``adapters.gateways.aws.PERMISSIONS``."""
+    from botocore import xform_name
+
+    from infra.local.aws_calls import TENANT_ROLE_SUFFIX
+    from tollgate.adapters.gateways.aws import PERMISSIONS
+
+    granted = {p.operation for p in PERMISSIONS}
+    return sorted(
+        Denial("tenant role (GET /v1/integrations/aws/role-template)", f"apigateway:{c.operation}", "*")
+        for c in set(calls)
+        if c.function.endswith(TENANT_ROLE_SUFFIX)
+        and c.service == "apigateway"
+        and xform_name(c.operation) not in granted
+    )
+
+
 def session_denials() -> list[Denial]:
     from infra.local.aws_calls import recorded
 
+    calls = recorded()
     if not SESSION_POLICIES:
-        return []
-    return check_functions(recorded(), SESSION_POLICIES[-1])[0]
+        return tenant_role_denials(calls)
+    return check_functions(calls, SESSION_POLICIES[-1])[0] + tenant_role_denials(calls)

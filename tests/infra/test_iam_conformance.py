@@ -91,6 +91,18 @@ def drive_workload(stack: Any) -> None:
     stack.drain()
     for queue_url in stack.resources.stream_failure_queue_urls.values():  # the operator's replay (nothing failed)
         stack.invoke("stream_replay", {"queue_url": queue_url, "max_messages": 10})
+    _drive_integrations(api)
+
+
+def _drive_integrations(api) -> None:
+    """A gateway integration's life: its secret created, read, rotated, deleted; a role assumed."""
+    role = "arn:aws:iam::111111111111:role/TollgateGatewayAccess"
+    body = {"type": "aws_api_gateway", "name": "iam", "config": {"role_arn": role, "region": "us-east-1"}}
+    created = api("POST", "/v1/integrations", body, 201)
+    api("POST", f"/v1/integrations/{created['id']}/test", None, 200)
+    api("PATCH", f"/v1/integrations/{created['id']}", {"credentials": {}}, 200)
+    api("GET", f"/v1/integrations/aws/role-template?integration_id={created['id']}", None, 200)
+    api("DELETE", f"/v1/integrations/{created['id']}", None, 200)
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +137,15 @@ def test_every_recorded_call_of_every_function_is_allowed_by_its_role(synth, loc
     # It saw the two calls whose actions differ from their operations.
     everything = {r for rs in requested.values() for r in rs}
     assert {r.action for r in everything} >= {"dynamodb:PartiQLInsert", "ses:VerifyEmailIdentity", "ses:SendEmail"}
+    assert {r.action for r in requested["api"]} >= {"secretsmanager:CreateSecret", "sts:AssumeRole"}
+
+
+def test_calls_made_as_a_tenants_role_are_the_ones_the_role_template_grants() -> None:
+    """What a gateway adapter calls as the tenant's role must be in ``adapters.gateways.aws.PERMISSIONS``, the
+    list the role template grants (checked again over the whole session at its end)."""
+    assert iam.tenant_role_denials(aws_calls.recorded()) == []
+    unlisted = Call("api:tenant-role", "apigateway", "DeleteRestApi", ())
+    assert [d.action for d in iam.tenant_role_denials([unlisted])] == ["apigateway:DeleteRestApi"]
 
 
 def test_each_state_machine_role_allows_what_its_definition_runs(synth, resolver) -> None:

@@ -102,10 +102,6 @@ def page(deps: IntegrationDeps, tenant_id: str, *, limit: int, cursor: str | Non
 def update(deps: IntegrationDeps, tenant_id: str, integration_id: str, changes: dict[str, Any]) -> Integration:
     """``name``, ``config`` (replaced whole; AWS keeps its ExternalId unless one is given), ``credentials``
     (rotated: replaced whole). A new config or credentials sends the integration back to PENDING."""
-    if "type" in changes and changes["type"] is not None:
-        current = get(deps, tenant_id, integration_id)
-        if changes["type"] != current.type.value:
-            raise InvalidInput("type cannot change: create a new integration instead.", field="type")
 
     def once() -> Integration:
         before = get(deps, tenant_id, integration_id)

@@ -22,6 +22,7 @@ from tollgate.ports.gateway_providers import ConnectionCheck, ProviderFailure
 
 TIMEOUT_SECONDS = 10
 SESSION_SECONDS = 900  # the shortest session STS grants: one Test Connection or one sync
+TENANT_ROLE_AGENT = "tollgate-tenant-role"
 DENIED = {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "UnrecognizedClientException"}
 
 

@@ -29,6 +29,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "payments": (("/v1/settings/payments", "/v1/webhooks"), ("payments",)),
     "gateway": (("/v1/gateway",), ("gateway",)),
+    "integrations": (("/v1/integrations",), ("integrations",)),
     "webhooks": (
         ("/v1/webhook-endpoints", "/v1/webhook-deliveries", "/v1/webhook-event-types"),
         ("webhook_endpoints",),
