@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tollgate.adapters.dynamodb import gateway_keys as gk
+from tollgate.adapters.dynamodb import gateway_link_keys as glk
 from tollgate.adapters.dynamodb import ingest_log_keys as lk
 from tollgate.adapters.dynamodb import integration_keys as ik
 from tollgate.adapters.dynamodb import keys as k
@@ -118,6 +119,10 @@ PINNED = [
     ),
     (gk.gateway_rate_key("ten_1", "sub_1", 60), {"pk": "T#ten_1#GWRATE#sub_1", "sk": "60"}),
     (gk.gateway_unmetered_key("ten_1", "NOT_COVERED"), {"pk": "T#ten_1", "sk": "GWUNMETERED#NOT_COVERED"}),
+    # product gateway links (adapters/dynamodb/gateway_link_keys.py)
+    (glk.gateway_link_key("ten_1", "prod_1"), {"pk": "T#ten_1", "sk": "GWLINK#prod_1"}),
+    ((glk.GATEWAY_LINKS_GSI1PK, glk.gateway_link_gsi1sk("ten_1", "prod_1")), ("GWLINKS", "ten_1#prod_1")),
+    (glk.usage_identifier_key("ten_1", "prod_1", "sub_1"), {"pk": "T#ten_1#GWLINK#prod_1", "sk": "SUB#sub_1"}),
 ]
 
 

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from tollgate.adapters import aws
+from tollgate.adapters.gateways.aws_sync import SYNC_CALLS, TAG_CALL, AwsGatewaySync
 from tollgate.domain.integrations.desired import DesiredGateway
 from tollgate.domain.integrations.integration import FIXES, Integration
 from tollgate.ports.gateway_providers import ConnectionCheck, ProviderFailure
@@ -44,8 +45,16 @@ GET_USAGE_PLANS = ApiGatewayPermission("get_usage_plans", "apigateway:GET", "/us
 #: Test Connection reads these (the account's APIs and usage plans): a role missing one is reported.
 CONNECTION_PROBES: tuple[ApiGatewayPermission, ...] = (GET_REST_APIS, GET_USAGE_PLANS)
 
+#: Sync, drift check and restore (``aws_sync``): their calls, by boto3 operation.
+SYNC_PERMISSIONS: tuple[ApiGatewayPermission, ...] = tuple(ApiGatewayPermission(*c) for c in SYNC_CALLS)
+_SYNC_BY_OPERATION = {p.operation: p for p in SYNC_PERMISSIONS}
+
 #: Every API Gateway call the provider makes (the role template grants exactly these).
-PERMISSIONS: tuple[ApiGatewayPermission, ...] = CONNECTION_PROBES
+PERMISSIONS: tuple[ApiGatewayPermission, ...] = (
+    *CONNECTION_PROBES,
+    *(p for p in SYNC_PERMISSIONS if p not in CONNECTION_PROBES),
+    ApiGatewayPermission(*TAG_CALL),
+)
 
 
 @cache
@@ -148,14 +157,18 @@ class AwsApiGatewayProvider:
             return failure.check()
         return ConnectionCheck(True)
 
+    def _sync(self) -> AwsGatewaySync:
+        """Render/read/apply (``aws_sync``) with each call made as the role (a refusal names its permission)."""
+        return AwsGatewaySync(lambda operation, **kwargs: self.call(_SYNC_BY_OPERATION[operation], **kwargs))
+
     def render(self, desired: DesiredGateway) -> dict[str, Any]:
-        raise NotImplementedError("AWS sync is added by the sync work (issue 19, integ-sync).")
+        return self._sync().render(desired)
 
     def read(self, desired: DesiredGateway) -> dict[str, Any]:
-        raise NotImplementedError("AWS sync is added by the sync work (issue 19, integ-sync).")
+        return self._sync().read(desired)
 
     def apply(self, desired: DesiredGateway) -> None:
-        raise NotImplementedError("AWS sync is added by the sync work (issue 19, integ-sync).")
+        self._sync().apply(desired)
 
 
 def role_template(account_id: str, external_id: str | None = None) -> dict[str, Any]:
