@@ -1,7 +1,8 @@
 """Seed 000 "Gateway Connectivity" over HTTP for Kong, Azure API Management and Apigee: an integration whose
 credential expired tests as ERROR with the seed's cause and fix; once the credential is rotated with
 ``PATCH /v1/integrations/{integration_id}``, Test Connection answers CONNECTED. The real adapters call
-fakes of each vendor's API on 127.0.0.1 (tests/fakes/gateways)."""
+fakes of each vendor's API on 127.0.0.1 (tests/fakes/gateways). And a Kong-linked product through sync, drift,
+restore (RESTORE_FAILED naming an extra plugin) and a cancelled subscription."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e import builders
 from tests.e2e.billing_kit import own_tenant
 from tests.e2e.builders import ok
 from tests.fakes.gateways.apigee import FakeApigee
@@ -83,3 +85,64 @@ def test_expired_credential_is_an_error_with_the_seed_fix_and_a_rotated_one_conn
         assert (connected["status"], connected["error_code"], connected["fix"]) == ("CONNECTED", None, None)
         again = ok(t.post(f"/v1/integrations/{created['id']}/test"))  # testing again changes nothing
         assert again["status"] == "CONNECTED"
+
+
+def test_kong_sync_drift_restore_extra_plugin_and_a_cancelled_subscription(server) -> None:
+    """A product linked to a Kong service: sync pushes consumers, key-auth credentials and rate limits; a
+    limit changed in Kong is STALE; restore aligns it; an extra plugin the tenant added makes the restore
+    fail naming it (the seed's "additional config that must be aligned by hand"); a cancelled subscription
+    loses its credential within one sync."""
+    t = own_tenant(server, "kong gateway e2e")
+    with FakeKong() as kong:
+        kong.add_service("weather")
+        kong.add_route("weather", "weather-main", ["/weather"])
+        body = {
+            "type": "kong",
+            "name": "Kong",
+            "config": {"admin_url": kong.url},
+            "credentials": {"token": "kpat_valid"},
+        }
+        integration = ok(t.post("/v1/integrations", json=body), 201)
+        assert ok(t.post(f"/v1/integrations/{integration['id']}/test"))["status"] == "CONNECTED"
+        product = ok(t.post("/v1/products", json={"name": "Weather API"}), 201)
+        meter = ok(t.post("/v1/meters", json={"event_name": "kong.calls", "aggregation": {"function": "COUNT"}}), 201)
+        plan = builders.plan(
+            t,
+            product_id=product["id"],
+            metadata={"gateway_rate_limit": 10},
+            entitlements=[{"meter_id": meter["id"], "limit": "800", "hard": True}],
+        )
+        subs = [builders.subscribe(t, builders.customer(t)["id"], plan["id"]) for _ in range(2)]
+        path = f"/v1/products/{product['id']}/gateway"
+        ok(t.put(path, json={"integration_id": integration["id"], "target": {"service": "weather"}}), 201)
+
+        synced = ok(t.post(f"{path}/sync"))
+        assert (synced["state"], synced["diff"]) == ("IN_SYNC", []), synced
+        identifiers = synced["usage_identifiers"]
+        assert {c["key"] for c in kong.store["key-auth"].values()} == {identifiers[s["id"]] for s in subs}
+        plugin = next(p for p in kong.store["plugins"].values() if p["name"] == "rate-limiting")
+        assert (plugin["config"]["second"], plugin["config"]["month"]) == (10, 800)
+
+        plugin["config"]["month"] = 5000  # changed by hand in Kong
+        stale = ok(t.post(f"{path}/check"))
+        sub_id = next(s["id"] for s in subs if plugin["consumer"]["id"] in _consumer_ids(kong, s["id"]))
+        assert stale["state"] == "STALE"
+        assert stale["diff"] == [{"op": "replace", "path": f"/consumers/{sub_id}/rate_limiting/month", "value": 800}]
+        assert ok(t.post(f"{path}/restore"))["state"] == "IN_SYNC"
+        assert plugin["id"] in kong.store["plugins"] and kong.store["plugins"][plugin["id"]]["config"]["month"] == 800
+
+        extra = kong.add_plugin("weather", "request-transformer")
+        failed = ok(t.post(f"{path}/restore"))
+        assert failed["state"] == "RESTORE_FAILED", failed
+        assert [op["path"] for op in failed["diff"]] == ["/unmanaged/plugins/request-transformer/name"]
+        assert "request-transformer" in failed["detail"]
+        kong.store["plugins"].pop(extra["id"])  # aligned by hand
+
+        ok(t.delete(f"/v1/subscriptions/{subs[0]['id']}"))
+        assert ok(t.post(f"{path}/sync"))["state"] == "IN_SYNC"
+        assert {c["key"] for c in kong.store["key-auth"].values()} == {identifiers[subs[1]["id"]]}
+
+
+def _consumer_ids(kong: FakeKong, subscription_id: str) -> set[str]:
+    tag = f"tollgate-subscription:{subscription_id}"
+    return {c["id"] for c in kong.store["consumers"].values() if tag in (c.get("tags") or [])}
