@@ -18,6 +18,9 @@ from tollgate.ports.integrations import ProviderNotAvailable
 # type -> "module:Class"
 PROVIDERS: dict[IntegrationType, str] = {
     IntegrationType.AWS_API_GATEWAY: "tollgate.adapters.gateways.aws:AwsApiGatewayProvider",
+    IntegrationType.KONG: "tollgate.adapters.gateways.kong:KongProvider",
+    IntegrationType.AZURE_APIM: "tollgate.adapters.gateways.azure_apim:AzureApimProvider",
+    IntegrationType.APIGEE: "tollgate.adapters.gateways.apigee:ApigeeProvider",
 }
 
 
