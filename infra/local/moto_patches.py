@@ -84,23 +84,18 @@ def _partition_query() -> None:
                     for item in (hash_set.values() if self.range_key_attr else [hash_set])
                     if (v := item.attrs.get(attr)) is not None and (v.type, v.value) == wanted
                 ]
-                self.all_items = lambda: candidates
-                try:
-                    return original(self, hash_key, *args, **kwargs)
-                finally:
-                    del self.all_items
+                return _with_items(self, candidates, original, hash_key, *args, **kwargs)
         if index_name or hash_key is None or not self.range_key_attr:
             return original(self, hash_key, *args, **kwargs)
         partition = list(self.items.get(hash_key, {}).values())
-        self.all_items = lambda: partition  # an instance attribute, for this call only
-        try:
-            return original(self, hash_key, *args, **kwargs)
-        finally:
-            del self.all_items
+        return _with_items(self, partition, original, hash_key, *args, **kwargs)
 
     replace(Table, "query", query)
 
     def all_items(self):
+        scoped = getattr(_SCOPED_ITEMS, "value", None)
+        if scoped is not None and scoped[0] is self:
+            return scoped[1]
         items = []
         for hash_set in self.items.values():
             if self.range_key_attr:
@@ -117,6 +112,20 @@ def _partition_query() -> None:
         return sorted(items, key=lambda x: x.hash_key.cast_value)
 
     replace(Table, "all_items", all_items)
+
+
+#: The items one query of one table scans, for this thread only: several threads (the stack's pollers, a
+#: test's own calls) query the same table at once, so the scope cannot be an attribute of the table.
+_SCOPED_ITEMS = threading.local()
+
+
+def _with_items(table, items, original, hash_key, *args, **kwargs):
+    previous = getattr(_SCOPED_ITEMS, "value", None)
+    _SCOPED_ITEMS.value = (table, items)
+    try:
+        return original(table, hash_key, *args, **kwargs)
+    finally:
+        _SCOPED_ITEMS.value = previous
 
 
 def _index_hash_attr(table, index_name: str):
