@@ -8,6 +8,7 @@ import pytest
 from tollgate.adapters.dynamodb import gateway_keys as gk
 from tollgate.adapters.dynamodb import ingest_log_keys as lk
 from tollgate.adapters.dynamodb import keys as k
+from tollgate.adapters.dynamodb import portal_sessions as ps
 from tollgate.adapters.dynamodb import webhook_keys as wk
 
 AT = datetime(2026, 4, 17, 10, 0, tzinfo=UTC)
@@ -114,6 +115,9 @@ PINNED = [
     ),
     (gk.gateway_rate_key("ten_1", "sub_1", 60), {"pk": "T#ten_1#GWRATE#sub_1", "sk": "60"}),
     (gk.gateway_unmetered_key("ten_1", "NOT_COVERED"), {"pk": "T#ten_1", "sk": "GWUNMETERED#NOT_COVERED"}),
+    # customer portal sessions
+    (ps.portal_session_key("abc123"), {"pk": "PORTAL#abc123", "sk": "PORTAL_SESSION"}),
+    (ps.tenant_portal_sessions_gsi1pk("ten_1"), "T#ten_1#PORTALSESSIONS"),
 ]
 
 

@@ -56,6 +56,12 @@ def caller_from_event(event: dict) -> tuple[Caller | None, str | None]:
     )
 
 
+PORTAL_ONLY = (
+    "A customer portal session (portal_…) works on the customer portal's routes (/v1/portal/…) only; "
+    "the rest of the API takes an operator key (afo_) or a customer API key (sk_live_/sk_test_)."
+)
+
+
 def _expired(expires_at: str | None) -> bool:
     from tollgate.domain.clock import parse_rfc3339, utcnow
 
@@ -98,6 +104,8 @@ def enforce_access(app: APIGatewayRestResolver, next_middleware) -> Response:
             mismatch = tenant_mismatch(caller, display, tenant_header)
             if mismatch:
                 raise Unauthorized(mismatch)
+            if caller.kind is KeyKind.PORTAL and not event.get("path", "").startswith("/v1/portal/"):
+                raise Unauthorized(PORTAL_ONLY)
         try:
             check_access(rule, caller)
         except AccessDenied as denied:

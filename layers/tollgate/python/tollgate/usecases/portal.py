@@ -88,10 +88,10 @@ def create_key(repos: Repos, caller: Caller, subscription_id: str) -> IssuedKey:
         if k.status is KeyStatus.ACTIVE
     ]
     if active:
+        route = f"POST /v1/portal/subscriptions/{sub.subscription_id}/keys/{active[0].key_id}/regenerate"
         raise Conflict(
             f"Subscription {sub.subscription_id} already has an active key ({active[0].display}); regenerate it "
-            f"for a new secret: POST /v1/portal/subscriptions/{sub.subscription_id}/keys/{active[0].key_id}"
-            "/regenerate.",
+            f"for a new secret: {route}.",
             code="KEY_EXISTS",
         )
     return subscription_cases.mint_subscription_key(repos, caller, sub.subscription_id, name="portal")
