@@ -1,0 +1,7 @@
+export function App() {
+  return (
+    <main>
+      <h1>Tollgate console</h1>
+    </main>
+  );
+}
