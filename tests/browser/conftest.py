@@ -63,7 +63,10 @@ def ensure_chromium() -> str:
 def chromium_browser() -> Iterator:
     if not (DIST / "console" / "index.html").is_file():
         pytest.fail("web/dist is not built: run `make web` (make test builds it first).")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # The local stack shares 2 cores with the rest of the suite: wait up to 20 s for what a user waits for.
+    expect.set_options(timeout=20_000)
 
     executable = ensure_chromium()
     with sync_playwright() as playwright:
@@ -78,7 +81,7 @@ def chromium_browser() -> Iterator:
 def page(chromium_browser) -> Iterator:
     """A fresh browser context (its own sessionStorage) per test, 1280x900, failing fast on a stuck page."""
     context = chromium_browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(20_000)
     tab = context.new_page()
     yield tab
     context.close()

@@ -90,3 +90,13 @@ export function Status({ value }: { value: string | null | undefined }) {
   const text = value ?? "—";
   return <span className={`status status-${text.toLowerCase()}`}>{text}</span>;
 }
+
+/** What a button's action answered: its problem, or its success message. */
+export function ActionResult({ action }: { action: Action }) {
+  return (
+    <>
+      <ProblemBox problem={action.problem} />
+      {action.message ? <p role="status" className="ok">{action.message}</p> : null}
+    </>
+  );
+}

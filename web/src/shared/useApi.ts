@@ -35,7 +35,10 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
 }
 
 export interface Action {
+  /** Run a change; true when it succeeded. */
   run: (work: () => Promise<unknown>, done?: string) => Promise<boolean>;
+  /** Run a change and return what it answered (null when it failed: the problem is shown). */
+  call: <T>(work: () => Promise<T>, done?: string | ((value: T) => string)) => Promise<T | null>;
   busy: boolean;
   problem: Problem | null;
   message: string | null;
@@ -46,20 +49,24 @@ export function useAction(): Action {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [message, setMessage] = useState<string | null>(null);
-  const run = useCallback(async (work: () => Promise<unknown>, done?: string) => {
+  const call = useCallback(async <T,>(work: () => Promise<T>, done?: string | ((value: T) => string)) => {
     setBusy(true);
     setProblem(null);
     setMessage(null);
     try {
-      await work();
-      setMessage(done ?? null);
-      return true;
+      const value = await work();
+      setMessage(typeof done === "function" ? done(value) : (done ?? null));
+      return value;
     } catch (error: unknown) {
       setProblem(toProblem(error));
-      return false;
+      return null;
     } finally {
       setBusy(false);
     }
   }, []);
-  return { run, busy, problem, message };
+  const run = useCallback(
+    async (work: () => Promise<unknown>, done?: string) => (await call(async () => { await work(); return true; }, done)) === true,
+    [call],
+  );
+  return { run, call, busy, problem, message };
 }
