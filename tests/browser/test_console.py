@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -151,9 +152,8 @@ def test_the_done_when_walk(page, web_server):
     if PDF_ROUTE in httpx.get(f"{web_server.url}/openapi.json", timeout=30).json()["paths"]:
         with page.expect_download() as download:
             pdf.click()
-        path = download.value.path()
         assert download.value.suggested_filename == f"{invoice_id}.pdf"
-        assert path is not None and open(path, "rb").read(5) == b"%PDF-"
+        assert Path(download.value.path()).read_bytes()[:5] == b"%PDF-"
 
 
 def _key(server, role: str) -> str:
