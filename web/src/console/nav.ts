@@ -46,7 +46,10 @@ export const NAVIGATION: Section[] = [
   },
   {
     label: "Developer Hub",
-    screens: [{ route: "developer/integration-diagnosis", label: "Integration Diagnosis", area: "usage" }],
+    screens: [
+      { route: "developer/integration-diagnosis", label: "Integration Diagnosis", area: "usage" },
+      { route: "developer/local-clock", label: "Local Clock", area: "billing" },
+    ],
   },
   {
     label: "Settings",

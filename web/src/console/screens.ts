@@ -11,6 +11,7 @@ import { BillRuns } from "./billing/BillRuns";
 import { CreditNotes } from "./billing/CreditNotes";
 import { Invoices } from "./billing/Invoices";
 import { IntegrationDiagnosis } from "./developer/Diagnosis";
+import { LocalClock } from "./developer/LocalClock";
 import { ApiKeys } from "./settings/ApiKeys";
 import { Finance } from "./settings/Finance";
 import { Integrations } from "./settings/Integrations";
@@ -33,6 +34,7 @@ export const SCREENS: Record<string, ComponentType<ScreenProps>> = {
   "billing/invoices": Invoices,
   "billing/credit-notes": CreditNotes,
   "developer/integration-diagnosis": IntegrationDiagnosis,
+  "developer/local-clock": LocalClock,
   "settings/api-keys": ApiKeys,
   "settings/finance": Finance,
   "settings/payments": Payments,

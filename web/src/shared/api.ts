@@ -1,6 +1,8 @@
 // The one HTTP client of both pages: Bearer key (+ X-Tenant-Id for operator keys), JSON in and out,
 // and every 4xx/5xx read as an RFC 7807 problem (title, detail, code, request id) for <ProblemBox>.
 
+import { webConfig } from "./config";
+
 export interface Problem {
   status: number;
   title: string;
@@ -63,10 +65,14 @@ export function queryString(query: Query | undefined): string {
 }
 
 export class ApiClient {
+  private readonly baseUrl: string;
+
   constructor(
     private readonly credentials: Credentials,
-    private readonly baseUrl: string = "",
-  ) {}
+    baseUrl?: string,
+  ) {
+    this.baseUrl = baseUrl ?? webConfig().apiUrl;
+  }
 
   headers(extra: Record<string, string> = {}): Record<string, string> {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.credentials.key}`, ...extra };

@@ -8,9 +8,18 @@ const STAGE_NAMES: Record<string, string> = {
   wallet: "Wallet", total: "Total",
 };
 
-function describe(stage: AttributionStage): string {
+function value(v: unknown, names: Map<string, string>): string {
+  if (Array.isArray(v)) return v.length ? JSON.stringify(v) : "none";
+  if (v && typeof v === "object") {
+    return Object.entries(v).map(([k, x]) => `${names.get(k) ?? k} ${String(x)}`).join(", ") || "none";
+  }
+  return String(v);
+}
+
+/** A stage's figures, with billable units named by their event names. */
+function describe(stage: AttributionStage, names: Map<string, string>): string {
   return Object.entries(stage).filter(([k]) => k !== "stage")
-    .map(([k, v]) => `${k.replace(/_/g, " ")}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(" · ");
+    .map(([k, v]) => `${k.replace(/_/g, " ")}: ${value(v, names)}`).join(" · ");
 }
 
 /** The Usage Attribution tab: how raw events became the invoice total, stage by stage, and the event
@@ -18,12 +27,13 @@ function describe(stage: AttributionStage): string {
 export function UsageAttribution({ invoice }: { invoice: Invoice }) {
   const stages = invoice.attribution.stages ?? [];
   const usage = invoice.attribution.usage ?? [];
+  const names = new Map(usage.map((u) => [u.meter_id, u.event_name]));
   return (
     <>
       <h3>Pipeline stages</h3>
       <ol className="stages" aria-label="Pipeline stages">
         {stages.map((s) => (
-          <li key={s.stage} data-stage={s.stage}><strong>{STAGE_NAMES[s.stage] ?? s.stage}</strong> — {describe(s)}</li>
+          <li key={s.stage} data-stage={s.stage}><strong>{STAGE_NAMES[s.stage] ?? s.stage}</strong> — {describe(s, names)}</li>
         ))}
       </ol>
       {usage.map((u) => (

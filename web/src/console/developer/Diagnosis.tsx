@@ -31,7 +31,7 @@ export function IntegrationDiagnosis() {
       </ActionForm>
       {answer ? (
         <div className="card" aria-live="polite">
-          <p><strong>{answer.status}</strong>: {answer.summary}</p>
+          <p><strong data-testid="diagnosis-status">{answer.status}</strong>: {answer.summary}</p>
           {answer.causes.map((c) => (
             <div key={c.code} className="card">
               <h3>{c.title} <code>{c.code}</code></h3>
