@@ -45,6 +45,9 @@ class Settings(BaseModel):
     tenant_throttle: bool = False
     tenant_rate_limit_per_second: int = 500
     tenant_rate_limit_max: int = 20_000
+    # The web origins allowed to call the API from a browser (CORS), comma-separated: on AWS, the console/portal
+    # CloudFront origin (tollgate.api.cors); empty locally, where the console is on the API's own origin.
+    cors_origins: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
