@@ -13,6 +13,10 @@ Context values (``-c name=value`` or ``cdk.json``):
 - ``log_retention_days`` (default 30): one of CloudWatch Logs' allowed retention values.
 - ``api_throttling_rate_limit`` / ``api_throttling_burst_limit``: stage-wide throttling.
 - ``alarm_email``: subscribed to the alarm topic (every alarm notifies it).
+- ``web_assets`` (default on): upload ``web/dist`` (when built: ``make web/dist/.built``) to the console/portal
+  bucket behind CloudFront; ``-c web_assets=false`` deploys the bucket and distribution without uploading.
+- ``console_origin``: more browser origins allowed by the API's CORS (comma-separated, e.g. a custom domain of
+  the console); the CloudFront distribution's origin is always allowed.
 - ``sample_tenant_api`` (default on): also synthesize ``TollgateSampleTenantApi``, a tenant's REST API
   behind the gateway authorizer construct (``sample_tollgate_api_url``, ``sample_tenant_id``). Deploy the
   platform alone with ``npx cdk deploy Tollgate``.
@@ -38,6 +42,7 @@ from aws_cdk import App, Aspects, Environment  # noqa: E402
 from aws_cdk import aws_logs as logs  # noqa: E402
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks  # noqa: E402
 
+from infra.constructs.web_hosting import web_dist  # noqa: E402
 from infra.examples.tenant_api import SampleTenantApiStack  # noqa: E402
 from infra.stack import TollgateSettings, TollgateStack  # noqa: E402
 
@@ -92,6 +97,8 @@ def settings_from_context(app: App) -> TollgateSettings:
         api_throttling_rate_limit=float(ctx("api_throttling_rate_limit") or defaults.api_throttling_rate_limit),
         api_throttling_burst_limit=int(ctx("api_throttling_burst_limit") or defaults.api_throttling_burst_limit),
         alarm_email=str(ctx("alarm_email")) if ctx("alarm_email") else None,
+        web_dist=web_dist(_HERE.parent) if _bool(True if ctx("web_assets") is None else ctx("web_assets")) else None,
+        console_origins=tuple(o.strip().rstrip("/") for o in str(ctx("console_origin") or "").split(",") if o.strip()),
     )
 
 

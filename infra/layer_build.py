@@ -11,10 +11,15 @@ need), **minus** what the Lambda environment already has:
 
 Today that leaves ``iso4217`` (ISO 4217 minor units, read by ``tollgate.domain.money``), ``Avalara`` (the AvaTax
 tax engine adapter) and ``stripe``
-(the Stripe payment provider adapter) with ``requests`` and its dependencies.
+(the Stripe payment provider adapter) with ``requests`` and its dependencies, and ``fpdf2`` (the invoice PDF,
+``tollgate.adapters.pdf``) with ``fontTools`` and ``defusedxml``.
 
-``charset-normalizer`` (a ``requests`` dependency) ships mypyc-compiled modules *next to* their Python
-sources; the compiled files are optional accelerators, so they are left out and the sources are used
+``Pillow``, which ``fpdf2`` requires, is left out (``LEFT_OUT``): fpdf2 imports it only to embed images
+(behind ``try: ... except ImportError``), and Tollgate's invoices have none; it is a compiled package that could
+not be copied from this environment anyway. ``tests/unit/test_invoice_document.py`` renders with it blocked.
+
+``charset-normalizer`` (a ``requests`` dependency) and ``fontTools`` ship compiled modules (mypyc, Cython) *next
+to* their Python sources; the compiled files are optional accelerators, so they are left out and the sources are used
 (``PURE_FALLBACK``). Any other compiled file is refused.
 
 How
@@ -68,6 +73,9 @@ TARGET_MARKERS = {
     "sys_platform": "linux",
 }
 
+#: Required by a dependency's metadata but never imported by Tollgate's code paths (why: module docstring).
+LEFT_OUT = {"pillow": "fpdf2 imports it only to embed images; invoice PDFs have none"}
+
 COMPILED_SUFFIXES = {".so", ".pyd", ".dylib", ".dll"}
 KEPT_DIST_INFO_FILES = {"METADATA", "top_level.txt", "entry_points.txt"}
 
@@ -119,6 +127,8 @@ def packages_to_bundle() -> dict[str, str]:
                 f"{name} is a runtime dependency missing from the Lambda layers and is not installed here: "
                 "run `pip install -e .[dev]` in the virtualenv before synth"
             ) from None
+        if name in LEFT_OUT:
+            continue
         if name in pins and not pins[name].contains(version, prereleases=True):
             raise RuntimeError(f"{name} {version} is installed, but pyproject.toml pins {name}{pins[name]}")
         bundle[name] = version
@@ -126,7 +136,7 @@ def packages_to_bundle() -> dict[str, str]:
 
 
 #: Distributions whose compiled modules are optional accelerators shipped next to their .py sources.
-PURE_FALLBACK = {"charset-normalizer"}
+PURE_FALLBACK = {"charset-normalizer", "fonttools"}
 
 
 def _files(name: str) -> list[tuple[Path, str]]:

@@ -12,7 +12,9 @@ Composition order (each step only needs what the previous ones made):
 5. :class:`~infra.constructs.workflows.Workflows` — state machines (invoking functions) and schedules;
    then the functions that may start a state machine get its ARN and ``states:StartExecution``.
 6. The rule consumers get their SQS event sources.
-7. :class:`~infra.constructs.api.RestApi` — the REST API in front of the functions.
+7. :class:`~infra.constructs.api.RestApi` — the REST API in front of the functions, with CORS for the
+   console/portal origins; :class:`~infra.constructs.web_hosting.WebHosting` (S3 + CloudFront, made before the
+   functions: the API function gets its origin) uploads ``web/dist`` when it was built.
 8. :class:`~infra.constructs.monitoring.Monitoring` — the alarm topic (the action of every alarm), the
    alarms on errors, failed executions, 5XX, throttles and stream lag, and the dashboard.
 """
@@ -20,6 +22,7 @@ Composition order (each step only needs what the previous ones made):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_logs as logs
@@ -31,6 +34,7 @@ from infra.constructs.events import EventRouting
 from infra.constructs.functions import DEFAULT_POWERTOOLS_LAYER_VERSION, LambdaFunctions, SharedResources
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.secrets import PlatformAdminSecret
+from infra.constructs.web_hosting import WebHosting
 from infra.constructs.workflows import Workflows
 
 
@@ -48,6 +52,11 @@ class TollgateSettings:
     api_throttling_burst_limit: int = 10000
     #: Subscribed to the alarm topic when set (SNS asks the address to confirm).
     alarm_email: str | None = None
+    #: The built web project (``web/dist``) to upload to the console/portal bucket; None: nothing uploaded.
+    web_dist: Path | None = None
+    #: More browser origins allowed to call the API (CORS), e.g. the console's custom domain; the CloudFront
+    #: distribution's own origin is always allowed.
+    console_origins: tuple[str, ...] = ()
 
 
 class TollgateStack(Stack):
@@ -62,6 +71,13 @@ class TollgateStack(Stack):
         self.data = DataTables(self, "Data", deletion_protection=settings.deletion_protection)
         self.platform_admin = PlatformAdminSecret(self, "PlatformAdmin", stage=stage, retain=retain)
         self.events = EventRouting(self, "Events", stage=stage)
+        self.web = WebHosting(
+            self,
+            "Web",
+            retain=retain,
+            api_origins=[f"https://*.execute-api.{self.region}.{self.url_suffix}"],
+        )
+        self.cors_origins = [self.web.origin, *settings.console_origins]
         self.functions = LambdaFunctions(
             self,
             "Functions",
@@ -76,6 +92,7 @@ class TollgateStack(Stack):
             log_retention=settings.log_retention,
             retain_logs=retain,
         )
+        self.functions.functions["api"].add_environment("TOLLGATE_CORS_ORIGINS", ",".join(self.cors_origins))
         self.workflows = Workflows(
             self,
             "Workflows",
@@ -96,7 +113,10 @@ class TollgateStack(Stack):
             throttling_burst_limit=settings.api_throttling_burst_limit,
             log_retention=settings.log_retention,
             retain_logs=retain,
+            cors_origins=self.cors_origins,
         )
+        if settings.web_dist is not None:
+            self.web.deploy(settings.web_dist, api_url=self.api.api.url)
 
         self.monitoring = Monitoring(
             self,
@@ -121,6 +141,13 @@ class TollgateStack(Stack):
             description="Secrets Manager secret holding the platform-admin credential.",
         )
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
+        CfnOutput(
+            self,
+            "ConsoleUrl",
+            value=f"{self.web.origin}/console/",
+            description="The operator console (the customer portal is at /portal/), on CloudFront.",
+        )
+        CfnOutput(self, "WebBucketName", value=self.web.site.bucket_name, description="Holds web/dist.")
         CfnOutput(
             self,
             "StreamReplayFunctionName",

@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy
@@ -31,6 +31,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import definitions
+from infra.constructs import cors
 from infra.constructs.naming import acknowledge, pascal
 
 PROBLEM_JSON = "application/problem+json"
@@ -255,9 +256,11 @@ class RestApi(Construct):
         throttling_burst_limit: int,
         log_retention: logs.RetentionDays,
         retain_logs: bool,
+        cors_origins: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         decl = definitions.api()
+        self.cors_origins = list(cors_origins)  # the console/portal origins (infra/constructs/cors.py)
         self.access_logs = logs.LogGroup(
             self,
             "AccessLogs",
@@ -295,6 +298,7 @@ class RestApi(Construct):
         self.methods: dict[str, apigw.Method] = self._routes(decl, functions)
         self._gateway_responses()
         self._acknowledge()
+        cors.finish_preflight(self.api)
 
     def _api(self, stage: str, description: str, rate_limit: float, burst_limit: int) -> apigw.RestApi:
         """The REST API and its stage: JSON access logs, ERROR execution logs, X-Ray, throttling."""
@@ -307,6 +311,7 @@ class RestApi(Construct):
             # Every body reaches the function as bytes (base64), so a gzip/deflate body
             # (Content-Encoding) arrives intact; the API's edge decodes it (tollgate.api.json_body).
             binary_media_types=["*/*"],
+            default_cors_preflight_options=cors.preflight_options(self.cors_origins),
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             deploy_options=apigw.StageOptions(
@@ -364,6 +369,7 @@ class RestApi(Construct):
                 response_headers={
                     "Content-Type": f"'{PROBLEM_JSON}'",
                     "X-Request-Id": "context.requestId",
+                    **cors.gateway_response_headers(self.cors_origins),
                 },
                 templates={"application/json": problem_template(problem)},
             )

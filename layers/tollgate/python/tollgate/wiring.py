@@ -391,3 +391,11 @@ def replay_deps():
             event_publisher(), settings.main_table, tenancy_repository().list_tenant_ids(), first, last
         ),
     )
+
+
+@lru_cache(maxsize=1)
+def invoice_renderer():
+    """The invoice PDF (fpdf2, imported when the first invoice is rendered)."""
+    from tollgate.adapters.pdf import FpdfInvoiceRenderer
+
+    return FpdfInvoiceRenderer()

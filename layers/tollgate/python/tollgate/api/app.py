@@ -192,7 +192,11 @@ def _install_docs(app: APIGatewayRestResolver, title: str) -> None:
 
 
 def create_app(*routers: Router, title: str = API_TITLE) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    from tollgate.api.cors import cors_config
+    from tollgate.settings import get_settings
+
+    # CORS only on AWS, for the console/portal origin (tollgate.api.cors); none locally (same origin).
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors_config(get_settings().cors_origins))
     app._request_validation_middleware = _AccessThenValidation()
     _install_error_handlers(app)
 

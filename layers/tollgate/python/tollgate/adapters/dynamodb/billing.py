@@ -304,6 +304,21 @@ class DynamoBillingRepository:
         page = query_page(self._table, query, limit=limit, cursor=cursor)
         return page.map(lambda i: CreditNote.from_json(plain_json(i["doc"])))
 
+    def list_credit_notes(
+        self, tenant_id: str, *, customer_id: str | None = None, invoice_id: str | None = None
+    ) -> list[CreditNote]:
+        """Every matching credit note (the port's list): ``page_credit_notes`` followed to the last page."""
+        notes: list[CreditNote] = []
+        cursor: str | None = None
+        while True:
+            page = self.page_credit_notes(
+                tenant_id, customer_id=customer_id, invoice_id=invoice_id, limit=100, cursor=cursor
+            )
+            notes.extend(page.data)
+            if page.next_cursor is None:
+                return notes
+            cursor = page.next_cursor
+
     def available_credit_notes(self, tenant_id: str, customer_id: str, currency: str) -> list[CreditNote]:
         from boto3.dynamodb.conditions import Attr, Key
 

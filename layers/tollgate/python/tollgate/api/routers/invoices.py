@@ -183,6 +183,46 @@ def get_invoice(invoice_id: str, caller: Caller_) -> InvoiceOut:
     return invoice_out(invoice, delivery.to_json() if delivery else None)
 
 
+PDF_RESPONSE = {
+    200: {
+        "description": "The invoice as a PDF (A4): the tenant's legal name and address (Settings -> Finance), the "
+        "customer, the period, the lines (quantity, unit price, amount), discounts, tax, credit notes and totals "
+        "in the currency's format. A DRAFT is marked DRAFT.",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    },
+    404: {"description": "No such invoice for this tenant (or, for a customer key, for this customer) (NOT_FOUND)"},
+    409: {"description": "The invoice is FAILED: nothing was billed yet; retry it first (INVOICE_NOT_PRINTABLE)"},
+}
+
+
+def invoice_pdf_response(tenant_id: str, invoice_id: str, customer_id: str | None) -> Response[bytes]:
+    """The PDF answer, for this route and the customer portal's (``customer_id``: only that customer's invoice).
+    Bytes: Powertools base64-encodes them and API Gateway (binary media types */*) sends them as they are."""
+    from tollgate.usecases.invoicing.documents import invoice_pdf
+
+    renderer = wiring.invoice_renderer()
+    pdf = invoice_pdf(
+        wiring.billing_repos(), wiring.tenancy_repository(), renderer, tenant_id, invoice_id, customer_id=customer_id
+    )
+    return Response(
+        200,
+        renderer.media_type,
+        pdf,
+        headers={"Content-Disposition": f'inline; filename="{invoice_id}.pdf"', "Cache-Control": "private, no-store"},
+    )
+
+
+@router.get(
+    "/v1/invoices/<invoice_id>/pdf",
+    openapi_extensions=READ,
+    tags=["invoices"],
+    summary="The invoice as a PDF to download or print (a DRAFT is marked DRAFT)",
+    responses=PDF_RESPONSE,  # type: ignore[arg-type]
+)
+def get_invoice_pdf(invoice_id: str, caller: Caller_):  # no return annotation: bytes skip response validation
+    return invoice_pdf_response(caller.tenant_id, invoice_id, _own(caller))
+
+
 @router.post(
     "/v1/invoices/<invoice_id>/send",
     openapi_extensions=WRITE,

@@ -129,6 +129,10 @@ class BillingSettingsIn(ApiModel):
     invoice_grace_period_days: int = Field(
         default=0, ge=0, le=365, description="Days an invoice of a closed period stays DRAFT (late usage added)"
     )
+    legal_name: str = Field(default="", max_length=200, description="Who issues the invoices (printed on the PDF)")
+    address: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=6, description="The issuer's postal address, one line each (on the PDF)"
+    )
 
 
 class BillingSettingsOut(ApiModel):
@@ -137,6 +141,8 @@ class BillingSettingsOut(ApiModel):
     tax: dict[str, Any]
     payment_terms_days: int
     invoice_grace_period_days: int
+    legal_name: str
+    address: list[str]
     updated_at: str | None
     revision: int
 

@@ -7,6 +7,8 @@
   ``provider`` ("builtin", or the name of an external engine this deployment registers) and the
   engine's ``timeout_seconds``.
 - ``payment_terms_days``: days from finalization to the due date (0: due on receipt).
+- ``legal_name`` and ``address`` (up to 6 lines): who issues the invoices, printed at the top of the invoice PDF
+  (``GET /v1/invoices/{invoice_id}/pdf``; without a legal name, the sender name, then the tenant's name).
 - ``invoice_grace_period_days``: days an invoice of a closed period stays DRAFT, recomputed by every bill
   run meanwhile so late usage lands on it, before it is finalized (0: at once; Lago's
   ``invoice_grace_period``).
@@ -39,6 +41,8 @@ class BillingSettings:
     tax_timeout_seconds: float = DEFAULT_TAX_TIMEOUT
     payment_terms_days: int = 0
     invoice_grace_period_days: int = 0
+    legal_name: str = ""
+    address: tuple[str, ...] = ()
     updated_at: datetime | None = None
     revision: int = 0
 
@@ -54,6 +58,8 @@ class BillingSettings:
             },
             "payment_terms_days": self.payment_terms_days,
             "invoice_grace_period_days": self.invoice_grace_period_days,
+            "legal_name": self.legal_name,
+            "address": list(self.address),
             "updated_at": to_rfc3339(self.updated_at) if self.updated_at else None,
             "revision": self.revision,
         }
@@ -71,6 +77,8 @@ class BillingSettings:
             tax_timeout_seconds=float(Decimal(str(tax.get("timeout_seconds", DEFAULT_TAX_TIMEOUT)))),
             payment_terms_days=int(d.get("payment_terms_days") or 0),
             invoice_grace_period_days=int(d.get("invoice_grace_period_days") or 0),
+            legal_name=str(d.get("legal_name") or ""),
+            address=tuple(str(line) for line in d.get("address") or ()),
             updated_at=parse_rfc3339(d["updated_at"]) if d.get("updated_at") else None,
             revision=int(d.get("revision") or 0),
         )
@@ -81,6 +89,23 @@ def _days(data: dict[str, Any], name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 365:
         raise InvalidInput(f"{name} must be a whole number of days between 0 and 365", field=name)
     return value
+
+
+MAX_ADDRESS_LINES = 6
+MAX_TEXT_LINE = 200
+
+
+def _address(data: dict[str, Any]) -> tuple[str, ...]:
+    value = data.get("address") or []
+    if not isinstance(value, list) or len(value) > MAX_ADDRESS_LINES:
+        raise InvalidInput(f"address must be a list of at most {MAX_ADDRESS_LINES} lines", field="address")
+    lines = []
+    for line in value:
+        if not isinstance(line, str) or len(line) > MAX_TEXT_LINE:
+            raise InvalidInput(f"each address line must be text of at most {MAX_TEXT_LINE} characters", field="address")
+        if line.strip():
+            lines.append(line.strip())
+    return tuple(lines)
 
 
 def grace_period_end(settings: BillingSettings, period_end: datetime) -> datetime:
@@ -119,6 +144,10 @@ def parse_settings(
             "payment_terms_days must be a whole number of days between 0 and 365", field="payment_terms_days"
         )
     grace = _days(data, "invoice_grace_period_days")
+    legal_name = str(data.get("legal_name") or "").strip()
+    if len(legal_name) > MAX_TEXT_LINE:
+        raise InvalidInput(f"legal_name must be at most {MAX_TEXT_LINE} characters", field="legal_name")
+    address = _address(data)
     rates = parse_rates(tax.get("rates"))
     if mode is not TaxMode.NONE and provider == BUILTIN and not rates:
         raise InvalidInput(
@@ -134,6 +163,8 @@ def parse_settings(
         tax_timeout_seconds=timeout_value,
         payment_terms_days=terms,
         invoice_grace_period_days=grace,
+        legal_name=legal_name,
+        address=address,
         updated_at=at,
         revision=revision,
     )
