@@ -174,3 +174,22 @@ def test_a_revoked_or_unknown_portal_session_is_refused_with_what_to_do(server, 
     unknown = client(server, "portal_" + "x" * 43, None)
     assert "Unknown portal session" in problem(unknown.get("/v1/portal/me"), 401)["detail"]
     assert problem(owner.delete("/v1/portal-sessions/pts_missing"), 404)["code"] == "PORTAL_SESSION_NOT_FOUND"
+
+
+def test_past_invoices_list_and_download_as_pdf_for_the_own_customer_only(server, world):
+    from tests.e2e.billing_kit import bill, ended_subscription, tenant_of
+
+    owner = world["owner"]
+    cust = builders.customer(owner, name="Grace Invoice")
+    sub = ended_subscription(owner, cust["id"], world["basic"]["id"])
+    invoice_id = bill(tenant_of(owner), sub["id"], send=False).invoice_id
+    _, portal = open_portal(server, owner, cust["id"])
+    past = ok(portal.get("/v1/portal/invoices"))["data"]
+    assert [i["id"] for i in past] == [invoice_id] and past[0]["amount_due"] == past[0]["totals"]["total"]
+    pdf = portal.get(f"/v1/portal/invoices/{invoice_id}/pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    # Another customer's portal sees neither the invoice nor its PDF.
+    _, theirs = open_portal(server, owner, world["customer"]["id"])
+    assert problem(theirs.get(f"/v1/portal/invoices/{invoice_id}/pdf"), 404)
+    assert problem(theirs.get(f"/v1/portal/invoices/{invoice_id}"), 404)

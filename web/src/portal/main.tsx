@@ -1,19 +1,15 @@
-// Placeholder: web-portal replaces this page (the customer portal opened from a portal session).
+// The customer portal page (/portal/): opened from a portal session link, /portal/#session=portal_…
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import "../shared/styles.css";
+import "./portal.css";
+import { App } from "./App";
+import { takeSessionToken } from "./session";
 
-function Portal() {
-  return (
-    <main>
-      <h1>Customer portal</h1>
-      <p>Open this page from a portal session link.</p>
-    </main>
-  );
-}
+const token = takeSessionToken();
 
 createRoot(document.getElementById("root") as HTMLElement).render(
   <StrictMode>
-    <Portal />
+    <App token={token} />
   </StrictMode>,
 );

@@ -3,7 +3,8 @@
 Usage is read like ``GET /v1/usage`` and the gateway reads it for entitlements: per meter of the
 subscription's plan version, for the current period (from the subscription's start for a cumulative
 entitlement). Invoices are the customer's own, newest period first, and the upcoming invoice of each
-live subscription (``GET /v1/subscriptions/{subscription_id}/upcoming-invoice``).
+live subscription (``GET /v1/subscriptions/{subscription_id}/upcoming-invoice``), and each issued invoice
+as a PDF (the use case of ``GET /v1/invoices/{invoice_id}/pdf``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from tollgate import wiring
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
 from tollgate.api.pagination import Limit, PageFields, StartingAfter, page_fields
-from tollgate.api.routers.invoices import InvoiceOut, invoice_out
+from tollgate.api.routers.invoices import PDF_RESPONSE, InvoiceOut, invoice_out, invoice_pdf_response
 from tollgate.domain.access import Caller, KeyKind, Permission
 from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict
@@ -120,3 +121,14 @@ def portal_invoices(caller: Caller_, limit: Limit = 20, starting_after: Starting
 def portal_invoice(invoice_id: str, caller: Caller_) -> InvoiceOut:
     invoice = get_invoice(wiring.billing_repos(), caller.tenant_id, invoice_id, customer_id=caller.customer_id)
     return invoice_out(invoice)
+
+
+@router.get(
+    "/v1/portal/invoices/<invoice_id>/pdf",
+    openapi_extensions=PORTAL,
+    tags=["portal", "invoices"],
+    summary="One of the customer's invoices as a PDF, as GET /v1/invoices/{invoice_id}/pdf",
+    responses=PDF_RESPONSE,  # type: ignore[arg-type]
+)
+def portal_invoice_pdf(invoice_id: str, caller: Caller_):  # no return annotation: bytes skip response validation
+    return invoice_pdf_response(caller.tenant_id, invoice_id, caller.customer_id)
