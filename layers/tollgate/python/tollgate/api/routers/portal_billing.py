@@ -108,7 +108,7 @@ def portal_invoices(caller: Caller_, limit: Limit = 20, starting_after: Starting
     page = invoicing.list_invoices(
         billing, caller.tenant_id, customer_id=caller.customer_id, limit=limit, cursor=starting_after
     )
-    past = [invoice_out(i) for i in page.data if i.status.value != "DRAFT"]
+    past = [invoice_out(i) for i in page.data if i.status.value not in ("DRAFT", "FAILED")]  # nothing billed yet
     return PortalInvoices(upcoming=upcoming, data=past, **page_fields(page))
 
 
