@@ -93,6 +93,8 @@ class TollgateStack(Stack):
             retain_logs=retain,
         )
         self.functions.functions["api"].add_environment("TOLLGATE_CORS_ORIGINS", ",".join(self.cors_origins))
+        # Portal session links (POST /v1/portal-sessions) point at the portal on this distribution.
+        self.functions.functions["api"].add_environment("TOLLGATE_PORTAL_BASE_URL", self.web.origin)
         self.workflows = Workflows(
             self,
             "Workflows",

@@ -26,6 +26,7 @@ def lambda_handler(event: dict, context) -> dict:
         request.headers,
         platform_key_sha256=wiring.platform_key_sha256,
         credential_header=credential_header_for(event.get("resource")),
+        portal_sessions=wiring.portal_session_repository(),
     )
     arn = request.parsed_arn
     policy = APIGatewayAuthorizerResponse(

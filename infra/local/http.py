@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, quote, unquote
 from aws_lambda_powertools import Logger
 
 from infra import definitions
-from infra.local import time_travel
+from infra.local import static, time_travel
 from infra.local.demo_api import DemoApi
 from infra.local.environment import ACCOUNT, REGION
 from infra.local.stack import LocalStack
@@ -113,6 +113,10 @@ class LocalApiGateway:
     def handle(self, method: str, raw_path: str, query: str, headers: dict[str, str], body: bytes) -> dict:
         request_id = str(uuid.uuid4())
         path = unquote(raw_path) if "%7B" not in raw_path.upper() else raw_path
+        if static.serves(path):  # the console and portal pages (web/dist): not API routes
+            answer = static.response(method, path)
+            answer["headers"]["X-Request-Id"] = header(headers, "X-Request-Id") or request_id
+            return answer
         if path in time_travel.PATHS:  # the local stack's own clock: not part of the deployed API
             return self._local_clock(method, path, headers, body, request_id)
         route, params = self.match(path)

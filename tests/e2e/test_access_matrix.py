@@ -11,6 +11,7 @@ independently of tollgate.domain.access:
 - GATEWAY (an API gateway's key, issue 15) only checks and meters requests ("gateway:check",
   "gateway:meter"), which among the other roles only OWNER and ADMIN may do;
 - gateway integrations (issue 19): OWNER and ADMIN manage them, MEMBER and BILLING_ADMIN read them.
+- a customer portal session (issue 21) is taken by the /v1/portal/ routes that name it, and nowhere else.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tests.e2e.conftest import client
 
 pytestmark = pytest.mark.e2e
 
-PRINCIPALS = ["none", "OWNER", "ADMIN", "MEMBER", "BILLING_ADMIN", "GATEWAY", "customer", "platform"]
+PRINCIPALS = ["none", "OWNER", "ADMIN", "MEMBER", "BILLING_ADMIN", "GATEWAY", "customer", "platform", "portal"]
 GATEWAY_PERMISSIONS = {"gateway:check", "gateway:meter"}
 CUSTOMER_PERMISSIONS = {"usage:ingest", "usage:read", "billing:read"}
 
@@ -36,9 +37,11 @@ def expected(rule: dict, principal: str) -> int | str:
         return "allowed"
     if principal == "none":
         return 401
-    kind = {"customer": "customer", "platform": "platform"}.get(principal, "operator")
+    kind = {"customer": "customer", "platform": "platform", "portal": "portal"}.get(principal, "operator")
     if kind not in rule["kinds"]:
         return 401
+    if kind == "portal":
+        return "allowed"
     area, _, action = rule["permission"].partition(":")
     if kind == "platform":
         return "allowed" if area == "tenants" else 403
@@ -82,6 +85,9 @@ def clients(server, owner) -> dict[str, httpx.Client]:
     assert r.status_code == 201, r.text
     out["customer"] = client(server, r.json()["secret"], server.tenant_id)
     out["platform"] = client(server, server.platform_key, None)
+    r = owner.post("/v1/portal-sessions", json={"customer_id": customer_id})
+    assert r.status_code == 201, r.text
+    out["portal"] = client(server, r.json()["url"].partition("#session=")[2], None)
     return out
 
 

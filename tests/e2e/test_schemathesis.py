@@ -1,7 +1,7 @@
 """The contract tier: schemathesis over every operation of the OpenAPI document, against the local stack.
 
-For each operation and each caller (an OWNER operator key, a customer key, no key) schemathesis sends
-valid and invalid requests generated from the document, and every answer must:
+For each operation and each caller (an OWNER operator key, a customer key, a customer portal session, no
+key) schemathesis sends valid and invalid requests generated from the document, and every answer must:
 - not be a server error (5xx is always a bug);
 - use a status code the operation documents, with the documented content type;
 - match the documented schema (the Problem schema for every 4xx).
@@ -34,7 +34,7 @@ from tollgate.api.grouped import GroupedApi
 
 MAX_EXAMPLES = int(os.environ.get("TOLLGATE_CONTRACT_MAX_EXAMPLES", "10"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-CALLERS = ("OWNER", "customer", "anonymous")
+CALLERS = ("OWNER", "customer", "portal", "anonymous")
 # Operations that read their raw body themselves (no pydantic body parameter): each must declare it with
 # tollgate.api.contract.json_body_schema, or fuzzers never reach past its first line.
 RAW_BODY_OPERATIONS = (
@@ -118,6 +118,8 @@ def contract_tenant(server) -> ContractTenant:
             ),
             201,
         )
+        portal = builders.ok(c.post("/v1/portal-sessions", json={"customer_id": customer["id"]}), 201)
+    portal_headers = {"Authorization": f"Bearer {portal['url'].partition('#session=')[2]}"}
     customer_headers = {"Authorization": f"Bearer {key['secret']}", "X-Tenant-Id": boot.tenant_id}
     ids = {
         "customer_id": customer["id"],
@@ -132,7 +134,8 @@ def contract_tenant(server) -> ContractTenant:
         "delivery_id": delivery["id"],
         "integration_id": integration["id"],
     }
-    return ContractTenant({"OWNER": owner, "customer": customer_headers, "anonymous": {}}, ids)
+    callers = {"OWNER": owner, "customer": customer_headers, "portal": portal_headers, "anonymous": {}}
+    return ContractTenant(callers, ids)
 
 
 def use_real_ids(case, ids: dict[str, str]) -> None:

@@ -87,6 +87,9 @@ FACTORIES: dict[str, Callable[[httpx.Client, dict], str]] = {
     "coupon_id": lambda b, ids: _create(b, "/v1/coupons", {"percent_off": "10"}),
     "endpoint_id": lambda b, ids: _endpoint_id(b, ids),
     "policy_id": lambda b, ids: _policy_id(b, ids),
+    "portal_session_id": lambda b, ids: _create(
+        b, "/v1/portal-sessions", {"customer_id": _customer(b, ids)["id"]}, field="portal_session_id"
+    ),
     "delivery_id": lambda b, ids: _create(b, f"/v1/webhook-endpoints/{_endpoint_id(b, ids)}/test", {}, status=202),
     # only public routes (the Stripe webhook: its signature is the credential) and the platform admin's
     # take a tenant id in the path

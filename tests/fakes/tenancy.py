@@ -50,6 +50,9 @@ class InMemoryTenancyRepository:
     def keys_with_role(self, tenant_id: str, role: Role) -> list[ApiKey]:
         return [k for k in self.keys.values() if k.tenant_id == tenant_id and k.role is role]
 
+    def subscription_keys(self, tenant_id: str, subscription_id: str) -> list[ApiKey]:
+        return [k for k in self.keys.values() if k.tenant_id == tenant_id and k.subscription_id == subscription_id]
+
     def revoke_key(
         self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent], *, still_active: ApiKey | None = None
     ) -> ApiKey:

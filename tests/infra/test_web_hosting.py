@@ -120,6 +120,7 @@ def test_the_api_allows_the_console_origin_preflight_by_api_gateway_and_response
     origin = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [dist, "DomainName"]}]]}
     api_fn = synth.resources[synth.logical_id(stack.functions.functions["api"])]["Properties"]
     assert api_fn["Environment"]["Variables"]["TOLLGATE_CORS_ORIGINS"] == origin
+    assert api_fn["Environment"]["Variables"]["TOLLGATE_PORTAL_BASE_URL"] == origin  # portal session links
     methods = synth.of_type("AWS::ApiGateway::Method").values()
     preflights = [m["Properties"] for m in methods if m["Properties"]["HttpMethod"] == "OPTIONS"]
     others = {json.dumps(m["Properties"]["ResourceId"]) for m in methods if m["Properties"]["HttpMethod"] != "OPTIONS"}

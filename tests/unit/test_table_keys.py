@@ -10,6 +10,7 @@ from tollgate.adapters.dynamodb import gateway_link_keys as glk
 from tollgate.adapters.dynamodb import ingest_log_keys as lk
 from tollgate.adapters.dynamodb import integration_keys as ik
 from tollgate.adapters.dynamodb import keys as k
+from tollgate.adapters.dynamodb import portal_sessions as ps
 from tollgate.adapters.dynamodb import webhook_keys as wk
 
 AT = datetime(2026, 4, 17, 10, 0, tzinfo=UTC)
@@ -123,6 +124,9 @@ PINNED = [
     (glk.gateway_link_key("ten_1", "prod_1"), {"pk": "T#ten_1", "sk": "GWLINK#prod_1"}),
     ((glk.GATEWAY_LINKS_GSI1PK, glk.gateway_link_gsi1sk("ten_1", "prod_1")), ("GWLINKS", "ten_1#prod_1")),
     (glk.usage_identifier_key("ten_1", "prod_1", "sub_1"), {"pk": "T#ten_1#GWLINK#prod_1", "sk": "SUB#sub_1"}),
+    # customer portal sessions
+    (ps.portal_session_key("abc123"), {"pk": "PORTAL#abc123", "sk": "PORTAL_SESSION"}),
+    (ps.tenant_portal_sessions_gsi1pk("ten_1"), "T#ten_1#PORTALSESSIONS"),
 ]
 
 

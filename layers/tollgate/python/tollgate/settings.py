@@ -45,6 +45,9 @@ class Settings(BaseModel):
     tenant_throttle: bool = False
     tenant_rate_limit_per_second: int = 500
     tenant_rate_limit_max: int = 20_000
+    # Where the customer portal is served (CloudFront's URL on AWS): portal session links are
+    # ``{portal_base_url}/portal/#session=…``. Empty: the request's own origin (the local stack serves both).
+    portal_base_url: str = ""
     # The web origins allowed to call the API from a browser (CORS), comma-separated: on AWS, the console/portal
     # CloudFront origin (tollgate.api.cors); empty locally, where the console is on the API's own origin.
     cors_origins: str = ""

@@ -16,6 +16,13 @@ def tenancy_repository():
 
 
 @lru_cache(maxsize=1)
+def portal_session_repository():
+    from tollgate.adapters.dynamodb.portal_sessions import DynamoPortalSessionRepository
+
+    return DynamoPortalSessionRepository(get_settings().main_table)
+
+
+@lru_cache(maxsize=1)
 def event_publisher():
     from tollgate.adapters.eventbridge import EventBridgePublisher
 

@@ -36,6 +36,12 @@ def caller_from_event(event: dict) -> tuple[Caller | None, str | None]:
         return None, ctx["auth_error"]
     if not ctx.get("tenant_id") or not ctx.get("kind"):
         return None, None
+    if ctx["kind"] == KeyKind.PORTAL.value and _expired(ctx.get("expires_at")):
+        # The authorizer's decision may be cached for up to a minute: the session's end is checked here too.
+        return None, (
+            f"This portal session ({ctx.get('key_id', '')}) expired at {ctx.get('expires_at')}. "
+            "Ask the provider for a new portal link."
+        )
     return (
         Caller(
             tenant_id=ctx["tenant_id"],
@@ -48,6 +54,21 @@ def caller_from_event(event: dict) -> tuple[Caller | None, str | None]:
         ),
         None,
     )
+
+
+PORTAL_ONLY = (
+    "A customer portal session (portal_…) works on the customer portal's routes (/v1/portal/…) only; "
+    "the rest of the API takes an operator key (afo_) or a customer API key (sk_live_/sk_test_)."
+)
+
+
+def _expired(expires_at: str | None) -> bool:
+    from tollgate.domain.clock import parse_rfc3339, utcnow
+
+    try:
+        return expires_at is None or parse_rfc3339(expires_at) <= utcnow()
+    except ValueError:
+        return True
 
 
 # On /v1 an operator key (afo_) acts for the tenant it names; a customer key's tenant is the key's own,
@@ -83,6 +104,8 @@ def enforce_access(app: APIGatewayRestResolver, next_middleware) -> Response:
             mismatch = tenant_mismatch(caller, display, tenant_header)
             if mismatch:
                 raise Unauthorized(mismatch)
+            if caller.kind is KeyKind.PORTAL and not event.get("path", "").startswith("/v1/portal/"):
+                raise Unauthorized(PORTAL_ONLY)
         try:
             check_access(rule, caller)
         except AccessDenied as denied:

@@ -14,6 +14,7 @@ class KeyKind(StrEnum):
     OPERATOR = "operator"
     CUSTOMER = "customer"
     PLATFORM = "platform"
+    PORTAL = "portal"  # a customer portal session (tollgate.domain.portal_sessions): /v1/portal/ routes only
 
 
 class Role(StrEnum):
@@ -44,9 +45,13 @@ class Permission(StrEnum):
     TENANTS_CREATE = "tenants:create"
     TENANTS_RECOVER = "tenants:recover"  # mint a new OWNER key for a tenant locked out of its own
     TENANTS_LIMITS = "tenants:limits"  # read and set a tenant's API request limit
+    PORTAL_SELF = "portal:self"  # a portal session manages its own customer's subscriptions, keys and payment
 
 
 PLATFORM_PERMISSIONS = frozenset({Permission.TENANTS_CREATE, Permission.TENANTS_RECOVER, Permission.TENANTS_LIMITS})
+# A portal session: its own customer's data on the /v1/portal/ routes (which alone accept this kind).
+PORTAL_PERMISSIONS = frozenset({Permission.PORTAL_SELF, Permission.USAGE_READ, Permission.BILLING_READ})
+_OPERATOR_ALL = frozenset(p for p in Permission if p not in PLATFORM_PERMISSIONS and p is not Permission.PORTAL_SELF)
 
 
 # MEMBER reads but never creates or modifies; BILLING_ADMIN never touches the product catalog;
@@ -54,8 +59,8 @@ PLATFORM_PERMISSIONS = frozenset({Permission.TENANTS_CREATE, Permission.TENANTS_
 # GATEWAY (an API gateway's key) only checks and meters requests; only OWNER and ADMIN connect gateways
 # (integrations), which MEMBER and BILLING_ADMIN may read.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OWNER: frozenset(p for p in Permission if p not in PLATFORM_PERMISSIONS),
-    Role.ADMIN: frozenset(p for p in Permission if p not in PLATFORM_PERMISSIONS),
+    Role.OWNER: _OPERATOR_ALL,
+    Role.ADMIN: _OPERATOR_ALL,
     Role.MEMBER: frozenset(
         {
             Permission.CATALOG_READ,
@@ -133,6 +138,8 @@ class Caller:
             return CUSTOMER_KEY_PERMISSIONS
         if self.kind is KeyKind.PLATFORM:
             return PLATFORM_PERMISSIONS
+        if self.kind is KeyKind.PORTAL:
+            return PORTAL_PERMISSIONS
         return frozenset()
 
 
@@ -147,6 +154,7 @@ KIND_LABEL = {
     KeyKind.OPERATOR: "an operator key (afo_…)",
     KeyKind.CUSTOMER: "a customer API key (sk_live_… or sk_test_…)",
     KeyKind.PLATFORM: "the platform-admin credential",
+    KeyKind.PORTAL: "a customer portal session (portal_…, from POST /v1/portal-sessions)",
 }
 
 

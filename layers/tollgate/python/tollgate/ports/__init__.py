@@ -33,6 +33,8 @@ class TenancyRepository(Protocol):
 
     def keys_with_role(self, tenant_id: str, role: Role) -> list[ApiKey]: ...
 
+    def subscription_keys(self, tenant_id: str, subscription_id: str) -> list[ApiKey]: ...
+
     def revoke_key(
         self, key: ApiKey, at: datetime, reason: str, events: list[DomainEvent], *, still_active: ApiKey | None = None
     ) -> ApiKey:

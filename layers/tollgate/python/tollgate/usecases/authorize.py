@@ -16,7 +16,9 @@ from datetime import datetime
 from tollgate.domain.access import Caller, KeyKind, echo
 from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.keys import KeyStatus, hash_key, kind_of_prefix, prefix_of
+from tollgate.domain.portal_sessions import is_portal_token
 from tollgate.ports import TenancyRepository
+from tollgate.ports.portal import PortalSessionRepository
 
 MISSING_HEADERS = "Missing credentials: send both 'Authorization: Bearer <key>' and 'X-Tenant-Id: <your-tenant-id>'."
 # Envoy's ext_authz forwards the client's own Authorization (the customer's key): the tenant's GATEWAY key
@@ -35,6 +37,7 @@ class Decision:
     caller: Caller | None
     error: str | None = None
     key_display: str = ""
+    expires_at: str = ""  # a portal session's end: the API refuses it after then, whatever the cache says
 
     def context(self) -> dict[str, str]:
         """The authorizer context API Gateway passes on to the function (string values only)."""
@@ -50,6 +53,7 @@ class Decision:
             "subscription_id": c.subscription_id or "",
             "livemode": "true" if c.livemode else "false",
             "key_display": self.key_display,
+            **({"expires_at": self.expires_at} if self.expires_at else {}),
         }
 
 
@@ -76,6 +80,7 @@ def authorize(
     platform_key_sha256: Callable[[], str | None],
     clock: Callable[[], datetime] = utcnow,
     credential_header: str = "Authorization",
+    portal_sessions: PortalSessionRepository | None = None,
 ) -> Decision:
     """Decide who calls, from the key alone. API Gateway caches this decision on the identity headers
     (only ``Authorization`` for the compatibility endpoints), so it must not depend on anything else:
@@ -89,6 +94,8 @@ def authorize(
         if authorization:
             return Decision(None, "Malformed Authorization header: use 'Authorization: Bearer <key>'.")
         return Decision(None, MISSING_HEADERS)
+    if is_portal_token(token):
+        return _portal(portal_sessions, token, clock())
     prefix = prefix_of(token)
     if prefix is None:
         return Decision(
@@ -131,6 +138,22 @@ def authorize(
             livemode=key.livemode,
         ),
         key_display=key.display,
+    )
+
+
+def _portal(sessions: PortalSessionRepository | None, token: str, now: datetime) -> Decision:
+    """A customer portal session token (``portal_…``): its customer, or why not (401 detail)."""
+    from tollgate.usecases.portal_sessions import open_session, session_caller
+
+    if sessions is None:
+        return Decision(None, "Portal sessions are not accepted on this endpoint.")
+    session, error = open_session(sessions, token, now)
+    if session is None:
+        return Decision(None, error)
+    return Decision(
+        session_caller(session),
+        key_display=f"portal session {session.portal_session_id}",
+        expires_at=to_rfc3339(session.expires_at),
     )
 
 

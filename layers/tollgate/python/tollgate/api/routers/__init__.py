@@ -13,8 +13,8 @@ import importlib
 # group -> (path prefixes it serves, router modules under tollgate.api.routers)
 GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "core": (
-        ("/v1/tenants", "/v1/api-keys", "/v1/billing-events", "/v1/portal"),
-        ("tenants", "api_keys", "event_log", "portal"),
+        ("/v1/tenants", "/v1/api-keys", "/v1/billing-events", "/v1/portal", "/v1/portal-sessions"),
+        ("tenants", "api_keys", "event_log", "portal", "portal_billing", "portal_sessions"),
     ),
     "catalog": (
         ("/v1/products", "/v1/meters", "/v1/plans", "/v1/prices"),
