@@ -88,6 +88,7 @@ def drive_workload(stack: Any) -> None:
     _wait(lambda: api("GET", f"/v1/migrations/{migration['id']}", None, 200)["status"] != "RUNNING")
     stack.wait_for_execution(stack.fire_schedule("subscription-clock"))
     stack.fire_schedule("daily-reconciliation")
+    stack.fire_schedule("hourly-gateway-drift-check")  # no product is linked: it lists the links only
     stack.drain()
     for queue_url in stack.resources.stream_failure_queue_urls.values():  # the operator's replay (nothing failed)
         stack.invoke("stream_replay", {"queue_url": queue_url, "max_messages": 10})

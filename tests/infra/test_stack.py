@@ -192,8 +192,9 @@ def expected_environment(synth, name: str, decl: definitions.Function) -> dict[s
     for rule in definitions.events().rules:
         if rule.queue_env and name in rule.senders:
             env[rule.queue_env] = {"Ref": synth.logical_id(stack.events.queues[rule.name])}
-    if name == "api":  # the console/portal origin (CORS): test_web_hosting
+    if name == "api":  # the console/portal origin (CORS) and the portal links' base: test_web_hosting
         env["TOLLGATE_CORS_ORIGINS"] = stack.resolve(",".join(stack.cors_origins))
+        env["TOLLGATE_PORTAL_BASE_URL"] = stack.resolve(stack.web.origin)
     return env
 
 
