@@ -42,6 +42,7 @@ export function EventDebugger() {
             { label: "Status", cell: (e) => <Status value={e.status} /> },
             { label: "Event name", cell: (e) => <code>{e.event_name ?? "—"}</code> },
             { label: "Customer", cell: (e) => e.external_customer_id ?? "—" },
+            { label: "Event time", cell: (e) => dateTime(e.timestamp) },
             { label: "Quantity", cell: (e) => e.quantity ?? "—" },
             { label: "Reason", cell: (e) => (e.code ? <><code>{e.code}</code> {e.reason}</> : e.reason || "—") },
             { label: "Event id", cell: (e) => <code>{e.event_id}</code> },
