@@ -34,6 +34,18 @@ def sign_in(page, server, key: str) -> None:
     expect(page.get_by_role("navigation", name="Console")).to_be_visible()
 
 
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button, a[href]')]
+  .filter((el) => el.tagName === 'BUTTON' || el.tagName === 'A'
+    ? !(el.getAttribute('aria-label') || el.textContent.trim())
+    : !(el.labels && el.labels.length) && !el.closest('label') && !el.getAttribute('aria-label'))
+  .map((el) => el.outerHTML.slice(0, 120))"""
+
+
+def assert_labelled(page) -> None:
+    """Every control has a name a screen reader announces (a label, its text or aria-label)."""
+    assert page.evaluate(UNLABELLED) == []
+
+
 def open_screen(page, label: str) -> None:
     page.get_by_role("navigation", name="Console").get_by_role("link", name=label, exact=True).click()
     expect(page.get_by_role("heading", level=1, name=label)).to_be_visible()
@@ -119,6 +131,7 @@ def test_the_done_when_walk(page, web_server):
     log = page.get_by_role("table", name=re.compile("^Events"))
     expect(log.get_by_role("row", name=re.compile("REJECTED"))).to_contain_text("no active meter")
     expect(log.get_by_role("row", name=re.compile("LATE"))).to_have_count(3)  # accepted, flagged late
+    assert_labelled(page)
     screenshot(page, "console-event-debugger")
 
     # Usage Tracking → Query Tool: the 3 events, charted per day.
@@ -145,11 +158,14 @@ def test_the_done_when_walk(page, web_server):
     lines = page.get_by_role("table", name="Invoice lines")
     expect(lines.get_by_role("row", name=re.compile(re.escape(event_name)))).to_contain_text("0.30 USD")
     screenshot(page, "console-invoice")
-    page.get_by_role("tab", name="Usage Attribution").click()
+    page.get_by_role("tab", name="Lines").focus()  # the tabs work from the keyboard (arrow keys)
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Usage Attribution")).to_have_attribute("aria-selected", "true")
     stages = page.get_by_role("list", name="Pipeline stages")
     expect(stages).to_contain_text("Raw usage events")
     expect(stages).to_contain_text("event count: 3")
     expect(page.get_by_role("table", name=re.compile("^Event windows of"))).to_contain_text("3")
+    assert_labelled(page)
     screenshot(page, "console-usage-attribution")
 
     # The PDF (GET /v1/invoices/{invoice_id}/pdf).
@@ -202,6 +218,7 @@ def test_a_wrong_key_shows_the_problem_and_the_other_screens_load(page, web_serv
         ("Local Clock", "console-local-clock"),
     ):
         open_screen(page, label)
+        assert_labelled(page)
         screenshot(page, name)
     expect(page.get_by_test_id("local-now")).to_contain_text(" UTC")  # shown, never advanced: a shared stack
     open_screen(page, "Finance")
