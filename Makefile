@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# pytest-xdist workers for `make test` (each runs its own local stack); JOBS=0 runs in this process
+JOBS ?= auto
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
@@ -35,10 +37,10 @@ web: web/dist/.built
 run: $(BIN)/.installed web/dist/.built
 	PORT=$(PORT) $(BIN)/python -m infra.local
 
-## test: the whole suite (unit, integration, workflows, infra, e2e, schema, sdk) and the Node SDK's tests
-## (node_modules: the infra tests validate the state machines with asl-validator)
+## test: the whole suite (unit, integration, workflows, infra, e2e, schema, sdk, browser) and the Node SDK's tests
+## (node_modules: the infra tests validate the state machines with asl-validator; web/dist: the browser tier)
 test: $(BIN)/.installed node_modules/.installed web/dist/.built
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 	node --test sdk/typescript/test/client.test.mjs
 
 unit: $(BIN)/.installed
@@ -72,7 +74,7 @@ deploy-check: $(BIN)/.installed node_modules/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/tollgate/python/tollgate functions infra tests/fakes
+	$(BIN)/mypy layers/tollgate/python/tollgate functions infra tests/fakes sdk/python/tollgate_sdk
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .local web/node_modules web/dist test-artifacts

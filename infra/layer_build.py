@@ -10,8 +10,9 @@ need), **minus** what the Lambda environment already has:
 - the Python runtime's boto3 (with botocore, s3transfer, jmespath, ...).
 
 Today that leaves ``iso4217`` (ISO 4217 minor units, read by ``tollgate.domain.money``), ``Avalara`` (the AvaTax
-tax engine adapter) and ``stripe``
-(the Stripe payment provider adapter) with ``requests`` and its dependencies, and ``fpdf2`` (the invoice PDF,
+tax engine adapter), ``stripe``
+(the Stripe payment provider adapter) with ``requests`` and its dependencies, ``httpx`` (the Kong, Azure API
+Management and Apigee gateway adapters) with its dependencies, and ``fpdf2`` (the invoice PDF,
 ``tollgate.adapters.pdf``) with ``fontTools`` and ``defusedxml``.
 
 ``Pillow``, which ``fpdf2`` requires, is left out (``LEFT_OUT``): fpdf2 imports it only to embed images

@@ -116,7 +116,9 @@ class TollgateStack(Stack):
             cors_origins=self.cors_origins,
         )
         if settings.web_dist is not None:
-            self.web.deploy(settings.web_dist, api_url=self.api.api.url)
+            api = self.api.api  # the stage's base URL without a trailing slash: the apps append /v1/...
+            api_url = f"https://{api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}/{api.deployment_stage.stage_name}"
+            self.web.deploy(settings.web_dist, api_url=api_url)
 
         self.monitoring = Monitoring(
             self,

@@ -31,12 +31,28 @@ def local_stack():
     stack.stop()
 
 
+_WORKER_REPORTS: list[bytes] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist: a worker ended; keep what it recorded for the IAM conformance check below."""
+    report = getattr(node, "workeroutput", {}).get("iam_conformance")
+    if report:
+        _WORKER_REPORTS.append(report)
+
+
 def pytest_sessionfinish(session, exitstatus):
     """The IAM conformance check over every call recorded in the session (the test in
-    tests/infra/test_iam_conformance.py checked those made before it; this adds the tiers after it)."""
+    tests/infra/test_iam_conformance.py checked those made before it; this adds the tiers after it, and
+    under pytest-xdist the calls of every worker)."""
     from tests import iam_conformance
 
-    denials = iam_conformance.session_denials()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller checks all workers' calls together
+        workeroutput["iam_conformance"] = iam_conformance.worker_report()
+        return
+    denials = iam_conformance.session_denials(_WORKER_REPORTS)
     if denials:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         reporter.write_sep(

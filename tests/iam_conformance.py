@@ -26,6 +26,7 @@ Map's item reader and its child executions), schedule roles from their targets.
 from __future__ import annotations
 
 import json
+import pickle
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ class Denial:
 _PREFIX = {"sesv2": "ses", "dynamodbstreams": "dynamodb", "stepfunctions": "states"}
 # Actions that support no resource type: IAM evaluates them against "*".
 _NO_RESOURCE = {"ses:VerifyEmailIdentity", "ses:VerifyDomainIdentity", "ses:GetSendQuota", "dynamodb:ListStreams"}
+# Operations IAM never denies (sts:GetCallerIdentity: "no permissions are required").
+_NO_PERMISSION = {("sts", "GetCallerIdentity")}
 _RENAMED = {
     "s3:ListObjectsV2": "s3:ListBucket",
     "s3:ListObjects": "s3:ListBucket",
@@ -112,6 +115,11 @@ def _sqs_arn(url: str) -> str:
     return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{url.rstrip('/').rsplit('/', 1)[-1]}"
 
 
+def _secret_arn(secret: str) -> str:
+    """A secret named by name is the ARN with Secrets Manager's random six-character suffix."""
+    return secret if secret.startswith("arn:") else f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret}-AbCdEf"
+
+
 def _bus_arn(bus: str) -> str:
     return bus if bus.startswith("arn:") else f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{bus}"
 
@@ -142,7 +150,9 @@ def _resources(call: Call, action: str) -> list[str]:
     if call.service == "stepfunctions":
         return [p("stateMachineArn") or p("executionArn") or "*"]
     if call.service == "secretsmanager":
-        return [p("SecretId")]
+        return [_secret_arn(p("SecretId") or p("Name"))]
+    if call.service == "sts":
+        return [p("RoleArn") or "*"]
     if call.service == "lambda":
         name = p("FunctionName")
         return [name if name.startswith("arn:") else f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"]
@@ -151,6 +161,8 @@ def _resources(call: Call, action: str) -> list[str]:
 
 def iam_requests(call: Call) -> list[Request]:
     """The IAM requests an AWS operation makes (action and resource ARN each)."""
+    if (call.service, call.operation) in _NO_PERMISSION:
+        return []
     if call.service == "dynamodb" and call.param("Statements"):
         return [r for s in call.param("Statements") for r in partiql_requests(s)]
     if call.service == "dynamodb" and call.operation == "TransactWriteItems":
@@ -366,15 +378,54 @@ def schedule_requests(schedule: Any, state_machine_arns: dict[str, str]) -> list
 
 # -- the end of the session ---------------------------------------------------------------------------
 
-#: Set by the conformance test once it has resolved the template: the policies of each function's role.
-#: At the end of the session (tests/conftest.py) every call recorded after that test is checked too, so
-#: the tiers that run after it (workflows, ...) are covered as well.
-SESSION_POLICIES: list[Callable[[str], list[dict] | None]] = []
+#: Set by the conformance test once it has resolved the template: the policies of each function's role
+#: (function name -> resolved policy documents). At the end of the session (tests/conftest.py) every call
+#: recorded after that test is checked too, so the tiers that run after it (workflows, ...) are covered as
+#: well; under pytest-xdist the controller checks the calls of every worker against the policies of the
+#: worker that ran the test.
+SESSION_POLICIES: list[dict[str, list[dict]]] = []
+
+# A DynamoDB stream's ARN ends in a label moto makes from the clock: each worker's stack has its own, so
+# policies resolved in one worker name the others' streams with a wildcard label.
+_STREAM_LABEL = re.compile(r'(:table/[^/"]+/stream/)[^/"]+')
 
 
-def session_denials() -> list[Denial]:
+def worker_report() -> bytes:
+    """What an xdist worker hands the controller at its end: its recorded calls and, if the conformance
+    test ran there, the resolved policies (pickled: execnet carries plain values)."""
     from infra.local.aws_calls import recorded
 
-    if not SESSION_POLICIES:
-        return []
-    return check_functions(recorded(), SESSION_POLICIES[-1])[0]
+    return pickle.dumps({"calls": recorded(), "policies": SESSION_POLICIES[-1] if SESSION_POLICIES else None})
+
+
+def tenant_role_denials(calls: Iterable[Call]) -> list[Denial]:
+    """Calls a gateway adapter made as a tenant's role (recorded as ``<function>:tenant-role``) that the role
+    template does not grant: every API Gateway operation must be in ``adapters.gateways.aws.PERMISSIONS``."""
+    from botocore import xform_name
+
+    from infra.local.aws_calls import TENANT_ROLE_SUFFIX
+    from tollgate.adapters.gateways.aws import PERMISSIONS
+
+    granted = {p.operation for p in PERMISSIONS}
+    return sorted(
+        Denial("tenant role (GET /v1/integrations/aws/role-template)", f"apigateway:{c.operation}", "*")
+        for c in set(calls)
+        if c.function.endswith(TENANT_ROLE_SUFFIX)
+        and c.service == "apigateway"
+        and xform_name(c.operation) not in granted
+    )
+
+
+def session_denials(worker_reports: Iterable[bytes] = ()) -> list[Denial]:
+    from infra.local.aws_calls import recorded
+
+    calls = set(recorded())
+    policies = SESSION_POLICIES[-1] if SESSION_POLICIES else None
+    for raw in worker_reports:
+        report = pickle.loads(raw)  # our own workers' output, never outside input
+        calls |= report["calls"]
+        policies = policies or report["policies"]
+    if policies is None:
+        return tenant_role_denials(calls)
+    portable = json.loads(_STREAM_LABEL.sub(r"\1*", json.dumps(policies)))
+    return check_functions(calls, portable.get)[0] + tenant_role_denials(calls)

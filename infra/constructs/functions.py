@@ -67,6 +67,7 @@ from constructs import Construct
 
 from infra import definitions, layer_build
 from infra.constructs.dead_letters import async_dead_letter_queue
+from infra.constructs.integrations import grant_gateway_integrations
 from infra.constructs.naming import acknowledge, pascal
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -277,6 +278,8 @@ class LambdaFunctions(Construct):
             r.event_bus.grant_put_events_to(role)
         if decl.platform_admin_secret:
             r.platform_admin_secret.grant_read(role)
+        if decl.gateway_integrations:
+            grant_gateway_integrations(role)
 
     def _add_stream_source(self, function_name: str, fn: lambda_.Function, source: definitions.StreamSource) -> None:
         if definitions.tables()[source.table].stream is None:

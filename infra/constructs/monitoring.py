@@ -201,6 +201,11 @@ class Monitoring(Construct):
             ("ReconciliationFailures", "The reconciliation of a tenant failed: see the reconciliation function's log."),
             ("LateUsageAdjustmentFailures", "A final adjustment invoice for late usage could not be billed."),
             ("UsageNotAggregated", "A bill run gave up waiting for the aggregator: re-run it once usage is current."),
+            (
+                "SubscriptionClockFailures",
+                "A subscription move (trial end, renewal, expiry, scheduled change) failed: it stays due and is "
+                "retried each tick; see the subscription clock function's log for the subscription and the error.",
+            ),
         ):
             self._alarm(name, what, _business_metric(name, PERIOD, service=SERVICE))
 

@@ -12,12 +12,12 @@
   nosniff, frame denial, referrer policy) and a CloudFront Function on viewer requests for the SPA fallback:
   ``/`` goes to the console, ``/console`` and ``/portal`` and every path below them without a file extension
   are served that app's ``index.html`` (client-side routes), files are served as they are.
-- ``deployment`` (``deploy()``): a ``BucketDeployment`` of ``web/dist`` plus ``/config.json`` =
-  ``{"api_url": "<the REST API's URL>"}`` (where the apps find the API on AWS; locally there is no such file and
-  the API is on the page's own origin), then a CloudFront invalidation. The stack calls it only when the web
-  project was built before synth (``web_dist()``: both apps' ``index.html`` exist). Without it (a fresh
-  checkout, the infra tests) the bucket and distribution are still created and nothing is uploaded: build with
-  ``make web/dist/.built`` and deploy again.
+- ``deployment`` (``deploy()``): a ``BucketDeployment`` of ``web/dist`` plus ``/config.json`` = ``{"api_url":
+  "https://<id>.execute-api.<region>.amazonaws.com/<stage>"}`` (where the apps find the API on AWS; locally there
+  is no such file and the API is on the page's own origin), then a CloudFront invalidation. The stack calls it only
+  when the web project was built before synth (``web_dist()``: both apps' ``index.html`` exist). Without it (a
+  fresh checkout, the infra tests) the bucket and distribution are still created and nothing is uploaded: build
+  with ``make web/dist/.built`` and deploy again.
 """
 
 from __future__ import annotations

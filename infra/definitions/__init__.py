@@ -78,6 +78,8 @@ class Function(_Model):
     # PartiQL statement kinds the function runs per table ("INSERT", "SELECT", "UPDATE", "DELETE"): each
     # needs its own dynamodb:PartiQL* action, which the table's read/read_write grants do not include.
     partiql: dict[str, list[Literal["INSERT", "SELECT", "UPDATE", "DELETE"]]] = {}
+    # Gateway integrations (issue 19): their secrets (tollgate/*/integrations/*) and sts:AssumeRole of tenants' roles.
+    gateway_integrations: bool = False
 
     @property
     def module(self) -> str:

@@ -4,7 +4,9 @@ Prints the API URL, a tenant id and an OWNER operator key, and writes them to .l
 with the "Demo" tenant's (``infra.local.demo_tenant``; ``TOLLGATE_DEMO=0`` skips it) under ``demo``.
 Also serves the demo API under /demo-api/ (``infra.local.demo_api``), protected by the gateway middleware
 with the tenant's GATEWAY key, and prints two customer keys to call it with (``infra.local.demo_seed``).
-PORT picks the port (default 8000). Ctrl-C stops it.
+Also serves moto as an AWS endpoint (``infra.local.aws_endpoint``) on ``TOLLGATE_AWS_PORT`` (default: a free
+port), printed and written as ``aws_endpoint_url``: the AWS CLI and boto3 see the stack's resources there.
+PORT picks the API's port (default 8000). Ctrl-C stops it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from infra.definitions import REPO_ROOT
 def main() -> int:
     import uvicorn
 
+    from infra.local.aws_endpoint import start_aws_endpoint
     from infra.local.http import LocalApiGateway, asgi_app
     from infra.local.stack import LocalStack
 
@@ -29,6 +32,7 @@ def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
     host = os.environ.get("HOST", "127.0.0.1")
     stack = LocalStack().start()
+    aws_endpoint = start_aws_endpoint(host, int(os.environ.get("TOLLGATE_AWS_PORT", "0")))
     boot = stack.bootstrap_tenant("Local tenant")
     gateway = LocalApiGateway(stack)
     api_url = f"http://{host}:{port}"
@@ -37,6 +41,7 @@ def main() -> int:
         "tenant_id": boot.tenant_id,
         "operator_key": boot.operator_key,
         "platform_key": boot.platform_key,
+        "aws_endpoint_url": aws_endpoint.url,
     }
     demo_lines: list[str] = []
     # The demo API's policies, GATEWAY key and customers live in the Demo tenant (the local tenant stays
@@ -65,6 +70,8 @@ def main() -> int:
                 f"  API URL        {api_url}   (docs: {api_url}/swagger)",
                 f"  Tenant id      {boot.tenant_id}",
                 f"  OWNER key      {boot.operator_key}",
+                f"  AWS endpoint   {aws_endpoint.url}   (moto; e.g. aws --endpoint-url {aws_endpoint.url} "
+                "apigateway get-usage-plans)",
                 *demo_lines,
                 "  Move time      curl -X POST -d '{\"days\": 31}' " + f"{api_url}/local/clock/advance",
                 f"  Written to     {out}",
@@ -86,6 +93,7 @@ def main() -> int:
     try:
         uvicorn.run(asgi_app(gateway), host=host, port=port, log_level="warning", lifespan="on")
     finally:
+        aws_endpoint.stop()
         stack.stop()
     return 0
 

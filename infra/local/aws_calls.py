@@ -33,7 +33,8 @@ _RESOURCE_PARAMS = {
     "s3": ("Bucket", "Key", "CopySource"),
     "sqs": ("QueueUrl",),
     "stepfunctions": ("stateMachineArn", "executionArn"),
-    "secretsmanager": ("SecretId",),
+    "secretsmanager": ("SecretId", "Name"),
+    "sts": ("RoleArn",),
     "lambda": ("FunctionName",),
     "ses": ("Source",),
     "sesv2": ("FromEmailAddress", "EmailIdentity"),
@@ -89,10 +90,19 @@ def _resource_params(service: str, params: dict[str, Any]) -> tuple[tuple[str, A
     return _freeze(picked)
 
 
-def _record(params: dict[str, Any], model: Any, **_: Any) -> None:
+#: A client acting as a tenant's role (a gateway integration) says so in its user agent; its calls are
+#: recorded as ``<function>:tenant-role`` (checked against the role template, not the function's role).
+TENANT_ROLE_AGENT = "tollgate-tenant-role"
+TENANT_ROLE_SUFFIX = ":tenant-role"
+
+
+def _record(params: dict[str, Any], model: Any, context: dict[str, Any] | None = None, **_: Any) -> None:
     function = CURRENT_FUNCTION.get()
     if function is None:
         return
+    config = (context or {}).get("client_config")
+    if TENANT_ROLE_AGENT in (getattr(config, "user_agent_extra", None) or ""):
+        function += TENANT_ROLE_SUFFIX
     service = model.service_model.service_name
     call = Call(function, service, model.name, _resource_params(service, params))
     with _lock:

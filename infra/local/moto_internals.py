@@ -24,6 +24,8 @@ PATCHED: tuple[tuple[str, str, str], ...] = (
     ("moto.dynamodb.models.table", "Table", "all_items"),
     ("moto.dynamodbstreams.responses", "DynamoDBStreamsHandler", "get_records"),
     ("moto.dynamodb.responses", "DynamoHandler", "serialized"),
+    # Assumed roles' trust and policies are enforced (infra/local/moto_iam.py).
+    ("moto.core.authorization", "ActionAuthenticatorMixin", "_authenticate_and_authorize_action"),
     # Step Functions Wait states wait on the local clock (infra/local/time_travel.py).
     (
         "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function",

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from infra import definitions
-from infra.local import aws_calls, lambda_dispatch, moto_internals, moto_patches, time_travel
+from infra.local import aws_calls, lambda_dispatch, moto_iam, moto_internals, moto_patches, time_travel
 from infra.local.clock import is_due
 from infra.local.environment import ACCOUNT, LOCAL_ENV, REGION, function_arn, function_name
 from infra.local.event_sources import QueuePoller, StreamPoller
@@ -89,6 +89,7 @@ class LocalStack:
         self._mock.start()
         lambda_dispatch.install()
         moto_patches.install()
+        moto_iam.install()  # tenants' roles: trust (ExternalId) and their policies are enforced
         aws_calls.install()  # before any client the handlers use is made
         time_travel.install_clock_waits()
         self.resources = create_resources(

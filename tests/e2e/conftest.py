@@ -65,6 +65,16 @@ def client(server: LocalServer, key: str | None, tenant_id: str | None) -> httpx
 
 
 @pytest.fixture(scope="session")
+def aws_endpoint(local_stack):
+    """The test stack's moto over HTTP (as ``make run`` serves it): ``aws_endpoint.url`` for boto3/the CLI."""
+    from infra.local.aws_endpoint import start_aws_endpoint
+
+    endpoint = start_aws_endpoint()
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture(scope="session")
 def owner(server) -> httpx.Client:
     return client(server, server.owner_key, server.tenant_id)
 

@@ -9,7 +9,8 @@ independently of tollgate.domain.access:
   seed 000's cause); customer keys only ingest and read their own usage and invoices;
 - the platform-admin credential only creates tenants and recovers a tenant's OWNER key;
 - GATEWAY (an API gateway's key, issue 15) only checks and meters requests ("gateway:check",
-  "gateway:meter"), which among the other roles only OWNER and ADMIN may do.
+  "gateway:meter"), which among the other roles only OWNER and ADMIN may do;
+- gateway integrations (issue 19): OWNER and ADMIN manage them, MEMBER and BILLING_ADMIN read them.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def expected(rule: dict, principal: str) -> int | str:
     if principal == "MEMBER" and action != "read":
         return 403
     if principal == "BILLING_ADMIN" and area == "catalog":
+        return 403
+    if area in ("keys", "integrations") and action != "read" and principal not in ("OWNER", "ADMIN"):
         return 403
     if area == "keys" and principal not in ("OWNER", "ADMIN"):
         return 403

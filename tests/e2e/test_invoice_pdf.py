@@ -74,10 +74,15 @@ def test_a_draft_invoice_is_marked_draft(server, vendor):
     assert "INVOICE - DRAFT" in text and "Status DRAFT" in text and "Grace Hopper" in text
 
 
-def test_another_tenants_invoice_is_not_found(server, vendor):
+def test_another_tenants_or_customers_invoice_is_not_found(server, vendor):
     cust = builders.customer(vendor)
     sub = ended_subscription(vendor, cust["id"], builders.plan(vendor, fee="5.00")["id"])
     invoice_id = bill(tenant_of(vendor), sub["id"], send=False).invoice_id
+    # A customer key downloads its own invoices only (the portal's use of the same use case).
+    for customer_id, status in ((cust["id"], 200), (builders.customer(vendor)["id"], 404)):
+        key = ok(vendor.post("/v1/api-keys", json={"kind": "customer", "customer_id": customer_id}), 201)["secret"]
+        headers = {"Authorization": f"Bearer {key}", "X-Tenant-Id": tenant_of(vendor)}
+        assert vendor.get(f"/v1/invoices/{invoice_id}/pdf", headers=headers).status_code == status
     other = own_tenant(server, "pdf other tenant")
     r = other.get(f"/v1/invoices/{invoice_id}/pdf")
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"

@@ -55,11 +55,22 @@ def test_make_run_serves_health_and_writes_a_working_owner_key(tmp_path):
             f"{info['api_url']}/demo-api/widgets", headers={"Authorization": f"Bearer {info['demo_free_key']}"}
         )
         assert demo.status_code == 200, demo.text
+        # moto as an AWS endpoint: boto3 pointed at the printed URL sees the stack's own tables.
+        import boto3
+
+        ddb = boto3.client(
+            "dynamodb",
+            endpoint_url=info["aws_endpoint_url"],
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        assert {"tollgate-main", "tollgate-events", "tollgate-usage"} <= set(ddb.list_tables()["TableNames"])
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
         proc.wait(timeout=20)
     out = proc.stdout.read().decode()
-    assert info["operator_key"] in out and info["tenant_id"] in out
+    assert info["operator_key"] in out and info["tenant_id"] in out and info["aws_endpoint_url"] in out
 
 
 def test_make_run_target_uses_port_and_the_module():

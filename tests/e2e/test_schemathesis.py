@@ -106,6 +106,18 @@ def contract_tenant(server) -> ContractTenant:
         key = builders.ok(c.post("/v1/api-keys", json={"kind": "customer", "customer_id": customer["id"]}), 201)
         endpoint = builders.ok(c.post("/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/contract"}), 201)
         delivery = builders.ok(c.post(f"/v1/webhook-endpoints/{endpoint['id']}/test"), 202)
+        role = "arn:aws:iam::111111111111:role/ContractNoSuchRole"  # its Test Connection answers ERROR at once
+        integration = builders.ok(
+            c.post(
+                "/v1/integrations",
+                json={
+                    "type": "aws_api_gateway",
+                    "name": "contract",
+                    "config": {"role_arn": role, "region": "us-east-1"},
+                },
+            ),
+            201,
+        )
     customer_headers = {"Authorization": f"Bearer {key['secret']}", "X-Tenant-Id": boot.tenant_id}
     ids = {
         "customer_id": customer["id"],
@@ -118,6 +130,7 @@ def contract_tenant(server) -> ContractTenant:
         "tenant_id": boot.tenant_id,
         "endpoint_id": endpoint["id"],
         "delivery_id": delivery["id"],
+        "integration_id": integration["id"],
     }
     return ContractTenant({"OWNER": owner, "customer": customer_headers, "anonymous": {}}, ids)
 

@@ -91,6 +91,18 @@ def drive_workload(stack: Any) -> None:
     stack.drain()
     for queue_url in stack.resources.stream_failure_queue_urls.values():  # the operator's replay (nothing failed)
         stack.invoke("stream_replay", {"queue_url": queue_url, "max_messages": 10})
+    _drive_integrations(api)
+
+
+def _drive_integrations(api) -> None:
+    """A gateway integration's life: its secret created, read, rotated, deleted; a role assumed."""
+    role = "arn:aws:iam::111111111111:role/TollgateGatewayAccess"
+    body = {"type": "aws_api_gateway", "name": "iam", "config": {"role_arn": role, "region": "us-east-1"}}
+    created = api("POST", "/v1/integrations", body, 201)
+    api("POST", f"/v1/integrations/{created['id']}/test", None, 200)
+    api("PATCH", f"/v1/integrations/{created['id']}", {"credentials": {}}, 200)
+    api("GET", "/v1/integrations/aws/role-template", None, 200)
+    api("DELETE", f"/v1/integrations/{created['id']}", None, 200)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +128,8 @@ def _function_policies(synth, template: dict, resolver: iam.Resolver):
 def test_every_recorded_call_of_every_function_is_allowed_by_its_role(synth, local_stack, resolver) -> None:
     drive_workload(local_stack)
     policies_of = _function_policies(synth, synth.template_json, resolver)
-    iam.SESSION_POLICIES.append(policies_of)  # the calls recorded after this test: checked at session end
+    # the calls recorded after this test (and under xdist, in the other workers) are checked at session end
+    iam.SESSION_POLICIES.append({function: policies_of(function) for function in synth.stack.functions.roles})
     denials, requested = iam.check_functions(aws_calls.recorded(), policies_of)
     assert not denials, "\n".join(map(str, denials))
     # The workload reached every function that does AWS work of its own (dunning runs in the workflow tier).
@@ -125,6 +138,15 @@ def test_every_recorded_call_of_every_function_is_allowed_by_its_role(synth, loc
     # It saw the two calls whose actions differ from their operations.
     everything = {r for rs in requested.values() for r in rs}
     assert {r.action for r in everything} >= {"dynamodb:PartiQLInsert", "ses:VerifyEmailIdentity", "ses:SendEmail"}
+    assert {r.action for r in requested["api"]} >= {"secretsmanager:CreateSecret", "sts:AssumeRole"}
+
+
+def test_calls_made_as_a_tenants_role_are_the_ones_the_role_template_grants() -> None:
+    """What a gateway adapter calls as the tenant's role must be in ``adapters.gateways.aws.PERMISSIONS``, the
+    list the role template grants (checked again over the whole session at its end)."""
+    assert iam.tenant_role_denials(aws_calls.recorded()) == []
+    unlisted = Call("api:tenant-role", "apigateway", "DeleteRestApi", ())
+    assert [d.action for d in iam.tenant_role_denials([unlisted])] == ["apigateway:DeleteRestApi"]
 
 
 def test_each_state_machine_role_allows_what_its_definition_runs(synth, resolver) -> None:

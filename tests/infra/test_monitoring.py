@@ -154,13 +154,19 @@ def test_functions_and_state_machines_are_traced_and_configure_powertools(synth)
 
 def test_money_at_risk_alarms_on_the_business_metrics(synth) -> None:
     """Reconciliation differences that mean a wrong bill, a failed reconciliation or adjustment, and a bill run
-    that gave up waiting for the aggregator (issue 14), from the Tollgate namespace's business metrics."""
+    that gave up waiting for the aggregator (issue 14), a subscription move that failed, from the Tollgate
+    namespace's business metrics."""
     for kind in ("AGGREGATION_MISMATCH", "BILLED_MORE_THAN_USED"):
         alarm = _alarm_of(synth, f"Reconciliation{kind.title().replace('_', '')}")
         assert (alarm["Namespace"], alarm["MetricName"]) == ("Tollgate", "ReconciliationDifferences")
         assert alarm["Dimensions"] == [{"Name": "kind", "Value": kind}]
         assert alarm["Threshold"] == 0 and alarm["Period"] == 86400
-    for name in ("ReconciliationFailures", "LateUsageAdjustmentFailures", "UsageNotAggregated"):
+    for name in (
+        "ReconciliationFailures",
+        "LateUsageAdjustmentFailures",
+        "UsageNotAggregated",
+        "SubscriptionClockFailures",
+    ):
         alarm = _alarm_of(synth, name)
         assert (alarm["Namespace"], alarm["MetricName"]) == ("Tollgate", name)
         assert alarm["Dimensions"] == [{"Name": "service", "Value": "tollgate"}]

@@ -52,6 +52,11 @@ SIGNATURES: dict[tuple[str, str, str], list[str]] = {
     ("moto.dynamodb.models.table", "Table", "all_items"): ["self"],
     ("moto.dynamodbstreams.responses", "DynamoDBStreamsHandler", "get_records"): ["self"],
     ("moto.dynamodb.responses", "DynamoHandler", "serialized"): ["self", "action_result"],
+    ("moto.core.authorization", "ActionAuthenticatorMixin", "_authenticate_and_authorize_action"): [
+        "self",
+        "iam_request_cls",
+        "resource",
+    ],
     # Called by the replacements.
     ("moto.dynamodb.models", "DynamoDBBackend", "get_item"): ["self", "table_name", "keys"],
     ("moto.dynamodb.models", "DynamoDBBackend", "get_table"): ["self", "table_name"],

@@ -264,7 +264,10 @@ def test_layers_powertools_then_dependencies_then_tollgate(synth) -> None:
         staged = synth.outdir / manifest["files"][key.removesuffix(".zip")]["source"]["path"]
         for name in bundle:
             top_levels = metadata_top_levels(name)
-            assert top_levels and all((staged / "python" / t).exists() for t in top_levels), name
+            shipped = staged / "python"  # a package directory, or a single module (jsonpatch.py)
+            assert top_levels and all((shipped / t).exists() or (shipped / f"{t}.py").exists() for t in top_levels), (
+                name
+            )
         assert not list(staged.rglob("*.pyc")) and not list(staged.rglob("__pycache__"))
     for name in definitions.functions():
         layers = synth.resources[synth.logical_id(stack.functions.functions[name])]["Properties"]["Layers"]
@@ -279,7 +282,9 @@ def metadata_top_levels(distribution: str) -> set[str]:
     return {
         Path(str(f)).parts[0].removesuffix(".py")
         for f in files
-        if not Path(str(f)).parts[0].endswith(".dist-info") and not str(f).startswith("..")
+        if not Path(str(f)).parts[0].endswith(".dist-info")
+        and not str(f).startswith("..")
+        and Path(str(f)).parts[0] != "__pycache__"  # a single-module distribution's caches (jsonpatch): not shipped
     }
 
 
@@ -366,6 +371,31 @@ def test_each_function_role_holds_only_its_declared_grants(synth) -> None:
                 if d.platform_admin_secret
             }
             assert owner in allowed, f"{lid} grants access to the platform-admin secret"
+
+
+def test_only_gateway_integration_functions_reach_integration_secrets_and_assume_roles(synth) -> None:
+    """Issue 19: the API function (declared ``gateway_integrations``) may use the secrets named
+    tollgate/*/integrations/* (no other secret) and sts:AssumeRole on roles; no other function may."""
+    for name, decl in definitions.functions().items():
+        statements = role_statements(synth, synth.logical_id(synth.stack.functions.roles[name]))
+        secret_statements = [
+            s for s in statements if any(str(a).startswith("secretsmanager:") for a in as_list(s["Action"]))
+        ]
+        integration = [s for s in secret_statements if "integrations/*" in json.dumps(s["Resource"])]
+        assumes = [s for s in statements if "sts:AssumeRole" in as_list(s["Action"])]
+        if not decl.gateway_integrations:
+            assert not integration and not assumes, name
+            continue
+        assert len(integration) == 1 and json.dumps(integration[0]["Resource"]).endswith(
+            ':secret:tollgate/*/integrations/*"]]}'
+        ), integration
+        assert set(as_list(integration[0]["Action"])) == {
+            "secretsmanager:CreateSecret",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:DeleteSecret",
+        }
+        assert [s["Resource"] for s in assumes] == ["arn:aws:iam::*:role/*"], assumes
 
 
 def test_no_iam_statement_has_a_wildcard_action(synth) -> None:

@@ -166,6 +166,17 @@ def test_events_the_api_would_refuse_for_their_shape_fail_at_ingest_with_a_clear
     assert client.stats()["queued"] == 0
 
 
+def test_both_clients_take_the_same_options_and_name_an_unknown_one():
+    for cls in (Client, AsyncClient):
+        client = cls(api_url="http://127.0.0.1:9/", api_key="k", send=False, flush_at=7, max_retries=2)
+        assert (client.settings.flush_at, client.settings.retry.max_retries) == (7, 2)
+        assert client.settings.api_url == "http://127.0.0.1:9"
+        with pytest.raises(TypeError, match=r"flush_every.*the options are: flush_at"):
+            cls(api_url="http://127.0.0.1:9", api_key="k", **cast(Any, {"flush_every": 5}))
+        with pytest.raises(ValueError, match="flush_at must be between 1 and 1000"):
+            cls(api_url="http://127.0.0.1:9", api_key="k", flush_at=5000)
+
+
 def test_a_full_queue_drops_with_on_drop_or_blocks_for_the_timeout():
     drops = []
     client = Client(

@@ -178,3 +178,33 @@ def test_renders_without_pillow_as_in_the_lambda_layer():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_issuer_is_the_legal_name_else_the_sender_name_else_the_tenant_name():
+    from types import SimpleNamespace
+
+    from tollgate.domain.billing.settings import BillingSettings
+    from tollgate.domain.customers import Customer
+    from tollgate.domain.errors import NotFound
+    from tollgate.domain.tenants import Tenant
+    from tollgate.usecases.invoicing.documents import build_invoice_document
+
+    def issuer_of(settings: BillingSettings, customer_id: str | None = None):
+        repos = SimpleNamespace(
+            invoices=SimpleNamespace(get_invoice=lambda t, i: invoice() if (t, i) == ("ten_1", "inv_1") else None),
+            settings=SimpleNamespace(get_settings=lambda t: settings),
+            customers=SimpleNamespace(get=lambda t, c: Customer(c, t, "ext-ada", FEB, name="Ada", email="a@x.example")),
+            credit_notes=SimpleNamespace(list_credit_notes=lambda t, **kw: [note("cn_1", "inv_1", "1.00")]),
+        )
+        tenants = SimpleNamespace(get_tenant=lambda t: Tenant(t, "Tenant Co", FEB))
+        doc = build_invoice_document(repos, tenants, "ten_1", "inv_1", customer_id=customer_id)
+        assert doc.recipient == Recipient("Ada", "a@x.example", "ext-ada") and len(doc.credit_notes) == 1
+        return doc.issuer
+
+    full = BillingSettings("ten_1", sender_email="b@v.example", sender_name="Vendor", legal_name="Vendor Ltd",
+                           address=("1 Long Street",))  # fmt: skip
+    assert issuer_of(full) == Issuer("Vendor Ltd", ("1 Long Street",), "b@v.example")
+    assert issuer_of(BillingSettings("ten_1", sender_name="Vendor")).name == "Vendor"
+    assert issuer_of(BillingSettings("ten_1")).name == "Tenant Co"
+    with pytest.raises(NotFound):  # a customer key of another customer
+        issuer_of(BillingSettings("ten_1"), customer_id="cus_other")

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 import pytest
 
 from tollgate.adapters.dynamodb import gateway_keys as gk
+from tollgate.adapters.dynamodb import gateway_link_keys as glk
 from tollgate.adapters.dynamodb import ingest_log_keys as lk
+from tollgate.adapters.dynamodb import integration_keys as ik
 from tollgate.adapters.dynamodb import keys as k
 from tollgate.adapters.dynamodb import webhook_keys as wk
 
@@ -79,6 +81,9 @@ PINNED = [
     (wk.webhook_log_pk("ten_1", "we_1"), "T#ten_1#WHEP#we_1"),
     (wk.webhook_log_sk(wk.WEBHOOK_ATTEMPT_PREFIX, AT, "whdlv_1", "03"), "ATT#2026-04-17T10:00:00.000000Z#whdlv_1#03"),
     (wk.webhook_log_sk(wk.WEBHOOK_FAILED_PREFIX, AT, "whdlv_1"), "FAIL#2026-04-17T10:00:00.000000Z#whdlv_1"),
+    # gateway integrations (the credentials' secret is named like the key)
+    (ik.integration_key("ten_1", "intg_1"), {"pk": "T#ten_1", "sk": "INTEG#intg_1"}),
+    (ik.integration_secret_name("ten_1", "intg_1"), "tollgate/ten_1/integrations/intg_1"),
     # the usage table
     (k.usage_bucket_pk("ten_1", "cus_1", "mtr_1"), "T#ten_1#U#cus_1#mtr_1"),
     (k.usage_bucket_sk("2026-04-17T10"), "H#2026-04-17T10"),
@@ -114,6 +119,10 @@ PINNED = [
     ),
     (gk.gateway_rate_key("ten_1", "sub_1", 60), {"pk": "T#ten_1#GWRATE#sub_1", "sk": "60"}),
     (gk.gateway_unmetered_key("ten_1", "NOT_COVERED"), {"pk": "T#ten_1", "sk": "GWUNMETERED#NOT_COVERED"}),
+    # product gateway links (adapters/dynamodb/gateway_link_keys.py)
+    (glk.gateway_link_key("ten_1", "prod_1"), {"pk": "T#ten_1", "sk": "GWLINK#prod_1"}),
+    ((glk.GATEWAY_LINKS_GSI1PK, glk.gateway_link_gsi1sk("ten_1", "prod_1")), ("GWLINKS", "ten_1#prod_1")),
+    (glk.usage_identifier_key("ten_1", "prod_1", "sub_1"), {"pk": "T#ten_1#GWLINK#prod_1", "sk": "SUB#sub_1"}),
 ]
 
 

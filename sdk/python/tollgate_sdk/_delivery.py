@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import httpx
 
@@ -19,6 +19,37 @@ from tollgate_sdk._events import Event, pack
 log = logging.getLogger("tollgate_sdk")
 
 Backpressure = Literal["drop", "block"]
+
+
+class Options(TypedDict, total=False):
+    """The options both clients take as keywords (``Client(api_url, api_key, tenant_id, **options)``).
+
+    ``flush_at`` (100) events or ``flush_interval`` (5.0 s) send a batch; ``max_queue_size`` (10,000) bounds
+    the queue, then ``backpressure`` ``"drop"`` (``on_drop`` is told) or ``"block"`` (up to
+    ``block_timeout``, 1.0 s); ``max_retries`` (5) with full-jitter backoff from ``backoff_base`` (0.5 s)
+    up to ``backoff_max`` (30 s), honouring ``Retry-After``; ``timeout`` (10 s) per request; ``gzip``
+    bodies; ``send=False`` keeps events in memory (tests); ``exit_flush_timeout`` (5 s) bounds the flush at
+    interpreter exit; ``on_rejected(event, code, detail)``, ``on_error(events, error)``, ``on_drop(event,
+    reason)`` callbacks."""
+
+    flush_at: int
+    flush_interval: float
+    max_queue_size: int
+    backpressure: Backpressure
+    block_timeout: float
+    max_retries: int
+    backoff_base: float
+    backoff_max: float
+    timeout: float
+    gzip: bool
+    send: bool
+    exit_flush_timeout: float
+    on_rejected: t.OnRejected | None
+    on_error: t.OnError | None
+    on_drop: t.OnDrop | None
+
+
+_RETRY_OPTIONS = ("max_retries", "backoff_base", "backoff_max")
 
 
 @dataclass
@@ -39,6 +70,17 @@ class Settings:
     on_rejected: t.OnRejected | None = None
     on_error: t.OnError | None = None
     on_drop: t.OnDrop | None = None
+
+    @classmethod
+    def build(cls, api_url: str, api_key: str, tenant_id: str | None, options: Options) -> Settings:
+        """The settings of a client from its constructor's arguments (an unknown option is a TypeError)."""
+        given: dict[str, Any] = dict(options)
+        unknown = sorted(set(given) - set(Options.__annotations__))
+        if unknown:
+            known = ", ".join(Options.__annotations__)
+            raise TypeError(f"unknown option(s) {', '.join(unknown)}; the options are: {known}")
+        retry = t.RetryPolicy(**{k: given.pop(k) for k in _RETRY_OPTIONS if k in given})
+        return cls(api_url=api_url, api_key=api_key, tenant_id=tenant_id, retry=retry, **given)
 
     def __post_init__(self) -> None:
         if not self.api_url or not self.api_key:

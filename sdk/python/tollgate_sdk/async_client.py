@@ -9,26 +9,22 @@ plain HTTP connection for at most ``exit_flush_timeout`` seconds.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import collections
 import contextlib
 import os
 import time
 import warnings
-import weakref
 from collections.abc import Generator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
-from tollgate_sdk._delivery import Backpressure, Ledger, Settings, deliver_async, deliver_sync, log
+from tollgate_sdk import _lifecycle
+from tollgate_sdk._delivery import Ledger, Options, Settings, deliver_async, deliver_sync
 from tollgate_sdk._events import MAX_BATCH_EVENTS, Event, build_event
-from tollgate_sdk._transport import OnDrop, OnError, OnRejected, RetryPolicy
 from tollgate_sdk.errors import TollgateError
-
-_open_clients: weakref.WeakSet[AsyncClient] = weakref.WeakSet()
 
 
 class IngestCall:
@@ -62,46 +58,15 @@ class AsyncClient:
         api_key: str,
         tenant_id: str | None = None,
         *,
-        flush_at: int = 100,
-        flush_interval: float = 5.0,
-        max_queue_size: int = 10_000,
-        backpressure: Backpressure = "drop",
-        block_timeout: float = 1.0,
-        max_retries: int = 5,
-        backoff_base: float = 0.5,
-        backoff_max: float = 30.0,
-        timeout: float = 10.0,
-        gzip: bool = False,
-        send: bool = True,
-        exit_flush_timeout: float = 5.0,
-        on_rejected: OnRejected | None = None,
-        on_error: OnError | None = None,
-        on_drop: OnDrop | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        **options: Unpack[Options],
     ):
-        self.settings = Settings(
-            api_url=api_url,
-            api_key=api_key,
-            tenant_id=tenant_id,
-            flush_at=flush_at,
-            flush_interval=flush_interval,
-            max_queue_size=max_queue_size,
-            backpressure=backpressure,
-            block_timeout=block_timeout,
-            timeout=timeout,
-            gzip=gzip,
-            send=send,
-            exit_flush_timeout=exit_flush_timeout,
-            retry=RetryPolicy(max_retries=max_retries, backoff_base=backoff_base, backoff_max=backoff_max),
-            on_rejected=on_rejected,
-            on_error=on_error,
-            on_drop=on_drop,
-        )
+        self.settings = Settings.build(api_url, api_key, tenant_id, options)
         self._transport = transport
         self._ledger = Ledger(self.settings)
         self._queue: collections.deque[Event] = collections.deque()
         self._fresh_state()
-        _open_clients.add(self)
+        _lifecycle.track(self)
 
     def _fresh_state(self) -> None:
         self._queued_total = 0
@@ -195,7 +160,7 @@ class AsyncClient:
                 await self._worker
         if self._http is not None:
             await self._http.aclose()
-        _open_clients.discard(self)
+        _lifecycle.untrack(self)
         return done
 
     def stats(self) -> dict[str, int]:
@@ -244,20 +209,3 @@ class AsyncClient:
         with httpx.Client(timeout=min(self.settings.timeout, self.settings.exit_flush_timeout)) as http:
             deliver_sync(http, self.settings, self._ledger, batch, deadline=deadline)
         self._settled_total += len(batch)
-
-
-def _after_fork() -> None:
-    for client in list(_open_clients):
-        client._after_fork_in_child()
-
-
-def _flush_all_at_exit() -> None:
-    for client in list(_open_clients):
-        try:
-            client._at_exit()
-        except Exception:
-            log.exception("tollgate: flushing at exit failed")
-
-
-os.register_at_fork(after_in_child=_after_fork)
-atexit.register(_flush_all_at_exit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from tollgate.settings import get_settings
+from tollgate.wiring_gateways import integration_deps as integration_deps  # built there (issue 19)
 
 
 @lru_cache(maxsize=1)
@@ -331,6 +332,9 @@ def reset() -> None:
     for value in list(globals().values()):
         if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == __name__:
             value.cache_clear()
+    from tollgate import wiring_gateways
+
+    wiring_gateways.reset()
 
 
 @lru_cache(maxsize=1)

@@ -39,6 +39,8 @@ class Permission(StrEnum):
     GATEWAY_METER = "gateway:meter"
     WEBHOOKS_READ = "webhooks:read"
     WEBHOOKS_WRITE = "webhooks:write"
+    INTEGRATIONS_READ = "integrations:read"  # gateway integrations (issue 19)
+    INTEGRATIONS_WRITE = "integrations:write"
     TENANTS_CREATE = "tenants:create"
     TENANTS_RECOVER = "tenants:recover"  # mint a new OWNER key for a tenant locked out of its own
     TENANTS_LIMITS = "tenants:limits"  # read and set a tenant's API request limit
@@ -49,7 +51,8 @@ PLATFORM_PERMISSIONS = frozenset({Permission.TENANTS_CREATE, Permission.TENANTS_
 
 # MEMBER reads but never creates or modifies; BILLING_ADMIN never touches the product catalog;
 # only OWNER and ADMIN manage keys (and ADMIN cannot manage OWNER keys: checked in the use case);
-# GATEWAY (an API gateway's key) only checks and meters requests.
+# GATEWAY (an API gateway's key) only checks and meters requests; only OWNER and ADMIN connect gateways
+# (integrations), which MEMBER and BILLING_ADMIN may read.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(p for p in Permission if p not in PLATFORM_PERMISSIONS),
     Role.ADMIN: frozenset(p for p in Permission if p not in PLATFORM_PERMISSIONS),
@@ -60,6 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.BILLING_READ,
             Permission.USAGE_READ,
             Permission.WEBHOOKS_READ,
+            Permission.INTEGRATIONS_READ,
         }
     ),
     Role.BILLING_ADMIN: frozenset(
@@ -71,6 +75,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.USAGE_READ,
             Permission.WEBHOOKS_READ,
             Permission.WEBHOOKS_WRITE,
+            Permission.INTEGRATIONS_READ,
         }
     ),
     Role.GATEWAY: frozenset({Permission.GATEWAY_CHECK, Permission.GATEWAY_METER}),

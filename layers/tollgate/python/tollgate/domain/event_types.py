@@ -38,6 +38,13 @@ class ProductData(TypedDict):
     status: str
 
 
+class ProductGatewayStaleData(TypedDict):
+    product_id: str
+    integration_id: str
+    diff: list[dict[str, Any]]  # JSON Patch: what Tollgate would push to the gateway
+    checked_at: str
+
+
 class MeterData(TypedDict):
     meter_id: str
     event_name: str
@@ -173,6 +180,10 @@ CATALOGUE: list[EventType] = [
         ("product.created", "A product was created."),
         ("product.updated", "A product was changed."),
         ("product.archived", "A product was archived."),
+    ),
+    *_types(
+        ProductGatewayStaleData,
+        ("product.gateway_stale", "A product's gateway configuration drifted from Tollgate's (the diff says how)."),
     ),
     *_types(
         MeterData,

@@ -16,7 +16,10 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("/v1/tenants", "/v1/api-keys", "/v1/billing-events", "/v1/portal"),
         ("tenants", "api_keys", "event_log", "portal"),
     ),
-    "catalog": (("/v1/products", "/v1/meters", "/v1/plans", "/v1/prices"), ("products", "meters", "plans", "prices")),
+    "catalog": (
+        ("/v1/products", "/v1/meters", "/v1/plans", "/v1/prices"),
+        ("products", "product_gateway", "meters", "plans", "prices"),
+    ),
     "subscriptions": (
         ("/v1/customers", "/v1/subscriptions", "/v1/migrations"),
         ("customers", "subscriptions", "migrations"),
@@ -29,6 +32,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "payments": (("/v1/settings/payments", "/v1/webhooks"), ("payments",)),
     "gateway": (("/v1/gateway",), ("gateway",)),
+    "integrations": (("/v1/integrations",), ("integrations",)),
     "webhooks": (
         ("/v1/webhook-endpoints", "/v1/webhook-deliveries", "/v1/webhook-event-types"),
         ("webhook_endpoints",),
