@@ -22,8 +22,8 @@ export function ScreenTitle({ title, children }: { title: string; children?: Rea
 /** A load's problem, a loading note, or the content once loaded. */
 export function Loading<T>({ loaded, children }: { loaded: Loaded<T>; children: (data: T) => ReactNode }) {
   if (loaded.problem) return <ProblemBox problem={loaded.problem} />;
-  if (loaded.data === null) return <p aria-busy="true">Loading…</p>;
-  return <>{children(loaded.data)}</>;
+  if (loaded.data === null && loaded.loading) return <p aria-busy="true">Loading…</p>;
+  return <>{children(loaded.data as T)}</>;
 }
 
 export function Link({ route, children }: { route: string; children: ReactNode }) {
