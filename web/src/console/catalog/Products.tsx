@@ -3,7 +3,7 @@ import { dateTime } from "../../shared/format";
 import { ActionForm, ActionResult, Field, Status, Table } from "../../shared/ui";
 import { useAction, useLoad } from "../../shared/useApi";
 import { useConsole } from "../context";
-import { Link, Loading, ReadOnlyNote, ScreenTitle, useList } from "../common";
+import { Link, Loading, ReadOnlyNote, ScreenTitle, useList, Pager } from "../common";
 import type { Product } from "../types";
 import { ProductGateway } from "./ProductGateway";
 
@@ -68,6 +68,7 @@ function ProductList() {
           ]} />
         )}
       </Loading>
+      <Pager list={products} />
     </section>
   );
 }

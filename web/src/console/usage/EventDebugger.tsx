@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { dateTime } from "../../shared/format";
 import { Field, Select, Status, Table } from "../../shared/ui";
 import { useConsole } from "../context";
-import { Loading, ScreenTitle, useList } from "../common";
+import { Loading, ScreenTitle, useList, Pager } from "../common";
 import type { LoggedEvent } from "../types";
 import { SendEvent } from "./SendEvent";
 
@@ -49,6 +49,7 @@ export function EventDebugger() {
           ]} />
         )}
       </Loading>
+      <Pager list={events} />
     </section>
   );
 }
