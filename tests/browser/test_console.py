@@ -249,3 +249,20 @@ def test_a_wrong_key_shows_the_problem_and_the_other_screens_load(page, web_serv
     open_screen(page, "Integration Diagnosis")
     page.get_by_role("button", name="Diagnose").click()
     expect(page.get_by_test_id("diagnosis-status")).to_have_text(re.compile("^(ok|issues_found)$"))
+
+
+def test_lists_page_through_more_than_100_rows(page, web_server):
+    headers = {"Authorization": f"Bearer {web_server.owner_key}", "X-Tenant-Id": web_server.tenant_id}
+    with httpx.Client(base_url=web_server.url, headers=headers, timeout=30) as api:
+        tag = uuid.uuid4().hex[:8]
+        for n in range(101):
+            assert api.post("/v1/customers", json={"external_id": f"page-{tag}-{n}"}).status_code == 201
+    sign_in(page, web_server, web_server.owner_key)
+    open_screen(page, "Customers")
+    table = page.get_by_role("table", name="Customers")
+    expect(table.get_by_role("row")).to_have_count(101)  # the header and 100 customers
+    page.get_by_role("button", name="Next page").click()
+    expect(page.get_by_role("button", name="First page")).to_be_visible()
+    expect(table.get_by_role("row").nth(1)).not_to_have_text("Nothing yet.")
+    page.get_by_role("button", name="First page").click()
+    expect(page.get_by_role("button", name="First page")).to_have_count(0)
