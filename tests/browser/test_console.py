@@ -266,3 +266,26 @@ def test_lists_page_through_more_than_100_rows(page, web_server):
     expect(table.get_by_role("row").nth(1)).not_to_have_text("Nothing yet.")
     page.get_by_role("button", name="First page").click()
     expect(page.get_by_role("button", name="First page")).to_have_count(0)
+
+
+def test_the_local_clock_advance_bills_the_period_that_ended(page, clock_server):
+    """On a stack process of its own: a subscription starts now, the console's Local Clock moves 32 days,
+    the daily bill run that was due fires, and the invoice is in Billing → Invoices."""
+    headers = {"Authorization": f"Bearer {clock_server.owner_key}", "X-Tenant-Id": clock_server.tenant_id}
+    with httpx.Client(base_url=clock_server.url, headers=headers, timeout=30) as api:
+        body = {"name": "Clock plan", "currency": "USD", "fees": [{"name": "Platform fee", "amount": "9.00"}]}
+        plan = api.post("/v1/plans", json=body).json()
+        assert api.post(f"/v1/plans/{plan['id']}/versions/1/publish").status_code == 200
+        customer = api.post("/v1/customers", json={"external_id": "clock-customer"}).json()
+        subscribed = api.post("/v1/subscriptions", json={"customer_id": customer["id"], "plan_id": plan["id"]})
+        assert subscribed.status_code == 201, subscribed.text
+    sign_in(page, clock_server, clock_server.owner_key)
+    open_screen(page, "Local Clock")
+    page.get_by_label("Days").fill("32")
+    page.get_by_role("button", name="Advance clock").click()
+    expect(page.get_by_role("status")).to_contain_text("The local clock is now", timeout=60_000)
+    screenshot(page, "console-local-clock-advanced")
+    open_screen(page, "Invoices")
+    mine = page.get_by_role("table", name="Invoices").get_by_role("row", name=re.compile(customer["id"]))
+    expect(mine).to_contain_text("FINALIZED")
+    expect(mine).to_contain_text("18.00 USD")  # the ended period's fee and the next one's, both in advance
