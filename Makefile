@@ -37,8 +37,8 @@ web: web/dist/.built
 run: $(BIN)/.installed web/dist/.built
 	PORT=$(PORT) $(BIN)/python -m infra.local
 
-## test: the whole suite (unit, integration, workflows, infra, e2e, schema, sdk) and the Node SDK's tests
-## (node_modules: the infra tests validate the state machines with asl-validator)
+## test: the whole suite (unit, integration, workflows, infra, e2e, schema, sdk, browser) and the Node SDK's tests
+## (node_modules: the infra tests validate the state machines with asl-validator; web/dist: the browser tier)
 test: $(BIN)/.installed node_modules/.installed web/dist/.built
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 	node --test sdk/typescript/test/client.test.mjs

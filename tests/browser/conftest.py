@@ -9,6 +9,7 @@ Screenshots: ``tests.browser.artifacts.screenshot(page, name)``."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -51,9 +52,13 @@ def ensure_chromium() -> str:
     if Path(CHROMIUM).exists():
         return CHROMIUM
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, timeout=600)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, timeout=1200)
+        # One installer at a time: pytest-xdist workers (the console's and the portal's files) may both get here.
+        with open("/tmp/tollgate-chromium-install.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not Path(CHROMIUM).exists():
+                env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+                subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, timeout=600)
+                subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, timeout=1200)
     if not Path(CHROMIUM).exists():
         pytest.fail(f"No Chromium at {CHROMIUM}: run `apt-get install -y chromium` as root (Debian's package).")
     return CHROMIUM

@@ -20,8 +20,6 @@ from tests.browser.artifacts import screenshot
 
 pytestmark = pytest.mark.browser
 
-PDF_ROUTE = "/v1/invoices/{invoice_id}/pdf"
-
 
 def local_minute(at: datetime) -> str:
     """What a datetime-local input takes (the console reads it as UTC)."""
@@ -34,6 +32,18 @@ def sign_in(page, server, key: str) -> None:
     page.get_by_label("Operator key").fill(key)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("navigation", name="Console")).to_be_visible()
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button, a[href]')]
+  .filter((el) => el.tagName === 'BUTTON' || el.tagName === 'A'
+    ? !(el.getAttribute('aria-label') || el.textContent.trim())
+    : !(el.labels && el.labels.length) && !el.closest('label') && !el.getAttribute('aria-label'))
+  .map((el) => el.outerHTML.slice(0, 120))"""
+
+
+def assert_labelled(page) -> None:
+    """Every control has a name a screen reader announces (a label, its text or aria-label)."""
+    assert page.evaluate(UNLABELLED) == []
 
 
 def open_screen(page, label: str) -> None:
@@ -72,7 +82,16 @@ def test_the_done_when_walk(page, web_server):
     page.get_by_role("button", name="Publish version 1").click()
     expect(page.get_by_role("status")).to_have_text("Version 1 published.")
     expect(page.get_by_role("row", name=re.compile("PUBLISHED"))).to_be_visible()
-    page.get_by_role("button", name="Open version 1").click()
+    # A new version: a DRAFT copied from version 1, its fee changed, then published (the current one).
+    page.get_by_role("button", name="New draft version").click()
+    expect(page.get_by_role("heading", name="Version 2 · DRAFT")).to_be_visible()
+    page.get_by_label("Recurring fee amount").fill("12.00")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("table", name="Fees")).to_contain_text("12.00 USD")
+    page.get_by_role("button", name="Publish version 2").click()
+    expect(page.get_by_role("status").first).to_have_text("Version 2 published.")
+    page.get_by_role("button", name="Open version 2").click()
+    expect(page.get_by_role("heading", name="Version 2 · PUBLISHED")).to_be_visible()
     expect(page.get_by_role("table", name="Usage prices")).to_contain_text("per_unit")
     screenshot(page, "console-plan")
 
@@ -88,7 +107,7 @@ def test_the_done_when_walk(page, web_server):
 
     open_screen(page, "Subscriptions")
     page.get_by_label("Customer", exact=True).select_option(customer_id)
-    page.get_by_label("Plan (current published version)").select_option(label=f"Pro {tag} (v1)")
+    page.get_by_label("Plan (current published version)").select_option(label=f"Pro {tag} (v2)")
     page.get_by_label("Start at (UTC, optional)").fill(local_minute(now - timedelta(days=40)))
     page.get_by_role("button", name="Create subscription").click()
     expect(page.get_by_role("heading", level=1, name=re.compile("^Subscription sub_"))).to_be_visible()
@@ -112,6 +131,7 @@ def test_the_done_when_walk(page, web_server):
     log = page.get_by_role("table", name=re.compile("^Events"))
     expect(log.get_by_role("row", name=re.compile("REJECTED"))).to_contain_text("no active meter")
     expect(log.get_by_role("row", name=re.compile("LATE"))).to_have_count(3)  # accepted, flagged late
+    assert_labelled(page)
     screenshot(page, "console-event-debugger")
 
     # Usage Tracking → Query Tool: the 3 events, charted per day.
@@ -138,22 +158,24 @@ def test_the_done_when_walk(page, web_server):
     lines = page.get_by_role("table", name="Invoice lines")
     expect(lines.get_by_role("row", name=re.compile(re.escape(event_name)))).to_contain_text("0.30 USD")
     screenshot(page, "console-invoice")
-    page.get_by_role("tab", name="Usage Attribution").click()
+    page.get_by_role("tab", name="Lines").focus()  # the tabs work from the keyboard (arrow keys)
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Usage Attribution")).to_have_attribute("aria-selected", "true")
     stages = page.get_by_role("list", name="Pipeline stages")
     expect(stages).to_contain_text("Raw usage events")
     expect(stages).to_contain_text("event count: 3")
     expect(page.get_by_role("table", name=re.compile("^Event windows of"))).to_contain_text("3")
+    assert_labelled(page)
     screenshot(page, "console-usage-attribution")
 
     # The PDF (GET /v1/invoices/{invoice_id}/pdf).
     invoice_id = page.url.rsplit("/", 1)[-1]
     pdf = page.get_by_role("button", name="Download PDF")
     expect(pdf).to_have_attribute("data-href", f"/v1/invoices/{invoice_id}/pdf")
-    if PDF_ROUTE in httpx.get(f"{web_server.url}/openapi.json", timeout=30).json()["paths"]:
-        with page.expect_download() as download:
-            pdf.click()
-        assert download.value.suggested_filename == f"{invoice_id}.pdf"
-        assert Path(download.value.path()).read_bytes()[:5] == b"%PDF-"
+    with page.expect_download() as download:
+        pdf.click()
+    assert download.value.suggested_filename == f"{invoice_id}.pdf"
+    assert Path(download.value.path()).read_bytes()[:5] == b"%PDF-"
 
 
 def _key(server, role: str) -> str:
@@ -194,10 +216,76 @@ def test_a_wrong_key_shows_the_problem_and_the_other_screens_load(page, web_serv
         ("Pricing Calculator", "console-pricing-calculator"),
         ("Integration Diagnosis", "console-integration-diagnosis"),
         ("Local Clock", "console-local-clock"),
+        ("Products", "console-products"),
+        ("Invoices", "console-invoices"),
+        ("Credit Notes", "console-credit-notes"),
+        ("Payments", "console-payments"),
+        ("Webhooks", "console-webhooks"),
+        ("Integrations", "console-integrations"),
     ):
         open_screen(page, label)
+        assert_labelled(page)
         screenshot(page, name)
+    open_screen(page, "Products")  # a product's page: its gateway link ("Restore to Gateway" once linked)
+    page.get_by_label("Product name").fill("Weather API")
+    page.get_by_role("button", name="Create product").click()
+    page.get_by_role("link", name="Weather API").first.click()
+    expect(page.get_by_role("heading", level=1, name="Product Weather API")).to_be_visible()
+    expect(page.get_by_text("Not linked: connect a gateway first (Settings → Integrations).")).to_be_visible()
+    screenshot(page, "console-product")
+    open_screen(page, "Integrations")
+    absent = page.get_by_text("This deployment has no gateway integrations API yet.")
+    expect(absent.or_(page.get_by_role("table", name="Integrations"))).to_be_visible()  # either, as /v1/integrations
+    open_screen(page, "Local Clock")
     expect(page.get_by_test_id("local-now")).to_contain_text(" UTC")  # shown, never advanced: a shared stack
+    open_screen(page, "Finance")
+    page.get_by_label("Legal name (on invoices)").fill("Browser Tenant Ltd")
+    page.get_by_label("Address (one line each)").fill("1 Main Street\nSpringfield")
+    page.get_by_label("Sender email").fill("billing@example.com")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_role("status")).to_have_text("Finance settings saved.")
+    page.reload()
+    expect(page.get_by_label("Address (one line each)")).to_have_value("1 Main Street\nSpringfield")
     open_screen(page, "Integration Diagnosis")
     page.get_by_role("button", name="Diagnose").click()
     expect(page.get_by_test_id("diagnosis-status")).to_have_text(re.compile("^(ok|issues_found)$"))
+
+
+def test_lists_page_through_more_than_100_rows(page, web_server):
+    headers = {"Authorization": f"Bearer {web_server.owner_key}", "X-Tenant-Id": web_server.tenant_id}
+    with httpx.Client(base_url=web_server.url, headers=headers, timeout=30) as api:
+        tag = uuid.uuid4().hex[:8]
+        for n in range(101):
+            assert api.post("/v1/customers", json={"external_id": f"page-{tag}-{n}"}).status_code == 201
+    sign_in(page, web_server, web_server.owner_key)
+    open_screen(page, "Customers")
+    table = page.get_by_role("table", name="Customers")
+    expect(table.get_by_role("row")).to_have_count(101)  # the header and 100 customers
+    page.get_by_role("button", name="Next page").click()
+    expect(page.get_by_role("button", name="First page")).to_be_visible()
+    expect(table.get_by_role("row").nth(1)).not_to_have_text("Nothing yet.")
+    page.get_by_role("button", name="First page").click()
+    expect(page.get_by_role("button", name="First page")).to_have_count(0)
+
+
+def test_the_local_clock_advance_bills_the_period_that_ended(page, clock_server):
+    """On a stack process of its own: a subscription starts now, the console's Local Clock moves 32 days,
+    the daily bill run that was due fires, and the invoice is in Billing → Invoices."""
+    headers = {"Authorization": f"Bearer {clock_server.owner_key}", "X-Tenant-Id": clock_server.tenant_id}
+    with httpx.Client(base_url=clock_server.url, headers=headers, timeout=30) as api:
+        body = {"name": "Clock plan", "currency": "USD", "fees": [{"name": "Platform fee", "amount": "9.00"}]}
+        plan = api.post("/v1/plans", json=body).json()
+        assert api.post(f"/v1/plans/{plan['id']}/versions/1/publish").status_code == 200
+        customer = api.post("/v1/customers", json={"external_id": "clock-customer"}).json()
+        subscribed = api.post("/v1/subscriptions", json={"customer_id": customer["id"], "plan_id": plan["id"]})
+        assert subscribed.status_code == 201, subscribed.text
+    sign_in(page, clock_server, clock_server.owner_key)
+    open_screen(page, "Local Clock")
+    page.get_by_label("Days").fill("32")
+    page.get_by_role("button", name="Advance clock").click()
+    expect(page.get_by_role("status")).to_contain_text("The local clock is now", timeout=60_000)
+    screenshot(page, "console-local-clock-advanced")
+    open_screen(page, "Invoices")
+    mine = page.get_by_role("table", name="Invoices").get_by_role("row", name=re.compile(customer["id"]))
+    expect(mine).to_contain_text("FINALIZED")
+    expect(mine).to_contain_text("18.00 USD")  # the ended period's fee and the next one's, both in advance

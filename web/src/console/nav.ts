@@ -58,7 +58,7 @@ export const NAVIGATION: Section[] = [
       { route: "settings/finance", label: "Finance", area: "billing" },
       { route: "settings/payments", label: "Payments", area: "billing" },
       { route: "settings/webhooks", label: "Webhooks", area: "webhooks" },
-      { route: "settings/integrations", label: "Integrations", area: "billing" },
+      { route: "settings/integrations", label: "Integrations", area: "integrations" },
     ],
   },
 ];

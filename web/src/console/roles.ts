@@ -2,11 +2,11 @@
 // hides change buttons a role would be refused anyway; the API still decides.
 
 export type Role = "OWNER" | "ADMIN" | "MEMBER" | "BILLING_ADMIN" | "GATEWAY";
-export type Area = "catalog" | "customers" | "billing" | "usage" | "keys" | "webhooks";
+export type Area = "catalog" | "customers" | "billing" | "usage" | "keys" | "webhooks" | "integrations";
 
 const WRITES: Record<Role, Area[]> = {
-  OWNER: ["catalog", "customers", "billing", "usage", "keys", "webhooks"],
-  ADMIN: ["catalog", "customers", "billing", "usage", "keys", "webhooks"],
+  OWNER: ["catalog", "customers", "billing", "usage", "keys", "webhooks", "integrations"],
+  ADMIN: ["catalog", "customers", "billing", "usage", "keys", "webhooks", "integrations"],
   MEMBER: [],
   BILLING_ADMIN: ["customers", "billing", "webhooks"],
   GATEWAY: [],
@@ -15,8 +15,8 @@ const WRITES: Record<Role, Area[]> = {
 const READS: Record<Role, Area[]> = {
   OWNER: WRITES.OWNER,
   ADMIN: WRITES.ADMIN,
-  MEMBER: ["catalog", "customers", "billing", "usage", "webhooks"],
-  BILLING_ADMIN: ["customers", "billing", "usage", "webhooks"],
+  MEMBER: ["catalog", "customers", "billing", "usage", "webhooks", "integrations"],
+  BILLING_ADMIN: ["customers", "billing", "usage", "webhooks", "integrations"],
   GATEWAY: [],
 };
 

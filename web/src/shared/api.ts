@@ -120,5 +120,8 @@ export class ApiClient {
 export function toProblem(error: unknown): Problem {
   if (error instanceof ApiError) return error.problem;
   const detail = error instanceof Error ? error.message : String(error);
-  return { status: 0, title: "Network error", detail, code: "NETWORK_ERROR", requestId: null };
+  if (error instanceof SyntaxError) {
+    return { status: 0, title: "Invalid JSON", detail, code: "INVALID_JSON", requestId: null };
+  }
+  return { status: 0, title: "Network error", detail: `The API could not be reached: ${detail}`, code: "NETWORK_ERROR", requestId: null };
 }

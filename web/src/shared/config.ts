@@ -1,6 +1,6 @@
 // Where the API is. Locally (`make run`) the pages and the API share one origin, so the base is "". On AWS
-// the pages come from CloudFront and the API from API Gateway: the deployment writes `config.json` next to
-// each page's index.html (`{"api_url": "https://…/prod"}`), read once at start.
+// the pages come from CloudFront and the API from API Gateway: the deployment writes `/config.json`
+// (`{"api_url": "https://…/prod"}`, infra/constructs/web_hosting.py), read once at start.
 
 export interface WebConfig {
   apiUrl: string;
@@ -14,7 +14,7 @@ export function webConfig(): WebConfig {
 
 export async function loadWebConfig(): Promise<WebConfig> {
   try {
-    const response = await fetch("config.json", { cache: "no-store" });
+    const response = await fetch("/config.json", { cache: "no-store" });
     if (response.ok) {
       const body: unknown = await response.json();
       const url = body && typeof body === "object" ? (body as Record<string, unknown>).api_url : undefined;

@@ -3,7 +3,7 @@ import { dateTime, toRfc3339 } from "../../shared/format";
 import { ActionForm, ActionResult, Field, Status, Table } from "../../shared/ui";
 import { useAction, useLoad } from "../../shared/useApi";
 import { useConsole } from "../context";
-import { Link, Loading, ScreenTitle, useList } from "../common";
+import { Link, Loading, ScreenTitle, useList, Pager } from "../common";
 import type { BillRun } from "../types";
 
 const POLL_MS = 1000;
@@ -41,6 +41,7 @@ function BillRunList() {
           ]} />
         )}
       </Loading>
+      <Pager list={runs} />
     </section>
   );
 }

@@ -1,6 +1,6 @@
 import { dateTime, money } from "../../shared/format";
 import { Table } from "../../shared/ui";
-import { Link, Loading, ScreenTitle, useList } from "../common";
+import { Link, Loading, ScreenTitle, useList, Pager } from "../common";
 import type { CreditNote } from "../types";
 
 /** Billing → Credit Notes: every credit note (issue one from its invoice's Credit Notes tab). */
@@ -20,6 +20,7 @@ export function CreditNotes() {
           ]} />
         )}
       </Loading>
+      <Pager list={notes} />
     </section>
   );
 }

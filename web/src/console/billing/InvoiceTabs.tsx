@@ -7,6 +7,7 @@ import { InvoiceCreditNotes } from "./InvoiceCreditNotes";
 
 const TABS = ["Lines", "Usage Attribution", "Credit Notes", "Payments"] as const;
 type Tab = (typeof TABS)[number];
+const tabId = (t: Tab) => `tab-${t.toLowerCase().replace(/ /g, "-")}`;
 
 /** The invoice's tabs (WAI-ARIA tabs: arrow keys move between them). */
 export function InvoiceTabs({ invoice, onChanged }: { invoice: Invoice; onChanged: () => void }) {
@@ -16,17 +17,17 @@ export function InvoiceTabs({ invoice, onChanged }: { invoice: Invoice; onChange
     if (!step) return;
     const next = TABS[(TABS.indexOf(tab) + step + TABS.length) % TABS.length] ?? "Lines";
     setTab(next);
-    document.getElementById(`tab-${next}`)?.focus();
+    document.getElementById(tabId(next))?.focus();
   };
   return (
     <div className="card">
       <div role="tablist" aria-label="Invoice" className="tabs" onKeyDown={keys}>
         {TABS.map((t) => (
-          <button key={t} id={`tab-${t}`} type="button" role="tab" aria-selected={tab === t} aria-controls="invoice-panel"
+          <button key={t} id={tabId(t)} type="button" role="tab" aria-selected={tab === t} aria-controls="invoice-panel"
             tabIndex={tab === t ? 0 : -1} onClick={() => setTab(t)}>{t}</button>
         ))}
       </div>
-      <div id="invoice-panel" role="tabpanel" aria-labelledby={`tab-${tab}`}>
+      <div id="invoice-panel" role="tabpanel" aria-labelledby={tabId(tab)}>
         {tab === "Lines" ? <Lines invoice={invoice} /> : null}
         {tab === "Usage Attribution" ? <UsageAttribution invoice={invoice} /> : null}
         {tab === "Credit Notes" ? <InvoiceCreditNotes invoice={invoice} onChanged={onChanged} /> : null}

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { dateTime, money } from "../../shared/format";
 import { Select, Status, Table } from "../../shared/ui";
-import { Link, Loading, ScreenTitle, useList } from "../common";
+import { Link, Loading, ScreenTitle, useList, Pager } from "../common";
 import type { Invoice } from "../types";
 import { InvoiceDetail } from "./InvoiceDetail";
 
@@ -31,6 +31,7 @@ function InvoiceList() {
           ]} />
         )}
       </Loading>
+      <Pager list={invoices} />
     </section>
   );
 }

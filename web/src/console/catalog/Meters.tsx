@@ -3,7 +3,7 @@ import { dateTime } from "../../shared/format";
 import { ActionForm, ActionResult, Field, Select, Status, Table } from "../../shared/ui";
 import { useAction } from "../../shared/useApi";
 import { useConsole } from "../context";
-import { Loading, ReadOnlyNote, ScreenTitle, useList } from "../common";
+import { Loading, ReadOnlyNote, ScreenTitle, useList, Pager } from "../common";
 import type { Meter } from "../types";
 
 const FUNCTIONS = ["COUNT", "SUM", "MAX", "UNIQUE_COUNT", "LATEST", "AVG"];
@@ -60,6 +60,7 @@ export function Meters() {
           ]} />
         )}
       </Loading>
+      <Pager list={meters} />
     </section>
   );
 }

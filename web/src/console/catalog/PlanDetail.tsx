@@ -57,7 +57,10 @@ export function PlanDetail({ planId }: { planId: string }) {
               { label: "Published", cell: (v) => dateTime(v.published_at) },
               { label: "Actions", cell: buttons },
             ]} />
-            {opened !== null ? <VersionContent planId={planId} version={opened} onSaved={plan.reload} /> : null}
+            {opened !== null ? (
+              <VersionContent planId={planId} version={opened} onSaved={plan.reload}
+                status={p.versions?.find((v) => v.version === opened)?.status ?? ""} />
+            ) : null}
           </>
         )}
       </Loading>

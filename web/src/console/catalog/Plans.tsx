@@ -2,7 +2,7 @@ import { useState } from "react";
 import { ActionForm, Field, Select, Table } from "../../shared/ui";
 import { useAction } from "../../shared/useApi";
 import { useConsole } from "../context";
-import { Link, Loading, ReadOnlyNote, ScreenTitle, useList } from "../common";
+import { Link, Loading, ReadOnlyNote, ScreenTitle, useList, Pager } from "../common";
 import type { Meter, Plan } from "../types";
 import { PlanDetail } from "./PlanDetail";
 
@@ -67,6 +67,7 @@ function PlanList() {
           ]} />
         )}
       </Loading>
+      <Pager list={plans} />
     </section>
   );
 }

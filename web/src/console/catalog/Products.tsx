@@ -1,13 +1,36 @@
 import { useState } from "react";
 import { dateTime } from "../../shared/format";
 import { ActionForm, ActionResult, Field, Status, Table } from "../../shared/ui";
-import { useAction } from "../../shared/useApi";
+import { useAction, useLoad } from "../../shared/useApi";
 import { useConsole } from "../context";
-import { Loading, ReadOnlyNote, ScreenTitle, useList } from "../common";
+import { Link, Loading, ReadOnlyNote, ScreenTitle, useList, Pager } from "../common";
 import type { Product } from "../types";
+import { ProductGateway } from "./ProductGateway";
 
-/** Catalog → Products: group plans; publish or archive. */
-export function Products() {
+/** Catalog → Products: group plans; publish or archive; one product's gateway ("Restore to Gateway"). */
+export function Products({ item }: { item: string | null }) {
+  return item ? <ProductDetail productId={item} /> : <ProductList />;
+}
+
+function ProductDetail({ productId }: { productId: string }) {
+  const { api } = useConsole();
+  const product = useLoad(() => api.get<Product>(`/v1/products/${productId}`), [productId]);
+  return (
+    <section>
+      <p><Link route="catalog/products">← Products</Link></p>
+      <Loading loaded={product}>
+        {(p) => (
+          <>
+            <ScreenTitle title={`Product ${p.name}`}><code>{p.id}</code> · <Status value={p.status} /> · {p.description}</ScreenTitle>
+            <ProductGateway productId={p.id} />
+          </>
+        )}
+      </Loading>
+    </section>
+  );
+}
+
+function ProductList() {
   const { api, can } = useConsole();
   const products = useList<Product>("/v1/products");
   const create = useAction();
@@ -35,7 +58,7 @@ export function Products() {
       <Loading loaded={products}>
         {(page) => (
           <Table caption="Products" rows={page.data} rowKey={(p) => p.id} columns={[
-            { label: "Name", cell: (p) => p.name }, { label: "Id", cell: (p) => <code>{p.id}</code> },
+            { label: "Name", cell: (p) => <Link route={`catalog/products/${p.id}`}>{p.name}</Link> }, { label: "Id", cell: (p) => <code>{p.id}</code> },
             { label: "Status", cell: (p) => <Status value={p.status} /> }, { label: "Created", cell: (p) => dateTime(p.created_at) },
             { label: "Actions", cell: (p) => can("catalog") ? (
               <>
@@ -45,6 +68,7 @@ export function Products() {
           ]} />
         )}
       </Loading>
+      <Pager list={products} />
     </section>
   );
 }

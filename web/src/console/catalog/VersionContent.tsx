@@ -5,18 +5,23 @@ import { useConsole } from "../context";
 import { Loading } from "../common";
 import type { PlanVersion } from "../types";
 
-/** A version's fees, usage prices and entitlements; a DRAFT's recurring fee can be changed here. */
-export function VersionContent({ planId, version, onSaved }: { planId: string; version: number; onSaved: () => void }) {
+/** A version's fees, usage prices and entitlements; a DRAFT's first recurring fee can be changed here. */
+export function VersionContent({ planId, version, status, onSaved }: {
+  planId: string; version: number; status: string; onSaved: () => void;
+}) {
   const { api, can } = useConsole();
   const path = `/v1/plans/${planId}/versions/${version}`;
-  const loaded = useLoad(() => api.get<PlanVersion>(path), [path]);
+  const loaded = useLoad(() => api.get<PlanVersion>(path), [path, status]); // reread once published
   const save = useAction();
   const [fee, setFee] = useState("");
   const submit = async (v: PlanVersion) => {
     const fees = v.fees.length > 0
       ? v.fees.map((f, i) => (i === 0 ? { ...f, amount: fee } : f))
       : [{ name: "Platform fee", amount: fee, timing: "in_advance" }];
-    if (await save.run(() => api.put(path, { fees }), `Version ${version} saved.`)) { loaded.reload(); onSaved(); }
+    // PUT replaces the whole content: the prices and entitlements go back as they are.
+    const body = { fees, usage_prices: v.usage_prices, entitlements: v.entitlements,
+      ...(v.minimum_commitment !== null ? { minimum_commitment: v.minimum_commitment } : {}) };
+    if (await save.run(() => api.put(path, body), `Version ${version} saved.`)) { loaded.reload(); onSaved(); }
   };
   return (
     <Loading loaded={loaded}>

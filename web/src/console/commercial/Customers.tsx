@@ -3,7 +3,7 @@ import { dateTime } from "../../shared/format";
 import { ActionForm, Field, Table } from "../../shared/ui";
 import { useAction, useLoad } from "../../shared/useApi";
 import { useConsole } from "../context";
-import { Link, Loading, ReadOnlyNote, ScreenTitle, useList } from "../common";
+import { Link, Loading, ReadOnlyNote, ScreenTitle, useList, Pager } from "../common";
 import type { Customer } from "../types";
 import { SubscriptionTable } from "./SubscriptionTable";
 
@@ -50,6 +50,7 @@ function CustomerList() {
           ]} />
         )}
       </Loading>
+      <Pager list={customers} />
     </section>
   );
 }

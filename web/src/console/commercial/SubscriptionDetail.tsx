@@ -4,6 +4,7 @@ import { useAction, useLoad } from "../../shared/useApi";
 import { useConsole } from "../context";
 import { Link, Loading, ScreenTitle, useList } from "../common";
 import type { HistoryLine, Subscription } from "../types";
+import { SubscriptionInvoices } from "./SubscriptionInvoices";
 
 interface RetryAnswer { subscription: Subscription; attempts: Record<string, unknown>[] }
 
@@ -50,6 +51,7 @@ export function SubscriptionDetail({ subscriptionId }: { subscriptionId: string 
           </>
         )}
       </Loading>
+      <SubscriptionInvoices subscriptionId={subscriptionId} reloadKey={sub.data} />
       <Loading loaded={history}>
         {(page) => (
           <Table caption="History" rows={page.data} rowKey={(h) => `${h.at}-${h.action}`} columns={[

@@ -1,11 +1,12 @@
 import { dateTime } from "../../shared/format";
 import { Status, Table } from "../../shared/ui";
-import { Link, Loading, useList } from "../common";
+import { Link, Loading, useList, Pager } from "../common";
 import type { Subscription } from "../types";
 
 export function SubscriptionTable({ customerId, reloadKey = 0 }: { customerId?: string; reloadKey?: number }) {
   const subs = useList<Subscription>("/v1/subscriptions", customerId ? { customer_id: customerId } : {}, [reloadKey]);
   return (
+    <>
     <Loading loaded={subs}>
       {(page) => (
         <Table caption="Subscriptions" rows={page.data} rowKey={(s) => s.id} columns={[
@@ -18,5 +19,7 @@ export function SubscriptionTable({ customerId, reloadKey = 0 }: { customerId?: 
         ]} />
       )}
     </Loading>
+    <Pager list={subs} />
+    </>
   );
 }

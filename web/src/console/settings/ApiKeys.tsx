@@ -3,7 +3,7 @@ import { dateTime } from "../../shared/format";
 import { ActionForm, ActionResult, Field, Select, Status, Table } from "../../shared/ui";
 import { useAction } from "../../shared/useApi";
 import { useConsole } from "../context";
-import { Loading, ScreenTitle, useList } from "../common";
+import { Loading, ScreenTitle, useList, Pager } from "../common";
 import type { ApiKey } from "../types";
 
 const ROLES = ["ADMIN", "MEMBER", "BILLING_ADMIN", "GATEWAY", "OWNER"];
@@ -50,6 +50,7 @@ export function ApiKeys() {
           ]} />
         )}
       </Loading>
+      <Pager list={keys} />
     </section>
   );
 }

@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { dateTime } from "../../shared/format";
 import { Field, Select, Status, Table } from "../../shared/ui";
 import { useConsole } from "../context";
-import { Loading, ScreenTitle, useList } from "../common";
+import { Loading, ScreenTitle, useList, Pager } from "../common";
 import type { LoggedEvent } from "../types";
 import { SendEvent } from "./SendEvent";
 
@@ -42,12 +42,14 @@ export function EventDebugger() {
             { label: "Status", cell: (e) => <Status value={e.status} /> },
             { label: "Event name", cell: (e) => <code>{e.event_name ?? "—"}</code> },
             { label: "Customer", cell: (e) => e.external_customer_id ?? "—" },
+            { label: "Event time", cell: (e) => dateTime(e.timestamp) },
             { label: "Quantity", cell: (e) => e.quantity ?? "—" },
             { label: "Reason", cell: (e) => (e.code ? <><code>{e.code}</code> {e.reason}</> : e.reason || "—") },
             { label: "Event id", cell: (e) => <code>{e.event_id}</code> },
           ]} />
         )}
       </Loading>
+      <Pager list={events} />
     </section>
   );
 }
