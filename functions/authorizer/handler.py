@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerResponse,
 )
 
-from tollgate import wiring
+from tollgate import wiring, wiring_portal
 from tollgate.observability import logger, metrics, tracer
 from tollgate.usecases.authorize import authorize, credential_header_for
 
@@ -26,7 +26,7 @@ def lambda_handler(event: dict, context) -> dict:
         request.headers,
         platform_key_sha256=wiring.platform_key_sha256,
         credential_header=credential_header_for(event.get("resource")),
-        portal_sessions=wiring.portal_session_repository(),
+        portal_sessions=wiring_portal.portal_session_repository(),
     )
     arn = request.parsed_arn
     policy = APIGatewayAuthorizerResponse(

@@ -16,13 +16,6 @@ def tenancy_repository():
 
 
 @lru_cache(maxsize=1)
-def portal_session_repository():
-    from tollgate.adapters.dynamodb.portal_sessions import DynamoPortalSessionRepository
-
-    return DynamoPortalSessionRepository(get_settings().main_table)
-
-
-@lru_cache(maxsize=1)
 def event_publisher():
     from tollgate.adapters.eventbridge import EventBridgePublisher
 
@@ -339,9 +332,10 @@ def reset() -> None:
     for value in list(globals().values()):
         if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == __name__:
             value.cache_clear()
-    from tollgate import wiring_gateways
+    from tollgate import wiring_gateways, wiring_portal
 
     wiring_gateways.reset()
+    wiring_portal.reset()
 
 
 @lru_cache(maxsize=1)
@@ -395,11 +389,3 @@ def replay_deps():
             event_publisher(), settings.main_table, tenancy_repository().list_tenant_ids(), first, last
         ),
     )
-
-
-@lru_cache(maxsize=1)
-def invoice_renderer():
-    """The invoice PDF (fpdf2, imported when the first invoice is rendered)."""
-    from tollgate.adapters.pdf import FpdfInvoiceRenderer
-
-    return FpdfInvoiceRenderer()

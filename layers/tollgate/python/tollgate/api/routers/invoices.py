@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field
 
-from tollgate import wiring
+from tollgate import wiring, wiring_portal
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
 from tollgate.api.money_out import invoice_money, note_money
@@ -200,7 +200,7 @@ def invoice_pdf_response(tenant_id: str, invoice_id: str, customer_id: str | Non
     Bytes: Powertools base64-encodes them and API Gateway (binary media types */*) sends them as they are."""
     from tollgate.usecases.invoicing.documents import invoice_pdf
 
-    renderer = wiring.invoice_renderer()
+    renderer = wiring_portal.invoice_renderer()
     pdf = invoice_pdf(
         wiring.billing_repos(), wiring.tenancy_repository(), renderer, tenant_id, invoice_id, customer_id=customer_id
     )

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field
 
-from tollgate import wiring
+from tollgate import wiring, wiring_portal
 from tollgate.api.access import current_caller, requires
 from tollgate.api.models import ApiModel
 from tollgate.api.money_out import shown_rounded
@@ -64,7 +64,7 @@ class PortalMe(ApiModel):
 def portal_me(caller: Caller_) -> PortalMe:
     customer = wiring.customer_repository().get(caller.tenant_id, caller.customer_id or "")
     session = (
-        wiring.portal_session_repository().get(caller.tenant_id, caller.key_id)
+        wiring_portal.portal_session_repository().get(caller.tenant_id, caller.key_id)
         if caller.kind is KeyKind.PORTAL
         else None
     )

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.depends import Depends
 from pydantic import Field
 
-from tollgate import wiring
+from tollgate import wiring, wiring_portal
 from tollgate.api.access import current_caller, requires
 from tollgate.api.fields import Identifier
 from tollgate.api.models import ApiModel
@@ -87,7 +87,7 @@ def _base_url() -> str:
 )
 def create_portal_session(body: PortalSessionIn, caller: Caller_) -> Response[PortalSessionOut]:
     opened = cases.create_session(
-        wiring.portal_session_repository(),
+        wiring_portal.portal_session_repository(),
         wiring.customer_repository(),
         caller.tenant_id,
         body.customer_id,
@@ -104,5 +104,5 @@ def create_portal_session(body: PortalSessionIn, caller: Caller_) -> Response[Po
     summary="Revoke a portal session now (its link stops working; repeating changes nothing)",
 )
 def revoke_portal_session(portal_session_id: str, caller: Caller_) -> PortalSessionOut:
-    session = cases.revoke_session(wiring.portal_session_repository(), caller.tenant_id, portal_session_id)
+    session = cases.revoke_session(wiring_portal.portal_session_repository(), caller.tenant_id, portal_session_id)
     return _out(session)
