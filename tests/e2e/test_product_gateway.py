@@ -125,6 +125,9 @@ def test_the_check_answers_the_usage_identifier_the_synced_api_key_has_and_the_a
     """apiKeySource=AUTHORIZER: the key Tollgate pushed has the subscription's usage identifier as its value,
     and the check (so the SDK's Lambda authorizer, as usageIdentifierKey) answers that identifier."""
     from tests.e2e.test_gateway_authorizer_handler import event, handler_for
+    from tests.e2e.test_gateway_costs import aws_calls
+    from tollgate import wiring
+    from tollgate.usecases.gateway.check import check
 
     stack, owner = server.stack, own_tenant(server, "usage identifier e2e")
     product = ok(owner.post("/v1/products", json={"name": "Maps API"}), 201)
@@ -144,6 +147,10 @@ def test_the_check_answers_the_usage_identifier_the_synced_api_key_has_and_the_a
 
     # the sync rebuilt the key's snapshot: no wait for its age limit
     assert s.check()["usage_identifier"] == identifier  # a route's decision
+    route = {"api_key": s.key, "method": "GET", "path": "/api/widgets"}
+    with aws_calls() as calls:  # and an uncached decision still reads the snapshot alone
+        uncached = check(wiring.gateway_repos(), tenant_of(owner), route)
+    assert dict(calls) == {"GetItem": 1} and uncached["usage_identifier"] == identifier
     everything = ok(s.gateway.post("/v1/gateway/check", json={"api_key": s.key}))  # all policies (authorizer)
     assert (everything["allowed"], everything["usage_identifier"]) == (True, identifier)
     authorized = handler_for(s)(event(s.key), None)
