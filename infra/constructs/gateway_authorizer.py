@@ -10,7 +10,10 @@
 - ``authorizer``: a ``RequestAuthorizer`` on a Lambda running
   :func:`tollgate_sdk.gateway.authorizer_handler` (all-policies mode: one cached policy document right for
   every route), identity source the customer's key header, results cached for ``cache_ttl_seconds``
-  (use the policies' ``cache_ttl_seconds``; API Gateway allows 0-3600).
+  (use the policies' ``cache_ttl_seconds``; API Gateway allows 0-3600). When the customer's product is
+  synced to this API (``POST /v1/products/{product_id}/gateway/sync``: a usage plan per plan version, an
+  API key per subscription, ``apiKeySource=AUTHORIZER``) it returns the subscription's usage identifier as
+  ``usageIdentifierKey``, so API Gateway throttles and counts the request under that usage plan.
 - ``access_logs``: the stage's access log group (JSON lines with the authorizer's ``subscription_id``);
   a subscription filter sends them to a metering Lambda (:func:`tollgate_sdk.gateway.access_log_handler`),
   which meters in batches of up to 100 with API Gateway's ``requestId``, after the response.

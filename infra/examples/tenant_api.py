@@ -2,7 +2,10 @@
 
 Synthesized by the CDK app next to the ``Tollgate`` stack (``npx cdk synth`` builds both; deploy only
 the platform with ``npx cdk deploy Tollgate``). Context: ``sample_tollgate_api_url``,
-``sample_tenant_id``; put the tenant's GATEWAY operator key into the secret the stack creates.
+``sample_tenant_id``; put the tenant's GATEWAY operator key into the secret the stack creates. To have
+API Gateway throttle and count per subscription, link a product to this REST API and sync it
+(``PUT /v1/products/{product_id}/gateway``, ``POST /v1/products/{product_id}/gateway/sync``): the
+authorizer then returns each subscription's usage identifier as ``usageIdentifierKey``.
 """
 
 from __future__ import annotations

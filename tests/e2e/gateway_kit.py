@@ -66,6 +66,7 @@ def setup(
     policy: dict | None = None,
     owner: httpx.Client | None = None,
     subscribe: dict | None = None,
+    product_id: str | None = None,
 ) -> Setup:
     owner = owner or own_tenant(server, f"gateway {uuid.uuid4().hex[:6]}")
     m = meter(owner)
@@ -75,6 +76,8 @@ def setup(
         if limit is None
         else {}
     )
+    if product_id:
+        extra["product_id"] = product_id
     p = builders.plan(owner, fee=fee, entitlements=entitlements, metadata=plan_metadata or {}, **extra)
     cust = builders.customer(owner, metadata=customer_metadata or {})
     sub = builders.subscribe(owner, cust["id"], p["id"], **(subscribe or {}))

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from tests.e2e import builders
+from tests.e2e import builders, gateway_kit
 from tests.e2e.aws_kit import connected_aws_integration, in_tenant_account
 from tests.e2e.billing_kit import own_tenant, tenant_of
 from tests.e2e.builders import ok
@@ -119,3 +119,44 @@ def test_link_errors_are_clear_4xx_and_another_tenants_product_is_404(server):
     assert missing.status_code == 422 and missing.headers["content-type"].startswith("application/problem+json")
     assert ok(other.get(path), 404)["code"] == "PRODUCT_NOT_FOUND"
     assert ok(c.post(f"{path}/sync"), 404)["code"] == "GATEWAY_NOT_LINKED"
+
+
+def test_the_check_answers_the_usage_identifier_the_synced_api_key_has_and_the_authorizer_returns_it(server):
+    """apiKeySource=AUTHORIZER: the key Tollgate pushed has the subscription's usage identifier as its value,
+    and the check (so the SDK's Lambda authorizer, as usageIdentifierKey) answers that identifier."""
+    from tests.e2e.test_gateway_authorizer_handler import event, handler_for
+    from tests.e2e.test_gateway_costs import aws_calls
+    from tollgate import wiring
+    from tollgate.usecases.gateway.check import check
+
+    stack, owner = server.stack, own_tenant(server, "usage identifier e2e")
+    product = ok(owner.post("/v1/products", json={"name": "Maps API"}), 201)
+    s = gateway_kit.setup(server, owner=owner, product_id=product["id"])
+    assert s.check()["usage_identifier"] is None  # not linked: the snapshot is built without one
+    path = f"/v1/products/{product['id']}/gateway"
+    target = {"rest_api_id": _rest_api(stack), "stage": "prod"}
+    ok(owner.put(path, json={"integration_id": connected_aws_integration(owner)["id"], "target": target}), 201)
+    synced = ok(owner.post(f"{path}/sync"))
+    assert synced["state"] == "IN_SYNC", synced
+    identifier = synced["usage_identifiers"][s.subscription["id"]]
+    pushed = _api_keys(stack)[f"tollgate-{s.subscription['id']}"]
+    assert pushed["value"] == identifier and pushed["enabled"]
+    with stack.exclusive():
+        api = in_tenant_account("apigateway").get_rest_api(restApiId=target["rest_api_id"])
+    assert api["apiKeySource"] == "AUTHORIZER"
+
+    # the sync rebuilt the key's snapshot: no wait for its age limit
+    assert s.check()["usage_identifier"] == identifier  # a route's decision
+    route = {"api_key": s.key, "method": "GET", "path": "/api/widgets"}
+    with aws_calls() as calls:  # and an uncached decision still reads the snapshot alone
+        uncached = check(wiring.gateway_repos(), tenant_of(owner), route)
+    assert dict(calls) == {"GetItem": 1} and uncached["usage_identifier"] == identifier
+    everything = ok(s.gateway.post("/v1/gateway/check", json={"api_key": s.key}))  # all policies (authorizer)
+    assert (everything["allowed"], everything["usage_identifier"]) == (True, identifier)
+    authorized = handler_for(s)(event(s.key), None)
+    assert authorized["usageIdentifierKey"] == identifier
+    assert "usageIdentifierKey" not in handler_for(s)(event("sk_live_nope"), None)
+    assert ok(owner.post(f"{path}/sync"))["usage_identifiers"][s.subscription["id"]] == identifier  # stable
+
+    ok(owner.delete(path))  # unlinked: the identifier is gone from the answer too
+    assert s.check()["usage_identifier"] is None

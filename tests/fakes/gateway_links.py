@@ -41,6 +41,9 @@ class InMemoryGatewayLinks:
     def usage_identifiers(self, tenant_id: str, product_id: str) -> dict[str, str]:
         return dict(self.identifiers.get((tenant_id, product_id), {}))
 
+    def usage_identifier(self, tenant_id: str, product_id: str, subscription_id: str) -> str | None:
+        return self.identifiers.get((tenant_id, product_id), {}).get(subscription_id)
+
     def add_usage_identifiers(self, tenant_id: str, product_id: str, new: Mapping[str, str]) -> dict[str, str]:
         stored = self.identifiers.setdefault((tenant_id, product_id), {})
         for sub, identifier in new.items():

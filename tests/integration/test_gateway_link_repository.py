@@ -30,10 +30,14 @@ def test_links_are_conditional_identifiers_are_generated_once_and_unlink_cleans_
         assert repo.add_usage_identifiers(tenant, "prod_1", {"sub_1": "tgu_first"}) == {"sub_1": "tgu_first"}
         both = repo.add_usage_identifiers(tenant, "prod_1", {"sub_1": "tgu_second", "sub_2": "tgu_two"})
         assert both == {"sub_1": "tgu_first", "sub_2": "tgu_two"}
+        assert repo.usage_identifier(tenant, "prod_1", "sub_2") == "tgu_two"  # one read (the snapshot's build)
+        assert repo.usage_identifier(tenant, "prod_1", "sub_3") is None
+        assert repo.usage_identifier("ten_other", "prod_1", "sub_2") is None
         assert (tenant, "prod_1") in _all(repo)
 
         repo.delete(tenant, "prod_1")
         assert repo.get(tenant, "prod_1") is None and repo.usage_identifiers(tenant, "prod_1") == {}
+        assert repo.usage_identifier(tenant, "prod_1", "sub_1") is None
         assert (tenant, "prod_1") not in _all(repo)
 
 

@@ -36,6 +36,7 @@ class FakeGateway:
     down: bool = False
     checks: list[dict] = field(default_factory=list)
     meters: list[dict] = field(default_factory=list)
+    usage_identifiers: dict[str, str] = field(default_factory=dict)  # customer -> identifier (a synced product)
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self._handle)
@@ -123,6 +124,7 @@ class FakeGateway:
             **self._ids(api_key),
         }
         refused = self._key_problem(api_key)
+        out["usage_identifier"] = None if refused else self.usage_identifiers.get(out["customer_id"])
         if refused:
             out |= {"allowed": False, "status": refused[0], "problem": refused[1]}
         return out

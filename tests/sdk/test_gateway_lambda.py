@@ -148,6 +148,18 @@ def test_authorizer_allows_the_api_and_carries_ids(fake):
     assert result["principalId"] == "cus_1"
     assert result["context"] == {"subscription_id": "sub_cus_1", "customer_id": "cus_1"}
     assert fake.checks == [{"api_key": "sk_live_good"}]  # all-policies mode: no method, no path
+    assert "usageIdentifierKey" not in result  # the product is not synced to a gateway
+
+
+def test_authorizer_returns_the_usage_identifier_of_a_synced_product_also_from_its_cache(fake):
+    fake.usage_identifiers = {"cus_1": "tgu_0123456789abcdef0123456789"}
+    handler = authorizer_handler(GatewayClient("http://t", "afo_gw", transport=fake.transport()))
+    first = handler(authorizer_event({"Authorization": "Bearer sk_live_good"}), None)
+    assert first["usageIdentifierKey"] == "tgu_0123456789abcdef0123456789"
+    again = handler(authorizer_event({"Authorization": "Bearer sk_live_good"}), None)
+    assert again["usageIdentifierKey"] == first["usageIdentifierKey"] and len(fake.checks) == 1  # cached
+    refused = handler(authorizer_event({"Authorization": "Bearer sk_live_old"}), None)
+    assert "usageIdentifierKey" not in refused
 
 
 def test_authorizer_denies_per_method_arn_for_a_denied_policy(fake):

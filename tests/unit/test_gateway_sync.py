@@ -239,3 +239,18 @@ def test_scheduled_check_walks_every_link_and_survives_a_broken_one(world):
     assert cases.check_all(deps, NOW).checked == 0
     with pytest.raises(NotFound):
         cases.unlink(deps, T, "prod_1")
+
+
+def test_customers_given_a_usage_identifier_get_their_snapshots_refreshed_once_and_on_unlink(world):
+    deps, gateway, subs = world
+    refreshed: list[tuple[str, set[str]]] = []
+    deps = replace(deps, refresh=lambda tenant, customers: refreshed.append((tenant, customers)))
+    cases.check_all(deps, NOW)  # the scheduled check leaves it to the snapshots' age limit
+    subs.items["sub_2"] = replace(subscription("sub_2"), customer_id="cus_2")
+    cases.sync(deps, T, "prod_1", NOW)
+    assert refreshed == [(T, {"cus_2"})]  # sub_1 was given its identifier by the scheduled check
+    cases.sync(deps, T, "prod_1", NOW)
+    assert len(refreshed) == 1  # nothing new: no refresh
+    assert deps.links.usage_identifier(T, "prod_1", "sub_2") == gateway.state["keys"]["sub_2"]["usage_identifier"]
+    cases.unlink(deps, T, "prod_1")
+    assert refreshed[-1] == (T, {"cus_1", "cus_2"}) and deps.links.usage_identifier(T, "prod_1", "sub_2") is None

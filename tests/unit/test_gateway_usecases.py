@@ -4,6 +4,7 @@ ext_authz answer, policies CRUD with pagination, and that an unknown key costs n
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -175,3 +176,19 @@ def test_strict_mode_returns_the_increment_of_an_unmetered_response_once(world):
     assert store.counters[counter] == 0
     assert meter(repos, tenant, line, "call-2")["reason"] == "STATUS_NOT_METERED"  # redelivered: nothing more
     assert store.counters[counter] == 0
+
+
+def test_the_answer_carries_the_snapshots_usage_identifier_only_when_allowed(world):
+    tenant, repos, store = world
+    _policy(repos, tenant)
+    route = {"api_key": KEY, "method": "GET", "path": "/api/a"}
+    assert check(repos, tenant, route)["usage_identifier"] is None  # not synced to a gateway
+    assert check(repos, tenant, {"api_key": KEY})["usage_identifier"] is None
+    snap = replace(store.snapshots[hash_key(KEY)], usage_identifier="tgu_" + "u" * 28)
+    assert AccessSnapshot.from_json(snap.to_json()) == snap  # stored with the snapshot
+    store.snapshots[hash_key(KEY)] = snap
+    assert check(repos, tenant, route)["usage_identifier"] == snap.usage_identifier
+    assert check(repos, tenant, {"api_key": KEY})["usage_identifier"] == snap.usage_identifier
+    store.snapshots[hash_key(KEY)] = replace(snap, key_state=KeyState.REVOKED)
+    assert check(repos, tenant, route)["usage_identifier"] is None
+    assert check(repos, tenant, {"api_key": KEY})["usage_identifier"] is None

@@ -293,6 +293,7 @@ def gateway_store():
 
 def gateway_repos():
     from tollgate.usecases.gateway.repos import GatewayRepos
+    from tollgate.wiring_gateway_sync import gateway_link_repository
 
     return GatewayRepos(
         store=gateway_store(),
@@ -305,6 +306,7 @@ def gateway_repos():
         payments=payment_repository(),
         usage=usage_reader(),
         ingest=ingest_deps,
+        links=gateway_link_repository(),
     )
 
 

@@ -32,4 +32,12 @@ def sync_deps():
         providers=gateway_providers(),
         catalog=wiring.catalog_repository(),
         subscriptions=wiring.subscription_repository(),
+        refresh=refresh_snapshots,
     )
+
+
+def refresh_snapshots(tenant_id: str, customer_ids: set[str]) -> int:
+    """Rebuild the access snapshots of customers whose subscriptions got (or lost) a usage identifier."""
+    from tollgate.usecases.gateway.snapshots import refresh_customers
+
+    return refresh_customers(wiring.gateway_repos(), {(tenant_id, c) for c in customer_ids})

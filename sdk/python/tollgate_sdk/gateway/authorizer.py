@@ -13,6 +13,12 @@ the same answer, or order routes so that they do not overlap.
 
 The context carries ``subscription_id``/``customer_id`` (the access log records them for metering) and
 the first denial's ``code``, ``status`` and ``detail`` (for a gateway response template).
+
+When the key's product is synced to this REST API (``POST /v1/products/{product_id}/gateway/sync``), the
+answer carries the subscription's ``usage_identifier`` and the result returns it as ``usageIdentifierKey``:
+with the API's ``apiKeySource=AUTHORIZER`` (set by the sync) API Gateway then throttles and counts the
+request under the usage plan of the subscription's plan version (the API key Tollgate pushed has that
+value). The cached answer keeps it, so a cached or stale answer returns it too.
 """
 
 from __future__ import annotations
@@ -74,11 +80,14 @@ def policy_document(method_arn: str, answer: Mapping[str, Any]) -> dict[str, Any
             "status": int(first_problem.get("status") or 403),
             "detail": str(first_problem.get("detail") or ""),
         }
-    return {
+    result: dict[str, Any] = {
         "principalId": answer.get("customer_id") or "anonymous",
         "policyDocument": {"Version": "2012-10-17", "Statement": statements},
         "context": context,
     }
+    if not key_refused and answer.get("usage_identifier"):
+        result["usageIdentifierKey"] = str(answer["usage_identifier"])
+    return result
 
 
 def _statement(effect: str, resources: list[str]) -> dict[str, Any]:

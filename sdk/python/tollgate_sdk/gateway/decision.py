@@ -26,6 +26,7 @@ class Decision:
     headers: dict[str, str] = field(default_factory=dict)
     subscription_id: str | None = None
     customer_id: str | None = None
+    usage_identifier: str | None = None  # the subscription's key at the synced gateway (usageIdentifierKey)
     policy: dict[str, Any] | None = None
     increments: dict[str, Decimal] = field(default_factory=dict)
     source: Source = "server"
@@ -57,6 +58,7 @@ def decision_from(answer: Mapping[str, Any], increments: dict[str, Decimal], sou
         headers={str(k): str(v) for k, v in headers.items()},
         subscription_id=answer.get("subscription_id"),
         customer_id=answer.get("customer_id"),
+        usage_identifier=answer.get("usage_identifier"),
         policy=answer.get("policy"),
         increments=increments,
         source=source,

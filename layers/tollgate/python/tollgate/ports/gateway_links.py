@@ -35,6 +35,11 @@ class GatewayLinkRepository(Protocol):
         """subscription id → usage identifier, for every subscription of the product given one."""
         ...
 
+    def usage_identifier(self, tenant_id: str, product_id: str, subscription_id: str) -> str | None:
+        """One subscription's usage identifier (one read; the access snapshot's build asks it), None when the
+        product is not linked or the subscription was never given one."""
+        ...
+
     def add_usage_identifiers(self, tenant_id: str, product_id: str, new: Mapping[str, str]) -> dict[str, str]: ...
 
     def page_all(self, *, limit: int, cursor: str | None = None) -> Page[tuple[str, str]]:

@@ -39,6 +39,14 @@ class SyncDeps:
     providers: GatewayProviders
     catalog: CatalogRepository
     subscriptions: TenantSubscriptions
+    # rebuild the access snapshots of these customers of the tenant (their check answer carries the usage
+    # identifier: ``usecases.gateway.snapshots.refresh_customers``); None: left to the snapshots' age limit
+    refresh: Callable[[str, set[str]], object] | None = None
+
+
+def _refresh(deps: SyncDeps, tenant_id: str, customers: set[str]) -> None:
+    if deps.refresh is not None and customers:
+        deps.refresh(tenant_id, customers)
 
 
 def _product(deps: SyncDeps, tenant_id: str, product_id: str) -> Product:
@@ -90,11 +98,19 @@ def link_product(
 
 def unlink(deps: SyncDeps, tenant_id: str, product_id: str) -> None:
     get_link(deps, tenant_id, product_id)
+    owned = deps.links.usage_identifiers(tenant_id, product_id)
     deps.links.delete(tenant_id, product_id)
+    subs = deps.subscriptions.list_for_tenant(tenant_id) if owned else []
+    _refresh(deps, tenant_id, {s.customer_id for s in subs if s.subscription_id in owned})
 
 
 def desired_for(deps: SyncDeps, link: GatewayLink) -> DesiredGateway:
     """What Tollgate would push for the linked product (usage identifiers generated once, then stored)."""
+    return _desired(deps, link)[0]
+
+
+def _desired(deps: SyncDeps, link: GatewayLink) -> tuple[DesiredGateway, set[str]]:
+    """The DesiredGateway and the customers whose subscriptions were given a usage identifier now."""
     product = _product(deps, link.tenant_id, link.product_id)
     plans = [p for p in deps.catalog.list_plans(link.tenant_id) if p.product_id == product.product_id]
     versions = {p.plan_id: deps.catalog.list_versions(link.tenant_id, p.plan_id) for p in plans}
@@ -108,7 +124,8 @@ def desired_for(deps: SyncDeps, link: GatewayLink) -> DesiredGateway:
     }
     if missing:
         identifiers = deps.links.add_usage_identifiers(link.tenant_id, link.product_id, missing)
-    return build_desired(product, plans, versions, subscriptions, identifiers, link.target)
+    given = {s.customer_id for s in subscriptions if s.subscription_id in missing}
+    return build_desired(product, plans, versions, subscriptions, identifiers, link.target), given
 
 
 def _record(
@@ -132,7 +149,17 @@ def _compare(provider: GatewayProvider, desired: DesiredGateway) -> list[dict[st
 
 def _run(deps: SyncDeps, tenant_id: str, product_id: str, operation: Operation, at: datetime) -> GatewayLink:
     link = get_link(deps, tenant_id, product_id)
-    desired = desired_for(deps, link)
+    desired, given = _desired(deps, link)
+    try:
+        return _operate(deps, link, desired, operation, at)
+    finally:
+        _refresh(deps, tenant_id, given)
+
+
+def _operate(
+    deps: SyncDeps, link: GatewayLink, desired: DesiredGateway, operation: Operation, at: datetime
+) -> GatewayLink:
+    tenant_id, product_id = link.tenant_id, link.product_id
     try:
         provider = deps.providers.provider(tenant_id, link.integration_id)
         if operation is not Operation.CHECK:
@@ -166,8 +193,9 @@ class CheckRun:
 
 
 def check_all(deps: SyncDeps, at: datetime, page_size: int = 100) -> CheckRun:
-    """The scheduled drift check: every link; a link that cannot be checked is logged and skipped."""
-    run, cursor = CheckRun(), None
+    """The scheduled drift check: every link; a link that cannot be checked is logged and skipped. The
+    snapshots of subscriptions it gives an identifier pick it up within their age limit (no refresh here)."""
+    run, cursor, deps = CheckRun(), None, replace(deps, refresh=None)
     while True:
         page = deps.links.page_all(limit=page_size, cursor=cursor)
         for tenant_id, product_id in page.data:

@@ -127,6 +127,11 @@ class DynamoGatewayLinkRepository:
         items = query_all(self._table, KeyConditionExpression=condition, ConsistentRead=True)
         return {i["subscription_id"]: i["usage_identifier"] for i in items}
 
+    def usage_identifier(self, tenant_id: str, product_id: str, subscription_id: str) -> str | None:
+        key = usage_identifier_key(tenant_id, product_id, subscription_id)
+        item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        return str(item["usage_identifier"]) if item else None
+
     def add_usage_identifiers(self, tenant_id: str, product_id: str, new: Mapping[str, str]) -> dict[str, str]:
         from botocore.exceptions import ClientError
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.depends import Depends
-from pydantic import Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from tollgate import wiring
 from tollgate.api.access import current_caller, requires
@@ -92,6 +92,30 @@ class CheckIn(ApiModel):
     method: Method | None = None
     path: Path | None = None
     meters: Increments | None = Field(default=None, description="Evaluated even when no policy covers the route.")
+
+
+class CheckOut(BaseModel):
+    """The decision (both modes: a route's, or every policy's with ``decisions``)."""
+
+    model_config = ConfigDict(extra="allow")
+    allowed: bool
+    status: int = Field(description="The HTTP status the gateway answers (200 when allowed).")
+    problem: dict[str, Any] | None = Field(description="The RFC 7807 problem to answer when refused.")
+    headers: dict[str, Any] = Field(description="Headers to add to the gateway's answer (limits, Retry-After).")
+    subscription_id: str | None
+    customer_id: str | None
+    usage_identifier: str | None = Field(
+        description="For an allowed key whose subscription's product is synced to a gateway "
+        "(PUT /v1/products/{product_id}/gateway, then POST /v1/products/{product_id}/gateway/sync): the "
+        "subscription's Tollgate-generated usage identifier. On AWS it is the value of the API key Tollgate "
+        "pushed to the usage plan; a Lambda authorizer returns it as usageIdentifierKey (apiKeySource=AUTHORIZER). "
+        "Null otherwise."
+    )
+    cache_ttl_seconds: int
+    policy: dict[str, Any] | None = None
+    meters: dict[str, Any] | None = None
+    decisions: list[dict[str, Any]] | None = Field(default=None, description="Every policy's answer (no method/path).")
+    reason: str | None = None
 
 
 SubscriptionId = Annotated[
@@ -195,6 +219,7 @@ def delete_policy(policy_id: str, caller: CallerDep):
     openapi_extensions=CHECK,
     tags=["gateway"],
     summary="Decide whether a customer key may call a route (200 always; the decision is in the body)",
+    responses={200: {"description": "The decision", "content": {"application/json": {"model": CheckOut}}}},
 )
 def gateway_check(body: CheckIn, caller: CallerDep) -> dict[str, Any]:
     return check_cases.check(wiring.gateway_repos(), caller.tenant_id, body.model_dump(exclude_none=True))

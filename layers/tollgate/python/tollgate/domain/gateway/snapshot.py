@@ -94,6 +94,9 @@ class AccessSnapshot:
     wallet_balance: Decimal | None = None
     currency: str = ""
     rate_limit: tuple[int, int] | None = None  # (requests, window seconds)
+    # the subscription's usage identifier at the product's linked gateway (issue 19 sync): what a Lambda
+    # authorizer returns as usageIdentifierKey under apiKeySource=AUTHORIZER; None when not synced
+    usage_identifier: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -119,6 +122,7 @@ class AccessSnapshot:
             "wallet_balance": plain(self.wallet_balance) if self.wallet_balance is not None else None,
             "currency": self.currency,
             "rate_limit": list(self.rate_limit) if self.rate_limit else None,
+            "usage_identifier": self.usage_identifier,
         }
 
     @classmethod
@@ -147,4 +151,5 @@ class AccessSnapshot:
             wallet_balance=Decimal(d["wallet_balance"]) if d.get("wallet_balance") is not None else None,
             currency=d.get("currency", ""),
             rate_limit=(int(rate[0]), int(rate[1])) if rate else None,
+            usage_identifier=d.get("usage_identifier") or None,
         )

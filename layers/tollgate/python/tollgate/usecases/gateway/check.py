@@ -50,6 +50,7 @@ class Answer:
             "headers": self.decision.headers(),
             "subscription_id": s.subscription_id if s else None,
             "customer_id": s.customer_id if s else None,
+            "usage_identifier": s.usage_identifier if s and self.decision.allowed else None,
             "policy": _policy_json(self.policy),
             "meters": self.decision.meters,
             "cache_ttl_seconds": self.cache_ttl_seconds,
@@ -187,6 +188,7 @@ def _all_policies(
         "decisions": decisions,
         "subscription_id": snapshot.subscription_id if snapshot else None,
         "customer_id": snapshot.customer_id if snapshot else None,
+        "usage_identifier": snapshot.usage_identifier if snapshot and top.allowed else None,
         "cache_ttl_seconds": min(ttls),
     }
 

@@ -13,6 +13,7 @@ from tollgate.ports.billing import InvoiceRepository, UsageReader
 from tollgate.ports.catalog import CatalogRepository
 from tollgate.ports.customers import CustomerRepository, SubscriptionRepository
 from tollgate.ports.gateway import GatewayStore
+from tollgate.ports.gateway_links import GatewayLinkRepository
 
 
 @dataclass
@@ -28,3 +29,4 @@ class GatewayRepos:
     usage: UsageReader
     ingest: Callable[[], Any]  # the ingestion deps (built only when metering)
     clock: Callable[[], datetime] = utcnow
+    links: GatewayLinkRepository | None = None  # product gateway links: the snapshot's usage identifier

@@ -3,6 +3,8 @@ stored next to the key (one GetItem per uncached decision) and rebuilt when one 
 
 - eagerly, by ``refresh_customer``: the usage aggregator after each batch, and the gateway-access
   consumer for subscription, plan, payment, invoice, wallet, customer and key events (outbox -> EventBridge);
+- by the product gateway sync (``usecases.gateway_sync``) for the subscriptions it gives a usage
+  identifier, or whose identifier an unlink removed;
 - lazily, as a safety net: a snapshot older than ``MAX_AGE`` or past a meter's period end is rebuilt
   on the next check.
 
@@ -115,7 +117,16 @@ def build(repos: GatewayRepos, key: ApiKey, now: datetime) -> AccessSnapshot:
         wallet_balance=wallet.balance if wallet else (Decimal(0) if prepaid else None),
         currency=sub.currency,
         rate_limit=_rate_limit(plan_meta),
+        usage_identifier=_usage_identifier(repos, sub, plan.product_id if plan else None),
     )
+
+
+def _usage_identifier(repos: GatewayRepos, sub: Subscription, product_id: str | None) -> str | None:
+    """The subscription's usage identifier at its product's linked gateway (one GetItem, at build only: a
+    decision still reads the snapshot alone); the gateway sync refreshes the snapshots it gives one."""
+    if repos.links is None or not product_id:
+        return None
+    return repos.links.usage_identifier(sub.tenant_id, product_id, sub.subscription_id)
 
 
 def _payment(repos: GatewayRepos, sub: Subscription, free: bool, payment_method: str | None) -> dict:
