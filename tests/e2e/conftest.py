@@ -29,6 +29,7 @@ class LocalServer:
     tenant_id: str
     owner_key: str
     platform_key: str
+    gateway: LocalApiGateway  # what serves ``url`` (its demo API: ``gateway.demo``)
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +39,8 @@ def server(local_stack):
     stack = local_stack
     boot = stack.bootstrap_tenant("E2E tenant")
     port = free_port()
-    config = uvicorn.Config(asgi_app(LocalApiGateway(stack)), host="127.0.0.1", port=port, log_level="warning")
+    gateway = LocalApiGateway(stack)
+    config = uvicorn.Config(asgi_app(gateway), host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
@@ -50,7 +52,7 @@ def server(local_stack):
                 break
         except httpx.HTTPError:
             time.sleep(0.1)
-    yield LocalServer(url, stack, boot.tenant_id, boot.operator_key, boot.platform_key)
+    yield LocalServer(url, stack, boot.tenant_id, boot.operator_key, boot.platform_key, gateway)
     uv.should_exit = True
     thread.join(timeout=10)
 

@@ -20,10 +20,7 @@ ROUTES = ["GET /demo-api/widgets*", "POST /demo-api/orders", "GET /demo-api/stat
 
 @pytest.fixture
 def demo(server):
-    from infra.local import demo_api
-
-    active = demo_api.ACTIVE
-    assert active is not None
+    active = server.gateway.demo  # the demo API of the gateway serving server.url (not the last one made)
     yield active
     active.backend_down = False
 
