@@ -68,3 +68,33 @@ def _up(boot: Path) -> bool:
         return httpx.get(f"{url}/health", timeout=2).status_code == 200
     except (ValueError, KeyError, httpx.HTTPError):
         return False
+
+
+@contextlib.contextmanager
+def serving(stack, ready_timeout: float = 30.0) -> Iterator[tuple[str, object]]:
+    """The in-process local ``stack`` served over HTTP on a free port by uvicorn in a thread (the e2e and
+    browser tiers' server): yields its URL and the ``LocalApiGateway`` answering it."""
+    import threading
+
+    import uvicorn
+
+    from infra.local.http import LocalApiGateway, asgi_app
+
+    gateway = LocalApiGateway(stack)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(asgi_app(gateway), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + ready_timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    try:
+        yield url, gateway
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

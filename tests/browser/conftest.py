@@ -12,20 +12,15 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from infra.definitions import REPO_ROOT
-from infra.local.http import LocalApiGateway, asgi_app
-from tests.local_server import local_server
+from tests.local_server import local_server, serving
 
 pytestmark = pytest.mark.browser
 
@@ -39,12 +34,6 @@ class WebServer:
     tenant_id: str
     owner_key: str
     platform_key: str
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def ensure_chromium() -> str:
@@ -95,25 +84,9 @@ def page(chromium_browser) -> Iterator:
 @pytest.fixture(scope="session")
 def web_server(local_stack) -> Iterator[WebServer]:
     """The session's local stack over HTTP (API + /console + /portal on one origin)."""
-    import uvicorn
-
     boot = local_stack.bootstrap_tenant("Browser tenant")
-    port = free_port()
-    config = uvicorn.Config(asgi_app(LocalApiGateway(local_stack)), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield WebServer(url, boot.tenant_id, boot.operator_key, boot.platform_key)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(local_stack) as (url, _gateway):
+        yield WebServer(url, boot.tenant_id, boot.operator_key, boot.platform_key)
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from infra.local.http import LocalApiGateway, asgi_app
+from infra.local.http import LocalApiGateway
 from infra.local.stack import LocalStack
+from tests.local_server import serving
 
 pytestmark = pytest.mark.e2e
 
@@ -34,27 +34,9 @@ class LocalServer:
 
 @pytest.fixture(scope="session")
 def server(local_stack):
-    import uvicorn
-
-    stack = local_stack
-    boot = stack.bootstrap_tenant("E2E tenant")
-    port = free_port()
-    gateway = LocalApiGateway(stack)
-    config = uvicorn.Config(asgi_app(gateway), host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield LocalServer(url, stack, boot.tenant_id, boot.operator_key, boot.platform_key, gateway)
-    uv.should_exit = True
-    thread.join(timeout=10)
+    boot = local_stack.bootstrap_tenant("E2E tenant")
+    with serving(local_stack) as (url, gateway):
+        yield LocalServer(url, local_stack, boot.tenant_id, boot.operator_key, boot.platform_key, gateway)
 
 
 def client(server: LocalServer, key: str | None, tenant_id: str | None) -> httpx.Client:
