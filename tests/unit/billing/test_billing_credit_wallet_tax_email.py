@@ -250,3 +250,23 @@ def test_a_failed_send_publishes_invoice_send_failed_with_the_reason_and_a_resen
         world.mailer.reject.clear()
     result = send_invoice(world.repos, TENANT, invoice.invoice_id)
     assert result.sent and result.delivery.attempts == 2 and len(world.mailer.sent) == 1
+
+
+def test_the_settings_read_back_can_be_sent_back_unchanged():
+    """GET /v1/settings/billing answers what PUT takes: a read-modify-write (the console's Finance screen)
+    must not fail on the shape of a field it did not touch (the tax timeout is a decimal string both ways)."""
+    from datetime import UTC, datetime
+
+    from tollgate.domain.billing.settings import parse_settings
+
+    at = datetime(2026, 11, 30, tzinfo=UTC)
+    tax = {"mode": "EXCLUSIVE", "rates": [{"name": "VAT", "rate_percent": "20"}], "timeout_seconds": "2.5"}
+    body = {"sender_email": "billing@example.com", "tax": tax}
+    first = parse_settings("ten_1", body, providers=["builtin"], at=at, revision=1)
+    shown = first.to_json()
+    assert shown["tax"]["timeout_seconds"] == "2.5"
+    sent_back = {k: v for k, v in shown.items() if k not in ("updated_at", "revision")}
+    again = parse_settings("ten_1", sent_back, providers=["builtin"], at=at, revision=2)
+    assert again.to_json() | {"revision": 1} == shown
+    default = parse_settings("ten_1", {}, providers=["builtin"], at=at, revision=1).to_json()["tax"]
+    assert default["timeout_seconds"] == "5"

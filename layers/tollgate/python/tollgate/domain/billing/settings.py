@@ -25,6 +25,7 @@ from typing import Any
 from tollgate.domain.billing.tax import BUILTIN, TaxMode, TaxRate, parse_rates
 from tollgate.domain.clock import parse_rfc3339, to_rfc3339
 from tollgate.domain.errors import InvalidInput
+from tollgate.domain.money import plain
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DEFAULT_TAX_TIMEOUT = 5.0
@@ -54,7 +55,8 @@ class BillingSettings:
                 "mode": self.tax_mode.value,
                 "rates": [r.to_json() for r in self.tax_rates],
                 "provider": self.tax_provider,
-                "timeout_seconds": self.tax_timeout_seconds,
+                # a decimal string, as PUT takes it (a read-modify-write sends it back unchanged)
+                "timeout_seconds": plain(Decimal(str(self.tax_timeout_seconds)).normalize()),
             },
             "payment_terms_days": self.payment_terms_days,
             "invoice_grace_period_days": self.invoice_grace_period_days,
