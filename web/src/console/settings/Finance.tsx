@@ -15,7 +15,7 @@ interface Draft { legal_name: string; address: string; sender_email: string; sen
 
 const READ_ONLY = ["updated_at", "revision"];
 
-/** The tax settings as PUT takes them: GET answers timeout_seconds as a number, PUT wants decimal strings. */
+/** The tax settings as PUT takes them: decimal strings, and each rate's own fields only. */
 function taxForPut(tax: Record<string, unknown>): Record<string, unknown> {
   const rates = Array.isArray(tax.rates) ? (tax.rates as Record<string, unknown>[]) : [];
   return {
