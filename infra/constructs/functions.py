@@ -279,7 +279,7 @@ class LambdaFunctions(Construct):
         if decl.platform_admin_secret:
             r.platform_admin_secret.grant_read(role)
         if decl.gateway_integrations:
-            grant_gateway_integrations(role)
+            grant_gateway_integrations(role, decl.gateway_integrations)
 
     def _add_stream_source(self, function_name: str, fn: lambda_.Function, source: definitions.StreamSource) -> None:
         if definitions.tables()[source.table].stream is None:

@@ -1,7 +1,8 @@
 """The grants of a function declared with ``gateway_integrations`` (issue 19): the integrations' credentials
 and the tenants' roles.
 
-- ``secretsmanager:CreateSecret``/``PutSecretValue``/``GetSecretValue``/``DeleteSecret`` on
+- ``secretsmanager:CreateSecret``/``PutSecretValue``/``GetSecretValue``/``DeleteSecret`` (``"manage"``: the
+  API, which stores and rotates them) or ``GetSecretValue`` only (``"use"``: the hourly drift check) on
   ``secret:tollgate/*/integrations/*`` of this account and region only (one secret per integration,
   ``tollgate/{tenant_id}/integrations/{integration_id}``; nothing else of Secrets Manager);
 - ``sts:AssumeRole`` on IAM roles (``arn:aws:iam::*:role/*``): the tenants' roles are in the tenants' own
@@ -18,22 +19,25 @@ from cdk_nag import RegexAppliesTo
 from infra.constructs.naming import acknowledge
 
 SECRETS_REGEX = "/^Resource::arn:<AWS::Partition>:secretsmanager:.*:secret:tollgate\\/\\*\\/integrations\\/\\*$/g"
-SECRET_ACTIONS = [
-    "secretsmanager:CreateSecret",
-    "secretsmanager:PutSecretValue",
-    "secretsmanager:GetSecretValue",
-    "secretsmanager:DeleteSecret",
-]
+SECRET_ACTIONS = {
+    "manage": [
+        "secretsmanager:CreateSecret",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DeleteSecret",
+    ],
+    "use": ["secretsmanager:GetSecretValue"],
+}
 
 
-def grant_gateway_integrations(role: iam.Role) -> None:
+def grant_gateway_integrations(role: iam.Role, mode: str) -> None:
     secrets = Stack.of(role).format_arn(
         service="secretsmanager",
         resource="secret",
         resource_name="tollgate/*/integrations/*",
         arn_format=ArnFormat.COLON_RESOURCE_NAME,
     )
-    role.add_to_policy(iam.PolicyStatement(actions=SECRET_ACTIONS, resources=[secrets]))
+    role.add_to_policy(iam.PolicyStatement(actions=SECRET_ACTIONS[mode], resources=[secrets]))
     role.add_to_policy(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=["arn:aws:iam::*:role/*"]))
     acknowledge(
         role,

@@ -78,8 +78,9 @@ class Function(_Model):
     # PartiQL statement kinds the function runs per table ("INSERT", "SELECT", "UPDATE", "DELETE"): each
     # needs its own dynamodb:PartiQL* action, which the table's read/read_write grants do not include.
     partiql: dict[str, list[Literal["INSERT", "SELECT", "UPDATE", "DELETE"]]] = {}
-    # Gateway integrations (issue 19): their secrets (tollgate/*/integrations/*) and sts:AssumeRole of tenants' roles.
-    gateway_integrations: bool = False
+    # Gateway integrations (issue 19): sts:AssumeRole of tenants' roles and their secrets (tollgate/*/integrations/*):
+    # "manage" creates, rotates, reads and deletes them (the API), "use" only reads them (the drift check).
+    gateway_integrations: Literal["manage", "use"] | None = None
 
     @property
     def module(self) -> str:

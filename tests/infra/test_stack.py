@@ -375,8 +375,9 @@ def test_each_function_role_holds_only_its_declared_grants(synth) -> None:
 
 
 def test_only_gateway_integration_functions_reach_integration_secrets_and_assume_roles(synth) -> None:
-    """Issue 19: the API function (declared ``gateway_integrations``) may use the secrets named
-    tollgate/*/integrations/* (no other secret) and sts:AssumeRole on roles; no other function may."""
+    """Issue 19: the API function (``gateway_integrations: "manage"``) may create, rotate, read and delete the
+    secrets named tollgate/*/integrations/* (no other secret), the drift check (``"use"``) only read them; both
+    sts:AssumeRole on roles; no other function may."""
     for name, decl in definitions.functions().items():
         statements = role_statements(synth, synth.logical_id(synth.stack.functions.roles[name]))
         secret_statements = [
@@ -390,12 +391,10 @@ def test_only_gateway_integration_functions_reach_integration_secrets_and_assume
         assert len(integration) == 1 and json.dumps(integration[0]["Resource"]).endswith(
             ':secret:tollgate/*/integrations/*"]]}'
         ), integration
-        assert set(as_list(integration[0]["Action"])) == {
-            "secretsmanager:CreateSecret",
-            "secretsmanager:PutSecretValue",
-            "secretsmanager:GetSecretValue",
-            "secretsmanager:DeleteSecret",
-        }
+        manage = {"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret"}
+        reads = {"secretsmanager:GetSecretValue"}
+        expected = manage | reads if decl.gateway_integrations == "manage" else reads
+        assert set(as_list(integration[0]["Action"])) == expected, name
         assert [s["Resource"] for s in assumes] == ["arn:aws:iam::*:role/*"], assumes
 
 
