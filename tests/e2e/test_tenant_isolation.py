@@ -90,6 +90,16 @@ FACTORIES: dict[str, Callable[[httpx.Client, dict], str]] = {
     "portal_session_id": lambda b, ids: _create(
         b, "/v1/portal-sessions", {"customer_id": _customer(b, ids)["id"]}, field="portal_session_id"
     ),
+    "integration_id": lambda b, ids: _create(
+        b,
+        "/v1/integrations",
+        {
+            "type": "kong",
+            "name": "B's gateway",
+            "config": {"admin_url": "http://127.0.0.1:9"},
+            "credentials": {"token": "kpat_b"},
+        },
+    ),
     "delivery_id": lambda b, ids: _create(b, f"/v1/webhook-endpoints/{_endpoint_id(b, ids)}/test", {}, status=202),
     # only public routes (the Stripe webhook: its signature is the credential) and the platform admin's
     # take a tenant id in the path

@@ -22,7 +22,7 @@ MAX_PROPERTIES_BYTES = 16_384  # the properties as compact JSON, UTF-8
 # A UNIQUE_COUNT value (a string, or a number's canonical text) takes at most this many UTF-8 bytes: distinct
 # values are stored one per item by aggregation (tollgate.domain.usage.aggregation), which relies on it.
 MAX_DISTINCT_VALUE_LENGTH = 256
-TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: sorts as text
+TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the shape format_ts writes (4-digit year): fixed width, sorts as text
 
 
 class EventStatus(StrEnum):
@@ -109,7 +109,8 @@ def format_ts(value: datetime) -> str:
     """A time as fixed-width RFC 3339 (microseconds always written: "2026-04-17T10:00:00.000000Z"), so that
     text order is time order: the event log's times (sorted as text) and the event store's keys use it.
     Parse it back with ``tollgate.domain.clock.parse_rfc3339``."""
-    return value.astimezone(UTC).strftime(TS_FORMAT)
+    # isoformat, not strftime: glibc's %Y writes year 50 as "50", which is neither fixed-width nor RFC 3339
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def decimal_text(value: Decimal) -> str:
