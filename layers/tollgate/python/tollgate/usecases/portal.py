@@ -18,7 +18,7 @@ from tollgate.domain.access import Caller, echo
 from tollgate.domain.catalog.plan_prices import EntitlementReset
 from tollgate.domain.catalog.plans import Plan, PlanVersion, VersionStatus
 from tollgate.domain.clock import to_rfc3339
-from tollgate.domain.errors import Conflict, NotFound
+from tollgate.domain.errors import Conflict, InvalidInput, NotFound
 from tollgate.domain.keys import ApiKey, KeyStatus
 from tollgate.domain.subscriptions import Subscription
 from tollgate.domain.usage.aggregation import Window
@@ -105,7 +105,10 @@ class PlanChoice:
 
 def plan_choices(repos: Repos, caller: Caller, subscription_id: str) -> list[PlanChoice]:
     """The published plans of the subscription's currency and interval it may move to (not its own version)."""
-    sub = own_subscription(repos, caller, subscription_id)
+    return _choices(repos, caller, own_subscription(repos, caller, subscription_id))
+
+
+def _choices(repos: Repos, caller: Caller, sub: Subscription) -> list[PlanChoice]:
     out = []
     for plan in repos.catalog.list_plans(caller.tenant_id):
         if (
@@ -120,6 +123,31 @@ def plan_choices(repos: Repos, caller: Caller, subscription_id: str) -> list[Pla
         if (plan.plan_id, version.version) != (sub.plan.plan_id, sub.plan.version):
             out.append(PlanChoice(plan, version))
     return sorted(out, key=lambda c: (monthly_fees(c.version), c.plan.name))
+
+
+def offered_target(repos: Repos, caller: Caller, subscription_id: str, plan_id: str, version: int | None) -> None:
+    """A portal plan change may only move to one of ``plan_choices`` (each plan's current published
+    version): a superseded version (an older, cheaper price) is 422, naming the field."""
+    sub = own_subscription(repos, caller, subscription_id)
+    offered = {c.plan.plan_id: c.version.version for c in _choices(repos, caller, sub)}
+    route = f"GET /v1/portal/subscriptions/{subscription_id}/plans"
+    if plan_id == sub.plan.plan_id and version is not None and version != sub.plan.version:
+        raise InvalidInput(
+            f"version: the subscription is on plan {plan_id} version {sub.plan.version}, the only version of it "
+            f"the portal offers; {route} lists the plans it may move to.",
+            field="version",
+        )
+    if plan_id not in offered:
+        raise InvalidInput(
+            f"plan_id: {echo(plan_id)} is not a plan this subscription may move to; {route} lists them.",
+            field="plan_id",
+        )
+    if version is not None and version != offered[plan_id]:
+        raise InvalidInput(
+            f"version: plan {plan_id} offers only its current version {offered[plan_id]} here, not {version}; "
+            f"omit version or use {offered[plan_id]} ({route} lists the choices).",
+            field="version",
+        )
 
 
 def monthly_fees(version: PlanVersion) -> Decimal:

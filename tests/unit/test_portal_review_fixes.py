@@ -1,0 +1,66 @@
+"""Issue 21 review fixes: the portal offers, and accepts, only its own plan choices; long ids are 404."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from types import SimpleNamespace as NS
+
+import pytest
+
+from tollgate.domain.access import Caller, KeyKind
+from tollgate.domain.catalog.plans import VersionStatus
+from tollgate.domain.errors import InvalidInput
+from tollgate.usecases import portal as cases
+
+MONTH = NS(value="month")
+
+
+def version(n: int, fee: str, status: VersionStatus = VersionStatus.PUBLISHED) -> NS:
+    return NS(version=n, status=status, content=NS(fees=[NS(amount=Decimal(fee))]))
+
+
+class Catalog:
+    """pro: v1 ($50, superseded) and v2 ($80, current); basic v1 ($20, current)."""
+
+    def __init__(self) -> None:
+        self.plans = [
+            NS(plan_id="pro", name="Pro", current_version=2, currency="USD", billing_interval=MONTH),
+            NS(plan_id="basic", name="Basic", current_version=1, currency="USD", billing_interval=MONTH),
+        ]
+        self.versions = {("pro", 1): version(1, "50"), ("pro", 2): version(2, "80"), ("basic", 1): version(1, "20")}
+
+    def list_plans(self, tenant_id):
+        return self.plans
+
+    def get_version(self, tenant_id, plan_id, n):
+        return self.versions.get((plan_id, n))
+
+
+class Subscriptions:
+    sub = NS(
+        subscription_id="sub_1", customer_id="cus_1", currency="USD", interval=MONTH, plan=NS(plan_id="pro", version=2)
+    )
+
+    def get(self, tenant_id, subscription_id):
+        return self.sub if subscription_id == "sub_1" else None
+
+
+CALLER = Caller(tenant_id="ten_a", kind=KeyKind.PORTAL, key_id="ps_1", customer_id="cus_1")
+
+
+def test_a_portal_plan_change_may_not_pick_a_superseded_cheaper_version():
+    repos = NS(subscriptions=Subscriptions(), catalog=Catalog())
+    with pytest.raises(InvalidInput) as bad:
+        cases.offered_target(repos, CALLER, "sub_1", "pro", 1)  # type: ignore[arg-type]
+    assert bad.value.status == 422 and bad.value.extra["field"] == "version"
+    assert "version 2" in bad.value.detail
+    with pytest.raises(InvalidInput) as old_basic:  # another plan's superseded version
+        repos.catalog.plans[1].current_version = 2
+        repos.catalog.versions[("basic", 2)] = version(2, "30")
+        cases.offered_target(repos, CALLER, "sub_1", "basic", 1)  # type: ignore[arg-type]
+    assert old_basic.value.extra["field"] == "version" and "current version 2" in old_basic.value.detail
+    with pytest.raises(InvalidInput) as unknown:
+        cases.offered_target(repos, CALLER, "sub_1", "gold", None)  # type: ignore[arg-type]
+    assert unknown.value.extra["field"] == "plan_id" and "/v1/portal/subscriptions/sub_1/plans" in unknown.value.detail
+    cases.offered_target(repos, CALLER, "sub_1", "basic", None)  # type: ignore[arg-type]  # an offered choice
+    cases.offered_target(repos, CALLER, "sub_1", "basic", 2)  # type: ignore[arg-type]
