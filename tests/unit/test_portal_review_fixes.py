@@ -9,8 +9,10 @@ import pytest
 
 from tollgate.domain.access import Caller, KeyKind
 from tollgate.domain.catalog.plans import VersionStatus
-from tollgate.domain.errors import InvalidInput
+from tollgate.domain.errors import InvalidInput, NotFound
+from tollgate.usecases import gateway_sync, portal_sessions
 from tollgate.usecases import portal as cases
+from tollgate.usecases.invoicing.documents import invoice_pdf
 
 MONTH = NS(value="month")
 
@@ -64,3 +66,35 @@ def test_a_portal_plan_change_may_not_pick_a_superseded_cheaper_version():
     assert unknown.value.extra["field"] == "plan_id" and "/v1/portal/subscriptions/sub_1/plans" in unknown.value.detail
     cases.offered_target(repos, CALLER, "sub_1", "basic", None)  # type: ignore[arg-type]  # an offered choice
     cases.offered_target(repos, CALLER, "sub_1", "basic", 2)  # type: ignore[arg-type]
+
+
+LONG = "x" * 2000
+
+
+class DynamoLike:
+    """A repository that, like real DynamoDB, refuses a key attribute over 1,024 bytes (ValidationException: a 500)."""
+
+    def __init__(self, found: object = None) -> None:
+        self.found = found
+
+    def __getattr__(self, name: str):
+        def lookup(tenant_id: str, *ids: str):
+            if any(len(i.encode()) > 1024 for i in ids):
+                raise RuntimeError("ValidationException: key attribute value exceeds 1024 bytes")
+            return self.found
+
+        return lookup
+
+
+def test_an_id_too_long_to_be_a_key_is_404_before_any_lookup():
+    sub = Subscriptions.sub
+    for call in (
+        lambda: cases.own_subscription(NS(subscriptions=DynamoLike()), CALLER, LONG),  # type: ignore[arg-type]
+        lambda: cases.regenerate_key(NS(subscriptions=DynamoLike(sub), tenancy=DynamoLike()), CALLER, "sub_1", LONG),  # type: ignore[arg-type]
+        lambda: portal_sessions.revoke_session(DynamoLike(), "ten_a", LONG),  # type: ignore[arg-type]
+        lambda: gateway_sync.get_link(NS(catalog=DynamoLike()), "ten_a", LONG),  # type: ignore[arg-type]
+        lambda: invoice_pdf(NS(invoices=DynamoLike()), None, None, "ten_a", LONG, customer_id="cus_1"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(NotFound) as missing:
+            call()
+        assert missing.value.status == 404 and len(missing.value.detail) < 400

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from tollgate.domain.access import Caller, echo
+from tollgate.domain.catalog.common import is_identifier
 from tollgate.domain.catalog.plan_prices import EntitlementReset
 from tollgate.domain.catalog.plans import Plan, PlanVersion, VersionStatus
 from tollgate.domain.clock import to_rfc3339
@@ -38,7 +39,7 @@ def customer_subscriptions(repos: Repos, caller: Caller) -> list[Subscription]:
 
 
 def own_subscription(repos: Repos, caller: Caller, subscription_id: str) -> Subscription:
-    sub = repos.subscriptions.get(caller.tenant_id, subscription_id)
+    sub = repos.subscriptions.get(caller.tenant_id, subscription_id) if is_identifier(subscription_id) else None
     if sub is None or sub.customer_id != caller.customer_id:
         raise NotFound(
             f"Subscription not found: {echo(subscription_id)}. The portal lists this customer's subscriptions "
@@ -49,7 +50,7 @@ def own_subscription(repos: Repos, caller: Caller, subscription_id: str) -> Subs
 
 
 def _own_key(repos: Repos, caller: Caller, sub: Subscription, key_id: str) -> ApiKey:
-    key = repos.tenancy.get_key(caller.tenant_id, key_id)
+    key = repos.tenancy.get_key(caller.tenant_id, key_id) if is_identifier(key_id) else None
     if key is None or key.subscription_id != sub.subscription_id or key.customer_id != caller.customer_id:
         raise NotFound(
             f"API key not found: {echo(key_id)} is not a key of subscription {sub.subscription_id}. "
