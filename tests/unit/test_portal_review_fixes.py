@@ -8,6 +8,7 @@ from types import SimpleNamespace as NS
 import pytest
 
 from tollgate.domain.access import Caller, KeyKind
+from tollgate.domain.billing.invoices import InvoiceStatus
 from tollgate.domain.catalog.plans import VersionStatus
 from tollgate.domain.errors import InvalidInput, NotFound
 from tollgate.usecases import gateway_sync, portal_sessions
@@ -98,3 +99,13 @@ def test_an_id_too_long_to_be_a_key_is_404_before_any_lookup():
         with pytest.raises(NotFound) as missing:
             call()
         assert missing.value.status == 404 and len(missing.value.detail) < 400
+
+
+@pytest.mark.parametrize("status", [InvoiceStatus.DRAFT, InvoiceStatus.FAILED])
+def test_the_portal_shows_no_draft_or_failed_invoice_by_id(status):
+    invoices = NS(get_invoice=lambda t, i: NS(invoice_id=i, customer_id="cus_1", status=status))
+    with pytest.raises(NotFound) as missing:
+        cases.billed_invoice(NS(invoices=invoices), CALLER, "inv_1")  # type: ignore[arg-type]
+    assert missing.value.status == 404 and "GET /v1/portal/invoices" in missing.value.detail
+    issued = NS(get_invoice=lambda t, i: NS(invoice_id=i, customer_id="cus_1", status=InvoiceStatus.FINALIZED))
+    assert cases.billed_invoice(NS(invoices=issued), CALLER, "inv_1").invoice_id == "inv_1"  # type: ignore[arg-type]

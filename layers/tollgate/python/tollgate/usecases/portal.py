@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from tollgate.domain.access import Caller, echo
+from tollgate.domain.billing.invoices import Invoice, InvoiceStatus
 from tollgate.domain.catalog.common import is_identifier
 from tollgate.domain.catalog.plan_prices import EntitlementReset
 from tollgate.domain.catalog.plans import Plan, PlanVersion, VersionStatus
@@ -25,11 +26,27 @@ from tollgate.domain.subscriptions import Subscription
 from tollgate.domain.usage.aggregation import Window
 from tollgate.ports.usage import UsageStore
 from tollgate.usecases import subscriptions as subscription_cases
+from tollgate.usecases.billing import BillingRepos, get_invoice
 from tollgate.usecases.tenancy import IssuedKey, revoke_api_key
 from tollgate.usecases.usage import usage_report
 
 Repos = subscription_cases.Repos
 REGENERATED = "regenerated in the customer portal"
+
+
+UNBILLED = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.FAILED})
+
+
+def billed_invoice(billing: BillingRepos, caller: Caller, invoice_id: str) -> Invoice:
+    """One of the customer's invoices as the portal shows it: a DRAFT or FAILED one (nothing billed yet,
+    hidden from the list too) answers 404 like an unknown id."""
+    invoice = get_invoice(billing, caller.tenant_id, invoice_id, customer_id=caller.customer_id)
+    if invoice.status in UNBILLED:
+        raise NotFound(
+            f"Invoice not found: {echo(invoice_id)}. The portal lists this customer's issued invoices at "
+            "GET /v1/portal/invoices.",
+        )
+    return invoice
 
 
 def customer_subscriptions(repos: Repos, caller: Caller) -> list[Subscription]:
