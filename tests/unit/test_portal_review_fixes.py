@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from types import SimpleNamespace as NS
 
 import pytest
 
+from tests.fakes.tenancy import InMemoryTenancyRepository
 from tollgate.domain.access import Caller, KeyKind
 from tollgate.domain.billing.invoices import InvoiceStatus
 from tollgate.domain.catalog.plans import VersionStatus
-from tollgate.domain.errors import InvalidInput, NotFound
+from tollgate.domain.errors import Conflict, InvalidInput, NotFound
+from tollgate.domain.keys import KeyStatus
 from tollgate.usecases import gateway_sync, portal_sessions
 from tollgate.usecases import portal as cases
 from tollgate.usecases.invoicing.documents import invoice_pdf
+from tollgate.usecases.subscriptions import mint_subscription_key
 
 MONTH = NS(value="month")
 
@@ -109,3 +113,28 @@ def test_the_portal_shows_no_draft_or_failed_invoice_by_id(status):
     assert missing.value.status == 404 and "GET /v1/portal/invoices" in missing.value.detail
     issued = NS(get_invoice=lambda t, i: NS(invoice_id=i, customer_id="cus_1", status=InvoiceStatus.FINALIZED))
     assert cases.billed_invoice(NS(invoices=issued), CALLER, "inv_1").invoice_id == "inv_1"  # type: ignore[arg-type]
+
+
+class StaleReads(InMemoryTenancyRepository):
+    """Every get_key answers the key as first read: two regenerates that both read it ACTIVE at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: dict[str, object] = {}
+
+    def get_key(self, tenant_id, key_id):
+        return self.seen.setdefault(key_id, super().get_key(tenant_id, key_id))
+
+
+def test_two_regenerates_at_once_leave_one_live_key_and_the_loser_gets_409():
+    sub = NS(**vars(Subscriptions.sub), live=True, status=NS(value="ACTIVE"))
+    subs = NS(get=lambda t, i: sub if i == "sub_1" else None)
+    repos = NS(subscriptions=subs, tenancy=StaleReads(), clock=lambda: datetime(2026, 4, 17, tzinfo=UTC))
+    first = mint_subscription_key(repos, CALLER, "sub_1", name="portal")  # type: ignore[arg-type]
+    old, new = cases.regenerate_key(repos, CALLER, "sub_1", first.key.key_id)  # type: ignore[arg-type]
+    assert old.status is KeyStatus.REVOKED and new.key.status is KeyStatus.ACTIVE
+    with pytest.raises(Conflict) as lost:  # read the old key ACTIVE, but the first regenerate revoked it
+        cases.regenerate_key(repos, CALLER, "sub_1", first.key.key_id)  # type: ignore[arg-type]
+    assert lost.value.code == "KEY_ALREADY_REVOKED"
+    live = [k for k in repos.tenancy.keys.values() if k.status is KeyStatus.ACTIVE]
+    assert [k.key_id for k in live] == [new.key.key_id]

@@ -20,14 +20,14 @@ from tollgate.domain.catalog.common import is_identifier
 from tollgate.domain.catalog.plan_prices import EntitlementReset
 from tollgate.domain.catalog.plans import Plan, PlanVersion, VersionStatus
 from tollgate.domain.clock import to_rfc3339
-from tollgate.domain.errors import Conflict, InvalidInput, NotFound
+from tollgate.domain.errors import ConcurrentUpdate, Conflict, InvalidInput, NotFound
 from tollgate.domain.keys import ApiKey, KeyStatus
 from tollgate.domain.subscriptions import Subscription
 from tollgate.domain.usage.aggregation import Window
 from tollgate.ports.usage import UsageStore
 from tollgate.usecases import subscriptions as subscription_cases
 from tollgate.usecases.billing import BillingRepos, get_invoice
-from tollgate.usecases.tenancy import IssuedKey, revoke_api_key
+from tollgate.usecases.tenancy import IssuedKey, revoke_if_active
 from tollgate.usecases.usage import usage_report
 
 Repos = subscription_cases.Repos
@@ -78,22 +78,30 @@ def _own_key(repos: Repos, caller: Caller, sub: Subscription, key_id: str) -> Ap
 
 
 def regenerate_key(repos: Repos, caller: Caller, subscription_id: str, key_id: str) -> tuple[ApiKey, IssuedKey]:
-    """Replace a subscription's key: a new key (its secret shown once, in this answer) and the old one
-    revoked. The new key is made first, so the customer is never left without one; regenerating the same
-    (now revoked) key again is 409 KEY_ALREADY_REVOKED and mints nothing."""
+    """Replace a subscription's key: the old one revoked and a new key (its secret shown once, in this
+    answer). The old key is revoked first, only while it is still ACTIVE, so of two regenerates at once one
+    wins; the other, like regenerating a revoked key, is 409 KEY_ALREADY_REVOKED and mints nothing."""
     sub = own_subscription(repos, caller, subscription_id)
     old = _own_key(repos, caller, sub, key_id)
-    if old.status is KeyStatus.REVOKED:
+    if not sub.live:
         raise Conflict(
-            f"API key {old.display} ({old.key_id}) is already revoked ({old.revoked_reason or 'revoked'}); "
+            f"Subscription {sub.subscription_id} is {sub.status.value}: a cancelled or expired subscription gets "
+            "no keys; the customer must subscribe again.",
+            code="SUBSCRIPTION_TERMINAL",
+        )
+    try:
+        if old.status is KeyStatus.REVOKED:
+            raise ConcurrentUpdate("revoked already")
+        revoked = revoke_if_active(repos.tenancy, old, reason=REGENERATED, clock=repos.clock)
+    except ConcurrentUpdate:
+        raise Conflict(
+            f"API key {old.display} ({old.key_id}) is already revoked ({old.revoked_reason or 'regenerated'}); "
             "regenerate the subscription's active key instead (GET /v1/portal/subscriptions lists them).",
             code="KEY_ALREADY_REVOKED",
-        )
+        ) from None
     issued = subscription_cases.mint_subscription_key(
         repos, caller, sub.subscription_id, name=old.name or "portal", livemode=old.livemode
     )
-    reason = f"{REGENERATED} (replaced by {issued.key.key_id})"
-    revoked = revoke_api_key(repos.tenancy, caller, old.key_id, reason=reason, clock=repos.clock)
     return revoked, issued
 
 
