@@ -208,3 +208,13 @@ def test_the_issuer_is_the_legal_name_else_the_sender_name_else_the_tenant_name(
     assert issuer_of(BillingSettings("ten_1")).name == "Tenant Co"
     with pytest.raises(NotFound):  # a customer key of another customer
         issuer_of(BillingSettings("ten_1"), customer_id="cus_other")
+
+
+def test_names_and_reasons_full_of_newlines_still_print():
+    """Issue 21 review: a table cell of many lines was "row too high" (500); cells print one capped line."""
+    long_note = replace(note("cn_2", "inv_1", "1.00"), reason="why\n" * 125)
+    doc = invoice_document(
+        invoice(), issuer=ISSUER, recipient=Recipient("A\n" * 60, "a@x.example"), credit_notes=[long_note]
+    )
+    text = PdfReader(io.BytesIO(FpdfInvoiceRenderer().render_invoice(doc))).pages[0].extract_text()
+    assert "Bill to A A A" in text and "Credit note cn_2 (2026-02-01): why why" in text

@@ -49,6 +49,17 @@ def latin1(text: str) -> str:
     return plain.encode("latin-1", "replace").decode("latin-1")
 
 
+CELL_LIMIT = 200
+
+
+def cell(text: str) -> str:
+    """A table cell's text: one line (newlines, tabs and other whitespace runs collapsed to a space) of at
+    most ``CELL_LIMIT`` characters; a many-line name or reason would be a row too high to print (fpdf2
+    raises)."""
+    flat = " ".join(latin1(text).split())
+    return flat if len(flat) <= CELL_LIMIT else flat[: CELL_LIMIT - 3] + "..."
+
+
 class FpdfInvoiceRenderer:
     media_type = PDF
 
@@ -125,8 +136,8 @@ def _header(pdf: FPDF, document: InvoiceDocument) -> None:
     with pdf.table(col_widths=(45, 135), first_row_as_headings=False, borders_layout="NONE", line_height=5) as table:
         for label, value in facts:
             row = table.row()
-            row.cell(latin1(label))
-            row.cell(latin1(value))
+            row.cell(cell(label))
+            row.cell(cell(value))
     pdf.ln(4)
 
 
@@ -146,9 +157,9 @@ def _lines(pdf: FPDF, document: InvoiceDocument) -> None:
             table.row().cell("No charges for this period.", colspan=4)
         for line in document.lines:
             row = table.row()
-            row.cell(latin1(("    " if line.detail else "") + line.description))
+            row.cell(("    " if line.detail else "") + cell(line.description))
             for value in (line.quantity, line.unit_price, line.amount):
-                row.cell(latin1(value))
+                row.cell(cell(value))
     pdf.ln(3)
 
 
@@ -169,8 +180,8 @@ def _amounts(pdf: FPDF, heading: str, rows: Sequence[DocumentAmount], *, right: 
             row = table.row()
             if right:
                 row.cell("")
-            row.cell(latin1(item.label), style=style)
-            row.cell(latin1(item.amount), style=style)
+            row.cell(cell(item.label), style=style)
+            row.cell(cell(item.amount), style=style)
     pdf.set_font(FONT, "", 9)
     pdf.ln(3)
 

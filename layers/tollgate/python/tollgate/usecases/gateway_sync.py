@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from tollgate.domain.catalog import Product
+from tollgate.domain.catalog.common import is_identifier, shown
 from tollgate.domain.errors import InvalidInput, NotFound
 from tollgate.domain.ids import new_id
 from tollgate.domain.integrations.desired import DesiredGateway
@@ -50,9 +51,9 @@ def _refresh(deps: SyncDeps, tenant_id: str, customers: set[str]) -> None:
 
 
 def _product(deps: SyncDeps, tenant_id: str, product_id: str) -> Product:
-    product = deps.catalog.get_product(tenant_id, product_id)
+    product = deps.catalog.get_product(tenant_id, product_id) if is_identifier(product_id) else None
     if product is None:
-        raise NotFound(f"No product {product_id} in this tenant.", code="PRODUCT_NOT_FOUND")
+        raise NotFound(f"No product {shown(product_id)} in this tenant.", code="PRODUCT_NOT_FOUND")
     return product
 
 

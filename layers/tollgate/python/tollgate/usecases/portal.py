@@ -15,20 +15,38 @@ from decimal import Decimal
 from typing import Any
 
 from tollgate.domain.access import Caller, echo
+from tollgate.domain.billing.invoices import Invoice, InvoiceStatus
+from tollgate.domain.catalog.common import is_identifier
 from tollgate.domain.catalog.plan_prices import EntitlementReset
 from tollgate.domain.catalog.plans import Plan, PlanVersion, VersionStatus
 from tollgate.domain.clock import to_rfc3339
-from tollgate.domain.errors import Conflict, NotFound
+from tollgate.domain.errors import ConcurrentUpdate, Conflict, InvalidInput, NotFound
 from tollgate.domain.keys import ApiKey, KeyStatus
 from tollgate.domain.subscriptions import Subscription
 from tollgate.domain.usage.aggregation import Window
 from tollgate.ports.usage import UsageStore
 from tollgate.usecases import subscriptions as subscription_cases
-from tollgate.usecases.tenancy import IssuedKey, revoke_api_key
+from tollgate.usecases.billing import BillingRepos, get_invoice
+from tollgate.usecases.tenancy import IssuedKey, revoke_if_active
 from tollgate.usecases.usage import usage_report
 
 Repos = subscription_cases.Repos
 REGENERATED = "regenerated in the customer portal"
+
+
+UNBILLED = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.FAILED})
+
+
+def billed_invoice(billing: BillingRepos, caller: Caller, invoice_id: str) -> Invoice:
+    """One of the customer's invoices as the portal shows it: a DRAFT or FAILED one (nothing billed yet,
+    hidden from the list too) answers 404 like an unknown id."""
+    invoice = get_invoice(billing, caller.tenant_id, invoice_id, customer_id=caller.customer_id)
+    if invoice.status in UNBILLED:
+        raise NotFound(
+            f"Invoice not found: {echo(invoice_id)}. The portal lists this customer's issued invoices at "
+            "GET /v1/portal/invoices.",
+        )
+    return invoice
 
 
 def customer_subscriptions(repos: Repos, caller: Caller) -> list[Subscription]:
@@ -38,7 +56,7 @@ def customer_subscriptions(repos: Repos, caller: Caller) -> list[Subscription]:
 
 
 def own_subscription(repos: Repos, caller: Caller, subscription_id: str) -> Subscription:
-    sub = repos.subscriptions.get(caller.tenant_id, subscription_id)
+    sub = repos.subscriptions.get(caller.tenant_id, subscription_id) if is_identifier(subscription_id) else None
     if sub is None or sub.customer_id != caller.customer_id:
         raise NotFound(
             f"Subscription not found: {echo(subscription_id)}. The portal lists this customer's subscriptions "
@@ -49,7 +67,7 @@ def own_subscription(repos: Repos, caller: Caller, subscription_id: str) -> Subs
 
 
 def _own_key(repos: Repos, caller: Caller, sub: Subscription, key_id: str) -> ApiKey:
-    key = repos.tenancy.get_key(caller.tenant_id, key_id)
+    key = repos.tenancy.get_key(caller.tenant_id, key_id) if is_identifier(key_id) else None
     if key is None or key.subscription_id != sub.subscription_id or key.customer_id != caller.customer_id:
         raise NotFound(
             f"API key not found: {echo(key_id)} is not a key of subscription {sub.subscription_id}. "
@@ -60,22 +78,30 @@ def _own_key(repos: Repos, caller: Caller, sub: Subscription, key_id: str) -> Ap
 
 
 def regenerate_key(repos: Repos, caller: Caller, subscription_id: str, key_id: str) -> tuple[ApiKey, IssuedKey]:
-    """Replace a subscription's key: a new key (its secret shown once, in this answer) and the old one
-    revoked. The new key is made first, so the customer is never left without one; regenerating the same
-    (now revoked) key again is 409 KEY_ALREADY_REVOKED and mints nothing."""
+    """Replace a subscription's key: the old one revoked and a new key (its secret shown once, in this
+    answer). The old key is revoked first, only while it is still ACTIVE, so of two regenerates at once one
+    wins; the other, like regenerating a revoked key, is 409 KEY_ALREADY_REVOKED and mints nothing."""
     sub = own_subscription(repos, caller, subscription_id)
     old = _own_key(repos, caller, sub, key_id)
-    if old.status is KeyStatus.REVOKED:
+    if not sub.live:
         raise Conflict(
-            f"API key {old.display} ({old.key_id}) is already revoked ({old.revoked_reason or 'revoked'}); "
+            f"Subscription {sub.subscription_id} is {sub.status.value}: a cancelled or expired subscription gets "
+            "no keys; the customer must subscribe again.",
+            code="SUBSCRIPTION_TERMINAL",
+        )
+    try:
+        if old.status is KeyStatus.REVOKED:
+            raise ConcurrentUpdate("revoked already")
+        revoked = revoke_if_active(repos.tenancy, old, reason=REGENERATED, clock=repos.clock)
+    except ConcurrentUpdate:
+        raise Conflict(
+            f"API key {old.display} ({old.key_id}) is already revoked ({old.revoked_reason or 'regenerated'}); "
             "regenerate the subscription's active key instead (GET /v1/portal/subscriptions lists them).",
             code="KEY_ALREADY_REVOKED",
-        )
+        ) from None
     issued = subscription_cases.mint_subscription_key(
         repos, caller, sub.subscription_id, name=old.name or "portal", livemode=old.livemode
     )
-    reason = f"{REGENERATED} (replaced by {issued.key.key_id})"
-    revoked = revoke_api_key(repos.tenancy, caller, old.key_id, reason=reason, clock=repos.clock)
     return revoked, issued
 
 
@@ -105,7 +131,10 @@ class PlanChoice:
 
 def plan_choices(repos: Repos, caller: Caller, subscription_id: str) -> list[PlanChoice]:
     """The published plans of the subscription's currency and interval it may move to (not its own version)."""
-    sub = own_subscription(repos, caller, subscription_id)
+    return _choices(repos, caller, own_subscription(repos, caller, subscription_id))
+
+
+def _choices(repos: Repos, caller: Caller, sub: Subscription) -> list[PlanChoice]:
     out = []
     for plan in repos.catalog.list_plans(caller.tenant_id):
         if (
@@ -120,6 +149,31 @@ def plan_choices(repos: Repos, caller: Caller, subscription_id: str) -> list[Pla
         if (plan.plan_id, version.version) != (sub.plan.plan_id, sub.plan.version):
             out.append(PlanChoice(plan, version))
     return sorted(out, key=lambda c: (monthly_fees(c.version), c.plan.name))
+
+
+def offered_target(repos: Repos, caller: Caller, subscription_id: str, plan_id: str, version: int | None) -> None:
+    """A portal plan change may only move to one of ``plan_choices`` (each plan's current published
+    version): a superseded version (an older, cheaper price) is 422, naming the field."""
+    sub = own_subscription(repos, caller, subscription_id)
+    offered = {c.plan.plan_id: c.version.version for c in _choices(repos, caller, sub)}
+    route = f"GET /v1/portal/subscriptions/{subscription_id}/plans"
+    if plan_id == sub.plan.plan_id and version is not None and version != sub.plan.version:
+        raise InvalidInput(
+            f"version: the subscription is on plan {plan_id} version {sub.plan.version}, the only version of it "
+            f"the portal offers; {route} lists the plans it may move to.",
+            field="version",
+        )
+    if plan_id not in offered:
+        raise InvalidInput(
+            f"plan_id: {echo(plan_id)} is not a plan this subscription may move to; {route} lists them.",
+            field="plan_id",
+        )
+    if version is not None and version != offered[plan_id]:
+        raise InvalidInput(
+            f"version: plan {plan_id} offers only its current version {offered[plan_id]} here, not {version}; "
+            f"omit version or use {offered[plan_id]} ({route} lists the choices).",
+            field="version",
+        )
 
 
 def monthly_fees(version: PlanVersion) -> Decimal:

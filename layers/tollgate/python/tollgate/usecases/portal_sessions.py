@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tollgate.domain.access import Caller, KeyKind, echo
+from tollgate.domain.catalog.common import is_identifier
 from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import NotFound
 from tollgate.domain.ids import new_id
@@ -59,7 +60,7 @@ def revoke_session(
     sessions: PortalSessionRepository, tenant_id: str, portal_session_id: str, *, clock: Clock = utcnow
 ) -> PortalSession:
     """End a session now (a repeat answers the same session, revoked at the first time)."""
-    session = sessions.get(tenant_id, portal_session_id)
+    session = sessions.get(tenant_id, portal_session_id) if is_identifier(portal_session_id) else None
     if session is None:
         raise NotFound(
             f"Portal session not found: {echo(portal_session_id)}. Use the portal_session_id that "

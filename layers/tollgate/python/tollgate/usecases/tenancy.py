@@ -137,6 +137,13 @@ def _other_active_owner(repo: TenancyRepository, key: ApiKey) -> ApiKey:
     return min(others, key=lambda k: k.created_at)
 
 
+def revoke_if_active(repo: TenancyRepository, key: ApiKey, *, reason: str, clock: Clock = utcnow) -> ApiKey:
+    """Revoke ``key`` only while it is still ACTIVE: one conditional write, no retry (ConcurrentUpdate when
+    another request revoked it first)."""
+    at = clock()
+    return repo.revoke_key(key, at, reason, [_key_event("api_key.revoked", key.revoked(at, reason), at)])
+
+
 def revoke_api_key(
     repo: TenancyRepository,
     caller: Caller,

@@ -206,7 +206,7 @@ def portal_plan_choices(subscription_id: str, caller: Caller_) -> PlanChoiceList
 
 def _change(caller: Caller, subscription_id: str, body: PlanChangeIn, direction: str) -> ChangeOut:
     repos = wiring.subscription_repos()
-    cases.own_subscription(repos, caller, subscription_id)
+    cases.offered_target(repos, caller, subscription_id, body.plan_id, body.version)
     sub, amount = plan_changes.change_plan(
         repos, caller.tenant_id, subscription_id, plan_id=body.plan_id, version=body.version, direction=direction
     )

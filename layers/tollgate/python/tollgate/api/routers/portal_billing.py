@@ -26,7 +26,7 @@ from tollgate.domain.clock import utcnow
 from tollgate.domain.errors import Conflict
 from tollgate.usecases import invoicing
 from tollgate.usecases import portal as cases
-from tollgate.usecases.billing import get_invoice, preview_invoice
+from tollgate.usecases.billing import preview_invoice
 
 router = Router()
 Caller_ = Annotated[Caller, Depends(current_caller)]
@@ -119,8 +119,7 @@ def portal_invoices(caller: Caller_, limit: Limit = 20, starting_after: Starting
     summary="One of the customer's invoices with its lines (another customer's: 404)",
 )
 def portal_invoice(invoice_id: str, caller: Caller_) -> InvoiceOut:
-    invoice = get_invoice(wiring.billing_repos(), caller.tenant_id, invoice_id, customer_id=caller.customer_id)
-    return invoice_out(invoice)
+    return invoice_out(cases.billed_invoice(wiring.billing_repos(), caller, invoice_id))
 
 
 @router.get(
@@ -131,4 +130,5 @@ def portal_invoice(invoice_id: str, caller: Caller_) -> InvoiceOut:
     responses=PDF_RESPONSE,  # type: ignore[arg-type]
 )
 def portal_invoice_pdf(invoice_id: str, caller: Caller_):  # no return annotation: bytes skip response validation
+    cases.billed_invoice(wiring.billing_repos(), caller, invoice_id)  # a DRAFT or FAILED one: 404
     return invoice_pdf_response(caller.tenant_id, invoice_id, caller.customer_id)

@@ -17,6 +17,7 @@ from tollgate.domain.billing.errors import BillingErrorCode, BillingFailure
 from tollgate.domain.billing.invoices import ISSUED, Invoice, InvoiceStatus, invoice_id_for
 from tollgate.domain.billing.pipeline import after_tax, before_tax, drafted_invoice, tax_request
 from tollgate.domain.billing.settings import grace_period_end
+from tollgate.domain.catalog.common import is_identifier, shown
 from tollgate.domain.clock import to_rfc3339
 from tollgate.domain.errors import ConcurrentUpdate, Conflict, NotFound
 from tollgate.domain.periods import Period
@@ -221,10 +222,10 @@ def retry_invoice(repos: BillingRepos, tenant_id: str, invoice_id: str) -> BillR
 
 def get_invoice(repos: BillingRepos, tenant_id: str, invoice_id: str, *, customer_id: str | None = None) -> Invoice:
     """The invoice; with ``customer_id`` (a customer key), only if it is that customer's."""
-    invoice = repos.invoices.get_invoice(tenant_id, invoice_id)
+    invoice = repos.invoices.get_invoice(tenant_id, invoice_id) if is_identifier(invoice_id) else None
     if invoice is None or (customer_id is not None and invoice.customer_id != customer_id):
         raise NotFound(
-            f"Invoice not found: {invoice_id}. Check the id, and that X-Tenant-Id is the tenant that owns it."
+            f"Invoice not found: {shown(invoice_id)}. Check the id, and that X-Tenant-Id is the tenant that owns it."
         )
     return invoice
 
