@@ -157,7 +157,9 @@ def offered_target(repos: Repos, caller: Caller, subscription_id: str, plan_id: 
     sub = own_subscription(repos, caller, subscription_id)
     offered = {c.plan.plan_id: c.version.version for c in _choices(repos, caller, sub)}
     route = f"GET /v1/portal/subscriptions/{subscription_id}/plans"
-    if plan_id == sub.plan.plan_id and version is not None and version != sub.plan.version:
+    if plan_id == sub.plan.plan_id and version in (None, sub.plan.version):
+        return  # the plan it is on: the API's own rule answers (409 SAME_PLAN_VERSION)
+    if plan_id == sub.plan.plan_id:
         raise InvalidInput(
             f"version: the subscription is on plan {plan_id} version {sub.plan.version}, the only version of it "
             f"the portal offers; {route} lists the plans it may move to.",
