@@ -61,7 +61,7 @@ def _no_resolver(host: str) -> list[str]:
 def create(deps: IntegrationDeps, tenant_id: str, data: dict[str, Any]) -> Integration:
     type_ = parse_type(data.get("type"))
     name = validate_name(data.get("name"))
-    config = validate_config(type_, data.get("config") or {})
+    config = validate_config(type_, data.get("config") or {}, tenant_id=tenant_id)
     _check_urls(deps, type_, config)
     credentials = validate_credentials(type_, data.get("credentials") or {})
     if deps.repo.count(tenant_id) >= MAX_INTEGRATIONS_PER_TENANT:
@@ -101,7 +101,7 @@ def page(deps: IntegrationDeps, tenant_id: str, *, limit: int, cursor: str | Non
 
 
 def update(deps: IntegrationDeps, tenant_id: str, integration_id: str, changes: dict[str, Any]) -> Integration:
-    """``name``, ``config`` (replaced whole; AWS keeps its ExternalId unless one is given), ``credentials``
+    """``name``, ``config`` (replaced whole; AWS keeps its ExternalId, which only Tollgate sets), ``credentials``
     (rotated: replaced whole). A new config or credentials sends the integration back to PENDING."""
 
     def once() -> Integration:
@@ -110,10 +110,9 @@ def update(deps: IntegrationDeps, tenant_id: str, integration_id: str, changes: 
         if changes.get("name") is not None:
             fields["name"] = validate_name(changes["name"])
         if changes.get("config") is not None:
-            given = dict(changes["config"]) if isinstance(changes["config"], dict) else changes["config"]
-            if isinstance(given, dict) and before.type is IntegrationType.AWS_API_GATEWAY:
-                given.setdefault("external_id", before.config.get("external_id"))
-            fields["config"] = validate_config(before.type, given)
+            fields["config"] = validate_config(
+                before.type, changes["config"], tenant_id=tenant_id, external_id=before.config.get("external_id")
+            )
             _check_urls(deps, before.type, fields["config"])
         credentials = None
         if changes.get("credentials") is not None:
