@@ -7,6 +7,7 @@ are set, and are never read back out through the API. Test Connection builds the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,6 +55,27 @@ def _check_urls(deps: IntegrationDeps, type_: IntegrationType, config: dict[str,
                 raise InvalidInput(f"config.{name}: {reason}", field=f"config.{name}") from None
 
 
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+
+
+def _check_token_uri(deps: IntegrationDeps, credentials: dict[str, str]) -> None:
+    """A service-account key file's ``token_uri`` is where Tollgate POSTs: Google's, or a URL that passes the
+    base URLs' check (a private one only where they may be private: locally), never an address inside AWS."""
+    if "service_account_json" not in credentials:
+        return
+    uri = json.loads(credentials["service_account_json"]).get("token_uri", GOOGLE_TOKEN_URI)
+    path = "credentials.service_account_json.token_uri"
+    if uri == GOOGLE_TOKEN_URI:
+        return
+    if not isinstance(uri, str):
+        raise InvalidInput(f"{path} must be {GOOGLE_TOKEN_URI} (or left out).", field=path)
+    try:
+        check_url(uri, allow_private=deps.allow_private_urls, resolve=deps.resolve or _no_resolver)
+    except InvalidInput as exc:
+        reason = exc.detail.removeprefix("url ").replace("webhooks go to public hosts", "use a public host")
+        raise InvalidInput(f"{path}: {reason} (Google's is {GOOGLE_TOKEN_URI})", field=path) from None
+
+
 def _no_resolver(host: str) -> list[str]:
     raise OSError(f"cannot resolve {host}")
 
@@ -64,6 +86,7 @@ def create(deps: IntegrationDeps, tenant_id: str, data: dict[str, Any]) -> Integ
     config = validate_config(type_, data.get("config") or {}, tenant_id=tenant_id)
     _check_urls(deps, type_, config)
     credentials = validate_credentials(type_, data.get("credentials") or {})
+    _check_token_uri(deps, credentials)
     if deps.repo.count(tenant_id) >= MAX_INTEGRATIONS_PER_TENANT:
         raise Conflict(
             f"A tenant has at most {MAX_INTEGRATIONS_PER_TENANT} integrations: delete one "
@@ -117,6 +140,7 @@ def update(deps: IntegrationDeps, tenant_id: str, integration_id: str, changes: 
         credentials = None
         if changes.get("credentials") is not None:
             credentials = validate_credentials(before.type, changes["credentials"])
+            _check_token_uri(deps, credentials)
             fields["credentials_updated_at"] = deps.clock()
         if not fields:
             return before

@@ -28,6 +28,14 @@ MAX_NAME = 200
 MAX_VALUE = 2048  # any config or credential string
 MAX_SECRET_JSON = 16_384  # a Google service-account key file
 MAX_INTEGRATIONS_PER_TENANT = 100
+MAX_DETAIL = 500  # a stored failure's detail (it quotes vendor answers): bounded
+
+
+def capped(detail: str | None) -> str | None:
+    """A failure's detail as stored: at most ``MAX_DETAIL`` characters (an ellipsis says it was cut)."""
+    if detail is None or len(detail) <= MAX_DETAIL:
+        return detail
+    return detail[: MAX_DETAIL - 1] + "…"
 
 
 class IntegrationType(StrEnum):
@@ -76,7 +84,7 @@ class Integration:
             self,
             status=status,
             error_code=error_code,
-            detail=detail,
+            detail=capped(detail),
             fix=fix,
             last_checked_at=at,
             version=self.version + 1,
