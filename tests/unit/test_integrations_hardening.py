@@ -16,6 +16,7 @@ from tollgate.domain.errors import InvalidInput
 from tollgate.domain.integrations.gateway_link import Operation, new_link
 from tollgate.domain.integrations.integration import MAX_DETAIL, Integration, IntegrationType
 from tollgate.ports.gateway_providers import ProviderFailure
+from tollgate.usecases import gateway_sync as sync_cases
 from tollgate.usecases import integrations as cases
 from tollgate.usecases.integrations import IntegrationDeps
 
@@ -104,3 +105,72 @@ def test_a_stored_failure_detail_is_bounded_on_the_integration_and_on_the_link()
     link = new_link("ten_1", "prod_1", "int_1", {"service": "s"}, now)
     failed = link.failed(Operation.SYNC, "GATEWAY_REQUEST_FAILED", "y" * 10_000, "f", now)
     assert failed.detail is not None and len(failed.detail) == MAX_DETAIL
+
+
+def azure_deps(answer) -> IntegrationDeps:
+    http = httpx.Client(transport=httpx.MockTransport(answer))
+    return IntegrationDeps(
+        InMemoryIntegrationRepository(),
+        InMemoryIntegrationCredentials(),
+        lambda integration, credentials: build_provider(integration, credentials, http=http),
+        allow_private_urls=True,
+    )
+
+
+AZURE_BODY = {
+    "type": "azure_apim",
+    "name": "az",
+    "config": AZURE_CONFIG,
+    "credentials": {"client_id": "c", "client_secret": "s"},
+}
+
+
+@pytest.mark.parametrize(
+    "token_answer",
+    [
+        httpx.Response(200, json={"access_token": "t", "expires_in": "soon"}),
+        httpx.Response(200, json={"expires_in": 3600}),
+        httpx.Response(200, json=["not", "an", "object"]),
+        httpx.Response(200, content=b'{"access_token": "t", "expires_in": Infinity}'),
+        httpx.Response(400, json=["not", "an", "object"]),
+    ],
+)
+def test_an_odd_vendor_answer_is_a_failed_test_connection_naming_the_gateway_never_a_500(token_answer) -> None:
+    d = azure_deps(lambda request: token_answer)
+    created = cases.create(d, "ten_1", AZURE_BODY)
+    tested = cases.test_connection(d, "ten_1", created.integration_id)
+    assert tested.status.value == "ERROR" and tested.error_code == "GATEWAY_REQUEST_FAILED" and tested.fix
+    assert "azure_apim" in tested.detail or "Entra ID" in tested.detail
+
+
+def test_a_provider_raising_on_an_odd_answer_fails_the_sync_with_its_cause_never_a_500() -> None:
+    from tests.fakes.catalog import InMemoryCatalogRepository
+    from tests.fakes.gateway_links import FakeGateway, FakeProviders, InMemoryGatewayLinks, SubscriptionList
+    from tests.unit.test_gateway_sync import plan, product, subscription, version
+
+    catalog = InMemoryCatalogRepository()
+    catalog.products[("ten_1", "prod_1")] = product()
+    catalog.plans[("ten_1", "plan_a")] = plan()
+    catalog.versions[("ten_1", "plan_a", 1)] = version()
+    subs = SubscriptionList()
+    subs.items["sub_1"] = subscription()
+    gateway = FakeGateway()
+    providers = FakeProviders("ten_1", {"int_1": ("aws_api_gateway", gateway)})
+    deps = sync_cases.SyncDeps(InMemoryGatewayLinks(), providers, catalog, subs)
+    sync_cases.link_product(deps, "ten_1", "prod_1", "int_1", {"rest_api_id": "abc", "stage": "prod"}, utcnow())
+    gateway.fail = KeyError("plans")
+    failed = sync_cases.sync(deps, "ten_1", "prod_1", utcnow())
+    assert (failed.state.value, failed.error_code) == ("SYNC_FAILED", "GATEWAY_REQUEST_FAILED")
+    assert "aws_api_gateway" in failed.detail and "KeyError" in failed.detail
+
+
+def test_kong_answering_a_list_where_an_object_is_expected_is_a_gateway_request_failed() -> None:
+    from tollgate.domain.integrations.desired import DesiredGateway
+
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=[1, 2])))
+    now = utcnow()
+    kong = Integration("int_1", "ten_1", IntegrationType.KONG, "k", {"admin_url": "https://kong.example"}, now, now)
+    provider = build_provider(kong, {"token": "kpat"}, http=http)
+    with pytest.raises(ProviderFailure) as caught:
+        provider.read(DesiredGateway("ten_1", "prod_1", "Weather", (), (), {"service": "weather"}))
+    assert caught.value.error_code == "GATEWAY_REQUEST_FAILED" and "not a JSON object" in caught.value.detail

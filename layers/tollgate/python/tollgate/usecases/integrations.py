@@ -30,7 +30,7 @@ from tollgate.domain.integrations.integration import (
 from tollgate.domain.paging import Page
 from tollgate.domain.retry import retry_on_conflict
 from tollgate.domain.webhooks.urls import Resolver, check_url
-from tollgate.ports.gateway_providers import ConnectionCheck, GatewayProvider
+from tollgate.ports.gateway_providers import UNEXPECTED_ANSWER, ConnectionCheck, GatewayProvider, unexpected_answer
 from tollgate.ports.integrations import IntegrationCredentials, IntegrationRepository, ProviderNotAvailable
 
 
@@ -193,4 +193,7 @@ def run_check(deps: IntegrationDeps, integration: Integration) -> ConnectionChec
         provider = deps.build_provider(integration, credentials)
     except ProviderNotAvailable as exc:  # no adapter for the type (yet): report it, do not fail the request
         return ConnectionCheck(False, "GATEWAY_UNREACHABLE", str(exc), FIXES["GATEWAY_UNREACHABLE"])
-    return provider.test_connection()
+    try:
+        return provider.test_connection()
+    except UNEXPECTED_ANSWER as exc:  # an odd vendor answer is the gateway's failure, never a 500
+        return unexpected_answer(f"The {integration.type.value} gateway", exc).check()

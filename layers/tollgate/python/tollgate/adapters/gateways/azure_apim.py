@@ -240,6 +240,8 @@ def token_failure(response: httpx.Response) -> ProviderFailure:
         body = response.json()
     except ValueError:
         body = {}
+    if not isinstance(body, dict):
+        body = {}
     codes = {int(c) for c in body.get("error_codes") or [] if isinstance(c, int)}
     message = str(body.get("error_description") or message_of(response)).split("\r\n")[0][:400]
     for code, what in _SECRET_CODES.items():
