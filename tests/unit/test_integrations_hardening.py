@@ -174,3 +174,20 @@ def test_kong_answering_a_list_where_an_object_is_expected_is_a_gateway_request_
     with pytest.raises(ProviderFailure) as caught:
         provider.read(DesiredGateway("ten_1", "prod_1", "Weather", (), (), {"service": "weather"}))
     assert caught.value.error_code == "GATEWAY_REQUEST_FAILED" and "not a JSON object" in caught.value.detail
+
+
+def test_a_failed_secret_delete_leaves_the_integration_to_delete_again() -> None:
+    d = deps(allow_private=True)
+    created = cases.create(d, "ten_1", apigee(KEY))
+    real_delete = d.credentials.delete
+
+    def broken(tenant_id: str, integration_id: str) -> None:
+        raise RuntimeError("Secrets Manager is down")
+
+    d.credentials.delete = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        cases.delete(d, "ten_1", created.integration_id)
+    assert cases.get(d, "ten_1", created.integration_id) == created  # still there: DELETE can be retried
+    d.credentials.delete = real_delete  # type: ignore[method-assign]
+    cases.delete(d, "ten_1", created.integration_id)
+    assert d.repo.items == {} and d.credentials.secrets == {}

@@ -154,10 +154,11 @@ def update(deps: IntegrationDeps, tenant_id: str, integration_id: str, changes: 
 
 
 def delete(deps: IntegrationDeps, tenant_id: str, integration_id: str) -> Integration:
-    """Delete the integration and its secret (a repeated DELETE answers 404: it is gone)."""
+    """Delete the integration and its secret (a repeated DELETE answers 404: it is gone). The secret goes
+    first (deleting a missing one is fine): when that fails, the integration is still there to delete again."""
     integration = get(deps, tenant_id, integration_id)
-    deps.repo.delete(integration)
     deps.credentials.delete(tenant_id, integration_id)
+    deps.repo.delete(integration)
     return integration
 
 
