@@ -191,3 +191,18 @@ def test_a_failed_secret_delete_leaves_the_integration_to_delete_again() -> None
     d.credentials.delete = real_delete  # type: ignore[method-assign]
     cases.delete(d, "ten_1", created.integration_id)
     assert d.repo.items == {} and d.credentials.secrets == {}
+
+
+def test_a_drift_diff_names_kong_credentials_but_never_shows_their_values() -> None:
+    from tollgate.domain.integrations.drift import diff
+
+    consumer = {"username": "tollgate-sub_a", "custom_id": "uid_secret1", "key_auth": ["uid_secret1"], "tags": ["t"]}
+    read = {"consumers": {"sub_b": {**consumer, "custom_id": "uid_old", "key_auth": ["uid_old"]}}}
+    rendered = {
+        "consumers": {"sub_a": consumer, "sub_b": {**consumer, "custom_id": "uid_new", "key_auth": ["uid_new"]}}
+    }
+    ops = diff(read, rendered)
+    assert "uid_" not in json.dumps(ops)
+    assert {"/consumers/sub_a", "/consumers/sub_b/custom_id", "/consumers/sub_b/key_auth/0"} <= {o["path"] for o in ops}
+    added = next(o for o in ops if o["path"] == "/consumers/sub_a")
+    assert added["value"]["username"] == "tollgate-sub_a" and added["value"]["key_auth"] == "<redacted>"
