@@ -103,11 +103,15 @@ def test_aws_role_template_applied_connects_and_each_seed_cause_is_named(owner) 
         connected = ok(owner.post(f"/v1/integrations/{partial['id']}/test"))
         assert (connected["status"], connected["error_code"], connected["fix"]) == ("CONNECTED", None, None)
 
-    # A wrong ExternalId: the role cannot be assumed.
+    # The ExternalId is Tollgate's alone: a client-sent one is refused, naming the field.
+    refused_id = owner.patch(f"/v1/integrations/{partial['id']}", json={"config": {**fixed["config"]}})
+    assert refused_id.status_code == 422 and "config.external_id" in refused_id.json()["detail"]
+    # A role trusting another ExternalId: the role cannot be assumed.
+    other = {**template, "Parameters": {**template["Parameters"]}}
+    other["Parameters"]["ExternalId"] = {**template["Parameters"]["ExternalId"], "Default": "tg-someone-else"}
+    other_arn = apply_template(other, f"Tollgate{uuid.uuid4().hex[:8]}")
     wrong = ok(
-        owner.patch(
-            f"/v1/integrations/{partial['id']}", json={"config": {**fixed["config"], "external_id": "tg-wrong"}}
-        )
+        owner.patch(f"/v1/integrations/{partial['id']}", json={"config": {**body["config"], "role_arn": other_arn}})
     )
     refused = ok(owner.post(f"/v1/integrations/{wrong['id']}/test"))
     assert (refused["status"], refused["error_code"]) == ("ERROR", "AWS_ROLE_NOT_ASSUMABLE")

@@ -16,6 +16,7 @@ from tests.e2e import builders, gateway_kit
 from tests.e2e.aws_kit import connected_aws_integration, in_tenant_account
 from tests.e2e.billing_kit import own_tenant, tenant_of
 from tests.e2e.builders import ok
+from tests.e2e.conftest import client
 
 pytestmark = pytest.mark.e2e
 
@@ -157,6 +158,11 @@ def test_the_check_answers_the_usage_identifier_the_synced_api_key_has_and_the_a
     assert authorized["usageIdentifierKey"] == identifier
     assert "usageIdentifierKey" not in handler_for(s)(event("sk_live_nope"), None)
     assert ok(owner.post(f"{path}/sync"))["usage_identifiers"][s.subscription["id"]] == identifier  # stable
+    # the identifiers are live gateway credentials: a MEMBER (catalog:read only) reads the link without them
+    key = ok(owner.post("/v1/api-keys", json={"kind": "operator", "role": "MEMBER", "name": "reader"}), 201)
+    member = client(server, key["secret"], tenant_of(owner))
+    read = ok(member.get(path))
+    assert read["state"] == "IN_SYNC" and read["usage_identifiers"] is None and identifier not in str(read)
 
     ok(owner.delete(path))  # unlinked: the identifier is gone from the answer too
     assert s.check()["usage_identifier"] is None

@@ -70,7 +70,7 @@ def built(harness):
 def test_aws_gets_a_generated_external_id_and_credentials_live_only_in_the_secret(deps) -> None:
     created = cases.create(deps, "ten_1", AWS_BODY)
     assert created.type is IntegrationType.AWS_API_GATEWAY and created.status is IntegrationStatus.PENDING
-    assert created.config["external_id"].startswith("tg-") and created.credentials_set
+    assert created.config["external_id"].startswith("tg-ten_1-") and created.credentials_set
     kong = cases.create(deps, "ten_1", KONG_BODY)
     assert kong.config["admin_url"] == "https://kong.example.com:8444"
     assert deps.credentials.get("ten_1", kong.integration_id) == {"token": "kpat_abc"}
@@ -108,6 +108,33 @@ def test_bad_input_names_the_field_and_stores_nothing(deps, body, field) -> None
         cases.create(deps, "ten_1", body)
     assert caught.value.extra["field"] == field
     assert deps.repo.items == {} and deps.credentials.secrets == {}
+
+
+@pytest.mark.parametrize("sent", ["tg-ten_2-0123456789abcdef", None, ""])
+def test_a_client_cannot_set_the_aws_external_id_on_create_or_patch(deps, sent) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        cases.create(deps, "ten_1", {**AWS_BODY, "config": {**AWS_BODY["config"], "external_id": sent}})
+    assert caught.value.extra["field"] == "config.external_id" and "Tollgate generates" in caught.value.detail
+    assert deps.repo.items == {}
+    aws = cases.create(deps, "ten_1", AWS_BODY)
+    with pytest.raises(InvalidInput) as caught:
+        cases.update(deps, "ten_1", aws.integration_id, {"config": {**aws.config, "external_id": sent}})
+    assert caught.value.extra["field"] == "config.external_id"
+    assert cases.get(deps, "ten_1", aws.integration_id) == aws
+
+
+def test_an_external_id_not_bound_to_the_integrations_tenant_is_never_used_to_assume_a_role(deps, monkeypatch) -> None:
+    from dataclasses import replace
+
+    from tollgate.ports.gateway_providers import ProviderFailure
+
+    aws = cases.create(deps, "ten_1", AWS_BODY)
+    assumed: list[dict] = []
+    monkeypatch.setattr(aws_provider.aws, "client", lambda name: type("S", (), {"assume_role": assumed.append})())
+    foreign = replace(aws, config={**aws.config, "external_id": "tg-ten_2-0123"})
+    with pytest.raises(ProviderFailure) as caught:
+        aws_provider.AwsApiGatewayProvider(foreign, {})._assume()
+    assert caught.value.error_code == "AWS_ROLE_NOT_ASSUMABLE" and assumed == []
 
 
 def test_rotating_credentials_sends_it_back_to_pending_and_keeps_the_external_id(deps, checks) -> None:

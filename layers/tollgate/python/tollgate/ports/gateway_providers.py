@@ -38,6 +38,19 @@ class ProviderFailure(Exception):
         return ConnectionCheck(False, self.error_code, self.detail, self.fix)
 
 
+# What a provider raises on a vendor answer of an unexpected shape (a missing field, a string for a number).
+UNEXPECTED_ANSWER = (ValueError, TypeError, KeyError, AttributeError, OverflowError)
+
+
+def unexpected_answer(gateway: str, exc: Exception) -> ProviderFailure:
+    """A vendor answer Tollgate could not use, as a failure naming the gateway and what was unexpected."""
+    return ProviderFailure(
+        "GATEWAY_REQUEST_FAILED",
+        f"{gateway} gave an answer Tollgate could not use ({type(exc).__name__}: {str(exc)[:200]}).",
+        "Check that the integration's config points at the gateway's management API, then retry",
+    )
+
+
 class GatewayProvider(Protocol):
     """One connected gateway. ``render`` is pure; ``read``/``apply`` talk to the gateway.
 

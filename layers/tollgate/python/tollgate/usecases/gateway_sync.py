@@ -27,7 +27,7 @@ from tollgate.domain.integrations.gateway_link import GatewayLink, Operation, ne
 from tollgate.domain.retry import retry_on_conflict
 from tollgate.ports.catalog import CatalogRepository
 from tollgate.ports.gateway_links import GatewayLinkRepository, GatewayProviders, TenantSubscriptions
-from tollgate.ports.gateway_providers import GatewayProvider, ProviderFailure
+from tollgate.ports.gateway_providers import UNEXPECTED_ANSWER, GatewayProvider, ProviderFailure, unexpected_answer
 
 log = logging.getLogger(__name__)
 USAGE_IDENTIFIER_PREFIX = "tgu"
@@ -166,12 +166,18 @@ def _operate(
         if operation is not Operation.CHECK:
             provider.apply(desired)
         ops = _compare(provider, desired)
-    except ProviderFailure as failure:
+    except (ProviderFailure, *UNEXPECTED_ANSWER) as exc:  # an odd vendor answer is a failure, never a 500
+        failure = exc if isinstance(exc, ProviderFailure) else unexpected_answer(_gateway_of(deps, link), exc)
         code, detail, fix = failure.error_code, failure.detail, failure.fix
         return _record(deps, tenant_id, product_id, lambda cur: (cur.failed(operation, code, detail, fix, at), []))
     if operation is Operation.CHECK:
         return _record(deps, tenant_id, product_id, lambda cur: cur.checked(ops, at))
     return _record(deps, tenant_id, product_id, lambda cur: (cur.pushed(operation, ops, at), []))
+
+
+def _gateway_of(deps: SyncDeps, link: GatewayLink) -> str:
+    kind = deps.providers.integration_type(link.tenant_id, link.integration_id) or "linked"
+    return f"The {kind} gateway (integration {link.integration_id})"
 
 
 def sync(deps: SyncDeps, tenant_id: str, product_id: str, at: datetime) -> GatewayLink:

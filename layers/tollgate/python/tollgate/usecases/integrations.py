@@ -7,6 +7,7 @@ are set, and are never read back out through the API. Test Connection builds the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +30,7 @@ from tollgate.domain.integrations.integration import (
 from tollgate.domain.paging import Page
 from tollgate.domain.retry import retry_on_conflict
 from tollgate.domain.webhooks.urls import Resolver, check_url
-from tollgate.ports.gateway_providers import ConnectionCheck, GatewayProvider
+from tollgate.ports.gateway_providers import UNEXPECTED_ANSWER, ConnectionCheck, GatewayProvider, unexpected_answer
 from tollgate.ports.integrations import IntegrationCredentials, IntegrationRepository, ProviderNotAvailable
 
 
@@ -54,6 +55,27 @@ def _check_urls(deps: IntegrationDeps, type_: IntegrationType, config: dict[str,
                 raise InvalidInput(f"config.{name}: {reason}", field=f"config.{name}") from None
 
 
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+
+
+def _check_token_uri(deps: IntegrationDeps, credentials: dict[str, str]) -> None:
+    """A service-account key file's ``token_uri`` is where Tollgate POSTs: Google's, or a URL that passes the
+    base URLs' check (a private one only where they may be private: locally), never an address inside AWS."""
+    if "service_account_json" not in credentials:
+        return
+    uri = json.loads(credentials["service_account_json"]).get("token_uri", GOOGLE_TOKEN_URI)
+    path = "credentials.service_account_json.token_uri"
+    if uri == GOOGLE_TOKEN_URI:
+        return
+    if not isinstance(uri, str):
+        raise InvalidInput(f"{path} must be {GOOGLE_TOKEN_URI} (or left out).", field=path)
+    try:
+        check_url(uri, allow_private=deps.allow_private_urls, resolve=deps.resolve or _no_resolver)
+    except InvalidInput as exc:
+        reason = exc.detail.removeprefix("url ").replace("webhooks go to public hosts", "use a public host")
+        raise InvalidInput(f"{path}: {reason} (Google's is {GOOGLE_TOKEN_URI})", field=path) from None
+
+
 def _no_resolver(host: str) -> list[str]:
     raise OSError(f"cannot resolve {host}")
 
@@ -61,9 +83,10 @@ def _no_resolver(host: str) -> list[str]:
 def create(deps: IntegrationDeps, tenant_id: str, data: dict[str, Any]) -> Integration:
     type_ = parse_type(data.get("type"))
     name = validate_name(data.get("name"))
-    config = validate_config(type_, data.get("config") or {})
+    config = validate_config(type_, data.get("config") or {}, tenant_id=tenant_id)
     _check_urls(deps, type_, config)
     credentials = validate_credentials(type_, data.get("credentials") or {})
+    _check_token_uri(deps, credentials)
     if deps.repo.count(tenant_id) >= MAX_INTEGRATIONS_PER_TENANT:
         raise Conflict(
             f"A tenant has at most {MAX_INTEGRATIONS_PER_TENANT} integrations: delete one "
@@ -101,7 +124,7 @@ def page(deps: IntegrationDeps, tenant_id: str, *, limit: int, cursor: str | Non
 
 
 def update(deps: IntegrationDeps, tenant_id: str, integration_id: str, changes: dict[str, Any]) -> Integration:
-    """``name``, ``config`` (replaced whole; AWS keeps its ExternalId unless one is given), ``credentials``
+    """``name``, ``config`` (replaced whole; AWS keeps its ExternalId, which only Tollgate sets), ``credentials``
     (rotated: replaced whole). A new config or credentials sends the integration back to PENDING."""
 
     def once() -> Integration:
@@ -110,14 +133,14 @@ def update(deps: IntegrationDeps, tenant_id: str, integration_id: str, changes: 
         if changes.get("name") is not None:
             fields["name"] = validate_name(changes["name"])
         if changes.get("config") is not None:
-            given = dict(changes["config"]) if isinstance(changes["config"], dict) else changes["config"]
-            if isinstance(given, dict) and before.type is IntegrationType.AWS_API_GATEWAY:
-                given.setdefault("external_id", before.config.get("external_id"))
-            fields["config"] = validate_config(before.type, given)
+            fields["config"] = validate_config(
+                before.type, changes["config"], tenant_id=tenant_id, external_id=before.config.get("external_id")
+            )
             _check_urls(deps, before.type, fields["config"])
         credentials = None
         if changes.get("credentials") is not None:
             credentials = validate_credentials(before.type, changes["credentials"])
+            _check_token_uri(deps, credentials)
             fields["credentials_updated_at"] = deps.clock()
         if not fields:
             return before
@@ -131,10 +154,11 @@ def update(deps: IntegrationDeps, tenant_id: str, integration_id: str, changes: 
 
 
 def delete(deps: IntegrationDeps, tenant_id: str, integration_id: str) -> Integration:
-    """Delete the integration and its secret (a repeated DELETE answers 404: it is gone)."""
+    """Delete the integration and its secret (a repeated DELETE answers 404: it is gone). The secret goes
+    first (deleting a missing one is fine): when that fails, the integration is still there to delete again."""
     integration = get(deps, tenant_id, integration_id)
-    deps.repo.delete(integration)
     deps.credentials.delete(tenant_id, integration_id)
+    deps.repo.delete(integration)
     return integration
 
 
@@ -170,4 +194,7 @@ def run_check(deps: IntegrationDeps, integration: Integration) -> ConnectionChec
         provider = deps.build_provider(integration, credentials)
     except ProviderNotAvailable as exc:  # no adapter for the type (yet): report it, do not fail the request
         return ConnectionCheck(False, "GATEWAY_UNREACHABLE", str(exc), FIXES["GATEWAY_UNREACHABLE"])
-    return provider.test_connection()
+    try:
+        return provider.test_connection()
+    except UNEXPECTED_ANSWER as exc:  # an odd vendor answer is the gateway's failure, never a 500
+        return unexpected_answer(f"The {integration.type.value} gateway", exc).check()

@@ -104,12 +104,16 @@ def unreachable(vendor: str, url: str, exc: Exception) -> ProviderFailure:
     )
 
 
-def json_body(response: httpx.Response, vendor: str) -> Any:
+def json_body(response: httpx.Response, vendor: str) -> dict[str, Any]:
+    """The answer's JSON object (every vendor call Tollgate makes answers one), else GATEWAY_REQUEST_FAILED."""
     try:
-        return response.json()
+        body = response.json()
     except ValueError:
+        body = None
+    if not isinstance(body, dict):
         raise ProviderFailure(
             "GATEWAY_REQUEST_FAILED",
-            f"{vendor} answered {response.request.url.copy_with(query=None)} with something that is not JSON",
+            f"{vendor} answered {response.request.url.copy_with(query=None)} with something that is not a JSON object",
             f"Check that the integration's URL points at the {vendor} management API",
-        ) from None
+        )
+    return body

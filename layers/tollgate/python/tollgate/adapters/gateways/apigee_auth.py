@@ -59,10 +59,13 @@ class _HttpxRequest(transport.Request):
         return _Response(response)
 
 
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+
+
 def service_account_token(key_json: str, http: httpx.Client) -> str:
     """An access token for the key file's service account (cloud-platform scope), or the failure it meets."""
     try:
-        info = json.loads(key_json)
+        info = {"token_uri": GOOGLE_TOKEN_URI, **json.loads(key_json)}  # absent: Google's (checked when stored)
         credentials = service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])
     except (ValueError, KeyError, TypeError) as exc:
         raise ProviderFailure(

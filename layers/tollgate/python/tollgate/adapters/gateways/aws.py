@@ -18,7 +18,7 @@ from typing import Any
 from tollgate.adapters import aws
 from tollgate.adapters.gateways.aws_sync import SYNC_CALLS, TAG_CALL, AwsGatewaySync
 from tollgate.domain.integrations.desired import DesiredGateway
-from tollgate.domain.integrations.integration import FIXES, Integration
+from tollgate.domain.integrations.integration import FIXES, Integration, external_id_prefix
 from tollgate.ports.gateway_providers import ConnectionCheck, ProviderFailure
 
 TIMEOUT_SECONDS = 10
@@ -86,6 +86,12 @@ class AwsApiGatewayProvider:
     def _assume(self) -> dict[str, str]:
         from botocore.exceptions import BotoCoreError, ClientError
 
+        if not self.external_id.startswith(external_id_prefix(self.integration.tenant_id)):
+            raise ProviderFailure(  # never another tenant's ExternalId (only Tollgate sets it; checked again here)
+                "AWS_ROLE_NOT_ASSUMABLE",
+                "AWS: this integration's ExternalId is not bound to its tenant, so Tollgate will not assume the role.",
+                FIXES["AWS_ROLE_NOT_ASSUMABLE"],
+            )
         try:
             answer = aws.client("sts").assume_role(
                 RoleArn=self.role_arn,

@@ -176,8 +176,20 @@ class AzureApimProvider:
             items.extend(body.get("value") or [])
             if not body.get("nextLink"):
                 break
-            body = json_body(self.api.send("GET", str(body["nextLink"])), VENDOR)
+            body = json_body(self.api.send("GET", self._same_origin(str(body["nextLink"]))), VENDOR)
         return items
+
+    def _same_origin(self, link: str) -> str:
+        """A vendor-given page link, followed only to the configured management API (scheme and host)."""
+        given, mine = httpx.URL(link), httpx.URL(self.management)
+        if (given.scheme, given.host, given.port) != (mine.scheme, mine.host, mine.port):
+            raise ProviderFailure(
+                "GATEWAY_REQUEST_FAILED",
+                f"Azure: a list's nextLink points outside the management API {self.management}; Tollgate does not "
+                "follow it.",
+                "Check the integration's management_url names the Azure Resource Manager endpoint, then retry",
+            )
+        return link
 
     def _policy(self, pid: str) -> tuple[dict[str, Any], list[str]]:
         """The product policy's limits, and the inbound elements Tollgate does not own."""
@@ -227,6 +239,8 @@ def token_failure(response: httpx.Response) -> ProviderFailure:
     try:
         body = response.json()
     except ValueError:
+        body = {}
+    if not isinstance(body, dict):
         body = {}
     codes = {int(c) for c in body.get("error_codes") or [] if isinstance(c, int)}
     message = str(body.get("error_description") or message_of(response)).split("\r\n")[0][:400]

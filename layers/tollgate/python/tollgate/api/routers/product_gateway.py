@@ -15,6 +15,7 @@ from pydantic import Field
 from tollgate import wiring_gateway_sync
 from tollgate.api.models import ApiModel
 from tollgate.api.routers.catalog_common import READ, WRITE, CallerDep, timestamp_or_none
+from tollgate.domain.access import Caller, Permission
 from tollgate.domain.clock import to_rfc3339, utcnow
 from tollgate.domain.integrations.gateway_link import GatewayLink, GatewayState
 from tollgate.usecases import gateway_sync as cases
@@ -41,9 +42,10 @@ class GatewayLinkOut(ApiModel):
     state: GatewayState
     diff: list[dict[str, Any]] = Field(description="JSON Patch (RFC 6902): what Tollgate would push to the gateway.")
     diff_truncated: bool = Field(description="True when the diff had more operations than shown (200).")
-    usage_identifiers: dict[str, str] = Field(
+    usage_identifiers: dict[str, str] | None = Field(
         description="Subscription id → the usage identifier its gateway key carries (AWS: the API key value the "
-        "authorizer returns as usageIdentifierKey)."
+        "authorizer returns as usageIdentifierKey). These are live gateway credentials: only a caller with "
+        "integrations:write (OWNER, ADMIN) sees them; for others it is null."
     )
     last_synced_at: str | None
     last_checked_at: str | None
@@ -54,7 +56,7 @@ class GatewayLinkOut(ApiModel):
     updated_at: str
 
 
-def link_out(link: GatewayLink, identifiers: dict[str, str]) -> GatewayLinkOut:
+def link_out(link: GatewayLink, identifiers: dict[str, str] | None) -> GatewayLinkOut:
     return GatewayLinkOut(
         product_id=link.product_id,
         integration_id=link.integration_id,
@@ -77,7 +79,10 @@ def _answer(status: int, model: ApiModel) -> Response:
     return Response(status, "application/json", model.model_dump(mode="json"))
 
 
-def _out(deps: cases.SyncDeps, link: GatewayLink) -> GatewayLinkOut:
+def _out(deps: cases.SyncDeps, link: GatewayLink, caller: Caller) -> GatewayLinkOut:
+    """The link; its usage identifiers (live gateway credentials) only for a caller who manages integrations."""
+    if Permission.INTEGRATIONS_WRITE not in caller.permissions():
+        return link_out(link, None)
     return link_out(link, deps.links.usage_identifiers(link.tenant_id, link.product_id))
 
 
@@ -97,20 +102,20 @@ def _out(deps: cases.SyncDeps, link: GatewayLink) -> GatewayLinkOut:
 def put_link(product_id: str, body: GatewayLinkIn, caller: CallerDep) -> Response[GatewayLinkOut]:
     deps = wiring_gateway_sync.sync_deps()
     link, created = cases.link_product(deps, caller.tenant_id, product_id, body.integration_id, body.target, utcnow())
-    return _answer(201 if created else 200, _out(deps, link))
+    return _answer(201 if created else 200, _out(deps, link, caller))
 
 
 @router.get(PATH, openapi_extensions=READ, tags=TAGS, summary="The product's gateway link, state and diff")
 def get_link(product_id: str, caller: CallerDep) -> GatewayLinkOut:
     deps = wiring_gateway_sync.sync_deps()
-    return _out(deps, cases.get_link(deps, caller.tenant_id, product_id))
+    return _out(deps, cases.get_link(deps, caller.tenant_id, product_id), caller)
 
 
 @router.delete(PATH, openapi_extensions=WRITE, tags=TAGS, summary="Unlink the product (the gateway is left as is)")
 def delete_link(product_id: str, caller: CallerDep) -> GatewayLinkOut:
     deps = wiring_gateway_sync.sync_deps()
     link = cases.get_link(deps, caller.tenant_id, product_id)
-    out = _out(deps, link)
+    out = _out(deps, link, caller)
     cases.unlink(deps, caller.tenant_id, product_id)
     return out
 
@@ -123,7 +128,7 @@ def delete_link(product_id: str, caller: CallerDep) -> GatewayLinkOut:
 )
 def sync(product_id: str, caller: CallerDep) -> GatewayLinkOut:
     deps = wiring_gateway_sync.sync_deps()
-    return _out(deps, cases.sync(deps, caller.tenant_id, product_id, utcnow()))
+    return _out(deps, cases.sync(deps, caller.tenant_id, product_id, utcnow()), caller)
 
 
 @router.post(
@@ -134,7 +139,7 @@ def sync(product_id: str, caller: CallerDep) -> GatewayLinkOut:
 )
 def check(product_id: str, caller: CallerDep) -> GatewayLinkOut:
     deps = wiring_gateway_sync.sync_deps()
-    return _out(deps, cases.check(deps, caller.tenant_id, product_id, utcnow()))
+    return _out(deps, cases.check(deps, caller.tenant_id, product_id, utcnow()), caller)
 
 
 @router.post(
@@ -145,4 +150,4 @@ def check(product_id: str, caller: CallerDep) -> GatewayLinkOut:
 )
 def restore(product_id: str, caller: CallerDep) -> GatewayLinkOut:
     deps = wiring_gateway_sync.sync_deps()
-    return _out(deps, cases.restore(deps, caller.tenant_id, product_id, utcnow()))
+    return _out(deps, cases.restore(deps, caller.tenant_id, product_id, utcnow()), caller)

@@ -83,8 +83,29 @@ def diff(read: dict[str, Any], rendered: dict[str, Any]) -> list[dict[str, Any]]
     after.pop(UNMANAGED, None)  # Tollgate never owns unmanaged config: only the gateway's side has it
     if not before.get(UNMANAGED):
         before.pop(UNMANAGED, None)
-    ops = list(jsonpatch.make_patch(before, after).patch)
+    ops = [_redacted(op) for op in jsonpatch.make_patch(before, after).patch]
     return sorted(_expand_unmanaged(ops, before), key=lambda op: (op.get("path", ""), op.get("op", "")))
+
+
+# Fields of a provider's document holding a live gateway credential (Kong: the key-auth key and the
+# consumer's custom_id are the usage identifier): a diff names them but never shows their value.
+SECRET_FIELDS = frozenset({"key_auth", "custom_id"})
+REDACTED = "<redacted>"
+
+
+def _hide(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: REDACTED if k in SECRET_FIELDS else _hide(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hide(v) for v in value]
+    return value
+
+
+def _redacted(op: dict[str, Any]) -> dict[str, Any]:
+    if "value" not in op:
+        return dict(op)
+    secret = SECRET_FIELDS & set(str(op.get("path", "")).split("/"))
+    return {**op, "value": REDACTED if secret else _hide(op["value"])}
 
 
 def paths(ops: list[dict[str, Any]]) -> list[str]:

@@ -31,6 +31,7 @@ from tollgate.domain.errors import InvalidInput
 from tollgate.domain.event_types import ProductGatewayStaleData
 from tollgate.domain.events import DomainEvent
 from tollgate.domain.integrations.drift import MAX_DIFF_OPS, describe
+from tollgate.domain.integrations.integration import capped
 
 
 class GatewayState(StrEnum):
@@ -130,7 +131,7 @@ class GatewayLink:
             state=_FAILED[operation],
             last_synced_at=at,
             error_code=UNMANAGED_CONFIG,
-            detail=f"The {operation.value} was applied, but the gateway still differs: {describe(remaining)}.",
+            detail=capped(f"The {operation.value} was applied, but the gateway still differs: {describe(remaining)}."),
             fix=(
                 "The gateway holds configuration Tollgate does not manage (extra stages, plugins or routes): "
                 "align it by hand, then "
@@ -150,7 +151,7 @@ class GatewayLink:
             at,
             state=GatewayState.STALE,
             error_code=None,
-            detail=f"The gateway's configuration drifted from Tollgate's: {describe(ops)}.",
+            detail=capped(f"The gateway's configuration drifted from Tollgate's: {describe(ops)}."),
             fix=(
                 f"Review the diff (what Tollgate would push), then POST /v1/products/{self.product_id}/gateway/restore."
             ),
@@ -170,7 +171,7 @@ class GatewayLink:
         """A provider call failed: a sync/restore is SYNC_FAILED/RESTORE_FAILED; a check keeps the state."""
         state = _FAILED.get(operation, self.state)
         return replace(
-            self, state=state, error_code=error_code, detail=detail, fix=fix, last_checked_at=at, updated_at=at
+            self, state=state, error_code=error_code, detail=capped(detail), fix=fix, last_checked_at=at, updated_at=at
         )
 
 
