@@ -123,6 +123,14 @@ def test_a_client_cannot_set_the_aws_external_id_on_create_or_patch(deps, sent) 
     assert cases.get(deps, "ten_1", aws.integration_id) == aws
 
 
+def test_the_stored_external_id_sent_back_unchanged_is_accepted(deps) -> None:
+    """A client that reads an integration and PATCHes its whole config back (a console's edit form) is not
+    refused for the ExternalId it did not change; the ExternalId stays Tollgate's."""
+    aws = cases.create(deps, "ten_1", AWS_BODY)
+    changed = cases.update(deps, "ten_1", aws.integration_id, {"config": {**aws.config, "region": "eu-west-1"}})
+    assert changed.config == {**aws.config, "region": "eu-west-1"}
+
+
 def test_an_external_id_not_bound_to_the_integrations_tenant_is_never_used_to_assume_a_role(deps, monkeypatch) -> None:
     from dataclasses import replace
 

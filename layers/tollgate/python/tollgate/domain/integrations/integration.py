@@ -239,11 +239,13 @@ def validate_config(
     client-sent one is refused): ``external_id`` (the stored one, on a change) is kept, else one is generated."""
     spec = SPECS[type_]
     if type_ is IntegrationType.AWS_API_GATEWAY and isinstance(data, dict) and "external_id" in data:
-        raise InvalidInput(
-            "config.external_id cannot be set: Tollgate generates the ExternalId (bound to your tenant) when the "
-            "integration is created; leave it out.",
-            field="config.external_id",
-        )
+        if external_id is None or data["external_id"] != external_id:  # the stored one sent back is fine (GET + PATCH)
+            raise InvalidInput(
+                "config.external_id cannot be set: Tollgate generates the ExternalId (bound to your tenant) when "
+                "the integration is created; leave it out.",
+                field="config.external_id",
+            )
+        data = {k: v for k, v in data.items() if k != "external_id"}
     config = _strings("config", data, spec.config)
     missing = sorted(spec.config_required - set(config))
     if missing:
