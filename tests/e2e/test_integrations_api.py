@@ -103,9 +103,13 @@ def test_aws_role_template_applied_connects_and_each_seed_cause_is_named(owner) 
         connected = ok(owner.post(f"/v1/integrations/{partial['id']}/test"))
         assert (connected["status"], connected["error_code"], connected["fix"]) == ("CONNECTED", None, None)
 
-    # The ExternalId is Tollgate's alone: a client-sent one is refused, naming the field.
-    refused_id = owner.patch(f"/v1/integrations/{partial['id']}", json={"config": {**fixed["config"]}})
+    # The ExternalId is Tollgate's alone: a client-sent one is refused, naming the field (its own sent back
+    # unchanged, as an edit form does, is accepted and changes nothing).
+    foreign = {**fixed["config"], "external_id": "tg-someone-else"}
+    refused_id = owner.patch(f"/v1/integrations/{partial['id']}", json={"config": foreign})
     assert refused_id.status_code == 422 and "config.external_id" in refused_id.json()["detail"]
+    same = ok(owner.patch(f"/v1/integrations/{partial['id']}", json={"config": {**fixed["config"]}}))
+    assert same["config"]["external_id"] == external_id
     # A role trusting another ExternalId: the role cannot be assumed.
     other = {**template, "Parameters": {**template["Parameters"]}}
     other["Parameters"]["ExternalId"] = {**template["Parameters"]["ExternalId"], "Default": "tg-someone-else"}
